@@ -1,0 +1,1 @@
+# plugin/core/forms.mk: owned by its area; add sources here once they compile.

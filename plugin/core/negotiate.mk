@@ -1,0 +1,1 @@
+# plugin/core/negotiate.mk: owned by its area; add sources here once they compile.

@@ -1,0 +1,1 @@
+# plugin/core/xml.mk: owned by its area; add sources here once they compile.

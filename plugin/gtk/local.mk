@@ -1,0 +1,1 @@
+# plugin/gtk/local.mk: owned by its area; add sources here once they compile.

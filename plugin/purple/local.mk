@@ -1,0 +1,10 @@
+# plugin/purple: the libpurple plugin (Pidgin, Finch, any libpurple UI).
+
+plugin_LTLIBRARIES += plugin/purple/esessions.la
+plugin_purple_esessions_la_SOURCES = \
+	plugin/purple/esess-plugin.c \
+	plugin/purple/esess-i18n.h
+plugin_purple_esessions_la_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS)
+plugin_purple_esessions_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
+	-export-symbols-regex '^purple_init_plugin$$'
+plugin_purple_esessions_la_LIBADD = $(ESESS_CORE_LIBADD) $(PURPLE_LIBS) $(ESESS_CORE_DEPLIBS) $(LTLIBINTL)

@@ -1,0 +1,1 @@
+# tests/fuzz/local.mk: owned by its area; add sources here once they compile.

@@ -1,0 +1,1 @@
+# tests/ui/local.mk: owned by its area; add sources here once they compile.

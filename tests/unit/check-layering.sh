@@ -1,0 +1,21 @@
+#!/bin/sh
+# The engine (plugin/core) must not include any libpurple, Pidgin or GTK header
+# (STYLE.md "The engine is sans-I/O").  TAP output.
+srcdir="${ESESS_SRCDIR:-$(dirname "$0")/../..}"
+echo "1..2"
+bad=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](purple|pidgin|gtk|gdk|libpurple|account|conversation|plugin|debug|xmlnode|signals|request|prpl|util|version|cmds|blist|connection|server|notify)[./]' \
+	"$srcdir"/plugin/core/*.c "$srcdir"/plugin/core/*.h 2>/dev/null)
+if [ -z "$bad" ]; then
+	echo "ok 1 - plugin/core includes no purple, pidgin or gtk header"
+else
+	echo "not ok 1 - plugin/core includes a purple, pidgin or gtk header:"
+	echo "$bad" | sed 's/^/# /'
+fi
+# only esess-crypto.c (and esess-mem.c for secure allocation) may talk to libgcrypt
+bad=$(grep -lE '^[[:space:]]*#[[:space:]]*include[[:space:]]*<gcrypt\.h>' "$srcdir"/plugin/core/*.c "$srcdir"/plugin/core/*.h 2>/dev/null |
+	grep -vE '/esess-(crypto|mem)\.c$')
+if [ -z "$bad" ]; then
+	echo "ok 2 - only esess-crypto.c and esess-mem.c include gcrypt.h"
+else
+	echo "not ok 2 - gcrypt.h included outside esess-crypto.c/esess-mem.c: $bad"
+fi
