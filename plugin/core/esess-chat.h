@@ -1,0 +1,218 @@
+/*
+ * esess-chat.h - the engine's façade for one ESession with one peer: the
+ * XEP-0155/0116 negotiation, then the XEP-0200 session, then termination.
+ * Sans-I/O: every call takes stanza text or a parsed stanza and returns an
+ * EsessStep (stanzas to send + one event).  The adapter sends, shows and
+ * times out; it makes no protocol decision.
+ *
+ * Stanzas in and out are whole <message/> elements as XML text in the
+ * jabber:client namespace (the adapter converts to and from libpurple's
+ * xmlnode).  Negotiation messages follow INTEROP R1, R12, R13; encrypted
+ * messages R14-R16; termination R18; peer quirks R20 (esess-quirks).
+ */
+#ifndef ESESS_CHAT_H
+#define ESESS_CHAT_H
+
+#include <glib.h>
+#include <stddef.h>
+
+#include "esess-status.h"
+#include "esess-xml.h"
+
+G_BEGIN_DECLS
+
+typedef struct _EsessChat EsessChat;
+typedef struct _EsessStore EsessStore;     /* esess-store.h */
+typedef struct _EsessKeyPool EsessKeyPool; /* prepared DH key pairs, below */
+
+/* XEP-0136 archiving preference (DIGEST §10.1 tables) */
+typedef enum {
+	ESESS_LOGPREF_REQUIRE,  /* off the record only: offer mustnot */
+	ESESS_LOGPREF_PREFER,   /* mustnot, may */
+	ESESS_LOGPREF_APPROVE,  /* mustnot, may */
+	ESESS_LOGPREF_CONCEDE,  /* may, mustnot */
+	ESESS_LOGPREF_OPPOSE,   /* may, mustnot */
+	ESESS_LOGPREF_FORBID    /* may only */
+} EsessLogPref;
+
+/* the agreed `logging` value */
+typedef enum {
+	ESESS_LOGGING_MAY,
+	ESESS_LOGGING_MUSTNOT
+} EsessLogging;
+
+/* what the retained secrets said about this session (INTEROP R9) */
+typedef enum {
+	ESESS_CONT_NEW,         /* no retained secret held for this peer: first session */
+	ESESS_CONT_UNVERIFIED,  /* continues a chain never confirmed by SAS */
+	ESESS_CONT_VERIFIED,    /* continues a chain confirmed by SAS */
+	ESESS_CONT_BROKEN       /* secrets were held but none matched: possible attack */
+} EsessContinuity;
+
+typedef enum {
+	ESESS_CHAT_NEGOTIATING,
+	ESESS_CHAT_ESTABLISHED,
+	ESESS_CHAT_ENDED,       /* terminated normally, or after a failure */
+} EsessChatState;
+
+typedef enum {
+	ESESS_EV_NONE,             /* nothing to tell the user */
+	ESESS_EV_NEGOTIATING,      /* a negotiation started (request sent or accepted) */
+	ESESS_EV_ESTABLISHED,      /* keys agreed: SAS, continuity and logging are ready;
+	                            * queued messages are in send, encrypted */
+	ESESS_EV_MESSAGE,          /* deliver holds a decrypted stanza to show */
+	ESESS_EV_QUEUED,           /* an outgoing message is held until established (R16) */
+	ESESS_EV_PLAINTEXT,        /* deliver holds a plaintext stanza the peer sent while
+	                            * the session is up: show it marked "not encrypted" */
+	ESESS_EV_ENDED,            /* the session ended normally (status ESESS_OK) or was
+	                            * ended by a failure (status says why) */
+	ESESS_EV_FAILED,           /* the negotiation failed; status says why */
+	ESESS_EV_REJECTED          /* the peer declined the session */
+} EsessEvent;
+
+typedef struct {
+	EsessEvent event;
+	EsessStatus status;        /* why, for ENDED / FAILED / REJECTED */
+	gboolean by_peer;          /* ENDED / FAILED: the peer ended it or sent the error */
+	GPtrArray *send;           /* char *: complete <message/> stanzas to send, in order */
+	char *deliver;             /* MESSAGE / PLAINTEXT: the <message/> to show */
+	GPtrArray *unsent;         /* char *: bodies (plain text) of queued messages that
+	                            * were not sent because the session failed or ended */
+} EsessStep;
+
+void esess_step_init(EsessStep *step);
+/* Frees what the step holds (wiping deliver and unsent) and re-inits it. */
+void esess_step_clear(EsessStep *step);
+
+typedef struct {
+	const char *account;        /* our bare JID: key for the store */
+	const char *own_jid;        /* our full JID */
+	const char *peer_jid;       /* start: bare or full JID to send the request to */
+	EsessStore *store;          /* retained secrets; NULL = keep none */
+	EsessKeyPool *pool;         /* prepared key pairs; NULL = compute on demand */
+	guint min_modp_bits;        /* default 2048 (R11) */
+	const guint *modp_offer;    /* groups to offer in order; NULL = 15, 14, 16 (R12) */
+	gsize n_modp_offer;
+	EsessLogPref logging;       /* archiving preference */
+	gboolean peer_has_plugin;   /* peer advertises urn:xmpp:esessions:purple:0 (R19) */
+	const char *peer_caps_node; /* XEP-0115 node of the peer, for quirks (R20); may be NULL */
+	const char *placeholder;    /* translated placeholder <body> text (R14) */
+} EsessChatConfig;
+
+/* ---- inspecting incoming stanzas ---------------------------------- */
+typedef enum {
+	ESESS_MSG_OTHER,            /* not an ESession stanza: libpurple handles it */
+	ESESS_MSG_NEG_REQUEST,      /* an XEP-0155 request form: a new negotiation */
+	ESESS_MSG_NEG,              /* another negotiation message or error for a thread */
+	ESESS_MSG_ENCRYPTED,        /* a message with one <c/> */
+	ESESS_MSG_TERMINATE,        /* a plaintext terminate form */
+	ESESS_MSG_CARBON_ENCRYPTED, /* a carbon (XEP-0280) of an encrypted message from our
+	                             * own bare JID: show "encrypted for another device" */
+	ESESS_MSG_DROP              /* violates a rule (forged carbon, two <c/>, <c/> in a
+	                             * groupchat, ...): drop it, show nothing */
+} EsessMsgKind;
+
+typedef struct {
+	EsessMsgKind kind;
+	char *from;                 /* outer from (full JID), may be NULL */
+	char *to;
+	char *type;                 /* outer type attribute or NULL */
+	char *thread;               /* <thread/> text or NULL */
+	EsessXmlNode *stanza;       /* the parsed stanza (owned) */
+} EsessMsgInfo;
+
+/* Parses and classifies a <message/> stanza.  own_jid (our full JID) is used
+ * to check carbons.  Returns ESESS_OK (info filled; kind may be DROP),
+ * ESESS_ERR_XML, ESESS_ERR_XML_LIMIT (the adapter drops such a stanza). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_msg_inspect(const char *stanza, size_t len, const char *own_jid,
+			      EsessMsgInfo *info);
+void esess_msg_info_clear(EsessMsgInfo *info);
+
+/* ---- starting, answering ------------------------------------------ */
+/* Initiator: builds message 1 (a fresh thread, key pairs from the pool when
+ * available).  step->send holds the request; event NEGOTIATING.
+ * Returns ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_RATE_LIMIT, ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_start(const EsessChatConfig *cfg, EsessChat **out, EsessStep *step);
+
+/* Responder: answers a request (info->kind == ESESS_MSG_NEG_REQUEST) with
+ * message 2, or with the XEP-0155/0116 error when no option is acceptable
+ * (then *out is NULL, event FAILED, status says why).
+ * Returns the same status as step->status. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_accept(const EsessChatConfig *cfg, const EsessMsgInfo *request,
+			      EsessChat **out, EsessStep *step);
+
+/* Responder: declines a request (accept = 0, XEP-0155 §Decline); step->send
+ * holds the reply (empty if the policy is to stay silent). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_decline(const EsessChatConfig *cfg, const EsessMsgInfo *request,
+			       EsessStep *step);
+
+/* Simultaneous initiation (SECURITY item 54): TRUE when our own pending
+ * negotiation must give way to the peer's request (deterministic by JID). */
+gboolean esess_chat_yields_to(const EsessChat *ours, const EsessMsgInfo *peer_request);
+
+/* ---- the running chat --------------------------------------------- */
+/* Handles an incoming stanza for this chat (kinds NEG, ENCRYPTED, TERMINATE,
+ * or OTHER from the peer while established -> EV_PLAINTEXT).  Checks the
+ * sender and thread (R15); wrong ones give ESESS_ERR_WRONG_PEER and change
+ * nothing.  Failures in the session end it (R15, R18). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_receive(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step);
+
+/* Handles an outgoing <message/> to the peer: while negotiating, a message
+ * with a body is queued (EV_QUEUED, nothing sent; others are dropped); when
+ * established, step->send[0] is the encrypted stanza (R14: children other than
+ * thread, error, amp and hints inside <c/>, the placeholder body, the thread,
+ * the hints when logging is mustnot, addressed to the negotiated full JID);
+ * when ended, ESESS_ERR_SESSION_ENDED and nothing is sent. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_encrypt(EsessChat *chat, const char *stanza, size_t len, EsessStep *step);
+
+/* Ends the chat by the user's wish: sends the terminate form (encrypted and
+ * acknowledged for peers of this plugin, plaintext otherwise, R18); wipes.
+ * Event ENDED.  Idempotent. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_terminate(EsessChat *chat, EsessStep *step);
+
+/* Ends the chat without sending anything (peer went offline, timeout, account
+ * signed off after sending terminates, plugin unload).  Event ENDED or FAILED
+ * with reason; queued messages are reported in step->unsent. */
+void esess_chat_abort(EsessChat *chat, EsessStatus reason, EsessStep *step);
+
+/* The user compared the SAS: match marks the retained-secret chain verified in
+ * the store; mismatch ends the session (sending terminate), forgets the new
+ * retained secret and reports ESESS_ERR_SAS_MISMATCH (SECURITY item 31). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_sas_result(EsessChat *chat, gboolean match, EsessStep *step);
+
+/* ---- what the adapter shows --------------------------------------- */
+EsessChatState esess_chat_state(const EsessChat *chat);
+const char *esess_chat_thread(const EsessChat *chat);
+/* The peer's JID: the full JID once negotiated (R15), before that as started. */
+const char *esess_chat_peer(const EsessChat *chat);
+gboolean esess_chat_is_initiator(const EsessChat *chat);
+/* Established only (NULL / defaults before): */
+const char *esess_chat_sas(const EsessChat *chat);  /* as to display (R8, R20) */
+EsessContinuity esess_chat_continuity(const EsessChat *chat);
+gboolean esess_chat_verified(const EsessChat *chat); /* chain confirmed by SAS */
+EsessLogging esess_chat_logging(const EsessChat *chat);
+guint esess_chat_group(const EsessChat *chat);
+const char *esess_chat_cipher(const EsessChat *chat); /* e.g. "aes128-ctr" as negotiated */
+gint64 esess_chat_since(const EsessChat *chat);       /* g_get_real_time() at establishment */
+/* Frees (ending and wiping first when still running; sends nothing). */
+void esess_chat_free(EsessChat *chat);
+
+/* ---- prepared key pairs (SECURITY item 58, issue "cost control") --- */
+EsessKeyPool *esess_keypool_new(void);
+/* Computes one key pair for the first group below its target fill (call from
+ * an idle callback: one exponentiation per call).  Returns TRUE while more
+ * work remains. */
+gboolean esess_keypool_fill_one(EsessKeyPool *pool, const guint *groups, gsize n_groups);
+void esess_keypool_free(EsessKeyPool *pool);
+
+G_END_DECLS
+
+#endif /* ESESS_CHAT_H */

@@ -1,0 +1,157 @@
+/*
+ * esess-crypto.h - the engine's only door to libgcrypt (STYLE.md, Noise-C's
+ * src/backend).  SHA-256, HMAC-SHA-256, AES-CTR with the counter rules of
+ * INTEROP R5, random numbers, MODP Diffie-Hellman with full validation.
+ *
+ * Handles (EsessHmac, EsessCtr) are kept open for a session's life: opening
+ * and keying per message is 20 times slower (PERF.md).
+ */
+#ifndef ESESS_CRYPTO_H
+#define ESESS_CRYPTO_H
+
+#include <glib.h>
+#include <stddef.h>
+
+#include "esess-mem.h"
+#include "esess-status.h"
+
+G_BEGIN_DECLS
+
+#define ESESS_SHA256_LEN 32
+#define ESESS_HMAC_LEN 32
+#define ESESS_AES_BLOCK 16
+#define ESESS_COUNTER_LEN 16
+/* XEP-0200 §Maximum Key Life: at most 2^32 blocks per key exchange */
+#define ESESS_MAX_BLOCKS_PER_KEY G_GUINT64_CONSTANT(0x100000000)
+
+/* Initialises libgcrypt only if nobody did yet (pidgin-otr may have): checks
+ * GCRYCTL_INITIALIZATION_FINISHED_P, never installs allocation handlers,
+ * enables secure memory when it initialises.  Idempotent, thread-unsafe (call
+ * from the main thread).  Returns ESESS_OK or ESESS_ERR_INTERNAL (libgcrypt
+ * older than 1.8). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_crypto_init(void);
+
+/* Strong random bytes (GCRY_STRONG_RANDOM). */
+void esess_random(void *buf, size_t len);
+
+/* Secure-memory allocation used by esess-mem.c (zero-filled; aborts on
+ * exhaustion like g_malloc).  Free with esess_crypto_secure_free. */
+void *esess_crypto_secure_alloc(size_t len);
+void esess_crypto_secure_free(void *p);
+
+/* ---- SHA-256 -------------------------------------------------------- */
+void esess_sha256(const void *data, size_t len, guint8 out[ESESS_SHA256_LEN]);
+
+typedef struct _EsessSha256 EsessSha256;
+EsessSha256 *esess_sha256_new(void);
+void esess_sha256_update(EsessSha256 *h, const void *data, size_t len);
+/* Writes the digest and frees h. */
+void esess_sha256_finish(EsessSha256 *h, guint8 out[ESESS_SHA256_LEN]);
+
+/* ---- HMAC-SHA-256 --------------------------------------------------- */
+/* One-shot HMAC-SHA-256(key, msg).  Any key length (RFC 2104). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_hmac_sha256(const void *key, size_t key_len,
+			      const void *msg, size_t msg_len,
+			      guint8 out[ESESS_HMAC_LEN]);
+
+/* A keyed HMAC handle kept open; the key lives in secure memory inside
+ * libgcrypt.  Use: update* then final (which resets for the next message). */
+typedef struct _EsessHmac EsessHmac;
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_hmac_new(const void *key, size_t key_len, EsessHmac **out);
+void esess_hmac_update(EsessHmac *h, const void *data, size_t len);
+/* Writes the full 32-byte MAC of everything updated since the last final,
+ * then resets h to accept a new message with the same key. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_hmac_final(EsessHmac *h, guint8 out[ESESS_HMAC_LEN]);
+void esess_hmac_free(EsessHmac *h);
+
+/* ---- AES in CTR mode, INTEROP R4/R5 --------------------------------- */
+/* One direction's cipher: an AES key (16 bytes: AES-128, 32 bytes: AES-256)
+ * and its running 128-bit counter C.  Per message: the first keystream block
+ * uses C+1 (pre-increment), every block or partial block advances C by one,
+ * and the next message continues from the new C (a partial block's unused
+ * keystream is discarded).  C wraps mod 2^128. */
+typedef struct _EsessCtr EsessCtr;
+
+/* Returns ESESS_OK, ESESS_ERR_INVALID_ARG (bad key length), ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_ctr_new(const guint8 *key, size_t key_len,
+			  const guint8 counter[ESESS_COUNTER_LEN], EsessCtr **out);
+
+/* Encrypts or decrypts len bytes (in == out allowed).  Advances C by
+ * ceil(len / 16); len 0 leaves C unchanged (callers that must count an empty
+ * stanza, XEP-0200 §Encrypting, use esess_ctr_step).  Returns
+ * ESESS_ERR_COUNTER_EXHAUSTED, without touching out, when the blocks since
+ * the last (re)key would exceed ESESS_MAX_BLOCKS_PER_KEY. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_ctr_crypt(EsessCtr *c, const guint8 *in, guint8 *out, size_t len);
+
+/* Advances C by n blocks without producing keystream. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_ctr_step(EsessCtr *c, guint64 n);
+
+/* The current C (the value before the next block's pre-increment). */
+void esess_ctr_get_counter(const EsessCtr *c, guint8 out[ESESS_COUNTER_LEN]);
+
+/* Blocks consumed since the key was set. */
+guint64 esess_ctr_blocks_used(const EsessCtr *c);
+
+/* Replaces the key, keeps C, resets the block count (final keys, re-key). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_ctr_set_key(EsessCtr *c, const guint8 *key, size_t key_len);
+
+void esess_ctr_free(EsessCtr *c);
+
+/* 128-bit counter helpers (big-endian 16 bytes). */
+/* out = a XOR 2^127 (C_B from C_A, INTEROP R5). */
+void esess_counter_flip_top(const guint8 a[ESESS_COUNTER_LEN], guint8 out[ESESS_COUNTER_LEN]);
+
+/* ---- Diffie-Hellman over the MODP groups (esess-modp.h) ------------- */
+/* A key pair: private x in secure memory, 2^255 < x < p-1 with the exponent
+ * size of INTEROP R10; public e = 2^x mod p kept as its MPI bytes. */
+typedef struct _EsessDhKey EsessDhKey;
+
+/* Returns ESESS_OK, ESESS_ERR_UNKNOWN_GROUP, ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_dh_keygen(guint group, EsessDhKey **out);
+
+/* Deterministic key pair from a given private exponent (big-endian bytes);
+ * for known-answer tests only.  Same range checks as keygen:
+ * ESESS_ERR_DH_RANGE if x is not in (2^255, p-1). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_dh_key_from_private(guint group, const guint8 *x, size_t x_len,
+				      EsessDhKey **out);
+
+guint esess_dh_key_group(const EsessDhKey *k);
+
+/* The public value as MPI bytes (owned by k). */
+const guint8 *esess_dh_key_public(const EsessDhKey *k, size_t *len);
+
+/* Validates a received public value v (MPI bytes) for group: minimal encoding
+ * (ESESS_ERR_MPI), encoding no longer than p and 1 < v < p-1
+ * (ESESS_ERR_DH_RANGE); ESESS_ERR_UNKNOWN_GROUP.  SECURITY items 1-4, 7, 9. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_dh_check_public(guint group, const guint8 *v, size_t len);
+
+/* Full validation: also v^q == 1 mod p with q = (p-1)/2 (rejects the order-2q
+ * non-residues, SECURITY item 6).  ESESS_ERR_DH_RANGE on failure. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_dh_check_public_full(guint group, const guint8 *v, size_t len);
+
+/* Shared secret MPI(peer^x mod p) into a new secure *shared.  Checks peer with
+ * esess_dh_check_public first, rejects peer equal to our own public value
+ * (ESESS_ERR_DH_REFLECTED) and a result of 1 or p-1 (ESESS_ERR_DH_SHARED). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_dh_agree(const EsessDhKey *k, const guint8 *peer, size_t peer_len,
+			   EsessSecret **shared);
+
+void esess_dh_key_free(EsessDhKey *k);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessDhKey, esess_dh_key_free)
+
+G_END_DECLS
+
+#endif /* ESESS_CRYPTO_H */

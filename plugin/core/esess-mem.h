@@ -1,0 +1,52 @@
+/*
+ * esess-mem.h - how secrets are held, wiped and compared.
+ *
+ * Only esess-mem.c decides how secrets are wiped and compared (STYLE.md).
+ * Secrets (DH exponents, K, derived keys, retained secrets) live in libgcrypt
+ * secure memory, owned by exactly one EsessSecret each, wiped on free.
+ */
+#ifndef ESESS_MEM_H
+#define ESESS_MEM_H
+
+#include <glib.h>
+#include <stddef.h>
+
+G_BEGIN_DECLS
+
+/* Overwrites n bytes at p with zeros in a way the compiler cannot elide. */
+void esess_wipe(void *p, size_t n);
+
+/* Constant-time equality of exactly n bytes (time depends on n only).
+ * Returns TRUE when equal.  Callers check lengths themselves first: a MAC,
+ * hash or commitment of the wrong length is an error, never a compare
+ * (SECURITY rule 1). */
+gboolean esess_ct_equal(const void *a, const void *b, size_t n);
+
+/* A secret byte string in secure memory. */
+typedef struct {
+	guint8 *data;
+	size_t len;
+} EsessSecret;
+
+/* New zero-filled secret of len bytes (len may be 0).  Never returns NULL:
+ * aborts like g_malloc if secure memory is exhausted.  Caller frees with
+ * esess_secret_free. */
+EsessSecret *esess_secret_new(size_t len);
+
+/* New secret holding a copy of data[0..len). */
+EsessSecret *esess_secret_new_from(const void *data, size_t len);
+
+/* Copy of s (NULL gives NULL). */
+EsessSecret *esess_secret_dup(const EsessSecret *s);
+
+/* Wipes and frees s; NULL is allowed. */
+void esess_secret_free(EsessSecret *s);
+
+/* Wipes a plaintext buffer allocated with g_malloc and frees it; NULL allowed. */
+void esess_free_wiped(void *p, size_t n);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessSecret, esess_secret_free)
+
+G_END_DECLS
+
+#endif /* ESESS_MEM_H */
