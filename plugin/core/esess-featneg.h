@@ -1,0 +1,90 @@
+/*
+ * esess-featneg.h - XEP-0020/XEP-0155 option choice for ESessions: the
+ * initiator's offer (INTEROP R12), the responder's choice (R13), the
+ * initiator's check of the answer (SECURITY 17-24), and the XEP-0136
+ * logging tables (DIGEST §10.1).  Pure functions over EsessForm.
+ */
+#ifndef ESESS_FEATNEG_H
+#define ESESS_FEATNEG_H
+
+#include <glib.h>
+
+#include "esess-chat.h"
+#include "esess-form.h"
+#include "esess-status.h"
+
+G_BEGIN_DECLS
+
+struct _EsessQuirks;
+
+typedef struct {
+	guint modp;            /* chosen group */
+	guint modp_index;      /* its index in the offer (selects the dhhashes value) */
+	char *crypt_algs, *hash_algs, *compress, *sas_algs, *sign_algs, *init_pubkey, *resp_pubkey, *ver, *disclosure, *security;
+	gboolean stanzas_message;
+	guint64 rekey_freq;
+	EsessLogging logging;
+} EsessChoice;
+
+typedef struct {
+	guint min_modp_bits;      /* R11 default 2048 */
+	EsessLogPref logging;
+	gboolean extensions;      /* peer advertises urn:xmpp:esessions:purple:0 (R19): may offer aes256-ctr first etc. */
+	const struct _EsessQuirks *quirks; /* NULL = none */
+	guint64 min_rekey_freq;   /* our minimum */
+} EsessFeatPolicy;
+
+/* Initiator: adds the R12 fields (FORM_TYPE, accept, logging per the DIGEST
+ * §10.1 offer table, disclosure, security, crypt_algs, hash_algs, compress,
+ * stanzas, init_pubkey, resp_pubkey, ver, rekey_freq, sas_algs, sign_algs,
+ * modp options in the given order) to a new ESESS_FORM_FORM form; the caller
+ * then adds my_nonce and dhhashes.  Returns ESESS_OK, ESESS_ERR_POLICY when
+ * the logging pref + this peer make it impossible, ESESS_ERR_UNKNOWN_GROUP for
+ * an unknown/below-policy group in groups (or none left), after applying
+ * quirks (R20: never offer 18 to Gajim, never 17 first). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize n_groups,
+				      EsessForm **out);
+
+/* Responder (R13): first offered option local policy accepts, per field;
+ * fills a new ESESS_FORM_SUBMIT answer (FORM_TYPE, accept=1, one value per
+ * field, in the request's field order; the caller adds my_nonce, dhkeys,
+ * nonce, counter) and *choice (clear with esess_choice_clear).  On failure
+ * *answer is NULL and *choice is cleared:
+ *  ESESS_ERR_NOT_ACCEPTABLE with the offending vars appended to bad_vars
+ *    (char*, g_strdup'd; bad_vars may be NULL);
+ *  ESESS_ERR_FORM for a malformed request (not a form, missing FORM_TYPE
+ *    urn:xmpp:ssn, accept not true, a field of the wrong type, 'logging' with
+ *    true/false values is refused per R13; legacy 'otr' true/false is mapped),
+ *    missing required fields (SECURITY 23);
+ *  ESESS_ERR_POLICY when only refused options are offered for a security
+ *    field: groups below policy only, cipher none, weak hash, compression
+ *    other than none, disclosure other than never (SECURITY 17, 19, 20). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
+				 EsessForm **answer, EsessChoice *choice, GPtrArray *bad_vars);
+
+/* Initiator: checks the response against what was offered: every choice was
+ * offered (ESESS_ERR_NOT_OFFERED, SECURITY 18), rekey_freq >= ours and < 2^32
+ * (ESESS_ERR_POLICY; malformed numbers ESESS_ERR_FORM, SECURITY 22, 60),
+ * logging consistent with our pref (ESESS_ERR_POLICY), accept true and the
+ * form well-formed (ESESS_ERR_FORM); fills *choice (cleared on failure). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_featneg_check(const EsessForm *offer, const EsessForm *response,
+				const EsessFeatPolicy *pol, EsessChoice *choice);
+
+/* The XEP-0136 tables (DIGEST §10.1): the offer for a pref (1 or 2 static
+ * strings, "mustnot"/"may", in order; returns the count), and the
+ * responder's outcome for the offered values.  ESESS_OK or
+ * ESESS_ERR_NOT_ACCEPTABLE for a "fail" cell. */
+gsize esess_featneg_logging_offer(EsessLogPref pref, const char *out[2]);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_featneg_logging_choose(EsessLogPref pref, const char *const *offered, gsize n,
+					 EsessLogging *out);
+
+/* Frees the strings and zeroes c; safe on a zeroed or already cleared c. */
+void esess_choice_clear(EsessChoice *c);
+
+G_END_DECLS
+
+#endif /* ESESS_FEATNEG_H */

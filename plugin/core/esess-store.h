@@ -1,0 +1,75 @@
+/*
+ * esess-store.h - retained secrets (INTEROP R9, XEP-0116 §Retained Secrets),
+ * keyed by (our account bare JID, peer bare JID).  The one engine module that
+ * does file I/O.
+ *
+ * The file is created 0600 from the start (temp file with O_EXCL in the same
+ * directory, fsync, rename over the old one): a failed write leaves both the
+ * old file and the in-memory state untouched.  Secrets live in EsessSecret
+ * (secure memory).
+ */
+#ifndef ESESS_STORE_H
+#define ESESS_STORE_H
+
+#include <glib.h>
+
+#include "esess-mem.h"
+#include "esess-status.h"
+
+G_BEGIN_DECLS
+
+typedef struct _EsessStore EsessStore;   /* matches the forward declaration in esess-chat.h */
+
+#define ESESS_STORE_MAX_PER_PEER 16
+
+typedef struct {
+	EsessSecret *secret;
+	gboolean verified;   /* confirmed by a SAS comparison */
+	gint64 created;      /* g_get_real_time() when stored */
+} EsessRetained;
+
+/* Opens (loads) path; a missing file is an empty store.  Returns ESESS_OK,
+ * ESESS_ERR_STORE_IO (unreadable), ESESS_ERR_STORE_FORMAT (corrupt file:
+ * nothing is loaded). Caller frees with esess_store_free. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_open(const char *path, EsessStore **out);
+
+/* Wipes and frees; NULL allowed. */
+void esess_store_free(EsessStore *st);
+
+/* Copies of the secrets held for (account, peer bare JID), newest first, as
+ * EsessRetained*; caller frees with g_ptr_array_unref (element free func set,
+ * wipes).  Never NULL (empty when none). */
+GPtrArray *esess_store_list(EsessStore *st, const char *account, const char *peer);
+
+/* After a session: replaces used_srs (when not NULL and held) by new_rs,
+ * inheriting its verified flag, else adds new_rs unverified; keeps at most
+ * ESESS_STORE_MAX_PER_PEER, dropping the oldest unverified first (then the
+ * oldest); persists atomically.  *verified (may be NULL) receives the new
+ * secret's flag.  Returns ESESS_OK, ESESS_ERR_INVALID_ARG (empty secret),
+ * ESESS_ERR_STORE_IO (nothing changed, in memory or on disk). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_commit(EsessStore *st, const char *account, const char *peer,
+			       const EsessSecret *used_srs, const EsessSecret *new_rs,
+			       gboolean *verified);
+
+/* Marks rs verified (or not) and persists.  ESESS_OK, ESESS_ERR_INVALID_ARG
+ * (rs not held for this peer), ESESS_ERR_STORE_IO (nothing changed). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_set_verified(EsessStore *st, const char *account, const char *peer,
+				     const EsessSecret *rs, gboolean verified);
+
+/* Forgets rs and persists.  ESESS_OK (also when rs was not held),
+ * ESESS_ERR_STORE_IO (nothing changed). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_remove(EsessStore *st, const char *account, const char *peer,
+			       const EsessSecret *rs);
+
+/* Forgets every secret for the peer and persists.  ESESS_OK,
+ * ESESS_ERR_STORE_IO (nothing changed). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_forget_peer(EsessStore *st, const char *account, const char *peer);
+
+G_END_DECLS
+
+#endif /* ESESS_STORE_H */
