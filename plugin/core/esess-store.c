@@ -1,0 +1,582 @@
+/*
+ * esess-store.c - retained secrets at rest (INTEROP R9, XEP-0116 §4.12),
+ * the one engine module that does file I/O.
+ *
+ * File format (text, UTF-8, one record a line, every line ending in LF):
+ *
+ *   ESESS-STORE 1
+ *   R <b64 account> <b64 peer> <b64 secret> <0|1 verified> <created, decimal µs>
+ *
+ * Records are kept oldest first, per peer in the order they were stored.
+ * Writing: a new file is created 0600 with O_EXCL next to the old one,
+ * written, fsync'd and renamed over it (STYLE.md: never chmod afterwards),
+ * and only then does the in-memory state change: a failed write loses
+ * nothing.  Reading is strict: any deviation is ESESS_ERR_STORE_FORMAT.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "esess-bytes.h"
+#include "esess-store.h"
+
+#define STORE_MAGIC        "ESESS-STORE 1"
+#define STORE_MAX_FILE     (8u * 1024u * 1024u)  /* refuse larger files */
+#define STORE_MAX_JID      3071u                  /* RFC 7622 bare JID bound */
+#define STORE_MAX_SECRET   64u
+
+typedef struct {
+	char *account;
+	char *peer;
+	EsessSecret *secret;
+	gboolean verified;
+	gint64 created;
+} StoreEntry;
+
+struct _EsessStore {
+	char *path;
+	GPtrArray *entries;  /* StoreEntry*, oldest first */
+};
+
+static void
+entry_free(StoreEntry *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->account);
+	g_free(e->peer);
+	esess_secret_free(e->secret);
+	g_free(e);
+}
+
+static StoreEntry *
+entry_new(const char *account, const char *peer, const EsessSecret *s, gboolean verified,
+	  gint64 created)
+{
+	StoreEntry *e = g_new0(StoreEntry, 1);
+
+	e->account = g_strdup(account);
+	e->peer = g_strdup(peer);
+	e->secret = esess_secret_dup(s);
+	e->verified = verified;
+	e->created = created;
+	return e;
+}
+
+static gboolean
+entry_is(const StoreEntry *e, const char *account, const char *peer)
+{
+	return strcmp(e->account, account) == 0 && strcmp(e->peer, peer) == 0;
+}
+
+/* Secrets are compared in constant time on equal lengths. */
+static gboolean
+secret_eq(const EsessSecret *a, const EsessSecret *b)
+{
+	return a->len == b->len && esess_ct_equal(a->data, b->data, a->len);
+}
+
+static void
+retained_free(gpointer p)
+{
+	EsessRetained *r = p;
+
+	if (r == NULL)
+		return;
+	esess_secret_free(r->secret);
+	g_free(r);
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+/* Decodes one base64 token into a g_malloc'd, NUL-terminated UTF-8 string. */
+static EsessStatus
+decode_text(const char *tok, size_t len, char **out)
+{
+	guint8 *raw = NULL;
+	size_t raw_len = 0;
+	EsessStatus r;
+
+	*out = NULL;
+	r = esess_base64_decode(tok, len, STORE_MAX_JID, &raw, &raw_len);
+	if (r != ESESS_OK || raw_len == 0 || esess_utf8_check((const char *)raw, raw_len) != ESESS_OK) {
+		g_free(raw);
+		return ESESS_ERR_STORE_FORMAT;
+	}
+	*out = g_strndup((const char *)raw, raw_len);
+	g_free(raw);
+	return ESESS_OK;
+}
+
+static EsessStatus
+parse_record(const char *line, size_t len, StoreEntry **out)
+{
+	const char *tok[6];
+	size_t tlen[6];
+	size_t pos = 0;
+	guint n = 0;
+	guint8 *raw = NULL;
+	size_t raw_len = 0;
+	StoreEntry *e = NULL;
+	char *num = NULL;
+	guint64 created;
+	EsessStatus r = ESESS_ERR_STORE_FORMAT;
+
+	*out = NULL;
+	/* exactly six tokens separated by single spaces */
+	while (pos <= len && n < 6) {
+		const char *sp = memchr(line + pos, ' ', len - pos);
+		size_t end = sp != NULL ? (size_t)(sp - line) : len;
+
+		if (end == pos)
+			goto out;  /* empty token */
+		tok[n] = line + pos;
+		tlen[n] = end - pos;
+		n++;
+		pos = end + 1;
+		if (sp == NULL)
+			break;
+	}
+	if (n != 6 || pos != len + 1)
+		goto out;
+	if (tlen[0] != 1 || tok[0][0] != 'R')
+		goto out;
+	e = g_new0(StoreEntry, 1);
+	if (decode_text(tok[1], tlen[1], &e->account) != ESESS_OK ||
+	    decode_text(tok[2], tlen[2], &e->peer) != ESESS_OK)
+		goto out;
+	if (esess_base64_decode(tok[3], tlen[3], STORE_MAX_SECRET, &raw, &raw_len) != ESESS_OK ||
+	    raw_len == 0)
+		goto out;
+	e->secret = esess_secret_new_from(raw, raw_len);
+	if (tlen[4] != 1 || (tok[4][0] != '0' && tok[4][0] != '1'))
+		goto out;
+	e->verified = tok[4][0] == '1';
+	num = g_strndup(tok[5], tlen[5]);
+	if (esess_parse_uint(num, G_MAXINT64, &created) != ESESS_OK)
+		goto out;
+	e->created = (gint64)created;
+	*out = e;
+	e = NULL;
+	r = ESESS_OK;
+out:
+	g_free(num);
+	esess_free_wiped(raw, raw_len);
+	entry_free(e);
+	return r;
+}
+
+static EsessStatus
+parse_file(const char *buf, size_t len, GPtrArray *entries)
+{
+	GHashTable *counts;
+	size_t pos, magic_len = strlen(STORE_MAGIC);
+	EsessStatus r = ESESS_OK;
+
+	if (len < magic_len + 1 || memcmp(buf, STORE_MAGIC "\n", magic_len + 1) != 0)
+		return ESESS_ERR_STORE_FORMAT;
+	counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	pos = magic_len + 1;
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		StoreEntry *e;
+		char *key;
+		guint cnt;
+
+		if (nl == NULL) {
+			r = ESESS_ERR_STORE_FORMAT;  /* truncated last line */
+			break;
+		}
+		r = parse_record(buf + pos, (size_t)(nl - (buf + pos)), &e);
+		if (r != ESESS_OK)
+			break;
+		g_ptr_array_add(entries, e);
+		/* more than the limit for one peer: not a file we wrote */
+		key = g_strconcat(e->account, "\n", e->peer, NULL);
+		cnt = GPOINTER_TO_UINT(g_hash_table_lookup(counts, key)) + 1;
+		g_hash_table_replace(counts, key, GUINT_TO_POINTER(cnt));
+		if (cnt > ESESS_STORE_MAX_PER_PEER) {
+			r = ESESS_ERR_STORE_FORMAT;
+			break;
+		}
+		pos = (size_t)(nl - buf) + 1;
+	}
+	g_hash_table_unref(counts);
+	return r;
+}
+
+EsessStatus
+esess_store_open(const char *path, EsessStore **out)
+{
+	EsessStore *st = NULL;
+	struct stat sb;
+	char *buf = NULL;
+	size_t len = 0, got = 0;
+	int fd = -1;
+	EsessStatus r = ESESS_OK;
+
+	g_return_val_if_fail(path != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	st = g_new0(EsessStore, 1);
+	st->path = g_strdup(path);
+	st->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			goto done;  /* no file yet: an empty store */
+		r = ESESS_ERR_STORE_IO;
+		goto out;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		r = ESESS_ERR_STORE_IO;
+		goto out;
+	}
+	if (sb.st_size > (off_t)STORE_MAX_FILE) {
+		r = ESESS_ERR_STORE_FORMAT;
+		goto out;
+	}
+	/* one buffer, read in place, wiped after: no stray copies */
+	len = (size_t)sb.st_size;
+	buf = g_malloc(len + 1);
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = ESESS_ERR_STORE_IO;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	r = parse_file(buf, len, st->entries);
+	if (r != ESESS_OK)
+		goto out;
+done:
+	*out = st;
+	st = NULL;
+out:
+	if (fd >= 0)
+		close(fd);
+	esess_free_wiped(buf, len + 1);
+	esess_store_free(st);
+	return r;
+}
+
+void
+esess_store_free(EsessStore *st)
+{
+	if (st == NULL)
+		return;
+	g_ptr_array_unref(st->entries);
+	g_free(st->path);
+	g_free(st);
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static gboolean
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return FALSE;
+		p += w;
+		n -= (size_t)w;
+	}
+	return TRUE;
+}
+
+static gboolean
+write_entry(int fd, const StoreEntry *e)
+{
+	GString *line;
+	size_t cap;
+	gboolean ok;
+
+	/* sized once so the secret's base64 is never left behind by a realloc */
+	cap = 64 + 2 * (strlen(e->account) + strlen(e->peer)) + 2 * e->secret->len;
+	line = g_string_sized_new(cap);
+	g_string_append(line, "R ");
+	esess_base64_append(line, (const guint8 *)e->account, strlen(e->account));
+	g_string_append_c(line, ' ');
+	esess_base64_append(line, (const guint8 *)e->peer, strlen(e->peer));
+	g_string_append_c(line, ' ');
+	esess_base64_append(line, e->secret->data, e->secret->len);
+	g_string_append_printf(line, " %c %" G_GINT64_FORMAT "\n", e->verified ? '1' : '0',
+			       e->created);
+	ok = write_all(fd, line->str, line->len);
+	esess_wipe(line->str, line->allocated_len);
+	g_string_free(line, TRUE);
+	return ok;
+}
+
+/* Writes entries to a fresh 0600 file and renames it over st->path. */
+static EsessStatus
+persist(const EsessStore *st, const GPtrArray *entries)
+{
+	char *tmp = NULL, *dir = NULL;
+	int fd = -1, tries, dfd;
+	guint i;
+	EsessStatus r = ESESS_ERR_STORE_IO;
+
+	for (tries = 0; tries < 8 && fd < 0; tries++) {
+		g_free(tmp);
+		tmp = g_strdup_printf("%s.%08x.tmp", st->path, g_random_int());
+		/* STYLE.md: 0600 from creation, never chmod afterwards */
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		goto out;
+	if (!write_all(fd, STORE_MAGIC "\n", strlen(STORE_MAGIC) + 1))
+		goto out;
+	for (i = 0; i < entries->len; i++)
+		if (!write_entry(fd, g_ptr_array_index(entries, i)))
+			goto out;
+	if (fsync(fd) != 0)
+		goto out;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, st->path) != 0)
+		goto out;
+	g_clear_pointer(&tmp, g_free);
+	/* make the rename durable; failure here loses nothing */
+	dir = g_path_get_dirname(st->path);
+	dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	r = ESESS_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL) {
+		(void)unlink(tmp);  /* may not exist: nothing to report */
+		g_free(tmp);
+	}
+	g_free(dir);
+	return r;
+}
+
+/* Persists proposed (a new array sharing entries with st->entries, plus new
+ * ones) and only then adopts it.  Either way, proposed is consumed. */
+static EsessStatus
+apply(EsessStore *st, GPtrArray *proposed)
+{
+	GHashTable *keep;
+	GPtrArray *drop, *old;
+	guint i;
+	EsessStatus r;
+
+	r = persist(st, proposed);
+	keep = g_hash_table_new(g_direct_hash, g_direct_equal);
+	drop = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+	if (r == ESESS_OK) {
+		old = st->entries;
+		for (i = 0; i < proposed->len; i++)
+			g_hash_table_add(keep, g_ptr_array_index(proposed, i));
+		for (i = 0; i < old->len; i++)
+			if (!g_hash_table_contains(keep, g_ptr_array_index(old, i)))
+				g_ptr_array_add(drop, g_ptr_array_index(old, i));
+		g_ptr_array_set_free_func(old, NULL);
+		g_ptr_array_unref(old);
+		g_ptr_array_set_free_func(proposed, (GDestroyNotify)entry_free);
+		st->entries = proposed;
+	} else {
+		/* storage errors never lose the old secret: drop only the new */
+		for (i = 0; i < st->entries->len; i++)
+			g_hash_table_add(keep, g_ptr_array_index(st->entries, i));
+		for (i = 0; i < proposed->len; i++)
+			if (!g_hash_table_contains(keep, g_ptr_array_index(proposed, i)))
+				g_ptr_array_add(drop, g_ptr_array_index(proposed, i));
+		g_ptr_array_unref(proposed);
+	}
+	g_ptr_array_unref(drop);
+	g_hash_table_unref(keep);
+	return r;
+}
+
+/* A copy of the entry list (shared entries, no free func). */
+static GPtrArray *
+propose(const EsessStore *st)
+{
+	GPtrArray *p = g_ptr_array_sized_new(st->entries->len + 1);
+	guint i;
+
+	for (i = 0; i < st->entries->len; i++)
+		g_ptr_array_add(p, g_ptr_array_index(st->entries, i));
+	return p;
+}
+
+static gint
+find(const GPtrArray *entries, const char *account, const char *peer, const EsessSecret *s)
+{
+	guint i;
+
+	for (i = 0; i < entries->len; i++) {
+		const StoreEntry *e = g_ptr_array_index(entries, i);
+
+		if (entry_is(e, account, peer) && secret_eq(e->secret, s))
+			return (gint)i;
+	}
+	return -1;
+}
+
+GPtrArray *
+esess_store_list(EsessStore *st, const char *account, const char *peer)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(retained_free);
+	guint i;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL, out);
+	for (i = st->entries->len; i > 0; i--) {
+		const StoreEntry *e = g_ptr_array_index(st->entries, i - 1);
+		EsessRetained *rt;
+
+		if (!entry_is(e, account, peer))
+			continue;
+		rt = g_new0(EsessRetained, 1);
+		rt->secret = esess_secret_dup(e->secret);
+		rt->verified = e->verified;
+		rt->created = e->created;
+		g_ptr_array_add(out, rt);
+	}
+	return out;
+}
+
+EsessStatus
+esess_store_commit(EsessStore *st, const char *account, const char *peer,
+		   const EsessSecret *used_srs, const EsessSecret *new_rs, gboolean *verified)
+{
+	GPtrArray *p;
+	gboolean inherit = FALSE;
+	guint i, count = 0;
+	gint at;
+	EsessStatus r;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && new_rs != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	if (verified != NULL)
+		*verified = FALSE;
+	if (new_rs->len == 0 || new_rs->len > STORE_MAX_SECRET)
+		return ESESS_ERR_INVALID_ARG;
+	p = propose(st);
+	/* INTEROP R9: the new secret replaces the one used and inherits its
+	 * flag; with none shared it goes beside the others, unverified */
+	if (used_srs != NULL) {
+		at = find(p, account, peer, used_srs);
+		if (at >= 0) {
+			inherit = ((StoreEntry *)g_ptr_array_index(p, at))->verified;
+			g_ptr_array_remove_index(p, (guint)at);
+		}
+	}
+	/* the same secret twice would be one chain counted twice */
+	at = find(p, account, peer, new_rs);
+	if (at >= 0) {
+		inherit = inherit || ((StoreEntry *)g_ptr_array_index(p, at))->verified;
+		g_ptr_array_remove_index(p, (guint)at);
+	}
+	g_ptr_array_add(p, entry_new(account, peer, new_rs, inherit, g_get_real_time()));
+	for (i = 0; i < p->len; i++)
+		if (entry_is(g_ptr_array_index(p, i), account, peer))
+			count++;
+	/* at most ESESS_STORE_MAX_PER_PEER: oldest unverified first, else oldest */
+	while (count > ESESS_STORE_MAX_PER_PEER) {
+		gint victim = -1;
+
+		for (i = 0; i + 1 < p->len; i++) {
+			const StoreEntry *e = g_ptr_array_index(p, i);
+
+			if (!entry_is(e, account, peer))
+				continue;
+			if (!e->verified) {
+				victim = (gint)i;
+				break;
+			}
+			if (victim < 0)
+				victim = (gint)i;
+		}
+		g_ptr_array_remove_index(p, (guint)victim);
+		count--;
+	}
+	r = apply(st, p);
+	if (r == ESESS_OK && verified != NULL)
+		*verified = inherit;
+	return r;
+}
+
+EsessStatus
+esess_store_set_verified(EsessStore *st, const char *account, const char *peer,
+			 const EsessSecret *rs, gboolean verified)
+{
+	StoreEntry *old;
+	GPtrArray *p;
+	gint at;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && rs != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	at = find(st->entries, account, peer, rs);
+	if (at < 0)
+		return ESESS_ERR_INVALID_ARG;
+	old = g_ptr_array_index(st->entries, at);
+	if (old->verified == verified)
+		return ESESS_OK;
+	p = propose(st);
+	/* a modified copy in the same place, so a failed write changes nothing */
+	g_ptr_array_index(p, at) = entry_new(old->account, old->peer, old->secret, verified,
+					     old->created);
+	return apply(st, p);
+}
+
+EsessStatus
+esess_store_remove(EsessStore *st, const char *account, const char *peer,
+		   const EsessSecret *rs)
+{
+	GPtrArray *p;
+	gint at;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && rs != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	at = find(st->entries, account, peer, rs);
+	if (at < 0)
+		return ESESS_OK;
+	p = propose(st);
+	g_ptr_array_remove_index(p, (guint)at);
+	return apply(st, p);
+}
+
+EsessStatus
+esess_store_forget_peer(EsessStore *st, const char *account, const char *peer)
+{
+	GPtrArray *p;
+	guint i;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	p = g_ptr_array_sized_new(st->entries->len);
+	for (i = 0; i < st->entries->len; i++)
+		if (!entry_is(g_ptr_array_index(st->entries, i), account, peer))
+			g_ptr_array_add(p, g_ptr_array_index(st->entries, i));
+	if (p->len == st->entries->len) {
+		g_ptr_array_unref(p);
+		return ESESS_OK;
+	}
+	return apply(st, p);
+}

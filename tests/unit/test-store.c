@@ -1,0 +1,504 @@
+/* test-store: retained secrets at rest (INTEROP R9). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "esess-mem.h"
+#include "esess-store.h"
+
+#define ACC  "alice@example.org"
+#define PEER "bob@example.com"
+
+typedef struct {
+	char *dir;
+	char *path;
+} Fixture;
+
+static void
+fx_setup(Fixture *fx, gconstpointer data)
+{
+	(void)data;
+	fx->dir = g_dir_make_tmp("esess-store-XXXXXX", NULL);
+	g_assert_nonnull(fx->dir);
+	fx->path = g_build_filename(fx->dir, "secrets", NULL);
+}
+
+static void
+rm_rf(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (d == NULL) {
+		(void)g_remove(path);
+		return;
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *p = g_build_filename(path, name, NULL);
+
+		rm_rf(p);
+		g_free(p);
+	}
+	g_dir_close(d);
+	(void)g_rmdir(path);
+}
+
+static void
+fx_teardown(Fixture *fx, gconstpointer data)
+{
+	(void)data;
+	rm_rf(fx->dir);
+	g_free(fx->dir);
+	g_free(fx->path);
+}
+
+/* A 32-byte secret filled with b. */
+static EsessSecret *
+sec(guint8 b)
+{
+	EsessSecret *s = esess_secret_new(32);
+
+	memset(s->data, b, 32);
+	return s;
+}
+
+static EsessStore *
+open_store(const char *path)
+{
+	EsessStore *st = NULL;
+
+	g_assert_cmpint(esess_store_open(path, &st), ==, ESESS_OK);
+	g_assert_nonnull(st);
+	return st;
+}
+
+static void
+commit(EsessStore *st, const char *peer, guint8 used, guint8 fresh, gboolean expect_verified)
+{
+	EsessSecret *u = used ? sec(used) : NULL, *n = sec(fresh);
+	gboolean v = !expect_verified;
+
+	g_assert_cmpint(esess_store_commit(st, ACC, peer, u, n, &v), ==, ESESS_OK);
+	g_assert_cmpint(v, ==, expect_verified);
+	esess_secret_free(u);
+	esess_secret_free(n);
+}
+
+/* The first byte of each secret held for peer, newest first, as a string. */
+static char *
+summary(EsessStore *st, const char *peer)
+{
+	GPtrArray *l = esess_store_list(st, ACC, peer);
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	for (i = 0; i < l->len; i++) {
+		EsessRetained *r = g_ptr_array_index(l, i);
+
+		g_assert_cmpuint(r->secret->len, ==, 32);
+		g_string_append_printf(s, "%s%02x%s", i ? "," : "", r->secret->data[0],
+				       r->verified ? "v" : "");
+	}
+	g_ptr_array_unref(l);
+	return g_string_free(s, FALSE);
+}
+
+#define assert_summary(st, peer, want) G_STMT_START { \
+	char *got_ = summary((st), (peer)); \
+	g_assert_cmpstr(got_, ==, (want)); \
+	g_free(got_); \
+} G_STMT_END
+
+static void
+test_missing_file_is_empty(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	GPtrArray *l = esess_store_list(st, ACC, PEER);
+
+	(void)data;
+	g_assert_nonnull(l);
+	g_assert_cmpuint(l->len, ==, 0);
+	g_ptr_array_unref(l);
+	/* nothing is written before the first commit */
+	g_assert_false(g_file_test(fx->path, G_FILE_TEST_EXISTS));
+	esess_store_free(st);
+}
+
+static void
+test_mode_0600(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	struct stat sb;
+	mode_t old = umask(0);
+
+	(void)data;
+	/* with umask 0 a 0644/0666 create would show: 0600 comes from open() */
+	commit(st, PEER, 0, 0x11, FALSE);
+	umask(old);
+	g_assert_cmpint(stat(fx->path, &sb), ==, 0);
+	g_assert_cmpuint(sb.st_mode & 07777, ==, 0600);
+	g_assert_true(S_ISREG(sb.st_mode));
+	esess_store_free(st);
+}
+
+static void
+test_reload(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s;
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	commit(st, PEER, 0, 0x22, FALSE);
+	commit(st, "carol@example.net", 0, 0x33, FALSE);
+	s = sec(0x11);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s, TRUE), ==, ESESS_OK);
+	esess_secret_free(s);
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "22,11v");
+	assert_summary(st, "carol@example.net", "33");
+	assert_summary(st, "nobody@example.net", "");
+	{
+		/* per account too */
+		GPtrArray *l = esess_store_list(st, "other@example.org", PEER);
+
+		g_assert_cmpuint(l->len, ==, 0);
+		g_ptr_array_unref(l);
+	}
+	esess_store_free(st);
+}
+
+static void
+test_replace_inherits_verified(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s = sec(0x11);
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s, TRUE), ==, ESESS_OK);
+	commit(st, PEER, 0, 0x22, FALSE);               /* second client, new chain */
+	commit(st, PEER, 0x11, 0x33, TRUE);             /* continues the verified chain */
+	assert_summary(st, PEER, "33v,22");
+	commit(st, PEER, 0x22, 0x44, FALSE);            /* continues the unverified one */
+	assert_summary(st, PEER, "44,33v");
+	esess_secret_free(s);
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "44,33v");
+	esess_store_free(st);
+}
+
+/* SECURITY 33: no retained secret matched: the new one goes beside the others,
+ * unverified, and nothing held is lost or marked verified */
+static void
+test_sec33_mismatch(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s = sec(0x11);
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s, TRUE), ==, ESESS_OK);
+	commit(st, PEER, 0x99, 0x55, FALSE);  /* used_srs not held */
+	assert_summary(st, PEER, "55,11v");
+	esess_secret_free(s);
+	esess_store_free(st);
+}
+
+static void
+test_limit_per_peer(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s;
+	GPtrArray *l;
+	guint i;
+	char *got;
+
+	(void)data;
+	/* secrets 0x01..0x10, with 0x01 and 0x03 verified */
+	for (i = 1; i <= ESESS_STORE_MAX_PER_PEER; i++)
+		commit(st, PEER, 0, (guint8)i, FALSE);
+	s = sec(0x01);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s, TRUE), ==, ESESS_OK);
+	esess_secret_free(s);
+	s = sec(0x03);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s, TRUE), ==, ESESS_OK);
+	esess_secret_free(s);
+	/* a 17th drops the oldest unverified (0x02), not the verified 0x01 */
+	commit(st, PEER, 0, 0x20, FALSE);
+	commit(st, PEER, 0, 0x21, FALSE);  /* then 0x04 */
+	l = esess_store_list(st, ACC, PEER);
+	g_assert_cmpuint(l->len, ==, ESESS_STORE_MAX_PER_PEER);
+	g_ptr_array_unref(l);
+	got = summary(st, PEER);
+	g_assert_cmpstr(got, ==, "21,20,10,0f,0e,0d,0c,0b,0a,09,08,07,06,05,03v,01v");
+	g_free(got);
+	/* another peer is not affected by this peer's limit */
+	commit(st, "carol@example.net", 0, 0x77, FALSE);
+	assert_summary(st, "carol@example.net", "77");
+	esess_store_free(st);
+	st = open_store(fx->path);
+	got = summary(st, PEER);
+	g_assert_cmpstr(got, ==, "21,20,10,0f,0e,0d,0c,0b,0a,09,08,07,06,05,03v,01v");
+	g_free(got);
+	esess_store_free(st);
+}
+
+static void
+test_limit_all_verified(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	guint i;
+
+	(void)data;
+	for (i = 1; i <= ESESS_STORE_MAX_PER_PEER; i++) {
+		EsessSecret *s = sec((guint8)i);
+
+		commit(st, PEER, 0, (guint8)i, FALSE);
+		g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s, TRUE), ==, ESESS_OK);
+		esess_secret_free(s);
+	}
+	commit(st, PEER, 0, 0x30, FALSE);
+	assert_summary(st, PEER,
+		       "30,10v,0fv,0ev,0dv,0cv,0bv,0av,09v,08v,07v,06v,05v,04v,03v,02v");
+	esess_store_free(st);
+}
+
+static void
+test_remove_and_forget(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s = sec(0x22), *missing = sec(0x99);
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	commit(st, PEER, 0, 0x22, FALSE);
+	commit(st, "carol@example.net", 0, 0x33, FALSE);
+	g_assert_cmpint(esess_store_remove(st, ACC, PEER, s), ==, ESESS_OK);
+	g_assert_cmpint(esess_store_remove(st, ACC, PEER, missing), ==, ESESS_OK);
+	assert_summary(st, PEER, "11");
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, missing, TRUE), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_store_forget_peer(st, ACC, PEER), ==, ESESS_OK);
+	assert_summary(st, PEER, "");
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "");
+	assert_summary(st, "carol@example.net", "33");
+	esess_store_free(st);
+	esess_secret_free(s);
+	esess_secret_free(missing);
+}
+
+static char *
+file_text(const char *path)
+{
+	char *t = NULL;
+
+	g_assert_true(g_file_get_contents(path, &t, NULL, NULL));
+	return t;
+}
+
+/* Storage errors never lose the old secret: the directory of the store is
+ * replaced by a regular file, so the temp file cannot be created (works as
+ * root too, where permission bits do not stop anything). */
+static void
+test_failed_write_keeps_old(Fixture *fx, gconstpointer data)
+{
+	char *sub = g_build_filename(fx->dir, "d", NULL);
+	char *moved = g_build_filename(fx->dir, "d-moved", NULL);
+	char *path = g_build_filename(sub, "secrets", NULL);
+	char *moved_path = g_build_filename(moved, "secrets", NULL);
+	char *before, *after;
+	EsessStore *st;
+	EsessSecret *s1 = sec(0x11), *s2 = sec(0x22);
+	gboolean v = TRUE;
+
+	(void)data;
+	g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+	st = open_store(path);
+	commit(st, PEER, 0, 0x11, FALSE);
+	before = file_text(path);
+	g_assert_cmpint(rename(sub, moved), ==, 0);
+	g_assert_true(g_file_set_contents(sub, "not a directory", -1, NULL));
+
+	g_assert_cmpint(esess_store_commit(st, ACC, PEER, s1, s2, &v), ==, ESESS_ERR_STORE_IO);
+	g_assert_false(v);
+	assert_summary(st, PEER, "11");
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s1, TRUE), ==, ESESS_ERR_STORE_IO);
+	assert_summary(st, PEER, "11");
+	g_assert_cmpint(esess_store_remove(st, ACC, PEER, s1), ==, ESESS_ERR_STORE_IO);
+	assert_summary(st, PEER, "11");
+	g_assert_cmpint(esess_store_forget_peer(st, ACC, PEER), ==, ESESS_ERR_STORE_IO);
+	assert_summary(st, PEER, "11");
+	after = file_text(moved_path);
+	g_assert_cmpstr(before, ==, after);
+	esess_store_free(st);
+
+	/* opening a store under a non-directory is an I/O error */
+	g_assert_cmpint(esess_store_open(path, &st), ==, ESESS_ERR_STORE_IO);
+	g_assert_null(st);
+
+	/* put the directory back: the old secret is still there */
+	g_assert_cmpint(g_remove(sub), ==, 0);
+	g_assert_cmpint(rename(moved, sub), ==, 0);
+	st = open_store(path);
+	assert_summary(st, PEER, "11");
+	esess_store_free(st);
+	g_free(before);
+	g_free(after);
+	g_free(sub);
+	g_free(moved);
+	g_free(path);
+	g_free(moved_path);
+	esess_secret_free(s1);
+	esess_secret_free(s2);
+}
+
+/* atomic replace: a new inode each time, no temp file left behind */
+static void
+test_atomic_replace(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	struct stat a, b;
+	GDir *d;
+	const char *name;
+	guint n = 0;
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	g_assert_cmpint(stat(fx->path, &a), ==, 0);
+	commit(st, PEER, 0x11, 0x22, FALSE);
+	g_assert_cmpint(stat(fx->path, &b), ==, 0);
+	g_assert_cmpuint(a.st_ino, !=, b.st_ino);
+	g_assert_cmpuint(b.st_mode & 07777, ==, 0600);
+	d = g_dir_open(fx->dir, 0, NULL);
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_assert_cmpstr(name, ==, "secrets");
+		n++;
+	}
+	g_dir_close(d);
+	g_assert_cmpuint(n, ==, 1);
+	esess_store_free(st);
+}
+
+static void
+test_file_format(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	char *t, **lines;
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	esess_store_free(st);
+	t = file_text(fx->path);
+	lines = g_strsplit(t, "\n", -1);
+	g_assert_cmpstr(lines[0], ==, "ESESS-STORE 1");
+	/* R base64("alice@example.org") base64("bob@example.com") base64(32 x 0x11) 0 <time> */
+	g_assert_true(g_str_has_prefix(lines[1],
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 0 "));
+	g_assert_cmpstr(lines[2], ==, "");
+	g_assert_null(lines[3]);
+	g_strfreev(lines);
+	g_free(t);
+}
+
+static void
+expect_corrupt(const char *path, const char *content)
+{
+	EsessStore *st = NULL;
+
+	g_assert_true(g_file_set_contents(path, content, -1, NULL));
+	g_assert_cmpstr(esess_status_symbol(esess_store_open(path, &st)), ==,
+			"ESESS_ERR_STORE_FORMAT");
+	g_assert_null(st);
+}
+
+#define GOOD_LINE "R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t " \
+	"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000\n"
+
+static void
+test_corrupt(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st;
+	GString *many;
+	guint i;
+
+	(void)data;
+	/* the good line loads */
+	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\n" GOOD_LINE, -1, NULL));
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11v");
+	esess_store_free(st);
+
+	expect_corrupt(fx->path, "");
+	expect_corrupt(fx->path, "ESESS-STORE 2\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" GOOD_LINE "R");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000");  /* no LF */
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"X YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc Ym9iQGV4YW1wbGUuY29t "      /* bad padding */
+		"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 2 1700000000000000\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 1 -5\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE=  1 1700000000000000\n"); /* two spaces */
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000 extra\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t = 1 1\n");       /* empty secret */
+	expect_corrupt(fx->path, "ESESS-STORE 1\n"
+		"R  Ym9iQGV4YW1wbGUuY29t ERERERERERERERERERERERERERERERERERERERERERE= 1 1\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" GOOD_LINE "\n");
+	/* a NUL byte inside */
+	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\nR \0 x", 19, NULL));
+	g_assert_cmpint(esess_store_open(fx->path, &st), ==, ESESS_ERR_STORE_FORMAT);
+	/* more than the per-peer limit: not a file we wrote */
+	many = g_string_new("ESESS-STORE 1\n");
+	for (i = 0; i <= ESESS_STORE_MAX_PER_PEER; i++)
+		g_string_append(many, GOOD_LINE);
+	expect_corrupt(fx->path, many->str);
+	g_string_free(many, TRUE);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(name, fn) g_test_add(name, Fixture, NULL, fx_setup, fn, fx_teardown)
+	ADD("/store/missing-file-is-empty", test_missing_file_is_empty);
+	ADD("/store/mode-0600-from-creation", test_mode_0600);
+	ADD("/store/reload", test_reload);
+	ADD("/store/file-format", test_file_format);
+	ADD("/store/atomic-replace", test_atomic_replace);
+	ADD("/store/replace-inherits-verified", test_replace_inherits_verified);
+	ADD("/store/limit-16-drops-oldest-unverified", test_limit_per_peer);
+	ADD("/store/limit-16-all-verified", test_limit_all_verified);
+	ADD("/store/remove-and-forget", test_remove_and_forget);
+	ADD("/store/failed-write-keeps-old-secret", test_failed_write_keeps_old);
+	ADD("/store/corrupt-file", test_corrupt);
+	ADD("/store/security/33-retained-secret-mismatch", test_sec33_mismatch);
+	return g_test_run();
+}
