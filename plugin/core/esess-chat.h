@@ -24,6 +24,7 @@ G_BEGIN_DECLS
 typedef struct _EsessChat EsessChat;
 typedef struct _EsessStore EsessStore;     /* esess-store.h */
 typedef struct _EsessKeyPool EsessKeyPool; /* prepared DH key pairs, below */
+typedef struct _EsessLimiter EsessLimiter; /* rate limit and cap, below */
 
 /* XEP-0136 archiving preference (DIGEST §10.1 tables) */
 typedef enum {
@@ -97,6 +98,9 @@ typedef struct {
 	gboolean peer_has_plugin;   /* peer advertises urn:xmpp:esessions:purple:0 (R19) */
 	const char *peer_caps_node; /* XEP-0115 node of the peer, for quirks (R20); may be NULL */
 	const char *placeholder;    /* translated placeholder <body> text (R14) */
+	EsessLimiter *limiter;      /* SECURITY 58: per-peer rate limit and cap on
+	                             * negotiations in flight; NULL = no limit.  Must
+	                             * outlive every chat created with it. */
 } EsessChatConfig;
 
 /* ---- inspecting incoming stanzas ---------------------------------- */
@@ -212,6 +216,22 @@ EsessKeyPool *esess_keypool_new(void);
  * work remains. */
 gboolean esess_keypool_fill_one(EsessKeyPool *pool, const guint *groups, gsize n_groups);
 void esess_keypool_free(EsessKeyPool *pool);
+
+/* ---- bounding the work a peer can cause (SECURITY item 58) ----------- */
+#define ESESS_LIMIT_PER_PEER 5      /* negotiations per peer per window */
+#define ESESS_LIMIT_WINDOW_S 60
+#define ESESS_LIMIT_IN_FLIGHT 16    /* negotiations running at once */
+
+/* A limiter owned by the adapter (one per account or process): at most
+ * per_peer negotiations (started or answered) per peer bare JID within
+ * window_s seconds, and at most max_in_flight running at once.  Chats admit
+ * themselves in esess_chat_start/accept (ESESS_ERR_RATE_LIMIT) and release
+ * their slot when the negotiation ends. */
+EsessLimiter *esess_limiter_new(guint per_peer, guint window_s, guint max_in_flight);
+void esess_limiter_free(EsessLimiter *lim);
+/* For tests: pretend the monotonic clock reads now_us (0: the real clock). */
+void esess_limiter_set_time(EsessLimiter *lim, gint64 now_us);
+guint esess_limiter_in_flight(const EsessLimiter *lim);
 
 G_END_DECLS
 

@@ -1,0 +1,437 @@
+/*
+ * esess-neg-init.c - Alice, the initiator of the XEP-0116 4-message
+ * negotiation: message 1, message 2 -> message 3, message 4 -> session.
+ * The flow diagram is at the top of esess-negotiate.c.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-bytes.h"
+#include "esess-neg-private.h"
+#include "esess-store.h"
+
+static const char *const no_identity[] = { "identity", "mac", NULL };
+
+/* ---- message 1 (XEP-0116 §ESession Request, INTEROP R1, R12) -------- */
+
+/* The groups as they ended up in the offer (after policy and quirks). */
+static EsessStatus
+offered_groups(const EsessForm *offer, guint **out, gsize *n)
+{
+	const EsessField *f;
+	guint64 v;
+	guint i;
+	EsessStatus r;
+
+	*out = NULL;
+	*n = 0;
+	f = esess_form_get(offer, "modp");
+	if (f == NULL || f->options->len == 0)
+		return ESESS_ERR_UNKNOWN_GROUP;
+	*out = g_new0(guint, f->options->len);
+	for (i = 0; i < f->options->len; i++) {
+		r = esess_parse_uint(g_ptr_array_index(f->options, i), 1000, &v);
+		if (r != ESESS_OK) {
+			g_free(*out);
+			*out = NULL;
+			return ESESS_ERR_INTERNAL;
+		}
+		(*out)[i] = (guint)v;
+	}
+	*n = f->options->len;
+	return ESESS_OK;
+}
+
+EsessStatus
+esess_neg_initiate(const EsessNegConfig *cfg, EsessNeg **out, EsessNegOut *o)
+{
+	EsessNeg *neg;
+	EsessField *hashes;
+	EsessXmlNode *x = NULL, *wrapper;
+	const guint8 *pub;
+	size_t pub_len;
+	guint8 he[ESESS_SHA256_LEN];
+	char *b64;
+	gsize i;
+	EsessStatus r;
+
+	g_return_val_if_fail(cfg != NULL && out != NULL && o != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	o->reply = NULL;
+	o->error = NULL;
+	neg = esess_neg_alloc(cfg, TRUE);
+	r = esess_featneg_build_offer(&cfg->policy, cfg->groups, cfg->n_groups, &neg->offer);
+	if (r != ESESS_OK)
+		goto out;
+	r = offered_groups(neg->offer, &neg->offered, &neg->n_offered);
+	if (r != ESESS_OK)
+		goto out;
+	/* one fresh key pair per offered group (pool first: SECURITY 58) */
+	neg->dh = g_new0(EsessDhKey *, neg->n_offered);
+	neg->n_dh = neg->n_offered;
+	for (i = 0; i < neg->n_offered; i++) {
+		neg->dh[i] = esess_neg_get_key(cfg->pool, neg->offered[i], &r);
+		if (r != ESESS_OK)
+			goto out;
+	}
+	neg->n_a_len = ESESS_NEG_NONCE_LEN;
+	esess_random(neg->n_a, neg->n_a_len);
+	esess_neg_add_b64(neg->offer, "my_nonce", neg->n_a, neg->n_a_len);
+	/* dhhashes: He_i = SHA-256(MPI(e_i)), same order as the modp options */
+	hashes = esess_form_add(neg->offer, "dhhashes", ESESS_FIELD_HIDDEN);
+	for (i = 0; i < neg->n_offered; i++) {
+		pub = esess_dh_key_public(neg->dh[i], &pub_len);
+		esess_sha256(pub, pub_len, he);
+		b64 = esess_base64_encode(he, sizeof he);
+		esess_field_add_value(hashes, b64);
+		g_free(b64);
+	}
+	x = esess_form_to_xml(neg->offer);
+	/* form_A: R7 canon of what we send */
+	esess_form_canon(x, NULL, neg->form_a);
+	wrapper = esess_xml_new("feature", ESESS_NS_FEATURENEG);
+	esess_xml_append(wrapper, x);
+	x = NULL;
+	o->reply = wrapper;
+	neg->state = ESESS_NEG_INIT_EXPECT_RESPONSE;
+	*out = neg;
+	neg = NULL;
+out:
+	esess_xml_free(x);
+	esess_neg_free(neg);
+	return r;
+}
+
+/* ---- message 2 -> message 3 (§Hiding Alice's Identity) ---------------- */
+
+/* R9: HMAC(N_A, RS) per held secret plus random fillers, at least
+ * ESESS_NEG_MIN_RSHASHES and a multiple of it, shuffled. */
+static EsessStatus
+add_rshashes(EsessNeg *neg, EsessForm *f)
+{
+	GPtrArray *held, *vals;
+	EsessRetained *ret;
+	EsessField *fld;
+	guint8 h[ESESS_HMAC_LEN];
+	guint n, total, i, j;
+	guint32 rnd;
+	gpointer tmp;
+	EsessStatus r = ESESS_OK;
+
+	held = esess_neg_held_secrets(neg);
+	vals = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < held->len; i++) {
+		ret = g_ptr_array_index(held, i);
+		r = esess_neg_rshash(neg->n_a, neg->n_a_len, ret->secret, h);
+		if (r != ESESS_OK)
+			goto out;
+		g_ptr_array_add(vals, esess_base64_encode(h, sizeof h));
+	}
+	n = held->len + 1;
+	total = ((n + ESESS_NEG_MIN_RSHASHES - 1) / ESESS_NEG_MIN_RSHASHES) * ESESS_NEG_MIN_RSHASHES;
+	while (vals->len < total) {
+		esess_random(h, sizeof h);
+		g_ptr_array_add(vals, esess_base64_encode(h, sizeof h));
+	}
+	/* Fisher-Yates, so the position tells nothing either */
+	for (i = vals->len - 1; i > 0; i--) {
+		esess_random(&rnd, sizeof rnd);
+		j = rnd % (i + 1);
+		tmp = vals->pdata[i];
+		vals->pdata[i] = vals->pdata[j];
+		vals->pdata[j] = tmp;
+	}
+	fld = esess_form_add(f, "rshashes", ESESS_FIELD_HIDDEN);
+	for (i = 0; i < vals->len; i++)
+		esess_field_add_value(fld, g_ptr_array_index(vals, i));
+out:
+	esess_wipe(h, sizeof h);
+	g_ptr_array_unref(vals);
+	g_ptr_array_unref(held);
+	return r;
+}
+
+static EsessXmlNode *
+not_acceptable(const char *var)
+{
+	const char *vars[1];
+
+	vars[0] = var;
+	return esess_neg_error_new("not-acceptable", vars, var != NULL ? 1 : 0);
+}
+
+EsessStatus
+esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	const EsessXmlNode *xin;
+	EsessForm *resp = NULL, *m3 = NULL;
+	EsessChoice choice;
+	EsessXmlNode *x = NULL, *wrapper;
+	guint8 *echo = NULL, *nb = NULL, *d = NULL, *ctr = NULL;
+	size_t echo_len = 0, nb_len = 0, d_len = 0, ctr_len = 0;
+	guint8 mac_a[ESESS_HMAC_LEN], id_a[ESESS_NEG_ID_LEN];
+	guint8 c_after[ESESS_COUNTER_LEN];
+	const guint8 *e;
+	size_t e_len;
+	EsessField *fld;
+	GString *form_b = NULL, *form_a2 = NULL;
+	gsize i;
+	EsessStatus r;
+
+	memset(&choice, 0, sizeof choice);
+	/* parse and check everything first; the state changes last */
+	xin = esess_neg_find_x(stanza);
+	if (xin == NULL) {
+		r = ESESS_ERR_FORM;
+		goto out;
+	}
+	r = esess_form_parse(xin, &resp);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_check_ssn(resp, ESESS_FORM_SUBMIT);
+	if (r != ESESS_OK)
+		goto out;
+	/* XEP-0116 §ESession Response: Bob MUST NOT include dhhashes */
+	if (esess_form_get(resp, "dhhashes") != NULL) {
+		r = ESESS_ERR_FORM;
+		o->error = not_acceptable("dhhashes");
+		goto out;
+	}
+	r = esess_featneg_check(neg->offer, resp, &neg->policy, &choice);
+	if (r != ESESS_OK) {
+		o->error = not_acceptable(NULL);
+		goto out;
+	}
+	if (choice.modp_index >= neg->n_offered || neg->offered[choice.modp_index] != choice.modp) {
+		r = ESESS_ERR_NOT_OFFERED;
+		o->error = not_acceptable("modp");
+		goto out;
+	}
+	/* R13: the initiator checks the echoed nonce (Gajim does not: R20) */
+	r = esess_neg_get_b64(resp, "nonce", 1, ESESS_NEG_NONCE_MAX, &echo, &echo_len);
+	if (r != ESESS_OK)
+		goto out;
+	if (echo_len != neg->n_a_len || !esess_ct_equal(echo, neg->n_a, neg->n_a_len)) {
+		r = ESESS_ERR_NONCE;
+		goto out;
+	}
+	r = esess_neg_get_b64(resp, "my_nonce", ESESS_NEG_NONCE_MIN, ESESS_NEG_NONCE_MAX, &nb, &nb_len);
+	if (r != ESESS_OK)
+		goto out;
+	/* the counter: 16 bytes, or the MPI form (Gajim) left-padded */
+	r = esess_neg_get_b64(resp, "counter", 1, ESESS_COUNTER_LEN, &ctr, &ctr_len);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_get_b64(resp, "dhkeys", 1, ESESS_NEG_MAX_DH_BYTES, &d, &d_len);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_dh_check_public(choice.modp, d, d_len);
+	if (r != ESESS_OK) {
+		o->error = not_acceptable("dhkeys"); /* DIGEST §12: not 1 < d < p-1 */
+		goto out;
+	}
+	/* the chosen group's key pair; every other one is wiped now */
+	neg->own = neg->dh[choice.modp_index];
+	neg->dh[choice.modp_index] = NULL;
+	r = esess_neg_agree(neg, d, d_len);
+	if (r != ESESS_OK) {
+		o->error = not_acceptable("dhkeys");
+		goto out;
+	}
+	memset(neg->c_a, 0, sizeof neg->c_a);
+	memcpy(neg->c_a + ESESS_COUNTER_LEN - ctr_len, ctr, ctr_len);
+	esess_counter_flip_top(neg->c_a, neg->c_b);
+	memcpy(neg->n_b, nb, nb_len);
+	neg->n_b_len = nb_len;
+	form_b = g_string_new(NULL);
+	esess_form_canon(xin, NULL, form_b); /* as received (R7) */
+
+	/* message 3 */
+	m3 = esess_form_new(ESESS_FORM_RESULT);
+	fld = esess_form_add(m3, "FORM_TYPE", ESESS_FIELD_HIDDEN);
+	esess_field_add_value(fld, ESESS_NS_SSN);
+	fld = esess_form_add(m3, "accept", ESESS_FIELD_BOOLEAN);
+	esess_field_add_value(fld, "1");
+	esess_neg_add_b64(m3, "nonce", neg->n_b, neg->n_b_len);
+	e = esess_dh_key_public(neg->own, &e_len);
+	esess_neg_add_b64(m3, "dhkeys", e, e_len);
+	r = add_rshashes(neg, m3);
+	if (r != ESESS_OK)
+		goto out;
+	x = esess_form_to_xml(m3);
+	form_a2 = g_string_new(NULL);
+	esess_form_canon(x, no_identity, form_a2);
+	esess_xml_free(x);
+	x = NULL;
+	r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
+				neg->n_a, neg->n_a_len, e, e_len, neg->form_a, form_a2, mac_a);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, mac_a, id_a,
+				     sizeof id_a, c_after);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, sizeof id_a,
+				   neg->m_a);
+	if (r != ESESS_OK)
+		goto out;
+	esess_neg_add_b64(m3, "identity", id_a, sizeof id_a);
+	esess_neg_add_b64(m3, "mac", neg->m_a, sizeof neg->m_a);
+	x = esess_form_to_xml(m3);
+	wrapper = esess_xml_new("feature", ESESS_NS_FEATURENEG);
+	esess_xml_append(wrapper, x);
+	x = NULL;
+
+	/* commit: the state changes last */
+	for (i = 0; i < neg->n_dh; i++) {
+		esess_dh_key_free(neg->dh[i]);
+		neg->dh[i] = NULL;
+	}
+	g_string_assign(neg->form_b, form_b->str);
+	g_free(neg->peer_pub);
+	neg->peer_pub = d;
+	neg->peer_pub_len = d_len;
+	d = NULL;
+	esess_choice_clear(&neg->choice);
+	neg->choice = choice;
+	memset(&choice, 0, sizeof choice);
+	memcpy(neg->c_a, c_after, sizeof c_after); /* C_A carries on (R5) */
+	o->reply = wrapper;
+	neg->state = ESESS_NEG_INIT_EXPECT_INIT;
+out:
+	esess_wipe(mac_a, sizeof mac_a);
+	esess_choice_clear(&choice);
+	esess_form_free(resp);
+	esess_form_free(m3);
+	esess_xml_free(x);
+	g_free(echo);
+	g_free(nb);
+	g_free(d);
+	g_free(ctr);
+	if (form_b != NULL)
+		g_string_free(form_b, TRUE);
+	if (form_a2 != NULL)
+		g_string_free(form_a2, TRUE);
+	(void)echo_len;
+	return r;
+}
+
+/* ---- message 4 (§Final Keys, §Hiding Bob's Identity) ---------------- */
+
+EsessStatus
+esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	static const char *const fni_vars[] = { "identity" };
+	const EsessXmlNode *xin;
+	EsessForm *fin = NULL;
+	GPtrArray *held = NULL;
+	EsessRetained *ret, *match = NULL;
+	guint8 echo[ESESS_NEG_NONCE_MAX];
+	guint8 srshash[ESESS_HMAC_LEN], h[ESESS_HMAC_LEN];
+	guint8 id_b[ESESS_NEG_ID_LEN], m_b[ESESS_HMAC_LEN], mac_b[ESESS_HMAC_LEN];
+	guint8 mac_b2[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN];
+	guint8 c_b_after[ESESS_COUNTER_LEN];
+	GString *form_b2 = NULL;
+	guint8 *nonce = NULL;
+	size_t nonce_len = 0;
+	guint i;
+	EsessStatus r;
+
+	(void)echo;
+	xin = esess_neg_find_x(stanza);
+	if (xin == NULL) {
+		r = ESESS_ERR_FORM;
+		goto out;
+	}
+	r = esess_form_parse(xin, &fin);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_check_ssn(fin, ESESS_FORM_RESULT);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_get_b64(fin, "nonce", 1, ESESS_NEG_NONCE_MAX, &nonce, &nonce_len);
+	if (r != ESESS_OK)
+		goto out;
+	if (nonce_len != neg->n_a_len || !esess_ct_equal(nonce, neg->n_a, neg->n_a_len)) {
+		r = ESESS_ERR_NONCE;
+		goto out;
+	}
+	r = esess_neg_get_b64_exact(fin, "srshash", srshash, sizeof srshash);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_get_b64_exact(fin, "identity", id_b, sizeof id_b);
+	if (r == ESESS_ERR_LENGTH)
+		r = ESESS_ERR_IDENTITY;
+	if (r != ESESS_OK)
+		goto out;
+	/* SECURITY 25: exactly 32 bytes, else it is an identity failure */
+	r = esess_neg_get_b64_exact(fin, "mac", m_b, sizeof m_b);
+	if (r == ESESS_ERR_LENGTH)
+		r = ESESS_ERR_IDENTITY;
+	if (r != ESESS_OK)
+		goto out;
+
+	/* SRS: HMAC(RS, "Shared Retained Secret") == srshash (R9) */
+	held = esess_neg_held_secrets(neg);
+	for (i = 0; i < held->len && match == NULL; i++) {
+		ret = g_ptr_array_index(held, i);
+		r = esess_neg_srshash(ret->secret, h);
+		if (r != ESESS_OK)
+			goto out;
+		if (esess_ct_equal(h, srshash, sizeof h))
+			match = ret;
+	}
+	r = esess_neg_final_keys(neg, match != NULL ? match->secret : NULL);
+	if (r != ESESS_OK)
+		goto out;
+	/* M_B = HMAC(KM_B, MPI(C_B) || ID_B), before decrypting anything */
+	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, sizeof id_b, mm);
+	if (r != ESESS_OK)
+		goto out;
+	if (!esess_ct_equal(mm, m_b, sizeof mm)) {
+		r = ESESS_ERR_IDENTITY;
+		goto out;
+	}
+	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, id_b, mac_b,
+				     sizeof mac_b, c_b_after);
+	if (r != ESESS_OK)
+		goto out;
+	form_b2 = g_string_new(NULL);
+	esess_form_canon(xin, no_identity, form_b2);
+	r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
+				neg->n_b, neg->n_b_len, neg->peer_pub, neg->peer_pub_len,
+				neg->form_b, form_b2, mac_b2);
+	if (r != ESESS_OK)
+		goto out;
+	if (!esess_ct_equal(mac_b, mac_b2, sizeof mac_b)) {
+		r = ESESS_ERR_IDENTITY;
+		goto out;
+	}
+
+	/* SAS over M_A and form_B as received (R8) */
+	neg->result.sas_value = esess_sas_value(neg->m_a, sizeof neg->m_a,
+						neg->form_b->str, neg->form_b->len);
+	esess_sas_format(neg->result.sas_value, TRUE, neg->result.sas);
+	if (held->len == 0)
+		neg->result.continuity = ESESS_CONT_NEW;
+	else if (match == NULL)
+		neg->result.continuity = ESESS_CONT_BROKEN; /* SECURITY 33 */
+	else
+		neg->result.continuity = match->verified ? ESESS_CONT_VERIFIED : ESESS_CONT_UNVERIFIED;
+	r = esess_neg_finish(neg, match != NULL ? match->secret : NULL, neg->c_a, c_b_after);
+out:
+	if (r == ESESS_ERR_IDENTITY)
+		o->error = esess_neg_error_new("feature-not-implemented", fni_vars, 1);
+	esess_wipe(h, sizeof h);
+	esess_wipe(mac_b, sizeof mac_b);
+	esess_wipe(mac_b2, sizeof mac_b2);
+	esess_wipe(mm, sizeof mm);
+	esess_form_free(fin);
+	g_free(nonce);
+	if (held != NULL)
+		g_ptr_array_unref(held);
+	if (form_b2 != NULL)
+		g_string_free(form_b2, TRUE);
+	return r;
+}

@@ -1,0 +1,358 @@
+/*
+ * esess-neg-resp.c - Bob, the responder of the XEP-0116 4-message
+ * negotiation: message 1 -> message 2, message 3 -> message 4 + session.
+ * The flow diagram is at the top of esess-negotiate.c.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-bytes.h"
+#include "esess-neg-private.h"
+#include "esess-store.h"
+
+static const char *const no_identity[] = { "identity", "mac", NULL };
+
+static EsessXmlNode *
+error_for(const char *condition, const char *var)
+{
+	const char *vars[1];
+
+	vars[0] = var;
+	return esess_neg_error_new(condition, vars, var != NULL ? 1 : 0);
+}
+
+/* ---- message 1 -> message 2 (§ESession Response, INTEROP R13) ------- */
+
+EsessStatus
+esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessNeg **out,
+		  EsessNegOut *o)
+{
+	const EsessXmlNode *xin;
+	const EsessField *modp, *hashes;
+	EsessForm *req = NULL, *answer = NULL;
+	EsessNeg *neg;
+	GPtrArray *bad;
+	EsessXmlNode *x = NULL, *wrapper;
+	const char *he_b64;
+	const guint8 *d;
+	size_t d_len;
+	EsessStatus r;
+
+	g_return_val_if_fail(cfg != NULL && feature != NULL && out != NULL && o != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	o->reply = NULL;
+	o->error = NULL;
+	neg = esess_neg_alloc(cfg, FALSE);
+	bad = g_ptr_array_new_with_free_func(g_free);
+	xin = esess_neg_find_x(feature);
+	if (xin == NULL) {
+		r = ESESS_ERR_FORM;
+		o->error = error_for("not-acceptable", NULL);
+		goto out;
+	}
+	r = esess_form_parse(xin, &req);
+	if (r != ESESS_OK) {
+		o->error = error_for("not-acceptable", NULL);
+		goto out;
+	}
+	/* SECURITY 16, 21: e revealed in a 4-message request (3-message or
+	 * mixed): DIGEST §4.4 feature-not-implemented for dhkeys */
+	if (esess_form_get(req, "dhkeys") != NULL) {
+		r = ESESS_ERR_FORM;
+		o->error = error_for("feature-not-implemented", "dhkeys");
+		goto out;
+	}
+	r = esess_featneg_choose(req, &cfg->policy, &answer, &neg->choice, bad);
+	if (r != ESESS_OK) {
+		o->error = esess_neg_error_new("not-acceptable",
+					       (const char *const *)bad->pdata, bad->len);
+		goto out;
+	}
+	/* SECURITY 8, 14: one well-formed 32-byte commitment per offered group */
+	modp = esess_form_get(req, "modp");
+	hashes = esess_form_get(req, "dhhashes");
+	if (modp == NULL || hashes == NULL || hashes->values->len != modp->options->len ||
+	    neg->choice.modp_index >= hashes->values->len) {
+		r = ESESS_ERR_FORM;
+		o->error = error_for("not-acceptable", "dhhashes");
+		goto out;
+	}
+	he_b64 = g_ptr_array_index(hashes->values, neg->choice.modp_index);
+	r = esess_base64_decode_exact(he_b64, strlen(he_b64), neg->he, sizeof neg->he);
+	if (r != ESESS_OK) {
+		o->error = error_for("not-acceptable", "dhhashes");
+		goto out;
+	}
+	{
+		guint8 *na = NULL;
+		size_t na_len = 0;
+
+		r = esess_neg_get_b64(req, "my_nonce", ESESS_NEG_NONCE_MIN, ESESS_NEG_NONCE_MAX,
+				      &na, &na_len);
+		if (r == ESESS_OK) {
+			memcpy(neg->n_a, na, na_len);
+			neg->n_a_len = na_len;
+		}
+		g_free(na);
+	}
+	if (r != ESESS_OK) {
+		o->error = error_for("not-acceptable", "my_nonce");
+		goto out;
+	}
+	neg->own = esess_neg_get_key(cfg->pool, neg->choice.modp, &r);
+	if (r != ESESS_OK)
+		goto out;
+	neg->n_b_len = ESESS_NEG_NONCE_LEN;
+	esess_random(neg->n_b, neg->n_b_len);
+	/* C_A: 16 random bytes, first byte non-zero so that the MPI and the
+	 * 16-byte forms agree (DIGEST §15 #12); C_B = C_A XOR 2^127 (R5) */
+	do {
+		esess_random(neg->c_a, sizeof neg->c_a);
+	} while (neg->c_a[0] == 0);
+	esess_counter_flip_top(neg->c_a, neg->c_b);
+	esess_neg_add_b64(answer, "my_nonce", neg->n_b, neg->n_b_len);
+	d = esess_dh_key_public(neg->own, &d_len);
+	esess_neg_add_b64(answer, "dhkeys", d, d_len);
+	esess_neg_add_b64(answer, "nonce", neg->n_a, neg->n_a_len);
+	esess_neg_add_b64(answer, "counter", neg->c_a, sizeof neg->c_a);
+	x = esess_form_to_xml(answer);
+	esess_form_canon(x, NULL, neg->form_b); /* as sent (R7) */
+	esess_form_canon(xin, NULL, neg->form_a); /* as received */
+	wrapper = esess_xml_new("feature", ESESS_NS_FEATURENEG);
+	esess_xml_append(wrapper, x);
+	x = NULL;
+	o->reply = wrapper;
+	neg->state = ESESS_NEG_RESP_EXPECT_IDENTITY;
+	*out = neg;
+	neg = NULL;
+out:
+	esess_xml_free(x);
+	esess_form_free(req);
+	esess_form_free(answer);
+	g_ptr_array_unref(bad);
+	esess_neg_free(neg);
+	return r;
+}
+
+/* ---- message 3 -> message 4 (§Final Keys, §Hiding Bob's Identity) ---- */
+
+static EsessXmlNode *
+build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[ESESS_COUNTER_LEN],
+	 EsessStatus *r)
+{
+	EsessForm *m4;
+	EsessField *fld;
+	EsessXmlNode *x, *wrapper = NULL;
+	GString *form_b2;
+	guint8 mac_b[ESESS_HMAC_LEN], id_b[ESESS_NEG_ID_LEN], m_b[ESESS_HMAC_LEN];
+	const guint8 *d;
+	size_t d_len;
+
+	m4 = esess_form_new(ESESS_FORM_RESULT);
+	fld = esess_form_add(m4, "FORM_TYPE", ESESS_FIELD_HIDDEN);
+	esess_field_add_value(fld, ESESS_NS_SSN);
+	esess_neg_add_b64(m4, "nonce", neg->n_a, neg->n_a_len);
+	esess_neg_add_b64(m4, "srshash", srshash, ESESS_HMAC_LEN);
+	x = esess_form_to_xml(m4);
+	form_b2 = g_string_new(NULL);
+	esess_form_canon(x, no_identity, form_b2);
+	esess_xml_free(x);
+	d = esess_dh_key_public(neg->own, &d_len);
+	/* mac_B = HMAC(KS_B, N_A || N_B || MPI(d) || "" || form_B || form_B2) */
+	*r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
+				 neg->n_b, neg->n_b_len, d, d_len, neg->form_b, form_b2, mac_b);
+	if (*r != ESESS_OK)
+		goto out;
+	*r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, mac_b, id_b,
+				      sizeof id_b, c_b_after);
+	if (*r != ESESS_OK)
+		goto out;
+	*r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, sizeof id_b, m_b);
+	if (*r != ESESS_OK)
+		goto out;
+	esess_neg_add_b64(m4, "identity", id_b, sizeof id_b);
+	esess_neg_add_b64(m4, "mac", m_b, sizeof m_b);
+	wrapper = esess_xml_new("init", ESESS_NS_INIT); /* R1 */
+	esess_xml_append(wrapper, esess_form_to_xml(m4));
+out:
+	esess_wipe(mac_b, sizeof mac_b);
+	g_string_free(form_b2, TRUE);
+	esess_form_free(m4);
+	return wrapper;
+}
+
+EsessStatus
+esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	const EsessXmlNode *xin;
+	const EsessField *rsh;
+	EsessForm *m3 = NULL;
+	GPtrArray *held = NULL;
+	EsessRetained *ret, *match = NULL;
+	EsessXmlNode *reply = NULL;
+	guint8 *nonce = NULL, *e = NULL;
+	size_t nonce_len = 0, e_len = 0;
+	guint8 he[ESESS_SHA256_LEN], id_a[ESESS_NEG_ID_LEN], m_a[ESESS_HMAC_LEN];
+	guint8 mm[ESESS_HMAC_LEN], mac_a[ESESS_HMAC_LEN], mac_a2[ESESS_HMAC_LEN];
+	guint8 h[ESESS_HMAC_LEN], srshash[ESESS_HMAC_LEN];
+	guint8 (*rshashes)[ESESS_HMAC_LEN] = NULL;
+	guint8 c_a_after[ESESS_COUNTER_LEN], c_b_after[ESESS_COUNTER_LEN];
+	GString *form_a2 = NULL;
+	const char *fail_var = NULL;
+	guint i, j, n_rsh = 0;
+	EsessStatus r;
+
+	xin = esess_neg_find_x(stanza);
+	if (xin == NULL) {
+		r = ESESS_ERR_FORM;
+		goto out;
+	}
+	r = esess_form_parse(xin, &m3);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_check_ssn(m3, ESESS_FORM_RESULT);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_get_b64(m3, "nonce", 1, ESESS_NEG_NONCE_MAX, &nonce, &nonce_len);
+	if (r != ESESS_OK)
+		goto out;
+	if (nonce_len != neg->n_b_len || !esess_ct_equal(nonce, neg->n_b, neg->n_b_len)) {
+		r = ESESS_ERR_NONCE;
+		goto out;
+	}
+	r = esess_neg_get_b64(m3, "dhkeys", 1, ESESS_NEG_MAX_DH_BYTES, &e, &e_len);
+	if (r != ESESS_OK) {
+		fail_var = "dhkeys";
+		goto out;
+	}
+	/* SECURITY 13, 15: SHA-256(e) equals He of the SELECTED group */
+	esess_sha256(e, e_len, he);
+	if (!esess_ct_equal(he, neg->he, sizeof he)) {
+		r = ESESS_ERR_COMMITMENT;
+		fail_var = "dhkeys";
+		goto out;
+	}
+	/* rshashes: each exactly 32 bytes (Gajim sends a single one) */
+	rsh = esess_form_get(m3, "rshashes");
+	if (rsh != NULL && rsh->values->len > 0) {
+		n_rsh = rsh->values->len;
+		rshashes = g_malloc0_n(n_rsh, ESESS_HMAC_LEN);
+		for (i = 0; i < n_rsh; i++) {
+			const char *v = g_ptr_array_index(rsh->values, i);
+
+			r = esess_base64_decode_exact(v, strlen(v), rshashes[i], ESESS_HMAC_LEN);
+			if (r != ESESS_OK)
+				goto out;
+		}
+	}
+	r = esess_neg_get_b64_exact(m3, "identity", id_a, sizeof id_a);
+	if (r == ESESS_ERR_LENGTH)
+		r = ESESS_ERR_IDENTITY;
+	if (r != ESESS_OK) {
+		fail_var = "identity";
+		goto out;
+	}
+	/* SECURITY 25: exactly 32 bytes */
+	r = esess_neg_get_b64_exact(m3, "mac", m_a, sizeof m_a);
+	if (r == ESESS_ERR_LENGTH)
+		r = ESESS_ERR_IDENTITY;
+	if (r != ESESS_OK) {
+		fail_var = "mac";
+		goto out;
+	}
+	/* 1 < e < p-1, e != d, K, provisory keys (§4.10) */
+	r = esess_neg_agree(neg, e, e_len);
+	if (r != ESESS_OK) {
+		fail_var = "dhkeys";
+		goto out;
+	}
+	/* M_A = HMAC(KM_A, MPI(C_A) || ID_A) first, then decrypt (R6) */
+	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, sizeof id_a, mm);
+	if (r != ESESS_OK)
+		goto out;
+	if (!esess_ct_equal(mm, m_a, sizeof mm)) {
+		r = ESESS_ERR_IDENTITY;
+		fail_var = "mac";
+		goto out;
+	}
+	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, id_a, mac_a,
+				     sizeof mac_a, c_a_after);
+	if (r != ESESS_OK)
+		goto out;
+	form_a2 = g_string_new(NULL);
+	esess_form_canon(xin, no_identity, form_a2);
+	r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
+				neg->n_a, neg->n_a_len, e, e_len, neg->form_a, form_a2, mac_a2);
+	if (r != ESESS_OK)
+		goto out;
+	if (!esess_ct_equal(mac_a, mac_a2, sizeof mac_a)) {
+		r = ESESS_ERR_IDENTITY;
+		fail_var = "identity";
+		goto out;
+	}
+
+	/* SAS over M_A and form_B as sent (R8) */
+	neg->result.sas_value = esess_sas_value(m_a, sizeof m_a, neg->form_b->str, neg->form_b->len);
+	esess_sas_format(neg->result.sas_value, TRUE, neg->result.sas);
+	/* SRS: HMAC(N_A, RS) against every rshashes value (R9) */
+	held = esess_neg_held_secrets(neg);
+	for (i = 0; i < held->len && match == NULL; i++) {
+		ret = g_ptr_array_index(held, i);
+		r = esess_neg_rshash(neg->n_a, neg->n_a_len, ret->secret, h);
+		if (r != ESESS_OK)
+			goto out;
+		for (j = 0; j < n_rsh; j++) {
+			if (esess_ct_equal(h, rshashes[j], sizeof h))
+				match = ret;
+		}
+	}
+	if (held->len == 0)
+		neg->result.continuity = ESESS_CONT_NEW;
+	else if (match == NULL)
+		neg->result.continuity = ESESS_CONT_BROKEN; /* SECURITY 33 */
+	else
+		neg->result.continuity = match->verified ? ESESS_CONT_VERIFIED : ESESS_CONT_UNVERIFIED;
+	if (match != NULL) {
+		r = esess_neg_srshash(match->secret, srshash);
+		if (r != ESESS_OK)
+			goto out;
+	} else {
+		esess_random(srshash, sizeof srshash);
+	}
+	r = esess_neg_final_keys(neg, match != NULL ? match->secret : NULL);
+	if (r != ESESS_OK)
+		goto out;
+	reply = build_m4(neg, srshash, c_b_after, &r);
+	if (r != ESESS_OK)
+		goto out;
+	g_free(neg->peer_pub);
+	neg->peer_pub = e;
+	neg->peer_pub_len = e_len;
+	e = NULL;
+	r = esess_neg_finish(neg, match != NULL ? match->secret : NULL, c_b_after, c_a_after);
+	if (r != ESESS_OK)
+		goto out;
+	o->reply = reply;
+	reply = NULL;
+out:
+	if (r == ESESS_ERR_COMMITMENT || r == ESESS_ERR_IDENTITY || r == ESESS_ERR_DH_RANGE ||
+	    r == ESESS_ERR_DH_REFLECTED || r == ESESS_ERR_DH_SHARED || r == ESESS_ERR_MPI)
+		o->error = error_for("feature-not-implemented", fail_var); /* DIGEST §12 */
+	esess_wipe(mac_a, sizeof mac_a);
+	esess_wipe(mac_a2, sizeof mac_a2);
+	esess_wipe(mm, sizeof mm);
+	esess_wipe(h, sizeof h);
+	esess_wipe(srshash, sizeof srshash);
+	esess_xml_free(reply);
+	esess_form_free(m3);
+	g_free(nonce);
+	g_free(e);
+	g_free(rshashes);
+	if (held != NULL)
+		g_ptr_array_unref(held);
+	if (form_a2 != NULL)
+		g_string_free(form_a2, TRUE);
+	return r;
+}

@@ -1,0 +1,829 @@
+/*
+ * esess-negotiate.c - the XEP-0116 4-message negotiation: dispatch, shared
+ * building blocks and the key pool.  The role-specific handlers live in
+ * esess-neg-init.c (Alice) and esess-neg-resp.c (Bob).
+ *
+ *   Alice (initiator)                                    Bob (responder)
+ *   INIT_EXPECT_RESPONSE                                 (no object yet)
+ *     |  M1 <feature><x type=form>  XEP-0155 §Request, 0116 §ESession Request
+ *     |     options, my_nonce=N_A, dhhashes=He_i        (INTEROP R1, R12)
+ *     |-------------------------------------------------->  esess_neg_respond
+ *     |                                                      choose (R13), y, N_B, C_A
+ *     |  M2 <feature><x type=submit>  0116 §ESession Response
+ *     |     choices, my_nonce=N_B, dhkeys=d, nonce=N_A, counter=C_A
+ *     |<--------------------------------------------------  RESP_EXPECT_IDENTITY
+ *   on_response: check (SECURITY 17-24), 1<d<p-1, K, KC_A/KM_A/KS_A
+ *     |  M3 <feature><x type=result>  0116 §Hiding Alice's Identity
+ *     |     nonce=N_B, dhkeys=e, rshashes, identity=ID_A, mac=M_A
+ *     |-------------------------------------------------->  on_identity:
+ *   INIT_EXPECT_INIT                                     SHA256(e)=He, 1<e<p-1, K,
+ *     |                                                  verify M_A, mac_A, SAS,
+ *     |                                                  SRS (§Final keys), final K
+ *     |  M4 <init><x type=result>  0116 §Final Keys, §Hiding Bob's Identity
+ *     |     nonce=N_A, srshash, identity=ID_B, mac=M_B
+ *     |<--------------------------------------------------  DONE (session handed over)
+ *   on_final: SRS, final K, verify M_B, mac_B, SAS
+ *   DONE
+ *
+ *   Any failure: FAILED (sticky), all secrets wiped, the DIGEST §12 error
+ *   sent where the spec says so.  DONE and FAILED ignore later messages.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-bytes.h"
+#include "esess-modp.h"
+#include "esess-neg-private.h"
+#include "esess-store.h"
+
+static const char *const key_labels[ESESS_KEY_COUNT_] = {
+	"Initiator Cipher Key", "Initiator MAC Key", "Initiator SIGMA Key",
+	"Responder Cipher Key", "Responder MAC Key", "Responder SIGMA Key"
+}; /* INTEROP R3 */
+
+/* ---- known-answer building blocks ---------------------------------- */
+
+EsessStatus
+esess_neg_derive_keys(const EsessSecret *k, EsessSecret *keys[ESESS_KEY_COUNT_])
+{
+	EsessStatus r = ESESS_OK;
+	int i;
+
+	for (i = 0; i < ESESS_KEY_COUNT_; i++)
+		keys[i] = NULL;
+	for (i = 0; i < ESESS_KEY_COUNT_; i++) {
+		keys[i] = esess_secret_new(ESESS_HMAC_LEN);
+		r = esess_hmac_sha256(k->data, k->len, key_labels[i], strlen(key_labels[i]),
+				      keys[i]->data);
+		if (r != ESESS_OK)
+			goto out;
+	}
+out:
+	if (r != ESESS_OK) {
+		for (i = 0; i < ESESS_KEY_COUNT_; i++) {
+			esess_secret_free(keys[i]);
+			keys[i] = NULL;
+		}
+	}
+	return r;
+}
+
+EsessStatus
+esess_neg_identity_mac(const EsessSecret *km, const guint8 c[ESESS_COUNTER_LEN],
+		       const guint8 *id, size_t id_len, guint8 out[ESESS_HMAC_LEN])
+{
+	EsessHmac *h = NULL;
+	EsessStatus r;
+	size_t off;
+
+	r = esess_hmac_new(km->data, km->len, &h);
+	if (r != ESESS_OK)
+		return r;
+	/* INTEROP R6: counter first, as MPI (leading zero octets stripped) */
+	off = esess_mpi_strip(c, ESESS_COUNTER_LEN);
+	esess_hmac_update(h, c + off, ESESS_COUNTER_LEN - off);
+	esess_hmac_update(h, id, id_len);
+	r = esess_hmac_final(h, out);
+	esess_hmac_free(h);
+	return r;
+}
+
+EsessStatus
+esess_neg_rshash(const guint8 *n_a, size_t n_a_len, const EsessSecret *rs,
+		 guint8 out[ESESS_HMAC_LEN])
+{
+	return esess_hmac_sha256(n_a, n_a_len, rs->data, rs->len, out);
+}
+
+EsessStatus
+esess_neg_srshash(const EsessSecret *srs, guint8 out[ESESS_HMAC_LEN])
+{
+	static const char label[] = "Shared Retained Secret";
+
+	return esess_hmac_sha256(srs->data, srs->len, label, strlen(label), out);
+}
+
+EsessSecret *
+esess_neg_final_k(const EsessSecret *k, const EsessSecret *srs)
+{
+	EsessSha256 *h;
+	EsessSecret *out;
+
+	/* INTEROP R9: SHA-256(K || SRS || OSS), OSS empty, the hash applied
+	 * even when there is no SRS */
+	out = esess_secret_new(ESESS_SHA256_LEN);
+	h = esess_sha256_new();
+	esess_sha256_update(h, k->data, k->len);
+	if (srs != NULL)
+		esess_sha256_update(h, srs->data, srs->len);
+	esess_sha256_finish(h, out->data);
+	return out;
+}
+
+EsessStatus
+esess_neg_new_rs(const EsessSecret *final_k, EsessSecret **out)
+{
+	static const char label[] = "New Retained Secret";
+	EsessSecret *rs;
+	EsessStatus r;
+
+	*out = NULL;
+	rs = esess_secret_new(ESESS_HMAC_LEN);
+	r = esess_hmac_sha256(final_k->data, final_k->len, label, strlen(label), rs->data);
+	if (r != ESESS_OK) {
+		esess_secret_free(rs);
+		return r;
+	}
+	*out = rs;
+	return ESESS_OK;
+}
+
+/* ---- the object ----------------------------------------------------- */
+
+EsessNeg *
+esess_neg_alloc(const EsessNegConfig *cfg, gboolean initiator)
+{
+	EsessNeg *neg;
+
+	neg = g_new0(EsessNeg, 1);
+	neg->initiator = initiator;
+	neg->state = ESESS_NEG_FAILED; /* until the caller sets the first state */
+	neg->account = g_strdup(cfg->account);
+	neg->peer = g_strdup(cfg->peer);
+	neg->store = cfg->store;
+	neg->policy = cfg->policy;
+	neg->rekey = cfg->rekey;
+	neg->form_a = g_string_new(NULL);
+	neg->form_b = g_string_new(NULL);
+	return neg;
+}
+
+/* Wipes every secret and everything learned (SECURITY 57); keeps the
+ * result of a DONE negotiation except the retained secret. */
+void
+esess_neg_wipe(EsessNeg *neg)
+{
+	gsize i;
+
+	for (i = 0; i < neg->n_dh; i++)
+		esess_dh_key_free(neg->dh[i]);
+	g_free(neg->dh);
+	neg->dh = NULL;
+	neg->n_dh = 0;
+	esess_dh_key_free(neg->own);
+	neg->own = NULL;
+	esess_form_free(neg->offer);
+	neg->offer = NULL;
+	g_free(neg->offered);
+	neg->offered = NULL;
+	neg->n_offered = 0;
+	esess_secret_free(neg->k);
+	neg->k = NULL;
+	for (i = 0; i < ESESS_KEY_COUNT_; i++) {
+		esess_secret_free(neg->keys[i]);
+		neg->keys[i] = NULL;
+	}
+	g_free(neg->peer_pub);
+	neg->peer_pub = NULL;
+	neg->peer_pub_len = 0;
+	esess_wipe(neg->n_a, sizeof neg->n_a);
+	esess_wipe(neg->n_b, sizeof neg->n_b);
+	neg->n_a_len = neg->n_b_len = 0;
+	esess_wipe(neg->he, sizeof neg->he);
+	esess_wipe(neg->c_a, sizeof neg->c_a);
+	esess_wipe(neg->c_b, sizeof neg->c_b);
+	esess_wipe(neg->m_a, sizeof neg->m_a);
+	g_string_truncate(neg->form_a, 0);
+	g_string_truncate(neg->form_b, 0);
+}
+
+static EsessStatus
+neg_fail(EsessNeg *neg, EsessStatus r)
+{
+	esess_neg_wipe(neg);
+	esess_secret_free(neg->new_rs);
+	neg->new_rs = NULL;
+	neg->result.new_rs = NULL;
+	esess_session_free(neg->session);
+	neg->session = NULL;
+	esess_choice_clear(&neg->choice);
+	neg->state = ESESS_NEG_FAILED;
+	return r;
+}
+
+void
+esess_neg_abort(EsessNeg *neg)
+{
+	g_return_if_fail(neg != NULL);
+	if (neg->state != ESESS_NEG_DONE)
+		(void)neg_fail(neg, ESESS_ERR_STATE);
+}
+
+void
+esess_neg_free(EsessNeg *neg)
+{
+	if (neg == NULL)
+		return;
+	(void)neg_fail(neg, ESESS_OK);
+	g_string_free(neg->form_a, TRUE);
+	g_string_free(neg->form_b, TRUE);
+	g_free(neg->account);
+	g_free(neg->peer);
+	g_free(neg);
+}
+
+EsessNegState
+esess_neg_state(const EsessNeg *neg)
+{
+	return neg->state;
+}
+
+gboolean
+esess_neg_is_initiator(const EsessNeg *neg)
+{
+	return neg->initiator;
+}
+
+const EsessNegResult *
+esess_neg_result(const EsessNeg *neg)
+{
+	return neg->state == ESESS_NEG_DONE ? &neg->result : NULL;
+}
+
+EsessSession *
+esess_neg_take_session(EsessNeg *neg)
+{
+	EsessSession *s;
+
+	s = neg->session;
+	neg->session = NULL;
+	return s;
+}
+
+const guint8 *
+esess_neg_own_public(const EsessNeg *neg, guint group, size_t *len)
+{
+	gsize i;
+
+	*len = 0;
+	if (neg->own != NULL && esess_dh_key_group(neg->own) == group)
+		return esess_dh_key_public(neg->own, len);
+	for (i = 0; i < neg->n_dh; i++) {
+		if (neg->dh[i] != NULL && esess_dh_key_group(neg->dh[i]) == group)
+			return esess_dh_key_public(neg->dh[i], len);
+	}
+	return NULL;
+}
+
+void
+esess_neg_out_clear(EsessNegOut *o)
+{
+	esess_xml_free(o->reply);
+	esess_xml_free(o->error);
+	o->reply = NULL;
+	o->error = NULL;
+}
+
+/* ---- helpers shared by both roles ----------------------------------- */
+
+const EsessXmlNode *
+esess_neg_find_x(const EsessXmlNode *n)
+{
+	const EsessXmlNode *w;
+
+	if (esess_xml_is(n, "x", ESESS_NS_XDATA))
+		return n;
+	if (esess_xml_is(n, "message", NULL)) {
+		w = esess_xml_child(n, "feature", ESESS_NS_FEATURENEG);
+		if (w == NULL)
+			w = esess_xml_child(n, "init", ESESS_NS_INIT);
+		if (w == NULL)
+			return NULL;
+		n = w;
+	}
+	/* exactly one form in the wrapper (XEP-0020) */
+	if (esess_xml_count(n, "x", ESESS_NS_XDATA) != 1)
+		return NULL;
+	return esess_xml_child(n, "x", ESESS_NS_XDATA);
+}
+
+EsessXmlNode *
+esess_neg_error_new(const char *condition, const char *const *vars, gsize n_vars)
+{
+	EsessXmlNode *err, *feat, *fld;
+	gsize i;
+
+	/* DIGEST §3.4, INTEROP R13: the offending fields inside a <feature/>
+	 * child of <error/>, never the request's form at the top level */
+	err = esess_xml_new("error", ESESS_NS_CLIENT);
+	esess_xml_set_attr(err, "type", "cancel");
+	if (strcmp(condition, "not-acceptable") == 0)
+		esess_xml_set_attr(err, "code", "406");
+	else
+		esess_xml_set_attr(err, "code", "501");
+	(void)esess_xml_add(err, condition, ESESS_NS_STANZAS);
+	if (n_vars > 0) {
+		feat = esess_xml_add(err, "feature", ESESS_NS_FEATURENEG);
+		for (i = 0; i < n_vars; i++) {
+			fld = esess_xml_add(feat, "field", NULL);
+			esess_xml_set_attr(fld, "var", vars[i]);
+		}
+	}
+	return err;
+}
+
+void
+esess_neg_add_b64(EsessForm *f, const char *var, const guint8 *data, size_t len)
+{
+	EsessField *fld;
+	char *b64;
+
+	fld = esess_form_add(f, var, ESESS_FIELD_HIDDEN);
+	b64 = esess_base64_encode(data, len);
+	esess_field_add_value(fld, b64);
+	g_free(b64);
+}
+
+EsessStatus
+esess_neg_get_b64(const EsessForm *f, const char *var, size_t min, size_t max,
+		  guint8 **out, size_t *out_len)
+{
+	const char *v;
+	EsessStatus r;
+
+	*out = NULL;
+	*out_len = 0;
+	r = esess_form_get_single(f, var, &v);
+	if (r != ESESS_OK)
+		return r;
+	r = esess_base64_decode(v, strlen(v), max, out, out_len);
+	if (r == ESESS_ERR_TOO_LARGE)
+		r = ESESS_ERR_LENGTH;
+	if (r != ESESS_OK)
+		return r;
+	if (*out_len < min) {
+		g_free(*out);
+		*out = NULL;
+		*out_len = 0;
+		return ESESS_ERR_LENGTH;
+	}
+	return ESESS_OK;
+}
+
+EsessStatus
+esess_neg_get_b64_exact(const EsessForm *f, const char *var, guint8 *out, size_t len)
+{
+	const char *v;
+	EsessStatus r;
+
+	r = esess_form_get_single(f, var, &v);
+	if (r != ESESS_OK)
+		return r;
+	return esess_base64_decode_exact(v, strlen(v), out, len);
+}
+
+/* FORM_TYPE urn:xmpp:ssn and the expected form type (SECURITY 23) */
+EsessStatus
+esess_neg_check_ssn(const EsessForm *f, EsessFormKind kind)
+{
+	const char *v;
+	EsessStatus r;
+
+	if (f->kind != kind)
+		return ESESS_ERR_FORM;
+	r = esess_form_get_single(f, "FORM_TYPE", &v);
+	if (r != ESESS_OK)
+		return r;
+	return strcmp(v, ESESS_NS_SSN) == 0 ? ESESS_OK : ESESS_ERR_FORM;
+}
+
+/* A fresh key pair: from the pool when one is ready, else computed now. */
+EsessDhKey *
+esess_neg_get_key(EsessKeyPool *pool, guint group, EsessStatus *r)
+{
+	EsessDhKey *k = NULL;
+
+	*r = ESESS_OK;
+	if (pool != NULL)
+		k = esess_keypool_take(pool, group);
+	if (k == NULL)
+		*r = esess_dh_keygen(group, &k);
+	return k;
+}
+
+/* K = SHA-256(MPI(peer^own mod p)) (INTEROP R3), then the six keys.
+ * esess_dh_agree checks the range, reflection and degenerate results
+ * (SECURITY 1-4, 10, 11). */
+EsessStatus
+esess_neg_agree(EsessNeg *neg, const guint8 *peer, size_t peer_len)
+{
+	EsessSecret *shared = NULL;
+	EsessStatus r;
+	int i;
+
+	r = esess_dh_agree(neg->own, peer, peer_len, &shared);
+	if (r != ESESS_OK)
+		goto out;
+	esess_secret_free(neg->k);
+	neg->k = esess_secret_new(ESESS_SHA256_LEN);
+	esess_sha256(shared->data, shared->len, neg->k->data);
+	for (i = 0; i < ESESS_KEY_COUNT_; i++) {
+		esess_secret_free(neg->keys[i]);
+		neg->keys[i] = NULL;
+	}
+	r = esess_neg_derive_keys(neg->k, neg->keys);
+out:
+	esess_secret_free(shared);
+	return r;
+}
+
+/* mac_X = HMAC(KS_X, n1 || n2 || MPI(dh) || pubKey="" || form1 || form2)
+ * (XEP-0116 §Hiding Alice's/Bob's Identity, DIGEST §6 #10) */
+EsessStatus
+esess_neg_sigma_mac(const EsessSecret *ks, const guint8 *n1, size_t n1_len,
+		    const guint8 *n2, size_t n2_len, const guint8 *dh, size_t dh_len,
+		    const GString *form1, const GString *form2, guint8 out[ESESS_HMAC_LEN])
+{
+	EsessHmac *h = NULL;
+	EsessStatus r;
+
+	r = esess_hmac_new(ks->data, ks->len, &h);
+	if (r != ESESS_OK)
+		return r;
+	esess_hmac_update(h, n1, n1_len);
+	esess_hmac_update(h, n2, n2_len);
+	esess_hmac_update(h, dh, dh_len);
+	esess_hmac_update(h, form1->str, form1->len);
+	esess_hmac_update(h, form2->str, form2->len);
+	r = esess_hmac_final(h, out);
+	esess_hmac_free(h);
+	return r;
+}
+
+/* ID = CIPHER(KC, C, in) in CTR mode (R4: AES-256, R5: pre-increment);
+ * c_after receives the counter after the identity (R5: it carries on). */
+EsessStatus
+esess_neg_crypt_identity(const EsessSecret *kc, const guint8 c[ESESS_COUNTER_LEN],
+			 const guint8 *in, guint8 *out, size_t len,
+			 guint8 c_after[ESESS_COUNTER_LEN])
+{
+	EsessCtr *ctr = NULL;
+	EsessStatus r;
+
+	r = esess_ctr_new(kc->data, kc->len, c, &ctr);
+	if (r != ESESS_OK)
+		return r;
+	r = esess_ctr_crypt(ctr, in, out, len);
+	if (r == ESESS_OK)
+		esess_ctr_get_counter(ctr, c_after);
+	esess_ctr_free(ctr);
+	return r;
+}
+
+/* The secrets retained for this peer (never NULL). */
+GPtrArray *
+esess_neg_held_secrets(const EsessNeg *neg)
+{
+	if (neg->store == NULL)
+		return g_ptr_array_new();
+	return esess_store_list(neg->store, neg->account, neg->peer);
+}
+
+/* Final K = SHA-256(K || SRS), re-derived keys, new retained secret
+ * (XEP-0116 §Final Keys, INTEROP R9).  K is wiped afterwards. */
+EsessStatus
+esess_neg_final_keys(EsessNeg *neg, const EsessSecret *srs)
+{
+	EsessSecret *fk;
+	EsessStatus r;
+	int i;
+
+	fk = esess_neg_final_k(neg->k, srs);
+	esess_secret_free(neg->k);
+	neg->k = NULL;
+	for (i = 0; i < ESESS_KEY_COUNT_; i++) {
+		esess_secret_free(neg->keys[i]);
+		neg->keys[i] = NULL;
+	}
+	r = esess_neg_derive_keys(fk, neg->keys);
+	if (r != ESESS_OK)
+		goto out;
+	esess_secret_free(neg->new_rs);
+	neg->new_rs = NULL;
+	r = esess_neg_new_rs(fk, &neg->new_rs);
+out:
+	esess_secret_free(fk);
+	return r;
+}
+
+/* Commits the new retained secret, hands the keys and the counters where
+ * they now are (R5) to a new EsessSession, fills the result; DONE. */
+EsessStatus
+esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
+		 const guint8 own_c[ESESS_COUNTER_LEN], const guint8 peer_c[ESESS_COUNTER_LEN])
+{
+	EsessSessionParams p;
+	EsessSession *s = NULL;
+	gboolean verified = FALSE;
+	EsessStatus r;
+	int own_base, peer_base;
+
+	memset(&p, 0, sizeof p);
+	if (neg->store != NULL) {
+		r = esess_store_commit(neg->store, neg->account, neg->peer, used_srs,
+				       neg->new_rs, &verified);
+		if (r != ESESS_OK)
+			return r;
+	}
+	own_base = neg->initiator ? ESESS_KEY_KC_A : ESESS_KEY_KC_B;
+	peer_base = neg->initiator ? ESESS_KEY_KC_B : ESESS_KEY_KC_A;
+	p.own_cipher_key = neg->keys[own_base];
+	p.own_mac_key = neg->keys[own_base + 1];
+	p.peer_cipher_key = neg->keys[peer_base];
+	p.peer_mac_key = neg->keys[peer_base + 1];
+	memcpy(p.own_counter, own_c, ESESS_COUNTER_LEN);
+	memcpy(p.peer_counter, peer_c, ESESS_COUNTER_LEN);
+	p.group = neg->choice.modp;
+	/* R19/R20: re-keying only with peers of this plugin */
+	p.own_dh = neg->rekey ? neg->own : NULL;
+	p.peer_public = neg->peer_pub;
+	p.peer_public_len = neg->peer_pub_len;
+	p.rekey_freq = neg->rekey ? neg->choice.rekey_freq : 0;
+	r = esess_session_new(&p, &s);
+	if (r != ESESS_OK)
+		return r;
+	if (neg->rekey)
+		neg->own = NULL; /* the session owns it now */
+	neg->session = s;
+	neg->result.verified = verified && neg->result.continuity != ESESS_CONT_NEW &&
+			       neg->result.continuity != ESESS_CONT_BROKEN;
+	neg->result.logging = neg->choice.logging;
+	neg->result.group = neg->choice.modp;
+	neg->result.cipher = neg->choice.crypt_algs;
+	neg->result.new_rs = neg->new_rs;
+	/* keep the choice (cipher name) but wipe everything secret */
+	esess_neg_wipe(neg);
+	neg->state = ESESS_NEG_DONE;
+	return ESESS_OK;
+}
+
+/* ---- dispatch: one handler per message kind ------------------------- */
+
+static char *
+x_field_value(const EsessXmlNode *x, const char *var)
+{
+	const EsessXmlNode *f, *v;
+	const char *a;
+
+	for (f = esess_xml_child(x, "field", NULL); f != NULL; f = esess_xml_next(f, "field", NULL)) {
+		a = esess_xml_attr(f, "var");
+		if (a == NULL || strcmp(a, var) != 0)
+			continue;
+		v = esess_xml_child(f, "value", NULL);
+		return v != NULL ? esess_xml_text(v) : g_strdup("");
+	}
+	return NULL;
+}
+
+EsessNegMsg
+esess_neg_classify(const EsessXmlNode *stanza)
+{
+	const EsessXmlNode *x;
+	const char *type;
+	char *v;
+	EsessNegMsg kind = ESESS_NEG_MSG_UNKNOWN;
+
+	type = esess_xml_attr(stanza, "type");
+	if (type != NULL && strcmp(type, "error") == 0)
+		return ESESS_NEG_MSG_ERROR;
+	x = esess_neg_find_x(stanza);
+	if (x == NULL)
+		return ESESS_NEG_MSG_UNKNOWN;
+	type = esess_xml_attr(x, "type");
+	if (type == NULL)
+		return ESESS_NEG_MSG_UNKNOWN;
+	if (strcmp(type, "submit") == 0) {
+		v = x_field_value(x, "accept");
+		kind = (v != NULL && (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)) ?
+			ESESS_NEG_MSG_REJECT : ESESS_NEG_MSG_RESPONSE;
+		g_free(v);
+	} else if (strcmp(type, "result") == 0) {
+		if (esess_xml_child(stanza, "init", ESESS_NS_INIT) != NULL) {
+			kind = ESESS_NEG_MSG_FINAL; /* R1: Bob's message 4 wrapper */
+		} else if ((v = x_field_value(x, "srshash")) != NULL) {
+			kind = ESESS_NEG_MSG_FINAL; /* R1: accept <feature/> too */
+			g_free(v);
+		} else {
+			kind = ESESS_NEG_MSG_IDENTITY;
+		}
+	}
+	return kind;
+}
+
+/* Deny by default (STYLE.md): a message the state does not expect fails a
+ * running negotiation (SECURITY 52, 53); once over, nothing changes and no
+ * key is derived again. */
+static EsessStatus
+neg_unexpected(EsessNeg *neg)
+{
+	switch (neg->state) {
+	case ESESS_NEG_INIT_EXPECT_RESPONSE:
+	case ESESS_NEG_INIT_EXPECT_INIT:
+	case ESESS_NEG_RESP_EXPECT_IDENTITY:
+		return neg_fail(neg, ESESS_ERR_STATE);
+	case ESESS_NEG_DONE:
+	case ESESS_NEG_FAILED:
+		return ESESS_ERR_STATE;
+	}
+	return ESESS_ERR_STATE;
+}
+
+static EsessStatus
+neg_checked(EsessNeg *neg, EsessStatus r)
+{
+	return r == ESESS_OK ? r : neg_fail(neg, r);
+}
+
+static EsessStatus
+neg_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	switch (neg->state) {
+	case ESESS_NEG_INIT_EXPECT_RESPONSE:
+		return neg_checked(neg, esess_neg_init_on_response(neg, stanza, o));
+	case ESESS_NEG_INIT_EXPECT_INIT:
+	case ESESS_NEG_RESP_EXPECT_IDENTITY:
+	case ESESS_NEG_DONE:
+	case ESESS_NEG_FAILED:
+		return neg_unexpected(neg);
+	}
+	return neg_unexpected(neg);
+}
+
+static EsessStatus
+neg_on_reject(EsessNeg *neg)
+{
+	switch (neg->state) {
+	case ESESS_NEG_INIT_EXPECT_RESPONSE:
+		/* XEP-0155 §Decline: the session is over, nothing to answer */
+		return neg_fail(neg, ESESS_ERR_REJECTED);
+	case ESESS_NEG_INIT_EXPECT_INIT:
+	case ESESS_NEG_RESP_EXPECT_IDENTITY:
+	case ESESS_NEG_DONE:
+	case ESESS_NEG_FAILED:
+		return neg_unexpected(neg);
+	}
+	return neg_unexpected(neg);
+}
+
+static EsessStatus
+neg_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	switch (neg->state) {
+	case ESESS_NEG_RESP_EXPECT_IDENTITY:
+		return neg_checked(neg, esess_neg_resp_on_identity(neg, stanza, o));
+	case ESESS_NEG_INIT_EXPECT_RESPONSE:
+	case ESESS_NEG_INIT_EXPECT_INIT:
+	case ESESS_NEG_DONE:
+	case ESESS_NEG_FAILED:
+		return neg_unexpected(neg);
+	}
+	return neg_unexpected(neg);
+}
+
+static EsessStatus
+neg_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	switch (neg->state) {
+	case ESESS_NEG_INIT_EXPECT_INIT:
+		return neg_checked(neg, esess_neg_init_on_final(neg, stanza, o));
+	case ESESS_NEG_INIT_EXPECT_RESPONSE:
+	case ESESS_NEG_RESP_EXPECT_IDENTITY:
+	case ESESS_NEG_DONE:
+	case ESESS_NEG_FAILED:
+		return neg_unexpected(neg);
+	}
+	return neg_unexpected(neg);
+}
+
+static EsessStatus
+neg_on_error(EsessNeg *neg)
+{
+	switch (neg->state) {
+	case ESESS_NEG_INIT_EXPECT_RESPONSE:
+	case ESESS_NEG_INIT_EXPECT_INIT:
+	case ESESS_NEG_RESP_EXPECT_IDENTITY:
+		/* XEP-0116 §ESession Rejection: the negotiation failed, discard
+		 * everything learned; R20: Gajim's <text>-only error too */
+		return neg_fail(neg, ESESS_ERR_PEER_ERROR);
+	case ESESS_NEG_DONE:
+	case ESESS_NEG_FAILED:
+		return ESESS_ERR_STATE;
+	}
+	return ESESS_ERR_STATE;
+}
+
+EsessStatus
+esess_neg_receive(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
+{
+	g_return_val_if_fail(neg != NULL && stanza != NULL && o != NULL, ESESS_ERR_INVALID_ARG);
+	o->reply = NULL;
+	o->error = NULL;
+	switch (esess_neg_classify(stanza)) {
+	case ESESS_NEG_MSG_RESPONSE:
+		return neg_on_response(neg, stanza, o);
+	case ESESS_NEG_MSG_REJECT:
+		return neg_on_reject(neg);
+	case ESESS_NEG_MSG_IDENTITY:
+		return neg_on_identity(neg, stanza, o);
+	case ESESS_NEG_MSG_FINAL:
+		return neg_on_final(neg, stanza, o);
+	case ESESS_NEG_MSG_ERROR:
+		return neg_on_error(neg);
+	case ESESS_NEG_MSG_UNKNOWN:
+		return neg_unexpected(neg);
+	}
+	return neg_unexpected(neg);
+}
+
+/* ---- the key pool (SECURITY 58, PERF.md "Traps") -------------------- */
+
+#define KEYPOOL_TARGET 2
+
+struct _EsessKeyPool {
+	GHashTable *by_group; /* GUINT_TO_POINTER(group) -> GQueue of EsessDhKey* */
+};
+
+static void
+keypool_queue_free(gpointer p)
+{
+	GQueue *q = p;
+
+	g_queue_free_full(q, (GDestroyNotify)esess_dh_key_free);
+}
+
+EsessKeyPool *
+esess_keypool_new(void)
+{
+	EsessKeyPool *pool;
+
+	pool = g_new0(EsessKeyPool, 1);
+	pool->by_group = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					       keypool_queue_free);
+	return pool;
+}
+
+void
+esess_keypool_free(EsessKeyPool *pool)
+{
+	if (pool == NULL)
+		return;
+	g_hash_table_destroy(pool->by_group);
+	g_free(pool);
+}
+
+guint
+esess_keypool_count(const EsessKeyPool *pool, guint group)
+{
+	GQueue *q;
+
+	q = g_hash_table_lookup(pool->by_group, GUINT_TO_POINTER(group));
+	return q != NULL ? q->length : 0;
+}
+
+gboolean
+esess_keypool_fill_one(EsessKeyPool *pool, const guint *groups, gsize n_groups)
+{
+	EsessDhKey *k = NULL;
+	GQueue *q;
+	gsize i;
+
+	g_return_val_if_fail(pool != NULL, FALSE);
+	for (i = 0; i < n_groups; i++) {
+		if (!esess_modp_known(groups[i]) || esess_keypool_count(pool, groups[i]) >= KEYPOOL_TARGET)
+			continue;
+		if (esess_dh_keygen(groups[i], &k) != ESESS_OK)
+			return FALSE;
+		q = g_hash_table_lookup(pool->by_group, GUINT_TO_POINTER(groups[i]));
+		if (q == NULL) {
+			q = g_queue_new();
+			g_hash_table_insert(pool->by_group, GUINT_TO_POINTER(groups[i]), q);
+		}
+		g_queue_push_tail(q, k);
+		break;
+	}
+	for (i = 0; i < n_groups; i++) {
+		if (esess_modp_known(groups[i]) && esess_keypool_count(pool, groups[i]) < KEYPOOL_TARGET)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+EsessDhKey *
+esess_keypool_take(EsessKeyPool *pool, guint group)
+{
+	GQueue *q;
+
+	q = g_hash_table_lookup(pool->by_group, GUINT_TO_POINTER(group));
+	return q != NULL ? g_queue_pop_head(q) : NULL;
+}
