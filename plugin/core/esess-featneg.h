@@ -38,10 +38,14 @@ typedef struct {
  * §10.1 offer table, disclosure, security, crypt_algs, hash_algs, compress,
  * stanzas, init_pubkey, resp_pubkey, ver, rekey_freq, sas_algs, sign_algs,
  * modp options in the given order) to a new ESESS_FORM_FORM form; the caller
- * then adds my_nonce and dhhashes.  Returns ESESS_OK, ESESS_ERR_POLICY when
- * the logging pref + this peer make it impossible, ESESS_ERR_UNKNOWN_GROUP for
- * an unknown/below-policy group in groups (or none left), after applying
- * quirks (R20: never offer 18 to Gajim, never 17 first). */
+ * then adds my_nonce and dhhashes.  Shapes as Gajim sends them (DIGEST
+ * Appendix B): single offers as hidden fields, lists as list-single options.
+ * Returns ESESS_OK, ESESS_ERR_UNKNOWN_GROUP for an unknown or below-policy
+ * group in groups (min_modp_bits 0 means 2048), or when no group is left
+ * after applying quirks (R20: 18 is dropped for Gajim; 17 is never first,
+ * it moves behind the next group, so 17 alone fails), ESESS_ERR_INVALID_ARG
+ * for a group listed twice.  (Every XEP-0136 pref has an offer, so the
+ * logging pref never makes an offer impossible.) */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize n_groups,
 				      EsessForm **out);
@@ -52,14 +56,25 @@ EsessStatus esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *g
  * nonce, counter) and *choice (clear with esess_choice_clear).  On failure
  * *answer is NULL and *choice is cleared:
  *  ESESS_ERR_NOT_ACCEPTABLE with the offending vars appended to bad_vars
- *    (char*, g_strdup'd; bad_vars may be NULL);
+ *    (char*, g_strdup'd; bad_vars may be NULL): no offered option we support
+ *    (e.g. ver not 1.0, SECURITY 23), rekey_freq >= 2^32 (SECURITY 22), a
+ *    logging "fail" cell (DIGEST §10.1), or a 3-message request (dhkeys
+ *    instead of dhhashes: bad var "dhkeys", SECURITY 21);
  *  ESESS_ERR_FORM for a malformed request (not a form, missing FORM_TYPE
  *    urn:xmpp:ssn, accept not true, a field of the wrong type, 'logging' with
- *    true/false values is refused per R13; legacy 'otr' true/false is mapped),
- *    missing required fields (SECURITY 23);
- *  ESESS_ERR_POLICY when only refused options are offered for a security
- *    field: groups below policy only, cipher none, weak hash, compression
- *    other than none, disclosure other than never (SECURITY 17, 19, 20). */
+ *    true/false values is refused per R13 (legacy 'otr' true/false is
+ *    mapped: true = mustnot), both 'logging' and 'otr', rekey_freq not a
+ *    strict positive decimal (SECURITY 60), dhhashes not one per modp
+ *    option, a needed ESession field missing: those vars go to bad_vars);
+ *  ESESS_ERR_POLICY (takes precedence over NOT_ACCEPTABLE; the vars go to
+ *    bad_vars too) when a field has no acceptable option and offered a value
+ *    refused by policy: groups below min_modp_bits (SECURITY 17), cipher none,
+ *    hash sha1/md5, compression zlib/lzw (SECURITY 19), disclosure
+ *    disabled/enabled (SECURITY 20), security c2s/none.
+ * Choices: modp the first known group >= min_modp_bits (0 means 2048),
+ * crypt_algs aes256-ctr or aes128-ctr (both AES-256, R4), hash sha256, compress
+ * none, sas28x5, ver 1.0, pubkeys none, sign_algs rsa-sha256, disclosure never,
+ * security e2e, stanzas message; rekey_freq max(Alice's, min_rekey_freq). */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 				 EsessForm **answer, EsessChoice *choice, GPtrArray *bad_vars);
@@ -67,16 +82,21 @@ EsessStatus esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy
 /* Initiator: checks the response against what was offered: every choice was
  * offered (ESESS_ERR_NOT_OFFERED, SECURITY 18), rekey_freq >= ours and < 2^32
  * (ESESS_ERR_POLICY; malformed numbers ESESS_ERR_FORM, SECURITY 22, 60),
- * logging consistent with our pref (ESESS_ERR_POLICY), accept true and the
- * form well-formed (ESESS_ERR_FORM); fills *choice (cleared on failure). */
+ * logging consistent with our pref (ESESS_ERR_POLICY), stanzas including
+ * message (ESESS_ERR_POLICY), a submit form with FORM_TYPE urn:xmpp:ssn, one
+ * value per choice and every offered field answered except sign_algs
+ * (ESESS_ERR_FORM); accept false is a decline: ESESS_ERR_REJECTED.  Fields
+ * the caller handles (my_nonce, dhkeys, nonce, counter, ...) are ignored.
+ * Fills *choice (zeroed on failure). */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 				const EsessFeatPolicy *pol, EsessChoice *choice);
 
 /* The XEP-0136 tables (DIGEST §10.1): the offer for a pref (1 or 2 static
  * strings, "mustnot"/"may", in order; returns the count), and the
- * responder's outcome for the offered values.  ESESS_OK or
- * ESESS_ERR_NOT_ACCEPTABLE for a "fail" cell. */
+ * responder's outcome for the offered values (exactly one of the four
+ * offers of the table).  ESESS_OK, ESESS_ERR_NOT_ACCEPTABLE for a "fail"
+ * cell, ESESS_ERR_FORM for any other list of values. */
 gsize esess_featneg_logging_offer(EsessLogPref pref, const char *out[2]);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_logging_choose(EsessLogPref pref, const char *const *offered, gsize n,
