@@ -1,1 +1,51 @@
-# plugin/core/forms.mk: owned by its area; add sources here once they compile.
+# plugin/core/forms.mk: data forms (XEP-0004), option choice (XEP-0020/0155,
+# INTEROP R12/R13), peer quirks (R20) and the retained-secret store (R9).
+
+noinst_LTLIBRARIES += plugin/core/libesess-forms.la
+plugin_core_libesess_forms_la_SOURCES = \
+	plugin/core/esess-form.c \
+	plugin/core/esess-form.h \
+	plugin/core/esess-featneg.c \
+	plugin/core/esess-featneg.h \
+	plugin/core/esess-quirks.c \
+	plugin/core/esess-quirks.h \
+	plugin/core/esess-store.c \
+	plugin/core/esess-store.h
+plugin_core_libesess_forms_la_LIBADD = \
+	plugin/core/libesess-xml.la \
+	plugin/core/libesess-crypto.la \
+	plugin/core/libesess-status.la
+ESESS_CORE_LIBADD += plugin/core/libesess-forms.la
+
+ESESS_FORMS_TEST_LDADD = plugin/core/libesess-forms.la $(ESESS_CORE_DEPLIBS)
+
+check_PROGRAMS += tests/unit/test-form tests/unit/test-featneg \
+	tests/unit/test-quirks tests/unit/test-store
+TESTS += tests/unit/test-form tests/unit/test-featneg \
+	tests/unit/test-quirks tests/unit/test-store
+tests_unit_test_form_SOURCES = tests/unit/test-form.c
+tests_unit_test_form_LDADD = $(ESESS_FORMS_TEST_LDADD)
+tests_unit_test_featneg_SOURCES = tests/unit/test-featneg.c
+tests_unit_test_featneg_LDADD = $(ESESS_FORMS_TEST_LDADD)
+tests_unit_test_quirks_SOURCES = tests/unit/test-quirks.c
+tests_unit_test_quirks_LDADD = $(ESESS_FORMS_TEST_LDADD)
+tests_unit_test_store_SOURCES = tests/unit/test-store.c
+tests_unit_test_store_LDADD = $(ESESS_FORMS_TEST_LDADD)
+
+EXTRA_DIST += \
+	tests/vectors/form-gajim-request.xml \
+	tests/vectors/form-0116-request.xml \
+	tests/vectors/form-0116-response.xml \
+	tests/vectors/form-canon-request.txt \
+	tests/vectors/form-canon-response.txt \
+	tests/fuzz/fuzz-form.c \
+	tests/fuzz/corpus/form/gajim-request.xml \
+	tests/fuzz/corpus/form/0116-response.xml \
+	tests/fuzz/corpus/form/limits.xml
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-form
+tests_fuzz_fuzz_form_SOURCES = tests/fuzz/fuzz-form.c
+tests_fuzz_fuzz_form_LDADD = plugin/core/libesess-forms.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_form_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
