@@ -1,1 +1,42 @@
-# tests/bench/local.mk: owned by its area; add sources here once they compile.
+# tests/bench: benchmark programs.  They print medians and ratios measured in
+# the same run against the libgcrypt floor and libotr 4; they are never tests
+# (STYLE.md "Benchmarks are programs that print figures").
+#
+#   make bench                          builds and runs them
+#   make bench ESESS_BENCH_SCALE=0.1    a quick run with fewer repetitions
+#
+# libotr is linked only here (HAVE_OTR); without it the libotr columns are
+# left out.
+
+BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT)
+EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate
+CLEANFILES += $(BENCH_PROGS)
+
+BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
+BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
+BENCH_LDADD = $(ESESS_CORE_LIBADD) $(ESESS_CORE_DEPLIBS)
+if HAVE_OTR
+BENCH_CPPFLAGS += -DHAVE_OTR $(OTR_CFLAGS)
+BENCH_LDADD += $(OTR_LIBS)
+endif
+
+tests_bench_bench_stanza_SOURCES = tests/bench/bench-stanza.c \
+	tests/bench/bench-floor.c tests/bench/bench-floor.h $(BENCH_COMMON_SOURCES)
+tests_bench_bench_stanza_CPPFLAGS = $(BENCH_CPPFLAGS)
+tests_bench_bench_stanza_LDADD = $(BENCH_LDADD)
+
+tests_bench_bench_negotiate_SOURCES = tests/bench/bench-negotiate.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_negotiate_CPPFLAGS = $(BENCH_CPPFLAGS)
+tests_bench_bench_negotiate_LDADD = $(BENCH_LDADD)
+
+if HAVE_OTR
+tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
+tests_bench_bench_negotiate_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
+endif
+
+.PHONY: bench
+bench: $(BENCH_PROGS)
+	@for p in $(BENCH_PROGS); do \
+	  echo "== $$p"; \
+	  ESESS_BENCH_SCALE='$(ESESS_BENCH_SCALE)' ./$$p || exit 1; \
+	done

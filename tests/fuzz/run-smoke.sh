@@ -85,7 +85,12 @@ for target in "$@"; do
 		grep -q 'ERROR: libFuzzer: out-of-memory' "$log" && why="out of memory"
 		grep -q 'deadly signal' "$log" && why="crash ($why)"
 		echo "not ok $i - $base: $why (log $log, inputs in $logdir/$base-artifacts/)"
-		tail -n 40 "$log" | sed 's/^/# /'
+		# the sanitizer's report (first lines) rather than its shadow dump
+		if grep -qE '^==[0-9]+==ERROR|runtime error:|^==[0-9]+== ERROR: libFuzzer' "$log"; then
+			grep -m1 -A 24 -E '^==[0-9]+==ERROR|runtime error:|ERROR: libFuzzer' "$log" | sed 's/^/# /'
+		else
+			tail -n 30 "$log" | sed 's/^/# /'
+		fi
 	fi
 done
 echo "# executions total: $total"
