@@ -1,1 +1,22 @@
-# plugin/core/xml.mk: owned by its area; add sources here once they compile.
+# plugin/core/xml.mk: the engine's XML reader/serialisers (esess-xml) and the
+# XEP-0200 stanza encryption (esess-session), their unit tests and fuzz
+# targets (owner: session).
+
+noinst_LTLIBRARIES += plugin/core/libesess-xml.la
+plugin_core_libesess_xml_la_SOURCES = \
+	plugin/core/esess-xml.c \
+	plugin/core/esess-xml.h
+plugin_core_libesess_xml_la_LIBADD = plugin/core/libesess-status.la
+ESESS_CORE_LIBADD += plugin/core/libesess-xml.la
+
+# ---- unit tests (GTest, TAP) -------------------------------------------
+check_PROGRAMS += tests/unit/test-xml
+TESTS += tests/unit/test-xml
+tests_unit_test_xml_SOURCES = tests/unit/test-xml.c
+tests_unit_test_xml_LDADD = plugin/core/libesess-xml.la $(ESESS_CORE_DEPLIBS)
+
+EXTRA_DIST += \
+	tests/vectors/xml-canon-form.txt \
+	tests/vectors/xml-canon-escape.txt \
+	tests/vectors/xml-canon-nested.txt \
+	tests/vectors/xml-canon-sas.txt

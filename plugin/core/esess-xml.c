@@ -1,0 +1,1031 @@
+/*
+ * esess-xml.c - the engine's XML reader (libxml2 SAX2, no DTD, no entities,
+ * hard limits), its element tree, and the two serialisers: the ordinary one for
+ * sending and the INTEROP R7 canonical one for everything we MAC or hash.
+ *
+ *   bytes --size cap, UTF-8/NUL check--> libxml2 push parser (SAX2)
+ *         --startElementNs/characters/endElementNs--> EsessXmlNode tree
+ *
+ * Any DTD, entity declaration, undefined entity, undeclared prefix, namespace
+ * error or limit violation stops the parser; nothing is repaired.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/xmlerror.h>
+
+#include "esess-xml.h"
+
+const EsessXmlLimits esess_xml_default_limits = {
+	256u * 1024u, /* max_bytes */
+	32u,          /* max_depth */
+	4096u,        /* max_elements */
+	192u * 1024u  /* max_text */
+};
+
+typedef struct {
+	xmlParserCtxtPtr ctxt;
+	const EsessXmlLimits *limits;
+	EsessStatus status;    /* first failure seen, ESESS_OK while fine */
+	EsessXmlNode *root;
+	EsessXmlNode *cur;     /* the open element, NULL outside the root */
+	guint depth;
+	guint elements;
+	guint roots;           /* root elements started */
+	guint root_ends;       /* root elements closed */
+	GString *text;         /* character data not yet attached to cur */
+} EsessXmlParser;
+
+static gboolean xml_initialised;
+
+static void
+xml_parser_fail(EsessXmlParser *p, EsessStatus st)
+{
+	if (p->status == ESESS_OK)
+		p->status = st;
+	if (p->ctxt != NULL)
+		xmlStopParser(p->ctxt);
+}
+
+static EsessXmlNode *
+xml_node_alloc(EsessXmlKind kind)
+{
+	EsessXmlNode *n = g_new0(EsessXmlNode, 1);
+
+	n->kind = kind;
+	return n;
+}
+
+static void
+xml_append_child(EsessXmlNode *parent, EsessXmlNode *child)
+{
+	child->parent = parent;
+	child->next = NULL;
+	if (parent->last_child != NULL)
+		parent->last_child->next = child;
+	else
+		parent->first_child = child;
+	parent->last_child = child;
+}
+
+/* Attaches pending character data to the open element as one text node. */
+static void
+xml_parser_flush_text(EsessXmlParser *p)
+{
+	EsessXmlNode *t;
+
+	if (p->text->len == 0)
+		return;
+	if (p->cur == NULL) {
+		g_string_truncate(p->text, 0);
+		return;
+	}
+	/* libxml2 already refuses NUL and bad UTF-8; the check is cheap and the
+	 * header promises NUL-free UTF-8 whatever libxml2 version is underneath. */
+	if (memchr(p->text->str, '\0', p->text->len) != NULL ||
+	    !g_utf8_validate(p->text->str, (gssize)p->text->len, NULL)) {
+		xml_parser_fail(p, ESESS_ERR_XML);
+		g_string_truncate(p->text, 0);
+		return;
+	}
+	t = xml_node_alloc(ESESS_XML_TEXT);
+	t->text = g_strndup(p->text->str, p->text->len);
+	t->text_len = p->text->len;
+	xml_append_child(p->cur, t);
+	g_string_truncate(p->text, 0);
+}
+
+/* Without XML_PARSE_NOENT, libxml2 hands an attribute's '&' (from &amp; or
+ * &#38;) over as the text "&#38;" for a tree builder to decode; every other
+ * reference is already resolved, and undefined ones were refused.  NULL on
+ * any other '&', which cannot happen with the handlers we install. */
+static char *
+xml_attr_value(const char *v, size_t len)
+{
+	GString *s;
+	size_t i;
+
+	if (memchr(v, '&', len) == NULL)
+		return g_strndup(v, len);
+	s = g_string_sized_new(len);
+	for (i = 0; i < len; i++) {
+		if (v[i] != '&') {
+			g_string_append_c(s, v[i]);
+			continue;
+		}
+		if (len - i < 5 || memcmp(v + i, "&#38;", 5) != 0) {
+			g_string_free(s, TRUE);
+			return NULL;
+		}
+		g_string_append_c(s, '&');
+		i += 4;
+	}
+	return g_string_free(s, FALSE);
+}
+
+static void
+xml_sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+	      int nb_namespaces, const xmlChar **namespaces, int nb_attributes, int nb_defaulted,
+	      const xmlChar **attributes)
+{
+	EsessXmlParser *p = ctx;
+	EsessXmlNode *n;
+	int i;
+
+	(void)nb_namespaces;
+	(void)namespaces;
+	if (p->status != ESESS_OK)
+		return;
+	/* an undeclared prefix leaves uri NULL (libxml2 only warns) */
+	if (prefix != NULL && uri == NULL) {
+		xml_parser_fail(p, ESESS_ERR_XML);
+		return;
+	}
+	if (nb_defaulted != 0) {
+		xml_parser_fail(p, ESESS_ERR_XML);
+		return;
+	}
+	if (p->depth >= p->limits->max_depth || p->elements >= p->limits->max_elements) {
+		xml_parser_fail(p, ESESS_ERR_XML_LIMIT);
+		return;
+	}
+	if (p->depth == 0) {
+		p->roots++;
+		if (p->roots > 1) {
+			xml_parser_fail(p, ESESS_ERR_XML);
+			return;
+		}
+	}
+	xml_parser_flush_text(p);
+	n = xml_node_alloc(ESESS_XML_ELEMENT);
+	n->name = g_strdup((const char *)localname);
+	n->prefix = g_strdup((const char *)prefix);
+	if (uri != NULL) {
+		/* namespace names arrive encoded like attribute values */
+		n->ns = xml_attr_value((const char *)uri, strlen((const char *)uri));
+		if (n->ns == NULL) {
+			esess_xml_free(n);
+			xml_parser_fail(p, ESESS_ERR_XML);
+			return;
+		}
+	}
+	if (nb_attributes > 0) {
+		n->attrs = g_new0(EsessXmlAttr, (gsize)nb_attributes);
+		for (i = 0; i < nb_attributes; i++) {
+			const xmlChar **a = attributes + 5 * i;
+			size_t vlen = (size_t)(a[4] - a[3]);
+
+			if (a[1] != NULL && a[2] == NULL) {
+				xml_parser_fail(p, ESESS_ERR_XML);
+				break;
+			}
+			if (vlen > p->limits->max_text) {
+				xml_parser_fail(p, ESESS_ERR_XML_LIMIT);
+				break;
+			}
+			if (memchr(a[3], '\0', vlen) != NULL ||
+			    !g_utf8_validate((const char *)a[3], (gssize)vlen, NULL)) {
+				xml_parser_fail(p, ESESS_ERR_XML);
+				break;
+			}
+			n->attrs[i].name = g_strdup((const char *)a[0]);
+			if (a[2] != NULL) {
+				n->attrs[i].ns = xml_attr_value((const char *)a[2],
+								strlen((const char *)a[2]));
+				if (n->attrs[i].ns == NULL) {
+					g_free(n->attrs[i].name);
+					xml_parser_fail(p, ESESS_ERR_XML);
+					break;
+				}
+			}
+			n->attrs[i].value = xml_attr_value((const char *)a[3], vlen);
+			if (n->attrs[i].value == NULL) {
+				g_free(n->attrs[i].name);
+				g_free(n->attrs[i].ns);
+				xml_parser_fail(p, ESESS_ERR_XML);
+				break;
+			}
+			n->n_attrs++;
+		}
+		if (p->status != ESESS_OK) {
+			esess_xml_free(n);
+			return;
+		}
+	}
+	if (p->cur != NULL)
+		xml_append_child(p->cur, n);
+	else
+		p->root = n;
+	p->cur = n;
+	p->depth++;
+	p->elements++;
+}
+
+static void
+xml_sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+	EsessXmlParser *p = ctx;
+
+	(void)localname;
+	(void)prefix;
+	(void)uri;
+	if (p->status != ESESS_OK || p->cur == NULL)
+		return;
+	xml_parser_flush_text(p);
+	p->cur = p->cur->parent;
+	p->depth--;
+	if (p->depth == 0)
+		p->root_ends++;
+}
+
+static void
+xml_sax_characters(void *ctx, const xmlChar *ch, int len)
+{
+	EsessXmlParser *p = ctx;
+
+	if (p->status != ESESS_OK || p->cur == NULL || len <= 0)
+		return;
+	if ((size_t)len > p->limits->max_text - p->text->len) {
+		xml_parser_fail(p, ESESS_ERR_XML_LIMIT);
+		return;
+	}
+	g_string_append_len(p->text, (const char *)ch, len);
+}
+
+/* Any DTD, declaration or entity that is not one of the five predefined ones. */
+static void
+xml_sax_internal_subset(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
+{
+	(void)name;
+	(void)eid;
+	(void)sid;
+	xml_parser_fail(ctx, ESESS_ERR_XML);
+}
+
+static void
+xml_sax_entity_decl(void *ctx, const xmlChar *name, int type, const xmlChar *pid,
+		    const xmlChar *sid, xmlChar *content)
+{
+	(void)name;
+	(void)type;
+	(void)pid;
+	(void)sid;
+	(void)content;
+	xml_parser_fail(ctx, ESESS_ERR_XML);
+}
+
+static xmlEntityPtr
+xml_sax_get_entity(void *ctx, const xmlChar *name)
+{
+	xmlEntityPtr e = xmlGetPredefinedEntity(name);
+
+	if (e == NULL)
+		xml_parser_fail(ctx, ESESS_ERR_XML);
+	return e;
+}
+
+static void
+xml_sax_reference(void *ctx, const xmlChar *name)
+{
+	(void)name;
+	xml_parser_fail(ctx, ESESS_ERR_XML);
+}
+
+static void
+xml_sax_serror(void *ctx, xmlErrorPtr err)
+{
+	/* errors and fatal errors (namespace errors included) fail the parse;
+	 * warnings (e.g. a relative namespace URI) do not.  Nothing is printed. */
+	if (err != NULL && err->level != XML_ERR_WARNING && err->level != XML_ERR_NONE)
+		xml_parser_fail(ctx, ESESS_ERR_XML);
+}
+
+static void
+xml_init_sax(xmlSAXHandler *h)
+{
+	memset(h, 0, sizeof(*h));
+	xmlSAXVersion(h, 2);
+	/* no document is built, so none of the xmlSAX2 tree callbacks may run */
+	h->internalSubset = xml_sax_internal_subset;
+	h->externalSubset = xml_sax_internal_subset;
+	h->isStandalone = NULL;
+	h->hasInternalSubset = NULL;
+	h->hasExternalSubset = NULL;
+	h->resolveEntity = NULL;
+	h->getEntity = xml_sax_get_entity;
+	h->getParameterEntity = xml_sax_get_entity;
+	h->entityDecl = xml_sax_entity_decl;
+	h->notationDecl = NULL;
+	h->attributeDecl = NULL;
+	h->elementDecl = NULL;
+	h->unparsedEntityDecl = NULL;
+	h->setDocumentLocator = NULL;
+	h->startDocument = NULL;
+	h->endDocument = NULL;
+	h->startElement = NULL;
+	h->endElement = NULL;
+	h->reference = xml_sax_reference;
+	h->characters = xml_sax_characters;
+	h->cdataBlock = xml_sax_characters;
+	h->ignorableWhitespace = xml_sax_characters;
+	h->processingInstruction = NULL;
+	h->comment = NULL;
+	h->warning = NULL;
+	h->error = NULL;
+	h->fatalError = NULL;
+	h->startElementNs = xml_sax_start;
+	h->endElementNs = xml_sax_end;
+	h->serror = xml_sax_serror;
+}
+
+static void
+xml_init_once(void)
+{
+	if (!xml_initialised) {
+		xmlInitParser();
+		xml_initialised = TRUE;
+	}
+}
+
+/* Pushes chunks[0..n) through one SAX2 push parser; the last push
+ * terminates.  On ESESS_OK *out is the single root element. */
+static EsessStatus
+xml_parse_chunks(const char *const *chunks, const size_t *lens, guint n,
+		 const EsessXmlLimits *limits, EsessXmlNode **out)
+{
+	xmlSAXHandler h;
+	EsessXmlParser p;
+	EsessStatus r = ESESS_OK;
+	guint i;
+
+	xml_init_once();
+	memset(&p, 0, sizeof(p));
+	p.limits = limits;
+	p.text = g_string_sized_new(256);
+	xml_init_sax(&h);
+	p.ctxt = xmlCreatePushParserCtxt(&h, &p, NULL, 0, NULL);
+	if (p.ctxt == NULL) {
+		r = ESESS_ERR_INTERNAL;
+		goto out;
+	}
+	/* no network, no entity substitution, no DTD loading; the encoding is
+	 * UTF-8 whatever an XML declaration claims (we checked the bytes) */
+	xmlCtxtUseOptions(p.ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC |
+					  XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlSwitchEncoding(p.ctxt, XML_CHAR_ENCODING_UTF8);
+	for (i = 0; i < n && p.status == ESESS_OK; i++) {
+		int rc;
+
+		if (lens[i] > (size_t)G_MAXINT) {
+			p.status = ESESS_ERR_XML_LIMIT;
+			break;
+		}
+		rc = xmlParseChunk(p.ctxt, chunks[i], (int)lens[i], i + 1 == n);
+		if (rc != 0 && p.status == ESESS_OK)
+			p.status = ESESS_ERR_XML;
+	}
+	r = p.status;
+	if (r != ESESS_OK)
+		goto out;
+	if (!p.ctxt->wellFormed || !p.ctxt->nsWellFormed || p.root == NULL || p.roots != 1 ||
+	    p.root_ends != 1 || p.cur != NULL) {
+		r = ESESS_ERR_XML;
+		goto out;
+	}
+	*out = p.root;
+	p.root = NULL;
+out:
+	if (p.ctxt != NULL) {
+		if (p.ctxt->myDoc != NULL)
+			xmlFreeDoc(p.ctxt->myDoc);
+		xmlFreeParserCtxt(p.ctxt);
+	}
+	esess_xml_free(p.root);
+	g_string_free(p.text, TRUE);
+	return r;
+}
+
+static EsessStatus
+xml_check_input(const char *text, size_t len, const EsessXmlLimits *limits)
+{
+	if (len > limits->max_bytes)
+		return ESESS_ERR_XML_LIMIT;
+	/* g_utf8_validate with a length refuses NUL bytes too */
+	if (len > (size_t)G_MAXSSIZE || !g_utf8_validate(text, (gssize)len, NULL))
+		return ESESS_ERR_XML;
+	return ESESS_OK;
+}
+
+EsessStatus
+esess_xml_parse(const char *text, size_t len, const EsessXmlLimits *limits, EsessXmlNode **out)
+{
+	EsessStatus r;
+	const char *chunks[1];
+	size_t lens[1];
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	g_return_val_if_fail(text != NULL || len == 0, ESESS_ERR_INVALID_ARG);
+	if (limits == NULL)
+		limits = &esess_xml_default_limits;
+	r = xml_check_input(text, len, limits);
+	if (r != ESESS_OK)
+		return r;
+	if (len == 0)
+		return ESESS_ERR_XML;
+	chunks[0] = text;
+	lens[0] = len;
+	return xml_parse_chunks(chunks, lens, 1, limits, out);
+}
+
+static void xml_escape_attr(GString *out, const char *s, gboolean canon);
+
+EsessStatus
+esess_xml_parse_fragment(const char *text, size_t len, const char *default_ns,
+			 const EsessXmlLimits *limits, EsessXmlNode **out)
+{
+	EsessStatus r;
+	GString *open = NULL;
+	const char *chunks[3];
+	size_t lens[3];
+	static const char close_tag[] = "</payload>";
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	g_return_val_if_fail(text != NULL || len == 0, ESESS_ERR_INVALID_ARG);
+	if (limits == NULL)
+		limits = &esess_xml_default_limits;
+	r = xml_check_input(text, len, limits);
+	if (r != ESESS_OK)
+		return r;
+	open = g_string_new("<payload");
+	if (default_ns != NULL) {
+		g_string_append(open, " xmlns=\"");
+		xml_escape_attr(open, default_ns, TRUE);
+		g_string_append_c(open, '"');
+	}
+	g_string_append_c(open, '>');
+	/* Three pushes into one parser, never one concatenated string: a payload
+	 * that closes <payload> early ("</payload><payload>") ends the root
+	 * before our own close tag arrives, which then is extra content, and the
+	 * root-count check refuses a second root.  INTEROP R14. */
+	chunks[0] = open->str;
+	lens[0] = open->len;
+	chunks[1] = text != NULL ? text : "";
+	lens[1] = len;
+	chunks[2] = close_tag;
+	lens[2] = sizeof(close_tag) - 1;
+	r = xml_parse_chunks(chunks, lens, 3, limits, out);
+	g_string_free(open, TRUE);
+	return r;
+}
+
+void
+esess_xml_free(EsessXmlNode *n)
+{
+	EsessXmlNode *c, *next;
+	guint i;
+
+	if (n == NULL)
+		return;
+	if (n->parent != NULL)
+		esess_xml_unlink(n);
+	for (c = n->first_child; c != NULL; c = next) {
+		next = c->next;
+		c->parent = NULL;
+		esess_xml_free(c);
+	}
+	for (i = 0; i < n->n_attrs; i++) {
+		g_free(n->attrs[i].name);
+		g_free(n->attrs[i].ns);
+		g_free(n->attrs[i].value);
+	}
+	g_free(n->attrs);
+	g_free(n->name);
+	g_free(n->ns);
+	g_free(n->prefix);
+	g_free(n->text);
+	g_free(n);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+gboolean
+esess_xml_is(const EsessXmlNode *n, const char *name, const char *ns)
+{
+	if (n == NULL || n->kind != ESESS_XML_ELEMENT)
+		return FALSE;
+	if (name != NULL && g_strcmp0(n->name, name) != 0)
+		return FALSE;
+	if (ns != NULL && g_strcmp0(n->ns, ns) != 0)
+		return FALSE;
+	return TRUE;
+}
+
+EsessXmlNode *
+esess_xml_child(const EsessXmlNode *n, const char *name, const char *ns)
+{
+	EsessXmlNode *c;
+
+	if (n == NULL)
+		return NULL;
+	for (c = n->first_child; c != NULL; c = c->next)
+		if (esess_xml_is(c, name, ns))
+			return c;
+	return NULL;
+}
+
+guint
+esess_xml_count(const EsessXmlNode *n, const char *name, const char *ns)
+{
+	EsessXmlNode *c;
+	guint k = 0;
+
+	if (n == NULL)
+		return 0;
+	for (c = n->first_child; c != NULL; c = c->next)
+		if (esess_xml_is(c, name, ns))
+			k++;
+	return k;
+}
+
+EsessXmlNode *
+esess_xml_next(const EsessXmlNode *n, const char *name, const char *ns)
+{
+	EsessXmlNode *c;
+
+	if (n == NULL)
+		return NULL;
+	for (c = n->next; c != NULL; c = c->next)
+		if (esess_xml_is(c, name, ns))
+			return c;
+	return NULL;
+}
+
+const char *
+esess_xml_attr(const EsessXmlNode *n, const char *name)
+{
+	guint i;
+
+	if (n == NULL || name == NULL)
+		return NULL;
+	for (i = 0; i < n->n_attrs; i++)
+		if (n->attrs[i].ns == NULL && strcmp(n->attrs[i].name, name) == 0)
+			return n->attrs[i].value;
+	return NULL;
+}
+
+char *
+esess_xml_text(const EsessXmlNode *n)
+{
+	GString *s;
+	EsessXmlNode *c;
+
+	if (n == NULL)
+		return g_strdup("");
+	if (n->kind == ESESS_XML_TEXT)
+		return g_strndup(n->text, n->text_len);
+	s = g_string_new(NULL);
+	for (c = n->first_child; c != NULL; c = c->next)
+		if (c->kind == ESESS_XML_TEXT)
+			g_string_append_len(s, c->text, (gssize)c->text_len);
+	return g_string_free(s, FALSE);
+}
+
+gboolean
+esess_xml_has_elements(const EsessXmlNode *n)
+{
+	EsessXmlNode *c;
+
+	if (n == NULL)
+		return FALSE;
+	for (c = n->first_child; c != NULL; c = c->next)
+		if (c->kind == ESESS_XML_ELEMENT)
+			return TRUE;
+	return FALSE;
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+EsessXmlNode *
+esess_xml_new(const char *name, const char *ns)
+{
+	EsessXmlNode *n;
+
+	g_return_val_if_fail(name != NULL, NULL);
+	n = xml_node_alloc(ESESS_XML_ELEMENT);
+	n->name = g_strdup(name);
+	n->ns = g_strdup(ns);
+	return n;
+}
+
+EsessXmlNode *
+esess_xml_add(EsessXmlNode *parent, const char *name, const char *ns)
+{
+	EsessXmlNode *n;
+
+	g_return_val_if_fail(parent != NULL && name != NULL, NULL);
+	n = esess_xml_new(name, ns != NULL ? ns : parent->ns);
+	xml_append_child(parent, n);
+	return n;
+}
+
+EsessXmlNode *
+esess_xml_add_text_child(EsessXmlNode *parent, const char *name, const char *text)
+{
+	EsessXmlNode *n = esess_xml_add(parent, name, NULL);
+
+	if (n != NULL && text != NULL)
+		esess_xml_add_text(n, text, -1);
+	return n;
+}
+
+void
+esess_xml_add_text(EsessXmlNode *n, const char *text, gssize len)
+{
+	EsessXmlNode *t;
+	size_t l;
+
+	g_return_if_fail(n != NULL && n->kind == ESESS_XML_ELEMENT && text != NULL);
+	l = len < 0 ? strlen(text) : (size_t)len;
+	if (l == 0)
+		return;
+	t = n->last_child;
+	if (t != NULL && t->kind == ESESS_XML_TEXT) {
+		t->text = g_realloc(t->text, t->text_len + l + 1);
+		memcpy(t->text + t->text_len, text, l);
+		t->text_len += l;
+		t->text[t->text_len] = '\0';
+		return;
+	}
+	t = xml_node_alloc(ESESS_XML_TEXT);
+	t->text = g_strndup(text, l);
+	t->text_len = l;
+	xml_append_child(n, t);
+}
+
+void
+esess_xml_set_attr(EsessXmlNode *n, const char *name, const char *value)
+{
+	guint i;
+
+	g_return_if_fail(n != NULL && n->kind == ESESS_XML_ELEMENT && name != NULL &&
+			 value != NULL);
+	for (i = 0; i < n->n_attrs; i++) {
+		if (n->attrs[i].ns == NULL && strcmp(n->attrs[i].name, name) == 0) {
+			g_free(n->attrs[i].value);
+			n->attrs[i].value = g_strdup(value);
+			return;
+		}
+	}
+	n->attrs = g_renew(EsessXmlAttr, n->attrs, n->n_attrs + 1);
+	n->attrs[n->n_attrs].name = g_strdup(name);
+	n->attrs[n->n_attrs].ns = NULL;
+	n->attrs[n->n_attrs].value = g_strdup(value);
+	n->n_attrs++;
+}
+
+void
+esess_xml_append(EsessXmlNode *parent, EsessXmlNode *child)
+{
+	g_return_if_fail(parent != NULL && child != NULL && child->parent == NULL);
+	xml_append_child(parent, child);
+}
+
+void
+esess_xml_unlink(EsessXmlNode *n)
+{
+	EsessXmlNode *p, *c, *prev = NULL;
+
+	g_return_if_fail(n != NULL);
+	p = n->parent;
+	if (p == NULL)
+		return;
+	for (c = p->first_child; c != NULL; prev = c, c = c->next) {
+		if (c != n)
+			continue;
+		if (prev != NULL)
+			prev->next = n->next;
+		else
+			p->first_child = n->next;
+		if (p->last_child == n)
+			p->last_child = prev;
+		break;
+	}
+	n->parent = NULL;
+	n->next = NULL;
+}
+
+EsessXmlNode *
+esess_xml_copy(const EsessXmlNode *n)
+{
+	EsessXmlNode *m;
+	const EsessXmlNode *c;
+	guint i;
+
+	if (n == NULL)
+		return NULL;
+	m = xml_node_alloc(n->kind);
+	m->name = g_strdup(n->name);
+	m->ns = g_strdup(n->ns);
+	m->prefix = g_strdup(n->prefix);
+	if (n->text != NULL)
+		m->text = g_strndup(n->text, n->text_len);
+	m->text_len = n->text_len;
+	if (n->n_attrs > 0) {
+		m->attrs = g_new0(EsessXmlAttr, n->n_attrs);
+		for (i = 0; i < n->n_attrs; i++) {
+			m->attrs[i].name = g_strdup(n->attrs[i].name);
+			m->attrs[i].ns = g_strdup(n->attrs[i].ns);
+			m->attrs[i].value = g_strdup(n->attrs[i].value);
+		}
+		m->n_attrs = n->n_attrs;
+	}
+	for (c = n->first_child; c != NULL; c = c->next)
+		xml_append_child(m, esess_xml_copy(c));
+	return m;
+}
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* Text: & < > always, CR as a character reference so it survives the
+ * reader's line-end normalisation (R7 escapes it the same way). */
+static void
+xml_escape_text(GString *out, const char *s, size_t len)
+{
+	const char *p = s, *end = s + len, *run = s;
+
+	for (; p < end; p++) {
+		const char *rep;
+
+		switch (*p) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '\r':
+			rep = "&#xD;";
+			break;
+		default:
+			continue;
+		}
+		g_string_append_len(out, run, p - run);
+		g_string_append(out, rep);
+		run = p + 1;
+	}
+	g_string_append_len(out, run, end - run);
+}
+
+/* Attribute values.  canon: R7 (& < " TAB LF CR, double quotes), else the
+ * sending form (single quotes: also > ' and "). */
+static void
+xml_escape_attr(GString *out, const char *s, gboolean canon)
+{
+	const char *p, *run = s;
+
+	for (p = s; *p != '\0'; p++) {
+		const char *rep;
+
+		switch (*p) {
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\t':
+			rep = "&#x9;";
+			break;
+		case '\n':
+			rep = "&#xA;";
+			break;
+		case '\r':
+			rep = "&#xD;";
+			break;
+		case '>':
+			if (canon)
+				continue;
+			rep = "&gt;";
+			break;
+		case '\'':
+			if (canon)
+				continue;
+			rep = "&apos;";
+			break;
+		default:
+			continue;
+		}
+		g_string_append_len(out, run, p - run);
+		g_string_append(out, rep);
+		run = p + 1;
+	}
+	g_string_append(out, run);
+}
+
+static void
+xml_write_element(GString *out, const EsessXmlNode *n, const char *parent_ns)
+{
+	const EsessXmlNode *c;
+	guint i, extra = 0;
+
+	g_string_append_c(out, '<');
+	g_string_append(out, n->name);
+	if (g_strcmp0(n->ns, parent_ns) != 0) {
+		g_string_append(out, " xmlns='");
+		if (n->ns != NULL)
+			xml_escape_attr(out, n->ns, FALSE);
+		g_string_append_c(out, '\'');
+	}
+	for (i = 0; i < n->n_attrs; i++) {
+		const EsessXmlAttr *a = &n->attrs[i];
+
+		g_string_append_c(out, ' ');
+		if (a->ns == NULL) {
+			g_string_append(out, a->name);
+		} else if (strcmp(a->ns, ESESS_NS_XML) == 0) {
+			g_string_append(out, "xml:");
+			g_string_append(out, a->name);
+		} else {
+			/* a namespaced attribute gets a prefix of its own */
+			g_string_append_printf(out, "xmlns:a%u='", extra);
+			xml_escape_attr(out, a->ns, FALSE);
+			g_string_append_printf(out, "' a%u:%s", extra, a->name);
+			extra++;
+		}
+		g_string_append(out, "='");
+		xml_escape_attr(out, a->value, FALSE);
+		g_string_append_c(out, '\'');
+	}
+	if (n->first_child == NULL) {
+		g_string_append(out, "/>");
+		return;
+	}
+	g_string_append_c(out, '>');
+	for (c = n->first_child; c != NULL; c = c->next) {
+		if (c->kind == ESESS_XML_TEXT)
+			xml_escape_text(out, c->text, c->text_len);
+		else
+			xml_write_element(out, c, n->ns);
+	}
+	g_string_append(out, "</");
+	g_string_append(out, n->name);
+	g_string_append_c(out, '>');
+}
+
+void
+esess_xml_write(GString *out, const EsessXmlNode *n, const char *parent_ns)
+{
+	g_return_if_fail(out != NULL && n != NULL);
+	switch (n->kind) {
+	case ESESS_XML_TEXT:
+		xml_escape_text(out, n->text, n->text_len);
+		return;
+	case ESESS_XML_ELEMENT:
+		xml_write_element(out, n, parent_ns);
+		return;
+	}
+}
+
+char *
+esess_xml_to_string(const EsessXmlNode *n)
+{
+	GString *s = g_string_sized_new(256);
+
+	if (n != NULL)
+		esess_xml_write(s, n, NULL);
+	return g_string_free(s, FALSE);
+}
+
+static gboolean
+xml_is_whitespace(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			return FALSE;
+	return TRUE;
+}
+
+/* The name an attribute is written (and sorted) under in R7 form. */
+static const char *
+xml_canon_attr_name(const EsessXmlAttr *a, char **tmp)
+{
+	*tmp = NULL;
+	if (a->ns != NULL && strcmp(a->ns, ESESS_NS_XML) == 0) {
+		*tmp = g_strconcat("xml:", a->name, NULL);
+		return *tmp;
+	}
+	return a->name;
+}
+
+static gint
+xml_canon_attr_cmp(gconstpointer a, gconstpointer b, gpointer unused)
+{
+	const EsessXmlAttr *x = *(const EsessXmlAttr *const *)a;
+	const EsessXmlAttr *y = *(const EsessXmlAttr *const *)b;
+	char *tx, *ty;
+	int c;
+
+	(void)unused;
+	c = strcmp(xml_canon_attr_name(x, &tx), xml_canon_attr_name(y, &ty));
+	g_free(tx);
+	g_free(ty);
+	return c;
+}
+
+static void
+xml_canon_element(GString *out, const EsessXmlNode *n)
+{
+	const EsessXmlNode *c;
+	gboolean has_elements = esess_xml_has_elements(n);
+	gboolean has_content = FALSE;
+	guint i;
+
+	g_string_append_c(out, '<');
+	g_string_append(out, n->name);
+	if (n->n_attrs == 1) {
+		char *tmp;
+
+		g_string_append_c(out, ' ');
+		g_string_append(out, xml_canon_attr_name(&n->attrs[0], &tmp));
+		g_string_append(out, "=\"");
+		xml_escape_attr(out, n->attrs[0].value, TRUE);
+		g_string_append_c(out, '"');
+		g_free(tmp);
+	} else if (n->n_attrs > 1) {
+		const EsessXmlAttr **sorted = g_new(const EsessXmlAttr *, n->n_attrs);
+
+		for (i = 0; i < n->n_attrs; i++)
+			sorted[i] = &n->attrs[i];
+		/* g_qsort_with_data is a stable merge sort: equal names keep
+		 * document order */
+		g_qsort_with_data(sorted, (gint)n->n_attrs, sizeof(*sorted),
+				  xml_canon_attr_cmp, NULL);
+		for (i = 0; i < n->n_attrs; i++) {
+			char *tmp;
+
+			g_string_append_c(out, ' ');
+			g_string_append(out, xml_canon_attr_name(sorted[i], &tmp));
+			g_string_append(out, "=\"");
+			xml_escape_attr(out, sorted[i]->value, TRUE);
+			g_string_append_c(out, '"');
+			g_free(tmp);
+		}
+		g_free(sorted);
+	}
+	for (c = n->first_child; c != NULL; c = c->next) {
+		if (c->kind == ESESS_XML_ELEMENT ||
+		    (c->text_len > 0 &&
+		     !(has_elements && xml_is_whitespace(c->text, c->text_len)))) {
+			has_content = TRUE;
+			break;
+		}
+	}
+	if (!has_content) {
+		g_string_append(out, " />");
+		return;
+	}
+	g_string_append_c(out, '>');
+	for (c = n->first_child; c != NULL; c = c->next) {
+		switch (c->kind) {
+		case ESESS_XML_ELEMENT:
+			xml_canon_element(out, c);
+			break;
+		case ESESS_XML_TEXT:
+			/* XEP-0116 §Normalization: whitespace between elements */
+			if (has_elements && xml_is_whitespace(c->text, c->text_len))
+				break;
+			xml_escape_text(out, c->text, c->text_len);
+			break;
+		}
+	}
+	g_string_append(out, "</");
+	g_string_append(out, n->name);
+	g_string_append_c(out, '>');
+}
+
+void
+esess_xml_canon(GString *out, const EsessXmlNode *n)
+{
+	g_return_if_fail(out != NULL && n != NULL);
+	switch (n->kind) {
+	case ESESS_XML_TEXT:
+		xml_escape_text(out, n->text, n->text_len);
+		return;
+	case ESESS_XML_ELEMENT:
+		xml_canon_element(out, n);
+		return;
+	}
+}
