@@ -499,6 +499,6 @@ main(int argc, char **argv)
 	ADD("/store/remove-and-forget", test_remove_and_forget);
 	ADD("/store/failed-write-keeps-old-secret", test_failed_write_keeps_old);
 	ADD("/store/corrupt-file", test_corrupt);
-	ADD("/store/security/33-retained-secret-mismatch", test_sec33_mismatch);
+	ADD("/forms/security/33-retained-secret-mismatch", test_sec33_mismatch);
 	return g_test_run();
 }
