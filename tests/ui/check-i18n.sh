@@ -1,0 +1,4 @@
+#!/bin/sh
+# Runs check-i18n.py (no user-visible string escapes translation); TAP output.
+srcdir="${ESESS_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}"
+exec /usr/bin/python3 "$srcdir/tests/ui/check-i18n.py"
