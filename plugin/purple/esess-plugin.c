@@ -1,32 +1,576 @@
 /*
- * esess-plugin.c - the libpurple plugin: registration, load and unload.
+ * esess-plugin.c - the libpurple plugin: registration, load and unload, the
+ * prefs frame, plugin actions, buddy-list menu entries, the IPC functions and
+ * the "esessions-state-changed" signal that plugin/gtk builds on.
  *
  * The plugin only translates between libpurple and the engine (plugin/core);
  * protocol decisions live in the engine.  It exports one symbol,
  * purple_init_plugin.
+ *
+ * For plugin/gtk (keep exactly):
+ *   signal "esessions-state-changed" on the plugin handle:
+ *     void cb(PurpleConversation *conv, gint state, gpointer data)
+ *     state: 0 not private, 1 negotiating, 2 private unverified,
+ *            3 private verified, 4 ended
+ *   IPC: "start" (conv) -> void, "end" (conv) -> void, "verify" (conv) -> void,
+ *        "get-state" (conv) -> int, "get-details" (conv) -> gchar* (caller frees)
  */
 #include "config.h"
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <purple.h>
 
+#include "esess-crypto.h"
 #include "esess-i18n.h"
+#include "esess-purple.h"
+#include "esess-store.h"
 
-#define ESESS_PLUGIN_ID "core-esessions"
+EsessContext *esess_ctx;
+
+/* ---- marshallers libpurple 2.x does not ship ---------------------- */
+
+static void
+marshal_VOID__POINTER_INT(PurpleCallback cb, va_list args, void *data, void **return_val)
+{
+	void *arg1 = va_arg(args, void *);
+	gint arg2 = va_arg(args, gint);
+
+	(void)return_val;
+	((void (*)(void *, gint, void *))cb)(arg1, arg2, data);
+}
+
+static void
+marshal_INT__POINTER(PurpleCallback cb, va_list args, void *data, void **return_val)
+{
+	void *arg1 = va_arg(args, void *);
+	gint ret = ((gint (*)(void *, void *))cb)(arg1, data);
+
+	if (return_val != NULL)
+		*return_val = GINT_TO_POINTER(ret);
+}
+
+void
+esess_plugin_emit_state(PurpleConversation *conv, EsessUiState st)
+{
+	if (conv == NULL || esess_ctx == NULL)
+		return;
+	purple_signal_emit(esess_ctx->plugin, "esessions-state-changed", conv, (gint)st);
+}
+
+/* ---- IPC -------------------------------------------------------------- */
+
+static gboolean
+conv_is_xmpp_im(PurpleConversation *conv)
+{
+	return conv != NULL && purple_conversation_get_type(conv) == PURPLE_CONV_TYPE_IM &&
+		g_strcmp0(purple_account_get_protocol_id(purple_conversation_get_account(conv)),
+			  "prpl-jabber") == 0;
+}
+
+static void
+ipc_start(PurpleConversation *conv, gpointer data)
+{
+	(void)data;
+	if (conv_is_xmpp_im(conv))
+		esess_peers_start(purple_conversation_get_account(conv),
+				  purple_conversation_get_name(conv));
+}
+
+static void
+ipc_end(PurpleConversation *conv, gpointer data)
+{
+	(void)data;
+	if (conv_is_xmpp_im(conv))
+		esess_peers_end(purple_conversation_get_account(conv),
+				purple_conversation_get_name(conv));
+}
+
+static void
+ipc_verify(PurpleConversation *conv, gpointer data)
+{
+	EsessPeer *peer = esess_peers_for_conv(conv);
+
+	(void)data;
+	if (peer != NULL)
+		esess_ui_sas_dialog(peer);
+}
+
+static gint
+ipc_get_state(PurpleConversation *conv, gpointer data)
+{
+	EsessPeer *peer = esess_peers_for_conv(conv);
+
+	(void)data;
+	return peer != NULL ? (gint)peer->ui_state : (gint)ESESS_UI_NOT_PRIVATE;
+}
+
+static gpointer
+ipc_get_details(PurpleConversation *conv, gpointer data)
+{
+	(void)data;
+	return esess_ui_details(esess_peers_for_conv(conv));
+}
+
+static void
+register_ipc(PurplePlugin *plugin)
+{
+	purple_signal_register(plugin, "esessions-state-changed", marshal_VOID__POINTER_INT,
+			       NULL, 2,
+			       purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION),
+			       purple_value_new(PURPLE_TYPE_INT));
+	purple_plugin_ipc_register(plugin, "start", PURPLE_CALLBACK(ipc_start),
+				   purple_marshal_VOID__POINTER, NULL, 1,
+				   purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
+	purple_plugin_ipc_register(plugin, "end", PURPLE_CALLBACK(ipc_end),
+				   purple_marshal_VOID__POINTER, NULL, 1,
+				   purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
+	purple_plugin_ipc_register(plugin, "verify", PURPLE_CALLBACK(ipc_verify),
+				   purple_marshal_VOID__POINTER, NULL, 1,
+				   purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
+	purple_plugin_ipc_register(plugin, "get-state", PURPLE_CALLBACK(ipc_get_state),
+				   marshal_INT__POINTER, purple_value_new(PURPLE_TYPE_INT), 1,
+				   purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
+	purple_plugin_ipc_register(plugin, "get-details", PURPLE_CALLBACK(ipc_get_details),
+				   purple_marshal_POINTER__POINTER,
+				   purple_value_new(PURPLE_TYPE_STRING), 1,
+				   purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
+}
+
+/* ---- cleanup on libpurple events (SECURITY 62, INTEROP R18) -------- */
+
+static void
+signing_off_cb(PurpleConnection *gc, gpointer data)
+{
+	PurpleAccount *account = purple_connection_get_account(gc);
+
+	(void)data;
+	/* still connected: the terminate forms go out (R18) */
+	esess_hooks_pending_free_all(account);
+	esess_peers_remove_account(account, TRUE, ESESS_ERR_SESSION_ENDED);
+}
+
+static void
+account_removed_cb(PurpleAccount *account, gpointer data)
+{
+	(void)data;
+	esess_hooks_pending_free_all(account);
+	esess_ctx->quiet = TRUE;
+	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
+	esess_ctx->quiet = FALSE;
+}
+
+static void
+buddy_signed_off_cb(PurpleBuddy *buddy, gpointer data)
+{
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	EsessPeer *peer = esess_peers_find(account, purple_buddy_get_name(buddy));
+
+	(void)data;
+	if (peer != NULL && peer->chat != NULL) {
+		char *bound = g_strdup(esess_chat_peer(peer->chat));
+
+		esess_peers_peer_gone(account, bound);
+		g_free(bound);
+	}
+}
+
+static void
+deleting_conversation_cb(PurpleConversation *conv, gpointer data)
+{
+	EsessPeer *peer = esess_peers_for_conv(conv);
+
+	(void)data;
+	if (peer == NULL)
+		return;
+	/* closing the conversation ends its session */
+	esess_ctx->quiet = TRUE;
+	esess_peers_remove(peer, TRUE, ESESS_OK);
+	esess_ctx->quiet = FALSE;
+}
+
+static void
+signed_on_cb(PurpleConnection *gc, gpointer data)
+{
+	(void)gc;
+	(void)data;
+	esess_hooks_add_features();
+}
+
+/* ---- buddy-list menu ------------------------------------------------ */
+
+typedef struct {
+	PurpleAccount *account;
+	char *who;
+} EsessContact;
+
+static void
+contact_free(EsessContact *c)
+{
+	g_free(c->who);
+	g_free(c);
+}
+
+static void
+menu_start_cb(PurpleBlistNode *node, gpointer data)
+{
+	PurpleBuddy *buddy = (PurpleBuddy *)node;
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	PurpleConversation *conv;
+
+	(void)data;
+	conv = esess_ui_conv(account, purple_buddy_get_name(buddy));
+	if (conv != NULL)
+		purple_conversation_present(conv);
+	esess_peers_start(account, purple_buddy_get_name(buddy));
+}
+
+static const EsessPolicy policy_choices[] = {
+	ESESS_POLICY_NEVER, ESESS_POLICY_ON_REQUEST,
+	ESESS_POLICY_OPPORTUNISTIC, ESESS_POLICY_REQUIRED
+};
+
+static void
+settings_ok_cb(EsessContact *c, int choice)
+{
+	/* choice 0 is "use the account's setting" */
+	if (choice <= 0 || (gsize)choice > G_N_ELEMENTS(policy_choices))
+		esess_policy_set_contact(c->account, c->who, NULL);
+	else
+		esess_policy_set_contact(c->account, c->who,
+					 esess_policy_to_string(policy_choices[choice - 1]));
+	contact_free(c);
+}
+
+static void
+settings_cancel_cb(EsessContact *c, int choice)
+{
+	(void)choice;
+	contact_free(c);
+}
+
+static void
+menu_settings_cb(PurpleBlistNode *node, gpointer data)
+{
+	PurpleBuddy *buddy = (PurpleBuddy *)node;
+	EsessContact *c = g_new0(EsessContact, 1);
+	EsessPolicy current;
+	int def = 0;
+	gsize i;
+	char *primary;
+
+	(void)data;
+	c->account = purple_buddy_get_account(buddy);
+	c->who = g_strdup(purple_buddy_get_name(buddy));
+	if (esess_policy_from_string(purple_blist_node_get_string(node, ESESS_SETTING_POLICY),
+				     &current))
+		for (i = 0; i < G_N_ELEMENTS(policy_choices); i++)
+			if (policy_choices[i] == current)
+				def = (int)i + 1;
+	primary = g_strdup_printf(_("Encryption with %s"), c->who);
+	purple_request_choice(esess_ctx->plugin, _("Encryption settings"), primary,
+			      _("When should conversations with this contact be encrypted?"),
+			      def, _("_Save"), PURPLE_CALLBACK(settings_ok_cb),
+			      _("_Cancel"), PURPLE_CALLBACK(settings_cancel_cb),
+			      c->account, c->who, NULL, c,
+			      _("Use the account's setting"), 0,
+			      esess_policy_label(ESESS_POLICY_NEVER), 1,
+			      esess_policy_label(ESESS_POLICY_ON_REQUEST), 2,
+			      esess_policy_label(ESESS_POLICY_OPPORTUNISTIC), 3,
+			      esess_policy_label(ESESS_POLICY_REQUIRED), 4,
+			      NULL);
+	g_free(primary);
+}
+
+static void
+menu_reset_cb(PurpleBlistNode *node, gpointer data)
+{
+	PurpleBuddy *buddy = (PurpleBuddy *)node;
+	PurpleAccount *account = purple_buddy_get_account(buddy);
+	char *bare = esess_bare_jid(purple_account_get_username(account));
+	EsessStatus st = ESESS_ERR_STORE_IO;
+
+	(void)data;
+	if (esess_ctx->store != NULL)
+		st = esess_store_forget_peer(esess_ctx->store, bare, purple_buddy_get_name(buddy));
+	g_free(bare);
+	if (st == ESESS_OK)
+		purple_notify_info(esess_ctx->plugin, _("Verification reset"),
+				   _("The verification of this contact was reset."),
+				   _("The next encrypted session will have to be verified again "
+				     "by comparing the short authentication string."));
+	else
+		purple_notify_error(esess_ctx->plugin, _("Verification reset"),
+				    _("The verification could not be reset."),
+				    esess_ui_status_sentence(st));
+}
+
+static void
+blist_menu_cb(PurpleBlistNode *node, GList **menu, gpointer data)
+{
+	PurpleBuddy *buddy;
+
+	(void)data;
+	if (!PURPLE_BLIST_NODE_IS_BUDDY(node))
+		return;
+	buddy = (PurpleBuddy *)node;
+	if (g_strcmp0(purple_account_get_protocol_id(purple_buddy_get_account(buddy)),
+		      "prpl-jabber") != 0)
+		return;
+	*menu = g_list_append(*menu, purple_menu_action_new(_("Start encrypted session"),
+			      PURPLE_CALLBACK(menu_start_cb), NULL, NULL));
+	*menu = g_list_append(*menu, purple_menu_action_new(_("Encryption settings..."),
+			      PURPLE_CALLBACK(menu_settings_cb), NULL, NULL));
+	*menu = g_list_append(*menu, purple_menu_action_new(_("Reset verification"),
+			      PURPLE_CALLBACK(menu_reset_cb), NULL, NULL));
+}
+
+/* ---- plugin actions --------------------------------------------------- */
+
+static gboolean
+xmpp_account_filter(PurpleAccount *account)
+{
+	return g_strcmp0(purple_account_get_protocol_id(account), "prpl-jabber") == 0;
+}
+
+static void
+action_start_ok_cb(void *data, PurpleRequestFields *fields)
+{
+	PurpleAccount *account = purple_request_fields_get_account(fields, "account");
+	const char *who = purple_request_fields_get_string(fields, "who");
+	PurpleConversation *conv;
+
+	(void)data;
+	if (account == NULL || who == NULL || *who == '\0')
+		return;
+	conv = esess_ui_conv(account, who);
+	if (conv != NULL)
+		purple_conversation_present(conv);
+	esess_peers_start(account, who);
+}
+
+static void
+action_start(PurplePluginAction *action)
+{
+	PurpleRequestFields *fields = purple_request_fields_new();
+	PurpleRequestFieldGroup *group = purple_request_field_group_new(NULL);
+	PurpleRequestField *f;
+
+	(void)action;
+	f = purple_request_field_account_new("account", _("Account"), NULL);
+	purple_request_field_account_set_filter(f, xmpp_account_filter);
+	purple_request_field_account_set_show_all(f, FALSE);
+	purple_request_field_group_add_field(group, f);
+	f = purple_request_field_string_new("who", _("Contact (XMPP address)"), NULL, FALSE);
+	purple_request_field_set_required(f, TRUE);
+	purple_request_field_group_add_field(group, f);
+	purple_request_fields_add_group(fields, group);
+	purple_request_fields(esess_ctx->plugin, _("Start an encrypted session"),
+			      _("Start an encrypted session"),
+			      _("The contact's program must support XEP-0116 encrypted "
+				"sessions."), fields,
+			      _("_Start"), G_CALLBACK(action_start_ok_cb),
+			      _("_Cancel"), NULL, NULL, NULL, NULL, NULL);
+}
+
+static void
+action_account_ok_cb(void *data, PurpleRequestFields *fields)
+{
+	PurpleAccount *account = purple_request_fields_get_account(fields, "account");
+	int p = purple_request_fields_get_choice(fields, "policy");
+	int l = purple_request_fields_get_choice(fields, "logging");
+
+	(void)data;
+	if (account == NULL)
+		return;
+	if (p >= 0 && (gsize)p < G_N_ELEMENTS(policy_choices))
+		purple_account_set_string(account, ESESS_SETTING_POLICY,
+					  esess_policy_to_string(policy_choices[p]));
+	if (l >= 0 && l <= (int)ESESS_LOGPREF_FORBID)
+		purple_account_set_string(account, ESESS_SETTING_LOGGING,
+					  esess_logpref_to_string((EsessLogPref)l));
+}
+
+static void
+action_account(PurplePluginAction *action)
+{
+	PurpleRequestFields *fields = purple_request_fields_new();
+	PurpleRequestFieldGroup *group = purple_request_field_group_new(NULL);
+	PurpleRequestField *f;
+	gsize i;
+	int l;
+
+	(void)action;
+	f = purple_request_field_account_new("account", _("Account"), NULL);
+	purple_request_field_account_set_filter(f, xmpp_account_filter);
+	purple_request_field_account_set_show_all(f, FALSE);
+	purple_request_field_group_add_field(group, f);
+	f = purple_request_field_choice_new("policy", _("When to encrypt"), 2);
+	for (i = 0; i < G_N_ELEMENTS(policy_choices); i++)
+		purple_request_field_choice_add(f, esess_policy_label(policy_choices[i]));
+	purple_request_field_group_add_field(group, f);
+	f = purple_request_field_choice_new("logging", _("Keeping records"), 1);
+	for (l = 0; l <= (int)ESESS_LOGPREF_FORBID; l++)
+		purple_request_field_choice_add(f, esess_logpref_label((EsessLogPref)l));
+	purple_request_field_group_add_field(group, f);
+	purple_request_fields_add_group(fields, group);
+	purple_request_fields(esess_ctx->plugin, _("Encryption settings"),
+			      _("Encryption settings for an account"), NULL, fields,
+			      _("_Save"), G_CALLBACK(action_account_ok_cb),
+			      _("_Cancel"), NULL, NULL, NULL, NULL, NULL);
+}
+
+static GList *
+plugin_actions(PurplePlugin *plugin, gpointer context)
+{
+	GList *l = NULL;
+
+	(void)plugin;
+	(void)context;
+	l = g_list_append(l, purple_plugin_action_new(_("Start an encrypted session..."),
+						      action_start));
+	l = g_list_append(l, purple_plugin_action_new(_("Encryption settings for an account..."),
+						      action_account));
+	return l;
+}
+
+/* ---- prefs frame ------------------------------------------------------ */
+
+static PurplePluginPrefFrame *
+get_pref_frame(PurplePlugin *plugin)
+{
+	PurplePluginPrefFrame *frame = purple_plugin_pref_frame_new();
+	PurplePluginPref *pref;
+	gsize i;
+	int l;
+
+	(void)plugin;
+	pref = purple_plugin_pref_new_with_name_and_label(ESESS_PREFS_ROOT "/policy",
+							  _("When to encrypt (default for all accounts)"));
+	purple_plugin_pref_set_type(pref, PURPLE_PLUGIN_PREF_CHOICE);
+	for (i = 0; i < G_N_ELEMENTS(policy_choices); i++)
+		purple_plugin_pref_add_choice(pref, esess_policy_label(policy_choices[i]),
+					      (gpointer)esess_policy_to_string(policy_choices[i]));
+	purple_plugin_pref_frame_add(frame, pref);
+
+	pref = purple_plugin_pref_new_with_name_and_label(ESESS_PREFS_ROOT "/min_modp_bits",
+							  _("Smallest key exchange group accepted"));
+	purple_plugin_pref_set_type(pref, PURPLE_PLUGIN_PREF_CHOICE);
+	purple_plugin_pref_add_choice(pref, _("2048 bits (group 14)"), GINT_TO_POINTER(2048));
+	purple_plugin_pref_add_choice(pref, _("3072 bits (group 15)"), GINT_TO_POINTER(3072));
+	purple_plugin_pref_add_choice(pref, _("4096 bits (group 16)"), GINT_TO_POINTER(4096));
+	purple_plugin_pref_add_choice(pref, _("6144 bits (group 17, slow)"), GINT_TO_POINTER(6144));
+	purple_plugin_pref_add_choice(pref, _("8192 bits (group 18, slow)"), GINT_TO_POINTER(8192));
+	purple_plugin_pref_frame_add(frame, pref);
+
+	pref = purple_plugin_pref_new_with_name_and_label(ESESS_PREFS_ROOT "/logging",
+							  _("Keeping records of encrypted chats"));
+	purple_plugin_pref_set_type(pref, PURPLE_PLUGIN_PREF_CHOICE);
+	for (l = 0; l <= (int)ESESS_LOGPREF_FORBID; l++)
+		purple_plugin_pref_add_choice(pref, esess_logpref_label((EsessLogPref)l),
+					      (gpointer)esess_logpref_to_string((EsessLogPref)l));
+	purple_plugin_pref_frame_add(frame, pref);
+	return frame;
+}
+
+/* ---- load / unload ---------------------------------------------------- */
+
+static EsessStore *
+open_store(void)
+{
+	char *dir = g_build_filename(purple_user_dir(), "esessions", NULL);
+	char *path = g_build_filename(dir, "retained-secrets", NULL);
+	EsessStore *store = NULL;
+	EsessStatus st;
+
+	if (g_mkdir_with_parents(dir, 0700) != 0 || g_chmod(dir, 0700) != 0) {
+		purple_debug_error(ESESS_DEBUG, "cannot create the key store directory\n");
+		goto out;
+	}
+	st = esess_store_open(path, &store);
+	if (st != ESESS_OK) {
+		purple_debug_error(ESESS_DEBUG, "key store: %s\n", esess_status_symbol(st));
+		store = NULL;
+	}
+out:
+	g_free(path);
+	g_free(dir);
+	return store;
+}
 
 static gboolean
 plugin_load(PurplePlugin *plugin)
 {
-	purple_debug_info("esessions", "loaded\n");
+	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+	EsessStatus st;
+
+	if (jabber == NULL) {
+		plugin->error = g_strdup(_("The XMPP protocol plugin is not available."));
+		return FALSE;
+	}
+	st = esess_crypto_init();
+	if (st != ESESS_OK) {
+		plugin->error = g_strdup(_("The cryptography library could not be started."));
+		return FALSE;
+	}
+	esess_ctx = g_new0(EsessContext, 1);
+	esess_ctx->plugin = plugin;
+	esess_ctx->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	esess_ctx->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	esess_ctx->store = open_store();
+	esess_ctx->pool = esess_keypool_new();
+	esess_peers_init();
+
+	register_ipc(plugin);
+	esess_hooks_connect(plugin);
+	esess_hooks_add_features();
+	esess_cmd_register();
+
+	purple_signal_connect(purple_connections_get_handle(), "signing-off", plugin,
+			      PURPLE_CALLBACK(signing_off_cb), NULL);
+	purple_signal_connect(purple_connections_get_handle(), "signed-on", plugin,
+			      PURPLE_CALLBACK(signed_on_cb), NULL);
+	purple_signal_connect(purple_accounts_get_handle(), "account-removed", plugin,
+			      PURPLE_CALLBACK(account_removed_cb), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", plugin,
+			      PURPLE_CALLBACK(buddy_signed_off_cb), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "blist-node-extended-menu", plugin,
+			      PURPLE_CALLBACK(blist_menu_cb), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "deleting-conversation",
+			      plugin, PURPLE_CALLBACK(deleting_conversation_cb), NULL);
+	esess_peers_pool_kick();
+	purple_debug_info(ESESS_DEBUG, "loaded\n");
 	return TRUE;
 }
 
 static gboolean
 plugin_unload(PurplePlugin *plugin)
 {
-	purple_debug_info("esessions", "unloaded\n");
+	/* end every session while still connected (R18), then make sure no
+	 * timer, idle, dialog or signal can reach a freed object (SECURITY 62) */
+	esess_ctx->quiet = TRUE;
+	esess_hooks_pending_free_all(NULL);
+	esess_peers_shutdown();
+	esess_cmd_unregister();
+	purple_signals_disconnect_by_handle(plugin);
+	purple_request_close_with_handle(plugin);
+	purple_notify_close_with_handle(plugin);
+	if (esess_ctx->pool_idle != 0)
+		g_source_remove(esess_ctx->pool_idle);
+	esess_keypool_free(esess_ctx->pool);
+	esess_store_free(esess_ctx->store);
+	g_hash_table_destroy(esess_ctx->caps);
+	g_hash_table_destroy(esess_ctx->resources);
+	purple_signal_unregister(plugin, "esessions-state-changed");
+	g_free(esess_ctx);
+	esess_ctx = NULL;
+	purple_debug_info(ESESS_DEBUG, "unloaded\n");
 	return TRUE;
 }
+
+static PurplePluginUiInfo prefs_info = {
+	get_pref_frame, 0, NULL, NULL, NULL, NULL, NULL
+};
 
 static PurplePluginInfo info = {
 	PURPLE_PLUGIN_MAGIC,
@@ -49,8 +593,8 @@ static PurplePluginInfo info = {
 	NULL,
 	NULL,
 	NULL,
-	NULL,
-	NULL,
+	&prefs_info,
+	plugin_actions,
 	NULL,
 	NULL,
 	NULL,
@@ -60,6 +604,7 @@ static PurplePluginInfo info = {
 static void
 init_plugin(PurplePlugin *plugin)
 {
+	(void)plugin;
 #ifdef ENABLE_NLS
 	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
 	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
@@ -70,6 +615,7 @@ init_plugin(PurplePlugin *plugin)
 	    "XEP-0116 encrypted sessions and XEP-0200 stanza encryption. "
 	    "Verify a contact once by comparing a five-character short "
 	    "authentication string.");
+	esess_policy_init_prefs();
 }
 
 PURPLE_INIT_PLUGIN(esessions, init_plugin, info)

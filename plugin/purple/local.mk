@@ -1,8 +1,15 @@
 # plugin/purple: the libpurple plugin (Pidgin, Finch, any libpurple UI).
+# Adapters only: libpurple in, engine (plugin/core, $(ESESS_CORE_LIBADD)) out.
 
 plugin_LTLIBRARIES += plugin/purple/esessions.la
 plugin_purple_esessions_la_SOURCES = \
 	plugin/purple/esess-plugin.c \
+	plugin/purple/esess-hooks.c \
+	plugin/purple/esess-peers.c \
+	plugin/purple/esess-cmd.c \
+	plugin/purple/esess-ui.c \
+	plugin/purple/esess-policy.c \
+	plugin/purple/esess-purple.h \
 	plugin/purple/esess-i18n.h
 plugin_purple_esessions_la_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS)
 plugin_purple_esessions_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \

@@ -1,0 +1,77 @@
+/*
+ * esess-cmd.c - the /esession command in XMPP conversations:
+ *   /esession start | end | status | verify | help
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-i18n.h"
+#include "esess-purple.h"
+
+static PurpleCmdId cmd_id;
+
+static const char *
+help_text(void)
+{
+	return _("esession &lt;start|end|status|verify&gt;: encrypted sessions.\n"
+		 "start: set up an encrypted session with this contact.\n"
+		 "end: end the encrypted session (messages are then sent unencrypted).\n"
+		 "status: show whether this conversation is private, with the details.\n"
+		 "verify: compare the short authentication string again.");
+}
+
+static PurpleCmdRet
+esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
+		gchar **error, void *data)
+{
+	PurpleAccount *account = purple_conversation_get_account(conv);
+	const char *who = purple_conversation_get_name(conv);
+	const char *sub = args != NULL && args[0] != NULL ? args[0] : "";
+	EsessPeer *peer;
+
+	(void)cmd;
+	(void)data;
+	if (strcmp(sub, "start") == 0) {
+		esess_peers_start(account, who);
+	} else if (strcmp(sub, "end") == 0) {
+		esess_peers_end(account, who);
+	} else if (strcmp(sub, "status") == 0) {
+		char *details = esess_ui_details(esess_peers_for_conv(conv));
+		char *html = purple_strdup_withhtml(details);
+
+		esess_ui_system(account, who, html);
+		g_free(html);
+		g_free(details);
+	} else if (strcmp(sub, "verify") == 0) {
+		peer = esess_peers_for_conv(conv);
+		if (peer == NULL || peer->chat == NULL ||
+		    esess_chat_state(peer->chat) != ESESS_CHAT_ESTABLISHED)
+			esess_ui_system(account, who, _("There is no private conversation to "
+							"verify. Start one with /esession "
+							"start."));
+		else
+			esess_ui_sas_dialog(peer);
+	} else {
+		*error = g_strdup(help_text());
+		return PURPLE_CMD_RET_FAILED;
+	}
+	return PURPLE_CMD_RET_OK;
+}
+
+void
+esess_cmd_register(void)
+{
+	cmd_id = purple_cmd_register("esession", "w", PURPLE_CMD_P_PLUGIN,
+				     PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY |
+				     PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS,
+				     "prpl-jabber", esession_cmd_cb, help_text(), NULL);
+}
+
+void
+esess_cmd_unregister(void)
+{
+	if (cmd_id != 0)
+		purple_cmd_unregister(cmd_id);
+	cmd_id = 0;
+}

@@ -1,0 +1,592 @@
+/*
+ * esess-hooks.c - where stanzas enter and leave: the XMPP plugin's
+ * jabber-receiving-xmlnode and jabber-sending-xmlnode signals.  Stanzas are
+ * turned into text (xmlnode_to_str) for the engine and back
+ * (xmlnode_from_str); *packet is replaced in place.  Only <message/> is
+ * handled; <presence/> is read (caps node, availability) and never changed.
+ * Nothing here logs a stanza (HARNESS pitfall 5).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-i18n.h"
+#include "esess-mem.h"
+#include "esess-purple.h"
+
+#define NS_CAPS "http://jabber.org/protocol/caps"
+#define NS_CARBONS "urn:xmpp:carbons:2"
+#define NS_FORWARD "urn:xmpp:forward:0"
+#define NS_CLIENT "jabber:client"
+
+/* A request the user is asked about (policy "on request"). */
+typedef struct {
+	PurpleAccount *account;
+	EsessMsgInfo info;        /* owned (moved from the hook) */
+} EsessPendingRequest;
+
+static void
+pending_free(EsessPendingRequest *req)
+{
+	esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
+	esess_msg_info_clear(&req->info);
+	g_free(req);
+}
+
+void
+esess_hooks_pending_free_all(PurpleAccount *account)
+{
+	GList *l, *next;
+
+	for (l = esess_ctx->requests; l != NULL; l = next) {
+		EsessPendingRequest *req = l->data;
+
+		next = l->next;
+		if (account == NULL || req->account == account) {
+			purple_request_close_with_handle(req);
+			pending_free(req);
+		}
+	}
+}
+
+gboolean
+esess_hooks_peer_has(PurpleAccount *account, const char *jid, const char *ns)
+{
+	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+	gboolean ok = FALSE;
+	gpointer r;
+
+	if (jabber == NULL || jid == NULL)
+		return FALSE;
+	/* INTEROP R19 */
+	r = purple_plugin_ipc_call(jabber, "contact_has_feature", &ok, account, jid, ns);
+	return ok && GPOINTER_TO_INT(r);
+}
+
+void
+esess_hooks_add_features(void)
+{
+	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+	static const char *const features[] = {
+		ESESS_NS_XEP0116, ESESS_NS_SSN, ESESS_NS_PURPLE
+	};
+	gsize i;
+	gboolean ok;
+
+	if (jabber == NULL)
+		return;
+	/* INTEROP R19: lands in our XEP-0115 caps */
+	for (i = 0; i < G_N_ELEMENTS(features); i++) {
+		ok = FALSE;
+		purple_plugin_ipc_call(jabber, "add_feature", &ok, features[i]);
+		if (!ok)
+			purple_debug_warning(ESESS_DEBUG, "add_feature failed\n");
+	}
+}
+
+static void
+drop_packet(xmlnode **packet)
+{
+	xmlnode_free(*packet);
+	*packet = NULL;
+}
+
+/* HARNESS pitfall 3: a body put into an incoming stanza must be in
+ * jabber:client or libpurple drops the message. */
+static void
+fix_namespaces(xmlnode *msg)
+{
+	xmlnode *child;
+
+	for (child = msg->child; child != NULL; child = child->next) {
+		if (child->type == XMLNODE_TYPE_TAG && strcmp(child->name, "body") == 0 &&
+		    xmlnode_get_namespace(child) == NULL)
+			xmlnode_set_namespace(child, NS_CLIENT);
+	}
+}
+
+static gboolean
+replace_packet(xmlnode **packet, const char *stanza)
+{
+	xmlnode *node = xmlnode_from_str(stanza, -1);
+
+	if (node == NULL)
+		return FALSE;
+	fix_namespaces(node);
+	xmlnode_free(*packet);
+	*packet = node;
+	return TRUE;
+}
+
+/* Shows the step: a delivered stanza replaces *packet, otherwise the
+ * incoming stanza is consumed (negotiation stanzas are never shown). */
+static void
+route(EsessPeer *peer, EsessStep *step, xmlnode **packet)
+{
+	gboolean delivered = FALSE;
+
+	if (step->deliver != NULL &&
+	    (step->event == ESESS_EV_MESSAGE || step->event == ESESS_EV_PLAINTEXT)) {
+		if (step->event == ESESS_EV_PLAINTEXT)
+			esess_ui_plaintext_notice(peer->account, peer->bare);
+		delivered = replace_packet(packet, step->deliver);
+	}
+	if (!delivered)
+		drop_packet(packet);
+	esess_peers_apply(peer, step);
+}
+
+/* ---- incoming requests ---------------------------------------------- */
+
+static void
+requeue(EsessPeer *peer, GPtrArray *bodies)
+{
+	guint i;
+
+	for (i = 0; bodies != NULL && i < bodies->len; i++) {
+		xmlnode *msg = xmlnode_new("message");
+		char *text;
+		int len = 0;
+		EsessStep step;
+		EsessStatus st;
+
+		xmlnode_set_namespace(msg, NS_CLIENT);
+		xmlnode_set_attrib(msg, "to", esess_chat_peer(peer->chat));
+		xmlnode_set_attrib(msg, "type", "chat");
+		xmlnode_insert_data(xmlnode_new_child(msg, "body"),
+				    g_ptr_array_index(bodies, i), -1);
+		text = xmlnode_to_str(msg, &len);
+		xmlnode_free(msg);
+		esess_step_init(&step);
+		st = esess_chat_encrypt(peer->chat, text, (size_t)len, &step);
+		esess_wipe(text, (size_t)len);
+		g_free(text);
+		if (st != ESESS_OK)
+			esess_ui_unsent(peer->account, peer->bare, g_ptr_array_index(bodies, i));
+		else
+			esess_peers_apply(peer, &step);
+		esess_step_clear(&step);
+	}
+}
+
+static void
+do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
+{
+	EsessPeer *peer = esess_peers_get(account, info->from);
+	EsessChatConfig cfg;
+	EsessStep step;
+	EsessChat *chat = NULL;
+	EsessStatus st;
+
+	if (peer->chat != NULL) {
+		EsessStep old;
+
+		/* a new request replaces whatever ran with this contact */
+		esess_step_init(&old);
+		esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &old);
+		esess_step_clear(&old);
+		esess_chat_free(peer->chat);
+		peer->chat = NULL;
+		esess_ui_unmark_conv(peer);
+	}
+	peer->failed = FALSE;
+	esess_peers_fill_config(peer, &cfg, info->from);
+	esess_step_init(&step);
+	st = esess_chat_accept(&cfg, info, &chat, &step);
+	esess_peers_config_clear(&cfg);
+	if (st != ESESS_OK)
+		purple_debug_info(ESESS_DEBUG, "accept: %s\n", esess_status_symbol(st));
+	peer->chat = chat;
+	esess_peers_apply(peer, &step);
+	esess_step_clear(&step);
+	if (peer->chat != NULL)
+		requeue(peer, requeued);
+	else if (requeued != NULL) {
+		guint i;
+
+		for (i = 0; i < requeued->len; i++)
+			esess_ui_unsent(account, peer->bare, g_ptr_array_index(requeued, i));
+	}
+}
+
+static void
+do_decline(PurpleAccount *account, const EsessMsgInfo *info)
+{
+	EsessChatConfig cfg;
+	EsessStep step;
+	EsessStatus st;
+	EsessPeer *peer = esess_peers_get(account, info->from);
+	char *text;
+
+	esess_peers_fill_config(peer, &cfg, info->from);
+	esess_step_init(&step);
+	st = esess_chat_decline(&cfg, info, &step);
+	esess_peers_config_clear(&cfg);
+	if (st != ESESS_OK)
+		purple_debug_info(ESESS_DEBUG, "decline: %s\n", esess_status_symbol(st));
+	esess_peers_apply(peer, &step);
+	esess_step_clear(&step);
+	text = g_strdup_printf(_("%s asked for an encrypted session; it was refused."),
+			       peer->bare);
+	esess_ui_system(account, peer->bare, text);
+	g_free(text);
+}
+
+static void
+request_accept_cb(EsessPendingRequest *req, int index)
+{
+	(void)index;  /* HARNESS pitfall 6 */
+	do_accept(req->account, &req->info, NULL);
+	pending_free(req);
+}
+
+static void
+request_refuse_cb(EsessPendingRequest *req, int index)
+{
+	(void)index;
+	do_decline(req->account, &req->info);
+	pending_free(req);
+}
+
+static void
+handle_request(PurpleAccount *account, EsessMsgInfo *info)
+{
+	EsessPeer *peer = esess_peers_find(account, info->from);
+	GPtrArray *requeued = NULL;
+	EsessPendingRequest *req;
+
+	if (info->from == NULL)
+		return;
+	if (peer != NULL && peer->chat != NULL &&
+	    esess_chat_state(peer->chat) == ESESS_CHAT_NEGOTIATING &&
+	    esess_chat_is_initiator(peer->chat)) {
+		EsessStep step;
+
+		/* SECURITY 54: simultaneous initiation, decided by the engine */
+		if (!esess_chat_yields_to(peer->chat, info)) {
+			purple_debug_info(ESESS_DEBUG, "simultaneous request: ours wins\n");
+			return;
+		}
+		esess_step_init(&step);
+		esess_chat_abort(peer->chat, ESESS_ERR_STATE, &step);
+		requeued = step.unsent;
+		step.unsent = NULL;
+		esess_step_clear(&step);
+		esess_chat_free(peer->chat);
+		peer->chat = NULL;
+		if (peer->timeout_id != 0) {
+			purple_timeout_remove(peer->timeout_id);
+			peer->timeout_id = 0;
+		}
+		do_accept(account, info, requeued);
+		g_ptr_array_unref(requeued);
+		return;
+	}
+	switch (esess_policy_get(account, info->from)) {
+	case ESESS_POLICY_NEVER:
+		do_decline(account, info);
+		break;
+	case ESESS_POLICY_ON_REQUEST:
+		req = g_new0(EsessPendingRequest, 1);
+		req->account = account;
+		req->info = *info;
+		memset(info, 0, sizeof(*info));  /* moved */
+		esess_ctx->requests = g_list_prepend(esess_ctx->requests, req);
+		esess_ui_ask_request(account, req->info.from, req,
+				     PURPLE_CALLBACK(request_accept_cb),
+				     PURPLE_CALLBACK(request_refuse_cb));
+		break;
+	case ESESS_POLICY_OPPORTUNISTIC:
+	case ESESS_POLICY_REQUIRED:
+		do_accept(account, info, NULL);
+		break;
+	}
+}
+
+/* The contact of a carbon: the inner message's from (received) or to (sent). */
+static char *
+carbon_peer(xmlnode *msg)
+{
+	xmlnode *wrap, *fwd, *inner;
+	const char *who = NULL;
+
+	for (wrap = msg->child; wrap != NULL; wrap = wrap->next) {
+		if (wrap->type != XMLNODE_TYPE_TAG ||
+		    g_strcmp0(xmlnode_get_namespace(wrap), NS_CARBONS) != 0)
+			continue;
+		fwd = xmlnode_get_child_with_namespace(wrap, "forwarded", NS_FORWARD);
+		inner = fwd ? xmlnode_get_child(fwd, "message") : NULL;
+		if (inner == NULL)
+			continue;
+		who = strcmp(wrap->name, "sent") == 0 ? xmlnode_get_attrib(inner, "to")
+			: xmlnode_get_attrib(inner, "from");
+		break;
+	}
+	return esess_bare_jid(who);
+}
+
+/* ---- the signals ------------------------------------------------------ */
+
+static void
+observe_presence(PurpleAccount *account, xmlnode *pres)
+{
+	const char *from = xmlnode_get_attrib(pres, "from");
+	const char *type = xmlnode_get_attrib(pres, "type");
+	xmlnode *c;
+	char *key;
+
+	if (from == NULL || strchr(from, '/') == NULL)
+		return;
+	key = g_strdup_printf("%p\n%s", (void *)account, from);
+	if (type != NULL && strcmp(type, "unavailable") == 0) {
+		char *rkey = esess_peers_key(account, from);
+		const char *last = g_hash_table_lookup(esess_ctx->resources, rkey);
+
+		if (last != NULL && g_ascii_strcasecmp(last, from) == 0)
+			g_hash_table_remove(esess_ctx->resources, rkey);
+		g_free(rkey);
+		g_hash_table_remove(esess_ctx->caps, key);
+		g_free(key);
+		/* SECURITY 56, INTEROP R18 */
+		esess_peers_peer_gone(account, from);
+		return;
+	}
+	if (type != NULL) {
+		g_free(key);
+		return;
+	}
+	g_hash_table_insert(esess_ctx->resources, esess_peers_key(account, from),
+			    g_strdup(from));
+	c = xmlnode_get_child_with_namespace(pres, "c", NS_CAPS);
+	if (c != NULL && xmlnode_get_attrib(c, "node") != NULL)
+		g_hash_table_insert(esess_ctx->caps, key,
+				    g_strdup(xmlnode_get_attrib(c, "node")));
+	else
+		g_free(key);
+}
+
+static void
+receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+	PurpleAccount *account = purple_connection_get_account(gc);
+	EsessMsgInfo info;
+	EsessStep step;
+	EsessPeer *peer;
+	EsessStatus st;
+	char *text, *who;
+	int len = 0;
+
+	(void)data;
+	if (packet == NULL || *packet == NULL || esess_ctx == NULL)
+		return;
+	if (strcmp((*packet)->name, "presence") == 0) {
+		observe_presence(account, *packet);
+		return;
+	}
+	if (strcmp((*packet)->name, "message") != 0)
+		return;
+
+	memset(&info, 0, sizeof(info));
+	text = xmlnode_to_str(*packet, &len);
+	st = esess_msg_inspect(text, (size_t)len, purple_account_get_username(account), &info);
+	esess_wipe(text, (size_t)len);
+	g_free(text);
+	if (st != ESESS_OK) {
+		purple_debug_info(ESESS_DEBUG, "dropped an unparsable message (%s)\n",
+				  esess_status_symbol(st));
+		drop_packet(packet);
+		return;
+	}
+	esess_step_init(&step);
+	switch (info.kind) {
+	case ESESS_MSG_OTHER:
+		peer = esess_peers_find(account, info.from);
+		if (peer != NULL && peer->chat != NULL &&
+		    esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED) {
+			st = esess_chat_receive(peer->chat, &info, &step);
+			if (st == ESESS_OK && step.event == ESESS_EV_PLAINTEXT)
+				route(peer, &step, packet);
+			else
+				esess_peers_apply(peer, &step);
+		}
+		break;
+	case ESESS_MSG_NEG_REQUEST:
+		drop_packet(packet);
+		handle_request(account, &info);
+		break;
+	case ESESS_MSG_NEG:
+	case ESESS_MSG_ENCRYPTED:
+	case ESESS_MSG_TERMINATE:
+		peer = esess_peers_find_thread(account, info.thread);
+		if (peer == NULL) {
+			/* SECURITY 50: no reply that leaks state */
+			drop_packet(packet);
+			if (info.kind == ESESS_MSG_ENCRYPTED && info.from != NULL)
+				esess_ui_system(account, info.from,
+						_("An encrypted message arrived for a session "
+						  "that is not open; it could not be read."));
+			break;
+		}
+		st = esess_chat_receive(peer->chat, &info, &step);
+		if (st == ESESS_ERR_WRONG_PEER) {
+			purple_debug_info(ESESS_DEBUG, "dropped a stanza for the wrong peer\n");
+			drop_packet(packet);
+			break;
+		}
+		route(peer, &step, packet);
+		break;
+	case ESESS_MSG_CARBON_ENCRYPTED:
+		who = carbon_peer(*packet);
+		drop_packet(packet);
+		if (who != NULL)
+			esess_ui_carbon_notice(account, who);
+		g_free(who);
+		break;
+	case ESESS_MSG_DROP:
+		purple_debug_info(ESESS_DEBUG, "dropped a message that breaks ESession rules\n");
+		drop_packet(packet);
+		break;
+	}
+	esess_step_clear(&step);
+	esess_msg_info_clear(&info);
+}
+
+static char *
+body_text(xmlnode *msg)
+{
+	xmlnode *body = xmlnode_get_child(msg, "body");
+
+	return body ? xmlnode_get_data(body) : NULL;
+}
+
+/* An outgoing message to a contact with a session: encrypted (or queued),
+ * never sent as it is. */
+static void
+send_encrypted(EsessPeer *peer, xmlnode **packet)
+{
+	EsessStep step;
+	EsessStatus st;
+	char *text, *body;
+	int len = 0;
+
+	body = body_text(*packet);
+	text = xmlnode_to_str(*packet, &len);
+	drop_packet(packet);
+	esess_step_init(&step);
+	st = esess_chat_encrypt(peer->chat, text, (size_t)len, &step);
+	esess_wipe(text, (size_t)len);
+	g_free(text);
+	if (st == ESESS_OK) {
+		esess_peers_apply(peer, &step);
+	} else if (body != NULL) {
+		purple_debug_info(ESESS_DEBUG, "encrypt: %s\n", esess_status_symbol(st));
+		esess_ui_error(peer->account, peer->bare, esess_ui_status_sentence(st));
+		esess_ui_unsent(peer->account, peer->bare, body);
+	}
+	esess_step_clear(&step);
+	if (body != NULL) {
+		esess_wipe(body, strlen(body));
+		g_free(body);
+	}
+}
+
+static void
+sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+	PurpleAccount *account;
+	EsessPeer *peer;
+	const char *to, *type;
+	gboolean has_body, supports;
+	char *body;
+
+	(void)data;
+	if (packet == NULL || *packet == NULL || esess_ctx == NULL || esess_ctx->sending_own)
+		return;
+	if (strcmp((*packet)->name, "message") != 0)
+		return;
+	to = xmlnode_get_attrib(*packet, "to");
+	type = xmlnode_get_attrib(*packet, "type");
+	if (to == NULL || (type != NULL && strcmp(type, "chat") != 0 &&
+			   strcmp(type, "normal") != 0))
+		return;
+	account = purple_connection_get_account(gc);
+	peer = esess_peers_find(account, to);
+	if (peer != NULL && peer->chat != NULL) {
+		send_encrypted(peer, packet);
+		return;
+	}
+	has_body = xmlnode_get_child(*packet, "body") != NULL;
+	supports = esess_hooks_peer_has(account, to, ESESS_NS_XEP0116) &&
+		!(peer != NULL && peer->failed);
+	switch (esess_policy_get(account, to)) {
+	case ESESS_POLICY_NEVER:
+	case ESESS_POLICY_ON_REQUEST:
+		return;
+	case ESESS_POLICY_OPPORTUNISTIC:
+		if (supports && has_body)
+			break;
+		if (has_body && (peer = esess_peers_get(account, to)) != NULL &&
+		    !peer->plain_notice) {
+			peer->plain_notice = TRUE;
+			esess_ui_not_private_notice(account, to);
+		}
+		return;
+	case ESESS_POLICY_REQUIRED:
+		if (supports)
+			break;
+		/* nothing goes out in the clear to this contact */
+		body = body_text(*packet);
+		drop_packet(packet);
+		if (body != NULL) {
+			esess_ui_error(account, to, _("Your settings require encryption with this "
+						      "contact, but no encrypted session is "
+						      "possible (their program does not support it "
+						      "or the last attempt failed)."));
+			esess_ui_unsent(account, to, body);
+			esess_wipe(body, strlen(body));
+			g_free(body);
+		}
+		return;
+	}
+	/* opportunistic or required, and the contact supports it: start, and
+	 * this message waits in the session's queue (R16) */
+	esess_peers_start(account, to);
+	peer = esess_peers_find(account, to);
+	if (peer != NULL && peer->chat != NULL) {
+		send_encrypted(peer, packet);
+		return;
+	}
+	body = body_text(*packet);
+	drop_packet(packet);
+	if (body != NULL) {
+		esess_ui_unsent(account, to, body);
+		esess_wipe(body, strlen(body));
+		g_free(body);
+	}
+}
+
+void
+esess_hooks_connect(PurplePlugin *plugin)
+{
+	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+
+	if (jabber == NULL)
+		return;
+	/* before anyone processes an incoming stanza */
+	purple_signal_connect_priority(jabber, "jabber-receiving-xmlnode", plugin,
+				       PURPLE_CALLBACK(receiving_cb), NULL,
+				       PURPLE_SIGNAL_PRIORITY_LOWEST + 1);
+	/* HARNESS pitfall 4: the XMPP plugin writes at HIGHEST; run just before */
+	purple_signal_connect_priority(jabber, "jabber-sending-xmlnode", plugin,
+				       PURPLE_CALLBACK(sending_cb), NULL,
+				       PURPLE_SIGNAL_PRIORITY_HIGHEST - 1);
+}
+
+void
+esess_hooks_disconnect(PurplePlugin *plugin)
+{
+	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+
+	if (jabber != NULL)
+		purple_signals_disconnect_by_handle(plugin);
+}

@@ -1,0 +1,457 @@
+/*
+ * esess-peers.c - the table of ESessions: one entry per (account, peer bare
+ * JID), i.e. per conversation, holding the engine's EsessChat (which knows
+ * the peer's full JID and the thread).  It applies engine steps (sends their
+ * stanzas, shows their event, arms the negotiation timeout) and owns every
+ * cleanup path: user's end, conversation closed, peer offline, sign-off,
+ * account removed, plugin unload (SECURITY 62: timers and dialogs are
+ * cancelled before an entry is freed, so no callback sees a freed session).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-i18n.h"
+#include "esess-purple.h"
+#include "esess-store.h"
+
+static GHashTable *peers;    /* key (account, bare) -> EsessPeer * (owned) */
+
+char *
+esess_bare_jid(const char *jid)
+{
+	const char *slash;
+
+	if (jid == NULL)
+		return NULL;
+	slash = strchr(jid, '/');
+	return slash ? g_ascii_strdown(jid, slash - jid) : g_ascii_strdown(jid, -1);
+}
+
+char *
+esess_peers_key(PurpleAccount *account, const char *jid)
+{
+	char *bare = esess_bare_jid(jid);
+	char *key = g_strdup_printf("%p\n%s", (void *)account, bare ? bare : "");
+
+	g_free(bare);
+	return key;
+}
+
+static void
+peer_free(EsessPeer *peer)
+{
+	/* SECURITY 62: nothing may call back into this entry once freed */
+	if (peer->timeout_id != 0)
+		purple_timeout_remove(peer->timeout_id);
+	purple_request_close_with_handle(peer);
+	purple_notify_close_with_handle(peer);
+	if (peer->chat != NULL)
+		esess_chat_free(peer->chat);
+	g_free(peer->bare);
+	g_free(peer->saved_title);
+	g_free(peer);
+}
+
+void
+esess_peers_init(void)
+{
+	peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+void
+esess_peers_shutdown(void)
+{
+	esess_peers_remove_account(NULL, TRUE, ESESS_ERR_SESSION_ENDED);
+	g_hash_table_destroy(peers);
+	peers = NULL;
+}
+
+EsessPeer *
+esess_peers_find(PurpleAccount *account, const char *jid)
+{
+	char *key;
+	EsessPeer *peer;
+
+	if (peers == NULL || jid == NULL)
+		return NULL;
+	key = esess_peers_key(account, jid);
+	peer = g_hash_table_lookup(peers, key);
+	g_free(key);
+	return peer;
+}
+
+EsessPeer *
+esess_peers_find_thread(PurpleAccount *account, const char *thread)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (peers == NULL || thread == NULL)
+		return NULL;
+	g_hash_table_iter_init(&it, peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		EsessPeer *peer = v;
+
+		if (peer->account == account && peer->chat != NULL &&
+		    g_strcmp0(esess_chat_thread(peer->chat), thread) == 0)
+			return peer;
+	}
+	return NULL;
+}
+
+EsessPeer *
+esess_peers_get(PurpleAccount *account, const char *jid)
+{
+	EsessPeer *peer = esess_peers_find(account, jid);
+
+	if (peer == NULL) {
+		peer = g_new0(EsessPeer, 1);
+		peer->account = account;
+		peer->bare = esess_bare_jid(jid);
+		peer->ui_state = ESESS_UI_NOT_PRIVATE;
+		g_hash_table_insert(peers, esess_peers_key(account, jid), peer);
+	}
+	return peer;
+}
+
+EsessPeer *
+esess_peers_for_conv(PurpleConversation *conv)
+{
+	if (conv == NULL || purple_conversation_get_type(conv) != PURPLE_CONV_TYPE_IM)
+		return NULL;
+	return esess_peers_find(purple_conversation_get_account(conv),
+				purple_conversation_get_name(conv));
+}
+
+void
+esess_peers_set_state(EsessPeer *peer, EsessUiState st)
+{
+	peer->ui_state = st;
+	esess_plugin_emit_state(esess_ui_conv(peer->account, peer->bare), st);
+}
+
+/* ---- sending our own stanzas -------------------------------------- */
+
+void
+esess_peers_send_text(PurpleAccount *account, const char *stanza)
+{
+	PurpleConnection *gc = purple_account_get_connection(account);
+	xmlnode *node;
+
+	if (gc == NULL || stanza == NULL)
+		return;
+	node = xmlnode_from_str(stanza, -1);
+	if (node == NULL) {
+		purple_debug_error(ESESS_DEBUG, "engine produced a stanza libpurple cannot parse\n");
+		return;
+	}
+	/* HARNESS pitfall 4: emitting the signal is how a stanza is sent; it
+	 * passes through our own hook, which lets it go */
+	esess_ctx->sending_own = TRUE;
+	purple_signal_emit(purple_connection_get_prpl(gc), "jabber-sending-xmlnode", gc, &node);
+	esess_ctx->sending_own = FALSE;
+	if (node != NULL)
+		xmlnode_free(node);
+}
+
+/* ---- configuration for the engine --------------------------------- */
+
+void
+esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_jid)
+{
+	PurpleAccount *account = peer->account;
+	const char *own = purple_account_get_username(account);
+	char *key;
+	gsize n = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->account = esess_bare_jid(own);
+	cfg->own_jid = g_strdup(own);
+	cfg->peer_jid = g_strdup(peer_jid);
+	cfg->store = esess_ctx->store;
+	cfg->pool = esess_ctx->pool;
+	cfg->min_modp_bits = esess_policy_min_modp_bits(account);
+	cfg->modp_offer = esess_policy_groups(account, &n);
+	cfg->n_modp_offer = n;
+	cfg->logging = esess_policy_logging(account);
+	cfg->peer_has_plugin = esess_hooks_peer_has(account, peer_jid, ESESS_NS_PURPLE);
+	key = g_strdup_printf("%p\n%s", (void *)account, peer_jid);
+	cfg->peer_caps_node = g_strdup(g_hash_table_lookup(esess_ctx->caps, key));
+	g_free(key);
+	cfg->placeholder = esess_ui_placeholder();
+}
+
+void
+esess_peers_config_clear(EsessChatConfig *cfg)
+{
+	g_free((char *)cfg->account);
+	g_free((char *)cfg->own_jid);
+	g_free((char *)cfg->peer_jid);
+	g_free((char *)cfg->peer_caps_node);
+	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* ---- timeouts and the key pool ------------------------------------ */
+
+static gboolean
+negotiation_timeout_cb(gpointer data)
+{
+	EsessPeer *peer = data;
+	EsessStep step;
+
+	peer->timeout_id = 0;
+	if (peer->chat == NULL || esess_chat_state(peer->chat) != ESESS_CHAT_NEGOTIATING)
+		return FALSE;
+	esess_step_init(&step);
+	esess_chat_abort(peer->chat, ESESS_ERR_TIMEOUT, &step);
+	esess_peers_apply(peer, &step);
+	esess_step_clear(&step);
+	return FALSE;
+}
+
+static gboolean
+pool_idle_cb(gpointer data)
+{
+	gsize n = 0;
+	const guint *groups;
+	GList *accounts;
+
+	(void)data;
+	if (esess_ctx == NULL || esess_ctx->pool == NULL)
+		return FALSE;
+	accounts = purple_accounts_get_all();
+	/* the pool serves every account: fill for the default minimum */
+	groups = esess_policy_groups(accounts ? accounts->data : NULL, &n);
+	if (esess_keypool_fill_one(esess_ctx->pool, groups, n))
+		return TRUE;
+	esess_ctx->pool_idle = 0;
+	return FALSE;
+}
+
+void
+esess_peers_pool_kick(void)
+{
+	if (esess_ctx->pool != NULL && esess_ctx->pool_idle == 0)
+		esess_ctx->pool_idle = g_idle_add_full(G_PRIORITY_LOW, pool_idle_cb, NULL, NULL);
+}
+
+/* ---- applying engine steps ---------------------------------------- */
+
+void
+esess_peers_apply(EsessPeer *peer, EsessStep *step)
+{
+	guint i;
+
+	for (i = 0; step->send != NULL && i < step->send->len; i++)
+		esess_peers_send_text(peer->account, g_ptr_array_index(step->send, i));
+
+	switch (step->event) {
+	case ESESS_EV_NEGOTIATING:
+		if (peer->timeout_id == 0)
+			peer->timeout_id = purple_timeout_add_seconds(ESESS_NEGOTIATION_TIMEOUT,
+								      negotiation_timeout_cb, peer);
+		break;
+	case ESESS_EV_ESTABLISHED:
+	case ESESS_EV_ENDED:
+	case ESESS_EV_FAILED:
+	case ESESS_EV_REJECTED:
+		if (peer->timeout_id != 0) {
+			purple_timeout_remove(peer->timeout_id);
+			peer->timeout_id = 0;
+		}
+		esess_peers_pool_kick();
+		break;
+	case ESESS_EV_NONE:
+	case ESESS_EV_MESSAGE:
+	case ESESS_EV_QUEUED:
+	case ESESS_EV_PLAINTEXT:
+		break;
+	}
+
+	esess_ui_event(peer, step);
+
+	for (i = 0; step->unsent != NULL && i < step->unsent->len; i++)
+		esess_ui_unsent(peer->account, peer->bare, g_ptr_array_index(step->unsent, i));
+
+	switch (step->event) {
+	case ESESS_EV_FAILED:
+	case ESESS_EV_REJECTED:
+		/* a failed negotiation leaves no half-state (SECURITY 57); the
+		 * entry remembers that no session is possible for now */
+		if (peer->chat != NULL && esess_chat_state(peer->chat) == ESESS_CHAT_ENDED) {
+			esess_chat_free(peer->chat);
+			peer->chat = NULL;
+		}
+		peer->failed = TRUE;
+		break;
+	case ESESS_EV_NONE:
+	case ESESS_EV_NEGOTIATING:
+	case ESESS_EV_ESTABLISHED:
+	case ESESS_EV_MESSAGE:
+	case ESESS_EV_QUEUED:
+	case ESESS_EV_PLAINTEXT:
+	case ESESS_EV_ENDED:
+		break;
+	}
+}
+
+/* ---- starting and ending ------------------------------------------ */
+
+/* The JID to send a request to: the conversation's full JID, else the
+ * resource we last saw available, else the bare JID. */
+static char *
+request_target(PurpleAccount *account, const char *jid)
+{
+	char *key;
+	const char *full;
+
+	if (strchr(jid, '/') != NULL)
+		return g_strdup(jid);
+	key = esess_peers_key(account, jid);
+	full = g_hash_table_lookup(esess_ctx->resources, key);
+	g_free(key);
+	return g_strdup(full ? full : jid);
+}
+
+void
+esess_peers_start(PurpleAccount *account, const char *jid)
+{
+	EsessPeer *peer;
+	EsessChatConfig cfg;
+	EsessStep step;
+	EsessChat *chat = NULL;
+	EsessStatus st;
+	char *target;
+
+	if (!purple_account_is_connected(account)) {
+		esess_ui_error(account, jid, esess_ui_status_sentence(ESESS_ERR_SESSION_ENDED));
+		return;
+	}
+	peer = esess_peers_get(account, jid);
+	if (peer->chat != NULL) {
+		switch (esess_chat_state(peer->chat)) {
+		case ESESS_CHAT_NEGOTIATING:
+		case ESESS_CHAT_ESTABLISHED:
+			esess_ui_system(account, peer->bare,
+					_("An encrypted session is already running or being set up."));
+			return;
+		case ESESS_CHAT_ENDED:
+			esess_chat_free(peer->chat);
+			peer->chat = NULL;
+			break;
+		}
+	}
+	peer->failed = FALSE;
+	target = request_target(account, jid);
+	esess_peers_fill_config(peer, &cfg, target);
+	esess_step_init(&step);
+	st = esess_chat_start(&cfg, &chat, &step);
+	esess_peers_config_clear(&cfg);
+	g_free(target);
+	if (st != ESESS_OK) {
+		purple_debug_warning(ESESS_DEBUG, "start: %s\n", esess_status_symbol(st));
+		esess_ui_error(account, peer->bare, esess_ui_status_sentence(st));
+		esess_step_clear(&step);
+		return;
+	}
+	peer->chat = chat;
+	esess_peers_apply(peer, &step);
+	esess_step_clear(&step);
+}
+
+void
+esess_peers_end(PurpleAccount *account, const char *jid)
+{
+	EsessPeer *peer = esess_peers_find(account, jid);
+
+	if (peer == NULL || (peer->chat == NULL && !peer->failed)) {
+		esess_ui_system(account, jid, _("There is no encrypted session to end."));
+		return;
+	}
+	if (peer->chat == NULL || esess_chat_state(peer->chat) == ESESS_CHAT_ENDED)
+		esess_ui_system(account, peer->bare,
+				_("Messages you type are now sent unencrypted."));
+	esess_peers_remove(peer, TRUE, ESESS_OK);
+}
+
+void
+esess_peers_remove(EsessPeer *peer, gboolean send_terminate, EsessStatus reason)
+{
+	EsessStep step;
+	char *key;
+
+	if (peer->chat != NULL && esess_chat_state(peer->chat) != ESESS_CHAT_ENDED) {
+		esess_step_init(&step);
+		if (send_terminate && purple_account_is_connected(peer->account)) {
+			EsessStatus st = esess_chat_terminate(peer->chat, &step);
+
+			if (st != ESESS_OK)
+				purple_debug_warning(ESESS_DEBUG, "terminate: %s\n",
+						     esess_status_symbol(st));
+		} else {
+			esess_chat_abort(peer->chat, reason, &step);
+		}
+		esess_peers_apply(peer, &step);
+		esess_step_clear(&step);
+	}
+	esess_ui_unmark_conv(peer);
+	if (peer->ui_state != ESESS_UI_NOT_PRIVATE && !esess_ctx->quiet) {
+		PurpleConversation *conv = purple_find_conversation_with_account(
+			PURPLE_CONV_TYPE_IM, peer->bare, peer->account);
+
+		peer->ui_state = ESESS_UI_NOT_PRIVATE;
+		if (conv != NULL)
+			esess_plugin_emit_state(conv, ESESS_UI_NOT_PRIVATE);
+	}
+	key = esess_peers_key(peer->account, peer->bare);
+	g_hash_table_remove(peers, key);
+	g_free(key);
+	peer_free(peer);
+}
+
+void
+esess_peers_remove_account(PurpleAccount *account, gboolean send_terminate, EsessStatus reason)
+{
+	GHashTableIter it;
+	gpointer v;
+	GList *victims = NULL, *l;
+
+	if (peers == NULL)
+		return;
+	g_hash_table_iter_init(&it, peers);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		EsessPeer *peer = v;
+
+		if (account == NULL || peer->account == account)
+			victims = g_list_prepend(victims, peer);
+	}
+	for (l = victims; l != NULL; l = l->next)
+		esess_peers_remove(l->data, send_terminate, reason);
+	g_list_free(victims);
+}
+
+void
+esess_peers_peer_gone(PurpleAccount *account, const char *full_jid)
+{
+	EsessPeer *peer = esess_peers_find(account, full_jid);
+	const char *bound;
+	char *bare;
+	gboolean gone;
+
+	if (peer == NULL || peer->chat == NULL ||
+	    esess_chat_state(peer->chat) == ESESS_CHAT_ENDED)
+		return;
+	bound = esess_chat_peer(peer->chat);
+	bare = esess_bare_jid(full_jid);
+	/* bound to this resource, or still negotiating with the bare JID */
+	gone = g_ascii_strcasecmp(bound, full_jid) == 0 ||
+		(esess_chat_state(peer->chat) == ESESS_CHAT_NEGOTIATING &&
+		 g_ascii_strcasecmp(bound, bare) == 0);
+	g_free(bare);
+	if (!gone)
+		return;
+	esess_ui_system(account, peer->bare,
+			_("Your contact went offline, so the encrypted session ended."));
+	esess_peers_remove(peer, FALSE, ESESS_ERR_SESSION_ENDED);
+}

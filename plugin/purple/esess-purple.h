@@ -1,0 +1,159 @@
+/*
+ * esess-purple.h - what the files of plugin/purple share.  Adapters only
+ * translate (STYLE.md): libpurple events in, engine calls (esess-chat.h) out,
+ * engine steps back to stanzas and sentences.  No protocol decision here.
+ *
+ *   esess-plugin.c  registration, load/unload, prefs frame, actions, IPC
+ *   esess-hooks.c   jabber-receiving-xmlnode / jabber-sending-xmlnode, presence
+ *   esess-peers.c   the table of sessions (account, peer JID, thread) and the
+ *                   application of engine steps; cleanup (SECURITY 62)
+ *   esess-cmd.c     /esession start|end|status|verify
+ *   esess-ui.c      every user-visible sentence and dialog
+ *   esess-policy.c  policy per account and per contact, group, logging
+ */
+#ifndef ESESS_PURPLE_H
+#define ESESS_PURPLE_H
+
+#include <glib.h>
+#include <purple.h>
+
+#include "esess-chat.h"
+#include "esess-status.h"
+
+#define ESESS_PLUGIN_ID "core-esessions"
+#define ESESS_PREFS_ROOT "/plugins/core/esessions"
+#define ESESS_DEBUG "esessions"
+
+#define ESESS_NS_XEP0116 "http://www.xmpp.org/extensions/xep-0116.html#ns"
+#define ESESS_NS_SSN "urn:xmpp:ssn"
+#define ESESS_NS_PURPLE "urn:xmpp:esessions:purple:0"
+
+/* seconds a negotiation may take before it is abandoned */
+#define ESESS_NEGOTIATION_TIMEOUT 60
+
+/* the state published through "esessions-state-changed" and "get-state" */
+typedef enum {
+	ESESS_UI_NOT_PRIVATE = 0,
+	ESESS_UI_NEGOTIATING = 1,
+	ESESS_UI_UNVERIFIED = 2,
+	ESESS_UI_VERIFIED = 3,
+	ESESS_UI_ENDED = 4
+} EsessUiState;
+
+/* ---- esess-policy.c ---------------------------------------------- */
+typedef enum {
+	ESESS_POLICY_NEVER,
+	ESESS_POLICY_ON_REQUEST,
+	ESESS_POLICY_OPPORTUNISTIC,
+	ESESS_POLICY_REQUIRED
+} EsessPolicy;
+
+#define ESESS_SETTING_POLICY "esessions-policy"   /* account and buddy node */
+#define ESESS_SETTING_LOGGING "esessions-logging" /* account */
+
+void esess_policy_init_prefs(void);
+EsessPolicy esess_policy_get(PurpleAccount *account, const char *peer);
+const char *esess_policy_to_string(EsessPolicy p);
+gboolean esess_policy_from_string(const char *s, EsessPolicy *out);
+const char *esess_policy_label(EsessPolicy p);
+guint esess_policy_min_modp_bits(PurpleAccount *account);
+EsessLogPref esess_policy_logging(PurpleAccount *account);
+const char *esess_logpref_to_string(EsessLogPref p);
+gboolean esess_logpref_from_string(const char *s, EsessLogPref *out);
+const char *esess_logpref_label(EsessLogPref p);
+/* The groups to offer (RFC 3526 numbers), filtered by the minimum. */
+const guint *esess_policy_groups(PurpleAccount *account, gsize *n);
+void esess_policy_set_contact(PurpleAccount *account, const char *peer, const char *value);
+
+/* ---- esess-peers.c ------------------------------------------------ */
+typedef struct _EsessPeer EsessPeer;
+
+struct _EsessPeer {
+	PurpleAccount *account;
+	char *bare;               /* peer bare JID: the conversation */
+	EsessChat *chat;          /* NULL when nothing runs */
+	EsessUiState ui_state;
+	guint timeout_id;
+	gboolean sas_dialog;      /* a SAS dialog (handle: this peer) is open */
+	gboolean logging_off;     /* we switched the conversation's log off */
+	gboolean saved_logging;
+	char *saved_title;        /* the title before we marked it */
+	gboolean plain_notice;    /* the "sent in the clear" notice was shown */
+	gboolean failed;          /* the last negotiation failed: no session now */
+};
+
+/* Context of the loaded plugin. */
+typedef struct {
+	PurplePlugin *plugin;
+	EsessStore *store;        /* NULL when the store could not be opened */
+	EsessKeyPool *pool;
+	guint pool_idle;
+	GHashTable *caps;         /* "account\npeer full JID" -> caps node */
+	GHashTable *resources;    /* "account\npeer bare" -> last available full JID */
+	GList *requests;          /* EsessPendingRequest *: asked the user */
+	gboolean sending_own;     /* our stanza is passing through our send hook */
+	gboolean quiet;           /* unloading or closing: open no conversation */
+} EsessContext;
+
+extern EsessContext *esess_ctx;
+
+char *esess_peers_key(PurpleAccount *account, const char *jid);
+char *esess_bare_jid(const char *jid);
+void esess_peers_init(void);
+void esess_peers_shutdown(void);
+EsessPeer *esess_peers_find(PurpleAccount *account, const char *jid);
+EsessPeer *esess_peers_find_thread(PurpleAccount *account, const char *thread);
+EsessPeer *esess_peers_get(PurpleAccount *account, const char *jid);
+EsessPeer *esess_peers_for_conv(PurpleConversation *conv);
+/* Ends and frees one entry.  send_terminate: send the terminate form first
+ * (user's wish, sign-off while connected); otherwise abort silently. */
+void esess_peers_remove(EsessPeer *peer, gboolean send_terminate, EsessStatus reason);
+/* Every entry of the account (NULL: all). */
+void esess_peers_remove_account(PurpleAccount *account, gboolean send_terminate,
+				EsessStatus reason);
+/* Every entry bound to this full JID (presence unavailable). */
+void esess_peers_peer_gone(PurpleAccount *account, const char *full_jid);
+void esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_jid);
+void esess_peers_config_clear(EsessChatConfig *cfg);
+/* Sends the step's stanzas and shows its event. */
+void esess_peers_apply(EsessPeer *peer, EsessStep *step);
+void esess_peers_set_state(EsessPeer *peer, EsessUiState st);
+/* Starts a negotiation (user, IPC or opportunistic). */
+void esess_peers_start(PurpleAccount *account, const char *jid);
+void esess_peers_end(PurpleAccount *account, const char *jid);
+void esess_peers_send_text(PurpleAccount *account, const char *stanza);
+void esess_peers_pool_kick(void);
+
+/* ---- esess-hooks.c ------------------------------------------------ */
+void esess_hooks_connect(PurplePlugin *plugin);
+void esess_hooks_disconnect(PurplePlugin *plugin);
+void esess_hooks_add_features(void);
+gboolean esess_hooks_peer_has(PurpleAccount *account, const char *jid, const char *ns);
+void esess_hooks_pending_free_all(PurpleAccount *account);
+
+/* ---- esess-cmd.c -------------------------------------------------- */
+void esess_cmd_register(void);
+void esess_cmd_unregister(void);
+
+/* ---- esess-ui.c --------------------------------------------------- */
+PurpleConversation *esess_ui_conv(PurpleAccount *account, const char *jid);
+void esess_ui_system(PurpleAccount *account, const char *jid, const char *text);
+void esess_ui_error(PurpleAccount *account, const char *jid, const char *text);
+const char *esess_ui_status_sentence(EsessStatus st);
+void esess_ui_event(EsessPeer *peer, const EsessStep *step);
+void esess_ui_unsent(PurpleAccount *account, const char *jid, const char *body);
+void esess_ui_sas_dialog(EsessPeer *peer);
+char *esess_ui_details(EsessPeer *peer);
+void esess_ui_mark_conv(EsessPeer *peer);
+void esess_ui_unmark_conv(EsessPeer *peer);
+void esess_ui_plaintext_notice(PurpleAccount *account, const char *jid);
+void esess_ui_carbon_notice(PurpleAccount *account, const char *jid);
+void esess_ui_not_private_notice(PurpleAccount *account, const char *jid);
+const char *esess_ui_placeholder(void);
+void esess_ui_ask_request(PurpleAccount *account, const char *peer, gpointer handle,
+			  GCallback accept_cb, GCallback refuse_cb);
+
+/* ---- esess-plugin.c ----------------------------------------------- */
+void esess_plugin_emit_state(PurpleConversation *conv, EsessUiState st);
+
+#endif /* ESESS_PURPLE_H */

@@ -1,0 +1,511 @@
+/*
+ * esess-ui.c - every sentence the user sees: conversation system messages,
+ * the SAS dialog, the warning for broken continuity, and the one switch that
+ * maps an EsessStatus to what happened and what the user can do.  Works in
+ * Pidgin and Finch alike (purple_request_* and conversation writes only).
+ * Message text (plaintext) is only written with PURPLE_MESSAGE_NO_LOG.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-i18n.h"
+#include "esess-purple.h"
+
+PurpleConversation *
+esess_ui_conv(PurpleAccount *account, const char *jid)
+{
+	PurpleConversation *conv;
+
+	if (account == NULL || jid == NULL)
+		return NULL;
+	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, jid, account);
+	if (conv == NULL && !esess_ctx->quiet)
+		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, jid);
+	return conv;
+}
+
+static void
+write_flags(PurpleAccount *account, const char *jid, const char *text, PurpleMessageFlags flags)
+{
+	PurpleConversation *conv = esess_ui_conv(account, jid);
+
+	if (conv != NULL)
+		purple_conversation_write(conv, NULL, text, flags, time(NULL));
+}
+
+void
+esess_ui_system(PurpleAccount *account, const char *jid, const char *text)
+{
+	write_flags(account, jid, text, PURPLE_MESSAGE_SYSTEM);
+}
+
+void
+esess_ui_error(PurpleAccount *account, const char *jid, const char *text)
+{
+	write_flags(account, jid, text, PURPLE_MESSAGE_ERROR | PURPLE_MESSAGE_SYSTEM);
+}
+
+const char *
+esess_ui_placeholder(void)
+{
+	/* INTEROP R14: the only readable text next to <c/> */
+	return _("[This message is encrypted. Your client cannot show it: it needs "
+		 "XEP-0116 encrypted sessions.]");
+}
+
+/* What happened and what the user can do, for every status (no default:
+ * a new status must get a sentence). */
+const char *
+esess_ui_status_sentence(EsessStatus st)
+{
+	switch (st) {
+	case ESESS_OK:
+		return _("Everything went well.");
+	case ESESS_ERR_INTERNAL:
+	case ESESS_ERR_NOMEM:
+		return _("An internal error stopped the encryption. Try again; if it keeps "
+			 "happening, restart the program.");
+	case ESESS_ERR_INVALID_ARG:
+		return _("The encrypted session could not be set up for this contact "
+			 "(invalid address or settings).");
+	case ESESS_ERR_TOO_LARGE:
+		return _("A message was too large to handle securely; it was dropped.");
+	case ESESS_ERR_BASE64:
+	case ESESS_ERR_MPI:
+	case ESESS_ERR_INTEGER:
+	case ESESS_ERR_UTF8:
+	case ESESS_ERR_LENGTH:
+	case ESESS_ERR_XML:
+	case ESESS_ERR_XML_LIMIT:
+	case ESESS_ERR_FORM:
+	case ESESS_ERR_MALFORMED:
+	case ESESS_ERR_PAYLOAD:
+		return _("Your contact's program sent data that does not follow the "
+			 "protocol, so it was refused. Try again, or ask your contact to "
+			 "update their program.");
+	case ESESS_ERR_UNKNOWN_GROUP:
+	case ESESS_ERR_NOT_ACCEPTABLE:
+		return _("Your contact's program and yours have no security settings in "
+			 "common. Check the encryption settings on both sides.");
+	case ESESS_ERR_DH_RANGE:
+	case ESESS_ERR_DH_REFLECTED:
+	case ESESS_ERR_DH_SHARED:
+	case ESESS_ERR_COMMITMENT:
+	case ESESS_ERR_IDENTITY:
+	case ESESS_ERR_NONCE:
+	case ESESS_ERR_NOT_OFFERED:
+		return _("The key exchange failed a security check. Someone may be "
+			 "tampering with the connection. Try again later, and compare the "
+			 "short authentication string when it works.");
+	case ESESS_ERR_MAC:
+	case ESESS_ERR_MAC_LENGTH:
+		return _("A message failed its integrity check, so the session was ended "
+			 "and the message was not shown. Someone may be tampering with the "
+			 "connection. Start a new session to continue.");
+	case ESESS_ERR_COUNTER_EXHAUSTED:
+	case ESESS_ERR_REKEY:
+		return _("The session's keys could not be renewed. Start a new session to "
+			 "continue.");
+	case ESESS_ERR_SESSION_ENDED:
+		return _("The encrypted session has ended. Start a new one with "
+			 "/esession start, or go back to unencrypted messages with "
+			 "/esession end.");
+	case ESESS_ERR_POLICY:
+		return _("Your encryption settings do not allow this session. Change them "
+			 "in the plugin's preferences if you want it.");
+	case ESESS_ERR_STATE:
+	case ESESS_ERR_WRONG_PEER:
+		return _("A message arrived out of order or from the wrong sender and was "
+			 "ignored.");
+	case ESESS_ERR_REJECTED:
+		return _("Your contact declined the encrypted session.");
+	case ESESS_ERR_PEER_ERROR:
+		return _("Your contact's program could not set up the encrypted session. "
+			 "It may not support it or may have other settings.");
+	case ESESS_ERR_RATE_LIMIT:
+		return _("Too many encrypted sessions are being set up at once. Wait a "
+			 "moment and try again.");
+	case ESESS_ERR_SAS_MISMATCH:
+		return _("You said the short authentication strings differ: someone may "
+			 "be listening in. The session was ended. Check with your contact "
+			 "over another channel before starting a new one.");
+	case ESESS_ERR_TIMEOUT:
+		return _("Your contact did not answer in time. They may be offline or "
+			 "their program may not support encrypted sessions.");
+	case ESESS_ERR_STORE_IO:
+		return _("The file of saved verification secrets could not be written. "
+			 "The session works, but the next one will have to be verified "
+			 "again. Check the disk space and permissions of your settings "
+			 "folder.");
+	case ESESS_ERR_STORE_FORMAT:
+		return _("The file of saved verification secrets is damaged and was "
+			 "ignored. You will have to verify your contacts again.");
+	case ESESS_STATUS_COUNT_:
+		break;
+	}
+	return _("An unknown error occurred.");
+}
+
+static char *
+spaced_sas(const char *sas)
+{
+	GString *out = g_string_new(NULL);
+	const char *p;
+
+	for (p = sas; p != NULL && *p != '\0'; p = g_utf8_next_char(p)) {
+		if (out->len > 0)
+			g_string_append(out, "  ");
+		g_string_append_len(out, p, g_utf8_next_char(p) - p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+static const char *
+logging_sentence(EsessLogging l)
+{
+	switch (l) {
+	case ESESS_LOGGING_MUSTNOT:
+		return _("Agreed logging mode: off the record. Neither program keeps a log "
+			 "of this conversation, and the server is asked not to archive it.");
+	case ESESS_LOGGING_MAY:
+		return _("Agreed logging mode: logging allowed. Either side may keep a log "
+			 "of this conversation.");
+	}
+	return "";
+}
+
+void
+esess_ui_mark_conv(EsessPeer *peer)
+{
+	PurpleConversation *conv = esess_ui_conv(peer->account, peer->bare);
+	char *title;
+
+	if (conv == NULL)
+		return;
+	if (peer->saved_title == NULL)
+		peer->saved_title = g_strdup(purple_conversation_get_title(conv));
+	title = g_strdup_printf(peer->ui_state == ESESS_UI_VERIFIED
+				? _("%s [private, verified]") : _("%s [private]"),
+				peer->saved_title);
+	purple_conversation_set_title(conv, title);
+	g_free(title);
+	/* INTEROP R17: no log of an off-the-record session, for its life */
+	if (peer->chat != NULL && esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT &&
+	    !peer->logging_off) {
+		peer->saved_logging = purple_conversation_is_logging(conv);
+		peer->logging_off = TRUE;
+		purple_conversation_set_logging(conv, FALSE);
+	}
+}
+
+void
+esess_ui_unmark_conv(EsessPeer *peer)
+{
+	PurpleConversation *conv = purple_find_conversation_with_account(
+		PURPLE_CONV_TYPE_IM, peer->bare, peer->account);
+
+	if (conv != NULL && peer->saved_title != NULL)
+		purple_conversation_set_title(conv, peer->saved_title);
+	if (conv != NULL && peer->logging_off)
+		purple_conversation_set_logging(conv, peer->saved_logging);
+	peer->logging_off = FALSE;
+	g_free(peer->saved_title);
+	peer->saved_title = NULL;
+}
+
+/* ---- the SAS dialog ----------------------------------------------- */
+
+static void
+sas_answer(EsessPeer *peer, gboolean match)
+{
+	EsessStep step;
+	EsessStatus st;
+
+	peer->sas_dialog = FALSE;
+	if (peer->chat == NULL || esess_chat_state(peer->chat) != ESESS_CHAT_ESTABLISHED)
+		return;
+	esess_step_init(&step);
+	st = esess_chat_sas_result(peer->chat, match, &step);
+	if (match) {
+		if (st == ESESS_OK) {
+			esess_peers_set_state(peer, ESESS_UI_VERIFIED);
+			esess_ui_mark_conv(peer);
+			esess_ui_system(peer->account, peer->bare,
+					_("You confirmed the short authentication string: this "
+					  "private conversation is verified. Later sessions with "
+					  "this contact will be verified automatically."));
+		} else {
+			esess_ui_error(peer->account, peer->bare, esess_ui_status_sentence(st));
+		}
+	} else {
+		purple_notify_warning(peer, _("Possible eavesdropper"),
+				      _("The short authentication strings differ"),
+				      esess_ui_status_sentence(ESESS_ERR_SAS_MISMATCH));
+	}
+	esess_peers_apply(peer, &step);
+	esess_step_clear(&step);
+}
+
+static void
+sas_match_cb(EsessPeer *peer, int index)
+{
+	(void)index;  /* HARNESS pitfall 6: one callback per button */
+	sas_answer(peer, TRUE);
+}
+
+static void
+sas_differ_cb(EsessPeer *peer, int index)
+{
+	(void)index;
+	sas_answer(peer, FALSE);
+}
+
+static void
+sas_later_cb(EsessPeer *peer, int index)
+{
+	(void)index;
+	peer->sas_dialog = FALSE;
+	esess_ui_system(peer->account, peer->bare,
+			_("The conversation is private but not verified. Type /esession "
+			  "verify to compare the short authentication string later."));
+}
+
+void
+esess_ui_sas_dialog(EsessPeer *peer)
+{
+	PurpleConversation *conv;
+	char *sas, *primary, *secondary;
+
+	if (peer->chat == NULL || esess_chat_state(peer->chat) != ESESS_CHAT_ESTABLISHED ||
+	    esess_chat_sas(peer->chat) == NULL)
+		return;
+	if (peer->sas_dialog)
+		purple_request_close_with_handle(peer);
+	conv = esess_ui_conv(peer->account, peer->bare);
+	sas = spaced_sas(esess_chat_sas(peer->chat));
+	primary = g_strdup_printf(_("Short authentication string:  %s"), sas);
+	secondary = g_strdup_printf(_("Read this string to %s over a channel you trust, for "
+				      "example a phone call, and listen to theirs. If both "
+				      "are the same, nobody is listening in."), peer->bare);
+	peer->sas_dialog = TRUE;
+	purple_request_action(peer, _("Verify the encrypted session"), primary, secondary, 0,
+			      peer->account, peer->bare, conv, peer, 3,
+			      _("They match"), PURPLE_CALLBACK(sas_match_cb),
+			      _("They differ"), PURPLE_CALLBACK(sas_differ_cb),
+			      _("Later"), PURPLE_CALLBACK(sas_later_cb));
+	g_free(sas);
+	g_free(primary);
+	g_free(secondary);
+}
+
+/* ---- events --------------------------------------------------------- */
+
+static void
+established(EsessPeer *peer)
+{
+	char *sas = spaced_sas(esess_chat_sas(peer->chat));
+	char *text;
+
+	switch (esess_chat_continuity(peer->chat)) {
+	case ESESS_CONT_VERIFIED:
+		peer->ui_state = ESESS_UI_VERIFIED;
+		esess_ui_mark_conv(peer);
+		esess_peers_set_state(peer, ESESS_UI_VERIFIED);
+		esess_ui_system(peer->account, peer->bare,
+				_("Private and verified: this session continues a chain of "
+				  "sessions you verified with this contact."));
+		break;
+	case ESESS_CONT_NEW:
+	case ESESS_CONT_UNVERIFIED:
+		peer->ui_state = ESESS_UI_UNVERIFIED;
+		esess_ui_mark_conv(peer);
+		esess_peers_set_state(peer, ESESS_UI_UNVERIFIED);
+		text = g_strdup_printf(_("Private but not verified. Short authentication "
+					 "string: %s. Compare it with your contact over a "
+					 "channel you trust (for example a phone call); if it "
+					 "is the same on both sides, choose \"They match\". "
+					 "Type /esession verify to compare later."), sas);
+		esess_ui_system(peer->account, peer->bare, text);
+		g_free(text);
+		esess_ui_sas_dialog(peer);
+		break;
+	case ESESS_CONT_BROKEN:
+		peer->ui_state = ESESS_UI_UNVERIFIED;
+		esess_ui_mark_conv(peer);
+		esess_peers_set_state(peer, ESESS_UI_UNVERIFIED);
+		text = g_strdup_printf(_("Warning: possible attack. Your contact's program "
+					 "did not know the secret of your earlier sessions. "
+					 "Either they reinstalled or lost their settings, or "
+					 "someone is intercepting the conversation. Compare the "
+					 "short authentication string %s with them over a "
+					 "channel you trust before saying anything private."),
+				       sas);
+		esess_ui_error(peer->account, peer->bare, text);
+		g_free(text);
+		purple_notify_warning(peer, _("Possible attack"),
+				      _("The chain of verified sessions is broken"),
+				      _("Your contact did not know the secret of your earlier "
+					"sessions. They may have reinstalled, or someone may be "
+					"intercepting the conversation. Compare the short "
+					"authentication string before trusting it."));
+		esess_ui_sas_dialog(peer);
+		break;
+	}
+	esess_ui_system(peer->account, peer->bare,
+			logging_sentence(esess_chat_logging(peer->chat)));
+	g_free(sas);
+}
+
+void
+esess_ui_event(EsessPeer *peer, const EsessStep *step)
+{
+	char *text;
+
+	switch (step->event) {
+	case ESESS_EV_NONE:
+	case ESESS_EV_MESSAGE:
+	case ESESS_EV_PLAINTEXT:
+		break;
+	case ESESS_EV_NEGOTIATING:
+		esess_peers_set_state(peer, ESESS_UI_NEGOTIATING);
+		text = g_strdup_printf(_("Setting up an encrypted session with %s..."),
+				       peer->bare);
+		esess_ui_system(peer->account, peer->bare, text);
+		g_free(text);
+		break;
+	case ESESS_EV_ESTABLISHED:
+		established(peer);
+		break;
+	case ESESS_EV_QUEUED:
+		esess_ui_system(peer->account, peer->bare,
+				_("Your message will be sent as soon as the encrypted session "
+				  "is ready."));
+		break;
+	case ESESS_EV_ENDED:
+		if (peer->sas_dialog) {
+			peer->sas_dialog = FALSE;
+			purple_request_close_with_handle(peer);
+		}
+		esess_ui_unmark_conv(peer);
+		esess_peers_set_state(peer, ESESS_UI_ENDED);
+		if (step->status == ESESS_OK && step->by_peer)
+			text = g_strdup_printf(_("%s ended the encrypted session. Messages you "
+						 "type now are not sent: type /esession end "
+						 "to continue unencrypted or /esession start "
+						 "for a new encrypted session."), peer->bare);
+		else if (step->status == ESESS_OK)
+			text = g_strdup(_("You ended the encrypted session."));
+		else
+			text = g_strdup_printf(_("The encrypted session ended. %s"),
+					       esess_ui_status_sentence(step->status));
+		esess_ui_system(peer->account, peer->bare, text);
+		g_free(text);
+		break;
+	case ESESS_EV_FAILED:
+		esess_ui_unmark_conv(peer);
+		esess_peers_set_state(peer, ESESS_UI_NOT_PRIVATE);
+		text = g_strdup_printf(_("No encrypted session could be set up. %s"),
+				       esess_ui_status_sentence(step->status));
+		esess_ui_error(peer->account, peer->bare, text);
+		g_free(text);
+		break;
+	case ESESS_EV_REJECTED:
+		esess_ui_unmark_conv(peer);
+		esess_peers_set_state(peer, ESESS_UI_NOT_PRIVATE);
+		text = g_strdup_printf(_("%s declined the encrypted session."), peer->bare);
+		esess_ui_system(peer->account, peer->bare, text);
+		g_free(text);
+		break;
+	}
+}
+
+void
+esess_ui_unsent(PurpleAccount *account, const char *jid, const char *body)
+{
+	char *esc = g_markup_escape_text(body ? body : "", -1);
+	char *text = g_strdup_printf(_("This message was NOT sent: %s"), esc);
+
+	/* the text is plaintext: never into a log (R17) */
+	write_flags(account, jid, text, PURPLE_MESSAGE_ERROR | PURPLE_MESSAGE_SYSTEM |
+		    PURPLE_MESSAGE_NO_LOG);
+	g_free(text);
+	g_free(esc);
+}
+
+void
+esess_ui_plaintext_notice(PurpleAccount *account, const char *jid)
+{
+	esess_ui_error(account, jid, _("The next message was NOT encrypted: your contact "
+				       "sent it outside the encrypted session."));
+}
+
+void
+esess_ui_carbon_notice(PurpleAccount *account, const char *jid)
+{
+	esess_ui_system(account, jid, _("An encrypted message was exchanged with this "
+					"contact on another of your devices; it was "
+					"encrypted for that device and cannot be shown "
+					"here."));
+}
+
+void
+esess_ui_not_private_notice(PurpleAccount *account, const char *jid)
+{
+	esess_ui_system(account, jid, _("Your message is sent unencrypted: this contact's "
+					"program does not support encrypted sessions."));
+}
+
+void
+esess_ui_ask_request(PurpleAccount *account, const char *peer, gpointer handle,
+		     GCallback accept_cb, GCallback refuse_cb)
+{
+	char *primary = g_strdup_printf(_("%s wants an encrypted session"), peer);
+
+	purple_request_action(handle, _("Encrypted session request"), primary,
+			      _("Accept to make this conversation private (encrypted end to "
+				"end). Refuse to keep it unencrypted."), 0,
+			      account, peer, NULL, handle, 2,
+			      _("Accept"), accept_cb,
+			      _("Refuse"), refuse_cb);
+	g_free(primary);
+}
+
+char *
+esess_ui_details(EsessPeer *peer)
+{
+	GString *s = g_string_new(NULL);
+	const char *state = _("Not private");
+	char *sas;
+	time_t since;
+
+	if (peer == NULL || peer->chat == NULL)
+		return g_strdup(_("Not private: no encrypted session."));
+	switch (esess_chat_state(peer->chat)) {
+	case ESESS_CHAT_NEGOTIATING:
+		state = _("Setting up the encrypted session");
+		break;
+	case ESESS_CHAT_ESTABLISHED:
+		state = esess_chat_verified(peer->chat) ? _("Private and verified")
+			: _("Private but not verified");
+		break;
+	case ESESS_CHAT_ENDED:
+		state = _("Ended");
+		break;
+	}
+	g_string_append_printf(s, _("State: %s\n"), state);
+	g_string_append_printf(s, _("Contact: %s\n"), esess_chat_peer(peer->chat));
+	if (esess_chat_state(peer->chat) != ESESS_CHAT_ESTABLISHED)
+		return g_string_free(s, FALSE);
+	g_string_append_printf(s, _("Encryption: %s\n"), esess_chat_cipher(peer->chat));
+	g_string_append_printf(s, _("Key exchange group: %u\n"), esess_chat_group(peer->chat));
+	g_string_append_printf(s, _("Logging: %s\n"),
+			       esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT
+			       ? _("off the record") : _("allowed"));
+	sas = spaced_sas(esess_chat_sas(peer->chat));
+	g_string_append_printf(s, _("Short authentication string: %s\n"), sas);
+	g_free(sas);
+	since = (time_t)(esess_chat_since(peer->chat) / G_USEC_PER_SEC);
+	g_string_append_printf(s, _("Since: %s\n"), purple_date_format_long(localtime(&since)));
+	return g_string_free(s, FALSE);
+}

@@ -1,0 +1,920 @@
+/*
+ * esess-client.c - a headless libpurple client for the end-to-end tests
+ * (nullclient.c style, HARNESS "Headless libpurple clients").
+ *
+ * It logs one XMPP account into the test's private Prosody, loads plugins by
+ * path, and is driven by one command per line on stdin.  Every event it sees
+ * goes to stdout as one line of tab-separated fields, so the driver
+ * (tests/e2e/esess_harness.py) can wait for it.  Text fields escape
+ * backslash, tab and newline as \\, \t, \n.
+ *
+ * Usage: esess-client --dir DIR --jid USER@HOST/RES --password PW --port N
+ *                     [--log-ims 0|1] [--plugin PATH]... [--ui-id ID]
+ *
+ * Commands (arguments separated by one space; the last one takes the rest):
+ *   send JID HTML            send an IM (creates the conversation)
+ *   cmd JID COMMAND...       run a slash command (without the slash) there
+ *   close JID                close (destroy) the conversation
+ *   answer LABEL             from now on answer every dialog having a button
+ *                            LABEL with it (several allowed; first wins)
+ *   answer-clear             forget the standing answers
+ *   click LABEL              answer the oldest pending dialog with LABEL
+ *   ipc NAME JID             call the plugin's IPC NAME on the conversation
+ *   has-feature JID NS       the XMPP plugin's contact_has_feature
+ *   add-buddy JID            add to the roster and subscribe
+ *   signoff / signon         disconnect / connect the account
+ *   unload                   unload every plugin loaded by --plugin
+ *   pref-bool PATH 0|1, pref-int PATH N, pref-string PATH VALUE
+ *   account-set KEY VALUE    account setting (string)
+ *   buddy-set JID KEY VALUE  buddy-node setting (string)
+ *   echo TOKEN               prints "echo TOKEN" (a barrier)
+ *   quit                     signs off, unloads the plugins, exits 0
+ *
+ * Events: ready, signed-on, signed-off, connection-error, msg (conversation
+ * writes: FLAGS NAME WHO TEXT), dialog ID TITLE PRIMARY SECONDARY BUTTONS...,
+ * dialog-answered ID LABEL, dialog-closed ID, notify TYPE TITLE PRIMARY
+ * SECONDARY, state CONV N, title CONV TITLE, ipc NAME JID RESULT,
+ * has-feature JID NS 0|1, buddy-signed-on JID, buddy-signed-off JID,
+ * debug LEVEL CATEGORY TEXT (warnings and errors only; everything goes to
+ * DIR/debug.log), glib LEVEL TEXT, loaded ID / load-failed PATH, unloaded ID.
+ */
+#include "config.h"
+
+#include <glib.h>
+#include <purple.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CLIENT_UI_ID "esess-e2e"
+
+typedef struct {
+	guint id;
+	char *title;
+	GPtrArray *labels;      /* char * */
+	GArray *cbs;            /* PurpleRequestActionCb */
+	void *user_data;
+	gboolean answering;     /* an idle answer is scheduled */
+} Dialog;
+
+static GMainLoop *loop;
+static PurpleAccount *account;
+static GSList *plugins;          /* PurplePlugin * loaded by --plugin */
+static GList *dialogs;           /* Dialog *, oldest first */
+static GPtrArray *standing;      /* char *: standing answers */
+static guint next_dialog_id = 1;
+static FILE *debug_file;
+static gboolean quitting;
+
+/* ---- output --------------------------------------------------------- */
+
+static char *
+escape(const char *s)
+{
+	GString *out = g_string_new(NULL);
+
+	for (; s != NULL && *s != '\0'; s++) {
+		switch (*s) {
+		case '\\':
+			g_string_append(out, "\\\\");
+			break;
+		case '\t':
+			g_string_append(out, "\\t");
+			break;
+		case '\n':
+			g_string_append(out, "\\n");
+			break;
+		case '\r':
+			g_string_append(out, "\\r");
+			break;
+		default:
+			g_string_append_c(out, *s);
+		}
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Prints one event: fields separated by tabs, each escaped. */
+static void
+emit(const char *event, ...)
+{
+	va_list ap;
+	const char *f;
+
+	fputs(event, stdout);
+	va_start(ap, event);
+	while ((f = va_arg(ap, const char *)) != NULL) {
+		char *e = escape(f);
+
+		fputc('\t', stdout);
+		fputs(e, stdout);
+		g_free(e);
+	}
+	va_end(ap);
+	fputc('\n', stdout);
+	fflush(stdout);
+}
+
+/* ---- event loop (nullclient.c) -------------------------------------- */
+
+#define PURPLE_GLIB_READ_COND  (G_IO_IN | G_IO_HUP | G_IO_ERR)
+#define PURPLE_GLIB_WRITE_COND (G_IO_OUT | G_IO_HUP | G_IO_ERR | G_IO_NVAL)
+
+typedef struct {
+	PurpleInputFunction function;
+	guint result;
+	gpointer data;
+} IoClosure;
+
+static void
+io_destroy(gpointer data)
+{
+	g_free(data);
+}
+
+static gboolean
+io_invoke(GIOChannel *source, GIOCondition condition, gpointer data)
+{
+	IoClosure *closure = data;
+	int cond = 0;
+
+	(void)source;
+	if (condition & PURPLE_GLIB_READ_COND)
+		cond |= PURPLE_INPUT_READ;
+	if (condition & PURPLE_GLIB_WRITE_COND)
+		cond |= PURPLE_INPUT_WRITE;
+	closure->function(closure->data, g_io_channel_unix_get_fd(source), cond);
+	return TRUE;
+}
+
+static guint
+input_add(gint fd, PurpleInputCondition condition, PurpleInputFunction function,
+	  gpointer data)
+{
+	IoClosure *closure = g_new0(IoClosure, 1);
+	GIOChannel *channel;
+	int cond = 0;
+
+	closure->function = function;
+	closure->data = data;
+	if (condition & PURPLE_INPUT_READ)
+		cond |= PURPLE_GLIB_READ_COND;
+	if (condition & PURPLE_INPUT_WRITE)
+		cond |= PURPLE_GLIB_WRITE_COND;
+	channel = g_io_channel_unix_new(fd);
+	closure->result = g_io_add_watch_full(channel, G_PRIORITY_DEFAULT, cond,
+					      io_invoke, closure, io_destroy);
+	g_io_channel_unref(channel);
+	return closure->result;
+}
+
+static PurpleEventLoopUiOps eventloop_ops = {
+	.timeout_add = g_timeout_add,
+	.timeout_remove = g_source_remove,
+	.input_add = input_add,
+	.input_remove = g_source_remove,
+	.timeout_add_seconds = g_timeout_add_seconds
+};
+
+/* ---- debug ---------------------------------------------------------- */
+
+static const char *
+level_name(PurpleDebugLevel level)
+{
+	switch (level) {
+	case PURPLE_DEBUG_ALL:
+		return "all";
+	case PURPLE_DEBUG_MISC:
+		return "misc";
+	case PURPLE_DEBUG_INFO:
+		return "info";
+	case PURPLE_DEBUG_WARNING:
+		return "warning";
+	case PURPLE_DEBUG_ERROR:
+		return "error";
+	case PURPLE_DEBUG_FATAL:
+		return "fatal";
+	}
+	return "?";
+}
+
+static void
+debug_print(PurpleDebugLevel level, const char *category, const char *arg)
+{
+	if (debug_file != NULL) {
+		fprintf(debug_file, "%s %s: %s", level_name(level),
+			category ? category : "-", arg);
+		fflush(debug_file);
+	}
+	if (level >= PURPLE_DEBUG_WARNING) {
+		char *t = g_strchomp(g_strdup(arg));
+
+		emit("debug", level_name(level), category ? category : "-", t, NULL);
+		g_free(t);
+	}
+}
+
+static gboolean
+debug_is_enabled(PurpleDebugLevel level, const char *category)
+{
+	(void)level;
+	(void)category;
+	return TRUE;
+}
+
+static PurpleDebugUiOps debug_ops = {
+	.print = debug_print,
+	.is_enabled = debug_is_enabled
+};
+
+static void
+glib_log(const gchar *domain, GLogLevelFlags level, const gchar *message, gpointer data)
+{
+	const char *name = (level & G_LOG_LEVEL_ERROR) ? "error"
+		: (level & G_LOG_LEVEL_CRITICAL) ? "critical"
+		: (level & G_LOG_LEVEL_WARNING) ? "warning" : "other";
+
+	(void)data;
+	if (debug_file != NULL)
+		fprintf(debug_file, "glib %s %s: %s\n", name, domain ? domain : "-", message);
+	if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+		emit("glib", name, domain ? domain : "-", message, NULL);
+}
+
+/* ---- dialogs -------------------------------------------------------- */
+
+static void
+dialog_free(Dialog *d)
+{
+	g_free(d->title);
+	g_ptr_array_unref(d->labels);
+	g_array_unref(d->cbs);
+	g_free(d);
+}
+
+static Dialog *
+dialog_find(guint id)
+{
+	GList *l;
+
+	for (l = dialogs; l != NULL; l = l->next) {
+		Dialog *d = l->data;
+
+		if (d->id == id)
+			return d;
+	}
+	return NULL;
+}
+
+typedef struct {
+	guint id;
+	guint index;
+} Answer;
+
+static gboolean
+answer_idle_cb(gpointer data)
+{
+	Answer *a = data;
+	Dialog *d = dialog_find(a->id);
+	PurpleRequestActionCb cb;
+	char idbuf[16];
+
+	if (d != NULL && a->index < d->cbs->len) {
+		g_snprintf(idbuf, sizeof(idbuf), "%u", d->id);
+		emit("dialog-answered", idbuf, (const char *)g_ptr_array_index(d->labels, a->index), NULL);
+		cb = g_array_index(d->cbs, PurpleRequestActionCb, a->index);
+		if (cb != NULL)
+			cb(d->user_data, (int)a->index);
+		/* the callback may have closed it already */
+		if (dialog_find(a->id) != NULL)
+			purple_request_close(PURPLE_REQUEST_ACTION, d);
+	}
+	g_free(a);
+	return FALSE;
+}
+
+static gboolean
+dialog_answer(Dialog *d, const char *label)
+{
+	guint i;
+
+	if (d->answering)
+		return FALSE;
+	for (i = 0; i < d->labels->len; i++) {
+		if (g_strcmp0(g_ptr_array_index(d->labels, i), label) == 0) {
+			Answer *a = g_new0(Answer, 1);
+
+			a->id = d->id;
+			a->index = i;
+			d->answering = TRUE;
+			g_idle_add(answer_idle_cb, a);
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+static void *
+request_action(const char *title, const char *primary, const char *secondary,
+	       int default_action, PurpleAccount *acct, const char *who,
+	       PurpleConversation *conv, void *user_data, size_t action_count,
+	       va_list actions)
+{
+	Dialog *d = g_new0(Dialog, 1);
+	GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+	size_t i;
+	guint j;
+
+	(void)default_action;
+	(void)acct;
+	(void)who;
+	(void)conv;
+	d->id = next_dialog_id++;
+	d->title = g_strdup(title);
+	d->labels = g_ptr_array_new_with_free_func(g_free);
+	d->cbs = g_array_new(FALSE, TRUE, sizeof(PurpleRequestActionCb));
+	d->user_data = user_data;
+	for (i = 0; i < action_count; i++) {
+		const char *label = va_arg(actions, const char *);
+		PurpleRequestActionCb cb = va_arg(actions, PurpleRequestActionCb);
+		char *stripped = purple_strreplace(label ? label : "", "_", "");
+
+		g_ptr_array_add(d->labels, stripped);
+		g_array_append_val(d->cbs, cb);
+	}
+	dialogs = g_list_append(dialogs, d);
+
+	g_ptr_array_add(fields, g_strdup_printf("%u", d->id));
+	g_ptr_array_add(fields, g_strdup(title ? title : ""));
+	g_ptr_array_add(fields, g_strdup(primary ? primary : ""));
+	g_ptr_array_add(fields, g_strdup(secondary ? secondary : ""));
+	{
+		GString *line = g_string_new("dialog");
+
+		for (j = 0; j < fields->len; j++) {
+			char *e = escape(g_ptr_array_index(fields, j));
+
+			g_string_append_printf(line, "\t%s", e);
+			g_free(e);
+		}
+		for (j = 0; j < d->labels->len; j++) {
+			char *e = escape(g_ptr_array_index(d->labels, j));
+
+			g_string_append_printf(line, "\t%s", e);
+			g_free(e);
+		}
+		puts(line->str);
+		fflush(stdout);
+		g_string_free(line, TRUE);
+	}
+	g_ptr_array_unref(fields);
+
+	for (j = 0; j < standing->len; j++)
+		if (dialog_answer(d, g_ptr_array_index(standing, j)))
+			break;
+	return d;
+}
+
+static void
+close_request(PurpleRequestType type, void *ui_handle)
+{
+	GList *l = g_list_find(dialogs, ui_handle);
+	char idbuf[16];
+
+	if (type != PURPLE_REQUEST_ACTION || l == NULL)
+		return;
+	g_snprintf(idbuf, sizeof(idbuf), "%u", ((Dialog *)ui_handle)->id);
+	emit("dialog-closed", idbuf, NULL);
+	dialogs = g_list_delete_link(dialogs, l);
+	dialog_free(ui_handle);
+}
+
+static PurpleRequestUiOps request_ops = {
+	.request_action = request_action,
+	.close_request = close_request
+};
+
+static void *
+notify_message(PurpleNotifyMsgType type, const char *title, const char *primary,
+	       const char *secondary)
+{
+	const char *t = type == PURPLE_NOTIFY_MSG_ERROR ? "error"
+		: type == PURPLE_NOTIFY_MSG_WARNING ? "warning" : "info";
+
+	emit("notify", t, title ? title : "", primary ? primary : "",
+	     secondary ? secondary : "", NULL);
+	return NULL;
+}
+
+static void *
+notify_formatted(const char *title, const char *primary, const char *secondary,
+		 const char *text)
+{
+	emit("notify", "formatted", title ? title : "", primary ? primary : "",
+	     secondary ? secondary : "", text ? text : "", NULL);
+	return NULL;
+}
+
+static PurpleNotifyUiOps notify_ops = {
+	.notify_message = notify_message,
+	.notify_formatted = notify_formatted
+};
+
+/* ---- accounts: authorise every subscription (test rosters) ---------- */
+
+typedef struct {
+	PurpleAccountRequestAuthorizationCb cb;
+	void *data;
+} Authorize;
+
+static gboolean
+authorize_idle_cb(gpointer data)
+{
+	Authorize *a = data;
+
+	a->cb(a->data);
+	g_free(a);
+	return FALSE;
+}
+
+static void *
+request_authorize(PurpleAccount *acct, const char *remote_user, const char *id,
+		  const char *alias, const char *message, gboolean on_list,
+		  PurpleAccountRequestAuthorizationCb authorize_cb,
+		  PurpleAccountRequestAuthorizationCb deny_cb, void *user_data)
+{
+	Authorize *a = g_new0(Authorize, 1);
+
+	(void)acct;
+	(void)id;
+	(void)alias;
+	(void)message;
+	(void)on_list;
+	(void)deny_cb;
+	emit("authorize", remote_user, NULL);
+	a->cb = authorize_cb;
+	a->data = user_data;
+	g_idle_add(authorize_idle_cb, a);
+	return a;
+}
+
+static PurpleAccountUiOps account_ops = {
+	.request_authorize = request_authorize
+};
+
+/* ---- conversations -------------------------------------------------- */
+
+static void
+write_conv(PurpleConversation *conv, const char *name, const char *alias,
+	   const char *message, PurpleMessageFlags flags, time_t mtime)
+{
+	GString *f = g_string_new(NULL);
+
+	(void)alias;
+	(void)mtime;
+	if (flags & PURPLE_MESSAGE_SEND)
+		g_string_append(f, "send,");
+	if (flags & PURPLE_MESSAGE_RECV)
+		g_string_append(f, "recv,");
+	if (flags & PURPLE_MESSAGE_SYSTEM)
+		g_string_append(f, "system,");
+	if (flags & PURPLE_MESSAGE_ERROR)
+		g_string_append(f, "error,");
+	if (flags & PURPLE_MESSAGE_NOTIFY)
+		g_string_append(f, "notify,");
+	if (flags & PURPLE_MESSAGE_NO_LOG)
+		g_string_append(f, "nolog,");
+	if (f->len > 0)
+		g_string_truncate(f, f->len - 1);
+	else
+		g_string_append(f, "none");
+	emit("msg", f->str, purple_conversation_get_name(conv), name ? name : "",
+	     message ? message : "", NULL);
+	g_string_free(f, TRUE);
+}
+
+static PurpleConversationUiOps conv_ops = {
+	.write_conv = write_conv
+};
+
+static PurpleConversation *
+get_conv(const char *who)
+{
+	PurpleConversation *conv;
+
+	conv = purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM, who, account);
+	if (conv == NULL)
+		conv = purple_conversation_new(PURPLE_CONV_TYPE_IM, account, who);
+	return conv;
+}
+
+/* ---- signals -------------------------------------------------------- */
+
+static void
+signed_on_cb(PurpleConnection *gc, gpointer data)
+{
+	(void)gc;
+	(void)data;
+	emit("signed-on", purple_account_get_username(account), NULL);
+}
+
+static void
+signed_off_cb(PurpleConnection *gc, gpointer data)
+{
+	(void)gc;
+	(void)data;
+	emit("signed-off", purple_account_get_username(account), NULL);
+}
+
+static void
+connection_error_cb(PurpleConnection *gc, PurpleConnectionError err,
+		    const gchar *desc, gpointer data)
+{
+	char buf[16];
+
+	(void)gc;
+	(void)data;
+	g_snprintf(buf, sizeof(buf), "%d", (int)err);
+	emit("connection-error", buf, desc ? desc : "", NULL);
+}
+
+static void
+buddy_signed_on_cb(PurpleBuddy *buddy, gpointer data)
+{
+	(void)data;
+	emit("buddy-signed-on", purple_buddy_get_name(buddy), NULL);
+}
+
+static void
+buddy_signed_off_cb(PurpleBuddy *buddy, gpointer data)
+{
+	(void)data;
+	emit("buddy-signed-off", purple_buddy_get_name(buddy), NULL);
+}
+
+static void
+conv_updated_cb(PurpleConversation *conv, PurpleConvUpdateType type, gpointer data)
+{
+	(void)data;
+	if (type == PURPLE_CONV_UPDATE_TITLE)
+		emit("title", purple_conversation_get_name(conv),
+		     purple_conversation_get_title(conv), NULL);
+	if (type == PURPLE_CONV_UPDATE_LOGGING)
+		emit("logging", purple_conversation_get_name(conv),
+		     purple_conversation_is_logging(conv) ? "1" : "0", NULL);
+}
+
+static void
+state_changed_cb(PurpleConversation *conv, gint state, gpointer data)
+{
+	char buf[16];
+
+	(void)data;
+	g_snprintf(buf, sizeof(buf), "%d", state);
+	emit("state", conv ? purple_conversation_get_name(conv) : "", buf, NULL);
+}
+
+/* ---- commands ------------------------------------------------------- */
+
+static void
+unload_plugins(void)
+{
+	GSList *l;
+
+	for (l = plugins; l != NULL; l = l->next) {
+		PurplePlugin *p = l->data;
+
+		if (purple_plugin_is_loaded(p)) {
+			gboolean ok = purple_plugin_unload(p);
+
+			emit(ok ? "unloaded" : "unload-failed", purple_plugin_get_id(p), NULL);
+		}
+	}
+}
+
+static PurplePlugin *
+first_plugin(void)
+{
+	return plugins != NULL ? plugins->data : NULL;
+}
+
+static void
+do_ipc(const char *name, const char *who)
+{
+	PurplePlugin *p = first_plugin();
+	PurpleConversation *conv = get_conv(who);
+	gboolean ok = FALSE;
+
+	if (p == NULL) {
+		emit("ipc", name, who, "no-plugin", NULL);
+	} else if (strcmp(name, "get-state") == 0) {
+		int st = GPOINTER_TO_INT(purple_plugin_ipc_call(p, name, &ok, conv));
+		char buf[16];
+
+		g_snprintf(buf, sizeof(buf), "%d", st);
+		emit("ipc", name, who, ok ? buf : "failed", NULL);
+	} else if (strcmp(name, "get-details") == 0) {
+		char *text = purple_plugin_ipc_call(p, name, &ok, conv);
+
+		emit("ipc", name, who, ok ? (text ? text : "") : "failed", NULL);
+		g_free(text);
+	} else {
+		purple_plugin_ipc_call(p, name, &ok, conv);
+		emit("ipc", name, who, ok ? "ok" : "failed", NULL);
+	}
+}
+
+static void
+do_has_feature(const char *who, const char *ns)
+{
+	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+	gboolean ok = FALSE;
+	gboolean has;
+
+	has = GPOINTER_TO_INT(purple_plugin_ipc_call(jabber, "contact_has_feature", &ok,
+						     account, who, ns));
+	emit("has-feature", who, ns, ok ? (has ? "1" : "0") : "failed", NULL);
+}
+
+static void
+do_add_buddy(const char *who)
+{
+	PurpleBuddy *b = purple_find_buddy(account, who);
+
+	if (b == NULL) {
+		b = purple_buddy_new(account, who, NULL);
+		purple_blist_add_buddy(b, NULL, NULL, NULL);
+	}
+	purple_account_add_buddy(account, b);
+	emit("buddy-added", who, NULL);
+}
+
+static void
+do_quit(void)
+{
+	if (quitting)
+		return;
+	quitting = TRUE;
+	/* sign off first so plugins see signing-off while still connected */
+	if (purple_account_is_connected(account) || purple_account_is_connecting(account))
+		purple_account_disconnect(account);
+	unload_plugins();
+	g_main_loop_quit(loop);
+}
+
+/* Splits "a b rest..." into n fields, the last taking the rest. */
+static char **
+split_args(const char *line, int n)
+{
+	return g_strsplit(line, " ", n);
+}
+
+static void
+handle_line(char *line)
+{
+	char **a = split_args(line, 2);
+	const char *cmd = a[0] ? a[0] : "";
+	const char *rest = a[0] && a[1] ? a[1] : "";
+	char **r = NULL;
+
+	if (strcmp(cmd, "send") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			purple_conv_im_send(PURPLE_CONV_IM(get_conv(r[0])), r[1]);
+	} else if (strcmp(cmd, "cmd") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1]) {
+			PurpleConversation *conv = get_conv(r[0]);
+			char *err = NULL;
+			char *markup = g_markup_escape_text(r[1], -1);
+			PurpleCmdStatus st = purple_cmd_do_command(conv, r[1], markup, &err);
+			char buf[16];
+
+			g_snprintf(buf, sizeof(buf), "%d", (int)st);
+			emit("cmd-result", r[0], buf, err ? err : "", NULL);
+			g_free(err);
+			g_free(markup);
+		}
+	} else if (strcmp(cmd, "close") == 0) {
+		PurpleConversation *conv = purple_find_conversation_with_account(
+			PURPLE_CONV_TYPE_IM, rest, account);
+
+		if (conv != NULL)
+			purple_conversation_destroy(conv);
+		emit("closed", rest, NULL);
+	} else if (strcmp(cmd, "answer") == 0) {
+		GList *l;
+
+		g_ptr_array_add(standing, g_strdup(rest));
+		for (l = dialogs; l != NULL; l = l->next)
+			(void)dialog_answer(l->data, rest);
+	} else if (strcmp(cmd, "answer-clear") == 0) {
+		g_ptr_array_set_size(standing, 0);
+	} else if (strcmp(cmd, "click") == 0) {
+		GList *l;
+		gboolean done = FALSE;
+
+		for (l = dialogs; l != NULL && !done; l = l->next)
+			done = dialog_answer(l->data, rest);
+		if (!done)
+			emit("click-failed", rest, NULL);
+	} else if (strcmp(cmd, "ipc") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			do_ipc(r[0], r[1]);
+	} else if (strcmp(cmd, "has-feature") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			do_has_feature(r[0], r[1]);
+	} else if (strcmp(cmd, "add-buddy") == 0) {
+		do_add_buddy(rest);
+	} else if (strcmp(cmd, "signoff") == 0) {
+		purple_account_disconnect(account);
+	} else if (strcmp(cmd, "signon") == 0) {
+		purple_account_connect(account);
+	} else if (strcmp(cmd, "unload") == 0) {
+		unload_plugins();
+	} else if (strcmp(cmd, "pref-bool") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			purple_prefs_set_bool(r[0], atoi(r[1]) != 0);
+	} else if (strcmp(cmd, "pref-int") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			purple_prefs_set_int(r[0], atoi(r[1]));
+	} else if (strcmp(cmd, "pref-string") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			purple_prefs_set_string(r[0], r[1]);
+	} else if (strcmp(cmd, "account-set") == 0) {
+		r = split_args(rest, 2);
+		if (r[0] && r[1])
+			purple_account_set_string(account, r[0], r[1]);
+	} else if (strcmp(cmd, "buddy-set") == 0) {
+		r = split_args(rest, 3);
+		if (r[0] && r[1] && r[2]) {
+			PurpleBuddy *b = purple_find_buddy(account, r[0]);
+
+			if (b != NULL)
+				purple_blist_node_set_string((PurpleBlistNode *)b, r[1], r[2]);
+			else
+				emit("no-buddy", r[0], NULL);
+		}
+	} else if (strcmp(cmd, "echo") == 0) {
+		emit("echo", rest, NULL);
+	} else if (strcmp(cmd, "quit") == 0) {
+		do_quit();
+	} else if (cmd[0] != '\0') {
+		emit("unknown-command", cmd, NULL);
+	}
+	g_strfreev(r);
+	g_strfreev(a);
+}
+
+static gboolean
+stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+	char *line = NULL;
+	gsize len = 0;
+	GIOStatus st;
+
+	(void)cond;
+	(void)data;
+	st = g_io_channel_read_line(ch, &line, &len, NULL, NULL);
+	if (st == G_IO_STATUS_NORMAL && line != NULL) {
+		g_strchomp(line);
+		handle_line(line);
+		g_free(line);
+		return TRUE;
+	}
+	g_free(line);
+	if (st == G_IO_STATUS_AGAIN)
+		return TRUE;
+	do_quit();
+	return FALSE;
+}
+
+/* ---- main ----------------------------------------------------------- */
+
+int
+main(int argc, char **argv)
+{
+	char *dir = NULL, *jid = NULL, *password = NULL, *ui_id = NULL;
+	char **plugin_paths = NULL;
+	int port = 5222, log_ims = 0;
+	GOptionEntry entries[] = {
+		{ "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "user dir", "DIR" },
+		{ "jid", 0, 0, G_OPTION_ARG_STRING, &jid, "full JID", "JID" },
+		{ "password", 0, 0, G_OPTION_ARG_STRING, &password, "password", "PW" },
+		{ "port", 0, 0, G_OPTION_ARG_INT, &port, "c2s port", "N" },
+		{ "log-ims", 0, 0, G_OPTION_ARG_INT, &log_ims, "libpurple IM logs", "0|1" },
+		{ "plugin", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_paths, "plugin", "PATH" },
+		{ "ui-id", 0, 0, G_OPTION_ARG_STRING, &ui_id, "UI id", "ID" },
+		{ NULL, 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL }
+	};
+	GOptionContext *ctx = g_option_context_new("- headless ESessions test client");
+	GError *err = NULL;
+	GIOChannel *in;
+	char *path;
+	int i;
+	PurpleSavedStatus *status;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &err) || dir == NULL ||
+	    jid == NULL || password == NULL) {
+		fprintf(stderr, "usage: %s --dir DIR --jid JID --password PW --port N\n", argv[0]);
+		return 2;
+	}
+	g_option_context_free(ctx);
+
+	loop = g_main_loop_new(NULL, FALSE);
+	standing = g_ptr_array_new_with_free_func(g_free);
+	path = g_build_filename(dir, "debug.log", NULL);
+	debug_file = fopen(path, "a");
+	g_free(path);
+	g_log_set_default_handler(glib_log, NULL);
+
+	purple_util_set_user_dir(dir);
+	purple_debug_set_enabled(FALSE);
+	purple_debug_set_ui_ops(&debug_ops);
+	purple_core_set_ui_ops(NULL);
+	purple_eventloop_set_ui_ops(&eventloop_ops);
+	purple_request_set_ui_ops(&request_ops);
+	purple_notify_set_ui_ops(&notify_ops);
+	purple_accounts_set_ui_ops(&account_ops);
+	purple_conversations_set_ui_ops(&conv_ops);
+	if (!purple_core_init(ui_id ? ui_id : CLIENT_UI_ID)) {
+		fprintf(stderr, "libpurple initialisation failed\n");
+		return 1;
+	}
+	purple_set_blist(purple_blist_new());
+	purple_blist_load();
+	purple_prefs_load();
+
+	/* HARNESS pitfall 7: the scenario says whether libpurple logs */
+	purple_prefs_set_bool("/purple/logging/log_ims", log_ims != 0);
+	purple_prefs_set_bool("/purple/logging/log_chats", log_ims != 0);
+	purple_prefs_set_bool("/purple/logging/log_system", log_ims != 0);
+	purple_prefs_set_string("/purple/logging/format", "txt");
+
+	purple_signal_connect(purple_connections_get_handle(), "signed-on", &loop,
+			      PURPLE_CALLBACK(signed_on_cb), NULL);
+	purple_signal_connect(purple_connections_get_handle(), "signed-off", &loop,
+			      PURPLE_CALLBACK(signed_off_cb), NULL);
+	purple_signal_connect(purple_connections_get_handle(), "connection-error", &loop,
+			      PURPLE_CALLBACK(connection_error_cb), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-on", &loop,
+			      PURPLE_CALLBACK(buddy_signed_on_cb), NULL);
+	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", &loop,
+			      PURPLE_CALLBACK(buddy_signed_off_cb), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "conversation-updated", &loop,
+			      PURPLE_CALLBACK(conv_updated_cb), NULL);
+
+	for (i = 0; plugin_paths != NULL && plugin_paths[i] != NULL; i++) {
+		PurplePlugin *p = purple_plugin_probe(plugin_paths[i]);
+
+		if (p == NULL || !purple_plugin_load(p)) {
+			emit("load-failed", plugin_paths[i],
+			     p && p->error ? p->error : "", NULL);
+			continue;
+		}
+		plugins = g_slist_append(plugins, p);
+		emit("loaded", purple_plugin_get_id(p), NULL);
+		purple_signal_connect(p, "esessions-state-changed", &loop,
+				      PURPLE_CALLBACK(state_changed_cb), NULL);
+	}
+
+	account = purple_account_new(jid, "prpl-jabber");
+	purple_account_set_password(account, password);
+	purple_account_set_string(account, "connect_server", "127.0.0.1");
+	purple_account_set_int(account, "port", port);
+	purple_account_set_string(account, "connection_security", "require_tls");
+	purple_account_set_bool(account, "auth_plain_in_clear", FALSE);
+	purple_accounts_add(account);
+
+	in = g_io_channel_unix_new(0);
+	g_io_channel_set_encoding(in, NULL, NULL);
+	g_io_add_watch(in, G_IO_IN | G_IO_HUP | G_IO_ERR, stdin_cb, NULL);
+	g_io_channel_unref(in);
+
+	purple_account_set_enabled(account, ui_id ? ui_id : CLIENT_UI_ID, TRUE);
+	status = purple_savedstatus_new(NULL, PURPLE_STATUS_AVAILABLE);
+	purple_savedstatus_activate(status);
+	emit("ready", jid, NULL);
+
+	g_main_loop_run(loop);
+
+	purple_core_quit();
+	emit("bye", NULL);
+	if (debug_file != NULL)
+		fclose(debug_file);
+	g_main_loop_unref(loop);
+	g_ptr_array_unref(standing);
+	g_strfreev(plugin_paths);
+	g_free(dir);
+	g_free(jid);
+	g_free(password);
+	g_free(ui_id);
+	return 0;
+}

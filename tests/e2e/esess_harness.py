@@ -1,0 +1,363 @@
+"""esess_harness: a private Prosody on 127.0.0.1 and headless libpurple clients
+(tests/e2e/esess-client) that load the built plugin.  Standard library only.
+
+Used by tests/e2e/run-e2e.py (the scenarios), tests/e2e/bench-e2e.py and
+scripts/demo.  Every process started here is stopped by stop_all(), which also
+runs at exit, so nothing is left behind even when a scenario fails.
+"""
+import atexit
+import os
+import queue
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+SRCDIR = os.environ.get("ESESS_SRCDIR",
+                        os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+BUILDDIR = os.environ.get("ESESS_BUILDDIR", os.getcwd())
+CLIENT = os.environ.get("ESESS_CLIENT", os.path.join(BUILDDIR, "tests/e2e/esess-client"))
+PLUGIN = os.environ.get("ESESS_PLUGIN", os.path.join(BUILDDIR, "plugin/purple/.libs/esessions.so"))
+PASSWORD = "e2e-secret-pw"
+HOST = "localhost"
+
+FEATURE_116 = "http://www.xmpp.org/extensions/xep-0116.html#ns"
+FEATURE_PURPLE = "urn:xmpp:esessions:purple:0"
+
+_live = []          # Prosody and Client objects still running
+
+
+def stop_all():
+    """Stops every client and server this process started (idempotent)."""
+    for obj in list(reversed(_live)):
+        try:
+            obj.stop()
+        except Exception as exc:  # keep stopping the others
+            print("# cleanup: %s" % exc, file=sys.stderr)
+
+
+atexit.register(stop_all)
+
+
+def _sigterm(signum, frame):
+    stop_all()
+    sys.exit(128 + signum)
+
+
+signal.signal(signal.SIGTERM, _sigterm)
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def unescape(field):
+    out = []
+    i = 0
+    while i < len(field):
+        c = field[i]
+        if c == "\\" and i + 1 < len(field):
+            n = field[i + 1]
+            out.append({"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}.get(n, n))
+            i += 2
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+class Prosody:
+    """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
+
+    def __init__(self, users=("alice", "bob", "carol"), keep=False):
+        self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
+        self.keep = keep
+        self.port = free_port()
+        self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
+        self.log = os.path.join(self.dir, "prosody.log")
+        self.tap = os.path.join(self.dir, "tap.log")
+        self.data = os.path.join(self.dir, "data")
+        self.cert = os.path.join(self.dir, "localhost.crt")
+        self.key = os.path.join(self.dir, "localhost.key")
+        self.proc = None
+        os.makedirs(self.data, mode=0o700)
+        self._make_cert()
+        self._write_config()
+        for u in users:
+            subprocess.run(["prosodyctl", "--config", self.cfg, "register", u, HOST, PASSWORD],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _make_cert(self):
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                        "-keyout", self.key, "-out", self.cert, "-days", "2",
+                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def _write_config(self):
+        root = os.geteuid() == 0
+        moddir = os.path.join(SRCDIR, "tests", "e2e")
+        with open(self.cfg, "w") as f:
+            f.write("""
+%(root)s
+pidfile = "%(dir)s/prosody.pid"
+data_path = "%(data)s"
+plugin_paths = { "%(moddir)s" }
+interfaces = { "127.0.0.1" }
+local_interfaces = { "127.0.0.1" }
+c2s_ports = { %(port)d }
+c2s_direct_tls_ports = { }
+s2s_ports = { }
+http_ports = { }
+https_ports = { }
+component_ports = { }
+modules_disabled = { "s2s" }
+modules_enabled = {
+	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "carbons"; "mam";
+	"ping"; "posix"; "stanza_debug"; "esess_tap";
+}
+authentication = "internal_hashed"
+storage = "internal"
+c2s_require_encryption = true
+allow_registration = false
+archive_expires_after = "never"
+default_archive_policy = true
+esess_tap_file = "%(tap)s"
+log = { { levels = { min = "debug" }, to = "file", filename = "%(log)s" } }
+ssl = { key = "%(key)s", certificate = "%(cert)s" }
+VirtualHost "localhost"
+	ssl = { key = "%(key)s", certificate = "%(cert)s" }
+""" % {"root": 'run_as_root = true\nprosody_user = "root"' if root else "",
+       "dir": self.dir, "data": self.data, "moddir": moddir, "port": self.port,
+       "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert})
+
+    def start(self):
+        self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+        _live.append(self)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("prosody exited with %s" % self.proc.returncode)
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("prosody did not open its port")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self in _live:
+            _live.remove(self)
+        if not self.keep and self.proc is not None:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.proc = None
+
+    def server_texts(self):
+        """(name, bytes) of everything the server kept: tap, debug log, data."""
+        out = []
+        for p in (self.tap, self.log):
+            if os.path.exists(p):
+                with open(p, "rb") as f:
+                    out.append((p, f.read()))
+        for root, _, files in os.walk(self.data):
+            for n in files:
+                p = os.path.join(root, n)
+                with open(p, "rb") as f:
+                    out.append((p, f.read()))
+        return out
+
+    def saw(self, needle):
+        """Paths of the server's files containing needle (str)."""
+        b = needle.encode("utf-8")
+        return [p for p, data in self.server_texts() if b in data]
+
+    def tap_stanzas(self):
+        if not os.path.exists(self.tap):
+            return []
+        with open(self.tap, encoding="utf-8", errors="replace") as f:
+            return [line.rstrip("\n") for line in f]
+
+
+class Client:
+    """One headless libpurple client logged into the private Prosody."""
+
+    def __init__(self, server, user, resource="e2e", plugins=None, log_ims=False,
+                 ui_id=None):
+        self.server = server
+        self.user = user
+        self.jid = "%s@%s" % (user, HOST)
+        self.full_jid = "%s/%s" % (self.jid, resource)
+        self.dir = os.path.join(server.dir, "client-%s-%s" % (user, resource))
+        tls = os.path.join(self.dir, "certificates", "x509", "tls_peers")
+        os.makedirs(tls, mode=0o700, exist_ok=True)
+        shutil.copy(server.cert, os.path.join(tls, "127.0.0.1"))
+        shutil.copy(server.cert, os.path.join(tls, "localhost"))
+        if plugins is None:
+            plugins = [PLUGIN]
+        args = [CLIENT, "--dir", self.dir, "--jid", self.full_jid, "--password", PASSWORD,
+                "--port", str(server.port), "--log-ims", "1" if log_ims else "0"]
+        for p in plugins:
+            args += ["--plugin", p]
+        if ui_id:
+            args += ["--ui-id", ui_id]
+        env = dict(os.environ)
+        env.setdefault("G_DEBUG", "")
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(os.path.join(server.dir, "%s-%s.stderr"
+                                                              % (user, resource)), "wb"),
+                                     env=env, start_new_session=True)
+        _live.append(self)
+        self.events = []          # every event seen, in order: list of fields
+        self._q = queue.Queue()
+        self._pos = 0             # wait_for scans from here
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            line = raw.decode("utf-8", errors="replace").rstrip("\n")
+            self._q.put([unescape(x) for x in line.split("\t")])
+        self._q.put(None)
+
+    def _drain(self, timeout):
+        try:
+            ev = self._q.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        if ev is None:
+            self._q.put(None)
+            time.sleep(min(timeout, 0.05))
+            return False
+        self.events.append(ev)
+        return True
+
+    def cmd(self, line):
+        if self.proc.poll() is not None:
+            raise RuntimeError("%s: client exited" % self.user)
+        self.proc.stdin.write((line + "\n").encode("utf-8"))
+        self.proc.stdin.flush()
+
+    def mark(self):
+        """Position to search events from (see wait_for(since=...))."""
+        while self._drain(0):
+            pass
+        return len(self.events)
+
+    def wait_for(self, pred, timeout=15.0, since=None, what=""):
+        """The first event at or after `since` (default: the start) for which
+        pred(fields) is true; raises TimeoutError."""
+        i = 0 if since is None else since
+        deadline = time.time() + timeout
+        while True:
+            while i < len(self.events):
+                if pred(self.events[i]):
+                    return self.events[i]
+                i += 1
+            left = deadline - time.time()
+            if left <= 0:
+                raise TimeoutError("%s: no event %s within %.0fs" % (self.user, what, timeout))
+            self._drain(min(left, 0.2))
+
+    def wait_event(self, name, *fields, timeout=15.0, since=None):
+        def pred(ev):
+            if ev[0] != name:
+                return False
+            for i, f in enumerate(fields):
+                if f is not None and (len(ev) <= i + 1 or f != ev[i + 1]):
+                    return False
+            return True
+        return self.wait_for(pred, timeout, since, what="%s %s" % (name, fields))
+
+    def find(self, pred, since=0):
+        self.mark()
+        return [ev for ev in self.events[since:] if pred(ev)]
+
+    def sync(self, timeout=15.0):
+        token = "sync-%f" % time.time()
+        since = self.mark()
+        self.cmd("echo " + token)
+        self.wait_event("echo", token, timeout=timeout, since=since)
+
+    def signed_on(self, timeout=15.0):
+        return self.wait_event("signed-on", timeout=timeout)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            try:
+                self.cmd("quit")
+                self.proc.stdin.close()
+            except (OSError, RuntimeError, ValueError):
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self in _live:
+            _live.remove(self)
+
+    def kill(self):
+        """Stops the client abruptly (no sign-off: the server notices)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if self in _live:
+            _live.remove(self)
+
+    # --- helpers over events ---
+    def messages(self, since=0, flag=None):
+        return [ev for ev in self.find(lambda e: e[0] == "msg", since)
+                if flag is None or flag in ev[1].split(",")]
+
+    def warnings(self, since=0):
+        return self.find(lambda e: e[0] in ("glib",) or
+                         (e[0] == "debug" and e[1] in ("warning", "error", "fatal")), since)
+
+    def logs_contain(self, needle):
+        hits = []
+        logs = os.path.join(self.dir, "logs")
+        for root, _, files in os.walk(logs):
+            for n in files:
+                p = os.path.join(root, n)
+                with open(p, "rb") as f:
+                    if needle.encode("utf-8") in f.read():
+                        hits.append(p)
+        return hits
+
+
+def befriend(a, b, timeout=20.0):
+    """Mutual presence subscription, then wait until each sees the other online
+    and the XMPP plugin knows the other's features (caps)."""
+    a.cmd("add-buddy " + b.jid)
+    b.cmd("add-buddy " + a.jid)
+    a.wait_event("buddy-signed-on", b.jid, timeout=timeout)
+    b.wait_event("buddy-signed-on", a.jid, timeout=timeout)
+
+
+def wait_feature(a, peer_jid, ns, want=True, timeout=10.0):
+    """Polls the XMPP plugin's contact_has_feature until it says want."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        since = a.mark()
+        a.cmd("has-feature %s %s" % (peer_jid, ns))
+        ev = a.wait_event("has-feature", peer_jid, ns, since=since)
+        if ev[3] == ("1" if want else "0"):
+            return True
+        time.sleep(0.2)
+    return False
