@@ -1,0 +1,109 @@
+/*
+ * esess-mem.c - wiping, constant-time comparison and the EsessSecret holder.
+ *
+ * The only file that decides how secrets are wiped and compared (STYLE.md).
+ * Secret bytes live in libgcrypt secure memory, obtained through
+ * esess_crypto_secure_alloc (esess-crypto.c is the door to libgcrypt).
+ */
+/* explicit_bzero is a glibc (>= 2.25) and BSD extension */
+#define _DEFAULT_SOURCE 1
+
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-crypto.h"
+#include "esess-mem.h"
+
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 25))
+#define ESESS_HAVE_EXPLICIT_BZERO 1
+#endif
+
+void
+esess_wipe(void *p, size_t n)
+{
+	if (p == NULL || n == 0)
+		return;
+#ifdef ESESS_HAVE_EXPLICIT_BZERO
+	explicit_bzero(p, n);
+#else
+	{
+		/* stores through a volatile pointer cannot be elided */
+		volatile guint8 *v = p;
+		size_t i;
+
+		for (i = 0; i < n; i++)
+			v[i] = 0;
+	}
+#endif
+}
+
+gboolean
+esess_ct_equal(const void *a, const void *b, size_t n)
+{
+	const volatile guint8 *x = a;
+	const volatile guint8 *y = b;
+	guint8 d = 0;
+	size_t i;
+
+	g_return_val_if_fail(n == 0 || (a != NULL && b != NULL), FALSE);
+	/* no early exit: the loop always runs n times, and the result is
+	 * derived without a data-dependent branch */
+	for (i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return (gboolean)(1 & (((guint)d - 1) >> 8));
+}
+
+EsessSecret *
+esess_secret_new(size_t len)
+{
+	EsessSecret *s;
+
+	/* the struct itself holds no secret; the bytes go to secure memory
+	 * (one byte at least, so that data is never NULL) */
+	s = g_new0(EsessSecret, 1);
+	s->data = esess_crypto_secure_alloc(len > 0 ? len : 1);
+	s->len = len;
+	return s;
+}
+
+EsessSecret *
+esess_secret_new_from(const void *data, size_t len)
+{
+	EsessSecret *s;
+
+	g_return_val_if_fail(len == 0 || data != NULL, NULL);
+	s = esess_secret_new(len);
+	if (len > 0)
+		memcpy(s->data, data, len);
+	return s;
+}
+
+EsessSecret *
+esess_secret_dup(const EsessSecret *s)
+{
+	if (s == NULL)
+		return NULL;
+	return esess_secret_new_from(s->data, s->len);
+}
+
+void
+esess_secret_free(EsessSecret *s)
+{
+	if (s == NULL)
+		return;
+	esess_wipe(s->data, s->len > 0 ? s->len : 1);
+	esess_crypto_secure_free(s->data);
+	s->data = NULL;
+	s->len = 0;
+	g_free(s);
+}
+
+void
+esess_free_wiped(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	esess_wipe(p, n);
+	g_free(p);
+}
