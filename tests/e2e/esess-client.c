@@ -27,6 +27,7 @@
  *   pref-bool PATH 0|1, pref-int PATH N, pref-string PATH VALUE
  *   account-set KEY VALUE    account setting (string)
  *   buddy-set JID KEY VALUE  buddy-node setting (string)
+ *   raw XML                  sends a stanza as it is (e.g. the carbons iq)
  *   echo TOKEN               prints "echo TOKEN" (a barrier)
  *   quit                     signs off, unloads the plugins, exits 0
  *
@@ -761,6 +762,16 @@ handle_line(char *line)
 			else
 				emit("no-buddy", r[0], NULL);
 		}
+	} else if (strcmp(cmd, "raw") == 0) {
+		PurpleConnection *gc = purple_account_get_connection(account);
+		xmlnode *node = xmlnode_from_str(rest, -1);
+
+		if (gc != NULL && node != NULL)
+			purple_signal_emit(purple_connection_get_prpl(gc),
+					   "jabber-sending-xmlnode", gc, &node);
+		if (node != NULL)
+			xmlnode_free(node);
+		emit("raw-sent", NULL);
 	} else if (strcmp(cmd, "echo") == 0) {
 		emit("echo", rest, NULL);
 	} else if (strcmp(cmd, "quit") == 0) {

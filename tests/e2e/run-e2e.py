@@ -1,0 +1,418 @@
+#!/usr/bin/python3
+"""End-to-end scenarios: a private Prosody on 127.0.0.1 and headless libpurple
+clients (tests/e2e/esess-client) loading the built plugin.  Prints TAP lines
+"ok N - name" / "not ok N - name" and a final "N passed, N failed" line; exits
+non-zero on failure.  `make check-e2e` runs it.
+
+Each group of scenarios gets a fresh server (HARNESS pitfall 12) and every
+process started is stopped, even on failure (esess_harness.stop_all).
+"""
+import os
+import random
+import string
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import esess_harness as h  # noqa: E402
+
+NS_ESESS_C = "http://www.xmpp.org/extensions/xep-0200.html#ns"
+results = []          # (ok, name, diag)
+
+
+def token(prefix):
+    return "%s-%s" % (prefix, "".join(random.choice(string.ascii_lowercase) for _ in range(12)))
+
+
+def record(name, fn):
+    try:
+        fn()
+        results.append((True, name, ""))
+    except Exception:
+        results.append((False, name, traceback.format_exc()))
+    ok, _, diag = results[-1]
+    print("%s %d - %s" % ("ok" if ok else "not ok", len(results), name), flush=True)
+    if not ok:
+        for line in diag.rstrip().splitlines():
+            print("# " + line, flush=True)
+
+
+def check(cond, msg):
+    if not cond:
+        raise AssertionError(msg)
+
+
+def state_pred(peer_bare, states):
+    return lambda e: e[0] == "state" and e[1].split("/")[0] == peer_bare and e[2] in states
+
+
+def recv_pred(text):
+    return lambda e: e[0] == "msg" and "recv" in e[1].split(",") and text in e[4]
+
+
+def sys_pred(text):
+    return lambda e: e[0] == "msg" and "system" in e[1].split(",") and text in e[4]
+
+
+def sas_of(dialog_ev):
+    # primary: "Short authentication string:  A  B  C  D  E"
+    return dialog_ev[3].split(":", 1)[1].replace(" ", "").strip()
+
+
+def pair(server, policy_a="opportunistic", policy_b="opportunistic", logging=None,
+         log_ims=False, plugins_b=None, res_b="e2e"):
+    a = h.Client(server, "alice", log_ims=log_ims)
+    b = h.Client(server, "bob", resource=res_b, plugins=plugins_b, log_ims=log_ims)
+    a.signed_on()
+    b.signed_on()
+    a.cmd("account-set esessions-policy " + policy_a)
+    b.cmd("account-set esessions-policy " + policy_b)
+    if logging:
+        a.cmd("account-set esessions-logging " + logging)
+        b.cmd("account-set esessions-logging " + logging)
+    h.befriend(a, b)
+    return a, b
+
+
+def wait_caps(a, b, with_plugin=True):
+    check(h.wait_feature(a, b.full_jid, h.FEATURE_116, want=with_plugin),
+          "alice never saw bob's XEP-0116 feature = %s" % with_plugin)
+    if with_plugin:
+        check(h.wait_feature(b, a.full_jid, h.FEATURE_116), "bob never saw alice's feature")
+
+
+def negotiate(a, b, answer_a="They match", answer_b="They match", timeout=30):
+    """alice starts; returns (dialog_a, dialog_b) SAS dialogs (or None)."""
+    ma, mb = a.mark(), b.mark()
+    if answer_a:
+        a.cmd("answer " + answer_a)
+    if answer_b:
+        b.cmd("answer " + answer_b)
+    a.cmd("cmd %s esession start" % b.jid)
+    a.wait_for(state_pred(b.jid, ("2", "3")), timeout, since=ma, what="alice private")
+    b.wait_for(state_pred(a.jid, ("2", "3")), timeout, since=mb, what="bob private")
+    da = a.find(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session", ma)
+    db = b.find(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session", mb)
+    return (da[0] if da else None), (db[0] if db else None)
+
+
+# ---------------------------------------------------------------------------
+
+def group_load_unload():
+    s = h.Prosody().start()
+    try:
+        def run():
+            base = h.Client(s, "carol", resource="base", plugins=[])
+            base.signed_on()
+            base.sync()
+            time.sleep(0.5)
+            base.stop()
+            known = {(e[2], e[3]) for e in base.warnings()}
+            c = h.Client(s, "carol", resource="plug")
+            c.wait_event("loaded", "core-esessions")
+            c.signed_on()
+            c.sync()
+            time.sleep(0.5)
+            m = c.mark()
+            c.cmd("unload")
+            c.wait_event("unloaded", "core-esessions", since=m)
+            c.sync()
+            c.stop()
+            new = [e for e in c.warnings() if e[0] == "glib" or (e[2], e[3]) not in known]
+            check(not c.find(lambda e: e[0] == "load-failed"), "plugin failed to load")
+            check(not new, "warnings/criticals with the plugin: %r" % new)
+        record("plugin loads and unloads in the headless client without a warning or critical", run)
+    finally:
+        s.stop()
+
+
+def group_main():
+    """Negotiation, SAS, messages, no plaintext at the server or in logs
+    (logging mustnot), differ/match, verified chain."""
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "on-request", "opportunistic", logging="require", log_ims=True)
+        control = token("control")
+        secrets = []
+        st = {}
+
+        def run_negotiate():
+            wait_caps(a, b)
+            # a plaintext message before the session: proves the checks below can fail
+            a.cmd("send %s %s" % (b.jid, control))
+            b.wait_for(recv_pred(control), what="control message")
+            da, db = negotiate(a, b)
+            check(da is not None and db is not None, "no SAS dialog (alice %r, bob %r)" % (da, db))
+            check(da[5:] == ["They match", "They differ", "Later"], "buttons %r" % da[5:])
+            sa, sb = sas_of(da), sas_of(db)
+            check(sa == sb and len(sa) >= 4, "SAS differ: %r vs %r" % (sa, sb))
+            a.wait_for(state_pred(b.jid, ("3",)), what="alice verified")
+            b.wait_for(state_pred(a.jid, ("3",)), what="bob verified")
+            st["sas"] = sa
+        record("negotiate: SAS equal on both sides, \"They match\" on both marks it verified",
+               run_negotiate)
+
+        def run_messages():
+            t1 = token("xhtml")
+            a.cmd("send %s <b>bold %s</b> and <i>italic</i>" % (b.jid, t1))
+            ev = b.wait_for(recv_pred(t1), what="formatted message")
+            check("bold" in ev[4] and ("<b>" in ev[4] or "font-weight" in ev[4]),
+                  "formatting lost: %r" % ev[4][:200])
+            t2 = token("grüße-✓-日本語")
+            b.cmd("send %s %s" % (a.jid, t2))
+            a.wait_for(recv_pred(t2), what="non-ASCII message")
+            t3 = token("big")
+            big = t3 + ("0123456789abcdef" * 4096)[: 65536 - len(t3)]
+            a.cmd("send %s %s" % (b.jid, big))
+            ev = b.wait_for(recv_pred(t3), timeout=30, what="64 KiB message")
+            check(len(ev[4]) >= 65536 and ev[4].endswith(big[-32:]), "64 KiB body truncated")
+            secrets.extend([t1, t2, t3])
+        record("messages both ways: formatted (XHTML-IM), non-ASCII and a 64 KiB body", run_messages)
+
+        def run_server_blind():
+            check(secrets, "no messages were exchanged")
+            check(s.saw(control), "the plaintext control message is not in the server's files")
+            for t in secrets:
+                check(not s.saw(t), "server saw plaintext %s in %s" % (t[:20], s.saw(t)))
+            encrypted = [x for x in s.tap_stanzas() if NS_ESESS_C in x]
+            check(len(encrypted) >= 3, "no encrypted stanzas in the tap file")
+        record("the server (tap file, Prosody debug log, data dir incl. mod_mam archive) never "
+               "saw a plaintext", run_server_blind)
+
+        def run_logs():
+            check(st.get("sas"), "no session")
+            check(a.find(sys_pred("off the record")), "alice was not told the logging mode")
+            check(b.logs_contain(control), "libpurple logging is not on (control message not logged)")
+            for t in secrets:
+                check(not a.logs_contain(t) and not b.logs_contain(t),
+                      "plaintext %s in a client's logs/" % t[:20])
+            archive = [p for p in s.saw(control) if "archive" in p]
+            check(archive, "mod_mam archived nothing (control message not in the archive)")
+            for t in secrets:
+                check(not [p for p in s.saw(t) if "archive" in p], "archive holds %s" % t[:20])
+        record("logging mustnot: no plaintext under either client's logs/, none in the mod_mam archive",
+               run_logs)
+
+        def run_chain():
+            check(st.get("sas"), "no session")
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a.jid, ("4",)), since=mb, what="bob ended")
+            a.cmd("answer-clear")
+            b.cmd("answer-clear")
+            ma, mb = a.mark(), b.mark()
+            b.cmd("cmd %s esession end" % a.jid)
+            a.cmd("cmd %s esession start" % b.jid)
+            a.wait_for(state_pred(b.jid, ("3",)), 30, since=ma, what="alice verified again")
+            b.wait_for(state_pred(a.jid, ("3",)), 30, since=mb, what="bob verified again")
+            time.sleep(0.3)
+            check(not a.find(lambda e: e[0] == "dialog", ma) and
+                  not b.find(lambda e: e[0] == "dialog", mb), "asked to verify again")
+            t = token("chain")
+            b.cmd("send %s %s" % (a.jid, t))
+            a.wait_for(recv_pred(t), what="message in the second session")
+            check(not s.saw(t), "server saw the second session's plaintext")
+        record("a second session between the same accounts continues the verified chain "
+               "without asking again", run_chain)
+    finally:
+        s.stop()
+
+
+def group_differ():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "opportunistic")
+
+        def run():
+            wait_caps(a, b)
+            ma, mb = a.mark(), b.mark()
+            da, db = negotiate(a, b, answer_a="They differ", answer_b=None)
+            check(da is not None, "no SAS dialog at alice")
+            a.wait_for(state_pred(b.jid, ("4",)), since=ma, what="alice ended")
+            b.wait_for(state_pred(a.jid, ("4",)), since=mb, what="bob ended")
+            ta, tb = token("after-differ-a"), token("after-differ-b")
+            a.cmd("send %s %s" % (b.jid, ta))
+            b.cmd("send %s %s" % (a.jid, tb))
+            a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and ta in e[4], what="not sent a")
+            b.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and tb in e[4], what="not sent b")
+            a.sync()
+            b.sync()
+            check(not s.saw(ta) and not s.saw(tb), "plaintext went out after \"They differ\"")
+            check(not b.find(recv_pred(ta)), "bob received alice's message")
+        record("\"They differ\": the session ends on both sides and nothing goes out in the clear",
+               run)
+    finally:
+        s.stop()
+
+
+def group_no_plugin():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "required", "opportunistic", plugins_b=[])
+
+        def run_required():
+            check(h.wait_feature(a, b.full_jid, "http://jabber.org/protocol/chatstates"),
+                  "bob's caps never arrived")
+            check(not h.wait_feature(a, b.full_jid, h.FEATURE_116, timeout=1),
+                  "bob without the plugin advertises XEP-0116")
+            t = token("required")
+            a.cmd("send %s %s" % (b.jid, t))
+            a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t in e[4],
+                       what="not-sent notice")
+            a.sync()
+            b.sync()
+            check(not s.saw(t), "required policy sent plaintext")
+            check(not b.find(recv_pred(t)), "bob received it")
+        record("peer without the plugin, policy required: nothing is sent and the user is told",
+               run_required)
+
+        def run_opportunistic():
+            a.cmd("account-set esessions-policy opportunistic")
+            t = token("opportunistic")
+            m = a.mark()
+            a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(recv_pred(t), what="plaintext message")
+            check(a.find(sys_pred("unencrypted"), m), "no visible not-encrypted notice at alice")
+        record("peer without the plugin, policy opportunistic: sent in the clear with a visible notice",
+               run_opportunistic)
+    finally:
+        s.stop()
+
+
+def group_signoff():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "required", "opportunistic")
+
+        def run_mid_session():
+            wait_caps(a, b)
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            ma = a.mark()
+            b.cmd("signoff")
+            a.wait_for(state_pred(b.jid, ("4", "0")), since=ma, what="alice's session ended")
+            t = token("gone")
+            a.cmd("send %s %s" % (b.jid, t))
+            a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t in e[4],
+                       what="not-sent notice")
+            check(not s.saw(t), "plaintext leaked after the peer signed off")
+        record("the peer signs off mid-session: the session ends and nothing leaks", run_mid_session)
+
+        def run_mid_negotiation():
+            mb = b.mark()
+            b.cmd("account-set esessions-policy on-request")
+            b.cmd("signon")
+            b.wait_event("signed-on", since=mb)
+            check(h.wait_feature(a, b.jid, h.FEATURE_116, timeout=15), "bob's caps lost")
+            ma = a.mark()
+            q1, q2 = token("queued-1"), token("queued-2")
+            a.cmd("send %s %s" % (b.jid, q1))
+            a.cmd("send %s %s" % (b.jid, q2))
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="request dialog")
+            a.wait_for(state_pred(b.jid, ("1",)), since=ma, what="negotiating")
+            b.cmd("signoff")
+            a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and q1 in e[4], since=ma,
+                       what="queued-1 reported")
+            a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and q2 in e[4], since=ma,
+                       what="queued-2 reported")
+            check(not s.saw(q1) and not s.saw(q2), "queued plaintext leaked")
+        record("the peer signs off mid-negotiation: queued messages are reported as not sent, "
+               "none leaks", run_mid_negotiation)
+    finally:
+        s.stop()
+
+
+def group_queue():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "on-request")
+
+        def run():
+            wait_caps(a, b)
+            a.cmd("answer Later")
+            b.cmd("answer Later")
+            mb = b.mark()
+            toks = [token("q%d" % i) for i in range(5)]
+            for t in toks:
+                a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="request dialog")
+            b.cmd("click Accept")
+            for t in toks:
+                b.wait_for(recv_pred(t), 30, since=mb, what=t)
+            got = [e[4] for e in b.messages(mb, "recv")]
+            order = [next(i for i, m in enumerate(got) if t in m) for t in toks]
+            check(order == sorted(order), "out of order: %r" % order)
+            for t in toks:
+                check(not s.saw(t), "server saw queued plaintext %s" % t)
+        record("messages typed during negotiation arrive encrypted, in order, none lost", run)
+    finally:
+        s.stop()
+
+
+def group_carbons():
+    s = h.Prosody().start()
+    try:
+        def run():
+            a = h.Client(s, "alice")
+            b1 = h.Client(s, "bob", resource="r1")
+            b2 = h.Client(s, "bob", resource="r2")
+            for c in (a, b1, b2):
+                c.signed_on()
+                c.cmd("account-set esessions-policy opportunistic")
+                c.cmd("account-set esessions-logging forbid")   # logging may: carbons allowed
+                c.cmd("raw <iq type='set' id='carbons1'><enable xmlns='urn:xmpp:carbons:2'/></iq>")
+            h.befriend(a, b1)
+            b2.cmd("add-buddy alice@localhost")
+            check(h.wait_feature(a, b1.full_jid, h.FEATURE_116), "no caps for bob/r1")
+            check(h.wait_feature(b1, a.full_jid, h.FEATURE_116), "no caps for alice at r1")
+            ma, m1 = a.mark(), b1.mark()
+            a.cmd("answer Later")
+            b1.cmd("answer Later")
+            a.cmd("cmd %s esession start" % b1.full_jid)
+            a.wait_for(state_pred(b1.jid, ("2", "3")), 30, since=ma, what="alice private")
+            b1.wait_for(state_pred(a.jid, ("2", "3")), 30, since=m1, what="bob/r1 private")
+            m2 = b2.mark()
+            t = token("carbon")
+            a.cmd("send %s %s" % (b1.full_jid, t))
+            b1.wait_for(recv_pred(t), what="bob/r1 got it")
+            b2.wait_for(sys_pred("another of your devices"), since=m2, what="carbon notice")
+            check(not b2.find(recv_pred(t)), "r2 shows the plaintext")
+            check(not b2.find(lambda e: e[0] == "state" and e[2] in ("1", "2", "3"), m2),
+                  "r2 joined the session")
+            check(not s.saw(t), "server saw the plaintext")
+        record("two resources of bob: the session binds to one, carbons on the other show the notice",
+               run)
+    finally:
+        s.stop()
+
+
+def main():
+    groups = [group_load_unload, group_main, group_differ, group_no_plugin, group_signoff,
+              group_queue, group_carbons]
+    only = os.environ.get("ESESS_E2E_ONLY")
+    try:
+        for g in groups:
+            if only and only not in g.__name__:
+                continue
+            try:
+                g()
+            except Exception:
+                results.append((False, g.__name__ + " (setup)", traceback.format_exc()))
+                print("not ok %d - %s (setup)" % (len(results), g.__name__))
+                for line in results[-1][2].rstrip().splitlines():
+                    print("# " + line)
+            finally:
+                h.stop_all()
+    finally:
+        h.stop_all()
+    passed = sum(1 for r in results if r[0])
+    failed = len(results) - passed
+    print("1..%d" % len(results))
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and results else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
