@@ -43,3 +43,31 @@ EXTRA_DIST += \
 	tests/vectors/sp800-38a-ctr.txt \
 	tests/vectors/rfc3526-primes.txt \
 	tests/vectors/digest14-keys.txt
+
+# ---- fuzz targets (libFuzzer; tests/fuzz/run-smoke.sh runs them) ---------
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-base64 tests/fuzz/fuzz-mpi
+tests_fuzz_fuzz_base64_SOURCES = tests/fuzz/fuzz-base64.c
+tests_fuzz_fuzz_base64_LDADD = plugin/core/libesess-crypto.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_base64_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_mpi_SOURCES = tests/fuzz/fuzz-mpi.c
+tests_fuzz_fuzz_mpi_LDADD = plugin/core/libesess-crypto.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_mpi_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif
+
+EXTRA_DIST += \
+	tests/fuzz/fuzz-base64.c \
+	tests/fuzz/fuzz-mpi.c \
+	tests/fuzz/corpus/base64/abcd \
+	tests/fuzz/corpus/base64/pad1 \
+	tests/fuzz/corpus/base64/pad2 \
+	tests/fuzz/corpus/base64/mac32 \
+	tests/fuzz/corpus/base64/bad-junk \
+	tests/fuzz/corpus/base64/bad-trailing-bits \
+	tests/fuzz/corpus/mpi/g1-two \
+	tests/fuzz/corpus/mpi/g1-p-minus-1 \
+	tests/fuzz/corpus/mpi/g1-p-minus-2-full \
+	tests/fuzz/corpus/mpi/g1-digest14-e \
+	tests/fuzz/corpus/mpi/g1-leading-zero \
+	tests/fuzz/corpus/mpi/g14-p \
+	tests/fuzz/corpus/mpi/uint-max32
