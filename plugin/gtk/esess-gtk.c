@@ -106,7 +106,7 @@ esess_gtk_state_label(EsessGtkState state)
 	case ESESS_GTK_UNVERIFIED:
 		return _("Unverified");
 	case ESESS_GTK_VERIFIED:
-		return _("Private");
+		return _("Verified");
 	case ESESS_GTK_ENDED:
 		return _("Ended");
 	}
@@ -437,11 +437,31 @@ esess_gtk_state_changed_cb(PurpleConversation *conv, gint state,
 	esess_gtk_button_show_state(b, esess_gtk_state_from_int(state));
 }
 
+/*
+ * The core plugin and this one share one gettext domain.  Uninstalled runs
+ * (the UI tests) point it at freshly compiled catalogues; we are loaded
+ * after the core plugin, so this binding holds for both.
+ */
+static void
+esess_gtk_bind_textdomain(void)
+{
+#ifdef ENABLE_NLS
+	const char *dir = g_getenv("ESESS_LOCALEDIR");
+
+	if (dir != NULL && g_path_is_absolute(dir))
+		bindtextdomain(GETTEXT_PACKAGE, dir);
+	else
+		bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
+	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+#endif
+}
+
 static gboolean
 plugin_load(PurplePlugin *plugin)
 {
 	GList *l;
 
+	esess_gtk_bind_textdomain();
 	esess_gtk_self = plugin;
 	esess_gtk_core = purple_plugins_find_with_id(ESESS_CORE_PLUGIN_ID);
 	if (esess_gtk_core == NULL || !purple_plugin_is_loaded(esess_gtk_core)) {
@@ -516,10 +536,7 @@ static PurplePluginInfo info = {
 static void
 init_plugin(PurplePlugin *plugin)
 {
-#ifdef ENABLE_NLS
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
-#endif
+	esess_gtk_bind_textdomain();
 	info.dependencies = g_list_append(NULL, (gpointer)ESESS_CORE_PLUGIN_ID);
 	info.name = _("Encrypted Sessions (Pidgin toolbar)");
 	info.summary = _("Shows the encrypted session state in the "

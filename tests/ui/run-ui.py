@@ -1,0 +1,402 @@
+#!/usr/bin/env python3
+"""run-ui: the user's side, end to end (`make check-ui`).
+
+  pidgin        alice in Pidgin under Xvfb (both plugins), bob headless: start
+                from the toolbar button, bob accepts, answer the SAS dialog with
+                xdotool, open the details, end from the toolbar; the state is
+                asserted from the toolbar's debug lines ("toolbar state=..."),
+                screenshots of the toolbar in each state and of the SAS dialog
+                go to the run directory.
+  pidgin-de/fr  the same start with LANG=de_DE.UTF-8 / fr_FR.UTF-8: the SAS
+                dialog and the state in the window title are translated.
+  finch         alice in Finch under tmux: /esession start, read the SAS off
+                the screen and compare it with bob's, answer, see the title
+                change, /esession end.
+  prefs         the policy and a per-contact setting survive a Finch restart
+                (written to disk on exit, read back and obeyed on the next run).
+
+Prints TAP lines ("ok N - name"), then "N passed, N failed"; exits non-zero
+on failure.  Screenshots and logs stay in $ESESS_UI_RUNDIR (default
+<builddir>/tests/ui/run), never in git.
+"""
+import os
+import re
+import shutil
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import esess_ui as U  # noqa: E402
+H = U.H
+
+RUNDIR = os.environ.get("ESESS_UI_RUNDIR", os.path.join(U.BUILDDIR, "tests", "ui", "run"))
+STATE_RX = r"gtk-esessions: toolbar state=%s conv=bob@localhost\b"
+BUTTON_RX = (r"gtk-esessions: toolbar button conv=bob@localhost\S* "
+             r"x=(-?\d+) y=(-?\d+) w=(\d+) h=(\d+)")
+SAS_RX = r"Short authentication string:\s+((?:\S\s+){4}\S)"
+
+results = []
+
+
+def report(ok, name, note=None):
+    results.append(ok)
+    print("%s %d - %s" % ("ok" if ok else "not ok", len(results), name))
+    if note:
+        for line in str(note).rstrip().splitlines():
+            print("# " + line)
+    sys.stdout.flush()
+
+
+def check(name, fn):
+    try:
+        note = fn()
+        report(True, name, note)
+        return True
+    except Exception as exc:  # one failing step must not hide the others
+        report(False, name, "%s\n%s" % (exc, traceback.format_exc(limit=3)))
+        return False
+
+
+def fresh_server(users=("alice", "bob")):
+    server = H.Prosody(users=users)
+    for u in users:
+        U.write_roster(server, u, [c for c in users if c != u])
+    return server.start()
+
+
+def start_bob(server, policy="on-request"):
+    bob = H.Client(server, "bob")
+    bob.signed_on()
+    bob.cmd("pref-string %s %s" % (U.PREFS_POLICY, policy))
+    bob.sync()
+    return bob
+
+
+def sas_of(text):
+    m = re.search(SAS_RX, text)
+    return re.sub(r"\s+", "", m.group(1)) if m else None
+
+
+# ---- Pidgin -------------------------------------------------------------
+
+class PidginRun:
+    def __init__(self, lang, shots):
+        self.lang = lang
+        self.shots = shots
+        os.makedirs(shots, exist_ok=True)
+        self.server = fresh_server()
+        self.bob = start_bob(self.server)
+        self.bob.cmd("answer " + "Accept")
+        self.bob.cmd("answer " + "They match")
+        self.cfg = U.UiConfig(self.server, "alice", "pidgin", [U.CORE_PLUGIN, U.GTK_PLUGIN])
+        self.xvfb = U.Xvfb(shots)
+        self.pidgin = U.Pidgin(self.cfg, self.xvfb, shots, lang=lang)
+        self.log = self.pidgin.log
+
+    def stop(self):
+        for obj in (self.pidgin, self.bob, self.xvfb, self.server):
+            obj.stop()
+
+    def button(self):
+        m = self.log.last(BUTTON_RX)
+        if m is None:
+            raise RuntimeError("toolbar button never drawn")
+        return tuple(int(x) for x in m.groups())
+
+    def toolbar_shot(self, name):
+        x, y, w, h = self.button()
+        # the toolbar strip: from the window's left edge to just past the button
+        left = max(0, x - 360)
+        return self.pidgin.screenshot(os.path.join(self.shots, name),
+                                      crop=(x + w + 6 - left, h + 12, left, max(0, y - 6)))
+
+    def wait_state(self, state, timeout=25.0):
+        return self.log.wait(STATE_RX % state, timeout=timeout, since=0, proc=self.pidgin.proc)
+
+    def menu(self, downs):
+        """Opens the toolbar menu and activates the downs-th sensitive item."""
+        x, y, w, h = self.button()
+        self.pidgin.xdo("mousemove", "--sync", x + w // 2, y + h // 2)
+        self.pidgin.xdo("click", "1")
+        time.sleep(0.6)
+        self.pidgin.screenshot(os.path.join(self.shots, "menu-%d.png" % downs),
+                               crop=(320, 160, max(0, x - 40), y))
+        for _ in range(downs):
+            self.pidgin.xdo("key", "Down")
+        self.pidgin.xdo("key", "Return")
+
+
+def pidgin_scenario(lang=None):
+    tag = "pidgin" + ("-" + lang if lang else "")
+    run = PidginRun(lang, os.path.join(RUNDIR, tag))
+    ok = True
+    try:
+        ok &= check("%s: alice signs on in Pidgin with both plugins loaded" % tag, lambda: (
+            run.log.wait(r"gtk-esessions: loaded", proc=run.pidgin.proc),
+            run.bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30),
+            None)[-1])
+        if not ok:
+            return
+
+        def opened():
+            run.bob.cmd("send alice@localhost Hello from bob")
+            run.wait_state("not-private")
+            run.log.wait(BUTTON_RX, since=0)
+            time.sleep(0.5)
+            run.toolbar_shot("toolbar-0-not-private.png")
+        ok &= check("%s: a message from bob opens a conversation with the toolbar button, "
+                    "not private" % tag, opened)
+        if not ok:
+            return
+
+        def start():
+            since = run.bob.mark()
+            run.log.mark()
+            run.menu(1)       # first sensitive item: start
+            run.log.wait(r"gtk-esessions: menu start", timeout=10)
+            run.wait_state("negotiating")
+            ev = run.bob.wait_event("dialog", None, "Encrypted session request",
+                                    since=since, timeout=20)
+            run.toolbar_shot("toolbar-1-negotiating.png")
+            return "bob was asked: %s" % ev[3]
+        ok &= check("%s: start from the toolbar; negotiating while bob is asked" % tag, start)
+        if not ok:
+            return
+
+        sas = {}
+
+        def unverified():
+            run.wait_state("private-unverified", timeout=30)
+            run.toolbar_shot("toolbar-2-private-unverified.png")
+            ev = run.bob.wait_event("dialog", None, "Verify the encrypted session", timeout=20)
+            sas["bob"] = sas_of(ev[3])
+            if not sas["bob"]:
+                raise RuntimeError("no SAS in bob's dialog: %r" % ev[3])
+            return "bob's SAS %s" % sas["bob"]
+        ok &= check("%s: private but unverified once bob accepts" % tag, unverified)
+        if not ok:
+            return
+
+        def sas_dialog():
+            title = U.gettext_of("Verify the encrypted session", lang)
+            win = run.pidgin.find_window(title)
+            run.sas_win = win
+            run.pidgin.xdo("windowmove", "--sync", win, 0, 0)
+            time.sleep(0.4)
+            run.pidgin.screenshot(os.path.join(run.shots, "sas-dialog.png"), win=win)
+            return "window %s titled %r" % (win, title)
+        ok &= check("%s: the SAS dialog appears%s" % (
+            tag, " in the user's language" if lang else ""), sas_dialog)
+        if not ok:
+            return
+
+        def answer():
+            run.log.mark()
+            run.pidgin.xdo("windowfocus", "--sync", run.sas_win)
+            run.pidgin.xdo("key", "--window", run.sas_win, "Return")
+            run.wait_state("private-verified", timeout=20)
+            time.sleep(0.3)
+            run.toolbar_shot("toolbar-3-private-verified.png")
+        ok &= check("%s: answering \"They match\" with xdotool makes it private and verified"
+                    % tag, answer)
+
+        if lang:
+            def title():
+                want = U.gettext_of("%s [private, verified]", lang).replace("%s", "").strip()
+                win = run.pidgin.find_window(re.escape(want))
+                return "window %s title contains %r" % (win, want)
+            ok &= check("%s: the state in the window title is translated" % tag, title)
+        else:
+            def details():
+                run.log.mark()
+                run.menu(3)   # end, verify, details
+                run.log.wait(r"gtk-esessions: menu get-details", timeout=10)
+                win = run.pidgin.find_window(U.gettext_of("Encrypted session", lang))
+                run.pidgin.xdo("windowmove", "--sync", win, 0, 0)
+                time.sleep(0.4)
+                run.pidgin.screenshot(os.path.join(run.shots, "details.png"), win=win)
+                run.pidgin.xdo("windowclose", win, check=False)
+            ok &= check("%s: the toolbar menu shows the session details" % tag, details)
+
+        def end():
+            run.log.mark()
+            run.menu(1)       # first sensitive item: end
+            run.log.wait(r"gtk-esessions: menu end", timeout=10)
+            m = run.log.wait(r"gtk-esessions: toolbar state=(ended|not-private) "
+                             r"conv=bob@localhost\b", timeout=20)
+            time.sleep(0.3)
+            run.toolbar_shot("toolbar-4-%s.png" % m.group(1))
+            return "state after end: %s" % m.group(1)
+        ok &= check("%s: end from the toolbar" % tag, end)
+    finally:
+        run.stop()
+
+
+# ---- Finch --------------------------------------------------------------
+
+def finch_scenario():
+    tag = "finch"
+    shots = os.path.join(RUNDIR, tag)
+    os.makedirs(shots, exist_ok=True)
+    server = fresh_server()
+    bob = start_bob(server)
+    bob.cmd("answer Accept")
+    bob.cmd("answer They match")
+    cfg = U.UiConfig(server, "alice", "finch", [U.CORE_PLUGIN])
+    finch = U.Finch(cfg, shots)
+    try:
+        if not check("finch: alice signs on in Finch with the plugin", lambda: (
+                bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30), None)[-1]):
+            return
+
+        def conversation():
+            bob.cmd("send alice@localhost Hello from bob")
+            finch.wait_screen(r"Hello from bob")
+            save(finch, shots, "0-conversation")
+        if not check("finch: bob's message opens a conversation window", conversation):
+            return
+
+        sas = {}
+
+        def start():
+            since = bob.mark()
+            finch.type("/esession start")
+            finch.keys("Enter")
+            bob.wait_event("dialog", None, "Encrypted session request", since=since, timeout=20)
+            ev = bob.wait_event("dialog", None, "Verify the encrypted session", since=since,
+                                timeout=30)
+            sas["bob"] = sas_of(ev[3])
+            m = finch.wait_screen(SAS_RX)
+            sas["alice"] = re.sub(r"\s+", "", m.group(1))
+            save(finch, shots, "1-sas")
+            if sas["alice"] != sas["bob"]:
+                raise RuntimeError("SAS differs: Finch shows %s, bob %s" % (sas["alice"],
+                                                                          sas["bob"]))
+            return "SAS on screen %s equals bob's" % sas["alice"]
+        if not check("finch: /esession start; the SAS read off the screen equals bob's", start):
+            return
+
+        def answer():
+            # the SAS dialog has the focus, its first button is "They match"
+            finch.wait_screen(r"They match")
+            finch.keys("Enter")
+            finch.wait_screen(r"\[private, verified\]")
+            save(finch, shots, "2-verified")
+        check("finch: answering \"They match\" puts [private, verified] in the title", answer)
+
+        def end():
+            finch.type("/esession end")
+            finch.keys("Enter")
+            deadline = time.time() + 15
+            while "[private" in finch.screen():
+                if time.time() > deadline:
+                    raise TimeoutError("title still says private")
+                time.sleep(0.2)
+            save(finch, shots, "3-ended")
+        check("finch: /esession end restores the title", end)
+    finally:
+        for obj in (finch, bob, server):
+            obj.stop()
+
+
+def save(finch, shots, name):
+    with open(os.path.join(shots, name + ".txt"), "w", encoding="utf-8") as f:
+        f.write(finch.screen())
+
+
+# ---- prefs survive a restart -----------------------------------------------
+
+def prefs_scenario():
+    shots = os.path.join(RUNDIR, "prefs")
+    os.makedirs(shots, exist_ok=True)
+    server = fresh_server(("alice", "bob", "carol"))
+    bob = start_bob(server)
+    carol = H.Client(server, "carol")
+    carol.signed_on()
+    # global policy: never; per contact: bob "opportunistic"
+    cfg = U.UiConfig(server, "alice", "finch", [U.CORE_PLUGIN], policy="never",
+                     buddy_settings={"bob": {"esessions-policy": "opportunistic"}})
+    try:
+        finch = U.Finch(cfg, shots, tag="finch-1")
+        try:
+            bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30)
+            time.sleep(1.0)
+        finally:
+            quit_ok = finch.quit()
+            finch.stop()
+
+        def on_disk():
+            if not quit_ok:
+                raise RuntimeError("Finch did not quit on M-q")
+            prefs = cfg.read("prefs.xml")
+            blist = cfg.read("blist.xml")
+            if not re.search(r"name='policy' type='string' value='never'", prefs):
+                raise RuntimeError("policy pref lost from prefs.xml")
+            if not re.search(r"<setting name='esessions-policy' type='string'>opportunistic<",
+                             blist):
+                raise RuntimeError("bob's per-contact policy lost from blist.xml")
+        check("prefs: Finch writes the policy and bob's per-contact setting back on exit",
+              on_disk)
+
+        finch = U.Finch(cfg, shots, tag="finch-2")
+        try:
+            def obeyed():
+                bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30,
+                               since=bob.mark())
+                carol.wait_event("buddy-signed-on", "alice@localhost", timeout=30,
+                                 since=carol.mark())
+                time.sleep(1.0)
+                # bob's override (opportunistic): alice's Finch accepts by itself
+                since = bob.mark()
+                bob.cmd("cmd alice@localhost esession start")
+                bob.wait_event("state", "alice@localhost", "2", since=since, timeout=30)
+                # everybody else gets the global policy (never): carol is declined
+                since_c = carol.mark()
+                carol.cmd("cmd alice@localhost esession start")
+                time.sleep(5.0)
+                got = [ev for ev in carol.find(lambda e: e[0] == "state", since_c)]
+                if any(ev[2] in ("2", "3") for ev in got):
+                    raise RuntimeError("carol got a session despite policy never: %r" % got)
+                save(finch, shots, "after-restart")
+                return "bob private (per-contact opportunistic), carol states %r" % (
+                    [ev[2] for ev in got],)
+            check("prefs: after a restart the settings are read back from disk", obeyed)
+        finally:
+            finch.quit()
+            finch.stop()
+    finally:
+        for obj in (carol, bob, server):
+            obj.stop()
+
+
+SCENARIOS = {
+    "pidgin": lambda: pidgin_scenario(None),
+    "pidgin-de": lambda: pidgin_scenario("de"),
+    "pidgin-fr": lambda: pidgin_scenario("fr"),
+    "finch": finch_scenario,
+    "prefs": prefs_scenario,
+}
+
+
+def main():
+    names = sys.argv[1:] or list(SCENARIOS)
+    if os.path.isdir(RUNDIR):
+        shutil.rmtree(RUNDIR)
+    os.makedirs(RUNDIR)
+    for n in names:
+        try:
+            SCENARIOS[n]()
+        except Exception as exc:
+            report(False, "%s: scenario set-up" % n, "%s\n%s" % (exc, traceback.format_exc()))
+        H.stop_all()
+    passed = sum(1 for r in results if r)
+    failed = len(results) - passed
+    print("1..%d" % len(results))
+    print("# screenshots and logs: %s" % RUNDIR)
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
