@@ -32,12 +32,13 @@ esess_crypto_init(void)
 		return gcry_check_version("1.8.0") != NULL ? ESESS_OK : ESESS_ERR_INTERNAL;
 	if (gcry_check_version("1.8.0") == NULL)
 		return ESESS_ERR_INTERNAL;
-	/* the "using insecure memory" warning would go to stderr inside Pidgin
-	 * when mlock is not allowed; the pool is used either way */
-	gcry_control(GCRYCTL_SUSPEND_SECMEM_WARN);
+	/* libgcrypt prints "Warning: using insecure memory!" to Pidgin's
+	 * stderr when mlock is refused and whenever the pool grows past its
+	 * first (locked) MiB; the user can do nothing about it, and the pool
+	 * still keeps secrets apart and wipes them on free */
+	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
 	gcry_control(GCRYCTL_INIT_SECMEM, ESESS_SECMEM_SIZE, 0);
 	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, ESESS_SECMEM_EXPAND, 0);
-	gcry_control(GCRYCTL_RESUME_SECMEM_WARN);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
 	return ESESS_OK;
 }
@@ -139,8 +140,9 @@ struct _EsessHmac {
 };
 
 /* HMAC pads the key with zero bytes to the block size (RFC 2104 §2), so the
- * empty key and the one-byte key "\0" give the same MAC; libgcrypt refuses a
- * zero-length key, so the empty key is passed as that one zero byte. */
+ * empty key and the one-byte key "\0" give the same MAC.  The empty key is
+ * passed as that one zero byte: libgcrypt never sees a zero-length key, whose
+ * handling its documentation leaves open. */
 static const guint8 hmac_empty_key[1] = { 0 };
 
 EsessStatus

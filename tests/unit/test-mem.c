@@ -131,6 +131,26 @@ test_secret_wiped_on_free(void)
 	g_assert_cmpuint(nonzero, ==, 0);
 }
 
+/* The pool must hold many sessions' secrets: 1 MiB at start, and libgcrypt
+ * grows it on demand (GCRYCTL_AUTO_EXPAND_SECMEM).  3 MiB of live secrets
+ * would abort without that. */
+static void
+test_secret_many(void)
+{
+	EsessSecret *s[384];
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(s); i++) {
+		s[i] = esess_secret_new(8192);
+		g_assert_true(gcry_is_secure(s[i]->data));
+		s[i]->data[8191] = (guint8)i;
+	}
+	for (i = 0; i < G_N_ELEMENTS(s); i++) {
+		g_assert_cmpuint(s[i]->data[8191], ==, (guint8)i);
+		esess_secret_free(s[i]);
+	}
+}
+
 static void
 test_free_wiped(void)
 {
@@ -153,6 +173,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mem/secret/new", test_secret_new);
 	g_test_add_func("/mem/secret/copy", test_secret_copy);
 	g_test_add_func("/mem/secret/wiped-on-free", test_secret_wiped_on_free);
+	g_test_add_func("/mem/secret/many", test_secret_many);
 	g_test_add_func("/mem/free-wiped", test_free_wiped);
 	return g_test_run();
 }
