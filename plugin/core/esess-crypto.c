@@ -150,27 +150,34 @@ esess_hmac_sha256(const void *key, size_t key_len,
 		  const void *msg, size_t msg_len,
 		  guint8 out[ESESS_HMAC_LEN])
 {
-	gcry_buffer_t iov[2];
-	gcry_error_t err;
+	gcry_md_hd_t md = NULL;
+	EsessStatus r = ESESS_ERR_INTERNAL;
 
 	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(key_len == 0 || key != NULL, ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(msg_len == 0 || msg != NULL, ESESS_ERR_INVALID_ARG);
 	crypto_ensure_init();
 
-	memset(iov, 0, sizeof(iov));
-	/* with GCRY_MD_FLAG_HMAC the first buffer is the key; one call, no
-	 * handle to open (key derivation runs this six times per session) */
-	iov[0].data = key_len > 0 ? (void *)key : (void *)hmac_empty_key;
-	iov[0].len = key_len > 0 ? key_len : sizeof(hmac_empty_key);
-	iov[1].data = msg_len > 0 ? (void *)msg : (void *)"";
-	iov[1].len = msg_len;
-	err = gcry_md_hash_buffers(GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC, out, iov, 2);
-	if (err != 0) {
-		esess_wipe(out, ESESS_HMAC_LEN);
-		return ESESS_ERR_INTERNAL;
+	/* a secure handle: the keys here are K, final K and retained secrets
+	 * (INTEROP R3, R9), and the padded key state must not reach the
+	 * ordinary heap (gcry_md_hash_buffers would put it there) */
+	if (gcry_md_open(&md, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) != 0) {
+		md = NULL;
+		goto out;
 	}
-	return ESESS_OK;
+	if (gcry_md_setkey(md, key_len > 0 ? key : hmac_empty_key,
+			   key_len > 0 ? key_len : sizeof(hmac_empty_key)) != 0)
+		goto out;
+	if (msg_len > 0)
+		gcry_md_write(md, msg, msg_len);
+	memcpy(out, gcry_md_read(md, GCRY_MD_SHA256), ESESS_HMAC_LEN);
+	r = ESESS_OK;
+out:
+	if (md != NULL)
+		gcry_md_close(md);
+	if (r != ESESS_OK)
+		esess_wipe(out, ESESS_HMAC_LEN);
+	return r;
 }
 
 EsessStatus
@@ -292,8 +299,12 @@ ctr_open(EsessCtr *c, const guint8 *key, size_t key_len)
 		return ESESS_ERR_INTERNAL;
 	}
 	c->key_len = key_len;
-	if (gcry_cipher_setkey(c->cipher, key, key_len) != 0)
+	if (gcry_cipher_setkey(c->cipher, key, key_len) != 0) {
+		/* never leave a handle holding the previous key */
+		gcry_cipher_close(c->cipher);
+		c->cipher = NULL;
 		return ESESS_ERR_INTERNAL;
+	}
 	c->blocks = 0;
 	return ESESS_OK;
 }
@@ -338,6 +349,8 @@ esess_ctr_crypt(EsessCtr *c, const guint8 *in, guint8 *out, size_t len)
 
 	g_return_val_if_fail(c != NULL, ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(len == 0 || (in != NULL && out != NULL), ESESS_ERR_INVALID_ARG);
+	if (c->cipher == NULL)
+		return ESESS_ERR_INTERNAL; /* a failed esess_ctr_set_key */
 	if (len == 0)
 		return ESESS_OK;
 	n = ctr_blocks_for(len);
