@@ -84,10 +84,19 @@ esess_hooks_add_features(void)
 	}
 }
 
+/* Incoming: the stanza is ours to free once consumed. */
 static void
 drop_packet(xmlnode **packet)
 {
 	xmlnode_free(*packet);
+	*packet = NULL;
+}
+
+/* Outgoing: the XMPP plugin frees its own node after the signal returns
+ * (jabber_send's callers own it); NULL only stops it being written. */
+static void
+withhold_packet(xmlnode **packet)
+{
 	*packet = NULL;
 }
 
@@ -185,8 +194,7 @@ do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
 		esess_step_init(&old);
 		esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &old);
 		esess_step_clear(&old);
-		esess_chat_free(peer->chat);
-		peer->chat = NULL;
+		esess_peers_free_chat(peer);
 		esess_ui_unmark_conv(peer);
 	}
 	peer->failed = FALSE;
@@ -272,8 +280,7 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 		requeued = step.unsent;
 		step.unsent = NULL;
 		esess_step_clear(&step);
-		esess_chat_free(peer->chat);
-		peer->chat = NULL;
+		esess_peers_free_chat(peer);
 		if (peer->timeout_id != 0) {
 			purple_timeout_remove(peer->timeout_id);
 			peer->timeout_id = 0;
@@ -421,7 +428,9 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 		if (peer == NULL) {
 			/* SECURITY 50: no reply that leaks state */
 			drop_packet(packet);
-			if (info.kind == ESESS_MSG_ENCRYPTED && info.from != NULL)
+			if (info.kind == ESESS_MSG_ENCRYPTED && info.from != NULL &&
+			    !(info.thread != NULL &&
+			      g_hash_table_contains(esess_ctx->ended, info.thread)))
 				esess_ui_system(account, info.from,
 						_("An encrypted message arrived for a session "
 						  "that is not open; it could not be read."));
@@ -471,7 +480,7 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 
 	body = body_text(*packet);
 	text = xmlnode_to_str(*packet, &len);
-	drop_packet(packet);
+	withhold_packet(packet);
 	esess_step_init(&step);
 	st = esess_chat_encrypt(peer->chat, text, (size_t)len, &step);
 	esess_wipe(text, (size_t)len);
@@ -536,7 +545,7 @@ sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 			break;
 		/* nothing goes out in the clear to this contact */
 		body = body_text(*packet);
-		drop_packet(packet);
+		withhold_packet(packet);
 		if (body != NULL) {
 			esess_ui_error(account, to, _("Your settings require encryption with this "
 						      "contact, but no encrypted session is "
@@ -557,7 +566,7 @@ sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 		return;
 	}
 	body = body_text(*packet);
-	drop_packet(packet);
+	withhold_packet(packet);
 	if (body != NULL) {
 		esess_ui_unsent(account, to, body);
 		esess_wipe(body, strlen(body));

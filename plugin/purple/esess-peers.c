@@ -38,6 +38,30 @@ esess_peers_key(PurpleAccount *account, const char *jid)
 	return key;
 }
 
+/* A late stanza of a freed session (the acknowledgement of our terminate)
+ * must not look like SECURITY 50's unknown session to the user. */
+static void
+remember_thread(EsessChat *chat)
+{
+	const char *thread = esess_chat_thread(chat);
+
+	if (thread == NULL)
+		return;
+	if (g_hash_table_size(esess_ctx->ended) > 256)
+		g_hash_table_remove_all(esess_ctx->ended);
+	g_hash_table_add(esess_ctx->ended, g_strdup(thread));
+}
+
+void
+esess_peers_free_chat(EsessPeer *peer)
+{
+	if (peer->chat == NULL)
+		return;
+	remember_thread(peer->chat);
+	esess_chat_free(peer->chat);
+	peer->chat = NULL;
+}
+
 static void
 peer_free(EsessPeer *peer)
 {
@@ -46,8 +70,7 @@ peer_free(EsessPeer *peer)
 		purple_timeout_remove(peer->timeout_id);
 	purple_request_close_with_handle(peer);
 	purple_notify_close_with_handle(peer);
-	if (peer->chat != NULL)
-		esess_chat_free(peer->chat);
+	esess_peers_free_chat(peer);
 	g_free(peer->bare);
 	g_free(peer->saved_title);
 	g_free(peer);
@@ -280,8 +303,7 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 		/* a failed negotiation leaves no half-state (SECURITY 57); the
 		 * entry remembers that no session is possible for now */
 		if (peer->chat != NULL && esess_chat_state(peer->chat) == ESESS_CHAT_ENDED) {
-			esess_chat_free(peer->chat);
-			peer->chat = NULL;
+			esess_peers_free_chat(peer);
 		}
 		peer->failed = TRUE;
 		break;
@@ -337,8 +359,7 @@ esess_peers_start(PurpleAccount *account, const char *jid)
 					_("An encrypted session is already running or being set up."));
 			return;
 		case ESESS_CHAT_ENDED:
-			esess_chat_free(peer->chat);
-			peer->chat = NULL;
+			esess_peers_free_chat(peer);
 			break;
 		}
 	}
@@ -438,6 +459,7 @@ esess_peers_peer_gone(PurpleAccount *account, const char *full_jid)
 	const char *bound;
 	char *bare;
 	gboolean gone;
+	EsessStep step;
 
 	if (peer == NULL || peer->chat == NULL ||
 	    esess_chat_state(peer->chat) == ESESS_CHAT_ENDED)
@@ -453,5 +475,10 @@ esess_peers_peer_gone(PurpleAccount *account, const char *full_jid)
 		return;
 	esess_ui_system(account, peer->bare,
 			_("Your contact went offline, so the encrypted session ended."));
-	esess_peers_remove(peer, FALSE, ESESS_ERR_SESSION_ENDED);
+	/* the entry stays, ended: what the user types next is not sent in
+	 * the clear until they say so (/esession end or start) */
+	esess_step_init(&step);
+	esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &step);
+	esess_peers_apply(peer, &step);
+	esess_step_clear(&step);
 }

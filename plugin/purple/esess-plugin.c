@@ -517,6 +517,7 @@ plugin_load(PurplePlugin *plugin)
 	esess_ctx->plugin = plugin;
 	esess_ctx->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	esess_ctx->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	esess_ctx->ended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	esess_ctx->store = open_store();
 	esess_ctx->pool = esess_keypool_new();
 	esess_peers_init();
@@ -561,6 +562,7 @@ plugin_unload(PurplePlugin *plugin)
 	esess_store_free(esess_ctx->store);
 	g_hash_table_destroy(esess_ctx->caps);
 	g_hash_table_destroy(esess_ctx->resources);
+	g_hash_table_destroy(esess_ctx->ended);
 	purple_signal_unregister(plugin, "esessions-state-changed");
 	g_free(esess_ctx);
 	esess_ctx = NULL;

@@ -91,6 +91,8 @@ typedef struct {
 	GHashTable *caps;         /* "account\npeer full JID" -> caps node */
 	GHashTable *resources;    /* "account\npeer bare" -> last available full JID */
 	GList *requests;          /* EsessPendingRequest *: asked the user */
+	GHashTable *ended;        /* threads of sessions we freed: late stanzas
+	                           * (acks, retransmits) are dropped silently */
 	gboolean sending_own;     /* our stanza is passing through our send hook */
 	gboolean quiet;           /* unloading or closing: open no conversation */
 } EsessContext;
@@ -105,6 +107,8 @@ EsessPeer *esess_peers_find(PurpleAccount *account, const char *jid);
 EsessPeer *esess_peers_find_thread(PurpleAccount *account, const char *thread);
 EsessPeer *esess_peers_get(PurpleAccount *account, const char *jid);
 EsessPeer *esess_peers_for_conv(PurpleConversation *conv);
+/* Frees peer->chat (remembering its thread) and sets it NULL. */
+void esess_peers_free_chat(EsessPeer *peer);
 /* Ends and frees one entry.  send_terminate: send the terminate form first
  * (user's wish, sign-off while connected); otherwise abort silently. */
 void esess_peers_remove(EsessPeer *peer, gboolean send_terminate, EsessStatus reason);

@@ -41,12 +41,15 @@
  */
 #include "config.h"
 
+#include <execinfo.h>
 #include <glib.h>
 #include <purple.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define CLIENT_UI_ID "esess-e2e"
 
@@ -808,6 +811,18 @@ stdin_cb(GIOChannel *ch, GIOCondition cond, gpointer data)
 
 /* ---- main ----------------------------------------------------------- */
 
+/* A crash leaves a backtrace on stderr for the driver's diagnostics. */
+static void
+crash_handler(int sig)
+{
+	void *frames[64];
+	int n = backtrace(frames, 64);
+
+	backtrace_symbols_fd(frames, n, 2);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -831,6 +846,9 @@ main(int argc, char **argv)
 	int i;
 	PurpleSavedStatus *status;
 
+	signal(SIGSEGV, crash_handler);
+	signal(SIGABRT, crash_handler);
+	signal(SIGBUS, crash_handler);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 	if (!g_option_context_parse(ctx, &argc, &argv, &err) || dir == NULL ||
 	    jid == NULL || password == NULL) {

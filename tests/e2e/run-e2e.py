@@ -92,9 +92,15 @@ def negotiate(a, b, answer_a="They match", answer_b="They match", timeout=30):
     a.cmd("cmd %s esession start" % b.jid)
     a.wait_for(state_pred(b.jid, ("2", "3")), timeout, since=ma, what="alice private")
     b.wait_for(state_pred(a.jid, ("2", "3")), timeout, since=mb, what="bob private")
-    da = a.find(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session", ma)
-    db = b.find(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session", mb)
-    return (da[0] if da else None), (db[0] if db else None)
+    return sas_dialog(a, ma), sas_dialog(b, mb)
+
+
+def sas_dialog(c, since, timeout=3):
+    try:
+        return c.wait_for(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session",
+                          timeout, since=since)
+    except TimeoutError:
+        return None
 
 
 # ---------------------------------------------------------------------------
