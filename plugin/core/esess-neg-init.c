@@ -223,7 +223,7 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	r = esess_neg_get_b64(resp, "counter", 1, ESESS_COUNTER_LEN, &ctr, &ctr_len);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_get_b64(resp, "dhkeys", 1, ESESS_NEG_MAX_DH_BYTES, &d, &d_len);
+	r = esess_neg_get_b64(resp, "dhkeys", 0, ESESS_NEG_MAX_DH_BYTES, &d, &d_len);
 	if (r != ESESS_OK)
 		goto out;
 	r = esess_dh_check_public(choice.modp, d, d_len);

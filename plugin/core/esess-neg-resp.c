@@ -222,7 +222,7 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 		r = ESESS_ERR_NONCE;
 		goto out;
 	}
-	r = esess_neg_get_b64(m3, "dhkeys", 1, ESESS_NEG_MAX_DH_BYTES, &e, &e_len);
+	r = esess_neg_get_b64(m3, "dhkeys", 0, ESESS_NEG_MAX_DH_BYTES, &e, &e_len);
 	if (r != ESESS_OK) {
 		fail_var = "dhkeys";
 		goto out;
