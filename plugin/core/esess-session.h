@@ -113,6 +113,14 @@ void esess_session_free(EsessSession *s);
 /* For tests: TRUE when no key material is held any more (after end/failure). */
 gboolean esess_session_keys_wiped(const EsessSession *s);
 
+/* For tests only: advances our sending counter (own TRUE) or the peer's
+ * receiving counter by n blocks of the current key without producing
+ * keystream, so the 2^32-block key life (XEP-0200 §Maximum Key Life) can be
+ * reached without encrypting 64 GiB.  Returns ESESS_OK,
+ * ESESS_ERR_SESSION_ENDED, ESESS_ERR_COUNTER_EXHAUSTED. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_session_skip_blocks_for_test(EsessSession *s, gboolean own, guint64 n);
+
 G_END_DECLS
 
 #endif /* ESESS_SESSION_H */

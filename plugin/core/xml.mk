@@ -9,14 +9,30 @@ plugin_core_libesess_xml_la_SOURCES = \
 plugin_core_libesess_xml_la_LIBADD = plugin/core/libesess-status.la
 ESESS_CORE_LIBADD += plugin/core/libesess-xml.la
 
+noinst_LTLIBRARIES += plugin/core/libesess-session.la
+plugin_core_libesess_session_la_SOURCES = \
+	plugin/core/esess-session.c \
+	plugin/core/esess-session.h
+plugin_core_libesess_session_la_LIBADD = \
+	plugin/core/libesess-xml.la \
+	plugin/core/libesess-crypto.la \
+	plugin/core/libesess-status.la
+ESESS_CORE_LIBADD += plugin/core/libesess-session.la
+
 # ---- unit tests (GTest, TAP) -------------------------------------------
 check_PROGRAMS += tests/unit/test-xml
 TESTS += tests/unit/test-xml
 tests_unit_test_xml_SOURCES = tests/unit/test-xml.c
 tests_unit_test_xml_LDADD = plugin/core/libesess-xml.la $(ESESS_CORE_DEPLIBS)
 
+check_PROGRAMS += tests/unit/test-session
+TESTS += tests/unit/test-session
+tests_unit_test_session_SOURCES = tests/unit/test-session.c
+tests_unit_test_session_LDADD = plugin/core/libesess-session.la $(ESESS_CORE_DEPLIBS)
+
 EXTRA_DIST += \
 	tests/vectors/xml-canon-form.txt \
 	tests/vectors/xml-canon-escape.txt \
 	tests/vectors/xml-canon-nested.txt \
-	tests/vectors/xml-canon-sas.txt
+	tests/vectors/xml-canon-sas.txt \
+	tests/vectors/session-kat.txt

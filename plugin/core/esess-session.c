@@ -1,0 +1,975 @@
+/*
+ * esess-session.c - an established XEP-0200 session: stanza encryption with
+ * AES-CTR and HMAC-SHA-256 (INTEROP R4-R6, R14), re-keying (DIGEST §7.5 with
+ * its [INTERP] state model), publication of old MAC keys (§7.6), and the
+ * fail-closed rule: any decryption failure ends the session and wipes every
+ * key (SECURITY items 34-45, 49; INTEROP R15/R18).
+ *
+ *   encrypt:  pad(m, 16, ' ') --AES-CTR(KC_own, C_own)--> data
+ *             m_content = <data>B64</data>[<key/>][<new/>][<old/>...]
+ *             mac = HMAC(KM_own, m_content || C16_before)           R6
+ *             => <c xmlns='...xep-0200.html#ns'>m_content<mac/></c>
+ *
+ *   decrypt:  structure (children once each, old repeated, mac required)
+ *             -> size cap and strict base64 of data, mac (exactly 32), key
+ *             -> <new/> selects the receive set
+ *             -> MAC over R7(children but mac) || C16 or || MPI(C), in
+ *                constant time                                        R6
+ *             -> <key/> validated (1 < e < p-1)
+ *             -> AES-CTR decrypt, strip trailing spaces, UTF-8, parse as
+ *                children of <payload xmlns='jabber:client'/>        R14
+ *             -> only now: state changes (old sets dropped, re-key applied)
+ *
+ *   Re-key state (DIGEST §7.5 [INTERP]):
+ *     own sending keys: one copy (own_ctr key, own_hmac/own_km);
+ *     receive sets, oldest first: {peer KC, peer KM, own DH private};
+ *     peer's latest public value;
+ *     new_count: <key/> stanzas received since we last sent (<new>N</new>).
+ *   The counters run on across re-keys (R5); each key's block count starts
+ *   at zero (XEP-0200 §Maximum Key Life).
+ *
+ * Checks that belong to the caller (SECURITY 45 outer part, 46, 47, 48: the
+ * stanza has exactly one <c/> as an immediate child in the exact namespace,
+ * from the negotiated full JID, in the session thread, not a groupchat, not a
+ * forwarded copy) are made by the negotiation engine's esess_msg_inspect
+ * before a <c/> reaches esess_session_decrypt.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-bytes.h"
+#include "esess-modp.h"
+#include "esess-session.h"
+
+#define ESESS_SESSION_KEY_LEN 32
+/* the largest payload a <data/> of ESESS_MAX_DATA_B64 characters can hold */
+#define ESESS_SESSION_MAX_PLAIN (ESESS_MAX_DATA_B64 / 4u * 3u)
+/* ask for a re-key this many blocks before the 2^32-block key life ends */
+#define ESESS_SESSION_REKEY_MARGIN G_GUINT64_CONSTANT(0x1000000)
+/* at most this many unacknowledged re-keys of ours (receive sets) */
+#define ESESS_SESSION_MAX_SETS 8u
+
+typedef struct {
+	EsessSecret *kc;  /* the peer's cipher key for this set */
+	EsessHmac *hmac;  /* keyed with the peer's MAC key */
+	EsessSecret *km;  /* the same MAC key, kept for <old/> (§7.6) */
+	EsessDhKey *dh;   /* our DH private for this set (NULL: re-key disabled) */
+} EsessRecvSet;
+
+struct _EsessSession {
+	gboolean ended;
+	/* own direction */
+	EsessCtr *own_ctr;
+	EsessHmac *own_hmac;
+	EsessSecret *own_km;
+	/* peer direction: the running counter, keyed with cur_set's kc */
+	EsessCtr *peer_ctr;
+	EsessRecvSet *cur_set;
+	GPtrArray *sets; /* EsessRecvSet *, oldest first */
+	/* counters saved when the handles are freed at the end */
+	guint8 own_counter[ESESS_COUNTER_LEN];
+	guint8 peer_counter[ESESS_COUNTER_LEN];
+	/* re-keying */
+	guint group;
+	guint8 *peer_public;
+	size_t peer_public_len;
+	guint64 rekey_freq;
+	guint64 since_rekey;    /* stanzas exchanged since the last key exchange */
+	EsessDhKey *pending_dh; /* our next <key/>, set by esess_session_rekey */
+	EsessSecret *pending_keys; /* KC_A | KC_B | KM_A | KM_B from pending_dh */
+	guint new_count;
+	GPtrArray *old_own_km;  /* our replaced MAC keys, not yet publishable */
+	GPtrArray *publish;     /* MAC keys to put in <old/> (EsessSecret *) */
+	guint64 sent;
+	guint64 received;
+};
+
+static void
+session_recv_set_free(gpointer p)
+{
+	EsessRecvSet *rs = p;
+
+	if (rs == NULL)
+		return;
+	esess_secret_free(rs->kc);
+	esess_secret_free(rs->km);
+	esess_hmac_free(rs->hmac);
+	esess_dh_key_free(rs->dh);
+	g_free(rs);
+}
+
+static EsessStatus
+session_recv_set_new(const EsessSecret *kc, const EsessSecret *km, EsessDhKey *dh,
+		     EsessRecvSet **out)
+{
+	EsessRecvSet *rs = g_new0(EsessRecvSet, 1);
+	EsessStatus r;
+
+	*out = NULL;
+	rs->dh = dh;
+	rs->kc = esess_secret_dup(kc);
+	rs->km = esess_secret_dup(km);
+	r = esess_hmac_new(km->data, km->len, &rs->hmac);
+	if (r != ESESS_OK) {
+		session_recv_set_free(rs);
+		return r;
+	}
+	*out = rs;
+	return ESESS_OK;
+}
+
+static gboolean
+session_key_ok(const EsessSecret *k)
+{
+	return k != NULL && k->data != NULL && k->len == ESESS_SESSION_KEY_LEN;
+}
+
+EsessStatus
+esess_session_new(const EsessSessionParams *params, EsessSession **out)
+{
+	EsessSession *s = NULL;
+	EsessRecvSet *rs = NULL;
+	EsessDhKey *dh;
+	EsessStatus r;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	g_return_val_if_fail(params != NULL, ESESS_ERR_INVALID_ARG);
+	/* ownership of the key pair is ours from here, on failure too */
+	dh = params->own_dh;
+	r = esess_crypto_init();
+	if (r != ESESS_OK)
+		goto out;
+	/* INTEROP R3/R4: every key is the full 32-byte HMAC output */
+	if (!session_key_ok(params->own_cipher_key) || !session_key_ok(params->own_mac_key) ||
+	    !session_key_ok(params->peer_cipher_key) || !session_key_ok(params->peer_mac_key)) {
+		r = ESESS_ERR_INVALID_ARG;
+		goto out;
+	}
+	if (dh != NULL) {
+		if (esess_dh_key_group(dh) != params->group || params->peer_public == NULL ||
+		    esess_dh_check_public(params->group, params->peer_public,
+					  params->peer_public_len) != ESESS_OK) {
+			r = ESESS_ERR_INVALID_ARG;
+			goto out;
+		}
+	}
+	s = g_new0(EsessSession, 1);
+	s->sets = g_ptr_array_new_with_free_func(session_recv_set_free);
+	s->old_own_km = g_ptr_array_new_with_free_func((GDestroyNotify)esess_secret_free);
+	s->publish = g_ptr_array_new_with_free_func((GDestroyNotify)esess_secret_free);
+	s->group = params->group;
+	s->rekey_freq = params->rekey_freq;
+	if (dh != NULL) {
+		s->peer_public = g_memdup2(params->peer_public, params->peer_public_len);
+		s->peer_public_len = params->peer_public_len;
+	}
+	r = esess_ctr_new(params->own_cipher_key->data, params->own_cipher_key->len,
+			  params->own_counter, &s->own_ctr);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_ctr_new(params->peer_cipher_key->data, params->peer_cipher_key->len,
+			  params->peer_counter, &s->peer_ctr);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_hmac_new(params->own_mac_key->data, params->own_mac_key->len, &s->own_hmac);
+	if (r != ESESS_OK)
+		goto out;
+	s->own_km = esess_secret_dup(params->own_mac_key);
+	r = session_recv_set_new(params->peer_cipher_key, params->peer_mac_key, dh, &rs);
+	dh = NULL; /* now owned by the set (or freed with it) */
+	if (r != ESESS_OK)
+		goto out;
+	g_ptr_array_add(s->sets, rs);
+	s->cur_set = rs;
+	*out = s;
+	s = NULL;
+out:
+	esess_dh_key_free(dh);
+	esess_session_free(s);
+	return r;
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void
+session_save_counters(EsessSession *s)
+{
+	if (s->own_ctr != NULL)
+		esess_ctr_get_counter(s->own_ctr, s->own_counter);
+	if (s->peer_ctr != NULL)
+		esess_ctr_get_counter(s->peer_ctr, s->peer_counter);
+}
+
+/* HMAC(km, content || counter) for the 16-byte or MPI form of the counter. */
+static EsessStatus
+session_mac(EsessHmac *h, const GString *content, const guint8 c16[ESESS_COUNTER_LEN],
+	    gboolean mpi, guint8 out[ESESS_HMAC_LEN])
+{
+	size_t skip = mpi ? esess_mpi_strip(c16, ESESS_COUNTER_LEN) : 0;
+
+	esess_hmac_update(h, content->str, content->len);
+	esess_hmac_update(h, c16 + skip, ESESS_COUNTER_LEN - skip);
+	return esess_hmac_final(h, out);
+}
+
+/* The four re-key keys from K = MPI(shared) used directly as the HMAC key
+ * (DIGEST §6 #20 [INTERP]), in the order KC_A, KC_B, KM_A, KM_B ("A" is the
+ * re-key initiator), 32 bytes each, in one secret. */
+static EsessStatus
+session_rekey_derive(const EsessSecret *k, EsessSecret **keys)
+{
+	static const char *const labels[4] = {
+		"Rekey Initiator Crypt", "Rekey Acceptor Crypt",
+		"Rekey Initiator MAC", "Rekey Acceptor MAC"
+	};
+	EsessSecret *ks = esess_secret_new(4 * ESESS_SESSION_KEY_LEN);
+	EsessStatus r = ESESS_OK;
+	guint i;
+
+	*keys = NULL;
+	for (i = 0; i < 4; i++) {
+		r = esess_hmac_sha256(k->data, k->len, labels[i], strlen(labels[i]),
+				      ks->data + i * ESESS_SESSION_KEY_LEN);
+		if (r != ESESS_OK) {
+			esess_secret_free(ks);
+			return r;
+		}
+	}
+	*keys = ks;
+	return ESESS_OK;
+}
+
+#define KEY_KC_A(ks) ((ks)->data + 0 * ESESS_SESSION_KEY_LEN)
+#define KEY_KC_B(ks) ((ks)->data + 1 * ESESS_SESSION_KEY_LEN)
+#define KEY_KM_A(ks) ((ks)->data + 2 * ESESS_SESSION_KEY_LEN)
+#define KEY_KM_B(ks) ((ks)->data + 3 * ESESS_SESSION_KEY_LEN)
+
+static void
+session_cancel_pending_rekey(EsessSession *s)
+{
+	esess_dh_key_free(s->pending_dh);
+	s->pending_dh = NULL;
+	esess_secret_free(s->pending_keys);
+	s->pending_keys = NULL;
+}
+
+/* ---- encrypting --------------------------------------------------------- */
+
+EsessStatus
+esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out)
+{
+	guint8 c16[ESESS_COUNTER_LEN];
+	guint8 mac[ESESS_HMAC_LEN];
+	guint8 *buf = NULL;
+	size_t padded = 0;
+	GString *content = NULL;
+	EsessRecvSet *rs = NULL;
+	EsessHmac *new_hmac = NULL;
+	EsessSecret *kc_b = NULL, *km_b = NULL;
+	gboolean send_key, send_old;
+	EsessStatus r;
+	guint i;
+
+	g_return_val_if_fail(s != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
+	g_return_val_if_fail(payload != NULL || len == 0, ESESS_ERR_INVALID_ARG);
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
+	/* INTEROP R14: pad with spaces to whole blocks, never a partial block */
+	if (len > ESESS_SESSION_MAX_PLAIN)
+		return ESESS_ERR_TOO_LARGE;
+	padded = (len + ESESS_AES_BLOCK - 1) / ESESS_AES_BLOCK * ESESS_AES_BLOCK;
+	if (padded > ESESS_SESSION_MAX_PLAIN)
+		return ESESS_ERR_TOO_LARGE;
+	send_key = s->pending_dh != NULL;
+	/* §7.6: old MAC keys ride only on a stanza with content */
+	send_old = len > 0 && s->publish->len > 0;
+
+	if (send_key) {
+		/* everything that can fail is prepared before the counter moves */
+		kc_b = esess_secret_new_from(KEY_KC_B(s->pending_keys), ESESS_SESSION_KEY_LEN);
+		km_b = esess_secret_new_from(KEY_KM_B(s->pending_keys), ESESS_SESSION_KEY_LEN);
+		r = session_recv_set_new(kc_b, km_b, NULL, &rs);
+		if (r != ESESS_OK)
+			goto out;
+		r = esess_hmac_new(KEY_KM_A(s->pending_keys), ESESS_SESSION_KEY_LEN, &new_hmac);
+		if (r != ESESS_OK)
+			goto out;
+	}
+
+	/* INTEROP R6: C before encryption */
+	esess_ctr_get_counter(s->own_ctr, c16);
+	if (len > 0) {
+		buf = g_malloc(padded);
+		memcpy(buf, payload, len);
+		memset(buf + len, ' ', padded - len);
+		r = esess_ctr_crypt(s->own_ctr, buf, buf, padded);
+	} else {
+		/* XEP-0200 §Encrypting: no content, the counter still moves */
+		r = esess_ctr_step(s->own_ctr, 1);
+	}
+	if (r != ESESS_OK)
+		goto out;
+
+	content = g_string_sized_new(padded / 3 * 4 + 256);
+	if (len > 0) {
+		g_string_append(content, "<data>");
+		esess_base64_append(content, buf, padded);
+		g_string_append(content, "</data>");
+	}
+	if (send_key) {
+		size_t pub_len;
+		const guint8 *pub = esess_dh_key_public(s->pending_dh, &pub_len);
+
+		g_string_append(content, "<key>");
+		esess_base64_append(content, pub, pub_len);
+		g_string_append(content, "</key>");
+	}
+	if (s->new_count > 0)
+		g_string_append_printf(content, "<new>%u</new>", s->new_count);
+	if (send_old) {
+		for (i = 0; i < s->publish->len; i++) {
+			const EsessSecret *k = g_ptr_array_index(s->publish, i);
+
+			g_string_append(content, "<old>");
+			esess_base64_append(content, k->data, k->len);
+			g_string_append(content, "</old>");
+		}
+	}
+	/* INTEROP R6: mac = HMAC(KM, m_content || C16).  What we write is
+	 * already in R7 form, so the receiver's normalisation gives these very
+	 * bytes back. */
+	r = session_mac(s->own_hmac, content, c16, FALSE, mac);
+	if (r != ESESS_OK)
+		goto out;
+
+	if (send_key) {
+		/* §7.5: the <key/> stanza went out under the old keys; from now on
+		 * we send with KC_A/KM_A and the peer, once it has seen our key,
+		 * sends with the set {KC_B, KM_B, x}.  We keep one KC_A only. */
+		r = esess_ctr_set_key(s->own_ctr, KEY_KC_A(s->pending_keys), ESESS_SESSION_KEY_LEN);
+		if (r != ESESS_OK) {
+			esess_session_end(s);
+			goto out;
+		}
+		esess_hmac_free(s->own_hmac);
+		s->own_hmac = new_hmac;
+		new_hmac = NULL;
+		g_ptr_array_add(s->old_own_km, s->own_km);
+		s->own_km = esess_secret_new_from(KEY_KM_A(s->pending_keys), ESESS_SESSION_KEY_LEN);
+		rs->dh = s->pending_dh;
+		s->pending_dh = NULL;
+		g_ptr_array_add(s->sets, rs);
+		rs = NULL;
+		session_cancel_pending_rekey(s);
+		s->since_rekey = 0;
+	}
+	if (send_old)
+		g_ptr_array_set_size(s->publish, 0);
+	s->new_count = 0;
+	s->sent++;
+	if (!send_key)
+		s->since_rekey++;
+	g_string_append(out, "<c xmlns='" ESESS_NS_C "'>");
+	g_string_append_len(out, content->str, (gssize)content->len);
+	g_string_append(out, "<mac>");
+	esess_base64_append(out, mac, sizeof(mac));
+	g_string_append(out, "</mac></c>");
+	r = ESESS_OK;
+out:
+	esess_free_wiped(buf, padded);
+	if (content != NULL)
+		g_string_free(content, TRUE);
+	esess_wipe(mac, sizeof(mac));
+	esess_wipe(c16, sizeof(c16));
+	session_recv_set_free(rs);
+	esess_hmac_free(new_hmac);
+	esess_secret_free(kc_b);
+	esess_secret_free(km_b);
+	return r;
+}
+
+/* ---- re-keying ---------------------------------------------------------- */
+
+static gboolean
+session_rekey_enabled(const EsessSession *s)
+{
+	const EsessRecvSet *oldest;
+
+	if (s->rekey_freq == 0 || s->peer_public == NULL || s->sets->len == 0)
+		return FALSE;
+	oldest = g_ptr_array_index(s->sets, 0);
+	return oldest->dh != NULL;
+}
+
+EsessStatus
+esess_session_rekey(EsessSession *s)
+{
+	EsessDhKey *dh = NULL;
+	EsessSecret *k = NULL, *keys = NULL;
+	EsessStatus r;
+
+	g_return_val_if_fail(s != NULL, ESESS_ERR_INVALID_ARG);
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
+	/* XEP-0116 rekey_freq: the minimum number of stanzas exchanged before
+	 * an entity may initiate a key re-exchange; never more often */
+	if (!session_rekey_enabled(s) || s->pending_dh != NULL || s->since_rekey < s->rekey_freq ||
+	    s->sets->len >= ESESS_SESSION_MAX_SETS)
+		return ESESS_ERR_STATE;
+	/* §7.5 steps 1-7: x, e = g^x, K = d^x with d the peer's latest value */
+	r = esess_dh_keygen(s->group, &dh);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_dh_agree(dh, s->peer_public, s->peer_public_len, &k);
+	if (r != ESESS_OK) {
+		r = ESESS_ERR_INTERNAL;
+		goto out;
+	}
+	r = session_rekey_derive(k, &keys);
+	if (r != ESESS_OK)
+		goto out;
+	s->pending_dh = dh;
+	s->pending_keys = keys;
+	dh = NULL;
+	keys = NULL;
+out:
+	/* §7.5: "then destroy K" */
+	esess_secret_free(k);
+	esess_secret_free(keys);
+	esess_dh_key_free(dh);
+	return r;
+}
+
+gboolean
+esess_session_needs_rekey(const EsessSession *s)
+{
+	g_return_val_if_fail(s != NULL, FALSE);
+	if (s->ended || s->own_ctr == NULL)
+		return FALSE;
+	return esess_ctr_blocks_used(s->own_ctr) >=
+	       ESESS_MAX_BLOCKS_PER_KEY - ESESS_SESSION_REKEY_MARGIN;
+}
+
+/* ---- decrypting --------------------------------------------------------- */
+
+typedef struct {
+	const EsessXmlNode *data, *key, *new_, *mac;
+	guint n_old;
+	char *data_text, *key_text, *new_text, *mac_text;
+} EsessCParts;
+
+static void
+session_parts_clear(EsessCParts *p)
+{
+	g_free(p->data_text);
+	g_free(p->key_text);
+	g_free(p->new_text);
+	g_free(p->mac_text);
+	memset(p, 0, sizeof(*p));
+}
+
+static gboolean
+session_is_whitespace(const char *t, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != '\r')
+			return FALSE;
+	return TRUE;
+}
+
+/* Structure of <c/>: XEP-0200 §<c/> element, children in any order, each at
+ * most once except <old/>, <mac/> required, no element inside a child, no
+ * text between children but whitespace. */
+static EsessStatus
+session_split(const EsessXmlNode *c, EsessCParts *p)
+{
+	const EsessXmlNode *n;
+
+	memset(p, 0, sizeof(*p));
+	if (!esess_xml_is(c, "c", ESESS_NS_C))
+		return ESESS_ERR_MALFORMED;
+	for (n = c->first_child; n != NULL; n = n->next) {
+		const EsessXmlNode **slot;
+
+		switch (n->kind) {
+		case ESESS_XML_TEXT:
+			if (!session_is_whitespace(n->text, n->text_len))
+				return ESESS_ERR_MALFORMED;
+			continue;
+		case ESESS_XML_ELEMENT:
+			break;
+		}
+		if (g_strcmp0(n->ns, ESESS_NS_C) != 0 || esess_xml_has_elements(n))
+			return ESESS_ERR_MALFORMED;
+		if (strcmp(n->name, "old") == 0) {
+			/* §7.6: receivers ignore the keys; still counted for the
+			 * structure and covered by the MAC */
+			p->n_old++;
+			continue;
+		}
+		if (strcmp(n->name, "data") == 0)
+			slot = &p->data;
+		else if (strcmp(n->name, "key") == 0)
+			slot = &p->key;
+		else if (strcmp(n->name, "new") == 0)
+			slot = &p->new_;
+		else if (strcmp(n->name, "mac") == 0)
+			slot = &p->mac;
+		else
+			return ESESS_ERR_MALFORMED;
+		if (*slot != NULL)
+			return ESESS_ERR_MALFORMED; /* SECURITY 45: duplicates */
+		*slot = n;
+	}
+	if (p->mac == NULL)
+		return ESESS_ERR_MALFORMED; /* SECURITY 36 */
+	/* old MAC keys are published inside a stanza with content (§7.6) */
+	if (p->n_old > 0 && p->data == NULL)
+		return ESESS_ERR_MALFORMED;
+	p->mac_text = esess_xml_text(p->mac);
+	if (p->data != NULL)
+		p->data_text = esess_xml_text(p->data);
+	if (p->key != NULL)
+		p->key_text = esess_xml_text(p->key);
+	if (p->new_ != NULL)
+		p->new_text = esess_xml_text(p->new_);
+	return ESESS_OK;
+}
+
+/* Validates a received <key/>: strict base64, then 1 < e < p-1 with a
+ * minimal encoding (SECURITY item 4; XEP-0200 only asks e > 1). */
+static EsessStatus
+session_check_key(const EsessSession *s, const char *text, guint8 **pub, size_t *pub_len)
+{
+	size_t plen = 0;
+	EsessStatus r;
+
+	*pub = NULL;
+	*pub_len = 0;
+	if (!session_rekey_enabled(s))
+		return ESESS_ERR_REKEY;
+	(void)esess_modp_prime(s->group, &plen);
+	r = esess_base64_decode(text, strlen(text), plen, pub, pub_len);
+	if (r == ESESS_ERR_TOO_LARGE)
+		return ESESS_ERR_DH_RANGE; /* an encoding longer than p */
+	if (r != ESESS_OK)
+		return r;
+	r = esess_dh_check_public(s->group, *pub, *pub_len);
+	if (r == ESESS_OK)
+		return ESESS_OK;
+	g_free(*pub);
+	*pub = NULL;
+	*pub_len = 0;
+	return r == ESESS_ERR_DH_RANGE ? ESESS_ERR_DH_RANGE : ESESS_ERR_REKEY;
+}
+
+/* §7.5 acceptor: K = e^y with y of the oldest set (the one that decrypted
+ * this stanza); the peer's keys in every set become KC_A/KM_A; with exactly
+ * one set our own sending keys become KC_B/KM_B. */
+static EsessStatus
+session_accept_rekey(EsessSession *s, guint8 *pub, size_t pub_len)
+{
+	EsessRecvSet *oldest = g_ptr_array_index(s->sets, 0);
+	EsessSecret *k = NULL, *keys = NULL;
+	EsessHmac **hmacs = NULL;
+	EsessHmac *own_hmac = NULL;
+	EsessStatus r;
+	guint i;
+
+	r = esess_dh_agree(oldest->dh, pub, pub_len, &k);
+	if (r != ESESS_OK) {
+		/* a reflected value or a degenerate secret is an invalid re-key */
+		if (r != ESESS_ERR_DH_RANGE)
+			r = ESESS_ERR_REKEY;
+		goto out;
+	}
+	r = session_rekey_derive(k, &keys);
+	if (r != ESESS_OK)
+		goto out;
+	hmacs = g_new0(EsessHmac *, s->sets->len);
+	for (i = 0; i < s->sets->len; i++) {
+		r = esess_hmac_new(KEY_KM_A(keys), ESESS_SESSION_KEY_LEN, &hmacs[i]);
+		if (r != ESESS_OK)
+			goto out;
+	}
+	if (s->sets->len == 1) {
+		r = esess_hmac_new(KEY_KM_B(keys), ESESS_SESSION_KEY_LEN, &own_hmac);
+		if (r != ESESS_OK)
+			goto out;
+	}
+	/* the peer's new cipher key: the running peer counter carries on (R5) */
+	r = esess_ctr_set_key(s->peer_ctr, KEY_KC_A(keys), ESESS_SESSION_KEY_LEN);
+	if (r != ESESS_OK)
+		goto out;
+	for (i = 0; i < s->sets->len; i++) {
+		EsessRecvSet *rs = g_ptr_array_index(s->sets, i);
+
+		esess_secret_free(rs->kc);
+		rs->kc = esess_secret_new_from(KEY_KC_A(keys), ESESS_SESSION_KEY_LEN);
+		esess_secret_free(rs->km);
+		rs->km = esess_secret_new_from(KEY_KM_A(keys), ESESS_SESSION_KEY_LEN);
+		esess_hmac_free(rs->hmac);
+		rs->hmac = hmacs[i];
+		hmacs[i] = NULL;
+	}
+	s->cur_set = oldest;
+	if (own_hmac != NULL) {
+		r = esess_ctr_set_key(s->own_ctr, KEY_KC_B(keys), ESESS_SESSION_KEY_LEN);
+		if (r != ESESS_OK)
+			goto out;
+		esess_hmac_free(s->own_hmac);
+		s->own_hmac = own_hmac;
+		own_hmac = NULL;
+		esess_secret_free(s->own_km);
+		s->own_km = esess_secret_new_from(KEY_KM_B(keys), ESESS_SESSION_KEY_LEN);
+	}
+	g_free(s->peer_public);
+	s->peer_public = pub;
+	s->peer_public_len = pub_len;
+	/* the peer's re-key supersedes one of ours not yet sent */
+	session_cancel_pending_rekey(s);
+	s->new_count++;
+	s->since_rekey = 0;
+	r = ESESS_OK;
+out:
+	if (hmacs != NULL) {
+		for (i = 0; i < s->sets->len; i++)
+			esess_hmac_free(hmacs[i]);
+		g_free(hmacs);
+	}
+	esess_hmac_free(own_hmac);
+	esess_secret_free(k);
+	esess_secret_free(keys);
+	return r;
+}
+
+/* Drops the receive sets older than index n: the peer has seen our n-th
+ * unacknowledged <key/>.  Their MAC keys, and our MAC keys replaced by those
+ * re-keys, may now be published (§7.6: we sent a re-key and received a
+ * stanza under the new key). */
+static void
+session_drop_sets(EsessSession *s, guint n)
+{
+	guint i;
+
+	for (i = 0; i < n; i++) {
+		EsessRecvSet *rs = g_ptr_array_index(s->sets, i);
+
+		g_ptr_array_add(s->publish, rs->km);
+		rs->km = NULL;
+	}
+	g_ptr_array_remove_range(s->sets, 0, n);
+	for (i = 0; i < n && s->old_own_km->len > 0; i++) {
+		g_ptr_array_add(s->publish, g_ptr_array_steal_index(s->old_own_km, 0));
+	}
+}
+
+static EsessStatus
+session_decrypt_inner(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **payload,
+		      char **plain, size_t *plain_len)
+{
+	EsessCParts parts;
+	EsessRecvSet *rs;
+	GString *content = NULL;
+	const EsessXmlNode *n;
+	guint8 c16[ESESS_COUNTER_LEN];
+	guint8 got[ESESS_HMAC_LEN], want[ESESS_HMAC_LEN];
+	guint8 *mac = NULL, *data = NULL, *pub = NULL;
+	size_t mac_len = 0, data_len = 0, pub_len = 0, text_len;
+	guint64 n_new = 0;
+	gboolean ok;
+	EsessXmlLimits lim;
+	EsessStatus r;
+
+	memset(got, 0, sizeof(got));
+	r = session_split(c, &parts);
+	if (r != ESESS_OK)
+		goto out;
+
+	/* SECURITY 41: size cap before decoding */
+	if (parts.data_text != NULL && strlen(parts.data_text) > ESESS_MAX_DATA_B64) {
+		r = ESESS_ERR_TOO_LARGE;
+		goto out;
+	}
+	/* SECURITY 35/36: exactly 32 bytes; a MAC of another length is never
+	 * compared (libgcrypt's verify would accept a prefix) */
+	r = esess_base64_decode(parts.mac_text, strlen(parts.mac_text), 2 * ESESS_HMAC_LEN, &mac,
+				&mac_len);
+	if (r == ESESS_ERR_TOO_LARGE || (r == ESESS_OK && mac_len != ESESS_HMAC_LEN))
+		r = ESESS_ERR_MAC_LENGTH;
+	if (r != ESESS_OK)
+		goto out;
+	memcpy(got, mac, ESESS_HMAC_LEN);
+	/* SECURITY 40: strict base64; public bytes, so decoding before the MAC
+	 * check reveals nothing */
+	if (parts.data_text != NULL) {
+		text_len = strlen(parts.data_text);
+		r = esess_base64_decode(parts.data_text, text_len, ESESS_SESSION_MAX_PLAIN, &data,
+					&data_len);
+		if (r != ESESS_OK)
+			goto out;
+	}
+	/* §7.4 step 1: <new>N</new> selects the receive set */
+	if (parts.new_text != NULL) {
+		if (esess_parse_uint(parts.new_text, G_MAXUINT32, &n_new) != ESESS_OK ||
+		    n_new == 0) {
+			r = ESESS_ERR_MALFORMED;
+			goto out;
+		}
+		if (n_new >= s->sets->len) {
+			r = ESESS_ERR_REKEY; /* acknowledges keys we never sent */
+			goto out;
+		}
+	}
+	rs = g_ptr_array_index(s->sets, (guint)n_new);
+
+	/* INTEROP R6: m_content = R7 form of every child but <mac/>, in
+	 * document order; C as it is before decryption */
+	content = g_string_sized_new(parts.data_text != NULL ? strlen(parts.data_text) + 64 : 128);
+	for (n = c->first_child; n != NULL; n = n->next)
+		if (n->kind == ESESS_XML_ELEMENT && n != parts.mac)
+			esess_xml_canon(content, n);
+	esess_ctr_get_counter(s->peer_ctr, c16);
+	r = session_mac(rs->hmac, content, c16, FALSE, want);
+	if (r != ESESS_OK)
+		goto out;
+	ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
+	if (!ok && c16[0] == 0) {
+		/* INTEROP R6: Gajim MACs the MPI form of C */
+		r = session_mac(rs->hmac, content, c16, TRUE, want);
+		if (r != ESESS_OK)
+			goto out;
+		ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
+	}
+	if (!ok) {
+		r = ESESS_ERR_MAC;
+		goto out;
+	}
+
+	/* a <key/> is checked now, applied last (SECURITY item 4) */
+	if (parts.key_text != NULL) {
+		r = session_check_key(s, parts.key_text, &pub, &pub_len);
+		if (r != ESESS_OK)
+			goto out;
+	}
+
+	/* the peer answered on set n_new: its keys go into the counter's
+	 * cipher before decrypting (§7.4 step 1) */
+	if (rs != s->cur_set) {
+		r = esess_ctr_set_key(s->peer_ctr, rs->kc->data, rs->kc->len);
+		if (r != ESESS_OK)
+			goto out;
+		s->cur_set = rs;
+	}
+	if (data_len > 0) {
+		r = esess_ctr_crypt(s->peer_ctr, data, data, data_len);
+	} else {
+		/* no content (no or an empty <data/>): the counter moves by one */
+		r = esess_ctr_step(s->peer_ctr, 1);
+	}
+	if (r != ESESS_OK)
+		goto out;
+	/* INTEROP R14: strip the space padding */
+	while (data_len > 0 && data[data_len - 1] == ' ')
+		data_len--;
+	if (data_len > 0) {
+		r = esess_utf8_check((const char *)data, data_len);
+		if (r != ESESS_OK) {
+			r = ESESS_ERR_UTF8;
+			goto out;
+		}
+		lim = esess_xml_default_limits;
+		lim.max_bytes = ESESS_SESSION_MAX_PLAIN;
+		lim.max_text = ESESS_SESSION_MAX_PLAIN;
+		r = esess_xml_parse_fragment((const char *)data, data_len, ESESS_NS_CLIENT, &lim,
+					     payload);
+		if (r != ESESS_OK) {
+			r = ESESS_ERR_PAYLOAD;
+			goto out;
+		}
+	}
+
+	/* everything verified: now the state changes */
+	if (n_new > 0)
+		session_drop_sets(s, (guint)n_new);
+	if (pub != NULL) {
+		r = session_accept_rekey(s, pub, pub_len);
+		if (r != ESESS_OK)
+			goto out;
+		pub = NULL; /* owned by s */
+	} else {
+		s->since_rekey++;
+	}
+	s->received++;
+	if (plain != NULL && data_len > 0) {
+		*plain = g_malloc(data_len + 1);
+		memcpy(*plain, data, data_len);
+		(*plain)[data_len] = '\0';
+		if (plain_len != NULL)
+			*plain_len = data_len;
+	}
+	r = ESESS_OK;
+out:
+	session_parts_clear(&parts);
+	if (content != NULL)
+		g_string_free(content, TRUE);
+	esess_free_wiped(data, data_len);
+	g_free(mac);
+	g_free(pub);
+	esess_wipe(want, sizeof(want));
+	esess_wipe(c16, sizeof(c16));
+	return r;
+}
+
+EsessStatus
+esess_session_decrypt(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **payload,
+		      char **plain, size_t *plain_len)
+{
+	EsessStatus r;
+
+	g_return_val_if_fail(payload != NULL, ESESS_ERR_INVALID_ARG);
+	*payload = NULL;
+	if (plain != NULL)
+		*plain = NULL;
+	if (plain_len != NULL)
+		*plain_len = 0;
+	g_return_val_if_fail(s != NULL && c != NULL, ESESS_ERR_INVALID_ARG);
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
+	r = session_decrypt_inner(s, c, payload, plain, plain_len);
+	if (r != ESESS_OK) {
+		/* SECURITY rule 8: fail closed, show nothing */
+		esess_xml_free(*payload);
+		*payload = NULL;
+		esess_session_end(s);
+	}
+	return r;
+}
+
+EsessStatus
+esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
+			   EsessXmlNode **payload, char **plain, size_t *plain_len)
+{
+	EsessXmlNode *c = NULL;
+	EsessStatus r;
+
+	g_return_val_if_fail(payload != NULL, ESESS_ERR_INVALID_ARG);
+	*payload = NULL;
+	if (plain != NULL)
+		*plain = NULL;
+	if (plain_len != NULL)
+		*plain_len = 0;
+	g_return_val_if_fail(s != NULL && (c_xml != NULL || len == 0), ESESS_ERR_INVALID_ARG);
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
+	r = esess_xml_parse(c_xml, len, NULL, &c);
+	if (r != ESESS_OK) {
+		esess_session_end(s);
+		return r == ESESS_ERR_XML_LIMIT ? ESESS_ERR_TOO_LARGE : ESESS_ERR_MALFORMED;
+	}
+	r = esess_session_decrypt(s, c, payload, plain, plain_len);
+	esess_xml_free(c);
+	return r;
+}
+
+/* ---- end, accessors ----------------------------------------------------- */
+
+void
+esess_session_end(EsessSession *s)
+{
+	if (s == NULL)
+		return;
+	session_save_counters(s);
+	s->ended = TRUE;
+	esess_ctr_free(s->own_ctr);
+	s->own_ctr = NULL;
+	esess_ctr_free(s->peer_ctr);
+	s->peer_ctr = NULL;
+	esess_hmac_free(s->own_hmac);
+	s->own_hmac = NULL;
+	esess_secret_free(s->own_km);
+	s->own_km = NULL;
+	s->cur_set = NULL;
+	if (s->sets != NULL)
+		g_ptr_array_set_size(s->sets, 0);
+	if (s->old_own_km != NULL)
+		g_ptr_array_set_size(s->old_own_km, 0);
+	if (s->publish != NULL)
+		g_ptr_array_set_size(s->publish, 0);
+	session_cancel_pending_rekey(s);
+	g_free(s->peer_public);
+	s->peer_public = NULL;
+	s->peer_public_len = 0;
+	s->new_count = 0;
+}
+
+gboolean
+esess_session_is_ended(const EsessSession *s)
+{
+	g_return_val_if_fail(s != NULL, TRUE);
+	return s->ended;
+}
+
+void
+esess_session_counters(const EsessSession *s, guint8 own[ESESS_COUNTER_LEN],
+		       guint8 peer[ESESS_COUNTER_LEN])
+{
+	g_return_if_fail(s != NULL && own != NULL && peer != NULL);
+	if (s->own_ctr != NULL)
+		esess_ctr_get_counter(s->own_ctr, own);
+	else
+		memcpy(own, s->own_counter, ESESS_COUNTER_LEN);
+	if (s->peer_ctr != NULL)
+		esess_ctr_get_counter(s->peer_ctr, peer);
+	else
+		memcpy(peer, s->peer_counter, ESESS_COUNTER_LEN);
+}
+
+guint64
+esess_session_sent(const EsessSession *s)
+{
+	g_return_val_if_fail(s != NULL, 0);
+	return s->sent;
+}
+
+guint64
+esess_session_received(const EsessSession *s)
+{
+	g_return_val_if_fail(s != NULL, 0);
+	return s->received;
+}
+
+void
+esess_session_free(EsessSession *s)
+{
+	if (s == NULL)
+		return;
+	esess_session_end(s);
+	g_ptr_array_unref(s->sets);
+	g_ptr_array_unref(s->old_own_km);
+	g_ptr_array_unref(s->publish);
+	g_free(s);
+}
+
+gboolean
+esess_session_keys_wiped(const EsessSession *s)
+{
+	g_return_val_if_fail(s != NULL, FALSE);
+	return s->own_ctr == NULL && s->peer_ctr == NULL && s->own_hmac == NULL &&
+	       s->own_km == NULL && s->cur_set == NULL && s->sets->len == 0 &&
+	       s->old_own_km->len == 0 && s->publish->len == 0 && s->pending_dh == NULL &&
+	       s->pending_keys == NULL;
+}
+
+EsessStatus
+esess_session_skip_blocks_for_test(EsessSession *s, gboolean own, guint64 n)
+{
+	g_return_val_if_fail(s != NULL, ESESS_ERR_INVALID_ARG);
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
+	return esess_ctr_step(own ? s->own_ctr : s->peer_ctr, n);
+}
