@@ -406,6 +406,34 @@ test_plaintext_while_established(Fx *fx, gconstpointer data)
 	g_assert_true(has_body(fx->alice.last_deliver, "clear"));
 }
 
+/* R20: a peer whose caps node is http://gajim.org: the SAS is shown
+ * unpadded, the terminate goes in plaintext with no ack even if the peer
+ * claimed the plugin feature, and nothing beyond R12 is offered. */
+static void
+test_gajim_quirks(Fx *fx, gconstpointer data)
+{
+	EsessStep step;
+	const char *pa, *pb;
+
+	(void)data;
+	fx->alice.cfg.peer_caps_node = "http://gajim.org";
+	fx->alice.cfg.peer_has_plugin = TRUE;
+	g_assert_true(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
+	pa = esess_chat_sas(fx->alice.chat);
+	pb = esess_chat_sas(fx->bob.chat);
+	g_assert_cmpuint(strlen(pb), ==, 5);
+	while (*pb == 'a' && pb[1] != '\0')
+		pb++;
+	g_assert_cmpstr(pa, ==, pb);
+	g_assert_null(strstr(g_ptr_array_index(fx->wire.wire, 0), "aes256-ctr"));
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_terminate(fx->alice.chat, &step), ==, ESESS_OK);
+	g_assert_cmpuint(step.send->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(step.send, 0), "terminate"));
+	g_assert_null(strstr(g_ptr_array_index(step.send, 0), "<c xmlns="));
+	esess_step_clear(&step);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -425,5 +453,6 @@ main(int argc, char **argv)
 	ADD("/twoparty/terminate-plaintext", test_terminate_plain);
 	ADD("/twoparty/terminate-by-responder", test_terminate_by_bob);
 	ADD("/twoparty/plaintext-while-established", test_plaintext_while_established);
+	ADD("/twoparty/gajim-quirks", test_gajim_quirks);
 	return g_test_run();
 }

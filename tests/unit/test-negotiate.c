@@ -13,6 +13,7 @@
 #include "esess-form.h"
 #include "esess-modp.h"
 #include "esess-negotiate.h"
+#include "esess-neg-private.h"
 #include "esess-sas.h"
 #include "../protocol/neg-harness.h"
 
@@ -92,7 +93,12 @@ test_r6_identity_mac(void)
 	assert_hex(out, 32, v, "M");
 	/* and the order/encoding matters: not the padded-counter value */
 	hex = neg_vector_get(v, "M_padded");
-	g_assert_cmpstr(hex, !=, neg_vector_get(v, "M"));
+	{
+		char *m = neg_vector_get(v, "M");
+
+		g_assert_cmpstr(hex, !=, m);
+		g_free(m);
+	}
 	g_free(hex);
 	esess_secret_free(km);
 	g_free(c);
@@ -1180,6 +1186,152 @@ test_gajim_shapes(void)
 	p_clear(&p);
 }
 
+/* DIGEST Appendix B: Alice played the way Gajim 0.12-0.16 does it (8-byte
+ * my_nonce, hidden crypt_algs etc. as our offer has them, ONE random
+ * rshashes value); our Bob must accept, and his message 4 must verify the
+ * way Gajim verifies it. */
+static char *
+form_text(EsessForm *f, const char *wrapper_ns, const char *wrapper, GString *canon,
+	  const char *const *exclude)
+{
+	EsessXmlNode *x, *w;
+
+	x = esess_form_to_xml(f);
+	if (canon != NULL)
+		esess_form_canon(x, exclude, canon);
+	w = esess_xml_new(wrapper, wrapper_ns);
+	esess_xml_append(w, x);
+	return wrap(w, "alice@example.org/gajim", NULL);
+}
+
+static void
+test_gajim_initiator(void)
+{
+	static const char *const no_id[] = { "identity", "mac", NULL };
+	P p;
+	EsessFeatPolicy pol;
+	EsessForm *m1 = NULL, *m3;
+	EsessField *fld;
+	EsessDhKey *xk = NULL;
+	EsessSecret *shared = NULL, *k, *fk, *keys[ESESS_KEY_COUNT_], *fkeys[ESESS_KEY_COUNT_];
+	const guint8 *e;
+	size_t e_len, d_len, nb_len;
+	guint8 na[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, he[32], rnd[32], ca[16], cb[16], after[16];
+	guint8 mac_a[32], id_a[32], m_a[32], id_b[32], m_b[32], mm[32], mac_b[32], mac_b2[32];
+	guint8 *d, *nb;
+	GString *form_a, *form_a2, *form_b, *form_b2;
+	EsessXmlNode *root = NULL;
+	const guint groups[1] = { 14 };
+	char *text, *b64, *v;
+	char sas[ESESS_SAS_LEN + 1];
+	int i;
+
+	p_init(&p);
+	g_assert_cmpint(esess_dh_keygen(14, &xk), ==, ESESS_OK);
+	e = esess_dh_key_public(xk, &e_len);
+	memset(&pol, 0, sizeof pol);
+	pol.min_modp_bits = 2048;
+	pol.logging = ESESS_LOGPREF_PREFER;
+	pol.min_rekey_freq = 1;
+	g_assert_cmpint(esess_featneg_build_offer(&pol, groups, 1, &m1), ==, ESESS_OK);
+	esess_neg_add_b64(m1, "my_nonce", na, sizeof na);
+	esess_sha256(e, e_len, he);
+	esess_neg_add_b64(m1, "dhhashes", he, sizeof he);
+	form_a = g_string_new(NULL);
+	text = form_text(m1, ESESS_NS_FEATURENEG, "feature", form_a, NULL);
+	g_assert_cmpint(p_respond(&p, text), ==, ESESS_OK);
+	g_free(text);
+	/* message 2 as Gajim reads it */
+	v = neg_get_field(p.m[2], "my_nonce");
+	g_assert_cmpint(esess_base64_decode(v, strlen(v), 64, &nb, &nb_len), ==, ESESS_OK);
+	g_free(v);
+	v = neg_get_field(p.m[2], "dhkeys");
+	g_assert_cmpint(esess_base64_decode(v, strlen(v), 1024, &d, &d_len), ==, ESESS_OK);
+	g_free(v);
+	v = neg_get_field(p.m[2], "counter");
+	g_assert_cmpint(esess_base64_decode_exact(v, strlen(v), ca, 16), ==, ESESS_OK);
+	g_free(v);
+	esess_counter_flip_top(ca, cb);
+	g_assert_cmpint(esess_dh_agree(xk, d, d_len, &shared), ==, ESESS_OK);
+	k = esess_secret_new(32);
+	esess_sha256(shared->data, shared->len, k->data);
+	g_assert_cmpint(esess_neg_derive_keys(k, keys), ==, ESESS_OK);
+	/* message 3 with a single random rshashes value */
+	m3 = esess_form_new(ESESS_FORM_RESULT);
+	fld = esess_form_add(m3, "FORM_TYPE", ESESS_FIELD_HIDDEN);
+	esess_field_add_value(fld, ESESS_NS_SSN);
+	fld = esess_form_add(m3, "accept", ESESS_FIELD_BOOLEAN);
+	esess_field_add_value(fld, "1");
+	esess_neg_add_b64(m3, "nonce", nb, nb_len);
+	esess_neg_add_b64(m3, "dhkeys", e, e_len);
+	esess_random(rnd, sizeof rnd);
+	esess_neg_add_b64(m3, "rshashes", rnd, sizeof rnd);
+	form_a2 = g_string_new(NULL);
+	text = form_text(m3, ESESS_NS_FEATURENEG, "feature", form_a2, no_id);
+	g_free(text);
+	g_assert_cmpint(esess_neg_sigma_mac(keys[ESESS_KEY_KS_A], nb, nb_len, na, sizeof na, e, e_len,
+					    form_a, form_a2, mac_a), ==, ESESS_OK);
+	g_assert_cmpint(esess_neg_crypt_identity(keys[ESESS_KEY_KC_A], ca, mac_a, id_a, 32, after),
+			==, ESESS_OK);
+	g_assert_cmpint(esess_neg_identity_mac(keys[ESESS_KEY_KM_A], ca, id_a, 32, m_a), ==, ESESS_OK);
+	esess_neg_add_b64(m3, "identity", id_a, 32);
+	esess_neg_add_b64(m3, "mac", m_a, 32);
+	text = form_text(m3, ESESS_NS_FEATURENEG, "feature", NULL, NULL);
+	g_assert_cmpint(p_recv(&p, p.b, text, 4), ==, ESESS_OK);
+	g_free(text);
+	g_assert_cmpint(esess_neg_state(p.b), ==, ESESS_NEG_DONE);
+	/* message 4 verified as Gajim does: no SRS, final K = SHA256(K) */
+	g_assert_nonnull(strstr(p.m[4], "xep-0116.html#ns-init"));
+	fk = esess_neg_final_k(k, NULL);
+	g_assert_cmpint(esess_neg_derive_keys(fk, fkeys), ==, ESESS_OK);
+	v = neg_get_field(p.m[4], "identity");
+	g_assert_cmpint(esess_base64_decode_exact(v, strlen(v), id_b, 32), ==, ESESS_OK);
+	g_free(v);
+	v = neg_get_field(p.m[4], "mac");
+	g_assert_cmpint(esess_base64_decode_exact(v, strlen(v), m_b, 32), ==, ESESS_OK);
+	g_free(v);
+	g_assert_cmpint(esess_neg_identity_mac(fkeys[ESESS_KEY_KM_B], cb, id_b, 32, mm), ==, ESESS_OK);
+	g_assert_cmpmem(mm, 32, m_b, 32);
+	g_assert_cmpint(esess_neg_crypt_identity(fkeys[ESESS_KEY_KC_B], cb, id_b, mac_b, 32, after),
+			==, ESESS_OK);
+	form_b = g_string_new(NULL);
+	g_assert_cmpint(esess_xml_parse(p.m[2], strlen(p.m[2]), NULL, &root), ==, ESESS_OK);
+	esess_form_canon(esess_neg_find_x(root), NULL, form_b);
+	esess_xml_free(root);
+	form_b2 = g_string_new(NULL);
+	g_assert_cmpint(esess_xml_parse(p.m[4], strlen(p.m[4]), NULL, &root), ==, ESESS_OK);
+	esess_form_canon(esess_neg_find_x(root), no_id, form_b2);
+	esess_xml_free(root);
+	g_assert_cmpint(esess_neg_sigma_mac(fkeys[ESESS_KEY_KS_B], na, sizeof na, nb, nb_len, d, d_len,
+					    form_b, form_b2, mac_b2), ==, ESESS_OK);
+	g_assert_cmpmem(mac_b, 32, mac_b2, 32);
+	/* the SAS Gajim shows: unpadded (R20) */
+	esess_sas_compute(m_a, 32, form_b->str, form_b->len, TRUE, sas);
+	g_assert_cmpstr(sas, ==, esess_neg_result(p.b)->sas);
+	esess_sas_format(esess_neg_result(p.b)->sas_value, FALSE, sas);
+	b64 = (char *)esess_neg_result(p.b)->sas;
+	while (*b64 == 'a' && b64[1] != '\0')
+		b64++;
+	g_assert_cmpstr(sas, ==, b64);
+	for (i = 0; i < ESESS_KEY_COUNT_; i++) {
+		esess_secret_free(keys[i]);
+		esess_secret_free(fkeys[i]);
+	}
+	esess_secret_free(k);
+	esess_secret_free(fk);
+	esess_secret_free(shared);
+	esess_dh_key_free(xk);
+	esess_form_free(m1);
+	esess_form_free(m3);
+	g_free(d);
+	g_free(nb);
+	g_string_free(form_a, TRUE);
+	g_string_free(form_a2, TRUE);
+	g_string_free(form_b, TRUE);
+	g_string_free(form_b2, TRUE);
+	p_clear(&p);
+}
+
 /* ---- through the chat (harness) ----------------------------------------- */
 
 typedef struct {
@@ -1542,6 +1694,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/vectors/r9-retained", test_r9_retained);
 	g_test_add_func("/neg/flow/full", test_neg_full);
 	g_test_add_func("/neg/flow/gajim-shapes", test_gajim_shapes);
+	g_test_add_func("/neg/flow/gajim-initiator", test_gajim_initiator);
 	g_test_add_func("/neg/keypool/m1-time", test_keypool_m1_time);
 	g_test_add_func("/neg/security/01-y-zero", sec_01_y_zero);
 	g_test_add_func("/neg/security/02-y-one", sec_02_y_one);
