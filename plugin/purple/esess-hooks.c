@@ -55,11 +55,16 @@ esess_hooks_peer_has(PurpleAccount *account, const char *jid, const char *ns)
 	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
 	gboolean ok = FALSE;
 	gpointer r;
+	char *full;
 
 	if (jabber == NULL || jid == NULL)
 		return FALSE;
+	/* the XMPP plugin answers for a full JID only: a bare one stands for
+	 * the resource we last saw available */
+	full = esess_peers_full_jid(account, jid);
 	/* INTEROP R19 */
-	r = purple_plugin_ipc_call(jabber, "contact_has_feature", &ok, account, jid, ns);
+	r = purple_plugin_ipc_call(jabber, "contact_has_feature", &ok, account, full, ns);
+	g_free(full);
 	return ok && GPOINTER_TO_INT(r);
 }
 

@@ -322,8 +322,8 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 
 /* The JID to send a request to: the conversation's full JID, else the
  * resource we last saw available, else the bare JID. */
-static char *
-request_target(PurpleAccount *account, const char *jid)
+char *
+esess_peers_full_jid(PurpleAccount *account, const char *jid)
 {
 	char *key;
 	const char *full;
@@ -364,7 +364,7 @@ esess_peers_start(PurpleAccount *account, const char *jid)
 		}
 	}
 	peer->failed = FALSE;
-	target = request_target(account, jid);
+	target = esess_peers_full_jid(account, jid);
 	esess_peers_fill_config(peer, &cfg, target);
 	esess_step_init(&step);
 	st = esess_chat_start(&cfg, &chat, &step);

@@ -126,6 +126,9 @@ void esess_peers_set_state(EsessPeer *peer, EsessUiState st);
 void esess_peers_start(PurpleAccount *account, const char *jid);
 void esess_peers_end(PurpleAccount *account, const char *jid);
 void esess_peers_send_text(PurpleAccount *account, const char *stanza);
+/* jid itself when it has a resource, else the resource last seen available,
+ * else the bare JID.  Caller frees. */
+char *esess_peers_full_jid(PurpleAccount *account, const char *jid);
 void esess_peers_pool_kick(void);
 
 /* ---- esess-hooks.c ------------------------------------------------ */

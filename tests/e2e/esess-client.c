@@ -734,9 +734,9 @@ handle_line(char *line)
 	} else if (strcmp(cmd, "add-buddy") == 0) {
 		do_add_buddy(rest);
 	} else if (strcmp(cmd, "signoff") == 0) {
-		purple_account_disconnect(account);
+		purple_account_set_enabled(account, purple_core_get_ui(), FALSE);
 	} else if (strcmp(cmd, "signon") == 0) {
-		purple_account_connect(account);
+		purple_account_set_enabled(account, purple_core_get_ui(), TRUE);
 	} else if (strcmp(cmd, "unload") == 0) {
 		unload_plugins();
 	} else if (strcmp(cmd, "pref-bool") == 0) {
@@ -916,6 +916,8 @@ main(int argc, char **argv)
 
 	account = purple_account_new(jid, "prpl-jabber");
 	purple_account_set_password(account, password);
+	/* or libpurple forgets it on sign-off and "signon" cannot log in */
+	purple_account_set_remember_password(account, TRUE);
 	purple_account_set_string(account, "connect_server", "127.0.0.1");
 	purple_account_set_int(account, "port", port);
 	purple_account_set_string(account, "connection_security", "require_tls");

@@ -309,7 +309,9 @@ def group_signoff():
             b.cmd("account-set esessions-policy on-request")
             b.cmd("signon")
             b.wait_event("signed-on", since=mb)
-            check(h.wait_feature(a, b.jid, h.FEATURE_116, timeout=15), "bob's caps lost")
+            check(h.wait_feature(a, b.full_jid, h.FEATURE_116, timeout=15), "bob's caps lost")
+            # the ended session stays until alice says so
+            a.cmd("cmd %s esession end" % b.jid)
             ma = a.mark()
             q1, q2 = token("queued-1"), token("queued-2")
             a.cmd("send %s %s" % (b.jid, q1))
