@@ -11,6 +11,8 @@ plugin_core_libesess_neg_la_SOURCES = \
 	plugin/core/esess-msg.c \
 	plugin/core/esess-chat.c \
 	plugin/core/esess-chat.h \
+	plugin/core/esess-chat-private.h \
+	plugin/core/esess-chat-out.c \
 	plugin/core/esess-sas.c \
 	plugin/core/esess-sas.h
 # No LIBADD of the other convenience libraries: the plugin links every one of

@@ -1,0 +1,69 @@
+/*
+ * esess-chat-private.h - the chat object shared by esess-chat.c (creating,
+ * receiving, the user's actions) and esess-chat-out.c (the limiter, steps and
+ * the stanzas we build and send).  Not a public header.
+ */
+#ifndef ESESS_CHAT_PRIVATE_H
+#define ESESS_CHAT_PRIVATE_H
+
+#include "esess-chat.h"
+#include "esess-negotiate.h"
+#include "esess-quirks.h"
+#include "esess-session.h"
+
+#define THREAD_LEN 20 /* R1: at least 16 random letters */
+
+struct _EsessChat {
+	EsessChatState state;
+	gboolean initiator;
+	char *account;
+	char *own_jid;
+	char *peer;           /* as started, then the full JID that answered */
+	char *peer_bare;
+	gboolean pinned;      /* SECURITY 55: peer is the full JID now */
+	char *thread;
+	char *placeholder;
+	gboolean peer_has_plugin;
+	const EsessQuirks *quirks;
+	EsessLimiter *limiter;
+	gboolean counted;     /* holds a slot in the limiter */
+	EsessStore *store;
+	EsessNeg *neg;
+	EsessSession *session;
+	GPtrArray *queue;     /* char *: bodies waiting for the session (R16) */
+	gboolean ack_pending; /* we sent an encrypted terminate (R18) */
+	/* established */
+	char sas[ESESS_SAS_LEN + 1];
+	EsessContinuity continuity;
+	gboolean verified;
+	EsessLogging logging;
+	guint group;
+	char *cipher;
+	gint64 since;
+	EsessSecret *new_rs;
+};
+
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_limiter_admit(EsessLimiter *lim, const char *peer_bare);
+void esess_chat_release(EsessChat *chat);
+void esess_step_event(EsessStep *step, EsessEvent ev, EsessStatus st, gboolean by_peer);
+char *esess_chat_bare(const char *jid);
+char *esess_chat_new_thread(void);
+EsessXmlNode *esess_chat_message_new(const EsessChat *chat, const char *type);
+void esess_chat_send_node(EsessStep *step, const EsessXmlNode *m);
+void esess_chat_send_neg(const EsessChat *chat, EsessStep *step, EsessNegOut *o);
+EsessXmlNode *esess_chat_terminate_form(gboolean ack);
+void esess_chat_unsent(EsessChat *chat, EsessStep *step);
+void esess_chat_end(EsessChat *chat, EsessStep *step);
+gboolean esess_chat_mustnot(const EsessChat *chat);
+gboolean esess_chat_kept_outside(const EsessXmlNode *ch);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_send_encrypted(EsessChat *chat, EsessStep *step, const EsessXmlNode *orig, const char *payload, size_t len, gboolean with_body);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *stanza);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_send_enc_terminate(EsessChat *chat, EsessStep *step, gboolean ack);
+void esess_chat_send_plain_terminate(EsessChat *chat, EsessStep *step);
+gboolean esess_chat_terminate_encrypted(const EsessChat *chat);
+
+#endif /* ESESS_CHAT_PRIVATE_H */
