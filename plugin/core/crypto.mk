@@ -12,11 +12,15 @@ plugin_core_libesess_crypto_la_SOURCES = \
 	plugin/core/esess-crypto.h \
 	plugin/core/esess-modp.c \
 	plugin/core/esess-modp.h
-plugin_core_libesess_crypto_la_LIBADD = plugin/core/libesess-status.la
+# No LIBADD of libesess-status.la: libtool would copy esess-status.o into
+# this archive, and the plugin, which links every convenience library whole
+# (ESESS_CORE_LIBADD), would then define esess_status_* twice.  Programs link
+# libesess-status.la themselves.
 ESESS_CORE_LIBADD += plugin/core/libesess-crypto.la
 
 # ---- unit tests (GTest, TAP) -------------------------------------------
-ESESS_CRYPTO_TEST_LDADD = plugin/core/libesess-crypto.la $(ESESS_CORE_DEPLIBS)
+ESESS_CRYPTO_TEST_LDADD = plugin/core/libesess-crypto.la plugin/core/libesess-status.la \
+	$(ESESS_CORE_DEPLIBS)
 # a fallback for running a binary by hand; make check sets ESESS_VECTORS
 ESESS_CRYPTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DESESS_TEST_VECTORS='"$(abs_top_srcdir)/tests/vectors"'
@@ -48,10 +52,10 @@ EXTRA_DIST += \
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-base64 tests/fuzz/fuzz-mpi
 tests_fuzz_fuzz_base64_SOURCES = tests/fuzz/fuzz-base64.c
-tests_fuzz_fuzz_base64_LDADD = plugin/core/libesess-crypto.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_base64_LDADD = $(ESESS_CRYPTO_TEST_LDADD)
 tests_fuzz_fuzz_base64_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_mpi_SOURCES = tests/fuzz/fuzz-mpi.c
-tests_fuzz_fuzz_mpi_LDADD = plugin/core/libesess-crypto.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_mpi_LDADD = $(ESESS_CRYPTO_TEST_LDADD)
 tests_fuzz_fuzz_mpi_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 
