@@ -208,8 +208,10 @@ esess_gtk_button_show_state(EsessGtkButton *b, EsessGtkState state)
 	}
 	gtk_label_set_text(GTK_LABEL(b->label), esess_gtk_state_label(state));
 	gtk_widget_set_tooltip_text(b->button, esess_gtk_state_tooltip(state));
-	purple_debug_info(ESESS_GTK_DEBUG, "toolbar state=%s conv=%s\n",
-	    esess_gtk_state_name(state), purple_conversation_get_name(b->conv));
+	/* the label is UI text, not a secret: the tests check its language */
+	purple_debug_info(ESESS_GTK_DEBUG, "toolbar state=%s conv=%s label=\"%s\"\n",
+	    esess_gtk_state_name(state), purple_conversation_get_name(b->conv),
+	    esess_gtk_state_label(state));
 }
 
 static void

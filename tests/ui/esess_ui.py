@@ -328,7 +328,7 @@ class Finch:
         os.makedirs(self.env["HOME"], exist_ok=True)
         self.env["TERM"] = "xterm-256color"
         self.env.pop("TMUX", None)
-        shell = "exec finch --config=%s --debug 2>>%s" % (shq(cfg.dir), shq(self.log_path))
+        shell = "exec finch --config=%s 2>>%s" % (shq(cfg.dir), shq(self.log_path))
         env_args = []
         for k in ("HOME", "LANG", "LANGUAGE", "ESESS_LOCALEDIR", "DBUS_SESSION_BUS_ADDRESS",
                   "G_DEBUG"):
@@ -363,6 +363,22 @@ class Finch:
                 return m
             if time.time() > deadline:
                 raise TimeoutError("no %r on the Finch screen; screen was:\n%s" % (regex, s))
+            time.sleep(0.2)
+
+    def focus(self, title, timeout=20.0):
+        """Raises the window whose taskbar entry contains title (M-<n>):
+        Finch does not always raise a new window over the focused one."""
+        deadline = time.time() + timeout
+        while True:
+            lines = [ln for ln in self.screen().splitlines() if ln.strip()]
+            bar = lines[-1].split("\u2502") if lines else []
+            for i, entry in enumerate(bar):
+                if title in entry and i < 9:
+                    self.keys("M-%d" % (i + 1))
+                    time.sleep(0.3)
+                    return i + 1
+            if time.time() > deadline:
+                raise TimeoutError("no window %r in the Finch taskbar: %r" % (title, bar))
             time.sleep(0.2)
 
     def keys(self, *keys):

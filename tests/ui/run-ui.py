@@ -202,6 +202,15 @@ def pidgin_scenario(lang=None):
                     % tag, answer)
 
         if lang:
+            def label():
+                want = U.gettext_of("Verified", lang)
+                if want == "Verified":
+                    raise RuntimeError("no %s translation of the label" % lang)
+                run.log.wait(r'toolbar state=private-verified conv=bob@localhost\S* label="%s"'
+                             % re.escape(want), since=0, timeout=5)
+                return "label %r" % want
+            ok &= check("%s: the toolbar label is translated" % tag, label)
+
             def title():
                 want = U.gettext_of("%s [private, verified]", lang).replace("%s", "").strip()
                 win = run.pidgin.find_window(re.escape(want))
@@ -252,6 +261,7 @@ def finch_scenario():
 
         def conversation():
             bob.cmd("send alice@localhost Hello from bob")
+            finch.focus("bob (alice@localhost")
             finch.wait_screen(r"Hello from bob")
             save(finch, shots, "0-conversation")
         if not check("finch: bob's message opens a conversation window", conversation):
@@ -267,6 +277,7 @@ def finch_scenario():
             ev = bob.wait_event("dialog", None, "Verify the encrypted session", since=since,
                                 timeout=30)
             sas["bob"] = sas_of(ev[3])
+            finch.focus("Verify the encrypted session")
             m = finch.wait_screen(SAS_RX)
             sas["alice"] = re.sub(r"\s+", "", m.group(1))
             save(finch, shots, "1-sas")
@@ -281,11 +292,13 @@ def finch_scenario():
             # the SAS dialog has the focus, its first button is "They match"
             finch.wait_screen(r"They match")
             finch.keys("Enter")
-            finch.wait_screen(r"\[private, verified\]")
+            finch.focus("bob")
+            finch.wait_screen(r"bob@localhost \[private, verified\]")
             save(finch, shots, "2-verified")
         check("finch: answering \"They match\" puts [private, verified] in the title", answer)
 
         def end():
+            finch.focus("bob")
             finch.type("/esession end")
             finch.keys("Enter")
             deadline = time.time() + 15
