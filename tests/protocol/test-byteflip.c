@@ -162,6 +162,18 @@ flip_message(guint msg)
 				       esess_status_symbol(a.last_status), esess_status_symbol(b.last_status));
 			g_assert_not_reached();
 		}
+		/* DIGEST §12: a refused offer, a broken commitment or identity is
+		 * answered with exactly one error stanza (never one echoing the
+		 * form: R13) */
+		if (recv->last_event == ESESS_EV_FAILED &&
+		    (recv->last_status == ESESS_ERR_COMMITMENT || recv->last_status == ESESS_ERR_IDENTITY ||
+		     recv->last_status == ESESS_ERR_NOT_ACCEPTABLE || recv->last_status == ESESS_ERR_POLICY ||
+		     recv->last_status == ESESS_ERR_NOT_OFFERED || recv->last_status == ESESS_ERR_DH_RANGE)) {
+			if (recv->n_errors_sent != 1)
+				g_test_message("message %u byte %u: %s and %u error stanzas", msg, nth,
+					       esess_status_symbol(recv->last_status), recv->n_errors_sent);
+			g_assert_cmpuint(recv->n_errors_sent, ==, 1);
+		}
 		/* no half state: nothing established, nothing usable */
 		g_assert_true(a.chat == NULL || esess_chat_state(a.chat) != ESESS_CHAT_ESTABLISHED ||
 			      b.chat == NULL || esess_chat_state(b.chat) != ESESS_CHAT_ESTABLISHED);
