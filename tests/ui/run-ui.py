@@ -87,8 +87,8 @@ class PidginRun:
         os.makedirs(shots, exist_ok=True)
         self.server = fresh_server()
         self.bob = start_bob(self.server)
-        self.bob.cmd("answer " + "Accept")
-        self.bob.cmd("answer " + "They match")
+        # bob accepts by hand (below), so "negotiating" lasts for a screenshot
+        self.bob.cmd("answer They match")
         self.cfg = U.UiConfig(self.server, "alice", "pidgin", [U.CORE_PLUGIN, U.GTK_PLUGIN])
         self.xvfb = U.Xvfb(shots)
         self.pidgin = U.Pidgin(self.cfg, self.xvfb, shots, lang=lang)
@@ -132,10 +132,14 @@ def pidgin_scenario(lang=None):
     run = PidginRun(lang, os.path.join(RUNDIR, tag))
     ok = True
     try:
-        ok &= check("%s: alice signs on in Pidgin with both plugins loaded" % tag, lambda: (
-            run.log.wait(r"gtk-esessions: loaded", proc=run.pidgin.proc),
-            run.bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30),
-            None)[-1])
+        def signed_on():
+            try:
+                run.log.wait(r"gtk-esessions: loaded", proc=run.pidgin.proc)
+            except (TimeoutError, RuntimeError) as exc:
+                why = re.findall(r"plugins: .*(?:not loadable|failed).*", run.log.text())
+                raise RuntimeError("%s\n%s" % (exc, "\n".join(why)))
+            run.bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30)
+        ok &= check("%s: alice signs on in Pidgin with both plugins loaded" % tag, signed_on)
         if not ok:
             return
 
@@ -159,6 +163,10 @@ def pidgin_scenario(lang=None):
             ev = run.bob.wait_event("dialog", None, "Encrypted session request",
                                     since=since, timeout=20)
             run.toolbar_shot("toolbar-1-negotiating.png")
+            now = run.log.last(r"toolbar state=(\S+) conv=bob@localhost")
+            if now is None or now.group(1) != "negotiating":
+                raise RuntimeError("toolbar left negotiating before bob answered")
+            run.bob.cmd("click Accept")
             return "bob was asked: %s" % ev[3]
         ok &= check("%s: start from the toolbar; negotiating while bob is asked" % tag, start)
         if not ok:
