@@ -1480,6 +1480,65 @@ fx_clear(Fx *fx)
 	g_free(fx->dir);
 }
 
+/* R13: the initiator checks the echoed nonce; each side checks its own
+ * nonce in messages 3 and 4 (ESESS_ERR_NONCE) */
+static void
+test_nonce_echo(void)
+{
+	P p;
+	char *t;
+	const char *other[1] = { "AAECAwQFBgcICQoLDA0ODw==" };
+
+	m2_field("nonce", other[0], ESESS_ERR_NONCE);
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.a, p.m[2], 3), ==, ESESS_OK);
+	t = neg_set_field(p.m[3], "nonce", other, 1);
+	g_assert_cmpint(p_recv(&p, p.b, t, 4), ==, ESESS_ERR_NONCE);
+	g_assert_cmpint(esess_neg_state(p.b), ==, ESESS_NEG_FAILED);
+	g_free(t);
+	p_clear(&p);
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.a, p.m[2], 3), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.b, p.m[3], 4), ==, ESESS_OK);
+	t = neg_set_field(p.m[4], "nonce", other, 1);
+	g_assert_cmpint(p_recv(&p, p.a, t, 0), ==, ESESS_ERR_NONCE);
+	assert_failed_wiped(p.a);
+	g_free(t);
+	p_clear(&p);
+}
+
+/* R20: Gajim's feature-not-implemented with only a <text/> reason is a
+ * failed negotiation, like any error in the thread */
+static void
+test_gajim_text_error(void)
+{
+	Fx fx;
+	EsessStep step;
+	char *err;
+
+	fx_init(&fx);
+	fx.a.cfg.peer_jid = fx.b.bare;
+	fx.a.cfg.peer_caps_node = "http://gajim.org";
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_start(&fx.a.cfg, &fx.a.chat, &step), ==, ESESS_OK);
+	esess_step_clear(&step);
+	err = g_strdup_printf("<message from='bob@example.com/gajim' type='error'><thread>%s</thread>"
+			      "<error type='cancel'><feature-not-implemented "
+			      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/><text "
+			      "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Unknown</text></error></message>",
+			      esess_chat_thread(fx.a.chat));
+	g_assert_cmpint(neg_deliver(&fx.a, err, NULL), ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpint(fx.a.last_event, ==, ESESS_EV_FAILED);
+	g_assert_true(fx.a.by_peer);
+	g_assert_cmpint(esess_chat_state(fx.a.chat), ==, ESESS_CHAT_ENDED);
+	g_free(err);
+	fx_clear(&fx);
+}
+
 static void
 sec_31_sas_mismatch(void)
 {
@@ -1818,6 +1877,8 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/flow/gajim-initiator", test_gajim_initiator);
 	g_test_add_func("/neg/flow/gajim-responder-mpi-counter", test_gajim_responder);
 	g_test_add_func("/neg/keypool/m1-time", test_keypool_m1_time);
+	g_test_add_func("/neg/flow/nonce-echo", test_nonce_echo);
+	g_test_add_func("/neg/flow/gajim-text-error", test_gajim_text_error);
 	g_test_add_func("/neg/security/01-y-zero", sec_01_y_zero);
 	g_test_add_func("/neg/security/02-y-one", sec_02_y_one);
 	g_test_add_func("/neg/security/03-y-p-minus-1", sec_03_y_p_minus_1);
