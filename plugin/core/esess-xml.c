@@ -39,8 +39,6 @@ typedef struct {
 	GString *text;         /* character data not yet attached to cur */
 } EsessXmlParser;
 
-static gboolean xml_initialised;
-
 static void
 xml_parser_fail(EsessXmlParser *p, EsessStatus st)
 {
@@ -341,13 +339,12 @@ xml_init_sax(xmlSAXHandler *h)
 	h->serror = xml_sax_serror;
 }
 
+/* xmlInitParser is idempotent and returns at once after the first call;
+ * calling it here keeps the engine free of mutable globals of its own. */
 static void
 xml_init_once(void)
 {
-	if (!xml_initialised) {
-		xmlInitParser();
-		xml_initialised = TRUE;
-	}
+	xmlInitParser();
 }
 
 /* Pushes chunks[0..n) through one SAX2 push parser; the last push
@@ -838,10 +835,16 @@ xml_write_element(GString *out, const EsessXmlNode *n, const char *parent_ns)
 {
 	const EsessXmlNode *c;
 	guint i, extra = 0;
+	/* the XML namespace is never a default namespace: such an element
+	 * keeps its "xml:" prefix and leaves the default in scope alone */
+	gboolean xml_ns = g_strcmp0(n->ns, ESESS_NS_XML) == 0;
+	const char *scope = xml_ns ? parent_ns : n->ns;
 
 	g_string_append_c(out, '<');
+	if (xml_ns)
+		g_string_append(out, "xml:");
 	g_string_append(out, n->name);
-	if (g_strcmp0(n->ns, parent_ns) != 0) {
+	if (!xml_ns && g_strcmp0(n->ns, parent_ns) != 0) {
 		g_string_append(out, " xmlns='");
 		if (n->ns != NULL)
 			xml_escape_attr(out, n->ns, FALSE);
@@ -876,9 +879,11 @@ xml_write_element(GString *out, const EsessXmlNode *n, const char *parent_ns)
 		if (c->kind == ESESS_XML_TEXT)
 			xml_escape_text(out, c->text, c->text_len);
 		else
-			xml_write_element(out, c, n->ns);
+			xml_write_element(out, c, scope);
 	}
 	g_string_append(out, "</");
+	if (xml_ns)
+		g_string_append(out, "xml:");
 	g_string_append(out, n->name);
 	g_string_append_c(out, '>');
 }

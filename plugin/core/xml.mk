@@ -35,4 +35,22 @@ EXTRA_DIST += \
 	tests/vectors/xml-canon-escape.txt \
 	tests/vectors/xml-canon-nested.txt \
 	tests/vectors/xml-canon-sas.txt \
-	tests/vectors/session-kat.txt
+	tests/vectors/session-kat.txt \
+	tests/fuzz/fuzz-xml.c \
+	tests/fuzz/fuzz-cdecode.c \
+	tests/fuzz/corpus/xml/xep0200-message.xml \
+	tests/fuzz/corpus/xml/form-request.xml \
+	tests/fuzz/corpus/xml/payload-xhtml.xml \
+	tests/fuzz/corpus/cdecode/kat \
+	tests/fuzz/corpus/cdecode/xep0200-example \
+	tests/fuzz/corpus/cdecode/fixed-payload
+
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz-xml tests/fuzz/fuzz-cdecode
+tests_fuzz_fuzz_xml_SOURCES = tests/fuzz/fuzz-xml.c
+tests_fuzz_fuzz_xml_LDADD = plugin/core/libesess-xml.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_xml_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_cdecode_SOURCES = tests/fuzz/fuzz-cdecode.c
+tests_fuzz_fuzz_cdecode_LDADD = plugin/core/libesess-session.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_cdecode_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+endif

@@ -443,6 +443,13 @@ test_write(void)
 	g_free(s);
 	esess_xml_free(h);
 
+	/* an element in the XML namespace keeps its prefix (fuzz-xml found it) */
+	n = parse_ok("<a xmlns='urn:a'>br<xml:x e4='http:w'><b/></xml:x></a>");
+	s = esess_xml_to_string(n);
+	g_assert_cmpstr(s, ==, "<a xmlns='urn:a'>br<xml:x e4='http:w'><b/></xml:x></a>");
+	esess_xml_free(n);
+	g_free(s);
+
 	/* xml:lang and foreign-namespace attributes survive a round trip */
 	n = parse_ok("<a xmlns='urn:a' xml:lang='de' xmlns:q='urn:q' q:z='1'/>");
 	s = esess_xml_to_string(n);
