@@ -8,6 +8,7 @@ plugin_core_libesess_neg_la_SOURCES = \
 	plugin/core/esess-neg-private.h \
 	plugin/core/esess-neg-init.c \
 	plugin/core/esess-neg-resp.c \
+	plugin/core/esess-keypool.c \
 	plugin/core/esess-msg.c \
 	plugin/core/esess-chat.c \
 	plugin/core/esess-chat.h \
