@@ -24,11 +24,19 @@ ESESS_NEG_TEST_LDADD = plugin/core/libesess-neg.la plugin/core/libesess-forms.la
 	plugin/core/libesess-session.la plugin/core/libesess-xml.la \
 	plugin/core/libesess-crypto.la plugin/core/libesess-status.la $(ESESS_CORE_DEPLIBS)
 
-check_PROGRAMS += tests/unit/test-negotiate tests/unit/test-msg
-TESTS += tests/unit/test-negotiate tests/unit/test-msg
-tests_unit_test_negotiate_SOURCES = tests/unit/test-negotiate.c \
+ESESS_NEG_PAIR_SOURCES = tests/unit/neg-pair.c tests/unit/neg-pair.h \
 	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
+
+check_PROGRAMS += tests/unit/test-negotiate tests/unit/test-neg-security \
+	tests/unit/test-neg-state tests/unit/test-msg
+TESTS += tests/unit/test-negotiate tests/unit/test-neg-security \
+	tests/unit/test-neg-state tests/unit/test-msg
+tests_unit_test_negotiate_SOURCES = tests/unit/test-negotiate.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_negotiate_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_neg_security_SOURCES = tests/unit/test-neg-security.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_neg_security_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_neg_state_SOURCES = tests/unit/test-neg-state.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_neg_state_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_msg_SOURCES = tests/unit/test-msg.c
 tests_unit_test_msg_LDADD = $(ESESS_NEG_TEST_LDADD)
 
