@@ -24,4 +24,4 @@ esess_reverse = $(if $(1),$(call esess_reverse,$(wordlist 2,$(words $(1)),$(1)))
 ESESS_CORE_ARCHIVES = $(call esess_reverse,$(foreach l,$(ESESS_CORE_LIBADD),$(dir $(l)).libs/$(basename $(notdir $(l))).a))
 plugin_purple_esessions_la_LIBADD = $(ESESS_CORE_ARCHIVES) \
 	$(PURPLE_LIBS) $(ESESS_CORE_DEPLIBS) $(LTLIBINTL)
-EXTRA_plugin_purple_esessions_la_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+plugin_purple_esessions_la_DEPENDENCIES = $(ESESS_CORE_LIBADD)

@@ -29,6 +29,8 @@ FEATURE_116 = "http://www.xmpp.org/extensions/xep-0116.html#ns"
 FEATURE_PURPLE = "urn:xmpp:esessions:purple:0"
 
 _live = []          # Prosody and Client objects still running
+sanitizer_reports = []   # (client, first lines) of ASan/UBSan/crash reports
+KEEP = bool(os.environ.get("ESESS_E2E_KEEP"))
 
 
 def stop_all():
@@ -79,7 +81,7 @@ class Prosody:
 
     def __init__(self, users=("alice", "bob", "carol"), keep=False):
         self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
-        self.keep = keep
+        self.keep = keep or KEEP
         self.port = free_port()
         self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
         self.log = os.path.join(self.dir, "prosody.log")
@@ -218,9 +220,9 @@ class Client:
             args += ["--ui-id", ui_id]
         env = dict(os.environ)
         env.setdefault("G_DEBUG", "")
+        self.stderr_path = os.path.join(server.dir, "%s-%s.stderr" % (user, resource))
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=open(os.path.join(server.dir, "%s-%s.stderr"
-                                                              % (user, resource)), "wb"),
+                                     stderr=open(self.stderr_path, "wb"),
                                      env=env, start_new_session=True)
         _live.append(self)
         self.events = []          # every event seen, in order: list of fields
@@ -297,6 +299,18 @@ class Client:
     def signed_on(self, timeout=15.0):
         return self.wait_event("signed-on", timeout=timeout)
 
+    def _check_stderr(self):
+        try:
+            with open(self.stderr_path, errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return
+        for marker in ("ERROR: AddressSanitizer", "runtime error:", "libc.so.6(+"):
+            if marker in text:
+                i = text.index(marker)
+                sanitizer_reports.append((self.user, text[max(0, i - 200):i + 1500]))
+                return
+
     def stop(self):
         if self.proc.poll() is None:
             try:
@@ -309,6 +323,7 @@ class Client:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._check_stderr()
         if self in _live:
             _live.remove(self)
 

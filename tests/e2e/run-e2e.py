@@ -413,6 +413,14 @@ def main():
                     print("# " + line)
             finally:
                 h.stop_all()
+            # a crash or a sanitizer report in any client fails the group
+            if h.sanitizer_reports:
+                results.append((False, g.__name__ + ": no crash or sanitizer report", ""))
+                print("not ok %d - %s: no crash or sanitizer report" % (len(results), g.__name__))
+                for user, text in h.sanitizer_reports:
+                    for line in ("%s: %s" % (user, text)).splitlines()[:40]:
+                        print("# " + line)
+                del h.sanitizer_reports[:]
     finally:
         h.stop_all()
     passed = sum(1 for r in results if r[0])
