@@ -359,6 +359,50 @@ def group_queue():
         s.stop()
 
 
+def group_inflight():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "on-request")
+
+        def run():
+            wait_caps(a, b)
+            # alice signs off while her negotiation waits for bob's answer
+            mb, ma = b.mark(), a.mark()
+            t1 = token("inflight-1")
+            a.cmd("send %s %s" % (b.jid, t1))
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="request dialog")
+            a.wait_for(state_pred(b.jid, ("1",)), since=ma, what="alice negotiating")
+            a.cmd("signoff")
+            a.wait_event("signed-off", since=ma)
+            a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t1 in e[4], since=ma,
+                       what="queued message reported at sign-off")
+            b.cmd("click Accept")      # bob's answer reaches nobody
+            b.sync()
+            ma = a.mark()
+            a.cmd("signon")
+            a.wait_event("signed-on", since=ma)
+            check(h.wait_feature(a, b.full_jid, h.FEATURE_116, timeout=15), "caps lost")
+            # now unload the plugin mid-negotiation
+            mb, ma = b.mark(), a.mark()
+            t2 = token("inflight-2")
+            a.cmd("send %s %s" % (b.jid, t2))
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="second request dialog")
+            a.cmd("unload")
+            a.wait_event("unloaded", "core-esessions", since=ma)
+            b.cmd("click Accept")      # message 2 arrives at a client without the plugin
+            b.sync()
+            time.sleep(0.5)
+            a.sync()
+            check(a.proc.poll() is None, "alice's client died")
+            check(not s.saw(t1) and not s.saw(t2), "queued plaintext leaked")
+        record("SECURITY 62: account sign-off and plugin unload during an in-flight negotiation "
+               "touch no freed session (run under ASan too)", run)
+    finally:
+        s.stop()
+
+
 def group_carbons():
     s = h.Prosody().start()
     try:
@@ -398,7 +442,7 @@ def group_carbons():
 
 def main():
     groups = [group_load_unload, group_main, group_differ, group_no_plugin, group_signoff,
-              group_queue, group_carbons]
+              group_queue, group_inflight, group_carbons]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
