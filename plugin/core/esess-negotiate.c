@@ -550,10 +550,10 @@ esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 	p.peer_public_len = neg->peer_pub_len;
 	p.rekey_freq = neg->rekey ? neg->choice.rekey_freq : 0;
 	r = esess_session_new(&p, &s);
+	if (neg->rekey)
+		neg->own = NULL; /* esess_session_new owns it now, on failure too */
 	if (r != ESESS_OK)
 		return r;
-	if (neg->rekey)
-		neg->own = NULL; /* the session owns it now */
 	neg->session = s;
 	neg->result.verified = verified && neg->result.continuity != ESESS_CONT_NEW &&
 			       neg->result.continuity != ESESS_CONT_BROKEN;
