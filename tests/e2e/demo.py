@@ -31,22 +31,23 @@ def main():
         alice.wait_for(lambda e: e[0] == "state" and e[2] == "3", timeout=30)
         bob.wait_for(lambda e: e[0] == "state" and e[2] == "3", timeout=30)
         texts = [
-            (alice, bob, "Hello Bob, this is <b>private</b> and <i>formatted</i>."),
-            (bob, alice, "Grüße, Alice! Ça marche: 日本語もOK ✓"),
-            (alice, bob, "See you tomorrow at 10."),
+            (alice, bob, "Hello Bob, this is <b>private</b> and <i>formatted</i>.", "Hello Bob"),
+            (bob, alice, "Grüße, Alice! Ça marche: 日本語もOK ✓", "日本語"),
+            (alice, bob, "See you tomorrow at 10.", "tomorrow"),
         ]
-        for sender, receiver, text in texts:
+        for sender, receiver, text, key in texts:
             sender.cmd("send %s %s" % (receiver.jid, text))
-            receiver.wait_for(lambda e, t=text.split(" ")[-1][:6]: e[0] == "msg" and
-                              "recv" in e[1] and t in e[4], timeout=15)
+            receiver.wait_for(lambda e, k=key: e[0] == "msg" and "recv" in e[1] and k in e[4],
+                              timeout=15)
         alice.sync()
         bob.sync()
-        print("== the conversation as bob saw it:")
-        for ev in bob.messages():
-            who = "system" if "system" in ev[1] else ev[3]
-            print("   [%s] %s" % (who, ev[4]))
+        for me in (alice, bob):
+            print("== the conversation as %s saw it:" % me.user)
+            for ev in me.messages():
+                who = "system" if "system" in ev[1] else ev[3]
+                print("   [%s] %s" % (who, ev[4]))
         encrypted = [s for s in server.tap_stanzas() if "xep-0200.html#ns" in s]
-        leaked = [w for w in ("formatted", "Grüße", "tomorrow") if server.saw(w)]
+        leaked = [k for _, _, _, k in texts if server.saw(k)]
         print("== the server routed %d encrypted stanzas; plaintext words found in its "
               "files (tap, debug log, archive): %s" % (len(encrypted), leaked or "none"))
         if encrypted:
