@@ -113,7 +113,8 @@ def main():
         failed = oa.find(lambda e: e[0] == "load-failed")
         alive = oa.proc.poll() is None
         if failed or not alive:
-            reason = failed[0][2] if failed and len(failed[0]) > 2 and failed[0][2] else \
+            why = oa.find(lambda e: e[0] == "debug" and e[2] == "plugins" and otr in e[3])
+            reason = why[0][3].split(": ", 1)[-1] if why else \
                 ("the client died on load" if not alive else "unknown")
             print("pidgin-otr: %s cannot run in a headless libpurple client (%s): it is a "
                   "Pidgin (GTK) plugin; see tests/bench for libotr measured directly"
