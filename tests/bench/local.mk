@@ -14,7 +14,10 @@ CLEANFILES += $(BENCH_PROGS)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
-BENCH_LDADD = $(ESESS_CORE_LIBADD) $(ESESS_CORE_DEPLIBS)
+# ESESS_CORE_LIBADD lists each engine library after what it needs; a static
+# link of a program wants the reverse order.
+bench_reverse = $(if $(1),$(call bench_reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+BENCH_LDADD = $(call bench_reverse,$(ESESS_CORE_LIBADD)) $(ESESS_CORE_DEPLIBS)
 if HAVE_OTR
 BENCH_CPPFLAGS += -DHAVE_OTR $(OTR_CFLAGS)
 BENCH_LDADD += $(OTR_LIBS)
@@ -24,10 +27,12 @@ tests_bench_bench_stanza_SOURCES = tests/bench/bench-stanza.c \
 	tests/bench/bench-floor.c tests/bench/bench-floor.h $(BENCH_COMMON_SOURCES)
 tests_bench_bench_stanza_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_stanza_LDADD = $(BENCH_LDADD)
+tests_bench_bench_stanza_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
 tests_bench_bench_negotiate_SOURCES = tests/bench/bench-negotiate.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_negotiate_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_negotiate_LDADD = $(BENCH_LDADD)
+tests_bench_bench_negotiate_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
 if HAVE_OTR
 tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
