@@ -81,10 +81,11 @@ xml_parser_flush_text(EsessXmlParser *p)
 		g_string_truncate(p->text, 0);
 		return;
 	}
-	/* libxml2 already refuses NUL and bad UTF-8; the check is cheap and the
-	 * header promises NUL-free UTF-8 whatever libxml2 version is underneath. */
-	if (memchr(p->text->str, '\0', p->text->len) != NULL ||
-	    !g_utf8_validate(p->text->str, (gssize)p->text->len, NULL)) {
+	/* The input was validated as UTF-8 without NUL before parsing, and
+	 * libxml2 refuses character references to NUL, surrogates and other
+	 * non-characters; the NUL scan is a cheap belt for the header's
+	 * promise.  (A second UTF-8 pass here cost 15% of a stanza.) */
+	if (memchr(p->text->str, '\0', p->text->len) != NULL) {
 		xml_parser_fail(p, ESESS_ERR_XML);
 		g_string_truncate(p->text, 0);
 		return;
@@ -758,6 +759,9 @@ xml_escape_text(GString *out, const char *s, size_t len)
 	for (; p < end; p++) {
 		const char *rep;
 
+		/* base64 and most text need no escaping: skip fast */
+		if ((guchar)*p > '>')
+			continue;
 		switch (*p) {
 		case '&':
 			rep = "&amp;";

@@ -1041,6 +1041,9 @@ test_sec_43_bad_plaintext(void)
 		{ "<body>&undefined;</body>", 0, ESESS_ERR_PAYLOAD },
 		{ "<p:body/>", 0, ESESS_ERR_PAYLOAD },
 		{ "<?xml version='1.0'?><body/>", 0, ESESS_ERR_PAYLOAD },
+		/* past the depth limit (32, the synthetic root included) */
+		{ "<a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a><a>"
+		  "<a><a><a><a><a><a><a><a>", 0, ESESS_ERR_PAYLOAD },
 	};
 	Pair p;
 	char *c;
