@@ -413,8 +413,11 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	switch (info.kind) {
 	case ESESS_MSG_OTHER:
 		peer = esess_peers_find(account, info.from);
+		/* only what would be shown (a body) can be a plaintext to flag;
+		 * PEP events, receipts and chat states pass as they are */
 		if (peer != NULL && peer->chat != NULL &&
-		    esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED) {
+		    esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED &&
+		    xmlnode_get_child(*packet, "body") != NULL) {
 			st = esess_chat_receive(peer->chat, &info, &step);
 			if (st == ESESS_OK && step.event == ESESS_EV_PLAINTEXT)
 				route(peer, &step, packet);
