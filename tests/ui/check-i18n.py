@@ -49,6 +49,9 @@ VISIBLE = {
     "purple_request_field_string_new": {0, 2},  # id, default value
     "purple_request_field_choice_new": {0},
     "purple_request_field_label_new": {0},
+    "purple_request_field_int_new": {0},
+    "purple_request_field_account_new": {0},
+    "purple_request_field_image_new": {0},
     "purple_request_field_list_new": {0},
     "purple_request_field_choice_add": set(),
     "purple_request_field_list_add": set(),

@@ -381,6 +381,20 @@ class Finch:
                 raise TimeoutError("no window %r in the Finch taskbar: %r" % (title, bar))
             time.sleep(0.2)
 
+    def wait_text(self, phrase, timeout=20.0):
+        """Waits for phrase in the screen's text with window borders removed
+        and line breaks joined (Finch wraps long system messages)."""
+        deadline = time.time() + timeout
+        while True:
+            lines = [re.sub(r"^[\u2502\s]+|[\u2502\u2592\s]+$", "", ln)
+                     for ln in self.screen().splitlines()]
+            flat = re.sub(r"\s+", " ", " ".join(lines))
+            if phrase in flat:
+                return flat
+            if time.time() > deadline:
+                raise TimeoutError("no %r on the Finch screen: %s" % (phrase, flat[-600:]))
+            time.sleep(0.2)
+
     def keys(self, *keys):
         self.tmux("send-keys", "-t", self.target, *keys)
 
