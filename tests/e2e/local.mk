@@ -8,6 +8,8 @@ tests_e2e_esess_client_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS)
 tests_e2e_esess_client_LDADD = $(PURPLE_LIBS) $(GLIB_LIBS)
 
 EXTRA_DIST += \
+	scripts/demo \
+	tests/e2e/demo.py \
 	tests/e2e/esess_harness.py \
 	tests/e2e/run-e2e.py \
 	tests/e2e/bench-e2e.py \
