@@ -1355,6 +1355,44 @@ test_rekey_in_flight(void)
 	pair_clear(&p);
 }
 
+/* both sides start a re-key before seeing the other's <key/> (DIGEST §7.5:
+ * several receive sets, peer keys replaced in all of them) */
+static void
+test_rekey_crossing(void)
+{
+	Pair p;
+	char *ka, *kb, *c;
+	guint i;
+
+	pair_init(&p, NULL, TRUE, 1, 1);
+	roundtrip(p.a, p.b, "<body>0</body>", 14);
+	roundtrip(p.b, p.a, "<body>1</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	g_assert_cmpint(esess_session_rekey(p.b), ==, ESESS_OK);
+	ka = enc(p.a, "<body>key from A</body>", 23);
+	kb = enc(p.b, "<body>key from B</body>", 23);
+	g_assert_nonnull(strstr(ka, "<key>"));
+	g_assert_nonnull(strstr(kb, "<key>"));
+	expect_ok(p.b, ka, NULL);
+	expect_ok(p.a, kb, NULL);
+	/* each acknowledges the other's key and both directions carry on */
+	c = enc(p.a, "<body>a</body>", 14);
+	g_assert_nonnull(strstr(c, "<new>1</new>"));
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	c = enc(p.b, "<body>b</body>", 14);
+	g_assert_nonnull(strstr(c, "<new>1</new>"));
+	expect_ok(p.a, c, NULL);
+	g_free(c);
+	for (i = 0; i < 3; i++) {
+		roundtrip(p.a, p.b, "<body>x</body>", 14);
+		roundtrip(p.b, p.a, "<body>y</body>", 14);
+	}
+	g_free(ka);
+	g_free(kb);
+	pair_clear(&p);
+}
+
 static char *
 key_content(const guint8 *v, size_t len)
 {
@@ -1577,6 +1615,7 @@ main(int argc, char **argv)
 	g_test_add_func("/session/security/49-normalised-mac", test_sec_49_normalised);
 	g_test_add_func("/session/rekey/both-directions", test_rekey_both);
 	g_test_add_func("/session/rekey/in-flight", test_rekey_in_flight);
+	g_test_add_func("/session/rekey/crossing", test_rekey_crossing);
 	g_test_add_func("/session/rekey/bad-values", test_rekey_bad_values);
 	g_test_add_func("/session/rekey/freq", test_rekey_freq);
 	g_test_add_func("/session/new-and-end", test_new_and_end);
