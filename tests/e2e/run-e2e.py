@@ -221,6 +221,23 @@ def group_main():
             check(not s.saw(t), "server saw the second session's plaintext")
         record("a second session between the same accounts continues the verified chain "
                "without asking again", run_chain)
+
+        def run_shown():
+            check(st.get("sas"), "no session")
+            m = a.mark()
+            a.cmd("ipc get-state %s" % b.jid)
+            check(a.wait_event("ipc", "get-state", since=m)[3] == "3", "get-state is not 3")
+            a.cmd("ipc get-details %s" % b.jid)
+            details = a.wait_event("ipc", "get-details", since=m)[3]
+            check("Key exchange group: 15" in details and "off the record" in details,
+                  "details: %r" % details)
+            check(a.find(lambda e: e[0] == "title" and "[private" in e[2]), "no [private] title")
+            check(a.find(lambda e: e[0] == "logging" and e[2] == "0"),
+                  "the conversation log was not switched off")
+            a.cmd("cmd %s esession status" % b.jid)
+            a.wait_for(sys_pred("Private and verified"), since=m, what="status")
+        record("state is shown: Finch title, get-state/get-details IPC, /esession status, "
+               "conversation log off while mustnot", run_shown)
     finally:
         s.stop()
 
