@@ -278,18 +278,28 @@ esess_gtk_button_clicked_cb(GtkButton *button, gpointer data)
 {
 	EsessGtkButton *b = data;
 	gboolean can_start = FALSE;
+	gboolean can_end = FALSE;
 	gboolean in_session = FALSE;
 	GtkWidget *menu;
 
 	switch (b->state) {
 	case ESESS_GTK_NOT_PRIVATE:
-	case ESESS_GTK_ENDED:
 		can_start = TRUE;
 		break;
+	case ESESS_GTK_ENDED:
+		/*
+		 * the contact ended it: the core holds back what the user types
+		 * until they start a new session or end theirs too
+		 */
+		can_start = TRUE;
+		can_end = TRUE;
+		break;
 	case ESESS_GTK_NEGOTIATING:
+		can_end = TRUE;
 		break;
 	case ESESS_GTK_UNVERIFIED:
 	case ESESS_GTK_VERIFIED:
+		can_end = TRUE;
 		in_session = TRUE;
 		break;
 	}
@@ -297,8 +307,7 @@ esess_gtk_button_clicked_cb(GtkButton *button, gpointer data)
 	menu = gtk_menu_new();
 	esess_gtk_menu_item(menu, _("_Start encrypted session"), can_start,
 	    G_CALLBACK(esess_gtk_start_cb), b);
-	esess_gtk_menu_item(menu, _("_End encrypted session"),
-	    in_session || b->state == ESESS_GTK_NEGOTIATING,
+	esess_gtk_menu_item(menu, _("_End encrypted session"), can_end,
 	    G_CALLBACK(esess_gtk_end_cb), b);
 	esess_gtk_menu_item(menu, _("_Verify contact..."), in_session,
 	    G_CALLBACK(esess_gtk_verify_cb), b);

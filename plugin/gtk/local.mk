@@ -30,3 +30,12 @@ plugin_gtk_esessions_gtk_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-u
 	-export-symbols-regex '^purple_init_plugin$$'
 plugin_gtk_esessions_gtk_la_LIBADD = $(PIDGIN_LIBS) $(PURPLE_LIBS) $(GLIB_LIBS) $(LTLIBINTL)
 endif
+
+# the user guide and its screenshots (taken by `make check-ui`, see tests/ui)
+EXTRA_DIST += doc/USER.md \
+	doc/images/menu.png doc/images/details.png \
+	doc/images/sas-dialog.png doc/images/sas-dialog-fr.png \
+	doc/images/toolbar-0-not-private.png doc/images/toolbar-1-negotiating.png \
+	doc/images/toolbar-2-private-unverified.png doc/images/toolbar-3-private-verified.png \
+	doc/images/toolbar-4-ended.png doc/images/toolbar-5-not-private-again.png \
+	$(ESESS_PIXMAPS_STATES:%=doc/images/esess-%.png)

@@ -125,6 +125,8 @@ class PidginRun:
         for _ in range(downs):
             self.pidgin.xdo("key", "Down")
         self.pidgin.xdo("key", "Return")
+        # away from the button, so no tooltip covers the next screenshot
+        self.pidgin.xdo("mousemove", "--sync", 1000, 740)
 
 
 def pidgin_scenario(lang=None):
@@ -242,10 +244,28 @@ def pidgin_scenario(lang=None):
             run.log.wait(r"gtk-esessions: menu end", timeout=10)
             m = run.log.wait(r"gtk-esessions: toolbar state=(ended|not-private) "
                              r"conv=bob@localhost\b", timeout=20)
+            time.sleep(0.5)
+            now = run.log.last(r"toolbar state=(\S+) conv=bob@localhost")
+            run.toolbar_shot("toolbar-5-after-end-%s.png" % now.group(1))
+            return "state after end: %s, then %s" % (m.group(1), now.group(1))
+
+        def bob_ends():
+            run.log.mark()
+            run.bob.cmd("cmd alice@localhost esession end")
+            run.log.wait(STATE_RX % "ended", timeout=20)
             time.sleep(0.3)
-            run.toolbar_shot("toolbar-4-%s.png" % m.group(1))
-            return "state after end: %s" % m.group(1)
-        ok &= check("%s: end from the toolbar" % tag, end)
+            run.toolbar_shot("toolbar-4-ended.png")
+            # the held-back state offers start and end: end is the second item
+            run.menu(2)
+            run.log.wait(r"gtk-esessions: menu end", timeout=10)
+            run.log.wait(STATE_RX % "not-private", timeout=20)
+            time.sleep(0.3)
+            run.toolbar_shot("toolbar-5-not-private-again.png")
+        if lang:
+            ok &= check("%s: end from the toolbar" % tag, end)
+        else:
+            ok &= check("%s: bob ends the session: ended, then back to not private "
+                        "from the toolbar" % tag, bob_ends)
     finally:
         run.stop()
 
