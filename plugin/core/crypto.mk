@@ -12,15 +12,11 @@ plugin_core_libesess_crypto_la_SOURCES = \
 	plugin/core/esess-crypto.h \
 	plugin/core/esess-modp.c \
 	plugin/core/esess-modp.h
-# No LIBADD of libesess-status.la: libtool would copy esess-status.o into
-# this archive, and the plugin, which links every convenience library whole
-# (ESESS_CORE_LIBADD), would then define esess_status_* twice.  Programs link
-# libesess-status.la themselves.
+# No LIBADD: libesess-core.la bundles the module libraries (plugin/core/local.mk).
 ESESS_CORE_LIBADD += plugin/core/libesess-crypto.la
 
 # ---- unit tests (GTest, TAP) -------------------------------------------
-ESESS_CRYPTO_TEST_LDADD = plugin/core/libesess-crypto.la plugin/core/libesess-status.la \
-	$(ESESS_CORE_DEPLIBS)
+ESESS_CRYPTO_TEST_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 # a fallback for running a binary by hand; make check sets ESESS_VECTORS
 ESESS_CRYPTO_TEST_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DESESS_TEST_VECTORS='"$(abs_top_srcdir)/tests/vectors"'

@@ -11,13 +11,9 @@ plugin_core_libesess_forms_la_SOURCES = \
 	plugin/core/esess-quirks.h \
 	plugin/core/esess-store.c \
 	plugin/core/esess-store.h
-plugin_core_libesess_forms_la_LIBADD = \
-	plugin/core/libesess-xml.la \
-	plugin/core/libesess-crypto.la \
-	plugin/core/libesess-status.la
 ESESS_CORE_LIBADD += plugin/core/libesess-forms.la
 
-ESESS_FORMS_TEST_LDADD = plugin/core/libesess-forms.la $(ESESS_CORE_DEPLIBS)
+ESESS_FORMS_TEST_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 
 check_PROGRAMS += tests/unit/test-form tests/unit/test-featneg \
 	tests/unit/test-quirks tests/unit/test-store
@@ -46,6 +42,6 @@ EXTRA_DIST += \
 if ENABLE_FUZZING
 noinst_PROGRAMS += tests/fuzz/fuzz-form
 tests_fuzz_fuzz_form_SOURCES = tests/fuzz/fuzz-form.c
-tests_fuzz_fuzz_form_LDADD = plugin/core/libesess-forms.la $(ESESS_CORE_DEPLIBS)
+tests_fuzz_fuzz_form_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_fuzz_fuzz_form_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif

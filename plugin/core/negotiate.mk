@@ -16,13 +16,10 @@ plugin_core_libesess_neg_la_SOURCES = \
 	plugin/core/esess-chat-out.c \
 	plugin/core/esess-sas.c \
 	plugin/core/esess-sas.h
-# No LIBADD of the other convenience libraries: the plugin links every one of
-# them whole (ESESS_CORE_LIBADD), so copies here would be defined twice.
+# No LIBADD: libesess-core.la bundles the module libraries (plugin/core/local.mk).
 ESESS_CORE_LIBADD += plugin/core/libesess-neg.la
 
-ESESS_NEG_TEST_LDADD = plugin/core/libesess-neg.la plugin/core/libesess-forms.la \
-	plugin/core/libesess-session.la plugin/core/libesess-xml.la \
-	plugin/core/libesess-crypto.la plugin/core/libesess-status.la $(ESESS_CORE_DEPLIBS)
+ESESS_NEG_TEST_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 
 ESESS_NEG_PAIR_SOURCES = tests/unit/neg-pair.c tests/unit/neg-pair.h \
 	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
