@@ -1,0 +1,1 @@
+# tests/interop: an independent Gajim-profile peer (owner: interop).
