@@ -15,7 +15,13 @@ EXTRA_DIST += \
 # logs go to tests/ui/run/ in the build tree.  The catalogues are compiled into
 # tests/ui/locale/ so that uninstalled runs can show German and French.
 if HAVE_PIDGIN
-UI_GTK_PLUGIN = plugin/gtk/esessions-gtk.la
+# reads the clipboard for the Pidgin test (conversation text)
+check_PROGRAMS += tests/ui/esess-clip
+tests_ui_esess_clip_SOURCES = tests/ui/esess-clip.c
+tests_ui_esess_clip_CPPFLAGS = $(AM_CPPFLAGS) $(PIDGIN_CFLAGS:-I%=-isystem %) \
+	-DGLIB_DISABLE_DEPRECATION_WARNINGS
+tests_ui_esess_clip_LDADD = $(PIDGIN_LIBS)
+UI_GTK_PLUGIN = plugin/gtk/esessions-gtk.la tests/ui/esess-clip$(EXEEXT)
 UI_SCENARIOS = pidgin pidgin-de pidgin-fr finch prefs
 else
 UI_GTK_PLUGIN =
@@ -29,6 +35,7 @@ check-ui: plugin/purple/esessions.la tests/e2e/esess-client$(EXEEXT) $(UI_GTK_PL
 	ESESS_GTK_PLUGIN='$(abs_top_builddir)/plugin/gtk/.libs/esessions-gtk.so' \
 	ESESS_LOCALEDIR='$(abs_top_builddir)/tests/ui/locale' \
 	ESESS_UI_RUNDIR='$(abs_top_builddir)/tests/ui/run' \
+	ESESS_CLIP='$(abs_top_builddir)/tests/ui/esess-clip$(EXEEXT)' \
 	/usr/bin/python3 $(abs_top_srcdir)/tests/ui/run-ui.py $(UI_SCENARIOS)
 
 tests/ui/locale.stamp: $(srcdir)/po/LINGUAS $(wildcard $(srcdir)/po/*.po)

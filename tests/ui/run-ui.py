@@ -22,6 +22,7 @@ on failure.  Screenshots and logs stay in $ESESS_UI_RUNDIR (default
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import traceback
@@ -34,6 +35,7 @@ RUNDIR = os.environ.get("ESESS_UI_RUNDIR", os.path.join(U.BUILDDIR, "tests", "ui
 STATE_RX = r"gtk-esessions: toolbar state=%s conv=bob@localhost\b"
 BUTTON_RX = (r"gtk-esessions: toolbar button conv=bob@localhost\S* "
              r"x=(-?\d+) y=(-?\d+) w=(\d+) h=(\d+)")
+CLIP = os.environ.get("ESESS_CLIP", os.path.join(U.BUILDDIR, "tests", "ui", "esess-clip"))
 SAS_RX = r"Short authentication string:\s+((?:\S\s+){4}\S)"
 
 results = []
@@ -113,6 +115,24 @@ class PidginRun:
 
     def wait_state(self, state, timeout=25.0):
         return self.log.wait(STATE_RX % state, timeout=timeout, since=0, proc=self.pidgin.proc)
+
+    def conversation_text(self):
+        """The conversation history as text: select all, copy, and read the
+        clipboard with esess-clip (Pidgin owns it while it runs)."""
+        x, y, w, h = self.button()
+        # the history pane sits above the toolbar
+        self.pidgin.xdo("mousemove", "--sync", max(20, x - 150), max(90, y - 120))
+        self.pidgin.xdo("click", "1")
+        self.pidgin.xdo("key", "ctrl+a")
+        self.pidgin.xdo("key", "ctrl+c")
+        self.pidgin.xdo("mousemove", "--sync", 1000, 740)
+        time.sleep(0.3)
+        r = subprocess.run([CLIP],
+                           env=self.pidgin.env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=20)
+        if r.returncode != 0:
+            raise RuntimeError("clipboard: %s" % r.stderr.decode(errors="replace"))
+        return re.sub(r"\s+", " ", r.stdout.decode("utf-8", errors="replace"))
 
     def menu(self, downs):
         """Opens the toolbar menu and activates the downs-th sensitive item."""
@@ -210,6 +230,22 @@ def pidgin_scenario(lang=None):
             run.toolbar_shot("toolbar-3-private-verified.png")
         ok &= check("%s: answering \"They match\" with xdotool makes it private and verified"
                     % tag, answer)
+
+        def messages():
+            want = U.gettext_of("You confirmed the short authentication string: this "
+                                "private conversation is verified. Later sessions with "
+                                "this contact will be verified automatically.", lang)
+            if lang and want.startswith("You confirmed"):
+                raise RuntimeError("no %s translation of the state message" % lang)
+            text = run.conversation_text()
+            with open(os.path.join(run.shots, "conversation.txt"), "w") as f:
+                f.write(text)
+            if want not in text:
+                raise RuntimeError("state message %r not in the conversation: %s"
+                                   % (want, text[-500:]))
+            return "found: %s" % want[:60]
+        ok &= check("%s: the state messages appear in the conversation%s" % (
+            tag, " in the user's language" if lang else ""), messages)
 
         if lang:
             def label():
