@@ -117,17 +117,20 @@ class PidginRun:
         return self.log.wait(STATE_RX % state, timeout=timeout, since=0, proc=self.pidgin.proc)
 
     def conversation_text(self):
-        """The conversation history as text: select all, copy, and read the
-        clipboard with esess-clip (Pidgin owns it while it runs)."""
+        """The visible conversation history as text: select it with the
+        mouse and read the selection with esess-clip (Pidgin owns it)."""
         x, y, w, h = self.button()
-        # the history pane sits above the toolbar
-        self.pidgin.xdo("mousemove", "--sync", max(20, x - 150), max(90, y - 120))
-        self.pidgin.xdo("click", "1")
-        self.pidgin.xdo("key", "ctrl+a")
-        self.pidgin.xdo("key", "ctrl+c")
-        self.pidgin.xdo("mousemove", "--sync", 1000, 740)
+        # the history pane sits above the toolbar: drag across what it shows
+        # (the latest messages), which sets the PRIMARY selection
+        self.pidgin.xdo("mousemove", "--sync", 15, max(60, y - 225))
+        self.pidgin.xdo("mousedown", "1")
+        self.pidgin.xdo("mousemove", "--sync", x + w // 2, max(60, y - 120))
+        self.pidgin.xdo("mousemove", "--sync", x + w - 25, y - 14)
+        self.pidgin.xdo("mouseup", "1")
         time.sleep(0.3)
-        r = subprocess.run([CLIP],
+        self.pidgin.screenshot(os.path.join(self.shots, "conversation-selected.png"))
+        self.pidgin.xdo("mousemove", "--sync", 1000, 740)
+        r = subprocess.run([CLIP, "--primary"],
                            env=self.pidgin.env, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=20)
         if r.returncode != 0:
