@@ -52,6 +52,7 @@ typedef struct {
 	GtkWidget *label;
 	PurpleConversation *conv;
 	EsessGtkState state;
+	GdkRectangle logged;	/* last position written to the debug log */
 } EsessGtkButton;
 
 static PurplePlugin *esess_gtk_self;
@@ -322,7 +323,7 @@ esess_gtk_button_clicked_cb(GtkButton *button, gpointer data)
 }
 
 /* Where the button is on screen, for the UI tests that click it. */
-static void
+static gboolean
 esess_gtk_button_mapped_cb(GtkWidget *widget, GdkEventExpose *ev,
     gpointer data)
 {
@@ -332,12 +333,21 @@ esess_gtk_button_mapped_cb(GtkWidget *widget, GdkEventExpose *ev,
 	gint y = 0;
 
 	if (widget->window == NULL)
-		return;
+		return FALSE;
 	gdk_window_get_origin(widget->window, &x, &y);
+	/* once per move or resize, not per redraw */
+	if (b->logged.x == x + a->x && b->logged.y == y + a->y &&
+	    b->logged.width == a->width && b->logged.height == a->height)
+		return FALSE;
+	b->logged.x = x + a->x;
+	b->logged.y = y + a->y;
+	b->logged.width = a->width;
+	b->logged.height = a->height;
 	purple_debug_info(ESESS_GTK_DEBUG,
 	    "toolbar button conv=%s x=%d y=%d w=%d h=%d\n",
-	    purple_conversation_get_name(b->conv), x + a->x, y + a->y,
-	    a->width, a->height);
+	    purple_conversation_get_name(b->conv), b->logged.x, b->logged.y,
+	    b->logged.width, b->logged.height);
+	return FALSE;
 }
 
 static void
