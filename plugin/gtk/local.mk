@@ -33,7 +33,7 @@ endif
 
 # the user guide and its screenshots (taken by `make check-ui`, see tests/ui)
 EXTRA_DIST += doc/USER.md \
-	doc/images/menu.png doc/images/details.png \
+	doc/images/menu.png doc/images/details.png doc/images/conversation.png \
 	doc/images/sas-dialog.png doc/images/sas-dialog-fr.png \
 	doc/images/toolbar-0-not-private.png doc/images/toolbar-1-negotiating.png \
 	doc/images/toolbar-2-private-unverified.png doc/images/toolbar-3-private-verified.png \

@@ -240,6 +240,9 @@ def pidgin_scenario(lang=None):
                                 "this contact will be verified automatically.", lang)
             if lang and want.startswith("You confirmed"):
                 raise RuntimeError("no %s translation of the state message" % lang)
+            x, y, w, h = run.button()
+            run.pidgin.screenshot(os.path.join(run.shots, "conversation.png"),
+                                  crop=(x + w + 10, y + h + 6, 0, 0))
             text = run.conversation_text()
             with open(os.path.join(run.shots, "conversation.txt"), "w") as f:
                 f.write(text)
