@@ -72,6 +72,9 @@ VISIBLE = {
     "gtk_widget_set_tooltip_text": set(),
     "gtk_window_set_title": set(),
     "esess_gtk_menu_item": set(),
+    # the core plugin's own wrappers around purple_conversation_write
+    "esess_ui_system": {0, 1},
+    "esess_ui_error": {0, 1},
 }
 WRAPPERS = ("_", "N_", "ngettext", "C_", "NC_", "dgettext", "g_dgettext")
 
