@@ -340,12 +340,101 @@ xml_init_sax(xmlSAXHandler *h)
 	h->serror = xml_sax_serror;
 }
 
-/* xmlInitParser is idempotent and returns at once after the first call;
- * calling it here keeps the engine free of mutable globals of its own. */
+/* xmlInitParser is idempotent and returns at once after the first call. */
 static void
 xml_init_once(void)
 {
 	xmlInitParser();
+}
+
+/* One push parser context per thread, kept between parses: creating and
+ * freeing a context (its dictionary, buffers and SAX copy) cost more than a
+ * whole 100-byte stanza's crypto (PERF.md "Per-message cost").  A context is
+ * put back only after a parse that succeeded, and xmlCtxtResetPush clears
+ * every per-document state (well-formedness, stop flag, stacks, input);
+ * after any failure it is freed, so a hostile input never leaves state
+ * behind.  Its dictionary only grows with the names seen, so the context is
+ * also replaced after XML_CTXT_MAX_USES parses or once the dictionary holds
+ * XML_CTXT_MAX_DICT names. */
+#define XML_CTXT_MAX_USES 4096u
+#define XML_CTXT_MAX_DICT 1024u
+
+typedef struct {
+	xmlParserCtxtPtr ctxt;
+	guint uses;
+} EsessXmlCtxtCache;
+
+static void
+xml_ctxt_cache_free(gpointer data)
+{
+	EsessXmlCtxtCache *c = data;
+
+	if (c == NULL)
+		return;
+	if (c->ctxt != NULL)
+		xmlFreeParserCtxt(c->ctxt);
+	g_free(c);
+}
+
+static GPrivate xml_ctxt_cache = G_PRIVATE_INIT(xml_ctxt_cache_free);
+
+static void
+xml_ctxt_release(xmlParserCtxtPtr ctxt, gboolean reusable)
+{
+	EsessXmlCtxtCache *c;
+
+	if (ctxt == NULL)
+		return;
+	if (ctxt->myDoc != NULL) {
+		xmlFreeDoc(ctxt->myDoc);
+		ctxt->myDoc = NULL;
+	}
+	c = g_private_get(&xml_ctxt_cache);
+	if (!reusable || c == NULL || c->ctxt != NULL || c->uses >= XML_CTXT_MAX_USES ||
+	    (ctxt->dict != NULL && (size_t)xmlDictSize(ctxt->dict) > XML_CTXT_MAX_DICT)) {
+		xmlFreeParserCtxt(ctxt);
+		return;
+	}
+	ctxt->userData = NULL;
+	c->ctxt = ctxt;
+}
+
+/* A context ready for a new document, whose SAX callbacks get p. */
+static xmlParserCtxtPtr
+xml_ctxt_acquire(EsessXmlParser *p)
+{
+	EsessXmlCtxtCache *c = g_private_get(&xml_ctxt_cache);
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlSAXHandler h;
+
+	if (c == NULL) {
+		c = g_new0(EsessXmlCtxtCache, 1);
+		g_private_set(&xml_ctxt_cache, c);
+	}
+	if (c->ctxt != NULL) {
+		ctxt = c->ctxt;
+		c->ctxt = NULL;
+		if (xmlCtxtResetPush(ctxt, NULL, 0, NULL, NULL) != 0) {
+			xmlFreeParserCtxt(ctxt);
+			ctxt = NULL;
+		} else {
+			c->uses++;
+		}
+	}
+	if (ctxt == NULL) {
+		xml_init_sax(&h);
+		ctxt = xmlCreatePushParserCtxt(&h, p, NULL, 0, NULL);
+		if (ctxt == NULL)
+			return NULL;
+		c->uses = 0;
+	}
+	ctxt->userData = p;
+	/* no network, no entity substitution, no DTD loading; the encoding is
+	 * UTF-8 whatever an XML declaration claims (we checked the bytes) */
+	xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC |
+					XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+	return ctxt;
 }
 
 /* Pushes chunks[0..n) through one SAX2 push parser; the last push
@@ -354,7 +443,6 @@ static EsessStatus
 xml_parse_chunks(const char *const *chunks, const size_t *lens, guint n,
 		 const EsessXmlLimits *limits, EsessXmlNode **out)
 {
-	xmlSAXHandler h;
 	EsessXmlParser p;
 	EsessStatus r = ESESS_OK;
 	guint i;
@@ -363,17 +451,11 @@ xml_parse_chunks(const char *const *chunks, const size_t *lens, guint n,
 	memset(&p, 0, sizeof(p));
 	p.limits = limits;
 	p.text = g_string_sized_new(256);
-	xml_init_sax(&h);
-	p.ctxt = xmlCreatePushParserCtxt(&h, &p, NULL, 0, NULL);
+	p.ctxt = xml_ctxt_acquire(&p);
 	if (p.ctxt == NULL) {
 		r = ESESS_ERR_INTERNAL;
 		goto out;
 	}
-	/* no network, no entity substitution, no DTD loading; the encoding is
-	 * UTF-8 whatever an XML declaration claims (we checked the bytes) */
-	xmlCtxtUseOptions(p.ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC |
-					  XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-	xmlSwitchEncoding(p.ctxt, XML_CHAR_ENCODING_UTF8);
 	for (i = 0; i < n && p.status == ESESS_OK; i++) {
 		int rc;
 
@@ -396,11 +478,7 @@ xml_parse_chunks(const char *const *chunks, const size_t *lens, guint n,
 	*out = p.root;
 	p.root = NULL;
 out:
-	if (p.ctxt != NULL) {
-		if (p.ctxt->myDoc != NULL)
-			xmlFreeDoc(p.ctxt->myDoc);
-		xmlFreeParserCtxt(p.ctxt);
-	}
+	xml_ctxt_release(p.ctxt, r == ESESS_OK);
 	esess_xml_free(p.root);
 	g_string_free(p.text, TRUE);
 	return r;
