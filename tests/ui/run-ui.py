@@ -280,6 +280,26 @@ def pidgin_scenario(lang=None):
                 run.pidgin.xdo("windowclose", win, check=False)
             ok &= check("%s: the toolbar menu shows the session details" % tag, details)
 
+            def verify_again():
+                run.log.mark()
+                run.menu(2)   # end, verify
+                run.log.wait(r"gtk-esessions: menu verify", timeout=10)
+                win = run.pidgin.find_window("Verify the encrypted session")
+                run.pidgin.xdo("windowfocus", "--sync", win)
+                run.pidgin.xdo("key", "Escape")
+                deadline = time.time() + 10
+                while run.pidgin.xdo("search", "--onlyvisible", "--name",
+                                     "Verify the encrypted session", check=False):
+                    if time.time() > deadline:
+                        raise TimeoutError("the SAS dialog did not close on Escape")
+                    time.sleep(0.2)
+                now = run.log.last(r"toolbar state=(\S+) conv=bob@localhost")
+                if now.group(1) != "private-verified":
+                    raise RuntimeError("closing the dialog changed the state to %s"
+                                       % now.group(1))
+            ok &= check("%s: Verify contact... in the menu shows the SAS dialog again; "
+                        "closing it keeps the state" % tag, verify_again)
+
         def end():
             run.log.mark()
             run.menu(1)       # first sensitive item: end
