@@ -152,8 +152,8 @@ class PidginRun:
         self.pidgin.xdo("mousemove", "--sync", 1000, 740)
 
 
-def pidgin_scenario(lang=None):
-    tag = "pidgin" + ("-" + lang if lang else "")
+def pidgin_scenario(lang=None, differ=False):
+    tag = "pidgin" + ("-" + lang if lang else "") + ("-differ" if differ else "")
     run = PidginRun(lang, os.path.join(RUNDIR, tag))
     ok = True
     try:
@@ -222,6 +222,26 @@ def pidgin_scenario(lang=None):
         ok &= check("%s: the SAS dialog appears%s" % (
             tag, " in the user's language" if lang else ""), sas_dialog)
         if not ok:
+            return
+
+        if differ:
+            def mismatch():
+                run.log.mark()
+                run.pidgin.xdo("windowfocus", "--sync", run.sas_win)
+                # buttons: Later, They differ, They match (default, focused)
+                run.pidgin.xdo("key", "shift+Tab")
+                run.pidgin.xdo("key", "space")
+                m = run.log.wait(r"gtk-esessions: toolbar state=(ended|not-private) "
+                                 r"conv=bob@localhost\b", timeout=20)
+                win = run.pidgin.find_window("Possible eavesdropper")
+                run.pidgin.xdo("windowmove", "--sync", win, 0, 0)
+                time.sleep(0.4)
+                run.pidgin.screenshot(os.path.join(run.shots, "sas-differ.png"), win=win)
+                if run.log.last(STATE_RX % "private-verified"):
+                    raise RuntimeError("the session was marked verified")
+                return "state %s, warning shown" % m.group(1)
+            check("%s: answering \"They differ\" ends the session with a warning" % tag,
+                  mismatch)
             return
 
         def answer():
@@ -486,6 +506,7 @@ SCENARIOS = {
     "pidgin": lambda: pidgin_scenario(None),
     "pidgin-de": lambda: pidgin_scenario("de"),
     "pidgin-fr": lambda: pidgin_scenario("fr"),
+    "pidgin-differ": lambda: pidgin_scenario(None, differ=True),
     "finch": finch_scenario,
     "prefs": prefs_scenario,
 }
