@@ -204,12 +204,12 @@ session_save_counters(EsessSession *s)
 
 /* HMAC(km, content || counter) for the 16-byte or MPI form of the counter. */
 static EsessStatus
-session_mac(EsessHmac *h, const GString *content, const guint8 c16[ESESS_COUNTER_LEN],
-	    gboolean mpi, guint8 out[ESESS_HMAC_LEN])
+session_mac(EsessHmac *h, const char *content, size_t content_len,
+	    const guint8 c16[ESESS_COUNTER_LEN], gboolean mpi, guint8 out[ESESS_HMAC_LEN])
 {
 	size_t skip = mpi ? esess_mpi_strip(c16, ESESS_COUNTER_LEN) : 0;
 
-	esess_hmac_update(h, content->str, content->len);
+	esess_hmac_update(h, content, content_len);
 	esess_hmac_update(h, c16 + skip, ESESS_COUNTER_LEN - skip);
 	return esess_hmac_final(h, out);
 }
@@ -340,7 +340,7 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 	/* INTEROP R6: mac = HMAC(KM, m_content || C16).  What we write is
 	 * already in R7 form, so the receiver's normalisation gives these very
 	 * bytes back. */
-	r = session_mac(s->own_hmac, content, c16, FALSE, mac);
+	r = session_mac(s->own_hmac, content->str, content->len, c16, FALSE, mac);
 	if (r != ESESS_OK)
 		goto out;
 
@@ -454,19 +454,36 @@ esess_session_needs_rekey(const EsessSession *s)
 
 /* ---- decrypting --------------------------------------------------------- */
 
+/* A received <c/> taken apart: the texts of its children and m_content, the
+ * R7 form of every child but <mac/> in document order (INTEROP R6/R7).
+ * From a tree (session_split) the texts are copies and m_content is built by
+ * esess_xml_canon; from wire text in the simple form (session_split_text)
+ * they point into the input. */
 typedef struct {
 	const EsessXmlNode *data, *key, *new_, *mac;
 	guint n_old;
-	char *data_text, *key_text, *new_text, *mac_text;
+	gboolean has_data;
+	const char *data_text;   /* data_len bytes, not NUL-terminated */
+	size_t data_len;
+	const char *mac_text;    /* mac_len bytes, not NUL-terminated */
+	size_t mac_len;
+	char *key_text, *new_text;
+	const char *content;     /* m_content, content_len bytes */
+	size_t content_len;
+	/* owned by the tree form */
+	char *data_own, *mac_own;
+	GString *content_buf;
 } EsessCParts;
 
 static void
 session_parts_clear(EsessCParts *p)
 {
-	g_free(p->data_text);
+	g_free(p->data_own);
+	g_free(p->mac_own);
 	g_free(p->key_text);
 	g_free(p->new_text);
-	g_free(p->mac_text);
+	if (p->content_buf != NULL)
+		g_string_free(p->content_buf, TRUE);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -530,14 +547,102 @@ session_split(const EsessXmlNode *c, EsessCParts *p)
 	/* old MAC keys are published inside a stanza with content (§7.6) */
 	if (p->n_old > 0 && p->data == NULL)
 		return ESESS_ERR_MALFORMED;
-	p->mac_text = esess_xml_text(p->mac);
-	if (p->data != NULL)
-		p->data_text = esess_xml_text(p->data);
+	p->mac_own = esess_xml_text(p->mac);
+	p->mac_text = p->mac_own;
+	p->mac_len = strlen(p->mac_own);
+	if (p->data != NULL) {
+		p->has_data = TRUE;
+		p->data_own = esess_xml_text(p->data);
+		p->data_text = p->data_own;
+		p->data_len = strlen(p->data_own);
+	}
 	if (p->key != NULL)
 		p->key_text = esess_xml_text(p->key);
 	if (p->new_ != NULL)
 		p->new_text = esess_xml_text(p->new_);
+	/* INTEROP R6: m_content = R7 form of every child but <mac/>, in
+	 * document order */
+	p->content_buf = g_string_sized_new(p->data_len + 64);
+	for (n = c->first_child; n != NULL; n = n->next)
+		if (n->kind == ESESS_XML_ELEMENT && n != p->mac)
+			esess_xml_canon(p->content_buf, n);
+	p->content = p->content_buf->str;
+	p->content_len = p->content_buf->len;
 	return ESESS_OK;
+}
+
+/* The base64 alphabet with '=': text made only of these needs no escaping,
+ * so its R7 form is the text itself. */
+static size_t
+session_b64_span(const char *t, const char *end)
+{
+	const char *q = t;
+
+	while (q < end && (g_ascii_isalnum(*q) || *q == '+' || *q == '/' || *q == '='))
+		q++;
+	return (size_t)(q - t);
+}
+
+static gboolean
+session_take(const char **q, const char *end, const char *lit, size_t lit_len)
+{
+	if ((size_t)(end - *q) < lit_len || memcmp(*q, lit, lit_len) != 0)
+		return FALSE;
+	*q += lit_len;
+	return TRUE;
+}
+
+#define SESSION_TAKE(q, end, lit) session_take(q, end, lit, sizeof(lit) - 1)
+
+/* The form every ordinary stanza has, ours included:
+ *   <c xmlns='NS'>[<data>B64</data>]<mac>B64</mac></c>
+ * (either quote, B64 non-empty, nothing else, within the XML limits).  The
+ * XML reader would give exactly the tree {c: [data: B64], mac: B64} for it,
+ * session_split would accept that tree, and R7 writes <data>B64</data> back
+ * byte for byte; so the parts are taken from the text itself.  FALSE for
+ * anything else, which then goes through the reader and session_split. */
+static gboolean
+session_split_text(const char *t, size_t len, EsessCParts *p)
+{
+	const char *q = t, *end = t + len, *data_start;
+	char quote;
+	size_t n;
+
+	memset(p, 0, sizeof(*p));
+	/* beyond these the reader reports a limit: leave that to it */
+	if (len > esess_xml_default_limits.max_bytes || len > esess_xml_default_limits.max_text)
+		return FALSE;
+	if (!SESSION_TAKE(&q, end, "<c xmlns=") || q == end)
+		return FALSE;
+	quote = *q++;
+	if ((quote != '\'' && quote != '"') || !SESSION_TAKE(&q, end, ESESS_NS_C) ||
+	    q == end || *q++ != quote || !SESSION_TAKE(&q, end, ">"))
+		return FALSE;
+	data_start = q;
+	if (SESSION_TAKE(&q, end, "<data>")) {
+		n = session_b64_span(q, end);
+		if (n == 0)
+			return FALSE;
+		p->has_data = TRUE;
+		p->data_text = q;
+		p->data_len = n;
+		q += n;
+		if (!SESSION_TAKE(&q, end, "</data>"))
+			return FALSE;
+	}
+	p->content = data_start;
+	p->content_len = (size_t)(q - data_start);
+	if (!SESSION_TAKE(&q, end, "<mac>"))
+		return FALSE;
+	n = session_b64_span(q, end);
+	if (n == 0)
+		return FALSE;
+	p->mac_text = q;
+	p->mac_len = n;
+	q += n;
+	if (!SESSION_TAKE(&q, end, "</mac></c>") || q != end)
+		return FALSE;
+	return TRUE;
 }
 
 /* Validates a received <key/>: strict base64, then 1 < e < p-1 with a
@@ -669,35 +774,28 @@ session_drop_sets(EsessSession *s, guint n)
 }
 
 static EsessStatus
-session_decrypt_inner(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **payload,
+session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **payload,
 		      char **plain, size_t *plain_len)
 {
-	EsessCParts parts;
 	EsessRecvSet *rs;
-	GString *content = NULL;
-	const EsessXmlNode *n;
 	guint8 c16[ESESS_COUNTER_LEN];
 	guint8 got[ESESS_HMAC_LEN], want[ESESS_HMAC_LEN];
 	guint8 *mac = NULL, *data = NULL, *pub = NULL;
-	size_t mac_len = 0, data_len = 0, pub_len = 0, text_len;
+	size_t mac_len = 0, data_len = 0, pub_len = 0;
 	guint64 n_new = 0;
 	gboolean ok;
 	EsessXmlLimits lim;
 	EsessStatus r;
 
 	memset(got, 0, sizeof(got));
-	r = session_split(c, &parts);
-	if (r != ESESS_OK)
-		goto out;
-
 	/* SECURITY 41: size cap before decoding */
-	if (parts.data_text != NULL && strlen(parts.data_text) > ESESS_MAX_DATA_B64) {
+	if (parts->has_data && parts->data_len > ESESS_MAX_DATA_B64) {
 		r = ESESS_ERR_TOO_LARGE;
 		goto out;
 	}
 	/* SECURITY 35/36: exactly 32 bytes; a MAC of another length is never
 	 * compared (libgcrypt's verify would accept a prefix) */
-	r = esess_base64_decode(parts.mac_text, strlen(parts.mac_text), 2 * ESESS_HMAC_LEN, &mac,
+	r = esess_base64_decode(parts->mac_text, parts->mac_len, 2 * ESESS_HMAC_LEN, &mac,
 				&mac_len);
 	if (r == ESESS_ERR_TOO_LARGE || (r == ESESS_OK && mac_len != ESESS_HMAC_LEN))
 		r = ESESS_ERR_MAC_LENGTH;
@@ -706,16 +804,15 @@ session_decrypt_inner(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **pay
 	memcpy(got, mac, ESESS_HMAC_LEN);
 	/* SECURITY 40: strict base64; public bytes, so decoding before the MAC
 	 * check reveals nothing */
-	if (parts.data_text != NULL) {
-		text_len = strlen(parts.data_text);
-		r = esess_base64_decode(parts.data_text, text_len, ESESS_SESSION_MAX_PLAIN, &data,
-					&data_len);
+	if (parts->has_data) {
+		r = esess_base64_decode(parts->data_text, parts->data_len, ESESS_SESSION_MAX_PLAIN,
+					&data, &data_len);
 		if (r != ESESS_OK)
 			goto out;
 	}
 	/* §7.4 step 1: <new>N</new> selects the receive set */
-	if (parts.new_text != NULL) {
-		if (esess_parse_uint(parts.new_text, G_MAXUINT32, &n_new) != ESESS_OK ||
+	if (parts->new_text != NULL) {
+		if (esess_parse_uint(parts->new_text, G_MAXUINT32, &n_new) != ESESS_OK ||
 		    n_new == 0) {
 			r = ESESS_ERR_MALFORMED;
 			goto out;
@@ -727,20 +824,16 @@ session_decrypt_inner(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **pay
 	}
 	rs = g_ptr_array_index(s->sets, (guint)n_new);
 
-	/* INTEROP R6: m_content = R7 form of every child but <mac/>, in
-	 * document order; C as it is before decryption */
-	content = g_string_sized_new(parts.data_text != NULL ? strlen(parts.data_text) + 64 : 128);
-	for (n = c->first_child; n != NULL; n = n->next)
-		if (n->kind == ESESS_XML_ELEMENT && n != parts.mac)
-			esess_xml_canon(content, n);
+	/* INTEROP R6: MAC over m_content (R7 form, from the split); C as it
+	 * is before decryption */
 	esess_ctr_get_counter(s->peer_ctr, c16);
-	r = session_mac(rs->hmac, content, c16, FALSE, want);
+	r = session_mac(rs->hmac, parts->content, parts->content_len, c16, FALSE, want);
 	if (r != ESESS_OK)
 		goto out;
 	ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
 	if (!ok && c16[0] == 0) {
 		/* INTEROP R6: Gajim MACs the MPI form of C */
-		r = session_mac(rs->hmac, content, c16, TRUE, want);
+		r = session_mac(rs->hmac, parts->content, parts->content_len, c16, TRUE, want);
 		if (r != ESESS_OK)
 			goto out;
 		ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
@@ -751,8 +844,8 @@ session_decrypt_inner(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **pay
 	}
 
 	/* a <key/> is checked now, applied last (SECURITY item 4) */
-	if (parts.key_text != NULL) {
-		r = session_check_key(s, parts.key_text, &pub, &pub_len);
+	if (parts->key_text != NULL) {
+		r = session_check_key(s, parts->key_text, &pub, &pub_len);
 		if (r != ESESS_OK)
 			goto out;
 	}
@@ -814,9 +907,6 @@ session_decrypt_inner(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **pay
 	}
 	r = ESESS_OK;
 out:
-	session_parts_clear(&parts);
-	if (content != NULL)
-		g_string_free(content, TRUE);
 	esess_free_wiped(data, data_len);
 	g_free(mac);
 	g_free(pub);
@@ -825,10 +915,20 @@ out:
 	return r;
 }
 
+/* SECURITY rule 8: fail closed, show nothing */
+static void
+session_fail(EsessSession *s, EsessXmlNode **payload)
+{
+	esess_xml_free(*payload);
+	*payload = NULL;
+	esess_session_end(s);
+}
+
 EsessStatus
 esess_session_decrypt(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **payload,
 		      char **plain, size_t *plain_len)
 {
+	EsessCParts parts;
 	EsessStatus r;
 
 	g_return_val_if_fail(payload != NULL, ESESS_ERR_INVALID_ARG);
@@ -840,13 +940,12 @@ esess_session_decrypt(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **pay
 	g_return_val_if_fail(s != NULL && c != NULL, ESESS_ERR_INVALID_ARG);
 	if (s->ended)
 		return ESESS_ERR_SESSION_ENDED;
-	r = session_decrypt_inner(s, c, payload, plain, plain_len);
-	if (r != ESESS_OK) {
-		/* SECURITY rule 8: fail closed, show nothing */
-		esess_xml_free(*payload);
-		*payload = NULL;
-		esess_session_end(s);
-	}
+	r = session_split(c, &parts);
+	if (r == ESESS_OK)
+		r = session_decrypt_inner(s, &parts, payload, plain, plain_len);
+	session_parts_clear(&parts);
+	if (r != ESESS_OK)
+		session_fail(s, payload);
 	return r;
 }
 
@@ -854,6 +953,7 @@ EsessStatus
 esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
 			   EsessXmlNode **payload, char **plain, size_t *plain_len)
 {
+	EsessCParts parts;
 	EsessXmlNode *c = NULL;
 	EsessStatus r;
 
@@ -866,6 +966,14 @@ esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
 	g_return_val_if_fail(s != NULL && (c_xml != NULL || len == 0), ESESS_ERR_INVALID_ARG);
 	if (s->ended)
 		return ESESS_ERR_SESSION_ENDED;
+	/* the ordinary stanza needs neither the reader nor a tree */
+	if (session_split_text(c_xml, len, &parts)) {
+		r = session_decrypt_inner(s, &parts, payload, plain, plain_len);
+		session_parts_clear(&parts);
+		if (r != ESESS_OK)
+			session_fail(s, payload);
+		return r;
+	}
 	r = esess_xml_parse(c_xml, len, NULL, &c);
 	if (r != ESESS_OK) {
 		esess_session_end(s);
