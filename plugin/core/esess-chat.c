@@ -331,8 +331,23 @@ payload_terminate(const EsessXmlNode *payload, gboolean *ack)
 	return yes;
 }
 
-/* The stanza to show: the outer routing untouched (R15), any <body> beside
- * <c/> removed (R14), the decrypted children in its place. */
+/* What may stay beside the decrypted children: R14's unencrypted children
+ * (thread, error, amp, hints) and the server's XEP-0203 / XEP-0091 delay. */
+static gboolean
+outer_child_kept(const EsessXmlNode *ch)
+{
+	if (esess_chat_kept_outside(ch))
+		return TRUE;
+	return esess_xml_is(ch, "delay", "urn:xmpp:delay") ||
+	       esess_xml_is(ch, "x", "jabber:x:delay");
+}
+
+/* The stanza to show: the outer routing untouched (R15), the decrypted
+ * children in place of <c/>.  Everything else beside <c/> is outside the
+ * MAC: the placeholder <body> (R14) but also whatever a man in the middle
+ * added (an XHTML-IM <html/> libpurple would show instead of the body,
+ * a <subject/>, an OOB URL), so only R14's unencrypted children stay
+ * (SECURITY 44: never show forged content as private). */
 static char *
 delivered(const EsessXmlNode *outer, EsessXmlNode *payload)
 {
@@ -342,11 +357,10 @@ delivered(const EsessXmlNode *outer, EsessXmlNode *payload)
 	m = esess_xml_copy(outer);
 	for (ch = m->first_child; ch != NULL; ch = next) {
 		next = ch->next;
-		if (ch->kind == ESESS_XML_ELEMENT &&
-		    (esess_xml_is(ch, "c", ESESS_NS_C) || strcmp(ch->name, "body") == 0)) {
-			esess_xml_unlink(ch);
-			esess_xml_free(ch);
-		}
+		if (ch->kind == ESESS_XML_ELEMENT && outer_child_kept(ch))
+			continue;
+		esess_xml_unlink(ch);
+		esess_xml_free(ch);
 	}
 	for (ch = payload->first_child; ch != NULL; ch = next) {
 		next = ch->next;

@@ -122,8 +122,9 @@ classify(const EsessXmlNode *stanza, const char *type, const char *from, const c
 		}
 	}
 	if (cc.immediate > 0 || cc.nested > 0) {
-		/* SECURITY 45: twice, or not an immediate child; 46: groupchat */
-		if (cc.immediate != 1 || cc.nested > 0)
+		/* SECURITY 45: twice (a prefixed one counts: same element), or
+		 * not an immediate child; 46: groupchat */
+		if (cc.immediate != 1 || cc.prefixed > 0 || cc.nested > 0)
 			return ESESS_MSG_DROP;
 		if (type != NULL && strcmp(type, "groupchat") == 0)
 			return ESESS_MSG_DROP;

@@ -8,3 +8,10 @@ check_PROGRAMS += tests/unit/test-status
 TESTS += tests/unit/test-status
 tests_unit_test_status_SOURCES = tests/unit/test-status.c
 tests_unit_test_status_LDADD = plugin/core/libesess-status.la $(ESESS_CORE_DEPLIBS)
+
+# tests/unit/test-audit: defects found by the security audit (owner: audit)
+check_PROGRAMS += tests/unit/test-audit
+TESTS += tests/unit/test-audit
+tests_unit_test_audit_SOURCES = tests/unit/test-audit.c tests/protocol/neg-harness.c \
+	tests/protocol/neg-harness.h
+tests_unit_test_audit_LDADD = $(ESESS_NEG_TEST_LDADD)
