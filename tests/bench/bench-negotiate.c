@@ -192,132 +192,148 @@ bench_negotiate_once(BenchNeg *n)
 	return group;
 }
 
-/* Median time of a complete negotiation in group g. */
+/* One timed negotiation (pools refilled first, untimed). */
 static double
-bench_negotiation(guint g, gboolean pools, size_t samples)
+bench_negotiation_ns(BenchNeg *n)
 {
-	BenchNeg n;
-	double *t = g_new0(double, samples);
-	double m;
-	size_t i;
+	gint64 t0;
 
-	bench_neg_init(&n, g, pools);
-	for (i = 0; i < samples; i++) {
-		gint64 t0;
-
-		bench_neg_refill(&n);
-		t0 = bench_now_ns();
-		if (bench_negotiate_once(&n) != g)
-			bench_fail("negotiation", "agreed on a group that was not offered");
-		t[i] = (double)(bench_now_ns() - t0);
-	}
-	m = bench_median(t, samples);
-	bench_neg_clear(&n);
-	g_free(t);
-	return m;
+	bench_neg_refill(n);
+	t0 = bench_now_ns();
+	if (bench_negotiate_once(n) != n->group[0])
+		bench_fail("negotiation", "agreed on a group that was not offered");
+	return (double)(bench_now_ns() - t0);
 }
 
-/* Median time for the initiator to produce message 1 from a full pool. */
+/* One timed message 1 from a full pool. */
 static double
-bench_message1(guint g, size_t samples)
+bench_message1_ns(BenchNeg *n)
 {
-	BenchNeg n;
-	double *t = g_new0(double, samples);
-	double m;
-	size_t i;
+	EsessChat *alice = NULL;
+	EsessStep a;
+	EsessStatus r;
+	gint64 t0;
+	double t;
 
-	bench_neg_init(&n, g, TRUE);
-	for (i = 0; i < samples; i++) {
-		EsessChat *alice = NULL;
-		EsessStep a;
-		EsessStatus r;
-		gint64 t0;
-
-		bench_neg_refill(&n);
-		esess_step_init(&a);
-		t0 = bench_now_ns();
-		r = esess_chat_start(&n.alice, &alice, &a);
-		t[i] = (double)(bench_now_ns() - t0);
-		if (r != ESESS_OK || a.send == NULL || a.send->len != 1)
-			bench_fail("esess_chat_start", esess_status_name(r));
-		esess_step_clear(&a);
-		esess_chat_free(alice);
-	}
-	m = bench_median(t, samples);
-	bench_neg_clear(&n);
-	g_free(t);
-	return m;
+	bench_neg_refill(n);
+	esess_step_init(&a);
+	t0 = bench_now_ns();
+	r = esess_chat_start(&n->alice, &alice, &a);
+	t = (double)(bench_now_ns() - t0);
+	if (r != ESESS_OK || a.send == NULL || a.send->len != 1)
+		bench_fail("esess_chat_start", esess_status_name(r));
+	esess_step_clear(&a);
+	esess_chat_free(alice);
+	return t;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const guint groups[] = { 14, 15, 16 };
+	enum { N_GROUPS = G_N_ELEMENTS(groups) };
 	size_t samples = bench_reps(21, 3);
+	BenchNeg cold_neg[N_GROUPS];
+	BenchNeg warm_neg[N_GROUPS];
+	BenchNeg big;
+	double *t_cold[N_GROUPS];
+	double *t_warm[N_GROUPS];
+	double *t_m1 = g_new0(double, samples);
+	double *t_ake = g_new0(double, samples);
+	double cold[N_GROUPS];
+	double warm[N_GROUPS];
 	double ake = 0.0;
-	double cold[G_N_ELEMENTS(groups)];
-	double warm[G_N_ELEMENTS(groups)];
-	double cold18, warm18, m1_15, m1_14;
-	char b1[32], b2[32], b3[32], b4[32];
+	double cold18, warm18, m1;
+	char b1[32], b2[32];
 	EsessStatus r;
 	size_t i;
+	size_t s;
 #ifdef HAVE_OTR
 	BenchOtrPair *otr;
-	double *t;
 #endif
 
 	r = esess_crypto_init();
 	if (r != ESESS_OK)
 		bench_fail("esess_crypto_init", esess_status_name(r));
-
 #ifdef HAVE_OTR
 	otr = bench_otr_pair_new();
-	t = g_new0(double, samples);
-	for (i = 0; i < samples; i++) {
+#endif
+	for (i = 0; i < N_GROUPS; i++) {
+		bench_neg_init(&cold_neg[i], groups[i], FALSE);
+		bench_neg_init(&warm_neg[i], groups[i], TRUE);
+		t_cold[i] = g_new0(double, samples);
+		t_warm[i] = g_new0(double, samples);
+		/* warm up each path once, untimed */
+		(void)bench_negotiation_ns(&cold_neg[i]);
+		(void)bench_negotiation_ns(&warm_neg[i]);
+	}
+
+	/* interleaved sample by sample, so drift on a shared machine hits every
+	 * column alike (PERF.md) */
+	for (s = 0; s < samples; s++) {
+#ifdef HAVE_OTR
 		gint64 t0;
 
 		bench_otr_forget(otr);
 		t0 = bench_now_ns();
 		if (!bench_otr_ake(otr))
 			bench_fail("libotr", "AKE did not reach ENCRYPTED on both sides");
-		t[i] = (double)(bench_now_ns() - t0);
-	}
-	ake = bench_median(t, samples);
-	g_free(t);
-	bench_otr_pair_free(otr);
+		t_ake[s] = (double)(bench_now_ns() - t0);
 #endif
-
-	for (i = 0; i < G_N_ELEMENTS(groups); i++) {
-		size_t n = groups[i] >= 16 ? (samples + 1) / 2 : samples;
-
-		cold[i] = bench_negotiation(groups[i], FALSE, n);
-		warm[i] = bench_negotiation(groups[i], TRUE, n);
+		for (i = 0; i < N_GROUPS; i++) {
+			t_cold[i][s] = bench_negotiation_ns(&cold_neg[i]);
+			t_warm[i][s] = bench_negotiation_ns(&warm_neg[i]);
+		}
+		t_m1[s] = bench_message1_ns(&warm_neg[1]);
 	}
-	cold18 = bench_negotiation(18, FALSE, 1);
-	warm18 = bench_negotiation(18, TRUE, 1);
-	m1_15 = bench_message1(15, samples);
-	m1_14 = bench_message1(14, samples);
+#ifdef HAVE_OTR
+	ake = bench_median(t_ake, samples);
+#endif
+	for (i = 0; i < N_GROUPS; i++) {
+		cold[i] = bench_median(t_cold[i], samples);
+		warm[i] = bench_median(t_warm[i], samples);
+	}
+	m1 = bench_median(t_m1, samples);
+
+	bench_neg_init(&big, 18, FALSE);
+	cold18 = bench_negotiation_ns(&big);
+	bench_neg_clear(&big);
+	bench_neg_init(&big, 18, TRUE);
+	warm18 = bench_negotiation_ns(&big);
+	bench_neg_clear(&big);
 
 	printf("bench-negotiate: complete four-message negotiation, both sides in one process\n");
-	printf("  medians of %zu runs (groups 16: %zu, 18: one run); libotr 4 AKE: %s\n",
-	       samples, (samples + 1) / 2, ake > 0.0 ? bench_fmt_ns(ake, b1, sizeof(b1)) : "n/a");
+	printf("  medians of %zu interleaved runs (group 18: one run); libotr 4 AKE: %s\n",
+	       samples, ake > 0.0 ? bench_fmt_ns(ake, b1, sizeof(b1)) : "n/a");
 	printf("%-6s %14s %10s %14s %10s\n", "group", "computed", "x otr-AKE", "prepared keys",
 	       "x otr-AKE");
-	for (i = 0; i < G_N_ELEMENTS(groups); i++)
+	for (i = 0; i < N_GROUPS; i++)
 		printf("%-6u %14s %9.2fx %14s %9.2fx\n", groups[i],
 		       bench_fmt_ns(cold[i], b1, sizeof(b1)), ake > 0.0 ? cold[i] / ake : 0.0,
 		       bench_fmt_ns(warm[i], b2, sizeof(b2)), ake > 0.0 ? warm[i] / ake : 0.0);
 	printf("%-6u %14s %9.2fx %14s %9.2fx   (one run)\n", 18u,
 	       bench_fmt_ns(cold18, b1, sizeof(b1)), ake > 0.0 ? cold18 / ake : 0.0,
 	       bench_fmt_ns(warm18, b2, sizeof(b2)), ake > 0.0 ? warm18 / ake : 0.0);
-	printf("message 1 with a full pool: group 15 %s, group 14 %s\n",
-	       bench_fmt_ns(m1_15, b3, sizeof(b3)), bench_fmt_ns(m1_14, b4, sizeof(b4)));
+	printf("message 1 (initiator, group 15) with a full pool: %s\n",
+	       bench_fmt_ns(m1, b1, sizeof(b1)));
 	printf("  targets: group 15 <= 1.0x libotr AKE (%.2fx computed, %.2fx prepared), "
 	       "group 14 <= 0.5x (%.2fx, %.2fx), message 1 < 0.1 ms (%.3f ms)\n",
 	       ake > 0.0 ? cold[1] / ake : 0.0, ake > 0.0 ? warm[1] / ake : 0.0,
-	       ake > 0.0 ? cold[0] / ake : 0.0, ake > 0.0 ? warm[0] / ake : 0.0, m1_15 / 1e6);
+	       ake > 0.0 ? cold[0] / ake : 0.0, ake > 0.0 ? warm[0] / ake : 0.0, m1 / 1e6);
 #ifndef HAVE_OTR
 	printf("  (libotr not found at configure time: no libotr ratios)\n");
+#endif
+
+	for (i = 0; i < N_GROUPS; i++) {
+		bench_neg_clear(&cold_neg[i]);
+		bench_neg_clear(&warm_neg[i]);
+		g_free(t_cold[i]);
+		g_free(t_warm[i]);
+	}
+	g_free(t_m1);
+	g_free(t_ake);
+#ifdef HAVE_OTR
+	bench_otr_pair_free(otr);
 #endif
 	return 0;
 }
