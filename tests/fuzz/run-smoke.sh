@@ -5,7 +5,7 @@
 #
 # Each TARGET (a built tests/fuzz/fuzz-NAME program) runs for ESESS_FUZZ_SECS
 # seconds (default: 15, fewer when there are many targets so the whole smoke
-# run stays under 150 s) starting from CORPUS_ROOT/NAME/ (read only: new
+# run stays near 100 s) starting from CORPUS_ROOT/NAME/ (read only: new
 # inputs go to a scratch directory, never into the source tree).  One TAP
 # result per target: ok with the executions libFuzzer reports ("Done N runs"),
 # not ok on any crash, leak, sanitizer report or timeout.  The last line is
@@ -28,7 +28,7 @@ if [ "$n" -eq 0 ]; then
 	exit 0
 fi
 
-budget=150
+budget=100
 if [ -n "${ESESS_FUZZ_SECS:-}" ]; then
 	secs="$ESESS_FUZZ_SECS"
 else
