@@ -519,6 +519,113 @@ esess_xml_parse(const char *text, size_t len, const EsessXmlLimits *limits, Eses
 
 static void xml_escape_attr(GString *out, const char *s, gboolean canon);
 
+/* ---- the simple payload ------------------------------------------------
+ * Nearly every payload is a few elements like <body>text</body>: no
+ * attribute, no prefix, no nesting, no reference, no markup inside the text.
+ * For exactly that form the tree the reader would build is known (each
+ * element in default_ns holding one text node with the bytes as they are),
+ * so it is built directly; anything else, or anything near a limit, goes to
+ * the reader, which decides as before. */
+
+#define XML_SIMPLE_NAME_MAX 32u
+
+/* A default namespace whose R7/attribute escaping and the reader's decoding
+ * are both the identity: [a-z][a-z0-9:]*, or none. */
+static gboolean
+xml_simple_ns(const char *ns)
+{
+	const char *q;
+
+	if (ns == NULL)
+		return TRUE;
+	if (!g_ascii_islower(ns[0]))
+		return FALSE;
+	for (q = ns; *q != '\0'; q++)
+		if (!g_ascii_islower(*q) && !g_ascii_isdigit(*q) && *q != ':')
+			return FALSE;
+	return TRUE;
+}
+
+/* The end of a run of character data the reader passes through unchanged:
+ * the first '<', or NULL for a byte that is markup or changes on reading
+ * ('&', '>', CR, other controls, DEL) or for U+FFFE/U+FFFF, which are no XML
+ * characters.  The input was checked as UTF-8 without NUL before. */
+static const char *
+xml_simple_text_end(const char *q, const char *end)
+{
+	for (; q < end; q++) {
+		guchar b = (guchar)*q;
+
+		if (b >= 0x80) {
+			if (b == 0xEF && end - q >= 3 && (guchar)q[1] == 0xBF &&
+			    ((guchar)q[2] == 0xBE || (guchar)q[2] == 0xBF))
+				return NULL;
+			continue;
+		}
+		if (b == '<')
+			return q;
+		if ((b < 0x20 && b != '\t' && b != '\n') || b == '&' || b == '>' || b == 0x7F)
+			return NULL;
+	}
+	return NULL;
+}
+
+/* TRUE with *out set when text is one or more <name>text</name> with name
+ * [a-z]{1,32} (not starting "xml") and non-empty simple text, and the limits
+ * leave room; FALSE (nothing allocated) otherwise. */
+static gboolean
+xml_fragment_simple(const char *text, size_t len, const char *default_ns,
+		    const EsessXmlLimits *limits, EsessXmlNode **out)
+{
+	const char *q = text, *end = text + len;
+	EsessXmlNode *root, *el, *t;
+	guint elements = 1;
+
+	if (len == 0 || limits->max_depth < 2 || limits->max_elements < 1 ||
+	    !xml_simple_ns(default_ns))
+		return FALSE;
+	root = xml_node_alloc(ESESS_XML_ELEMENT);
+	root->name = g_strdup("payload");
+	root->ns = g_strdup(default_ns);
+	while (q < end) {
+		const char *name, *t_start, *t_end;
+		size_t name_len;
+
+		if (*q != '<' || elements >= limits->max_elements)
+			goto fail;
+		name = ++q;
+		while (q < end && g_ascii_islower(*q))
+			q++;
+		name_len = (size_t)(q - name);
+		if (name_len == 0 || name_len > XML_SIMPLE_NAME_MAX ||
+		    (name_len >= 3 && memcmp(name, "xml", 3) == 0) || q == end || *q != '>')
+			goto fail;
+		t_start = ++q;
+		t_end = xml_simple_text_end(q, end);
+		if (t_end == NULL || t_end == t_start || (size_t)(t_end - t_start) > limits->max_text)
+			goto fail;
+		q = t_end;
+		if ((size_t)(end - q) < name_len + 3 || q[1] != '/' ||
+		    memcmp(q + 2, name, name_len) != 0 || q[2 + name_len] != '>')
+			goto fail;
+		q += name_len + 3;
+		elements++;
+		el = xml_node_alloc(ESESS_XML_ELEMENT);
+		el->name = g_strndup(name, name_len);
+		el->ns = g_strdup(default_ns);
+		xml_append_child(root, el);
+		t = xml_node_alloc(ESESS_XML_TEXT);
+		t->text = g_strndup(t_start, (gsize)(t_end - t_start));
+		t->text_len = (size_t)(t_end - t_start);
+		xml_append_child(el, t);
+	}
+	*out = root;
+	return TRUE;
+fail:
+	esess_xml_free(root);
+	return FALSE;
+}
+
 EsessStatus
 esess_xml_parse_fragment(const char *text, size_t len, const char *default_ns,
 			 const EsessXmlLimits *limits, EsessXmlNode **out)
@@ -537,6 +644,8 @@ esess_xml_parse_fragment(const char *text, size_t len, const char *default_ns,
 	r = xml_check_input(text, len, limits);
 	if (r != ESESS_OK)
 		return r;
+	if (xml_fragment_simple(text, len, default_ns, limits, out))
+		return ESESS_OK;
 	open = g_string_new("<payload");
 	if (default_ns != NULL) {
 		g_string_append(open, " xmlns=\"");
