@@ -194,6 +194,7 @@ esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_
 	cfg->peer_jid = g_strdup(peer_jid);
 	cfg->store = esess_ctx->store;
 	cfg->pool = esess_ctx->pool;
+	cfg->limiter = esess_ctx->limiter; /* SECURITY 58 */
 	cfg->min_modp_bits = esess_policy_min_modp_bits(account);
 	cfg->modp_offer = esess_policy_groups(account, &n);
 	cfg->n_modp_offer = n;

@@ -520,6 +520,9 @@ plugin_load(PurplePlugin *plugin)
 	esess_ctx->ended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	esess_ctx->store = open_store();
 	esess_ctx->pool = esess_keypool_new();
+	/* SECURITY 58: a peer cannot make us run unbounded negotiations */
+	esess_ctx->limiter = esess_limiter_new(ESESS_LIMIT_PER_PEER, ESESS_LIMIT_WINDOW_S,
+					       ESESS_LIMIT_IN_FLIGHT);
 	esess_peers_init();
 
 	register_ipc(plugin);
@@ -559,6 +562,8 @@ plugin_unload(PurplePlugin *plugin)
 	if (esess_ctx->pool_idle != 0)
 		g_source_remove(esess_ctx->pool_idle);
 	esess_keypool_free(esess_ctx->pool);
+	/* after esess_peers_shutdown: no chat holds a slot any more */
+	esess_limiter_free(esess_ctx->limiter);
 	esess_store_free(esess_ctx->store);
 	g_hash_table_destroy(esess_ctx->caps);
 	g_hash_table_destroy(esess_ctx->resources);

@@ -87,6 +87,8 @@ typedef struct {
 	PurplePlugin *plugin;
 	EsessStore *store;        /* NULL when the store could not be opened */
 	EsessKeyPool *pool;
+	EsessLimiter *limiter;    /* SECURITY 58: every chat is admitted here;
+	                           * freed after the last chat */
 	guint pool_idle;
 	GHashTable *caps;         /* "account\npeer full JID" -> caps node */
 	GHashTable *resources;    /* "account\npeer bare" -> last available full JID */
