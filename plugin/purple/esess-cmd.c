@@ -38,10 +38,14 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 		esess_peers_end(account, who);
 	} else if (strcmp(sub, "status") == 0) {
 		char *details = esess_ui_details(esess_peers_for_conv(conv));
-		char *html = purple_strdup_withhtml(details);
+		/* plain text (the peer's full JID: a resource may hold '<')
+		 * written into a conversation that renders markup */
+		char *esc = g_markup_escape_text(details, -1);
+		char *html = purple_strdup_withhtml(esc);
 
 		esess_ui_system(account, who, html);
 		g_free(html);
+		g_free(esc);
 		g_free(details);
 	} else if (strcmp(sub, "verify") == 0) {
 		peer = esess_peers_for_conv(conv);
