@@ -137,6 +137,53 @@ register_ipc(PurplePlugin *plugin)
 				   purple_value_new(PURPLE_TYPE_SUBTYPE, PURPLE_SUBTYPE_CONVERSATION));
 }
 
+/* ---- buddy-list dialogs ---------------------------------------------- */
+
+typedef struct {
+	PurpleAccount *account;
+	char *who;
+} EsessContact;
+
+/* Open "Encryption settings" dialogs (each its own request handle): their
+ * callbacks use the account, so they are closed when it is removed and on
+ * unload (SECURITY 62: no callback may see a freed account). */
+static GList *contact_dialogs;
+
+static void
+contact_free(EsessContact *c)
+{
+	contact_dialogs = g_list_remove(contact_dialogs, c);
+	g_free(c->who);
+	g_free(c);
+}
+
+/* The dialog's callbacks run only while c is listed: Finch calls the
+ * cancel callback when a choice dialog is destroyed, also by
+ * purple_request_close_with_handle, and c is freed here right after. */
+static gboolean
+contact_open(EsessContact *c)
+{
+	return g_list_find(contact_dialogs, c) != NULL;
+}
+
+/* account NULL: all */
+static void
+contact_dialogs_close(PurpleAccount *account)
+{
+	GList *l, *next;
+
+	for (l = contact_dialogs; l != NULL; l = next) {
+		EsessContact *c = l->data;
+
+		next = l->next;
+		if (account == NULL || c->account == account) {
+			contact_dialogs = g_list_delete_link(contact_dialogs, l);
+			purple_request_close_with_handle(c);
+			contact_free(c);
+		}
+	}
+}
+
 /* ---- cleanup on libpurple events (SECURITY 62, INTEROP R18) -------- */
 
 static void
@@ -155,6 +202,7 @@ account_removed_cb(PurpleAccount *account, gpointer data)
 {
 	(void)data;
 	esess_hooks_pending_free_all(account);
+	contact_dialogs_close(account);
 	esess_ctx->quiet = TRUE;
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
 	esess_ctx->quiet = FALSE;
@@ -199,18 +247,6 @@ signed_on_cb(PurpleConnection *gc, gpointer data)
 
 /* ---- buddy-list menu ------------------------------------------------ */
 
-typedef struct {
-	PurpleAccount *account;
-	char *who;
-} EsessContact;
-
-static void
-contact_free(EsessContact *c)
-{
-	g_free(c->who);
-	g_free(c);
-}
-
 static void
 menu_start_cb(PurpleBlistNode *node, gpointer data)
 {
@@ -233,6 +269,8 @@ static const EsessPolicy policy_choices[] = {
 static void
 settings_ok_cb(EsessContact *c, int choice)
 {
+	if (!contact_open(c))
+		return;
 	/* choice 0 is "use the account's setting" */
 	if (choice <= 0 || (gsize)choice > G_N_ELEMENTS(policy_choices))
 		esess_policy_set_contact(c->account, c->who, NULL);
@@ -246,6 +284,8 @@ static void
 settings_cancel_cb(EsessContact *c, int choice)
 {
 	(void)choice;
+	if (!contact_open(c))
+		return;
 	contact_free(c);
 }
 
@@ -268,7 +308,8 @@ menu_settings_cb(PurpleBlistNode *node, gpointer data)
 			if (policy_choices[i] == current)
 				def = (int)i + 1;
 	primary = g_strdup_printf(_("Encryption with %s"), c->who);
-	purple_request_choice(esess_ctx->plugin, _("Encryption settings"), primary,
+	contact_dialogs = g_list_prepend(contact_dialogs, c);
+	purple_request_choice(c, _("Encryption settings"), primary,
 			      _("When should conversations with this contact be encrypted?"),
 			      def, _("_Save"), PURPLE_CALLBACK(settings_ok_cb),
 			      _("_Cancel"), PURPLE_CALLBACK(settings_cancel_cb),
@@ -554,6 +595,7 @@ plugin_unload(PurplePlugin *plugin)
 	 * timer, idle, dialog or signal can reach a freed object (SECURITY 62) */
 	esess_ctx->quiet = TRUE;
 	esess_hooks_pending_free_all(NULL);
+	contact_dialogs_close(NULL);
 	esess_peers_shutdown();
 	esess_cmd_unregister();
 	purple_signals_disconnect_by_handle(plugin);
