@@ -22,7 +22,6 @@ Gajim behaviour reproduced on purpose (DIGEST Appendix B):
 import base64
 import hashlib
 import hmac
-import random
 import secrets
 import socket
 import ssl
@@ -502,6 +501,8 @@ class ESession:
         self.received = []                # decrypted <body/> texts
         self.payloads = []                # decrypted payload strings
         self.body_ns_ok = []              # per received body: in jabber:client (strict)
+        self.data_lengths = []            # octets of each received <data/>
+        self.msg4_wrapper = None          # initiator: element that carried message 4
         self.counters_sent = []           # counter before each stanza we sent
         self.counters_recv = []           # counter before each stanza we accepted
         self.error = None                 # the <message type='error'/> received
@@ -672,6 +673,7 @@ class GajimPeer:
         elif sess.role == "responder" and ftype == "result" and "identity" in fields:
             self._on_msg3(sess, x, fields)
         elif sess.role == "initiator" and ftype == "result" and "identity" in fields:
+            sess.msg4_wrapper = local(wrapper.tag)
             self._on_msg4(sess, x, fields)
 
 
@@ -962,6 +964,7 @@ class GajimPeer:
             sess.state, sess.why = "failed", "stanza MAC"
             return
         sess.counters_recv.append(sess.c_o)
+        sess.data_lengths.append(len(data))   # Gajim cannot decrypt a partial block (R14)
         plain = Ctr(sess.kc_o, sess.c_o).crypt(data)
         sess.c_o = (sess.c_o + (len(data) + 15) // 16) % (1 << 128)
         text = plain.decode("utf-8").rstrip()
