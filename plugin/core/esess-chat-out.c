@@ -337,7 +337,10 @@ esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *st
 	for (ch = stanza->first_child; ch != NULL; ch = ch->next) {
 		if (ch->kind != ESESS_XML_ELEMENT || esess_chat_kept_outside(ch))
 			continue;
-		esess_xml_write(payload, ch, ESESS_NS_CLIENT);
+		/* relative to the stanza's own namespace: a <body> that libpurple
+		 * wrote without xmlns stays without one, so the receiver parses it
+		 * in jabber:client (XEP-0200 §Decrypting step 6), never xmlns='' */
+		esess_xml_write(payload, ch, stanza->ns);
 	}
 	r = esess_chat_send_encrypted(chat, step, stanza, payload->str, payload->len, TRUE);
 	esess_wipe(payload->str, payload->len);

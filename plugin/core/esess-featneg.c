@@ -501,9 +501,11 @@ choose_logging(const EsessForm *req, EsessLogPref pref, EsessLogging *out,
 		const char *v = g_ptr_array_index(vals, i);
 
 		if (lf != NULL) {
-			/* R13: `logging` of true/false is ambiguous: refused */
+			/* R13: `logging` of true/false is ambiguous: refused
+			 * with not-acceptable naming the field, so the peer
+			 * learns which one (XEP-0155 §Errors) */
 			if (strcmp(v, "may") != 0 && strcmp(v, "mustnot") != 0)
-				return ESESS_ERR_FORM;
+				return ESESS_ERR_NOT_ACCEPTABLE;
 			mapped[i] = v;
 		} else if (strcmp(v, "true") == 0 || strcmp(v, "1") == 0) {
 			mapped[i] = "mustnot";

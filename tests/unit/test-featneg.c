@@ -493,7 +493,7 @@ test_choose_logging_true_false(void)
 	static const char *const tf[] = { "false", "true", NULL };
 
 	set_options(req, "logging", tf);
-	expect_choose(req, &pol, ESESS_ERR_FORM, "");
+	expect_choose(req, &pol, ESESS_ERR_NOT_ACCEPTABLE, "logging");
 	esess_form_free(req);
 }
 
