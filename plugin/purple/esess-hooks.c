@@ -476,6 +476,47 @@ body_text(xmlnode *msg)
 	return body ? xmlnode_get_data(body) : NULL;
 }
 
+/* Turns the outgoing node into the stanza the engine made, in place.  The
+ * node stays the one its sender owns and frees (pitfall 4), and the XMPP
+ * plugin's own handler, which runs after ours, writes it.  A NULL packet
+ * would stop the write too, but costs three CRITICALs (xmlnode_to_str,
+ * jabber_send_raw, jabber_is_stanza) per message, and a second signal
+ * emission; the bytes on the wire are the same either way. */
+static gboolean
+morph_packet(xmlnode *packet, const char *stanza)
+{
+	xmlnode *node = xmlnode_from_str(stanza, -1);
+	xmlnode *c, *next;
+
+	if (node == NULL || packet->name == NULL || strcmp(node->name, packet->name) != 0) {
+		if (node != NULL)
+			xmlnode_free(node);
+		return FALSE;
+	}
+	/* the plaintext children (and attributes) go; unlinked first so that
+	 * xmlnode_free does not walk the parent's list for each */
+	for (c = packet->child; c != NULL; c = next) {
+		next = c->next;
+		c->parent = NULL;
+		c->next = NULL;
+		xmlnode_free(c);
+	}
+	packet->child = node->child;
+	packet->lastchild = node->lastchild;
+	for (c = packet->child; c != NULL; c = c->next)
+		c->parent = packet;
+	node->child = NULL;
+	node->lastchild = NULL;
+	xmlnode_set_namespace(packet, xmlnode_get_namespace(node));
+	xmlnode_set_prefix(packet, xmlnode_get_prefix(node));
+	if (packet->namespace_map != NULL)
+		g_hash_table_destroy(packet->namespace_map);
+	packet->namespace_map = node->namespace_map;
+	node->namespace_map = NULL;
+	xmlnode_free(node);
+	return TRUE;
+}
+
 /* An outgoing message to a contact with a session: encrypted (or queued),
  * never sent as it is. */
 static void
@@ -483,16 +524,27 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 {
 	EsessStep step;
 	EsessStatus st;
-	char *text, *body;
+	char *text, *body, *one;
 	int len = 0;
 
 	body = body_text(*packet);
 	text = xmlnode_to_str(*packet, &len);
-	withhold_packet(packet);
 	esess_step_init(&step);
 	st = esess_chat_encrypt(peer->chat, text, (size_t)len, &step);
 	esess_wipe(text, (size_t)len);
 	g_free(text);
+	/* the ordinary case, one encrypted stanza and nothing else to show:
+	 * it takes the place of the plaintext one */
+	if (st == ESESS_OK && step.event == ESESS_EV_NONE && step.send != NULL &&
+	    step.send->len == 1 && (step.unsent == NULL || step.unsent->len == 0)) {
+		one = g_ptr_array_index(step.send, 0);
+		if (morph_packet(*packet, one)) {
+			g_ptr_array_remove_index(step.send, 0);
+			esess_peers_apply(peer, &step);
+			goto out;
+		}
+	}
+	withhold_packet(packet);
 	if (st == ESESS_OK) {
 		esess_peers_apply(peer, &step);
 	} else if (body != NULL) {
@@ -500,6 +552,7 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 		esess_ui_error(peer->account, peer->bare, esess_ui_status_sentence(st));
 		esess_ui_unsent(peer->account, peer->bare, body);
 	}
+out:
 	esess_step_clear(&step);
 	if (body != NULL) {
 		esess_wipe(body, strlen(body));
