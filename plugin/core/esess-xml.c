@@ -15,6 +15,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
+#include <libxml/uri.h>
 #include <libxml/xmlerror.h>
 
 #include "esess-xml.h"
@@ -528,6 +529,7 @@ static void xml_escape_attr(GString *out, const char *s, gboolean canon);
  * the reader, which decides as before. */
 
 #define XML_SIMPLE_NAME_MAX 32u
+#define XML_NS_XMLNS "http://www.w3.org/2000/xmlns/"
 
 /* A default namespace whose R7/attribute escaping and the reader's decoding
  * are both the identity: [a-z][a-z0-9:]*, or none. */
@@ -570,9 +572,54 @@ xml_simple_text_end(const char *q, const char *end)
 	return NULL;
 }
 
+/* After "<name": " xmlns='URI'/>" (either quote) with URI of [A-Za-z0-9:/._#-]
+ * (the reader's decoding is the identity), not empty and not one of the two
+ * URIs that may not be a default namespace. */
+static gboolean
+xml_simple_empty(const char **qp, const char *end, const char **uri, size_t *uri_len)
+{
+	static const char attr[] = " xmlns=";
+	const char *q = *qp, *u;
+	char quote;
+	char *tmp;
+	xmlURIPtr parsed;
+	gboolean ok;
+
+	if ((size_t)(end - q) < sizeof(attr) - 1 || memcmp(q, attr, sizeof(attr) - 1) != 0)
+		return FALSE;
+	q += sizeof(attr) - 1;
+	if (q == end || (*q != '\'' && *q != '"'))
+		return FALSE;
+	quote = *q++;
+	u = q;
+	while (q < end && (g_ascii_isalnum(*q) || strchr(":/._#-", *q) != NULL) && *q != '\0')
+		q++;
+	if (q == u || end - q < 3 || q[0] != quote || q[1] != '/' || q[2] != '>')
+		return FALSE;
+	*uri = u;
+	*uri_len = (size_t)(q - u);
+	if ((*uri_len == strlen(ESESS_NS_XML) && memcmp(u, ESESS_NS_XML, *uri_len) == 0) ||
+	    (*uri_len == strlen(XML_NS_XMLNS) && memcmp(u, XML_NS_XMLNS, *uri_len) == 0))
+		return FALSE;
+	/* the reader refuses a namespace name that is no URI at all; here
+	 * only absolute URIs (a relative one only draws a warning, but is
+	 * left to the reader all the same) */
+	tmp = g_strndup(u, *uri_len);
+	parsed = xmlParseURI(tmp);
+	g_free(tmp);
+	ok = parsed != NULL && parsed->scheme != NULL;
+	if (parsed != NULL)
+		xmlFreeURI(parsed);
+	if (!ok)
+		return FALSE;
+	*qp = q + 3;
+	return TRUE;
+}
+
 /* TRUE with *out set when text is one or more <name>text</name> with name
- * [a-z]{1,32} (not starting "xml") and non-empty simple text, and the limits
- * leave room; FALSE (nothing allocated) otherwise. */
+ * [a-z]{1,32} (not starting "xml") and non-empty simple text, or
+ * <name xmlns='URI'/>, and the limits leave room; FALSE (nothing allocated)
+ * otherwise. */
 static gboolean
 xml_fragment_simple(const char *text, size_t len, const char *default_ns,
 		    const EsessXmlLimits *limits, EsessXmlNode **out)
@@ -598,7 +645,24 @@ xml_fragment_simple(const char *text, size_t len, const char *default_ns,
 			q++;
 		name_len = (size_t)(q - name);
 		if (name_len == 0 || name_len > XML_SIMPLE_NAME_MAX ||
-		    (name_len >= 3 && memcmp(name, "xml", 3) == 0) || q == end || *q != '>')
+		    (name_len >= 3 && memcmp(name, "xml", 3) == 0) || q == end)
+			goto fail;
+		if (*q == ' ') {
+			/* <name xmlns='URI'/>, as a chat state comes */
+			const char *uri;
+			size_t uri_len;
+
+			if (!xml_simple_empty(&q, end, &uri, &uri_len) ||
+			    elements >= limits->max_elements)
+				goto fail;
+			elements++;
+			el = xml_node_alloc(ESESS_XML_ELEMENT);
+			el->name = g_strndup(name, name_len);
+			el->ns = g_strndup(uri, uri_len);
+			xml_append_child(root, el);
+			continue;
+		}
+		if (*q != '>')
 			goto fail;
 		t_start = ++q;
 		t_end = xml_simple_text_end(q, end);
