@@ -870,18 +870,18 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 	while (data_len > 0 && data[data_len - 1] == ' ')
 		data_len--;
 	if (data_len > 0) {
-		r = esess_utf8_check((const char *)data, data_len);
-		if (r != ESESS_OK) {
-			r = ESESS_ERR_UTF8;
-			goto out;
-		}
+		/* the reader checks UTF-8 (no NUL) before it parses anything, so
+		 * the separate check runs only to name a failure: invalid UTF-8
+		 * is ESESS_ERR_UTF8, anything else ESESS_ERR_PAYLOAD, as before
+		 * (one pass over the plaintext instead of two) */
 		lim = esess_xml_default_limits;
 		lim.max_bytes = ESESS_SESSION_MAX_PLAIN;
 		lim.max_text = ESESS_SESSION_MAX_PLAIN;
 		r = esess_xml_parse_fragment((const char *)data, data_len, ESESS_NS_CLIENT, &lim,
 					     payload);
 		if (r != ESESS_OK) {
-			r = ESESS_ERR_PAYLOAD;
+			r = esess_utf8_check((const char *)data, data_len) != ESESS_OK ?
+				    ESESS_ERR_UTF8 : ESESS_ERR_PAYLOAD;
 			goto out;
 		}
 	}
