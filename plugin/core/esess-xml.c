@@ -552,22 +552,45 @@ xml_simple_ns(const char *ns)
  * the first '<', or NULL for a byte that is markup or changes on reading
  * ('&', '>', CR, other controls, DEL) or for U+FFFE/U+FFFF, which are no XML
  * characters.  The input was checked as UTF-8 without NUL before. */
-static const char *
-xml_simple_text_end(const char *q, const char *end)
-{
-	for (; q < end; q++) {
-		guchar b = (guchar)*q;
+/* 1 for a byte that passes as it is: TAB, LF, printable ASCII but < & >,
+ * and every byte of a multi-byte sequence but 0xEF (U+FFFE/U+FFFF start
+ * with it, so it is looked at closely). */
+static guint8 xml_text_plain[256];
 
-		if (b >= 0x80) {
-			if (b == 0xEF && end - q >= 3 && (guchar)q[1] == 0xBF &&
-			    ((guchar)q[2] == 0xBE || (guchar)q[2] == 0xBF))
-				return NULL;
+static void
+xml_text_plain_init(void)
+{
+	static gsize done = 0;
+	guint i;
+
+	if (!g_once_init_enter(&done))
+		return;
+	for (i = 0; i < 256; i++)
+		xml_text_plain[i] = (i == '\t' || i == '\n' || (i >= 0x20 && i < 0x7F) ||
+				     (i >= 0x80 && i != 0xEF)) &&
+				    i != '<' && i != '&' && i != '>';
+	g_once_init_leave(&done, 1);
+}
+
+static const char *
+xml_simple_text_end(const char *s, const char *end)
+{
+	const guchar *q = (const guchar *)s, *e = (const guchar *)end;
+
+	xml_text_plain_init();
+	while (q < e) {
+		while (e - q >= 4 && (xml_text_plain[q[0]] & xml_text_plain[q[1]] &
+				      xml_text_plain[q[2]] & xml_text_plain[q[3]]) != 0)
+			q += 4;
+		if (xml_text_plain[*q]) {
+			q++;
 			continue;
 		}
-		if (b == '<')
-			return q;
-		if ((b < 0x20 && b != '\t' && b != '\n') || b == '&' || b == '>' || b == 0x7F)
+		if (*q == '<')
+			return (const char *)q;
+		if (*q != 0xEF || (e - q >= 3 && q[1] == 0xBF && (q[2] == 0xBE || q[2] == 0xBF)))
 			return NULL;
+		q++;
 	}
 	return NULL;
 }
