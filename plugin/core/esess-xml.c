@@ -485,13 +485,37 @@ out:
 	return r;
 }
 
+/* TRUE when no byte has the high bit set, eight at a time. */
+static gboolean
+xml_is_ascii(const char *text, size_t len)
+{
+	size_t i = 0;
+	guint64 w, acc = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, text + i, sizeof(w));
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (guchar)text[i];
+	return (acc & G_GUINT64_CONSTANT(0x8080808080808080)) == 0;
+}
+
 static EsessStatus
 xml_check_input(const char *text, size_t len, const EsessXmlLimits *limits)
 {
 	if (len > limits->max_bytes)
 		return ESESS_ERR_XML_LIMIT;
-	/* g_utf8_validate with a length refuses NUL bytes too */
-	if (len > (size_t)G_MAXSSIZE || !g_utf8_validate(text, (gssize)len, NULL))
+	if (len > (size_t)G_MAXSSIZE)
+		return ESESS_ERR_XML;
+	/* ASCII without NUL is UTF-8; otherwise g_utf8_validate with a length,
+	 * which refuses NUL bytes too */
+	if (len > 0 && xml_is_ascii(text, len)) {
+		if (memchr(text, '\0', len) != NULL)
+			return ESESS_ERR_XML;
+		return ESESS_OK;
+	}
+	if (!g_utf8_validate(text, (gssize)len, NULL))
 		return ESESS_ERR_XML;
 	return ESESS_OK;
 }
