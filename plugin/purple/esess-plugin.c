@@ -655,8 +655,15 @@ init_plugin(PurplePlugin *plugin)
 {
 	(void)plugin;
 #ifdef ENABLE_NLS
-	bindtextdomain(GETTEXT_PACKAGE, LOCALEDIR);
-	bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	{
+		/* an absolute ESESS_LOCALEDIR serves uninstalled runs (tests), as
+		 * in the Pidgin toolbar plugin */
+		const char *dir = g_getenv("ESESS_LOCALEDIR");
+
+		bindtextdomain(GETTEXT_PACKAGE,
+			       dir != NULL && g_path_is_absolute(dir) ? dir : LOCALEDIR);
+		bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+	}
 #endif
 	info.name = _("Encrypted Sessions (XMPP)");
 	info.summary = _("End-to-end encrypted XMPP chats (XEP-0116 ESessions)");

@@ -175,6 +175,22 @@ logging_sentence(EsessLogging l)
 	return "";
 }
 
+/* Finch 2.x re-reads a conversation's title only on typing notices (its
+ * buddy-typing handler renames the window from purple_conversation_get_title),
+ * so after changing the title there, nudge it the same way.  Other UIs follow
+ * purple_conversation_set_title by themselves and are left alone. */
+static void
+refresh_title(PurpleConversation *conv)
+{
+	const char *ui = purple_core_get_ui();
+
+	if (ui == NULL || strcmp(ui, "gnt-purple") != 0)
+		return;
+	purple_signal_emit(purple_conversations_get_handle(), "buddy-typing-stopped",
+			   purple_conversation_get_account(conv),
+			   purple_conversation_get_name(conv));
+}
+
 void
 esess_ui_mark_conv(EsessPeer *peer)
 {
@@ -189,6 +205,7 @@ esess_ui_mark_conv(EsessPeer *peer)
 				? _("%s [private, verified]") : _("%s [private]"),
 				peer->saved_title);
 	purple_conversation_set_title(conv, title);
+	refresh_title(conv);
 	g_free(title);
 	/* INTEROP R17: no log of an off-the-record session, for its life */
 	if (peer->chat != NULL && esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT &&
@@ -205,8 +222,10 @@ esess_ui_unmark_conv(EsessPeer *peer)
 	PurpleConversation *conv = purple_find_conversation_with_account(
 		PURPLE_CONV_TYPE_IM, peer->bare, peer->account);
 
-	if (conv != NULL && peer->saved_title != NULL)
+	if (conv != NULL && peer->saved_title != NULL) {
 		purple_conversation_set_title(conv, peer->saved_title);
+		refresh_title(conv);
+	}
 	if (conv != NULL && peer->logging_off)
 		purple_conversation_set_logging(conv, peer->saved_logging);
 	peer->logging_off = FALSE;
