@@ -124,7 +124,27 @@ esess_step_clear(EsessStep *step)
 		}
 		g_ptr_array_unref(step->unsent);
 	}
-	esess_step_init(step);
+	/* empty, not re-allocated: a cleared step may simply be dropped; the
+	 * arrays come back on demand (step_send, step_unsent) */
+	memset(step, 0, sizeof *step);
+	step->event = ESESS_EV_NONE;
+	step->status = ESESS_OK;
+}
+
+static void
+step_send(EsessStep *step, char *stanza)
+{
+	if (step->send == NULL)
+		step->send = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(step->send, stanza);
+}
+
+static void
+step_unsent(EsessStep *step, char *body)
+{
+	if (step->unsent == NULL)
+		step->unsent = g_ptr_array_new();
+	g_ptr_array_add(step->unsent, body);
 }
 
 void
@@ -185,7 +205,7 @@ esess_chat_send_node(EsessStep *step, const EsessXmlNode *m)
 
 	s = g_string_new(NULL);
 	esess_xml_write(s, m, ESESS_NS_CLIENT);
-	g_ptr_array_add(step->send, g_string_free(s, FALSE));
+	step_send(step, g_string_free(s, FALSE));
 }
 
 /* a negotiation message: thread, no type, no body (R1); or its error */
@@ -236,7 +256,7 @@ esess_chat_unsent(EsessChat *chat, EsessStep *step)
 	guint i;
 
 	for (i = 0; i < chat->queue->len; i++)
-		g_ptr_array_add(step->unsent, g_ptr_array_index(chat->queue, i));
+		step_unsent(step, g_ptr_array_index(chat->queue, i));
 	g_ptr_array_set_size(chat->queue, 0);
 }
 
@@ -322,7 +342,7 @@ esess_chat_send_encrypted(EsessChat *chat, EsessStep *step, const EsessXmlNode *
 	g_assert(g_str_has_suffix(s->str, "</message>"));
 	g_string_insert_len(s, (gssize)(s->len - strlen("</message>")), c->str, (gssize)c->len);
 	g_string_free(c, TRUE);
-	g_ptr_array_add(step->send, g_string_free(s, FALSE));
+	step_send(step, g_string_free(s, FALSE));
 	return ESESS_OK;
 }
 

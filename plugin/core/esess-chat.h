@@ -82,7 +82,20 @@ typedef struct {
 } EsessStep;
 
 void esess_step_init(EsessStep *step);
-/* Frees what the step holds (wiping deliver and unsent) and re-inits it. */
+/* Number of stanzas to send / unsent bodies (NULL arrays count as empty). */
+static inline guint
+esess_step_n_send(const EsessStep *step)
+{
+	return step->send != NULL ? step->send->len : 0;
+}
+static inline guint
+esess_step_n_unsent(const EsessStep *step)
+{
+	return step->unsent != NULL ? step->unsent->len : 0;
+}
+/* Frees what the step holds (wiping deliver and unsent) and leaves it empty
+ * (send and unsent NULL, nothing allocated), ready to be reused or dropped.
+ * Readers treat a NULL send or unsent as empty. */
 void esess_step_clear(EsessStep *step);
 
 typedef struct {

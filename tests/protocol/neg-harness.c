@@ -125,9 +125,9 @@ take_step(NegParty *p, EsessStep *step, EsessStatus r, GPtrArray *out)
 		g_free(p->last_deliver);
 		p->last_deliver = g_strdup(step->deliver);
 	}
-	for (i = 0; i < step->unsent->len; i++)
+	for (i = 0; step->unsent != NULL && i < step->unsent->len; i++)
 		g_ptr_array_add(p->unsent, g_strdup(g_ptr_array_index(step->unsent, i)));
-	for (i = 0; i < step->send->len; i++) {
+	for (i = 0; step->send != NULL && i < step->send->len; i++) {
 		const char *s = g_ptr_array_index(step->send, i);
 
 		if (strstr(s, "type='error'") != NULL && g_str_has_prefix(s, "<message"))

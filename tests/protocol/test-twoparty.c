@@ -70,7 +70,7 @@ say(NegParty *p, NegParty *q, const char *body, NegWire *w)
 	r = esess_chat_encrypt(p->chat, stanza, strlen(stanza), &step);
 	g_free(stanza);
 	out = g_ptr_array_new_with_free_func(g_free);
-	for (i = 0; i < step.send->len; i++)
+	for (i = 0; i < esess_step_n_send(&step); i++)
 		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
 	esess_step_clear(&step);
 	neg_pump(p, q, out, w);
@@ -166,13 +166,13 @@ test_queue_while_negotiating(Fx *fx, gconstpointer data)
 	esess_step_init(&step);
 	g_assert_cmpint(esess_chat_start(&fx->alice.cfg, &fx->alice.chat, &step), ==, ESESS_OK);
 	out = g_ptr_array_new_with_free_func(g_free);
-	for (i = 0; i < step.send->len; i++)
+	for (i = 0; i < esess_step_n_send(&step); i++)
 		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
 	esess_step_clear(&step);
 	/* R16: held, nothing sent in the clear */
 	g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, q, strlen(q), &step), ==, ESESS_OK);
 	g_assert_cmpint(step.event, ==, ESESS_EV_QUEUED);
-	g_assert_cmpuint(step.send->len, ==, 0);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
 	esess_step_clear(&step);
 	neg_pump(&fx->alice, &fx->bob, out, &fx->wire);
 	g_assert_cmpint(esess_chat_state(fx->bob.chat), ==, ESESS_CHAT_ESTABLISHED);
@@ -244,9 +244,9 @@ test_rejection(Fx *fx, gconstpointer data)
 	g_assert_cmpint(info.kind, ==, ESESS_MSG_NEG_REQUEST);
 	g_assert_cmpint(esess_chat_decline(&fx->bob.cfg, &info, &step), ==, ESESS_OK);
 	esess_msg_info_clear(&info);
-	g_assert_cmpuint(step.send->len, ==, 1);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
 	out = g_ptr_array_new_with_free_func(g_free);
-	for (i = 0; i < step.send->len; i++)
+	for (i = 0; i < esess_step_n_send(&step); i++)
 		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
 	esess_step_clear(&step);
 	neg_pump(&fx->bob, &fx->alice, out, &fx->wire);
@@ -326,9 +326,9 @@ terminate_both(Fx *fx, gboolean plugin)
 	esess_step_init(&step);
 	g_assert_cmpint(esess_chat_terminate(fx->alice.chat, &step), ==, ESESS_OK);
 	g_assert_cmpint(step.event, ==, ESESS_EV_ENDED);
-	g_assert_cmpuint(step.send->len, ==, 1);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
 	out = g_ptr_array_new_with_free_func(g_free);
-	for (i = 0; i < step.send->len; i++)
+	for (i = 0; i < esess_step_n_send(&step); i++)
 		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
 	esess_step_clear(&step);
 	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ENDED);
@@ -355,7 +355,7 @@ terminate_both(Fx *fx, gboolean plugin)
 	g_assert_cmpint(esess_chat_encrypt(fx->bob.chat, "<message><body>x</body></message>", 33,
 					   &step), ==, ESESS_ERR_SESSION_ENDED);
 	g_assert_cmpint(esess_chat_terminate(fx->alice.chat, &step), ==, ESESS_OK);
-	g_assert_cmpuint(step.send->len, ==, 0);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
 	esess_step_clear(&step);
 }
 
@@ -385,7 +385,7 @@ test_terminate_by_bob(Fx *fx, gconstpointer data)
 	esess_step_init(&step);
 	g_assert_cmpint(esess_chat_terminate(fx->bob.chat, &step), ==, ESESS_OK);
 	out = g_ptr_array_new_with_free_func(g_free);
-	for (i = 0; i < step.send->len; i++)
+	for (i = 0; i < esess_step_n_send(&step); i++)
 		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
 	esess_step_clear(&step);
 	neg_pump(&fx->bob, &fx->alice, out, &fx->wire);
@@ -428,7 +428,7 @@ test_gajim_quirks(Fx *fx, gconstpointer data)
 	g_assert_null(strstr(g_ptr_array_index(fx->wire.wire, 0), "aes256-ctr"));
 	esess_step_init(&step);
 	g_assert_cmpint(esess_chat_terminate(fx->alice.chat, &step), ==, ESESS_OK);
-	g_assert_cmpuint(step.send->len, ==, 1);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
 	g_assert_nonnull(strstr(g_ptr_array_index(step.send, 0), "terminate"));
 	g_assert_null(strstr(g_ptr_array_index(step.send, 0), "<c xmlns="));
 	esess_step_clear(&step);

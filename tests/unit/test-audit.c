@@ -53,7 +53,7 @@ encrypted_from_alice(Fx *fx, const char *body)
 	g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, stanza, strlen(stanza), &step), ==,
 			ESESS_OK);
 	g_free(stanza);
-	g_assert_cmpuint(step.send->len, ==, 1);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
 	wire = neg_set_from(g_ptr_array_index(step.send, 0), fx->alice.jid);
 	esess_step_clear(&step);
 	return wire;

@@ -146,7 +146,7 @@ sec_31_sas_mismatch(void)
 	g_assert_cmpint(esess_chat_sas_result(fx.a.chat, FALSE, &step), ==, ESESS_ERR_SAS_MISMATCH);
 	g_assert_cmpint(step.event, ==, ESESS_EV_ENDED);
 	g_assert_cmpint(step.status, ==, ESESS_ERR_SAS_MISMATCH);
-	g_assert_cmpuint(step.send->len, ==, 1); /* terminate */
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1); /* terminate */
 	esess_step_clear(&step);
 	g_assert_cmpint(esess_chat_state(fx.a.chat), ==, ESESS_CHAT_ENDED);
 	/* no retained secret kept on Alice's side: Bob's one no longer matches */
@@ -361,8 +361,8 @@ sec_56_offline(void)
 	esess_chat_abort(fx.a.chat, ESESS_ERR_TIMEOUT, &step);
 	g_assert_cmpint(step.event, ==, ESESS_EV_FAILED);
 	g_assert_cmpint(step.status, ==, ESESS_ERR_TIMEOUT);
-	g_assert_cmpuint(step.send->len, ==, 0);
-	g_assert_cmpuint(step.unsent->len, ==, 1);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	g_assert_cmpuint(esess_step_n_unsent(&step), ==, 1);
 	g_assert_cmpstr(g_ptr_array_index(step.unsent, 0), ==, "pending");
 	esess_step_clear(&step);
 	g_assert_cmpint(esess_chat_state(fx.a.chat), ==, ESESS_CHAT_ENDED);
