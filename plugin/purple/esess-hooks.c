@@ -97,12 +97,34 @@ drop_packet(xmlnode **packet)
 	*packet = NULL;
 }
 
-/* Outgoing: the XMPP plugin frees its own node after the signal returns
- * (jabber_send's callers own it); NULL only stops it being written. */
+/* Outgoing: the XMPP plugin's own handler serialises *packet whatever it
+ * is (NULL gives three GLib criticals per stanza), and jabber_send's caller
+ * frees the node it passed, so a replacement node would leak.  So the node
+ * itself is emptied (its plaintext freed) and renamed into a marker, which
+ * the XMPP plugin serialises and hands to jabber-sending-text, where
+ * sending_text_cb stops it before the socket. */
+#define WITHHELD_NAME "esessions-withheld"
+
 static void
 withhold_packet(xmlnode **packet)
 {
-	*packet = NULL;
+	xmlnode *node = *packet;
+
+	while (node->child != NULL)
+		xmlnode_free(node->child); /* unlinks it from node */
+	g_free(node->name);
+	node->name = g_strdup(WITHHELD_NAME);
+	xmlnode_set_prefix(node, NULL);
+	xmlnode_set_namespace(node, ESESS_NS_PURPLE);
+}
+
+static void
+sending_text_cb(PurpleConnection *gc, char **text, gpointer data)
+{
+	(void)gc;
+	(void)data;
+	if (text != NULL && *text != NULL && g_str_has_prefix(*text, "<" WITHHELD_NAME))
+		*text = NULL; /* the XMPP plugin frees its own copy */
 }
 
 /* HARNESS pitfall 3: a body put into an incoming stanza must be in
@@ -191,13 +213,18 @@ do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
 	EsessStep step;
 	EsessChat *chat = NULL;
 	EsessStatus st;
+	guint i;
 
 	if (peer->chat != NULL) {
 		EsessStep old;
 
-		/* a new request replaces whatever ran with this contact */
+		/* a new request replaces whatever ran with this contact: the
+		 * user is told it ended, and which queued messages were not sent */
 		esess_step_init(&old);
 		esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &old);
+		esess_ui_event(peer, &old);
+		for (i = 0; i < esess_step_n_unsent(&old); i++)
+			esess_ui_unsent(account, peer->bare, g_ptr_array_index(old.unsent, i));
 		esess_step_clear(&old);
 		esess_peers_free_chat(peer);
 		esess_ui_unmark_conv(peer);
@@ -215,8 +242,6 @@ do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
 	if (peer->chat != NULL)
 		requeue(peer, requeued);
 	else if (requeued != NULL) {
-		guint i;
-
 		for (i = 0; i < requeued->len; i++)
 			esess_ui_unsent(account, peer->bare, g_ptr_array_index(requeued, i));
 	}
@@ -291,7 +316,8 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 			peer->timeout_id = 0;
 		}
 		do_accept(account, info, requeued);
-		g_ptr_array_unref(requeued);
+		if (requeued != NULL)
+			g_ptr_array_unref(requeued);
 		return;
 	}
 	switch (esess_policy_get(account, info->from)) {
@@ -591,6 +617,23 @@ sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	switch (esess_policy_get(account, to)) {
 	case ESESS_POLICY_NEVER:
 	case ESESS_POLICY_ON_REQUEST:
+		/* R16, fail closed: the session the user asked for could not be
+		 * set up; nothing goes out in the clear until they choose
+		 * (/esession start again, or /esession end to go unencrypted) */
+		if (peer != NULL && peer->failed && has_body) {
+			body = body_text(*packet);
+			withhold_packet(packet);
+			if (body != NULL) {
+				esess_ui_error(account, to,
+					       _("The encrypted session could not be set up, so "
+						 "this message was not sent. Type /esession "
+						 "start to try again, or /esession end to send "
+						 "unencrypted."));
+				esess_ui_unsent(account, to, body);
+				esess_wipe(body, strlen(body));
+				g_free(body);
+			}
+		}
 		return;
 	case ESESS_POLICY_OPPORTUNISTIC:
 		if (supports && has_body)
@@ -650,6 +693,9 @@ esess_hooks_connect(PurplePlugin *plugin)
 	purple_signal_connect_priority(jabber, "jabber-sending-xmlnode", plugin,
 				       PURPLE_CALLBACK(sending_cb), NULL,
 				       PURPLE_SIGNAL_PRIORITY_HIGHEST - 1);
+	purple_signal_connect_priority(jabber, "jabber-sending-text", plugin,
+				       PURPLE_CALLBACK(sending_text_cb), NULL,
+				       PURPLE_SIGNAL_PRIORITY_LOWEST);
 }
 
 void
