@@ -14,10 +14,7 @@ CLEANFILES += $(BENCH_PROGS)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
-# ESESS_CORE_LIBADD lists each engine library after what it needs; a static
-# link of a program wants the reverse order.
-bench_reverse = $(if $(1),$(call bench_reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
-BENCH_LDADD = $(call bench_reverse,$(ESESS_CORE_LIBADD)) $(ESESS_CORE_DEPLIBS)
+BENCH_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 if HAVE_OTR
 BENCH_CPPFLAGS += -DHAVE_OTR $(OTR_CFLAGS)
 BENCH_LDADD += $(OTR_LIBS)
