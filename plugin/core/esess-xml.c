@@ -606,6 +606,8 @@ xml_simple_text_end(const char *s, const char *end)
 		while (e - q >= 4 && (xml_text_plain[q[0]] & xml_text_plain[q[1]] &
 				      xml_text_plain[q[2]] & xml_text_plain[q[3]]) != 0)
 			q += 4;
+		if (q == e)
+			break; /* the fast loop may end exactly at the end */
 		if (xml_text_plain[*q]) {
 			q++;
 			continue;

@@ -37,6 +37,8 @@ EXTRA_DIST += \
 	tests/fuzz/corpus/xml/form-request.xml \
 	tests/fuzz/corpus/xml/payload-xhtml.xml \
 	tests/fuzz/corpus/cdecode/kat \
+	tests/fuzz/corpus/cdecode/regress-fastpath-overread \
+	tests/fuzz/corpus/xml/regress-fastpath-overread \
 	tests/fuzz/corpus/cdecode/xep0200-example \
 	tests/fuzz/corpus/cdecode/fixed-payload
 

@@ -513,6 +513,31 @@ test_tree_edit(void)
 	g_assert_cmpuint(esess_xml_count(NULL, NULL, NULL), ==, 0);
 }
 
+/* Found by fuzz-xml: a payload whose text runs to the very end of the input
+ * (no closing tag) in a multiple of four bytes made the payload fast path
+ * read one byte past the buffer.  The input is copied into an exactly sized
+ * heap block so that ASan sees any overread; it must fail as malformed. */
+static void
+test_fragment_unterminated_text(void)
+{
+	static const char *const inputs[] = {
+		"<a>abcd", "<body>Hello,world!</body><a>abcdefgh", "<b>\xc3\xa4\xc3\xa4",
+	};
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(inputs); i++) {
+		size_t len = strlen(inputs[i]);
+		char *exact = g_memdup2(inputs[i], len);
+		EsessXmlNode *n = NULL;
+		EsessStatus r;
+
+		r = esess_xml_parse_fragment(exact, len, ESESS_NS_CLIENT, NULL, &n);
+		g_assert_cmpstr(esess_status_symbol(r), ==, "ESESS_ERR_XML");
+		g_assert_null(n);
+		g_free(exact);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -526,6 +551,7 @@ main(int argc, char **argv)
 	g_test_add_func("/xml/parse/errors", test_parse_errors);
 	g_test_add_func("/xml/parse/limits", test_parse_limits);
 	g_test_add_func("/xml/parse/fragment", test_parse_fragment);
+	g_test_add_func("/xml/parse/fragment-unterminated-text", test_fragment_unterminated_text);
 	g_test_add_func("/xml/write/roundtrip", test_write);
 	g_test_add_func("/xml/tree/edit", test_tree_edit);
 	return g_test_run();
