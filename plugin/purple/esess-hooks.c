@@ -586,26 +586,15 @@ out:
 	}
 }
 
+/* An outgoing one-to-one message to `to` (a copy: withhold_packet frees
+ * the node's attributes, so nothing may point into the packet). */
 static void
-sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 {
-	PurpleAccount *account;
 	EsessPeer *peer;
-	const char *to, *type;
 	gboolean has_body, supports;
 	char *body;
 
-	(void)data;
-	if (packet == NULL || *packet == NULL || esess_ctx == NULL || esess_ctx->sending_own)
-		return;
-	if (strcmp((*packet)->name, "message") != 0)
-		return;
-	to = xmlnode_get_attrib(*packet, "to");
-	type = xmlnode_get_attrib(*packet, "type");
-	if (to == NULL || (type != NULL && strcmp(type, "chat") != 0 &&
-			   strcmp(type, "normal") != 0))
-		return;
-	account = purple_connection_get_account(gc);
 	peer = esess_peers_find(account, to);
 	if (peer != NULL && peer->chat != NULL) {
 		send_encrypted(peer, packet);
@@ -676,6 +665,27 @@ sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 		esess_wipe(body, strlen(body));
 		g_free(body);
 	}
+}
+
+static void
+sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+	const char *to, *type;
+	char *to_copy;
+
+	(void)data;
+	if (packet == NULL || *packet == NULL || esess_ctx == NULL || esess_ctx->sending_own)
+		return;
+	if (strcmp((*packet)->name, "message") != 0)
+		return;
+	to = xmlnode_get_attrib(*packet, "to");
+	type = xmlnode_get_attrib(*packet, "type");
+	if (to == NULL || (type != NULL && strcmp(type, "chat") != 0 &&
+			   strcmp(type, "normal") != 0))
+		return;
+	to_copy = g_strdup(to);
+	sending_message(purple_connection_get_account(gc), packet, to_copy);
+	g_free(to_copy);
 }
 
 void
