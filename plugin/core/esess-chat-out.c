@@ -171,17 +171,25 @@ esess_chat_new_thread(void)
 {
 	static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 	char *t;
-	guint8 b;
+	guint8 rnd[2 * THREAD_LEN], b;
+	size_t used = sizeof rnd;
 	int n = 0;
 
 	t = g_malloc(THREAD_LEN + 1);
 	while (n < THREAD_LEN) {
-		esess_random(&b, 1);
+		/* one strong-random call per batch: each call costs microseconds,
+		 * and message 1 should not wait (issue "cost control") */
+		if (used == sizeof rnd) {
+			esess_random(rnd, sizeof rnd);
+			used = 0;
+		}
+		b = rnd[used++];
 		if (b >= 208) /* 4 * 52: no modulo bias */
 			continue;
 		t[n++] = letters[b % 52];
 	}
 	t[THREAD_LEN] = '\0';
+	esess_wipe(rnd, sizeof rnd);
 	return t;
 }
 
