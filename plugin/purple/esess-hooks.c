@@ -270,6 +270,37 @@ do_decline(PurpleAccount *account, const EsessMsgInfo *info)
 	g_free(text);
 }
 
+
+#define ESESS_MAX_PENDING_REQUESTS 16
+
+/* TRUE when a request from this contact (any resource) already waits for
+ * the user on this account, or too many wait altogether. */
+static gboolean
+pending_requests_full(PurpleAccount *account, const char *from)
+{
+	const char *slash;
+	size_t bare_len;
+	GList *l;
+	guint n = 0;
+
+	if (from == NULL)
+		return TRUE;
+	slash = strchr(from, '/');
+	bare_len = slash != NULL ? (size_t)(slash - from) : strlen(from);
+
+	for (l = esess_ctx->requests; l != NULL; l = l->next) {
+		const EsessPendingRequest *req = l->data;
+		const char *other = req->info.from;
+
+		n++;
+		if (req->account == account && other != NULL &&
+		    strncmp(other, from, bare_len) == 0 &&
+		    (other[bare_len] == '\0' || other[bare_len] == '/'))
+			return TRUE;
+	}
+	return n >= ESESS_MAX_PENDING_REQUESTS;
+}
+
 static void
 request_accept_cb(EsessPendingRequest *req, int index)
 {
@@ -325,6 +356,13 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 		do_decline(account, info);
 		break;
 	case ESESS_POLICY_ON_REQUEST:
+		/* SECURITY 58: a contact cannot stack up dialogs; while one
+		 * request waits for the user, later ones get no answer (XEP-0155
+		 * allows silence), and only so many wait at all */
+		if (pending_requests_full(account, info->from)) {
+			purple_debug_info(ESESS_DEBUG, "request dropped: one already waits\n");
+			break;
+		}
 		req = g_new0(EsessPendingRequest, 1);
 		req->account = account;
 		req->info = *info;

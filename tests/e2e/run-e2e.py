@@ -376,6 +376,39 @@ def group_queue():
         s.stop()
 
 
+def group_request_flood():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "on-request")
+
+        def run():
+            wait_caps(a, b)
+            mb = b.mark()
+            ma = a.mark()
+            a.cmd("cmd %s esession start" % b.jid)
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="first request dialog")
+            a.wait_for(state_pred(b.jid, ("1",)), since=ma, what="negotiating")
+            # alice gives up and asks again: a second request, new thread,
+            # while bob's first dialog still waits
+            a.cmd("cmd %s esession end" % b.jid)
+            a.cmd("cmd %s esession start" % b.jid)
+            log = os.path.join(b.dir, "debug.log")
+            deadline = time.time() + 15
+            dropped = False
+            while time.time() < deadline and not dropped:
+                with open(log, errors="replace") as f:
+                    dropped = "request dropped: one already waits" in f.read()
+                time.sleep(0.1)
+            check(dropped, "bob's plugin never saw the second request")
+            b.sync()
+            dialogs = b.find(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request", mb)
+            check(len(dialogs) == 1, "bob was asked %d times" % len(dialogs))
+        record("SECURITY 58: a contact cannot stack up request dialogs (on request policy)", run)
+    finally:
+        s.stop()
+
+
 def group_inflight():
     s = h.Prosody().start()
     try:
@@ -459,6 +492,7 @@ def group_carbons():
 
 def main():
     groups = [group_load_unload, group_main, group_differ, group_no_plugin, group_signoff,
+              group_request_flood,
               group_queue, group_inflight, group_carbons]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
