@@ -168,8 +168,8 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	EsessForm *resp = NULL, *m3 = NULL;
 	EsessChoice choice;
 	EsessXmlNode *x = NULL, *wrapper;
-	guint8 *echo = NULL, *nb = NULL, *d = NULL, *ctr = NULL;
-	size_t echo_len = 0, nb_len = 0, d_len = 0, ctr_len = 0;
+	guint8 *nb = NULL, *d = NULL, *ctr = NULL;
+	size_t nb_len = 0, d_len = 0, ctr_len = 0;
 	guint8 mac_a[ESESS_HMAC_LEN], id_a[ESESS_NEG_ID_LEN];
 	guint8 c_after[ESESS_COUNTER_LEN];
 	const guint8 *e;
@@ -209,13 +209,9 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 		goto out;
 	}
 	/* R13: the initiator checks the echoed nonce (Gajim does not: R20) */
-	r = esess_neg_get_b64(resp, "nonce", 1, ESESS_NEG_NONCE_MAX, &echo, &echo_len);
+	r = esess_neg_check_echo(resp, "nonce", neg->n_a, neg->n_a_len);
 	if (r != ESESS_OK)
 		goto out;
-	if (echo_len != neg->n_a_len || !esess_ct_equal(echo, neg->n_a, neg->n_a_len)) {
-		r = ESESS_ERR_NONCE;
-		goto out;
-	}
 	r = esess_neg_get_b64(resp, "my_nonce", ESESS_NEG_NONCE_MIN, ESESS_NEG_NONCE_MAX, &nb, &nb_len);
 	if (r != ESESS_OK)
 		goto out;
@@ -305,7 +301,6 @@ out:
 	esess_form_free(resp);
 	esess_form_free(m3);
 	esess_xml_free(x);
-	g_free(echo);
 	g_free(nb);
 	g_free(d);
 	g_free(ctr);
@@ -313,7 +308,6 @@ out:
 		g_string_free(form_b, TRUE);
 	if (form_a2 != NULL)
 		g_string_free(form_a2, TRUE);
-	(void)echo_len;
 	return r;
 }
 
@@ -327,18 +321,14 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	EsessForm *fin = NULL;
 	GPtrArray *held = NULL;
 	EsessRetained *ret, *match = NULL;
-	guint8 echo[ESESS_NEG_NONCE_MAX];
 	guint8 srshash[ESESS_HMAC_LEN], h[ESESS_HMAC_LEN];
 	guint8 id_b[ESESS_NEG_ID_LEN], m_b[ESESS_HMAC_LEN], mac_b[ESESS_HMAC_LEN];
 	guint8 mac_b2[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN];
 	guint8 c_b_after[ESESS_COUNTER_LEN];
 	GString *form_b2 = NULL;
-	guint8 *nonce = NULL;
-	size_t nonce_len = 0;
 	guint i;
 	EsessStatus r;
 
-	(void)echo;
 	xin = esess_neg_find_x(stanza);
 	if (xin == NULL) {
 		r = ESESS_ERR_FORM;
@@ -350,13 +340,9 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	r = esess_neg_check_ssn(fin, ESESS_FORM_RESULT);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_get_b64(fin, "nonce", 1, ESESS_NEG_NONCE_MAX, &nonce, &nonce_len);
+	r = esess_neg_check_echo(fin, "nonce", neg->n_a, neg->n_a_len);
 	if (r != ESESS_OK)
 		goto out;
-	if (nonce_len != neg->n_a_len || !esess_ct_equal(nonce, neg->n_a, neg->n_a_len)) {
-		r = ESESS_ERR_NONCE;
-		goto out;
-	}
 	r = esess_neg_get_b64_exact(fin, "srshash", srshash, sizeof srshash);
 	if (r != ESESS_OK)
 		goto out;
@@ -428,7 +414,6 @@ out:
 	esess_wipe(mac_b2, sizeof mac_b2);
 	esess_wipe(mm, sizeof mm);
 	esess_form_free(fin);
-	g_free(nonce);
 	if (held != NULL)
 		g_ptr_array_unref(held);
 	if (form_b2 != NULL)

@@ -70,6 +70,9 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_get_b64_exact(const EsessForm *f, const char *var, guint8 *out, size_t len);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_check_ssn(const EsessForm *f, EsessFormKind kind);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_check_echo(const EsessForm *f, const char *var, const guint8 *own,
+				 size_t own_len);
 EsessDhKey *esess_neg_get_key(EsessKeyPool *pool, guint group, EsessStatus *r);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_agree(EsessNeg *neg, const guint8 *peer, size_t peer_len);

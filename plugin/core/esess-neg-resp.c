@@ -192,8 +192,8 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	GPtrArray *held = NULL;
 	EsessRetained *ret, *match = NULL;
 	EsessXmlNode *reply = NULL;
-	guint8 *nonce = NULL, *e = NULL;
-	size_t nonce_len = 0, e_len = 0;
+	guint8 *e = NULL;
+	size_t e_len = 0;
 	guint8 he[ESESS_SHA256_LEN], id_a[ESESS_NEG_ID_LEN], m_a[ESESS_HMAC_LEN];
 	guint8 mm[ESESS_HMAC_LEN], mac_a[ESESS_HMAC_LEN], mac_a2[ESESS_HMAC_LEN];
 	guint8 h[ESESS_HMAC_LEN], srshash[ESESS_HMAC_LEN];
@@ -215,13 +215,9 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	r = esess_neg_check_ssn(m3, ESESS_FORM_RESULT);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_get_b64(m3, "nonce", 1, ESESS_NEG_NONCE_MAX, &nonce, &nonce_len);
+	r = esess_neg_check_echo(m3, "nonce", neg->n_b, neg->n_b_len);
 	if (r != ESESS_OK)
 		goto out;
-	if (nonce_len != neg->n_b_len || !esess_ct_equal(nonce, neg->n_b, neg->n_b_len)) {
-		r = ESESS_ERR_NONCE;
-		goto out;
-	}
 	r = esess_neg_get_b64(m3, "dhkeys", 0, ESESS_NEG_MAX_DH_BYTES, &e, &e_len);
 	if (r != ESESS_OK) {
 		fail_var = "dhkeys";
@@ -347,7 +343,6 @@ out:
 	esess_wipe(srshash, sizeof srshash);
 	esess_xml_free(reply);
 	esess_form_free(m3);
-	g_free(nonce);
 	g_free(e);
 	g_free(rshashes);
 	if (held != NULL)

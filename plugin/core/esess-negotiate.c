@@ -397,6 +397,25 @@ esess_neg_check_ssn(const EsessForm *f, EsessFormKind kind)
 	return strcmp(v, ESESS_NS_SSN) == 0 ? ESESS_OK : ESESS_ERR_FORM;
 }
 
+/* The peer's echo of one of our nonces (field var) must be exactly ours:
+ * compared in constant time on the exact length (R13).  Returns ESESS_OK,
+ * ESESS_ERR_NONCE, or the field's decoding error (esess_neg_get_b64). */
+EsessStatus
+esess_neg_check_echo(const EsessForm *f, const char *var, const guint8 *own, size_t own_len)
+{
+	guint8 *echo = NULL;
+	size_t echo_len = 0;
+	EsessStatus r;
+
+	r = esess_neg_get_b64(f, var, 1, ESESS_NEG_NONCE_MAX, &echo, &echo_len);
+	if (r != ESESS_OK)
+		return r;
+	if (echo_len != own_len || !esess_ct_equal(echo, own, own_len))
+		r = ESESS_ERR_NONCE;
+	g_free(echo);
+	return r;
+}
+
 /* A fresh key pair: from the pool when one is ready, else computed now. */
 EsessDhKey *
 esess_neg_get_key(EsessKeyPool *pool, guint group, EsessStatus *r)
