@@ -797,10 +797,10 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 		r = ESESS_ERR_FORM;
 		goto out;
 	}
+	/* the type of a submit's field is not significant (XEP-0004 §3.2):
+	 * Gajim sends accept as text-single "true" (INTEROP R20) */
 	fld = esess_form_get(response, "accept");
-	if (fld == NULL ||
-	    (fld->type != ESESS_FIELD_BOOLEAN && fld->type != ESESS_FIELD_UNSPECIFIED) ||
-	    esess_form_get_bool(response, "accept", &b) != ESESS_OK) {
+	if (fld == NULL || esess_form_get_bool(response, "accept", &b) != ESESS_OK) {
 		r = ESESS_ERR_FORM;
 		goto out;
 	}

@@ -264,7 +264,7 @@ array_has(const GPtrArray *a, const char *s)
 }
 
 static EsessStatus
-parse_field(const EsessXmlNode *fn, EsessField **out)
+parse_field(const EsessXmlNode *fn, EsessFormKind kind, EsessField **out)
 {
 	EsessField *fld = NULL;
 	EsessFieldType type;
@@ -330,7 +330,10 @@ parse_field(const EsessXmlNode *fn, EsessField **out)
 		}
 		/* <desc/>, validation and media extensions: not used, dropped */
 	}
-	if (!type_is_multi(type) && fld->values->len > 1) {
+	/* a single-valued type with several values is malformed in a form; in
+	 * a submit or result the type is not significant (INTEROP R20) and the
+	 * reader of each field asks for exactly the values it needs */
+	if (kind == ESESS_FORM_FORM && !type_is_multi(type) && fld->values->len > 1) {
 		r = ESESS_ERR_FORM;
 		goto out;
 	}
@@ -366,7 +369,7 @@ esess_form_parse(const EsessXmlNode *x, EsessForm **out)
 			r = ESESS_ERR_XML_LIMIT;
 			goto out;
 		}
-		r = parse_field(c, &fld);
+		r = parse_field(c, kind, &fld);
 		if (r != ESESS_OK)
 			goto out;
 		if (fld->var != NULL && esess_form_get(f, fld->var) != NULL) {
@@ -376,10 +379,13 @@ esess_form_parse(const EsessXmlNode *x, EsessForm **out)
 		g_ptr_array_add(f->fields, fld);
 		fld = NULL;
 	}
-	/* FORM_TYPE: hidden (or untyped in a submit), exactly one value */
+	/* FORM_TYPE: exactly one value.  In a form it is hidden (or untyped);
+	 * in a submit or result the field type is not significant (XEP-0004
+	 * §3.2): Gajim types every field there text-single (INTEROP R20). */
 	fld = (EsessField *)esess_form_get(f, "FORM_TYPE");
 	if (fld == NULL || fld->values->len != 1 ||
-	    (fld->type != ESESS_FIELD_HIDDEN && fld->type != ESESS_FIELD_UNSPECIFIED)) {
+	    (kind == ESESS_FORM_FORM && fld->type != ESESS_FIELD_HIDDEN &&
+	     fld->type != ESESS_FIELD_UNSPECIFIED)) {
 		fld = NULL;
 		r = ESESS_ERR_FORM;
 		goto out;
