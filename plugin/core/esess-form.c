@@ -328,7 +328,8 @@ parse_field(const EsessXmlNode *fn, EsessFormKind kind, EsessField **out)
 			}
 			fld->required = TRUE;
 		}
-		/* <desc/>, validation and media extensions: not used, dropped */
+		/* <desc/>: not used, dropped (foreign extensions were
+		 * refused above, SECURITY 64) */
 	}
 	/* a single-valued type with several values is malformed in a form; in
 	 * a submit or result the type is not significant (INTEROP R20) and the
@@ -343,6 +344,26 @@ out:
 	g_free(text);
 	field_free(fld);
 	return r;
+}
+
+/* SECURITY 64: every element of a negotiation form, at any depth, is in
+ * the jabber:x:data namespace.  The R7 canonical form writes local names
+ * only, so an <option> or <value> moved into a foreign namespace would be
+ * dropped by the parser yet still count in the MACs unchanged: a man in the
+ * middle could hide offered options from the responder.  Gajim never sends
+ * a foreign element here (XEP-0122/0221 extensions are not used). */
+static gboolean
+only_xdata(const EsessXmlNode *n)
+{
+	const EsessXmlNode *c;
+
+	for (c = n->first_child; c != NULL; c = c->next) {
+		if (c->kind != ESESS_XML_ELEMENT)
+			continue;
+		if (c->ns == NULL || strcmp(c->ns, ESESS_NS_XDATA) != 0 || !only_xdata(c))
+			return FALSE;
+	}
+	return TRUE;
 }
 
 EsessStatus
@@ -360,6 +381,8 @@ esess_form_parse(const EsessXmlNode *x, EsessForm **out)
 		return ESESS_ERR_FORM;
 	if (!parse_kind(esess_xml_attr(x, "type"), &kind))
 		return ESESS_ERR_FORM;
+	if (!only_xdata(x))
+		return ESESS_ERR_FORM; /* SECURITY 64 */
 	f = esess_form_new(kind);
 	for (c = x->first_child; c != NULL; c = c->next) {
 		if (!esess_xml_is(c, "field", ESESS_NS_XDATA))

@@ -62,6 +62,7 @@ typedef struct {
  * labels dropped).  Returns ESESS_OK (*out owned by the caller, free with
  * esess_form_free), or:
  *  ESESS_ERR_FORM: x is not a jabber:x:data <x>, unknown or missing form type,
+ *    an element in another namespace anywhere inside x (SECURITY 64),
  *    a field without var (fixed fields excepted) or a duplicate var, no
  *    FORM_TYPE field, unknown field type, more than one value in a boolean,
  *    list-single, text-single, text-private, jid-single or untyped field

@@ -174,6 +174,64 @@ test_strip_groups(Fx *fx, gconstpointer data)
 	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
 }
 
+/* SECURITY 64: moves the first modp option, its dhhashes value and the
+ * first logging option (mustnot) of message 1 into a foreign namespace.
+ * The R7 canonical form writes local names only, so mac_A would not see
+ * the move, and a parser that skips foreign elements would see an offer of
+ * group 14 and logging may only. */
+static void
+to_foreign(EsessXmlNode *n)
+{
+	g_free(n->ns);
+	n->ns = g_strdup("urn:example:hidden");
+}
+
+static char *
+hide_options(guint index, const char *s, gpointer data)
+{
+	EsessXmlNode *root = NULL, *f, *x, *ch;
+	char *t;
+
+	(void)data;
+	if (index != 1)
+		return g_strdup(s);
+	g_assert_cmpint(esess_xml_parse(s, strlen(s), NULL, &root), ==, ESESS_OK);
+	x = esess_xml_child(esess_xml_child(root, "feature", NULL), "x", NULL);
+	for (f = esess_xml_child(x, "field", NULL); f != NULL; f = esess_xml_next(f, "field", NULL)) {
+		const char *var = esess_xml_attr(f, "var");
+
+		if (g_strcmp0(var, "modp") == 0 || g_strcmp0(var, "logging") == 0) {
+			ch = esess_xml_child(f, "option", NULL);
+			g_assert_nonnull(ch);
+			to_foreign(ch);
+		} else if (g_strcmp0(var, "dhhashes") == 0) {
+			ch = esess_xml_child(f, "value", NULL);
+			g_assert_nonnull(ch);
+			to_foreign(ch);
+		}
+	}
+	t = esess_xml_to_string(root);
+	esess_xml_free(root);
+	g_assert_nonnull(strstr(t, "urn:example:hidden"));
+	return t;
+}
+
+static void
+test_sec64_foreign_options(Fx *fx, gconstpointer data)
+{
+	(void)data;
+	fx->alice.groups[0] = 15;
+	fx->alice.groups[1] = 14;
+	fx->alice.cfg.n_modp_offer = 2;
+	fx->alice.cfg.logging = ESESS_LOGPREF_PREFER; /* offers mustnot, may */
+	fx->bob.cfg.logging = ESESS_LOGPREF_OPPOSE;   /* would take may if it were alone */
+	neg_wire_init(&fx->wire, hide_options, NULL);
+	g_assert_false(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
+	g_assert_cmpint(fx->bob.last_status, ==, ESESS_ERR_FORM);
+	g_assert_cmpint(fx->bob.last_event, ==, ESESS_EV_FAILED);
+	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+}
+
 static void
 test_full_mitm(Fx *fx, gconstpointer data)
 {
@@ -217,5 +275,6 @@ main(int argc, char **argv)
 	ADD("/mitm/security/30-flip-counter", test_flip_counter);
 	ADD("/mitm/security/24-strip-offered-groups", test_strip_groups);
 	ADD("/mitm/full-mitm-different-sas", test_full_mitm);
+	ADD("/mitm/security/64-foreign-namespace-options", test_sec64_foreign_options);
 	return g_test_run();
 }

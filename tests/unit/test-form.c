@@ -401,6 +401,34 @@ test_sec23_malformed_fields(void)
 		      "<desc>d</desc><option label='o'><value>1</value></option></field></x>", ESESS_OK);
 }
 
+/* SECURITY 64: any element in another namespace, at any depth, is refused:
+ * the R7 canonical form drops namespaces, so the MACs would not cover a
+ * move of an option or value out of jabber:x:data. */
+static void
+test_sec64_foreign_namespace(void)
+{
+	/* an option, a value inside an option, a field value, <required/>,
+	 * a whole field, and an extension element beside the fields */
+	expect_status(X_OPEN FT "<field var='f' type='list-single'><option xmlns='urn:e'>"
+		      "<value>1</value></option><option><value>2</value></option></field></x>",
+		      ESESS_ERR_FORM);
+	expect_status(X_OPEN FT "<field var='f' type='list-single'><option>"
+		      "<value xmlns='urn:e'>1</value></option></field></x>", ESESS_ERR_FORM);
+	expect_status(X_OPEN FT "<field var='f' type='hidden'><value xmlns='urn:e'>1</value>"
+		      "<value>2</value></field></x>", ESESS_ERR_FORM);
+	expect_status(X_OPEN FT "<field var='f' type='boolean'><value>1</value>"
+		      "<required xmlns='urn:e'/></field></x>", ESESS_ERR_FORM);
+	expect_status(X_OPEN FT "<field xmlns='urn:e' var='f' type='hidden'><value>1</value>"
+		      "</field></x>", ESESS_ERR_FORM);
+	expect_status(X_OPEN FT "<field var='f' type='text-single'><value>1</value>"
+		      "<validate xmlns='http://jabber.org/protocol/xdata-validate'/></field></x>",
+		      ESESS_ERR_FORM);
+	/* the same shapes in jabber:x:data are fine */
+	expect_status(X_OPEN FT "<field var='f' type='list-single'><option>"
+		      "<value>1</value></option><option><value>2</value></option></field></x>",
+		      ESESS_OK);
+}
+
 /* ---- SECURITY 59: counts and lengths, built as trees (no parser cap) ---- */
 static EsessXmlNode *
 big_form(guint n_fields, guint n_values, guint n_options, gsize value_len)
@@ -535,6 +563,7 @@ main(int argc, char **argv)
 	g_test_add_func("/forms/security/23-multi-valued-single-fields", test_sec23_multi_single);
 	g_test_add_func("/forms/security/23-missing-form-type", test_sec23_missing_form_type);
 	g_test_add_func("/forms/security/23-malformed-fields", test_sec23_malformed_fields);
+	g_test_add_func("/forms/security/64-foreign-namespace", test_sec64_foreign_namespace);
 	g_test_add_func("/forms/security/59-thousands-of-fields", test_sec59_thousands_of_fields);
 	g_test_add_func("/forms/security/59-many-values", test_sec59_many_values);
 	g_test_add_func("/forms/security/59-thousands-of-options", test_sec59_thousands_of_options);
