@@ -137,8 +137,8 @@ esess_choice_clear(EsessChoice *c)
 
 /* The values a field offers: its <option>s for a list with options, else its
  * <value>s (Gajim's hidden single-valued offers). */
-static const GPtrArray *
-offered_values(const EsessField *fld)
+const GPtrArray *
+esess_featneg_offered_values(const EsessField *fld)
 {
 	if ((fld->type == ESESS_FIELD_LIST_SINGLE || fld->type == ESESS_FIELD_LIST_MULTI) &&
 	    fld->options->len > 0)
@@ -410,7 +410,7 @@ list_rule(const char *var)
 static PickResult
 pick(const EsessField *fld, const ListRule *rule, const char **out)
 {
-	const GPtrArray *vals = offered_values(fld);
+	const GPtrArray *vals = esess_featneg_offered_values(fld);
 	gboolean refused = FALSE;
 	guint i;
 
@@ -494,7 +494,7 @@ choose_logging(const EsessForm *req, EsessLogPref pref, EsessLogging *out,
 			return ESESS_ERR_NOT_ACCEPTABLE;
 		return ESESS_OK;
 	}
-	vals = offered_values(lf != NULL ? lf : of);
+	vals = esess_featneg_offered_values(lf != NULL ? lf : of);
 	if (vals->len == 0 || vals->len > 2)
 		return ESESS_ERR_FORM;
 	for (i = 0; i < vals->len; i++) {
@@ -587,7 +587,7 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	/* the caller checks each dhhashes value; their count must match */
 	mf = esess_form_get(request, "modp");
 	fld = esess_form_get(request, "dhhashes");
-	if (fld != NULL && fld->values->len != offered_values(mf)->len) {
+	if (fld != NULL && fld->values->len != esess_featneg_offered_values(mf)->len) {
 		r = ESESS_ERR_FORM;
 		goto out;
 	}
@@ -635,7 +635,7 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	}
 	/* modp: the first offered group known and within policy (SECURITY 17) */
 	{
-		const GPtrArray *groups = offered_values(mf);
+		const GPtrArray *groups = esess_featneg_offered_values(mf);
 		gboolean weak = FALSE;
 
 		for (j = 0; j < groups->len && !modp_done; j++) {
@@ -662,7 +662,7 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	/* stanzas: message must be among them; we encrypt messages only */
 	fld = esess_form_get(request, "stanzas");
 	if (fld != NULL) {
-		if (index_of(offered_values(fld), "message") < 0) {
+		if (index_of(esess_featneg_offered_values(fld), "message") < 0) {
 			bad(bad_vars, "stanzas");
 			not_acc = TRUE;
 		} else {
@@ -764,7 +764,7 @@ check_offered(const EsessForm *offer, const EsessForm *resp, const char *var, gb
 		return needed ? ESESS_ERR_FORM : ESESS_OK;
 	if (esess_form_get_single(resp, var, out) != ESESS_OK)
 		return ESESS_ERR_FORM;
-	idx = index_of(offered_values(of), *out);
+	idx = index_of(esess_featneg_offered_values(of), *out);
 	if (idx < 0)
 		return ESESS_ERR_NOT_OFFERED;
 	if (index != NULL)
@@ -859,7 +859,7 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 		}
 		for (i = 0; i < fld->values->len; i++) {
 			v = g_ptr_array_index(fld->values, i);
-			if (index_of(offered_values(of), v) < 0) {
+			if (index_of(esess_featneg_offered_values(of), v) < 0) {
 				r = ESESS_ERR_NOT_OFFERED;
 				goto out;
 			}

@@ -102,6 +102,12 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_logging_choose(EsessLogPref pref, const char *const *offered, gsize n,
 					 EsessLogging *out);
 
+/* The values a field of a request offers: its <option>s when it is a list
+ * with options, else its <value>s (Gajim's hidden offers; a hidden `modp`
+ * with values, issue 9).  The responder's choice indexes (modp_index, the
+ * dhhashes value) count in this array. */
+const GPtrArray *esess_featneg_offered_values(const EsessField *fld);
+
 /* Frees the strings and zeroes c; safe on a zeroed or already cleared c. */
 void esess_choice_clear(EsessChoice *c);
 

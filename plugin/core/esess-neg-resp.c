@@ -73,7 +73,10 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 	/* SECURITY 8, 14: one well-formed 32-byte commitment per offered group */
 	modp = esess_form_get(req, "modp");
 	hashes = esess_form_get(req, "dhhashes");
-	if (modp == NULL || hashes == NULL || hashes->values->len != modp->options->len ||
+	/* the offered groups are modp's options, or its values when it is a
+	 * hidden field (esess_featneg_offered_values, as chosen) */
+	if (modp == NULL || hashes == NULL ||
+	    hashes->values->len != esess_featneg_offered_values(modp)->len ||
 	    neg->choice.modp_index >= hashes->values->len) {
 		r = ESESS_ERR_FORM;
 		o->error = error_for("not-acceptable", "dhhashes");

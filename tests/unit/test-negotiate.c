@@ -647,6 +647,46 @@ test_nonce_echo(void)
 	p_clear(&p);
 }
 
+/* Issue 9 item 10: a request whose modp is a hidden field with <value>s
+ * (no options) offers those groups, and its dhhashes count against them. */
+static void
+test_modp_hidden_values(void)
+{
+	P p;
+	EsessXmlNode *root = NULL, *x, *f, *ch, *next;
+	char *m1, *v;
+
+	p_init(&p);
+	p.groups[0] = 15;
+	p.groups[1] = 14;
+	p.ca.n_groups = 2;
+	p_m1(&p);
+	g_assert_cmpint(esess_xml_parse(p.m[1], strlen(p.m[1]), NULL, &root), ==, ESESS_OK);
+	x = (EsessXmlNode *)esess_neg_find_x(root);
+	for (f = esess_xml_child(x, "field", NULL); f != NULL; f = esess_xml_next(f, "field", NULL))
+		if (g_strcmp0(esess_xml_attr(f, "var"), "modp") == 0)
+			break;
+	g_assert_nonnull(f);
+	for (ch = f->first_child; ch != NULL; ch = next) {
+		next = ch->next;
+		esess_xml_unlink(ch);
+		esess_xml_free(ch);
+	}
+	esess_xml_set_attr(f, "type", "hidden");
+	(void)esess_xml_add_text_child(f, "value", "15");
+	(void)esess_xml_add_text_child(f, "value", "14");
+	m1 = esess_xml_to_string(root);
+	esess_xml_free(root);
+	g_assert_cmpint(neg_count_values(m1, "modp"), ==, 2);
+	g_assert_cmpint(p_respond(&p, m1), ==, ESESS_OK);
+	g_assert_null(p.err);
+	v = neg_get_field(p.m[2], "modp");
+	g_assert_cmpstr(v, ==, "15");
+	g_free(v);
+	g_free(m1);
+	p_clear(&p);
+}
+
 /* R20: Gajim's feature-not-implemented with only a <text/> reason is a
  * failed negotiation, like any error in the thread */
 static void
@@ -740,5 +780,6 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/keypool/m1-time", test_keypool_m1_time);
 	g_test_add_func("/neg/flow/nonce-echo", test_nonce_echo);
 	g_test_add_func("/neg/flow/gajim-text-error", test_gajim_text_error);
+	g_test_add_func("/neg/flow/modp-hidden-values", test_modp_hidden_values);
 	return g_test_run();
 }
