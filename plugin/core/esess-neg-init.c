@@ -399,12 +399,7 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	neg->result.sas_value = esess_sas_value(neg->m_a, sizeof neg->m_a,
 						neg->form_b->str, neg->form_b->len);
 	esess_sas_format(neg->result.sas_value, TRUE, neg->result.sas);
-	if (held->len == 0)
-		neg->result.continuity = ESESS_CONT_NEW;
-	else if (match == NULL)
-		neg->result.continuity = ESESS_CONT_BROKEN; /* SECURITY 33 */
-	else
-		neg->result.continuity = match->verified ? ESESS_CONT_VERIFIED : ESESS_CONT_UNVERIFIED;
+	neg->result.continuity = esess_neg_continuity(held, match);
 	r = esess_neg_finish(neg, match != NULL ? match->secret : NULL, neg->c_a, c_b_after);
 out:
 	if (r == ESESS_ERR_IDENTITY)

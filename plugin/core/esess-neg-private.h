@@ -8,6 +8,7 @@
 
 #include "esess-form.h"
 #include "esess-negotiate.h"
+#include "esess-store.h"
 
 /* nonce lengths we accept (Gajim sends 8 bytes, we send 16; DIGEST App. B) */
 #define ESESS_NEG_NONCE_LEN 16
@@ -85,6 +86,9 @@ EsessStatus esess_neg_crypt_identity(const EsessSecret *kc, const guint8 c[ESESS
 				     const guint8 *in, guint8 *out, size_t len,
 				     guint8 c_after[ESESS_COUNTER_LEN]);
 GPtrArray *esess_neg_held_secrets(const EsessNeg *neg);
+/* Continuity from the held secrets (EsessRetained*) and the one the peer
+ * showed (NULL: none). */
+EsessContinuity esess_neg_continuity(const GPtrArray *held, const EsessRetained *match);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_final_keys(EsessNeg *neg, const EsessSecret *srs);
 G_GNUC_WARN_UNUSED_RESULT

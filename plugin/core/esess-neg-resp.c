@@ -307,12 +307,7 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 				match = ret;
 		}
 	}
-	if (held->len == 0)
-		neg->result.continuity = ESESS_CONT_NEW;
-	else if (match == NULL)
-		neg->result.continuity = ESESS_CONT_BROKEN; /* SECURITY 33 */
-	else
-		neg->result.continuity = match->verified ? ESESS_CONT_VERIFIED : ESESS_CONT_UNVERIFIED;
+	neg->result.continuity = esess_neg_continuity(held, match);
 	if (match != NULL) {
 		r = esess_neg_srshash(match->secret, srshash);
 		if (r != ESESS_OK)

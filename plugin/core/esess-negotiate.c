@@ -499,6 +499,19 @@ esess_neg_crypt_identity(const EsessSecret *kc, const guint8 c[ESESS_COUNTER_LEN
 	return r;
 }
 
+/* What matching the peer's proof against the held secrets says.  The held
+ * list includes both secrets of a pending chain (SECURITY 67), so a peer
+ * that missed our message 4 still matches. */
+EsessContinuity
+esess_neg_continuity(const GPtrArray *held, const EsessRetained *match)
+{
+	if (match != NULL)
+		return match->verified ? ESESS_CONT_VERIFIED : ESESS_CONT_UNVERIFIED;
+	if (held->len > 0)
+		return ESESS_CONT_BROKEN; /* SECURITY 33 */
+	return ESESS_CONT_NEW;
+}
+
 /* The secrets retained for this peer (never NULL). */
 GPtrArray *
 esess_neg_held_secrets(const EsessNeg *neg)
@@ -549,8 +562,12 @@ esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 
 	memset(&p, 0, sizeof p);
 	if (neg->store != NULL) {
+		/* SECURITY 67: the responder stores before its message 4
+		 * reaches the initiator, so its chain stays pending; the
+		 * initiator has message 4, which proves the responder
+		 * stored the new secret */
 		r = esess_store_commit(neg->store, neg->account, neg->peer, used_srs,
-				       neg->new_rs, &verified);
+				       neg->new_rs, !neg->initiator, &verified);
 		if (r != ESESS_OK)
 			return r;
 	}

@@ -6,6 +6,15 @@
  *
  *   ESESS-STORE 1
  *   R <b64 account> <b64 peer> <b64 secret> <0|1 verified> <created, decimal µs>
+ *   P <b64 account> <b64 peer> <b64 secret> <0|1 verified> <created, decimal µs>
+ *     <b64 previous secret> <0|1 previous verified>
+ *
+ * Each record is one chain.  A P record is pending (SECURITY 67): we stored
+ * the secret while answering message 3 with the previous one, but the peer
+ * only stores it when our message 4 arrives, so until the peer proves which
+ * one it holds (its next rshashes or srshash) the previous secret is kept
+ * beside it.  A file with P records is refused by versions that predate
+ * them, never misread.
  *
  * Records are kept oldest first, per peer in the order they were stored.
  * Writing: a new file is created 0600 with O_EXCL next to the old one,
@@ -31,12 +40,17 @@
 #define STORE_MAX_JID      3071u                  /* RFC 7622 bare JID bound */
 #define STORE_MAX_SECRET   64u
 
+/* One chain: the newest secret, and while it is pending the one it
+ * replaces (SECURITY 67). */
 typedef struct {
 	char *account;
 	char *peer;
 	EsessSecret *secret;
 	gboolean verified;
 	gint64 created;
+	EsessSecret *prev;      /* pending: the secret used, until the peer shows
+				 * it holds secret; else NULL */
+	gboolean prev_verified;
 } StoreEntry;
 
 struct _EsessStore {
@@ -52,6 +66,7 @@ entry_free(StoreEntry *e)
 	g_free(e->account);
 	g_free(e->peer);
 	esess_secret_free(e->secret);
+	esess_secret_free(e->prev);
 	g_free(e);
 }
 
@@ -66,6 +81,16 @@ entry_new(const char *account, const char *peer, const EsessSecret *s, gboolean 
 	e->secret = esess_secret_dup(s);
 	e->verified = verified;
 	e->created = created;
+	return e;
+}
+
+static StoreEntry *
+entry_copy(const StoreEntry *o)
+{
+	StoreEntry *e = entry_new(o->account, o->peer, o->secret, o->verified, o->created);
+
+	e->prev = esess_secret_dup(o->prev);
+	e->prev_verified = o->prev_verified;
 	return e;
 }
 
@@ -114,23 +139,49 @@ decode_text(const char *tok, size_t len, char **out)
 	return ESESS_OK;
 }
 
+/* Decodes a base64 secret token (1..STORE_MAX_SECRET bytes). */
+static EsessStatus
+decode_secret(const char *tok, size_t len, EsessSecret **out)
+{
+	guint8 *raw = NULL;
+	size_t raw_len = 0;
+	EsessStatus r = ESESS_ERR_STORE_FORMAT;
+
+	*out = NULL;
+	if (esess_base64_decode(tok, len, STORE_MAX_SECRET, &raw, &raw_len) == ESESS_OK &&
+	    raw_len > 0) {
+		*out = esess_secret_new_from(raw, raw_len);
+		r = ESESS_OK;
+	}
+	esess_free_wiped(raw, raw_len);
+	return r;
+}
+
+static gboolean
+parse_flag(const char *tok, size_t len, gboolean *out)
+{
+	if (len != 1 || (tok[0] != '0' && tok[0] != '1'))
+		return FALSE;
+	*out = tok[0] == '1';
+	return TRUE;
+}
+
+/* An R record (6 tokens) or a P record (8 tokens). */
 static EsessStatus
 parse_record(const char *line, size_t len, StoreEntry **out)
 {
-	const char *tok[6];
-	size_t tlen[6];
+	const char *tok[8];
+	size_t tlen[8];
 	size_t pos = 0;
-	guint n = 0;
-	guint8 *raw = NULL;
-	size_t raw_len = 0;
+	guint n = 0, want;
 	StoreEntry *e = NULL;
 	char *num = NULL;
 	guint64 created;
 	EsessStatus r = ESESS_ERR_STORE_FORMAT;
 
 	*out = NULL;
-	/* exactly six tokens separated by single spaces */
-	while (pos <= len && n < 6) {
+	/* tokens separated by single spaces */
+	while (pos <= len && n < 8) {
 		const char *sp = memchr(line + pos, ' ', len - pos);
 		size_t end = sp != NULL ? (size_t)(sp - line) : len;
 
@@ -143,31 +194,31 @@ parse_record(const char *line, size_t len, StoreEntry **out)
 		if (sp == NULL)
 			break;
 	}
-	if (n != 6 || pos != len + 1)
+	if (n == 0 || tlen[0] != 1 || (tok[0][0] != 'R' && tok[0][0] != 'P'))
 		goto out;
-	if (tlen[0] != 1 || tok[0][0] != 'R')
+	want = tok[0][0] == 'R' ? 6 : 8;
+	if (n != want || pos != len + 1)
 		goto out;
 	e = g_new0(StoreEntry, 1);
 	if (decode_text(tok[1], tlen[1], &e->account) != ESESS_OK ||
-	    decode_text(tok[2], tlen[2], &e->peer) != ESESS_OK)
+	    decode_text(tok[2], tlen[2], &e->peer) != ESESS_OK ||
+	    decode_secret(tok[3], tlen[3], &e->secret) != ESESS_OK ||
+	    !parse_flag(tok[4], tlen[4], &e->verified))
 		goto out;
-	if (esess_base64_decode(tok[3], tlen[3], STORE_MAX_SECRET, &raw, &raw_len) != ESESS_OK ||
-	    raw_len == 0)
-		goto out;
-	e->secret = esess_secret_new_from(raw, raw_len);
-	if (tlen[4] != 1 || (tok[4][0] != '0' && tok[4][0] != '1'))
-		goto out;
-	e->verified = tok[4][0] == '1';
 	num = g_strndup(tok[5], tlen[5]);
 	if (esess_parse_uint(num, G_MAXINT64, &created) != ESESS_OK)
 		goto out;
 	e->created = (gint64)created;
+	if (want == 8) {
+		if (decode_secret(tok[6], tlen[6], &e->prev) != ESESS_OK ||
+		    !parse_flag(tok[7], tlen[7], &e->prev_verified))
+			goto out;
+	}
 	*out = e;
 	e = NULL;
 	r = ESESS_OK;
 out:
 	g_free(num);
-	esess_free_wiped(raw, raw_len);
 	entry_free(e);
 	return r;
 }
@@ -305,17 +356,25 @@ write_entry(int fd, const StoreEntry *e)
 	size_t cap;
 	gboolean ok;
 
-	/* sized once so the secret's base64 is never left behind by a realloc */
+	/* sized once so the secrets' base64 is never left behind by a realloc */
 	cap = 64 + 2 * (strlen(e->account) + strlen(e->peer)) + 2 * e->secret->len;
+	if (e->prev != NULL)
+		cap += 2 * e->prev->len;
 	line = g_string_sized_new(cap);
-	g_string_append(line, "R ");
+	g_string_append(line, e->prev != NULL ? "P " : "R ");
 	esess_base64_append(line, (const guint8 *)e->account, strlen(e->account));
 	g_string_append_c(line, ' ');
 	esess_base64_append(line, (const guint8 *)e->peer, strlen(e->peer));
 	g_string_append_c(line, ' ');
 	esess_base64_append(line, e->secret->data, e->secret->len);
-	g_string_append_printf(line, " %c %" G_GINT64_FORMAT "\n", e->verified ? '1' : '0',
+	g_string_append_printf(line, " %c %" G_GINT64_FORMAT, e->verified ? '1' : '0',
 			       e->created);
+	if (e->prev != NULL) {
+		g_string_append_c(line, ' ');
+		esess_base64_append(line, e->prev->data, e->prev->len);
+		g_string_append_printf(line, " %c", e->prev_verified ? '1' : '0');
+	}
+	g_string_append_c(line, '\n');
 	ok = write_all(fd, line->str, line->len);
 	esess_wipe(line->str, line->allocated_len);
 	g_string_free(line, TRUE);
@@ -425,18 +484,40 @@ propose(const EsessStore *st)
 	return p;
 }
 
+/* The entry of (account, peer) holding s, as its newest secret (*is_prev
+ * FALSE) or as the previous one of a pending chain (*is_prev TRUE); -1. */
 static gint
-find(const GPtrArray *entries, const char *account, const char *peer, const EsessSecret *s)
+find(const GPtrArray *entries, const char *account, const char *peer, const EsessSecret *s,
+     gboolean *is_prev)
 {
 	guint i;
 
 	for (i = 0; i < entries->len; i++) {
 		const StoreEntry *e = g_ptr_array_index(entries, i);
 
-		if (entry_is(e, account, peer) && secret_eq(e->secret, s))
+		if (!entry_is(e, account, peer))
+			continue;
+		if (secret_eq(e->secret, s)) {
+			*is_prev = FALSE;
 			return (gint)i;
+		}
+		if (e->prev != NULL && secret_eq(e->prev, s)) {
+			*is_prev = TRUE;
+			return (gint)i;
+		}
 	}
 	return -1;
+}
+
+static void
+list_add(GPtrArray *out, const EsessSecret *s, gboolean verified, gint64 created)
+{
+	EsessRetained *rt = g_new0(EsessRetained, 1);
+
+	rt->secret = esess_secret_dup(s);
+	rt->verified = verified;
+	rt->created = created;
+	g_ptr_array_add(out, rt);
 }
 
 GPtrArray *
@@ -448,26 +529,42 @@ esess_store_list(EsessStore *st, const char *account, const char *peer)
 	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL, out);
 	for (i = st->entries->len; i > 0; i--) {
 		const StoreEntry *e = g_ptr_array_index(st->entries, i - 1);
-		EsessRetained *rt;
 
 		if (!entry_is(e, account, peer))
 			continue;
-		rt = g_new0(EsessRetained, 1);
-		rt->secret = esess_secret_dup(e->secret);
-		rt->verified = e->verified;
-		rt->created = e->created;
-		g_ptr_array_add(out, rt);
+		/* a pending chain offers both secrets: the peer's next rshashes
+		 * or srshash shows which one it holds (SECURITY 67) */
+		list_add(out, e->secret, e->verified, e->created);
+		if (e->prev != NULL)
+			list_add(out, e->prev, e->prev_verified, e->created);
 	}
 	return out;
 }
 
+/* Number of secrets (not chains) held for the peer: INTEROP R9's bound. */
+static guint
+count_secrets(const GPtrArray *p, const char *account, const char *peer)
+{
+	guint i, count = 0;
+
+	for (i = 0; i < p->len; i++) {
+		const StoreEntry *e = g_ptr_array_index(p, i);
+
+		if (entry_is(e, account, peer))
+			count += e->prev != NULL ? 2 : 1;
+	}
+	return count;
+}
+
 EsessStatus
 esess_store_commit(EsessStore *st, const char *account, const char *peer,
-		   const EsessSecret *used_srs, const EsessSecret *new_rs, gboolean *verified)
+		   const EsessSecret *used_srs, const EsessSecret *new_rs, gboolean pending,
+		   gboolean *verified)
 {
 	GPtrArray *p;
-	gboolean inherit = FALSE;
-	guint i, count = 0;
+	StoreEntry *ne;
+	gboolean inherit = FALSE, held = FALSE, is_prev;
+	guint i;
 	gint at;
 	EsessStatus r;
 
@@ -479,26 +576,38 @@ esess_store_commit(EsessStore *st, const char *account, const char *peer,
 		return ESESS_ERR_INVALID_ARG;
 	p = propose(st);
 	/* INTEROP R9: the new secret replaces the one used and inherits its
-	 * flag; with none shared it goes beside the others, unverified */
+	 * flag; with none shared it goes beside the others, unverified.  The
+	 * used secret proved which one the peer holds: the other secret of a
+	 * pending chain goes with it (SECURITY 67). */
 	if (used_srs != NULL) {
-		at = find(p, account, peer, used_srs);
+		at = find(p, account, peer, used_srs, &is_prev);
 		if (at >= 0) {
-			inherit = ((StoreEntry *)g_ptr_array_index(p, at))->verified;
+			const StoreEntry *old = g_ptr_array_index(p, at);
+
+			inherit = is_prev ? old->prev_verified : old->verified;
+			held = TRUE;
 			g_ptr_array_remove_index(p, (guint)at);
 		}
 	}
 	/* the same secret twice would be one chain counted twice */
-	at = find(p, account, peer, new_rs);
+	at = find(p, account, peer, new_rs, &is_prev);
 	if (at >= 0) {
-		inherit = inherit || ((StoreEntry *)g_ptr_array_index(p, at))->verified;
+		const StoreEntry *old = g_ptr_array_index(p, at);
+
+		inherit = inherit || (is_prev ? old->prev_verified : old->verified);
 		g_ptr_array_remove_index(p, (guint)at);
 	}
-	g_ptr_array_add(p, entry_new(account, peer, new_rs, inherit, g_get_real_time()));
-	for (i = 0; i < p->len; i++)
-		if (entry_is(g_ptr_array_index(p, i), account, peer))
-			count++;
-	/* at most ESESS_STORE_MAX_PER_PEER: oldest unverified first, else oldest */
-	while (count > ESESS_STORE_MAX_PER_PEER) {
+	ne = entry_new(account, peer, new_rs, inherit, g_get_real_time());
+	/* SECURITY 67: the peer stores new_rs only when our message 4 arrives;
+	 * until it shows it has, keep the secret it may still hold */
+	if (pending && held) {
+		ne->prev = esess_secret_dup(used_srs);
+		ne->prev_verified = inherit;
+	}
+	g_ptr_array_add(p, ne);
+	/* at most ESESS_STORE_MAX_PER_PEER secrets: the oldest unverified
+	 * chain first, else the oldest; never the one just stored */
+	while (count_secrets(p, account, peer) > ESESS_STORE_MAX_PER_PEER) {
 		gint victim = -1;
 
 		for (i = 0; i + 1 < p->len; i++) {
@@ -513,8 +622,9 @@ esess_store_commit(EsessStore *st, const char *account, const char *peer,
 			if (victim < 0)
 				victim = (gint)i;
 		}
+		if (victim < 0)
+			break;  /* only the new chain is left (it holds at most 2) */
 		g_ptr_array_remove_index(p, (guint)victim);
-		count--;
 	}
 	r = apply(st, p);
 	if (r == ESESS_OK && verified != NULL)
@@ -526,22 +636,27 @@ EsessStatus
 esess_store_set_verified(EsessStore *st, const char *account, const char *peer,
 			 const EsessSecret *rs, gboolean verified)
 {
-	StoreEntry *old;
+	StoreEntry *old, *ne;
 	GPtrArray *p;
+	gboolean is_prev;
 	gint at;
 
 	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && rs != NULL,
 			     ESESS_ERR_INVALID_ARG);
-	at = find(st->entries, account, peer, rs);
+	at = find(st->entries, account, peer, rs, &is_prev);
 	if (at < 0)
 		return ESESS_ERR_INVALID_ARG;
 	old = g_ptr_array_index(st->entries, at);
-	if (old->verified == verified)
+	if ((is_prev ? old->prev_verified : old->verified) == verified)
 		return ESESS_OK;
 	p = propose(st);
 	/* a modified copy in the same place, so a failed write changes nothing */
-	g_ptr_array_index(p, at) = entry_new(old->account, old->peer, old->secret, verified,
-					     old->created);
+	ne = entry_copy(old);
+	if (is_prev)
+		ne->prev_verified = verified;
+	else
+		ne->verified = verified;
+	g_ptr_array_index(p, at) = ne;
 	return apply(st, p);
 }
 
@@ -550,15 +665,33 @@ esess_store_remove(EsessStore *st, const char *account, const char *peer,
 		   const EsessSecret *rs)
 {
 	GPtrArray *p;
+	StoreEntry *old, *ne;
+	gboolean is_prev;
 	gint at;
 
 	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && rs != NULL,
 			     ESESS_ERR_INVALID_ARG);
-	at = find(st->entries, account, peer, rs);
+	at = find(st->entries, account, peer, rs, &is_prev);
 	if (at < 0)
 		return ESESS_OK;
+	old = g_ptr_array_index(st->entries, at);
 	p = propose(st);
-	g_ptr_array_remove_index(p, (guint)at);
+	if (old->prev == NULL) {
+		g_ptr_array_remove_index(p, (guint)at);
+	} else if (is_prev) {
+		/* only the new secret is left: a chain of its own */
+		ne = entry_copy(old);
+		esess_secret_free(ne->prev);
+		ne->prev = NULL;
+		ne->prev_verified = FALSE;
+		g_ptr_array_index(p, at) = ne;
+	} else {
+		/* the new secret goes; the chain is back where it was before
+		 * the session that made it */
+		ne = entry_new(old->account, old->peer, old->prev, old->prev_verified,
+			       old->created);
+		g_ptr_array_index(p, at) = ne;
+	}
 	return apply(st, p);
 }
 

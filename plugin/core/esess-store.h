@@ -39,19 +39,24 @@ void esess_store_free(EsessStore *st);
 
 /* Copies of the secrets held for (account, peer bare JID), newest first, as
  * EsessRetained*; caller frees with g_ptr_array_unref (element free func set,
- * wipes).  Never NULL (empty when none). */
+ * wipes).  Never NULL (empty when none).  A pending chain gives both of its
+ * secrets, the new one first. */
 GPtrArray *esess_store_list(EsessStore *st, const char *account, const char *peer);
 
-/* After a session: replaces used_srs (when not NULL and held) by new_rs,
- * inheriting its verified flag, else adds new_rs unverified; keeps at most
- * ESESS_STORE_MAX_PER_PEER, dropping the oldest unverified first (then the
- * oldest); persists atomically.  *verified (may be NULL) receives the new
- * secret's flag.  Returns ESESS_OK, ESESS_ERR_INVALID_ARG (empty secret),
- * ESESS_ERR_STORE_IO (nothing changed, in memory or on disk). */
+/* After a session: replaces the chain holding used_srs (when not NULL and
+ * held, as its newest or its pending previous secret) by new_rs, inheriting
+ * used_srs's verified flag, else adds new_rs unverified.  pending (the
+ * responder, which stores before the peer has message 4): the chain keeps
+ * used_srs beside new_rs until the peer shows which one it holds, by
+ * matching either in a later session (SECURITY 67).  Keeps at most
+ * ESESS_STORE_MAX_PER_PEER secrets, dropping the oldest unverified chain
+ * first (then the oldest); persists atomically.  *verified (may be NULL)
+ * receives the new secret's flag.  Returns ESESS_OK, ESESS_ERR_INVALID_ARG
+ * (empty secret), ESESS_ERR_STORE_IO (nothing changed, in memory or on disk). */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_commit(EsessStore *st, const char *account, const char *peer,
 			       const EsessSecret *used_srs, const EsessSecret *new_rs,
-			       gboolean *verified);
+			       gboolean pending, gboolean *verified);
 
 /* Marks rs verified (or not) and persists.  ESESS_OK, ESESS_ERR_INVALID_ARG
  * (rs not held for this peer), ESESS_ERR_STORE_IO (nothing changed). */
@@ -59,8 +64,9 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_set_verified(EsessStore *st, const char *account, const char *peer,
 				     const EsessSecret *rs, gboolean verified);
 
-/* Forgets rs and persists.  ESESS_OK (also when rs was not held),
- * ESESS_ERR_STORE_IO (nothing changed). */
+/* Forgets rs and persists; when rs is the new secret of a pending chain the
+ * chain goes back to the secret it replaced.  ESESS_OK (also when rs was not
+ * held), ESESS_ERR_STORE_IO (nothing changed). */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_remove(EsessStore *st, const char *account, const char *peer,
 			       const EsessSecret *rs);

@@ -213,6 +213,73 @@ sec_33_continuity_broken(void)
 	fx_clear(&fx);
 }
 
+/* drops message 4 (the responder's result, the one carrying srshash) */
+static char *
+drop_m4(guint index, const char *s, gpointer data)
+{
+	(void)index;
+	if (strstr(s, "srshash") != NULL) {
+		(*(guint *)data)++;
+		return NULL;
+	}
+	return g_strdup(s);
+}
+
+/* SECURITY 67: a lost message 4 is no attack.  Bob stored the new secret
+ * answering message 3, Alice never did; the next session (either side
+ * starting) must find the chain, verified, and the chain must carry on. */
+static void
+sec_67_message_4_lost_one(gboolean bob_starts)
+{
+	Fx fx;
+	EsessStep step;
+	NegParty *first, *second;
+	guint dropped = 0, round;
+
+	fx_init(&fx);
+	g_assert_true(neg_run(&fx.a, &fx.b, &fx.w, FALSE));
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_sas_result(fx.a.chat, TRUE, &step), ==, ESESS_OK);
+	g_assert_cmpint(esess_chat_sas_result(fx.b.chat, TRUE, &step), ==, ESESS_OK);
+	esess_step_clear(&step);
+	/* Alice starts; her message 4 is lost (twice in a row, even) */
+	for (round = 0; round < 2; round++) {
+		neg_party_reset(&fx.a);
+		neg_party_reset(&fx.b);
+		neg_wire_clear(&fx.w);
+		neg_wire_init(&fx.w, drop_m4, &dropped);
+		g_assert_false(neg_run(&fx.a, &fx.b, &fx.w, FALSE));
+		g_assert_cmpuint(dropped, ==, round + 1);
+		g_assert_cmpint(esess_chat_state(fx.b.chat), ==, ESESS_CHAT_ESTABLISHED);
+		g_assert_cmpint(esess_chat_continuity(fx.b.chat), ==, ESESS_CONT_VERIFIED);
+		g_assert_cmpint(esess_chat_state(fx.a.chat), !=, ESESS_CHAT_ESTABLISHED);
+	}
+	neg_wire_clear(&fx.w);
+	neg_wire_init(&fx.w, NULL, NULL);
+	/* the next sessions: no broken chain, still verified, on both sides,
+	 * whoever starts */
+	first = bob_starts ? &fx.b : &fx.a;
+	second = bob_starts ? &fx.a : &fx.b;
+	for (round = 0; round < 3; round++) {
+		neg_party_reset(&fx.a);
+		neg_party_reset(&fx.b);
+		g_assert_true(neg_run(round == 1 ? second : first, round == 1 ? first : second,
+				      &fx.w, FALSE));
+		g_assert_cmpint(esess_chat_continuity(fx.a.chat), ==, ESESS_CONT_VERIFIED);
+		g_assert_cmpint(esess_chat_continuity(fx.b.chat), ==, ESESS_CONT_VERIFIED);
+		g_assert_true(esess_chat_verified(fx.a.chat));
+		g_assert_true(esess_chat_verified(fx.b.chat));
+	}
+	fx_clear(&fx);
+}
+
+static void
+sec_67_message_4_lost(void)
+{
+	sec_67_message_4_lost_one(FALSE);
+	sec_67_message_4_lost_one(TRUE);
+}
+
 static void
 sec_50_unknown_session(void)
 {
@@ -423,6 +490,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/security/32-sas-normalised-form", sec_32_sas_normalised);
 	g_test_add_func("/neg/security/33-continuity-broken", sec_33_continuity_broken);
 	g_test_add_func("/neg/security/50-unknown-session", sec_50_unknown_session);
+	g_test_add_func("/neg/security/67-message-4-lost", sec_67_message_4_lost);
 	g_test_add_func("/neg/security/51-terminate-forged", sec_51_terminate_forged);
 	g_test_add_func("/neg/security/52-duplicate", sec_52_duplicate);
 	g_test_add_func("/neg/security/53-reordered", sec_53_reordered);

@@ -85,7 +85,21 @@ commit(EsessStore *st, const char *peer, guint8 used, guint8 fresh, gboolean exp
 	EsessSecret *u = used ? sec(used) : NULL, *n = sec(fresh);
 	gboolean v = !expect_verified;
 
-	g_assert_cmpint(esess_store_commit(st, ACC, peer, u, n, &v), ==, ESESS_OK);
+	g_assert_cmpint(esess_store_commit(st, ACC, peer, u, n, FALSE, &v), ==, ESESS_OK);
+	g_assert_cmpint(v, ==, expect_verified);
+	esess_secret_free(u);
+	esess_secret_free(n);
+}
+
+/* As commit, as the responder does: the chain stays pending (SECURITY 67). */
+static void
+commit_pending(EsessStore *st, const char *peer, guint8 used, guint8 fresh,
+	       gboolean expect_verified)
+{
+	EsessSecret *u = used ? sec(used) : NULL, *n = sec(fresh);
+	gboolean v = !expect_verified;
+
+	g_assert_cmpint(esess_store_commit(st, ACC, peer, u, n, TRUE, &v), ==, ESESS_OK);
 	g_assert_cmpint(v, ==, expect_verified);
 	esess_secret_free(u);
 	esess_secret_free(n);
@@ -331,7 +345,7 @@ test_failed_write_keeps_old(Fixture *fx, gconstpointer data)
 	g_assert_cmpint(rename(sub, moved), ==, 0);
 	g_assert_true(g_file_set_contents(sub, "not a directory", -1, NULL));
 
-	g_assert_cmpint(esess_store_commit(st, ACC, PEER, s1, s2, &v), ==, ESESS_ERR_STORE_IO);
+	g_assert_cmpint(esess_store_commit(st, ACC, PEER, s1, s2, FALSE, &v), ==, ESESS_ERR_STORE_IO);
 	g_assert_false(v);
 	assert_summary(st, PEER, "11");
 	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s1, TRUE), ==, ESESS_ERR_STORE_IO);
@@ -427,6 +441,11 @@ expect_corrupt(const char *path, const char *content)
 #define GOOD_LINE "R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t " \
 	"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000\n"
 
+#define PENDING_HEAD "P YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t " \
+	"ERERERERERERERERERERERERERERERERERERERERERE="
+#define GOOD_PENDING PENDING_HEAD " 1 1700000000000000 " \
+	"IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI= 0\n"
+
 static void
 test_corrupt(Fixture *fx, gconstpointer data)
 {
@@ -471,6 +490,16 @@ test_corrupt(Fixture *fx, gconstpointer data)
 	expect_corrupt(fx->path, "ESESS-STORE 1\n"
 		"R  Ym9iQGV4YW1wbGUuY29t ERERERERERERERERERERERERERERERERERERERERERE= 1 1\n");
 	expect_corrupt(fx->path, "ESESS-STORE 1\n\n");
+	/* pending records (SECURITY 67): a good one loads, then the bad ones */
+	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\n" GOOD_PENDING, -1, NULL));
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11v,22");
+	esess_store_free(st);
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" PENDING_HEAD " 1 1\n");   /* 6 tokens */
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" PENDING_HEAD " 1 1 - 0\n");   /* no secret */
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" PENDING_HEAD " 1 1 IiIi$ 0\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" PENDING_HEAD " 1 1 IiIi 2\n");
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" PENDING_HEAD " 1 1 IiIi 0 x\n");
 	expect_corrupt(fx->path, "ESESS-STORE 1\n" GOOD_LINE "\n");
 	/* a NUL byte inside */
 	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\nR \0 x", 19, NULL));
@@ -481,6 +510,104 @@ test_corrupt(Fixture *fx, gconstpointer data)
 		g_string_append(many, GOOD_LINE);
 	expect_corrupt(fx->path, many->str);
 	g_string_free(many, TRUE);
+}
+
+/* SECURITY 67: the responder keeps the secret it used until the peer shows
+ * which one it holds; whichever the peer shows, the other goes. */
+static void
+test_pending_keeps_used(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s11 = sec(0x11);
+
+	(void)data;
+	commit(st, PEER, 0, 0x11, FALSE);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s11, TRUE), ==, ESESS_OK);
+	/* answering message 3 with 0x11: 0x22 is pending, 0x11 kept, both
+	 * carrying 0x11's flag */
+	commit_pending(st, PEER, 0x11, 0x22, TRUE);
+	assert_summary(st, PEER, "22v,11v");
+	/* and it survives a reload */
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "22v,11v");
+	/* the peer showed 0x11 (message 4 was lost): 0x22 goes */
+	commit_pending(st, PEER, 0x11, 0x33, TRUE);
+	assert_summary(st, PEER, "33v,11v");
+	/* the peer showed 0x33 (it has message 4): 0x11 goes */
+	commit_pending(st, PEER, 0x33, 0x44, TRUE);
+	assert_summary(st, PEER, "44v,33v");
+	/* as initiator, message 4 in hand: nothing pending any more */
+	commit(st, PEER, 0x44, 0x55, TRUE);
+	assert_summary(st, PEER, "55v");
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "55v");
+	esess_store_free(st);
+	esess_secret_free(s11);
+}
+
+/* Forgetting the new secret of a pending chain (SAS mismatch) puts the
+ * chain back where it was; forgetting the old one leaves the new one. */
+static void
+test_pending_remove(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s22 = sec(0x22), *s11 = sec(0x11);
+
+	(void)data;
+	commit_pending(st, PEER, 0, 0x11, FALSE);
+	assert_summary(st, PEER, "11");
+	commit_pending(st, PEER, 0x11, 0x22, FALSE);
+	assert_summary(st, PEER, "22,11");
+	/* the verified flag is per secret */
+	g_assert_cmpint(esess_store_set_verified(st, ACC, PEER, s22, TRUE), ==, ESESS_OK);
+	assert_summary(st, PEER, "22v,11");
+	g_assert_cmpint(esess_store_remove(st, ACC, PEER, s22), ==, ESESS_OK);
+	assert_summary(st, PEER, "11");
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11");
+	commit_pending(st, PEER, 0x11, 0x22, FALSE);
+	g_assert_cmpint(esess_store_remove(st, ACC, PEER, s11), ==, ESESS_OK);
+	assert_summary(st, PEER, "22");
+	esess_store_free(st);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "22");
+	esess_store_free(st);
+	esess_secret_free(s11);
+	esess_secret_free(s22);
+}
+
+/* INTEROP R9 counts secrets: a pending chain holds two of the 16. */
+static void
+test_pending_limit(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	GPtrArray *l;
+	char *summ;
+	guint i;
+
+	(void)data;
+	/* 8 pending chains of two secrets each: the limit */
+	for (i = 0; i < ESESS_STORE_MAX_PER_PEER / 2; i++) {
+		commit(st, PEER, 0, (guint8)(0x40 + i), FALSE);
+		commit_pending(st, PEER, (guint8)(0x40 + i), (guint8)(0x80 + i), FALSE);
+	}
+	l = esess_store_list(st, ACC, PEER);
+	g_assert_cmpuint(l->len, ==, ESESS_STORE_MAX_PER_PEER);
+	g_ptr_array_unref(l);
+	/* one more: the oldest chain goes, both of its secrets */
+	commit_pending(st, PEER, 0, 0x90, FALSE);
+	summ = summary(st, PEER);
+	g_assert_true(g_str_has_prefix(summ, "90,87,47,"));
+	g_assert_null(strstr(summ, "80"));
+	g_assert_null(strstr(summ, "40"));
+	g_assert_nonnull(strstr(summ, "81,41"));
+	g_free(summ);
+	esess_store_free(st);
+	st = open_store(fx->path);
+	esess_store_free(st);
 }
 
 int
@@ -498,6 +625,9 @@ main(int argc, char **argv)
 	ADD("/store/limit-16-all-verified", test_limit_all_verified);
 	ADD("/store/remove-and-forget", test_remove_and_forget);
 	ADD("/store/failed-write-keeps-old-secret", test_failed_write_keeps_old);
+	ADD("/store/security-67-pending-keeps-used", test_pending_keeps_used);
+	ADD("/store/security-67-pending-remove", test_pending_remove);
+	ADD("/store/security-67-pending-limit", test_pending_limit);
 	ADD("/store/corrupt-file", test_corrupt);
 	ADD("/forms/security/33-retained-secret-mismatch", test_sec33_mismatch);
 	return g_test_run();
