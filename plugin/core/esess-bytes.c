@@ -6,7 +6,7 @@
  * exactly the canonical form or returns an error, never a "best effort" value
  * (SECURITY rule 2; g_base64_decode turns "QUJD$$$$RA==" into "ABCD").
  * The base64 coders are table driven and allocate nothing but their output
- * (PERF.md: per-message cost is XML and base64, not crypto).
+ * (doc/hacking.md: per-message cost is XML and base64, not crypto).
  */
 #include "config.h"
 

@@ -9,6 +9,8 @@
  * jabber:client namespace (the adapter converts to and from libpurple's
  * xmlnode).  Negotiation messages follow INTEROP R1, R12, R13; encrypted
  * messages R14-R16; termination R18; peer quirks R20 (esess-quirks).
+ *
+ * INTEROP Rn = doc/wire-profile.md, SECURITY n = doc/threat-model.md.
  */
 #ifndef ESESS_CHAT_H
 #define ESESS_CHAT_H

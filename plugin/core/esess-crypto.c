@@ -1,9 +1,9 @@
 /*
- * esess-crypto.c - the engine's only door to libgcrypt (STYLE.md, Noise-C's
+ * esess-crypto.c - the engine's only door to libgcrypt (doc/hacking.md, Noise-C's
  * src/backend): SHA-256, HMAC-SHA-256, AES-CTR with the counter rules of
  * INTEROP R5, random numbers, MODP Diffie-Hellman with full validation.
  *
- * Handles are opened once per key and kept (PERF.md: opening and keying per
+ * Handles are opened once per key and kept (doc/hacking.md: opening and keying per
  * message is 20 times slower).  Keys, DH exponents and shared values live in
  * libgcrypt secure memory (SECURITY rule 9).
  */

@@ -1,10 +1,10 @@
 /*
- * esess-crypto.h - the engine's only door to libgcrypt (STYLE.md, Noise-C's
+ * esess-crypto.h - the engine's only door to libgcrypt (doc/hacking.md, Noise-C's
  * src/backend).  SHA-256, HMAC-SHA-256, AES-CTR with the counter rules of
  * INTEROP R5, random numbers, MODP Diffie-Hellman with full validation.
  *
  * Handles (EsessHmac, EsessCtr) are kept open for a session's life: opening
- * and keying per message is 20 times slower (PERF.md).
+ * and keying per message is 20 times slower (doc/hacking.md).
  */
 #ifndef ESESS_CRYPTO_H
 #define ESESS_CRYPTO_H

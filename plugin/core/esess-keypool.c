@@ -1,5 +1,5 @@
 /*
- * esess-keypool.c - prepared DH key pairs per group (SECURITY 58, PERF.md
+ * esess-keypool.c - prepared DH key pairs per group (SECURITY 58, doc/hacking.md
  * "Traps"): the adapter fills the pool from an idle callback, one
  * exponentiation per call, so producing message 1 never waits for one.
  * A key pair is handed out once and never reused (XEP-0116 §Security

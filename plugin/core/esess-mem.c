@@ -1,7 +1,7 @@
 /*
  * esess-mem.c - wiping, constant-time comparison and the EsessSecret holder.
  *
- * The only file that decides how secrets are wiped and compared (STYLE.md).
+ * The only file that decides how secrets are wiped and compared (doc/hacking.md).
  * Secret bytes live in libgcrypt secure memory, obtained through
  * esess_crypto_secure_alloc (esess-crypto.c is the door to libgcrypt).
  */

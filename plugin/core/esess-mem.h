@@ -1,7 +1,7 @@
 /*
  * esess-mem.h - how secrets are held, wiped and compared.
  *
- * Only esess-mem.c decides how secrets are wiped and compared (STYLE.md).
+ * Only esess-mem.c decides how secrets are wiped and compared (doc/hacking.md).
  * Secrets (DH exponents, K, derived keys, retained secrets) live in libgcrypt
  * secure memory, owned by exactly one EsessSecret each, wiped on free.
  */

@@ -1,9 +1,10 @@
 /*
  * esess-modp.c - the MODP groups of RFC 2409 §6 and RFC 3526 (generator 2).
  *
- * The primes are static byte arrays copied from shared/specs/DIGEST.md
- * Appendix A; each was re-derived from its defining formula (integer Machin pi)
- * when this file was written, and tests/unit/test-modp.c checks them against
+ * The primes are static byte arrays copied from RFC 2409 §6 and RFC 3526
+ * (DIGEST Appendix A, see doc/wire-profile.md appendix 2); each was
+ * re-derived from its defining formula (integer Machin pi) when this file
+ * was written, and tests/unit/test-modp.c checks them against
  * tests/vectors/rfc3526-primes.txt and proves them safe primes.  Groups 3 and
  * 4 are EC2N groups, not MODP, and do not exist here (INTEROP R11).
  */

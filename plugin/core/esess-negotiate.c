@@ -656,7 +656,7 @@ esess_neg_classify(const EsessXmlNode *stanza)
 	return kind;
 }
 
-/* Deny by default (STYLE.md): a message the state does not expect fails a
+/* Deny by default (doc/hacking.md): a message the state does not expect fails a
  * running negotiation (SECURITY 52, 53); once over, nothing changes and no
  * key is derived again. */
 static EsessStatus

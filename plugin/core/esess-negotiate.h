@@ -25,7 +25,7 @@
 
 G_BEGIN_DECLS
 
-/* what the negotiation expects next (STYLE.md "State machines") */
+/* what the negotiation expects next (doc/hacking.md "State machines") */
 typedef enum {
 	ESESS_NEG_INIT_EXPECT_RESPONSE, /* Alice sent message 1, waits for message 2 */
 	ESESS_NEG_INIT_EXPECT_INIT,     /* Alice sent message 3, waits for message 4 */

@@ -18,7 +18,7 @@
  *
  * Records are kept oldest first, per peer in the order they were stored.
  * Writing: a new file is created 0600 with O_EXCL next to the old one,
- * written, fsync'd and renamed over it (STYLE.md: never chmod afterwards),
+ * written, fsync'd and renamed over it (doc/hacking.md: never chmod afterwards),
  * and only then does the in-memory state change: a failed write loses
  * nothing.  Reading is strict: any deviation is ESESS_ERR_STORE_FORMAT.
  */
@@ -393,7 +393,7 @@ persist(const EsessStore *st, const GPtrArray *entries)
 	for (tries = 0; tries < 8 && fd < 0; tries++) {
 		g_free(tmp);
 		tmp = g_strdup_printf("%s.%08x.tmp", st->path, g_random_int());
-		/* STYLE.md: 0600 from creation, never chmod afterwards */
+		/* doc/hacking.md: 0600 from creation, never chmod afterwards */
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd < 0 && errno != EEXIST)
 			break;

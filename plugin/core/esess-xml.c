@@ -350,7 +350,7 @@ xml_init_once(void)
 
 /* One push parser context per thread, kept between parses: creating and
  * freeing a context (its dictionary, buffers and SAX copy) cost more than a
- * whole 100-byte stanza's crypto (PERF.md "Per-message cost").  A context is
+ * whole 100-byte stanza's crypto (doc/hacking.md "Per-message cost").  A context is
  * put back only after a parse that succeeded, and xmlCtxtResetPush clears
  * every per-document state (well-formedness, stop flag, stacks, input);
  * after any failure it is freed, so a hostile input never leaves state

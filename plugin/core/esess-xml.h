@@ -5,7 +5,7 @@
  *
  * The reader is libxml2 underneath with no DTD, no entity expansion beyond the
  * five predefined entities and character references, no network, no
- * processing instructions kept.  Never strstr on XML (STYLE.md).
+ * processing instructions kept.  Never strstr on XML (doc/hacking.md).
  */
 #ifndef ESESS_XML_H
 #define ESESS_XML_H

@@ -4,7 +4,7 @@
  * turned into text (xmlnode_to_str) for the engine and back
  * (xmlnode_from_str); *packet is replaced in place.  Only <message/> is
  * handled; <presence/> is read (caps node, availability) and never changed.
- * Nothing here logs a stanza (HARNESS pitfall 5).
+ * Nothing here logs a stanza (doc/hacking.md pitfall 5).
  */
 #include "config.h"
 
@@ -127,7 +127,7 @@ sending_text_cb(PurpleConnection *gc, char **text, gpointer data)
 		*text = NULL; /* the XMPP plugin frees its own copy */
 }
 
-/* HARNESS pitfall 3: a body put into an incoming stanza must be in
+/* doc/hacking.md pitfall 3: a body put into an incoming stanza must be in
  * jabber:client or libpurple drops the message. */
 static void
 fix_namespaces(xmlnode *msg)
@@ -304,7 +304,7 @@ pending_requests_full(PurpleAccount *account, const char *from)
 static void
 request_accept_cb(EsessPendingRequest *req, int index)
 {
-	(void)index;  /* HARNESS pitfall 6 */
+	(void)index;  /* doc/hacking.md pitfall 6 */
 	do_accept(req->account, &req->info, NULL);
 	pending_free(req);
 }
@@ -737,7 +737,7 @@ esess_hooks_connect(PurplePlugin *plugin)
 	purple_signal_connect_priority(jabber, "jabber-receiving-xmlnode", plugin,
 				       PURPLE_CALLBACK(receiving_cb), NULL,
 				       PURPLE_SIGNAL_PRIORITY_LOWEST + 1);
-	/* HARNESS pitfall 4: the XMPP plugin writes at HIGHEST; run just before */
+	/* doc/hacking.md pitfall 4: the XMPP plugin writes at HIGHEST; run just before */
 	purple_signal_connect_priority(jabber, "jabber-sending-xmlnode", plugin,
 				       PURPLE_CALLBACK(sending_cb), NULL,
 				       PURPLE_SIGNAL_PRIORITY_HIGHEST - 1);

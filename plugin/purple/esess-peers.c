@@ -169,7 +169,7 @@ esess_peers_send_text(PurpleAccount *account, const char *stanza)
 		purple_debug_error(ESESS_DEBUG, "engine produced a stanza libpurple cannot parse\n");
 		return;
 	}
-	/* HARNESS pitfall 4: emitting the signal is how a stanza is sent; it
+	/* doc/hacking.md pitfall 4: emitting the signal is how a stanza is sent; it
 	 * passes through our own hook, which lets it go */
 	esess_ctx->sending_own = TRUE;
 	purple_signal_emit(purple_connection_get_prpl(gc), "jabber-sending-xmlnode", gc, &node);

@@ -1,6 +1,6 @@
 /*
  * esess-purple.h - what the files of plugin/purple share.  Adapters only
- * translate (STYLE.md): libpurple events in, engine calls (esess-chat.h) out,
+ * translate (doc/hacking.md): libpurple events in, engine calls (esess-chat.h) out,
  * engine steps back to stanzas and sentences.  No protocol decision here.
  *
  *   esess-plugin.c  registration, load/unload, prefs frame, actions, IPC

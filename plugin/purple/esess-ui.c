@@ -269,7 +269,7 @@ sas_answer(EsessPeer *peer, gboolean match)
 static void
 sas_match_cb(EsessPeer *peer, int index)
 {
-	(void)index;  /* HARNESS pitfall 6: one callback per button */
+	(void)index;  /* doc/hacking.md pitfall 6: one callback per button */
 	sas_answer(peer, TRUE);
 }
 

@@ -1,6 +1,6 @@
 /*
  * bench-floor.h - the bare libgcrypt floor of one XEP-0200 message: AES-CTR,
- * HMAC-SHA-256 and base64 of the same bytes, handles kept open (PERF.md
+ * HMAC-SHA-256 and base64 of the same bytes, handles kept open (doc/hacking.md
  * "The floor").  What any implementation must pay at least.
  */
 #ifndef BENCH_FLOOR_H

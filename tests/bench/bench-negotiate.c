@@ -11,7 +11,7 @@
  * memory, DH-1536 + DSA), and the ratios.
  *
  * Targets (issue): group 15 <= 1.0x libotr AKE, group 14 <= 0.5x, message 1
- * with a full pool < 0.1 ms.  Figures only; never fails on time (STYLE.md).
+ * with a full pool < 0.1 ms.  Figures only; never fails on time (doc/hacking.md).
  *
  * ESESS_BENCH_SCALE=0.1 makes a quick run.
  */
@@ -269,7 +269,7 @@ main(int argc, char **argv)
 	}
 
 	/* interleaved sample by sample, so drift on a shared machine hits every
-	 * column alike (PERF.md) */
+	 * column alike (doc/hacking.md) */
 	for (s = 0; s < samples; s++) {
 #ifdef HAVE_OTR
 		gint64 t0;

@@ -1,6 +1,6 @@
 /*
  * bench-otr.c - libotr 4, two users in memory: the peer our figures are
- * compared with (PERF.md).  Messages "on the wire" go through a queue.
+ * compared with (doc/hacking.md).  Messages "on the wire" go through a queue.
  */
 #include "config.h"
 

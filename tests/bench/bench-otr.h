@@ -1,6 +1,6 @@
 /*
  * bench-otr.h - the comparison peer: libotr 4 with two users in one process
- * (PERF.md "How to compare").  Linked only into the benchmark programs.
+ * (doc/hacking.md "How to compare").  Linked only into the benchmark programs.
  */
 #ifndef BENCH_OTR_H
 #define BENCH_OTR_H

@@ -10,10 +10,10 @@
  *                HMAC-SHA-256 and base64 of the same bytes, handles kept open)
  *   otr proto    libotr 4 otrl_proto_create_data + otrl_proto_accept_data
  *   otr message  libotr 4 otrl_message_sending + otrl_message_receiving
- * after a real AKE between two in-memory users (PERF.md "How to compare").
+ * after a real AKE between two in-memory users (doc/hacking.md "How to compare").
  *
  * Targets (issue): 100-byte one way <= 1.0x libotr and <= 5x the floor.
- * This program prints figures; it never fails on time (STYLE.md).
+ * This program prints figures; it never fails on time (doc/hacking.md).
  *
  * ESESS_BENCH_SCALE=0.1 makes a quick run.
  */

@@ -1,8 +1,8 @@
 /*
  * bench-util.h - timing helpers shared by the benchmark programs.
  *
- * Benchmarks print figures; they never pass or fail on time (STYLE.md).
- * These machines are shared and noisy (PERF.md): report medians of many
+ * Benchmarks print figures; they never pass or fail on time (doc/hacking.md).
+ * These machines are shared and noisy (doc/hacking.md): report medians of many
  * repetitions and ratios measured side by side in the same run.
  */
 #ifndef BENCH_UTIL_H

@@ -1,6 +1,6 @@
 # tests/bench: benchmark programs.  They print medians and ratios measured in
 # the same run against the libgcrypt floor and libotr 4; they are never tests
-# (STYLE.md "Benchmarks are programs that print figures").
+# (doc/hacking.md "Benchmarks are programs that print figures").
 #
 #   make bench                          builds and runs them
 #   make bench ESESS_BENCH_SCALE=0.1    a quick run with fewer repetitions

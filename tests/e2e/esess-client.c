@@ -1,6 +1,6 @@
 /*
  * esess-client.c - a headless libpurple client for the end-to-end tests
- * (nullclient.c style, HARNESS "Headless libpurple clients").
+ * (nullclient.c style, doc/hacking.md "Headless libpurple clients").
  *
  * It logs one XMPP account into the test's private Prosody, loads plugins by
  * path, and is driven by one command per line on stdin.  Every event it sees
@@ -881,7 +881,7 @@ main(int argc, char **argv)
 	purple_blist_load();
 	purple_prefs_load();
 
-	/* HARNESS pitfall 7: the scenario says whether libpurple logs */
+	/* doc/hacking.md pitfall 7: the scenario says whether libpurple logs */
 	purple_prefs_set_bool("/purple/logging/log_ims", log_ims != 0);
 	purple_prefs_set_bool("/purple/logging/log_chats", log_ims != 0);
 	purple_prefs_set_bool("/purple/logging/log_system", log_ims != 0);

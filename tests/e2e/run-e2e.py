@@ -4,7 +4,7 @@ clients (tests/e2e/esess-client) loading the built plugin.  Prints TAP lines
 "ok N - name" / "not ok N - name" and a final "N passed, N failed" line; exits
 non-zero on failure.  `make check-e2e` runs it.
 
-Each group of scenarios gets a fresh server (HARNESS pitfall 12) and every
+Each group of scenarios gets a fresh server (doc/hacking.md pitfall 12) and every
 process started is stopped, even on failure (esess_harness.stop_all).
 """
 import os

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """gajim_peer: an independent Gajim-profile ESession peer for interoperability
 tests (XEP-0155 + XEP-0116 4-message + XEP-0200), written from the specs
-(/work/shared/specs/DIGEST.md Appendix B "Gajim's observed behaviour", §3, §4,
-§6, §7, INTEROP R1-R20), not from this project's C code.
+(Gajim's observed behaviour, doc/wire-profile.md R20 and its appendix 2:
+DIGEST Appendix B, §3, §4, §6, §7; INTEROP R1-R20), not from this project's
+C code.
 
 Python 3 standard library plus python3-cryptography (AES block function only).
 It includes a minimal XMPP client (STARTTLS, SASL PLAIN, bind) that talks to a
@@ -55,7 +56,7 @@ PLACEHOLDER = ("[This is part of an encrypted session. If you see this message, 
 SAS_ALPHABET = "acdefghikmopqruvwxy123456789"
 XMLDSIG_RSA_SHA256 = "http://www.w3.org/2000/09/xmldsig#rsa-sha256"
 
-# RFC 2409 / RFC 3526 MODP primes, generator 2 (DIGEST.md Appendix A)
+# RFC 2409 / RFC 3526 MODP primes, generator 2 (RFC 3526; DIGEST Appendix A)
 MODP_HEX = {
     1: (
         "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74"

@@ -38,7 +38,7 @@ fx_teardown(Fx *fx, gconstpointer data)
 	g_free(fx->dir);
 }
 
-/* the decrypted body, in jabber:client (HARNESS pitfall 3) */
+/* the decrypted body, in jabber:client (doc/hacking.md pitfall 3) */
 static gboolean
 has_body(const char *deliver, const char *text)
 {

@@ -2,7 +2,7 @@
 
 Builds on tests/e2e/esess_harness.py (the private Prosody and the headless
 libpurple client used for bob).  Every process started here is stopped at
-exit; every client gets a fresh config dir (HARNESS pitfall 8: Pidgin and
+exit; every client gets a fresh config dir (doc/hacking.md pitfall 8: Pidgin and
 Finch rewrite prefs.xml and accounts.xml on exit).
 """
 import os
@@ -24,7 +24,7 @@ GTK_PLUGIN = os.environ.get("ESESS_GTK_PLUGIN",
                             os.path.join(BUILDDIR, "plugin/gtk/.libs/esessions-gtk.so"))
 # compiled catalogues for uninstalled runs (built by `make check-ui`)
 LOCALEDIR = os.environ.get("ESESS_LOCALEDIR", os.path.join(BUILDDIR, "tests/ui/locale"))
-CONVERT = "/usr/bin/convert"      # HARNESS pitfall 10
+CONVERT = "/usr/bin/convert"      # doc/hacking.md pitfall 10
 PREFS_POLICY = "/plugins/core/esessions/policy"
 
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # The engine (plugin/core) must not include any libpurple, Pidgin or GTK header
-# (STYLE.md "The engine is sans-I/O").  TAP output.
+# (doc/hacking.md "The engine is sans-I/O").  TAP output.
 srcdir="${ESESS_SRCDIR:-$(dirname "$0")/../..}"
 echo "1..2"
 bad=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](purple|pidgin|gtk|gdk|libpurple|account|conversation|plugin|debug|xmlnode|signals|request|prpl|util|version|cmds|blist|connection|server|notify)[./]' \

@@ -664,7 +664,7 @@ test_sec_34_bit_flip(void)
 		pair_clear(&p);
 	}
 	/* every byte of a stanza changed, one at a time: never accepted
-	 * (STYLE.md: tamper with every byte of every message) */
+	 * (doc/hacking.md: tamper with every byte of every message) */
 	pair_init(&p, NULL, FALSE, 0, 0);
 	c = enc(p.a, "<body>x</body>", 14);
 	pair_clear(&p);
