@@ -32,6 +32,8 @@ struct _EsessChat {
 	EsessSession *session;
 	GPtrArray *queue;     /* char *: bodies waiting for the session (R16) */
 	gboolean ack_pending; /* we sent an encrypted terminate (R18) */
+	gboolean told_ended;  /* ended: the peer was told once that its
+	                       * encrypted messages are no longer read */
 	/* established */
 	char sas[ESESS_SAS_LEN + 1];
 	EsessContinuity continuity;

@@ -8,6 +8,29 @@
  *
  * Outgoing: INTEROP R14 (what is encrypted), R16 (queue while negotiating).
  * Incoming: R15 (who may send, which thread), R18 (termination).
+ *
+ * Both sides know the real state after a failure (issue 10, SECURITY 69):
+ *  - The receiver of a stanza that fails (MAC, replay, reorder, a drop
+ *    before it, a payload it cannot parse) ends the session at once: the
+ *    session layer has already wiped both directions' keys (SECURITY 8), so
+ *    no authenticated notice is possible; it sends a plaintext terminate on
+ *    the session thread to the negotiated full JID.
+ *  - The sender accepts that plaintext terminate even from a peer of this
+ *    plugin (whose normal terminate is encrypted, R18), but only when it
+ *    names the session's thread and comes from the negotiated full JID
+ *    (from_peer), and it does not read it as "the contact ended the
+ *    session": the session ends with ESESS_ERR_PEER_UNREADABLE (the contact
+ *    could not read the last messages; someone on the path may also have
+ *    sent it) and the chat stays ENDED, so nothing the user types goes out
+ *    until they choose (/esession start or end).  Ending a session is all a
+ *    forger gains, which the server on the path can do anyway by dropping
+ *    stanzas; a terminate for another thread or from another JID is still
+ *    ignored (SECURITY 51).
+ *  - A stanza with content (a <body>) that arrives on a thread the receiver
+ *    has ended is never shown (SECURITY 50) and is reported to the adapter
+ *    (ESESS_ERR_SESSION_ENDED) so the user is told a message was discarded;
+ *    the first such stanza is answered with one more plaintext terminate,
+ *    in case the first was lost, so the sender learns too.
  */
 #include "config.h"
 
@@ -384,8 +407,18 @@ on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 
 	if (!from_peer(chat, msg))
 		return ESESS_ERR_WRONG_PEER; /* R15, SECURITY 46 */
-	if (chat->session == NULL) /* SECURITY 50: ignore, no reply */
-		return chat->state == ESESS_CHAT_ENDED ? ESESS_ERR_SESSION_ENDED : ESESS_ERR_STATE;
+	if (chat->session == NULL) {
+		/* SECURITY 50: nothing shown, no state leaked; a message the
+		 * peer typed on a thread we ended makes it learn (once) that
+		 * it is no longer read (issue 10, SECURITY 69) */
+		if (chat->state != ESESS_CHAT_ENDED)
+			return ESESS_ERR_STATE;
+		if (!chat->told_ended && esess_xml_child(msg->stanza, "body", NULL) != NULL) {
+			chat->told_ended = TRUE;
+			esess_chat_send_plain_terminate(chat, step);
+		}
+		return ESESS_ERR_SESSION_ENDED;
+	}
 	c = esess_xml_child(msg->stanza, "c", ESESS_NS_C);
 	r = esess_session_decrypt(chat->session, c, &payload, NULL, NULL);
 	if (r != ESESS_OK) {
@@ -416,9 +449,13 @@ on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 		esess_step_event(step, ESESS_EV_ENDED, ESESS_OK, TRUE);
 		return r;
 	}
-	if (chat->ack_pending || payload == NULL) {
+	if (payload == NULL)
+		return ESESS_OK; /* empty stanza */
+	if (chat->ack_pending) {
+		/* content the peer sent before it saw our terminate: not
+		 * shown, but the adapter says one was discarded */
 		esess_xml_free(payload);
-		return ESESS_OK; /* empty stanza, or content after our terminate */
+		return ESESS_ERR_SESSION_ENDED;
 	}
 	step->deliver = delivered(msg->stanza, payload);
 	esess_xml_free(payload);
@@ -441,10 +478,18 @@ on_terminate(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 	case ESESS_CHAT_NEGOTIATING:
 		break;
 	case ESESS_CHAT_ESTABLISHED:
-		/* SECURITY 51: a peer of this plugin terminates inside <c/> with
-		 * a MAC (R18); a plaintext one without MAC is ignored */
-		if (esess_chat_terminate_encrypted(chat))
-			return ESESS_ERR_MAC;
+		/* A peer of this plugin ends a session inside <c/> with a MAC
+		 * (R18); in plaintext it only says that it could not read our
+		 * stanzas (see the top of this file).  from_peer has checked the
+		 * thread and the negotiated full JID (SECURITY 51); the session
+		 * ends without the words "your contact ended it" */
+		if (esess_chat_terminate_encrypted(chat)) {
+			if (type == NULL || strcmp(type, "submit") != 0)
+				return ESESS_ERR_STATE;
+			esess_chat_end(chat, step);
+			esess_step_event(step, ESESS_EV_ENDED, ESESS_ERR_PEER_UNREADABLE, TRUE);
+			return ESESS_ERR_PEER_UNREADABLE;
+		}
 		break;
 	case ESESS_CHAT_ENDED:
 		if (chat->ack_pending)

@@ -64,7 +64,9 @@ G_BEGIN_DECLS
 	X(ESESS_ERR_TIMEOUT,             "the peer did not answer in time") \
 	/* retained-secret store (esess-store) */ \
 	X(ESESS_ERR_STORE_IO,            "key store could not be read or written") \
-	X(ESESS_ERR_STORE_FORMAT,        "key store file is corrupt")
+	X(ESESS_ERR_STORE_FORMAT,        "key store file is corrupt") \
+	/* appended (issue 10) */ \
+	X(ESESS_ERR_PEER_UNREADABLE,     "the peer could not read our stanzas and ended the session")
 
 typedef enum {
 #define ESESS_STATUS_ENUM_(sym, text) sym,

@@ -217,15 +217,40 @@ do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
 
 	if (peer->chat != NULL) {
 		EsessStep old;
+		EsessStatus t;
+		char *text;
 
-		/* a new request replaces whatever ran with this contact: the
-		 * user is told it ended, and which queued messages were not sent */
+		/* A new request replaces whatever ran with this contact (one
+		 * session per conversation).  The resource that held the old one
+		 * is told properly: the old session is terminated (encrypted,
+		 * with its still valid keys, R18), not dropped, so it does not
+		 * stay "private" while its messages vanish (issue 10 item 3).
+		 * Our user is told why, and which queued messages were not sent. */
 		esess_step_init(&old);
-		esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &old);
-		esess_ui_event(peer, &old);
+		if (esess_chat_state(peer->chat) != ESESS_CHAT_ENDED) {
+			t = esess_chat_terminate(peer->chat, &old);
+			if (t != ESESS_OK)
+				purple_debug_warning(ESESS_DEBUG, "terminate: %s\n",
+						     esess_status_symbol(t));
+			for (i = 0; i < esess_step_n_send(&old); i++)
+				esess_peers_send_text(account, g_ptr_array_index(old.send, i));
+			text = g_strdup_printf(_("%s started a new encrypted session from %s; the "
+						 "session with %s was ended."), peer->bare,
+					       info->from, esess_chat_peer(peer->chat));
+			esess_ui_system(account, peer->bare, text);
+			g_free(text);
+		}
 		for (i = 0; i < esess_step_n_unsent(&old); i++)
 			esess_ui_unsent(account, peer->bare, g_ptr_array_index(old.unsent, i));
 		esess_step_clear(&old);
+		if (peer->sas_dialog) {
+			peer->sas_dialog = FALSE;
+			purple_request_close_with_handle(peer);
+		}
+		if (peer->timeout_id != 0) {
+			purple_timeout_remove(peer->timeout_id);
+			peer->timeout_id = 0;
+		}
 		esess_peers_free_chat(peer);
 		esess_ui_unmark_conv(peer);
 	}
@@ -403,6 +428,49 @@ carbon_peer(xmlnode *msg)
 
 /* ---- the signals ------------------------------------------------------ */
 
+/* TRUE when an element anywhere in the message is in a namespace of the
+ * ESession protocol (XEP-0200 <c/>, XEP-0155 feature negotiation, XEP-0116
+ * init), or the message is an error bounce on a thread.  Only those need
+ * the engine's strict parser (INTEROP R1, R15); everything else goes to
+ * libpurple untouched, whatever its size or shape (issue 10 item 6).  The
+ * walk follows parent links, so a deeply nested message costs no stack. */
+static gboolean
+esession_marked(xmlnode *msg)
+{
+	static const char *const namespaces[] = {
+		"http://www.xmpp.org/extensions/xep-0200.html#ns",
+		"http://jabber.org/protocol/feature-neg",
+		"http://www.xmpp.org/extensions/xep-0116.html#ns-init"
+	};
+	const char *type = xmlnode_get_attrib(msg, "type");
+	xmlnode *n;
+	const char *ns;
+	gsize i;
+
+	if (type != NULL && strcmp(type, "error") == 0 && xmlnode_get_child(msg, "thread") != NULL)
+		return TRUE;
+	n = msg->child;
+	while (n != NULL) {
+		if (n->type == XMLNODE_TYPE_TAG) {
+			ns = xmlnode_get_namespace(n);
+			for (i = 0; ns != NULL && i < G_N_ELEMENTS(namespaces); i++) {
+				if (strcmp(ns, namespaces[i]) == 0)
+					return TRUE;
+			}
+			if (n->child != NULL) {
+				n = n->child;
+				continue;
+			}
+		}
+		while (n != msg && n->next == NULL)
+			n = n->parent;
+		if (n == msg)
+			break;
+		n = n->next;
+	}
+	return FALSE;
+}
+
 static void
 observe_presence(PurpleAccount *account, xmlnode *pres)
 {
@@ -451,6 +519,7 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	EsessStatus st;
 	char *text, *who;
 	int len = 0;
+	gboolean had_body;
 
 	(void)data;
 	if (packet == NULL || *packet == NULL || esess_ctx == NULL)
@@ -462,6 +531,15 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	if (strcmp((*packet)->name, "message") != 0)
 		return;
 
+	if (!esession_marked(*packet)) {
+		/* not an ESession stanza: the engine only looks at it when it
+		 * may be a plaintext inside a running session (to flag it) */
+		peer = esess_peers_find(account, xmlnode_get_attrib(*packet, "from"));
+		if (peer == NULL || peer->chat == NULL ||
+		    esess_chat_state(peer->chat) != ESESS_CHAT_ESTABLISHED)
+			return;
+	}
+	had_body = xmlnode_get_child(*packet, "body") != NULL;
 	memset(&info, 0, sizeof(info));
 	text = xmlnode_to_str(*packet, &len);
 	st = esess_msg_inspect(text, (size_t)len, purple_account_get_username(account), &info);
@@ -470,6 +548,9 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	if (st != ESESS_OK) {
 		purple_debug_info(ESESS_DEBUG, "dropped an unparsable message (%s)\n",
 				  esess_status_symbol(st));
+		/* SECURITY 69: a discarded message is reported */
+		if (had_body)
+			esess_ui_discarded(account, xmlnode_get_attrib(*packet, "from"));
 		drop_packet(packet);
 		return;
 	}
@@ -506,6 +587,10 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 				esess_ui_system(account, info.from,
 						_("An encrypted message arrived for a session "
 						  "that is not open; it could not be read."));
+			else if (info.kind == ESESS_MSG_ENCRYPTED && had_body)
+				/* a message of a session we ended and freed
+				 * (an acknowledgement has no body) */
+				esess_ui_discarded(account, info.from);
 			break;
 		}
 		st = esess_chat_receive(peer->chat, &info, &step);
@@ -515,6 +600,11 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 			break;
 		}
 		route(peer, &step, packet);
+		/* SECURITY 69: a message the contact typed that was not shown is
+		 * reported (a failure that ends the session says so itself) */
+		if (info.kind == ESESS_MSG_ENCRYPTED && had_body && st != ESESS_OK &&
+		    step.event != ESESS_EV_ENDED)
+			esess_ui_discarded(account, peer->bare);
 		break;
 	case ESESS_MSG_CARBON_ENCRYPTED:
 		who = carbon_peer(*packet);

@@ -157,6 +157,8 @@ void esess_ui_mark_conv(EsessPeer *peer);
 void esess_ui_unmark_conv(EsessPeer *peer);
 void esess_ui_plaintext_notice(PurpleAccount *account, const char *jid);
 void esess_ui_carbon_notice(PurpleAccount *account, const char *jid);
+/* A message from jid was not shown (SECURITY 69: never lost without a word). */
+void esess_ui_discarded(PurpleAccount *account, const char *jid);
 void esess_ui_not_private_notice(PurpleAccount *account, const char *jid);
 const char *esess_ui_placeholder(void);
 void esess_ui_ask_request(PurpleAccount *account, const char *peer, gpointer handle,

@@ -141,6 +141,12 @@ esess_ui_status_sentence(EsessStatus st)
 	case ESESS_ERR_STORE_FORMAT:
 		return _("The file of saved verification secrets is damaged and was "
 			 "ignored. You will have to verify your contacts again.");
+	case ESESS_ERR_PEER_UNREADABLE:
+		return _("Your contact's program reported that it could not read your "
+			 "last message or messages, so they may not have arrived (someone "
+			 "on the connection could also have caused this). Nothing was "
+			 "sent unencrypted. Type /esession start for a new encrypted "
+			 "session, or /esession end to continue unencrypted.");
 	case ESESS_STATUS_COUNT_:
 		break;
 	}
@@ -466,6 +472,22 @@ esess_ui_carbon_notice(PurpleAccount *account, const char *jid)
 					"contact on another of your devices; it was "
 					"encrypted for that device and cannot be shown "
 					"here."));
+}
+
+void
+esess_ui_discarded(PurpleAccount *account, const char *jid)
+{
+	char *bare, *text;
+
+	if (jid == NULL)
+		return;
+	bare = esess_bare_jid(jid);
+	text = g_strdup_printf(_("A message from %s could not be decrypted and was "
+				 "discarded. Ask them to send it again in a new "
+				 "encrypted session."), bare);
+	esess_ui_error(account, bare, text);
+	g_free(text);
+	g_free(bare);
 }
 
 void

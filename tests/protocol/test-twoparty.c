@@ -406,6 +406,83 @@ test_plaintext_while_established(Fx *fx, gconstpointer data)
 	g_assert_true(has_body(fx->alice.last_deliver, "clear"));
 }
 
+/* Alice's encrypted <message/> (body text), as it leaves her. */
+static char *
+seal(NegParty *p, NegParty *q, const char *body)
+{
+	EsessStep step;
+	char *stanza, *out;
+
+	esess_step_init(&step);
+	stanza = g_markup_printf_escaped("<message to='%s' type='chat'><body>%s</body></message>",
+					 q->bare, body);
+	g_assert_cmpint(esess_chat_encrypt(p->chat, stanza, strlen(stanza), &step), ==, ESESS_OK);
+	g_free(stanza);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
+	out = neg_set_from(g_ptr_array_index(step.send, 0), p->jid);
+	esess_step_clear(&step);
+	return out;
+}
+
+/* Issue 10, SECURITY 69: a MAC failure at Bob (here: Alice's first message
+ * lost on the way, so the second fails) reaches Alice as a plaintext
+ * terminate on the thread from Bob's negotiated JID; she ends with
+ * ESESS_ERR_PEER_UNREADABLE and sends nothing more.  Bob tells the sender
+ * once more on the first later message, and only once. */
+static void
+test_failure_tells_sender(Fx *fx, gconstpointer data)
+{
+	GPtrArray *back;
+	char *m1, *m2, *m3, *term, *forged;
+	EsessStep step;
+
+	(void)data;
+	fx->alice.cfg.peer_has_plugin = fx->bob.cfg.peer_has_plugin = TRUE;
+	g_assert_true(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
+	m1 = seal(&fx->alice, &fx->bob, "lost");
+	m2 = seal(&fx->alice, &fx->bob, "second");
+	m3 = seal(&fx->alice, &fx->bob, "third");
+	back = g_ptr_array_new_with_free_func(g_free);
+	/* m1 never arrives: m2 fails at Bob */
+	g_assert_cmpint(neg_deliver(&fx->bob, m2, back), ==, ESESS_ERR_MAC);
+	g_assert_cmpint(fx->bob.last_event, ==, ESESS_EV_ENDED);
+	g_assert_cmpint(esess_chat_state(fx->bob.chat), ==, ESESS_CHAT_ENDED);
+	g_assert_cmpuint(back->len, ==, 1);
+	term = neg_set_from(g_ptr_array_index(back, 0), fx->bob.jid);
+	g_assert_nonnull(strstr(term, "terminate"));
+	g_assert_null(strstr(term, "<c xmlns="));
+	/* the same terminate from another resource of Bob: ignored (SECURITY 51) */
+	forged = neg_set_from(g_ptr_array_index(back, 0), "bob@example.com/other");
+	g_ptr_array_set_size(back, 0);
+	g_assert_cmpint(neg_deliver(&fx->alice, forged, NULL), ==, ESESS_ERR_WRONG_PEER);
+	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ESTABLISHED);
+	/* from the negotiated JID on the thread: Alice learns, fail closed */
+	g_assert_cmpint(neg_deliver(&fx->alice, term, NULL), ==, ESESS_ERR_PEER_UNREADABLE);
+	g_assert_cmpint(fx->alice.last_event, ==, ESESS_EV_ENDED);
+	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_UNREADABLE);
+	g_assert_true(fx->alice.by_peer);
+	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ENDED);
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, "<message><body>x</body></message>", 33,
+					   &step), ==, ESESS_ERR_SESSION_ENDED);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	esess_step_clear(&step);
+	/* m3 on Bob's ended thread: not shown, reported, the sender told once */
+	g_assert_cmpint(neg_deliver(&fx->bob, m3, back), ==, ESESS_ERR_SESSION_ENDED);
+	g_assert_null(fx->bob.last_deliver);
+	g_assert_cmpuint(back->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(back, 0), "terminate"));
+	g_ptr_array_set_size(back, 0);
+	g_assert_cmpint(neg_deliver(&fx->bob, m1, back), ==, ESESS_ERR_SESSION_ENDED);
+	g_assert_cmpuint(back->len, ==, 0);
+	g_ptr_array_unref(back);
+	g_free(m1);
+	g_free(m2);
+	g_free(m3);
+	g_free(term);
+	g_free(forged);
+}
+
 /* R20: a peer whose caps node is http://gajim.org: the SAS is shown
  * unpadded, the terminate goes in plaintext with no ack even if the peer
  * claimed the plugin feature, and nothing beyond R12 is offered. */
@@ -454,5 +531,6 @@ main(int argc, char **argv)
 	ADD("/twoparty/terminate-by-responder", test_terminate_by_bob);
 	ADD("/twoparty/plaintext-while-established", test_plaintext_while_established);
 	ADD("/twoparty/gajim-quirks", test_gajim_quirks);
+	ADD("/twoparty/failure-tells-sender", test_failure_tells_sender);
 	return g_test_run();
 }

@@ -297,11 +297,18 @@ sec_50_unknown_session(void)
 	esess_step_clear(&step);
 	g_assert_cmpint(esess_chat_terminate(fx.b.chat, &step), ==, ESESS_OK);
 	esess_step_clear(&step);
-	/* after termination: ignored, nothing sent, nothing shown */
+	/* after termination: nothing shown, no error reply; the sender of a
+	 * message is told once, by a terminate on its own thread (issue 10) */
 	out = g_ptr_array_new_with_free_func(g_free);
 	g_assert_cmpint(neg_deliver(&fx.b, enc, out), ==, ESESS_ERR_SESSION_ENDED);
-	g_assert_cmpuint(out->len, ==, 0);
+	g_assert_cmpuint(out->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(out, 0), "terminate"));
+	g_assert_nonnull(strstr(g_ptr_array_index(out, 0), esess_chat_thread(fx.b.chat)));
+	g_assert_null(strstr(g_ptr_array_index(out, 0), "error"));
 	g_assert_null(fx.b.last_deliver);
+	g_ptr_array_set_size(out, 0);
+	g_assert_cmpint(neg_deliver(&fx.b, enc, out), ==, ESESS_ERR_SESSION_ENDED);
+	g_assert_cmpuint(out->len, ==, 0);
 	g_ptr_array_unref(out);
 	g_free(enc);
 	fx_clear(&fx);
@@ -316,14 +323,23 @@ sec_51_terminate_forged(void)
 	fx_init(&fx);
 	fx.a.cfg.peer_has_plugin = fx.b.cfg.peer_has_plugin = TRUE;
 	g_assert_true(neg_run(&fx.a, &fx.b, &fx.w, FALSE));
-	/* plaintext (no MAC) to a peer of this plugin: ignored */
-	term = g_strdup_printf(TERM_FMT, fx.a.jid, fx.b.jid, esess_chat_thread(fx.b.chat));
-	g_assert_cmpint(neg_deliver(&fx.b, term, NULL), ==, ESESS_ERR_MAC);
-	g_assert_cmpint(esess_chat_state(fx.b.chat), ==, ESESS_CHAT_ESTABLISHED);
 	/* another thread: ignored */
 	other = g_strdup_printf(TERM_FMT, fx.a.jid, fx.b.jid, "someotherthreadid");
 	g_assert_cmpint(neg_deliver(&fx.b, other, NULL), ==, ESESS_ERR_WRONG_PEER);
 	g_assert_cmpint(esess_chat_state(fx.b.chat), ==, ESESS_CHAT_ESTABLISHED);
+	g_free(other);
+	/* the thread, from another resource of the peer: ignored */
+	other = g_strdup_printf(TERM_FMT, "alice@example.org/other", fx.b.jid,
+				esess_chat_thread(fx.b.chat));
+	g_assert_cmpint(neg_deliver(&fx.b, other, NULL), ==, ESESS_ERR_WRONG_PEER);
+	g_assert_cmpint(esess_chat_state(fx.b.chat), ==, ESESS_CHAT_ESTABLISHED);
+	/* plaintext (no MAC) to a peer of this plugin, on the thread from the
+	 * negotiated JID: never read as "the peer ended it", but as "the peer
+	 * could not read us" (issue 10): the session ends, fail closed */
+	term = g_strdup_printf(TERM_FMT, fx.a.jid, fx.b.jid, esess_chat_thread(fx.b.chat));
+	g_assert_cmpint(neg_deliver(&fx.b, term, NULL), ==, ESESS_ERR_PEER_UNREADABLE);
+	g_assert_cmpint(fx.b.last_status, ==, ESESS_ERR_PEER_UNREADABLE);
+	g_assert_cmpint(esess_chat_state(fx.b.chat), ==, ESESS_CHAT_ENDED);
 	g_free(term);
 	g_free(other);
 	fx_clear(&fx);
