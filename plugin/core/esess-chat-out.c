@@ -354,12 +354,22 @@ esess_chat_send_encrypted(EsessChat *chat, EsessStep *step, const EsessXmlNode *
 	return ESESS_OK;
 }
 
-EsessStatus
-esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *stanza)
+size_t
+esess_chat_max_payload(void)
+{
+	size_t b64 = esess_xml_default_limits.max_text;
+
+	if (esess_xml_default_limits.max_bytes - ESESS_STANZA_OVERHEAD < b64)
+		b64 = esess_xml_default_limits.max_bytes - ESESS_STANZA_OVERHEAD;
+	/* whole base64 quanta, then whole cipher blocks (R14 padding) */
+	return b64 / 4u * 3u / 16u * 16u;
+}
+
+GString *
+esess_chat_payload(const EsessXmlNode *stanza)
 {
 	const EsessXmlNode *ch;
 	GString *payload;
-	EsessStatus r;
 
 	payload = g_string_new(NULL);
 	for (ch = stanza->first_child; ch != NULL; ch = ch->next) {
@@ -369,6 +379,23 @@ esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *st
 		 * wrote without xmlns stays without one, so the receiver parses it
 		 * in jabber:client (XEP-0200 §Decrypting step 6), never xmlns='' */
 		esess_xml_write(payload, ch, stanza->ns);
+	}
+	return payload;
+}
+
+EsessStatus
+esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *stanza)
+{
+	GString *payload;
+	EsessStatus r;
+
+	payload = esess_chat_payload(stanza);
+	if (payload->len > esess_chat_max_payload()) {
+		/* SECURITY 70: never send what the receiver would drop */
+		step->size = payload->len;
+		esess_wipe(payload->str, payload->len);
+		g_string_free(payload, TRUE);
+		return ESESS_ERR_TOO_LARGE;
 	}
 	r = esess_chat_send_encrypted(chat, step, stanza, payload->str, payload->len, TRUE);
 	esess_wipe(payload->str, payload->len);

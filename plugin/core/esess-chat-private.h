@@ -61,6 +61,8 @@ gboolean esess_chat_mustnot(const EsessChat *chat);
 gboolean esess_chat_kept_outside(const EsessXmlNode *ch);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_chat_send_encrypted(EsessChat *chat, EsessStep *step, const EsessXmlNode *orig, const char *payload, size_t len, gboolean with_body);
+/* The serialised children that go inside <c/> (R14); caller wipes, frees. */
+GString *esess_chat_payload(const EsessXmlNode *stanza);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *stanza);
 G_GNUC_WARN_UNUSED_RESULT

@@ -44,6 +44,9 @@
 
 static const guint default_groups[] = { 15, 14, 16 }; /* R12 */
 
+/* the longest outgoing stanza text parsed to measure it (above: refused) */
+#define ESESS_SEND_MAX_INPUT (16u * 1024u * 1024u)
+
 /* ---- creating ----------------------------------------------------------- */
 
 static EsessStatus
@@ -548,12 +551,37 @@ EsessStatus
 esess_chat_encrypt(EsessChat *chat, const char *stanza, size_t len, EsessStep *step)
 {
 	EsessXmlNode *m = NULL, *body;
+	EsessXmlLimits lim;
 	EsessStatus r;
 
 	g_return_val_if_fail(chat != NULL && stanza != NULL && step != NULL, ESESS_ERR_INVALID_ARG);
-	r = esess_xml_parse(stanza, len, NULL, &m);
+	/* our own text: the receiver's depth and count limits (so it is never
+	 * refused there), but no size limit below the payload's own, so that
+	 * a long message is refused for its size (SECURITY 70) */
+	lim = esess_xml_default_limits;
+	lim.max_bytes = ESESS_SEND_MAX_INPUT;
+	lim.max_text = ESESS_SEND_MAX_INPUT;
+	if (len > lim.max_bytes) {
+		step->size = len;
+		return ESESS_ERR_TOO_LARGE;
+	}
+	r = esess_xml_parse(stanza, len, &lim, &m);
 	if (r != ESESS_OK)
 		return r;
+	if (chat->state == ESESS_CHAT_NEGOTIATING) {
+		/* refused now, not when the queue is flushed (once
+		 * established, esess_chat_encrypt_node checks) */
+		GString *payload = esess_chat_payload(m);
+		size_t n = payload->len;
+
+		esess_wipe(payload->str, payload->len);
+		g_string_free(payload, TRUE);
+		if (n > esess_chat_max_payload()) {
+			step->size = n;
+			esess_xml_free(m);
+			return ESESS_ERR_TOO_LARGE;
+		}
+	}
 	switch (chat->state) {
 	case ESESS_CHAT_NEGOTIATING:
 		/* R16: bodies wait for the session; nothing goes out in clear */

@@ -81,7 +81,19 @@ typedef struct {
 	char *deliver;             /* MESSAGE / PLAINTEXT: the <message/> to show */
 	GPtrArray *unsent;         /* char *: bodies (plain text) of queued messages that
 	                            * were not sent because the session failed or ended */
+	size_t size;               /* esess_chat_encrypt's ESESS_ERR_TOO_LARGE: the size
+	                            * of the refused payload in bytes */
 } EsessStep;
+
+/* The largest payload (the serialised children that go inside <c/>, R14)
+ * that a receiver accepts (issue 10 item 2, SECURITY 70).  A receiver parses
+ * the whole stanza within esess_xml_default_limits (256 KiB, one text of at
+ * most 192 KiB); <data/> is the base64 (4/3) of the payload padded to whole
+ * blocks, and ESESS_STANZA_OVERHEAD is left for the rest of the stanza (JIDs,
+ * placeholder, thread, hints, a re-key <key/>, <mac/>).  Senders refuse
+ * anything larger, so both sides agree by construction. */
+#define ESESS_STANZA_OVERHEAD (16u * 1024u)
+size_t esess_chat_max_payload(void);
 
 void esess_step_init(EsessStep *step);
 /* Number of stanzas to send / unsent bodies (NULL arrays count as empty). */
@@ -182,7 +194,10 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_chat_receive(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step);
 
 /* Handles an outgoing <message/> to the peer: while negotiating, a message
- * with a body is queued (EV_QUEUED, nothing sent; others are dropped); when
+ * with a body is queued (EV_QUEUED, nothing sent; others are dropped); a
+ * payload larger than esess_chat_max_payload is refused in every state
+ * (ESESS_ERR_TOO_LARGE, step->size says how large), one deeper or with more
+ * elements than a receiver parses gives ESESS_ERR_XML_LIMIT; when
  * established, step->send[0] is the encrypted stanza (R14: children other than
  * thread, error, amp and hints inside <c/>, the placeholder body, the thread,
  * the hints when logging is mustnot, addressed to the negotiated full JID);

@@ -197,8 +197,10 @@ requeue(EsessPeer *peer, GPtrArray *bodies)
 		st = esess_chat_encrypt(peer->chat, text, (size_t)len, &step);
 		esess_wipe(text, (size_t)len);
 		g_free(text);
-		if (st != ESESS_OK)
+		if (st != ESESS_OK) {
+			esess_ui_send_refused(peer->account, peer->bare, st, step.size);
 			esess_ui_unsent(peer->account, peer->bare, g_ptr_array_index(bodies, i));
+		}
 		else
 			esess_peers_apply(peer, &step);
 		esess_step_clear(&step);
@@ -703,7 +705,7 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 		esess_peers_apply(peer, &step);
 	} else if (body != NULL) {
 		purple_debug_info(ESESS_DEBUG, "encrypt: %s\n", esess_status_symbol(st));
-		esess_ui_error(peer->account, peer->bare, esess_ui_status_sentence(st));
+		esess_ui_send_refused(peer->account, peer->bare, st, step.size);
 		esess_ui_unsent(peer->account, peer->bare, body);
 	}
 out:

@@ -157,6 +157,9 @@ void esess_ui_mark_conv(EsessPeer *peer);
 void esess_ui_unmark_conv(EsessPeer *peer);
 void esess_ui_plaintext_notice(PurpleAccount *account, const char *jid);
 void esess_ui_carbon_notice(PurpleAccount *account, const char *jid);
+/* Why an outgoing message was not encrypted (size: step.size of a
+ * ESESS_ERR_TOO_LARGE). */
+void esess_ui_send_refused(PurpleAccount *account, const char *jid, EsessStatus st, size_t size);
 /* A message from jid was not shown (SECURITY 69: never lost without a word). */
 void esess_ui_discarded(PurpleAccount *account, const char *jid);
 void esess_ui_not_private_notice(PurpleAccount *account, const char *jid);

@@ -475,6 +475,30 @@ esess_ui_carbon_notice(PurpleAccount *account, const char *jid)
 }
 
 void
+esess_ui_send_refused(PurpleAccount *account, const char *jid, EsessStatus st, size_t size)
+{
+	char *text;
+
+	if (st == ESESS_ERR_TOO_LARGE) {
+		/* SECURITY 70: the receiver's limit, in the user's units */
+		text = g_strdup_printf(_("This message is too long to send encrypted (%lu KiB; "
+					 "the limit is %lu KiB). Split it into smaller "
+					 "messages."),
+				       (unsigned long)((size + 1023) / 1024),
+				       (unsigned long)(esess_chat_max_payload() / 1024));
+		esess_ui_error(account, jid, text);
+		g_free(text);
+	} else if (st == ESESS_ERR_XML_LIMIT) {
+		esess_ui_error(account, jid, _("This message has too much formatting (nesting "
+					       "or elements) to send encrypted. Send it with "
+					       "less formatting, or split it into smaller "
+					       "messages."));
+	} else {
+		esess_ui_error(account, jid, esess_ui_status_sentence(st));
+	}
+}
+
+void
 esess_ui_discarded(PurpleAccount *account, const char *jid)
 {
 	char *bare, *text;

@@ -483,6 +483,73 @@ test_failure_tells_sender(Fx *fx, gconstpointer data)
 	g_free(forged);
 }
 
+/* Issue 10 item 2, SECURITY 70: a payload of exactly esess_chat_max_payload
+ * bytes is sent and read by the receiver's own limits; one byte more is
+ * refused by the sender, with its size, while established and while
+ * negotiating (not only when the queue is flushed). */
+static void
+test_size_limit(Fx *fx, gconstpointer data)
+{
+	size_t max = esess_chat_max_payload();
+	EsessStep step;
+	GString *stanza;
+	GPtrArray *out;
+	char *sent;
+	guint i;
+
+	(void)data;
+	g_assert_cmpuint(max, >=, 100u * 1024u);
+	g_assert_true(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
+	for (i = 0; i < 2; i++) {
+		stanza = g_string_new("<message to='bob@example.com' type='chat'><body>");
+		/* the payload is <body>...</body>: 13 bytes of markup */
+		while (stanza->len < strlen("<message to='bob@example.com' type='chat'><body>") +
+		       max - 13 + i)
+			g_string_append_c(stanza, 'a' + (char)(stanza->len % 26));
+		g_string_append(stanza, "</body></message>");
+		esess_step_init(&step);
+		if (i == 0) {
+			g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, stanza->str, stanza->len,
+							   &step), ==, ESESS_OK);
+			g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
+			sent = neg_set_from(g_ptr_array_index(step.send, 0), fx->alice.jid);
+			out = g_ptr_array_new_with_free_func(g_free);
+			g_assert_cmpint(neg_deliver(&fx->bob, sent, out), ==, ESESS_OK);
+			g_assert_cmpint(fx->bob.last_event, ==, ESESS_EV_MESSAGE);
+			g_assert_cmpuint(strlen(fx->bob.last_deliver), >, max);
+			g_ptr_array_unref(out);
+			g_free(sent);
+		} else {
+			g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, stanza->str, stanza->len,
+							   &step), ==, ESESS_ERR_TOO_LARGE);
+			g_assert_cmpuint(step.size, ==, max + 1);
+			g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+			g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ESTABLISHED);
+		}
+		esess_step_clear(&step);
+		g_string_free(stanza, TRUE);
+	}
+	/* 1 MiB (beyond the engine's stanza limits): the same refusal */
+	stanza = g_string_new("<message to='bob@example.com' type='chat'><body>");
+	while (stanza->len < 1024u * 1024u)
+		g_string_append(stanza, "0123456789abcdef");
+	g_string_append(stanza, "</body></message>");
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, stanza->str, stanza->len, &step), ==,
+			ESESS_ERR_TOO_LARGE);
+	g_assert_cmpuint(step.size, >, 1000u * 1024u);
+	esess_step_clear(&step);
+	/* while negotiating: refused at once, not queued */
+	neg_party_reset(&fx->alice);
+	g_assert_cmpint(esess_chat_start(&fx->alice.cfg, &fx->alice.chat, &step), ==, ESESS_OK);
+	esess_step_clear(&step);
+	g_assert_cmpint(esess_chat_encrypt(fx->alice.chat, stanza->str, stanza->len, &step), ==,
+			ESESS_ERR_TOO_LARGE);
+	g_assert_cmpint(step.event, ==, ESESS_EV_NONE);
+	esess_step_clear(&step);
+	g_string_free(stanza, TRUE);
+}
+
 /* R20: a peer whose caps node is http://gajim.org: the SAS is shown
  * unpadded, the terminate goes in plaintext with no ack even if the peer
  * claimed the plugin feature, and nothing beyond R12 is offered. */
@@ -532,5 +599,6 @@ main(int argc, char **argv)
 	ADD("/twoparty/plaintext-while-established", test_plaintext_while_established);
 	ADD("/twoparty/gajim-quirks", test_gajim_quirks);
 	ADD("/twoparty/failure-tells-sender", test_failure_tells_sender);
+	ADD("/twoparty/size-limit", test_size_limit);
 	return g_test_run();
 }
