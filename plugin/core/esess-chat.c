@@ -446,8 +446,11 @@ on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 			esess_chat_end(chat, step); /* both ended at once */
 			return ESESS_OK;
 		}
-		if (esess_chat_terminate_encrypted(chat))
-			r = esess_chat_send_enc_terminate(chat, step, TRUE);
+		/* XEP-0116 §Termination: an encrypted terminate MUST be
+		 * acknowledged, whatever the sender advertised (issue 8): a
+		 * peer that sends one waits for the ack.  Only our own
+		 * terminate follows R18/R20 (plaintext to Gajim) */
+		r = esess_chat_send_enc_terminate(chat, step, TRUE);
 		esess_chat_end(chat, step);
 		esess_step_event(step, ESESS_EV_ENDED, ESESS_OK, TRUE);
 		return r;

@@ -393,6 +393,47 @@ test_terminate_by_bob(Fx *fx, gconstpointer data)
 	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ENDED);
 }
 
+/* Issue 8 item 5: Alice knows Bob runs this plugin and terminates inside
+ * <c/>; Bob does not know Alice's capabilities (he would send a plaintext
+ * terminate himself, R18) but must still acknowledge hers, encrypted
+ * (XEP-0116 §Termination), so Alice's session ends cleanly. */
+static void
+test_terminate_ack_unadvertised(Fx *fx, gconstpointer data)
+{
+	EsessStep step;
+	GPtrArray *out;
+	guint i, before;
+	const char *ack;
+
+	(void)data;
+	fx->alice.cfg.peer_has_plugin = TRUE;
+	fx->bob.cfg.peer_has_plugin = FALSE;
+	g_assert_true(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
+	before = fx->wire.wire->len;
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_terminate(fx->alice.chat, &step), ==, ESESS_OK);
+	out = g_ptr_array_new_with_free_func(g_free);
+	for (i = 0; i < esess_step_n_send(&step); i++)
+		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
+	esess_step_clear(&step);
+	g_assert_nonnull(strstr(out->pdata[0], "<c xmlns="));
+	neg_pump(&fx->alice, &fx->bob, out, &fx->wire);
+	g_assert_cmpint(fx->bob.last_event, ==, ESESS_EV_ENDED);
+	g_assert_true(fx->bob.by_peer);
+	/* Bob's acknowledgement went back, encrypted, and Alice took it */
+	g_assert_cmpuint(fx->wire.wire->len, ==, before + 2);
+	ack = g_ptr_array_index(fx->wire.wire, before + 1);
+	g_assert_nonnull(strstr(ack, "<c xmlns="));
+	g_assert_null(strstr(ack, "terminate"));
+	g_assert_cmpint(fx->alice.last_status, ==, ESESS_OK);
+	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ENDED);
+	/* a second ack now would be one we did not ask for */
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_terminate(fx->bob.chat, &step), ==, ESESS_OK);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	esess_step_clear(&step);
+}
+
 static void
 test_plaintext_while_established(Fx *fx, gconstpointer data)
 {
@@ -596,6 +637,7 @@ main(int argc, char **argv)
 	ADD("/twoparty/terminate-plugin-encrypted-ack", test_terminate_plugin);
 	ADD("/twoparty/terminate-plaintext", test_terminate_plain);
 	ADD("/twoparty/terminate-by-responder", test_terminate_by_bob);
+	ADD("/twoparty/terminate-ack-whatever-advertised", test_terminate_ack_unadvertised);
 	ADD("/twoparty/plaintext-while-established", test_plaintext_while_established);
 	ADD("/twoparty/gajim-quirks", test_gajim_quirks);
 	ADD("/twoparty/failure-tells-sender", test_failure_tells_sender);
