@@ -99,6 +99,7 @@ neg_config(const EsessChatConfig *cfg, const EsessChat *chat, EsessNegConfig *nc
 	nc->groups = cfg->modp_offer != NULL ? cfg->modp_offer : default_groups;
 	nc->n_groups = cfg->modp_offer != NULL ? cfg->n_modp_offer : G_N_ELEMENTS(default_groups);
 	nc->rekey = ext; /* R19, R20 */
+	nc->fixed = cfg->fixed_for_test;
 }
 
 EsessStatus
@@ -117,7 +118,10 @@ esess_chat_start(const EsessChatConfig *cfg, EsessChat **out, EsessStep *step)
 	r = chat_new(cfg, cfg->peer_jid, TRUE, &chat);
 	if (r != ESESS_OK)
 		return r;
-	chat->thread = esess_chat_new_thread(); /* fresh per negotiation (R1) */
+	if (cfg->fixed_for_test != NULL && cfg->fixed_for_test->thread != NULL)
+		chat->thread = g_strdup(cfg->fixed_for_test->thread);
+	else
+		chat->thread = esess_chat_new_thread(); /* fresh per negotiation (R1) */
 	neg_config(cfg, chat, &nc);
 	r = esess_neg_initiate(&nc, &chat->neg, &o);
 	if (r != ESESS_OK) {

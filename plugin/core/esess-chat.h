@@ -27,6 +27,7 @@ typedef struct _EsessChat EsessChat;
 typedef struct _EsessStore EsessStore;     /* esess-store.h */
 typedef struct _EsessKeyPool EsessKeyPool; /* prepared DH key pairs, below */
 typedef struct _EsessLimiter EsessLimiter; /* rate limit and cap, below */
+typedef struct _EsessNegFixed EsessNegFixed; /* esess-negotiate.h: tests only */
 
 /* XEP-0136 archiving preference (DIGEST §10.1 tables) */
 typedef enum {
@@ -128,6 +129,7 @@ typedef struct {
 	EsessLimiter *limiter;      /* SECURITY 58: per-peer rate limit and cap on
 	                             * negotiations in flight; NULL = no limit.  Must
 	                             * outlive every chat created with it. */
+	const EsessNegFixed *fixed_for_test; /* known-answer tests only; NULL */
 } EsessChatConfig;
 
 /* ---- inspecting incoming stanzas ---------------------------------- */

@@ -71,12 +71,11 @@ esess_neg_initiate(const EsessNegConfig *cfg, EsessNeg **out, EsessNegOut *o)
 	neg->dh = g_new0(EsessDhKey *, neg->n_offered);
 	neg->n_dh = neg->n_offered;
 	for (i = 0; i < neg->n_offered; i++) {
-		neg->dh[i] = esess_neg_get_key(cfg->pool, neg->offered[i], &r);
+		neg->dh[i] = esess_neg_get_key(cfg->pool, cfg->fixed, neg->offered[i], &r);
 		if (r != ESESS_OK)
 			goto out;
 	}
-	neg->n_a_len = ESESS_NEG_NONCE_LEN;
-	esess_random(neg->n_a, neg->n_a_len);
+	esess_neg_own_nonce(neg, neg->n_a, &neg->n_a_len);
 	esess_neg_add_b64(neg->offer, "my_nonce", neg->n_a, neg->n_a_len);
 	/* dhhashes: He_i = SHA-256(MPI(e_i)), same order as the modp options */
 	hashes = esess_form_add(neg->offer, "dhhashes", ESESS_FIELD_HIDDEN);

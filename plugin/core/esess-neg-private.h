@@ -29,6 +29,7 @@ struct _EsessNeg {
 	EsessStore *store;
 	EsessFeatPolicy policy;
 	gboolean rekey;
+	const EsessNegFixed *fixed; /* tests only (EsessNegConfig) */
 
 	/* Alice: what was offered and one key pair per offered group */
 	EsessForm *offer;
@@ -74,7 +75,9 @@ EsessStatus esess_neg_check_ssn(const EsessForm *f, EsessFormKind kind);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_check_echo(const EsessForm *f, const char *var, const guint8 *own,
 				 size_t own_len);
-EsessDhKey *esess_neg_get_key(EsessKeyPool *pool, guint group, EsessStatus *r);
+EsessDhKey *esess_neg_get_key(EsessKeyPool *pool, const EsessNegFixed *fixed, guint group,
+			      EsessStatus *r);
+void esess_neg_own_nonce(const EsessNeg *neg, guint8 *out, size_t *len);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_agree(EsessNeg *neg, const guint8 *peer, size_t peer_len);
 G_GNUC_WARN_UNUSED_RESULT

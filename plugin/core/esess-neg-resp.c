@@ -104,16 +104,19 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 		o->error = error_for("not-acceptable", "my_nonce");
 		goto out;
 	}
-	neg->own = esess_neg_get_key(cfg->pool, neg->choice.modp, &r);
+	neg->own = esess_neg_get_key(cfg->pool, cfg->fixed, neg->choice.modp, &r);
 	if (r != ESESS_OK)
 		goto out;
-	neg->n_b_len = ESESS_NEG_NONCE_LEN;
-	esess_random(neg->n_b, neg->n_b_len);
+	esess_neg_own_nonce(neg, neg->n_b, &neg->n_b_len);
 	/* C_A: 16 random bytes, first byte non-zero so that the MPI and the
 	 * 16-byte forms agree (DIGEST §15 #12); C_B = C_A XOR 2^127 (R5) */
-	do {
-		esess_random(neg->c_a, sizeof neg->c_a);
-	} while (neg->c_a[0] == 0);
+	if (cfg->fixed != NULL && cfg->fixed->counter != NULL) {
+		memcpy(neg->c_a, cfg->fixed->counter, sizeof neg->c_a);
+	} else {
+		do {
+			esess_random(neg->c_a, sizeof neg->c_a);
+		} while (neg->c_a[0] == 0);
+	}
 	esess_counter_flip_top(neg->c_a, neg->c_b);
 	esess_neg_add_b64(answer, "my_nonce", neg->n_b, neg->n_b_len);
 	d = esess_dh_key_public(neg->own, &d_len);

@@ -153,6 +153,7 @@ esess_neg_alloc(const EsessNegConfig *cfg, gboolean initiator)
 	neg->store = cfg->store;
 	neg->policy = cfg->policy;
 	neg->rekey = cfg->rekey;
+	neg->fixed = cfg->fixed;
 	neg->form_a = g_string_new(NULL);
 	neg->form_b = g_string_new(NULL);
 	return neg;
@@ -416,18 +417,39 @@ esess_neg_check_echo(const EsessForm *f, const char *var, const guint8 *own, siz
 	return r;
 }
 
-/* A fresh key pair: from the pool when one is ready, else computed now. */
+/* A fresh key pair: from the pool when one is ready, else computed now
+ * (a known-answer test's fixed exponent for its group). */
 EsessDhKey *
-esess_neg_get_key(EsessKeyPool *pool, guint group, EsessStatus *r)
+esess_neg_get_key(EsessKeyPool *pool, const EsessNegFixed *fixed, guint group, EsessStatus *r)
 {
 	EsessDhKey *k = NULL;
 
 	*r = ESESS_OK;
+	if (fixed != NULL && fixed->x != NULL && fixed->group == group) {
+		*r = esess_dh_key_from_private(group, fixed->x, fixed->x_len, &k);
+		return k;
+	}
 	if (pool != NULL)
 		k = esess_keypool_take(pool, group);
 	if (k == NULL)
 		*r = esess_dh_keygen(group, &k);
 	return k;
+}
+
+/* Our nonce (N_A or N_B): random, ESESS_NEG_NONCE_LEN bytes, unless a
+ * known-answer test fixed it. */
+void
+esess_neg_own_nonce(const EsessNeg *neg, guint8 *out, size_t *len)
+{
+	if (neg->fixed != NULL && neg->fixed->nonce != NULL &&
+	    neg->fixed->nonce_len >= ESESS_NEG_NONCE_MIN &&
+	    neg->fixed->nonce_len <= ESESS_NEG_NONCE_MAX) {
+		memcpy(out, neg->fixed->nonce, neg->fixed->nonce_len);
+		*len = neg->fixed->nonce_len;
+		return;
+	}
+	*len = ESESS_NEG_NONCE_LEN;
+	esess_random(out, *len);
 }
 
 /* K = SHA-256(MPI(peer^own mod p)) (INTEROP R3), then the six keys.

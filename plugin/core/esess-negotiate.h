@@ -47,6 +47,20 @@ typedef enum {
 typedef struct _EsessNeg EsessNeg;
 typedef struct _EsessKeyPool EsessKeyPool;
 
+/* Known-answer tests only (the plugin always passes NULL): values that
+ * replace the random ones, so that a negotiation can replay a run of
+ * another implementation (tests/unit/test-gajim-kat.c).  Each NULL or 0
+ * member keeps the random value. */
+struct _EsessNegFixed {
+	guint group;              /* the group x is for */
+	const guint8 *x;          /* our private DH exponent for group */
+	size_t x_len;
+	const guint8 *nonce;      /* initiator: N_A; responder: N_B */
+	size_t nonce_len;         /* 8 (Gajim) to ESESS_NEG_NONCE_MAX bytes */
+	const guint8 *counter;    /* responder: C_A, 16 bytes */
+	const char *thread;       /* chat, initiator: the thread ID */
+};
+
 typedef struct {
 	const char *account;     /* our bare JID (store key) */
 	const char *peer;        /* the peer's bare JID (store key) */
@@ -56,6 +70,7 @@ typedef struct {
 	const guint *groups;     /* initiator: groups to offer in order */
 	gsize n_groups;
 	gboolean rekey;          /* hand our DH key to the session (R19, R20) */
+	const EsessNegFixed *fixed; /* known-answer tests only; NULL */
 } EsessNegConfig;
 
 /* What to send: at most one of them. */
