@@ -83,6 +83,11 @@ struct _EsessSession {
 	GPtrArray *publish;     /* MAC keys to put in <old/> (EsessSecret *) */
 	guint64 sent;
 	guint64 received;
+	/* the peer's re-keys (issue 9 item 8): its stanzas since its last
+	 * <key/>, ours in all, and how many of ours its re-keys have needed */
+	guint64 peer_since_key;
+	guint64 own_plain_sent;
+	guint64 own_needed;
 };
 
 static void
@@ -369,8 +374,10 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 		g_ptr_array_set_size(s->publish, 0);
 	s->new_count = 0;
 	s->sent++;
-	if (!send_key)
+	if (!send_key) {
 		s->since_rekey++;
+		s->own_plain_sent++;
+	}
 	g_string_append(out, "<c xmlns='" ESESS_NS_C "'>");
 	g_string_append_len(out, content->str, (gssize)content->len);
 	g_string_append(out, "<mac>");
@@ -664,6 +671,26 @@ session_split_text(const char *t, size_t len, EsessCParts *p)
 	return TRUE;
 }
 
+/* DIGEST §7.5: "entities MUST NOT rekey more often than agreed", else a peer
+ * could make us compute a DH value for every stanza.  rekey_freq counts the
+ * stanzas either side sent, but which of ours the peer had received when it
+ * re-keyed is not visible here (ours cross its <key/> in flight), so the
+ * check is one a peer keeping the agreement always passes: its re-key
+ * windows are disjoint and each holds rekey_freq stanzas (key stanzas not
+ * counted, as when sending); the peer's own stanzas in this window are
+ * known, the rest must come from ours, each of ours counted once over all
+ * windows. */
+static EsessStatus
+session_check_rekey_freq(const EsessSession *s)
+{
+	guint64 need;
+
+	need = s->peer_since_key >= s->rekey_freq ? 0 : s->rekey_freq - s->peer_since_key;
+	if (need > s->own_plain_sent - s->own_needed)
+		return ESESS_ERR_REKEY;
+	return ESESS_OK;
+}
+
 /* Validates a received <key/>: strict base64, then 1 < e < p-1 with a
  * minimal encoding (SECURITY item 4; XEP-0200 only asks e > 1). */
 static EsessStatus
@@ -683,13 +710,17 @@ session_check_key(const EsessSession *s, const char *text, guint8 **pub, size_t 
 	if (r != ESESS_OK)
 		return r;
 	r = esess_dh_check_public(s->group, *pub, *pub_len);
-	if (r == ESESS_OK)
-		return ESESS_OK;
+	if (r == ESESS_OK) {
+		r = session_check_rekey_freq(s);
+		if (r == ESESS_OK)
+			return ESESS_OK;
+	}
 	g_free(*pub);
 	*pub = NULL;
 	*pub_len = 0;
 	return r == ESESS_ERR_DH_RANGE ? ESESS_ERR_DH_RANGE : ESESS_ERR_REKEY;
 }
+
 
 /* §7.5 acceptor: K = e^y with y of the oldest set (the one that decrypted
  * this stanza); the peer's keys in every set become KC_A/KM_A; with exactly
@@ -758,6 +789,10 @@ session_accept_rekey(EsessSession *s, guint8 *pub, size_t pub_len)
 	session_cancel_pending_rekey(s);
 	s->new_count++;
 	s->since_rekey = 0;
+	/* what session_check_rekey_freq allowed is now used */
+	s->own_needed += s->peer_since_key >= s->rekey_freq ? 0 :
+			 s->rekey_freq - s->peer_since_key;
+	s->peer_since_key = 0;
 	r = ESESS_OK;
 out:
 	if (hmacs != NULL) {
@@ -915,6 +950,7 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 		pub = NULL; /* owned by s */
 	} else {
 		s->since_rekey++;
+		s->peer_since_key++;
 	}
 	s->received++;
 	if (plain != NULL && data_len > 0) {

@@ -1545,6 +1545,85 @@ test_rekey_freq(void)
 	pair_clear(&p);
 }
 
+/* Issue 9 item 8: the peer's re-keys obey the agreed rekey_freq, so an
+ * authenticated peer cannot make us compute a DH value for every stanza;
+ * a peer keeping the agreement is never refused, even when our stanzas
+ * cross its <key/> in flight. */
+static void
+test_rekey_peer_freq(void)
+{
+	Pair p;
+	char *c, *t1, *t2;
+	guint i;
+
+	/* A believes rekey_freq is 1, B agreed 3: A re-keys too soon */
+	pair_init(&p, NULL, TRUE, 1, 3);
+	roundtrip(p.a, p.b, "<body>1</body>", 14);
+	roundtrip(p.b, p.a, "<body>2</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>early key</body>", 22);
+	expect_fail(p.b, c, ESESS_ERR_REKEY);
+	assert_ended(p.b);
+	g_free(c);
+	pair_clear(&p);
+
+	/* once enough stanzas went by, the same re-key is accepted; a second
+	 * one right after it is not, however many stanzas went before */
+	pair_init(&p, NULL, TRUE, 1, 3);
+	for (i = 0; i < 3; i++)
+		roundtrip(p.b, p.a, "<body>x</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>key 1</body>", 18);
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	roundtrip(p.a, p.b, "<body>y</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>key 2</body>", 18);
+	expect_fail(p.b, c, ESESS_ERR_REKEY);
+	assert_ended(p.b);
+	g_free(c);
+	pair_clear(&p);
+
+	/* a re-key every other stanza while B says nothing: A's own stanzas
+	 * before the first key do not pay for the second */
+	pair_init(&p, NULL, TRUE, 1, 2);
+	for (i = 0; i < 4; i++)
+		roundtrip(p.a, p.b, "<body>x</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>key 1</body>", 18);
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	roundtrip(p.a, p.b, "<body>x</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>key 2</body>", 18);
+	expect_fail(p.b, c, ESESS_ERR_REKEY);
+	g_free(c);
+	pair_clear(&p);
+
+	/* both keep rekey_freq 2; B's stanzas cross A's first <key/>, and A
+	 * re-keys again on them: allowed (A counted them after its key) */
+	pair_init(&p, NULL, TRUE, 2, 2);
+	roundtrip(p.b, p.a, "<body>1</body>", 14);
+	roundtrip(p.b, p.a, "<body>2</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>key 1</body>", 18);
+	t1 = enc(p.b, "<body>t1</body>", 15);
+	t2 = enc(p.b, "<body>t2</body>", 15);
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	expect_ok(p.a, t1, NULL);
+	expect_ok(p.a, t2, NULL);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc(p.a, "<body>key 2</body>", 18);
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	roundtrip(p.b, p.a, "<body>after</body>", 18);
+	roundtrip(p.a, p.b, "<body>after</body>", 18);
+	g_free(t1);
+	g_free(t2);
+	pair_clear(&p);
+}
+
 /* ---- API edges ------------------------------------------------------------ */
 
 static void
@@ -1618,6 +1697,7 @@ main(int argc, char **argv)
 	g_test_add_func("/session/rekey/crossing", test_rekey_crossing);
 	g_test_add_func("/session/rekey/bad-values", test_rekey_bad_values);
 	g_test_add_func("/session/rekey/freq", test_rekey_freq);
+	g_test_add_func("/session/rekey/peer-freq-enforced", test_rekey_peer_freq);
 	g_test_add_func("/session/new-and-end", test_new_and_end);
 	return g_test_run();
 }
