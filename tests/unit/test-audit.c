@@ -1,6 +1,6 @@
 /*
  * test-audit: defects found by the security audit, each test written to
- * fail before its fix (SECURITY.md items in the test names).
+ * fail before its fix (doc/threat-model.md items in the test names).
  */
 #include "config.h"
 
