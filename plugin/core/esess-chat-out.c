@@ -393,13 +393,11 @@ esess_chat_encrypt_node(EsessChat *chat, EsessStep *step, const EsessXmlNode *st
 	if (payload->len > esess_chat_max_payload()) {
 		/* SECURITY 70: never send what the receiver would drop */
 		step->size = payload->len;
-		esess_wipe(payload->str, payload->len);
-		g_string_free(payload, TRUE);
+		esess_gstring_free_wiped(payload);
 		return ESESS_ERR_TOO_LARGE;
 	}
 	r = esess_chat_send_encrypted(chat, step, stanza, payload->str, payload->len, TRUE);
-	esess_wipe(payload->str, payload->len);
-	g_string_free(payload, TRUE);
+	esess_gstring_free_wiped(payload);
 	return r;
 }
 

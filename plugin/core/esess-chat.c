@@ -581,8 +581,7 @@ esess_chat_encrypt(EsessChat *chat, const char *stanza, size_t len, EsessStep *s
 		GString *payload = esess_chat_payload(m);
 		size_t n = payload->len;
 
-		esess_wipe(payload->str, payload->len);
-		g_string_free(payload, TRUE);
+		esess_gstring_free_wiped(payload);
 		if (n > esess_chat_max_payload()) {
 			step->size = n;
 			esess_xml_free(m);

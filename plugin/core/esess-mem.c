@@ -107,3 +107,35 @@ esess_free_wiped(void *p, size_t n)
 	esess_wipe(p, n);
 	g_free(p);
 }
+
+void
+esess_gstring_free_wiped(GString *s)
+{
+	if (s == NULL)
+		return;
+	esess_wipe(s->str, s->allocated_len);
+	g_string_free(s, TRUE);
+}
+
+void
+esess_gstring_reserve(GString *s, size_t extra)
+{
+	size_t want, cap;
+	char *buf;
+
+	g_return_if_fail(s != NULL);
+	g_return_if_fail(extra < G_MAXSIZE - s->len - 1);
+	want = s->len + extra + 1;
+	if (want <= s->allocated_len)
+		return;
+	/* doubling, as GString does, so that many small reserves stay linear */
+	cap = s->allocated_len > 0 ? s->allocated_len : 64;
+	while (cap < want)
+		cap = cap > G_MAXSIZE / 2 ? want : cap * 2;
+	buf = g_malloc(cap);
+	memcpy(buf, s->str, s->len + 1);
+	esess_wipe(s->str, s->allocated_len);
+	g_free(s->str);
+	s->str = buf;
+	s->allocated_len = cap;
+}

@@ -45,6 +45,16 @@ void esess_secret_free(EsessSecret *s);
 /* Wipes a plaintext buffer allocated with g_malloc and frees it; NULL allowed. */
 void esess_free_wiped(void *p, size_t n);
 
+/* SECURITY rule 9 for growing strings: wipes the whole allocation of s
+ * (allocated_len, not only len) and frees it; NULL allowed. */
+void esess_gstring_free_wiped(GString *s);
+
+/* Makes room for extra more bytes in s (and the NUL) without leaving a copy
+ * behind: a larger buffer is allocated, the old one wiped and freed, where
+ * g_string's own growth (g_realloc) would hand the old bytes back to the
+ * heap as they are. */
+void esess_gstring_reserve(GString *s, size_t extra);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessSecret, esess_secret_free)
 
 G_END_DECLS

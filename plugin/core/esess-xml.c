@@ -18,6 +18,7 @@
 #include <libxml/uri.h>
 #include <libxml/xmlerror.h>
 
+#include "esess-mem.h"
 #include "esess-xml.h"
 
 const EsessXmlLimits esess_xml_default_limits = {
@@ -70,6 +71,15 @@ xml_append_child(EsessXmlNode *parent, EsessXmlNode *child)
 	parent->last_child = child;
 }
 
+/* SECURITY rule 9: the text buffer may hold decrypted content; it is wiped
+ * each time it is emptied (it never grows: see xml_parse_chunks). */
+static void
+xml_text_reset(EsessXmlParser *p)
+{
+	esess_wipe(p->text->str, p->text->len);
+	g_string_truncate(p->text, 0);
+}
+
 /* Attaches pending character data to the open element as one text node. */
 static void
 xml_parser_flush_text(EsessXmlParser *p)
@@ -79,7 +89,7 @@ xml_parser_flush_text(EsessXmlParser *p)
 	if (p->text->len == 0)
 		return;
 	if (p->cur == NULL) {
-		g_string_truncate(p->text, 0);
+		xml_text_reset(p);
 		return;
 	}
 	/* The input was validated as UTF-8 without NUL before parsing, and
@@ -88,14 +98,14 @@ xml_parser_flush_text(EsessXmlParser *p)
 	 * promise.  (A second UTF-8 pass here cost 15% of a stanza.) */
 	if (memchr(p->text->str, '\0', p->text->len) != NULL) {
 		xml_parser_fail(p, ESESS_ERR_XML);
-		g_string_truncate(p->text, 0);
+		xml_text_reset(p);
 		return;
 	}
 	t = xml_node_alloc(ESESS_XML_TEXT);
 	t->text = g_strndup(p->text->str, p->text->len);
 	t->text_len = p->text->len;
 	xml_append_child(p->cur, t);
-	g_string_truncate(p->text, 0);
+	xml_text_reset(p);
 }
 
 /* Without XML_PARSE_NOENT, libxml2 hands an attribute's '&' (from &amp; or
@@ -117,7 +127,7 @@ xml_attr_value(const char *v, size_t len)
 			continue;
 		}
 		if (len - i < 5 || memcmp(v + i, "&#38;", 5) != 0) {
-			g_string_free(s, TRUE);
+			esess_gstring_free_wiped(s);
 			return NULL;
 		}
 		g_string_append_c(s, '&');
@@ -446,12 +456,19 @@ xml_parse_chunks(const char *const *chunks, const size_t *lens, guint n,
 {
 	EsessXmlParser p;
 	EsessStatus r = ESESS_OK;
+	size_t total;
 	guint i;
 
 	xml_init_once();
 	memset(&p, 0, sizeof(p));
 	p.limits = limits;
-	p.text = g_string_sized_new(256);
+	/* SECURITY rule 9: sized so that it never grows, since growing
+	 * (g_realloc) would leave copies of the text in freed memory.  Reading
+	 * never makes text longer than its source (references shrink), and
+	 * more than max_text fails anyway. */
+	for (i = 0, total = 0; i < n; i++)
+		total += MIN(lens[i], limits->max_text);
+	p.text = g_string_sized_new(MIN(total, limits->max_text) + 1);
 	p.ctxt = xml_ctxt_acquire(&p);
 	if (p.ctxt == NULL) {
 		r = ESESS_ERR_INTERNAL;
@@ -481,7 +498,7 @@ xml_parse_chunks(const char *const *chunks, const size_t *lens, guint n,
 out:
 	xml_ctxt_release(p.ctxt, r == ESESS_OK);
 	esess_xml_free(p.root);
-	g_string_free(p.text, TRUE);
+	esess_gstring_free_wiped(p.text);
 	return r;
 }
 
@@ -796,16 +813,20 @@ esess_xml_free(EsessXmlNode *n)
 		c->parent = NULL;
 		esess_xml_free(c);
 	}
+	/* SECURITY rule 9: text and attribute values of a decrypted payload
+	 * or of a message on its way to encryption are plaintext; every
+	 * tree's are wiped, which costs little next to reading them */
 	for (i = 0; i < n->n_attrs; i++) {
 		g_free(n->attrs[i].name);
 		g_free(n->attrs[i].ns);
-		g_free(n->attrs[i].value);
+		if (n->attrs[i].value != NULL)
+			esess_free_wiped(n->attrs[i].value, strlen(n->attrs[i].value));
 	}
 	g_free(n->attrs);
 	g_free(n->name);
 	g_free(n->ns);
 	g_free(n->prefix);
-	g_free(n->text);
+	esess_free_wiped(n->text, n->text_len);
 	g_free(n);
 }
 
@@ -881,12 +902,17 @@ esess_xml_text(const EsessXmlNode *n)
 {
 	GString *s;
 	EsessXmlNode *c;
+	size_t total = 0;
 
 	if (n == NULL)
 		return g_strdup("");
 	if (n->kind == ESESS_XML_TEXT)
 		return g_strndup(n->text, n->text_len);
-	s = g_string_new(NULL);
+	/* sized first: growing would leave copies behind (SECURITY rule 9) */
+	for (c = n->first_child; c != NULL; c = c->next)
+		if (c->kind == ESESS_XML_TEXT)
+			total += c->text_len;
+	s = g_string_sized_new(total + 1);
 	for (c = n->first_child; c != NULL; c = c->next)
 		if (c->kind == ESESS_XML_TEXT)
 			g_string_append_len(s, c->text, (gssize)c->text_len);
@@ -953,10 +979,15 @@ esess_xml_add_text(EsessXmlNode *n, const char *text, gssize len)
 		return;
 	t = n->last_child;
 	if (t != NULL && t->kind == ESESS_XML_TEXT) {
-		t->text = g_realloc(t->text, t->text_len + l + 1);
-		memcpy(t->text + t->text_len, text, l);
+		/* a new buffer, the old one wiped (SECURITY rule 9) */
+		char *joined = g_malloc(t->text_len + l + 1);
+
+		memcpy(joined, t->text, t->text_len);
+		memcpy(joined + t->text_len, text, l);
+		joined[t->text_len + l] = '\0';
+		esess_free_wiped(t->text, t->text_len);
+		t->text = joined;
 		t->text_len += l;
-		t->text[t->text_len] = '\0';
 		return;
 	}
 	t = xml_node_alloc(ESESS_XML_TEXT);
@@ -974,7 +1005,7 @@ esess_xml_set_attr(EsessXmlNode *n, const char *name, const char *value)
 			 value != NULL);
 	for (i = 0; i < n->n_attrs; i++) {
 		if (n->attrs[i].ns == NULL && strcmp(n->attrs[i].name, name) == 0) {
-			g_free(n->attrs[i].value);
+			esess_free_wiped(n->attrs[i].value, strlen(n->attrs[i].value));
 			n->attrs[i].value = g_strdup(value);
 			return;
 		}
@@ -1192,10 +1223,37 @@ xml_write_element(GString *out, const EsessXmlNode *n, const char *parent_ns)
 	g_string_append_c(out, '>');
 }
 
+/* An upper bound of what xml_write_element writes for n: every escape is
+ * at most 6 bytes for 1, every fixed piece fits in the constants. */
+static size_t
+xml_write_bound(const EsessXmlNode *n)
+{
+	const EsessXmlNode *c;
+	size_t b;
+	guint i;
+
+	if (n->kind == ESESS_XML_TEXT)
+		return 6 * n->text_len;
+	b = 2 * (strlen(n->name) + 8) + 16;
+	if (n->ns != NULL)
+		b += 6 * strlen(n->ns);
+	for (i = 0; i < n->n_attrs; i++) {
+		b += 2 * strlen(n->attrs[i].name) + 64 + 6 * strlen(n->attrs[i].value);
+		if (n->attrs[i].ns != NULL)
+			b += 6 * strlen(n->attrs[i].ns);
+	}
+	for (c = n->first_child; c != NULL; c = c->next)
+		b += xml_write_bound(c);
+	return b;
+}
+
 void
 esess_xml_write(GString *out, const EsessXmlNode *n, const char *parent_ns)
 {
 	g_return_if_fail(out != NULL && n != NULL);
+	/* SECURITY rule 9: room made first, so that writing never moves the
+	 * buffer (a move leaves the plaintext written so far in freed memory) */
+	esess_gstring_reserve(out, xml_write_bound(n));
 	switch (n->kind) {
 	case ESESS_XML_TEXT:
 		xml_escape_text(out, n->text, n->text_len);
@@ -1209,7 +1267,7 @@ esess_xml_write(GString *out, const EsessXmlNode *n, const char *parent_ns)
 char *
 esess_xml_to_string(const EsessXmlNode *n)
 {
-	GString *s = g_string_sized_new(256);
+	GString *s = g_string_sized_new(n != NULL ? xml_write_bound(n) + 1 : 1);
 
 	if (n != NULL)
 		esess_xml_write(s, n, NULL);

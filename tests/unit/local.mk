@@ -41,3 +41,10 @@ EXTRA_DIST += \
 	tests/vectors/gajim/round2-msg-alice.xml \
 	tests/vectors/gajim/round2-msg-bob.xml \
 	tests/vectors/gajim/round2-terminate.xml
+
+# tests/unit/test-wipe: SECURITY 9, no plaintext left in freed memory
+check_PROGRAMS += tests/unit/test-wipe
+TESTS += tests/unit/test-wipe
+tests_unit_test_wipe_SOURCES = tests/unit/test-wipe.c tests/protocol/neg-harness.c \
+	tests/protocol/neg-harness.h
+tests_unit_test_wipe_LDADD = $(ESESS_NEG_TEST_LDADD) -ldl
