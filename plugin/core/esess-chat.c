@@ -167,6 +167,7 @@ esess_chat_accept(const EsessChatConfig *cfg, const EsessMsgInfo *request, Esess
 		r = esess_neg_respond(&nc, feature, &chat->neg, &o);
 	}
 	if (r != ESESS_OK) {
+		g_strlcpy(step->field, o.field, sizeof step->field);
 		esess_chat_send_neg(chat, step, &o);
 		esess_chat_free(chat);
 		esess_step_event(step, ESESS_EV_FAILED, r, FALSE);
@@ -321,8 +322,18 @@ on_neg(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 		chat->peer = g_strdup(msg->from);
 		chat->pinned = TRUE;
 	}
+	g_strlcpy(step->field, o.field, sizeof step->field);
 	esess_chat_send_neg(chat, step, &o);
 	if (r != ESESS_OK) {
+		/* We refused message 2, 3 or 4: the engine sent the XEP-0155 /
+		 * XEP-0116 error naming the field (R13, DIGEST §12).  Gajim only
+		 * displays an error and keeps waiting, or keeps the session it
+		 * already holds after sending message 4 (R20), and our own peers
+		 * ignore errors once established: the terminate form (R18, in
+		 * plaintext: there are no keys to encrypt it) ends it on every
+		 * side, so no one waits for an answer that will not come */
+		if (r != ESESS_ERR_REJECTED && r != ESESS_ERR_PEER_ERROR)
+			esess_chat_send_plain_terminate(chat, step);
 		esess_chat_end(chat, step);
 		esess_step_event(step, r == ESESS_ERR_REJECTED ? ESESS_EV_REJECTED : ESESS_EV_FAILED, r,
 			   r == ESESS_ERR_REJECTED || r == ESESS_ERR_PEER_ERROR);

@@ -74,9 +74,14 @@ typedef enum {
 	ESESS_EV_REJECTED          /* the peer declined the session */
 } EsessEvent;
 
+#define ESESS_STEP_FIELD_MAX 32
+
 typedef struct {
 	EsessEvent event;
 	EsessStatus status;        /* why, for ENDED / FAILED / REJECTED */
+	char field[ESESS_STEP_FIELD_MAX]; /* FAILED: the form field the failure concerns
+	                            * ("modp", "identity", ...), "" when none: for the
+	                            * debug log (issue 8 item 4); never peer text */
 	gboolean by_peer;          /* ENDED / FAILED: the peer ended it or sent the error */
 	GPtrArray *send;           /* char *: complete <message/> stanzas to send, in order */
 	char *deliver;             /* MESSAGE / PLAINTEXT: the <message/> to show */

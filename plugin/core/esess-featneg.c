@@ -776,9 +776,16 @@ EsessStatus
 esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 		    const EsessFeatPolicy *pol, EsessChoice *choice)
 {
+	return esess_featneg_check_field(offer, response, pol, choice, NULL);
+}
+
+EsessStatus
+esess_featneg_check_field(const EsessForm *offer, const EsessForm *response,
+			  const EsessFeatPolicy *pol, EsessChoice *choice, const char **field)
+{
 	EsessChoice c;
 	const EsessField *fld, *of;
-	const char *v, *logging[2];
+	const char *v, *logging[2], *var_seen = NULL;
 	gboolean b;
 	gsize n_log;
 	gint idx = -1;
@@ -790,15 +797,20 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 			     ESESS_ERR_INVALID_ARG);
 	memset(&c, 0, sizeof(c));
 	memset(choice, 0, sizeof(*choice));
+	if (field == NULL)
+		field = &var_seen;
+	*field = NULL;
 
 	if (response->kind != ESESS_FORM_SUBMIT ||
 	    esess_form_get_single(response, "FORM_TYPE", &v) != ESESS_OK ||
 	    strcmp(v, SSN_FORM_TYPE) != 0) {
+		*field = "FORM_TYPE";
 		r = ESESS_ERR_FORM;
 		goto out;
 	}
 	/* the type of a submit's field is not significant (XEP-0004 §3.2):
 	 * Gajim sends accept as text-single "true" (INTEROP R20) */
+	*field = "accept";
 	fld = esess_form_get(response, "accept");
 	if (fld == NULL || esess_form_get_bool(response, "accept", &b) != ESESS_OK) {
 		r = ESESS_ERR_FORM;
@@ -813,12 +825,14 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 	for (i = 0; i < G_N_ELEMENTS(list_rules); i++) {
 		const char *var = list_rules[i].var;
 
+		*field = var;
 		r = check_offered(offer, response, var, list_rules[i].needed, &v, NULL);
 		if (r != ESESS_OK)
 			goto out;
 		if (v != NULL)
 			*choice_slot(&c, var) = g_strdup(v);
 	}
+	*field = "modp";
 	r = check_offered(offer, response, "modp", TRUE, &v, &idx);
 	if (r != ESESS_OK)
 		goto out;
@@ -834,6 +848,7 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 	c.modp_index = (guint)idx;
 
 	/* logging: offered, and what our pref allows (DIGEST §10.1) */
+	*field = "logging";
 	r = check_offered(offer, response, "logging", TRUE, &v, NULL);
 	if (r != ESESS_OK)
 		goto out;
@@ -850,6 +865,7 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 	c.logging = strcmp(v, "mustnot") == 0 ? ESESS_LOGGING_MUSTNOT : ESESS_LOGGING_MAY;
 
 	/* stanzas: each chosen value offered; message among them */
+	*field = "stanzas";
 	of = esess_form_get(offer, "stanzas");
 	fld = esess_form_get(response, "stanzas");
 	if (of != NULL) {
@@ -878,6 +894,7 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 	}
 
 	/* rekey_freq (SECURITY 22, 60): >= what we sent and our minimum, < 2^32 */
+	*field = "rekey_freq";
 	if (esess_form_get_single(response, "rekey_freq", &v) != ESESS_OK ||
 	    parse_rekey(v, &rekey) != ESESS_OK) {
 		r = ESESS_ERR_FORM;
@@ -892,6 +909,7 @@ esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 		goto out;
 	}
 	c.rekey_freq = rekey;
+	*field = NULL;
 	*choice = c;
 	memset(&c, 0, sizeof(c));
 	r = ESESS_OK;

@@ -92,6 +92,14 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_check(const EsessForm *offer, const EsessForm *response,
 				const EsessFeatPolicy *pol, EsessChoice *choice);
 
+/* esess_featneg_check, and on failure *field names the field concerned
+ * (a static string, e.g. "modp"; NULL for a form-level problem): for the
+ * debug log and the error sent to the peer (issue 8 item 4). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_featneg_check_field(const EsessForm *offer, const EsessForm *response,
+				      const EsessFeatPolicy *pol, EsessChoice *choice,
+				      const char **field);
+
 /* The XEP-0136 tables (DIGEST §10.1): the offer for a pref (1 or 2 static
  * strings, "mustnot"/"may", in order; returns the count), and the
  * responder's outcome for the offered values (exactly one of the four

@@ -151,15 +151,6 @@ out:
 	return r;
 }
 
-static EsessXmlNode *
-not_acceptable(const char *var)
-{
-	const char *vars[1];
-
-	vars[0] = var;
-	return esess_neg_error_new("not-acceptable", vars, var != NULL ? 1 : 0);
-}
-
 EsessStatus
 esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 {
@@ -175,6 +166,7 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	size_t e_len;
 	EsessField *fld;
 	GString *form_b = NULL, *form_a2 = NULL;
+	const char *field = NULL;
 	gsize i;
 	EsessStatus r;
 
@@ -188,42 +180,46 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	r = esess_form_parse(xin, &resp);
 	if (r != ESESS_OK)
 		goto out;
+	field = "FORM_TYPE";
 	r = esess_neg_check_ssn(resp, ESESS_FORM_SUBMIT);
 	if (r != ESESS_OK)
 		goto out;
 	/* XEP-0116 §ESession Response: Bob MUST NOT include dhhashes */
+	field = "dhhashes";
 	if (esess_form_get(resp, "dhhashes") != NULL) {
 		r = ESESS_ERR_FORM;
-		o->error = not_acceptable("dhhashes");
 		goto out;
 	}
-	r = esess_featneg_check(neg->offer, resp, &neg->policy, &choice);
-	if (r != ESESS_OK) {
-		o->error = not_acceptable(NULL);
+	r = esess_featneg_check_field(neg->offer, resp, &neg->policy, &choice, &field);
+	if (r != ESESS_OK)
 		goto out;
-	}
+	field = "modp";
 	if (choice.modp_index >= neg->n_offered || neg->offered[choice.modp_index] != choice.modp) {
 		r = ESESS_ERR_NOT_OFFERED;
-		o->error = not_acceptable("modp");
 		goto out;
 	}
 	/* R13: the initiator checks the echoed nonce (Gajim does not: R20) */
+	field = "nonce";
 	r = esess_neg_check_echo(resp, "nonce", neg->n_a, neg->n_a_len);
 	if (r != ESESS_OK)
 		goto out;
+	field = "my_nonce";
 	r = esess_neg_get_b64(resp, "my_nonce", ESESS_NEG_NONCE_MIN, ESESS_NEG_NONCE_MAX, &nb, &nb_len);
 	if (r != ESESS_OK)
 		goto out;
 	/* the counter: 16 bytes, or the MPI form (Gajim) left-padded */
+	field = "counter";
 	r = esess_neg_get_b64(resp, "counter", 1, ESESS_COUNTER_LEN, &ctr, &ctr_len);
 	if (r != ESESS_OK)
 		goto out;
+	field = "dhkeys";
 	r = esess_neg_get_b64(resp, "dhkeys", 0, ESESS_NEG_MAX_DH_BYTES, &d, &d_len);
 	if (r != ESESS_OK)
 		goto out;
+	/* DIGEST §12: not 1 < d < p-1 is not-acceptable (esess_neg_refusal) */
 	r = esess_dh_check_public(choice.modp, d, d_len);
 	if (r != ESESS_OK) {
-		o->error = not_acceptable("dhkeys"); /* DIGEST §12: not 1 < d < p-1 */
+		o->error = esess_neg_error_new("not-acceptable", &field, 1);
 		goto out;
 	}
 	/* the chosen group's key pair; every other one is wiped now */
@@ -231,9 +227,10 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	neg->dh[choice.modp_index] = NULL;
 	r = esess_neg_agree(neg, d, d_len);
 	if (r != ESESS_OK) {
-		o->error = not_acceptable("dhkeys");
+		o->error = esess_neg_error_new("not-acceptable", &field, 1);
 		goto out;
 	}
+	field = NULL;
 	memset(neg->c_a, 0, sizeof neg->c_a);
 	memcpy(neg->c_a + ESESS_COUNTER_LEN - ctr_len, ctr, ctr_len);
 	esess_counter_flip_top(neg->c_a, neg->c_b);
@@ -295,6 +292,8 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	o->reply = wrapper;
 	neg->state = ESESS_NEG_INIT_EXPECT_INIT;
 out:
+	if (r != ESESS_OK)
+		esess_neg_out_field(o, field);
 	esess_wipe(mac_a, sizeof mac_a);
 	esess_choice_clear(&choice);
 	esess_form_free(resp);
@@ -325,6 +324,7 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	guint8 mac_b2[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN];
 	guint8 c_b_after[ESESS_COUNTER_LEN];
 	GString *form_b2 = NULL;
+	const char *field = NULL;
 	guint i;
 	EsessStatus r;
 
@@ -336,21 +336,26 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	r = esess_form_parse(xin, &fin);
 	if (r != ESESS_OK)
 		goto out;
+	field = "FORM_TYPE";
 	r = esess_neg_check_ssn(fin, ESESS_FORM_RESULT);
 	if (r != ESESS_OK)
 		goto out;
+	field = "nonce";
 	r = esess_neg_check_echo(fin, "nonce", neg->n_a, neg->n_a_len);
 	if (r != ESESS_OK)
 		goto out;
+	field = "srshash";
 	r = esess_neg_get_b64_exact(fin, "srshash", srshash, sizeof srshash);
 	if (r != ESESS_OK)
 		goto out;
+	field = "identity";
 	r = esess_neg_get_b64_exact(fin, "identity", id_b, sizeof id_b);
 	if (r == ESESS_ERR_LENGTH)
 		r = ESESS_ERR_IDENTITY;
 	if (r != ESESS_OK)
 		goto out;
 	/* SECURITY 25: exactly 32 bytes, else it is an identity failure */
+	field = "mac";
 	r = esess_neg_get_b64_exact(fin, "mac", m_b, sizeof m_b);
 	if (r == ESESS_ERR_LENGTH)
 		r = ESESS_ERR_IDENTITY;
@@ -358,6 +363,7 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 		goto out;
 
 	/* SRS: HMAC(RS, "Shared Retained Secret") == srshash (R9) */
+	field = NULL;
 	held = esess_neg_held_secrets(neg);
 	for (i = 0; i < held->len && match == NULL; i++) {
 		ret = g_ptr_array_index(held, i);
@@ -376,6 +382,7 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 		goto out;
 	if (!esess_ct_equal(mm, m_b, sizeof mm)) {
 		r = ESESS_ERR_IDENTITY;
+		field = "mac";
 		goto out;
 	}
 	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, id_b, mac_b,
@@ -391,6 +398,7 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 		goto out;
 	if (!esess_ct_equal(mac_b, mac_b2, sizeof mac_b)) {
 		r = ESESS_ERR_IDENTITY;
+		field = "identity";
 		goto out;
 	}
 
@@ -401,6 +409,8 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	neg->result.continuity = esess_neg_continuity(held, match);
 	r = esess_neg_finish(neg, match != NULL ? match->secret : NULL, neg->c_a, c_b_after);
 out:
+	if (r != ESESS_OK)
+		esess_neg_out_field(o, field);
 	if (r == ESESS_ERR_IDENTITY)
 		o->error = esess_neg_error_new("feature-not-implemented", fni_vars, 1);
 	esess_wipe(h, sizeof h);

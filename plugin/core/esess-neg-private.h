@@ -30,6 +30,7 @@ struct _EsessNeg {
 	EsessFeatPolicy policy;
 	gboolean rekey;
 	const EsessNegFixed *fixed; /* tests only (EsessNegConfig) */
+	char fail_field[ESESS_NEG_FIELD_MAX]; /* esess_neg_failure_field */
 
 	/* Alice: what was offered and one key pair per offered group */
 	EsessForm *offer;
@@ -61,6 +62,8 @@ struct _EsessNeg {
 };
 
 /* esess-negotiate.c */
+void esess_neg_out_field(EsessNegOut *o, const char *var);
+EsessXmlNode *esess_neg_refusal(EsessStatus r, const char *var);
 EsessNeg *esess_neg_alloc(const EsessNegConfig *cfg, gboolean initiator);
 void esess_neg_wipe(EsessNeg *neg);
 const EsessXmlNode *esess_neg_find_x(const EsessXmlNode *stanza_or_wrapper);

@@ -44,6 +44,7 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 	*out = NULL;
 	o->reply = NULL;
 	o->error = NULL;
+	o->field[0] = '\0';
 	neg = esess_neg_alloc(cfg, FALSE);
 	bad = g_ptr_array_new_with_free_func(g_free);
 	xin = esess_neg_find_x(feature);
@@ -62,12 +63,16 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 	if (esess_form_get(req, "dhkeys") != NULL) {
 		r = ESESS_ERR_FORM;
 		o->error = error_for("feature-not-implemented", "dhkeys");
+		esess_neg_out_field(o, "dhkeys");
 		goto out;
 	}
 	r = esess_featneg_choose(req, &cfg->policy, &answer, &neg->choice, bad);
 	if (r != ESESS_OK) {
 		o->error = esess_neg_error_new("not-acceptable",
 					       (const char *const *)bad->pdata, bad->len);
+		/* the first offending field (all are in the error) */
+		if (bad->len > 0)
+			esess_neg_out_field(o, g_ptr_array_index(bad, 0));
 		goto out;
 	}
 	/* SECURITY 8, 14: one well-formed 32-byte commitment per offered group */
@@ -80,12 +85,14 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 	    neg->choice.modp_index >= hashes->values->len) {
 		r = ESESS_ERR_FORM;
 		o->error = error_for("not-acceptable", "dhhashes");
+		esess_neg_out_field(o, "dhhashes");
 		goto out;
 	}
 	he_b64 = g_ptr_array_index(hashes->values, neg->choice.modp_index);
 	r = esess_base64_decode_exact(he_b64, strlen(he_b64), neg->he, sizeof neg->he);
 	if (r != ESESS_OK) {
 		o->error = error_for("not-acceptable", "dhhashes");
+		esess_neg_out_field(o, "dhhashes");
 		goto out;
 	}
 	{
@@ -102,6 +109,7 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 	}
 	if (r != ESESS_OK) {
 		o->error = error_for("not-acceptable", "my_nonce");
+		esess_neg_out_field(o, "my_nonce");
 		goto out;
 	}
 	neg->own = esess_neg_get_key(cfg->pool, cfg->fixed, neg->choice.modp, &r);
@@ -219,11 +227,15 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	if (r != ESESS_OK)
 		goto out;
 	r = esess_neg_check_ssn(m3, ESESS_FORM_RESULT);
-	if (r != ESESS_OK)
+	if (r != ESESS_OK) {
+		fail_var = "FORM_TYPE";
 		goto out;
+	}
 	r = esess_neg_check_echo(m3, "nonce", neg->n_b, neg->n_b_len);
-	if (r != ESESS_OK)
+	if (r != ESESS_OK) {
+		fail_var = "nonce";
 		goto out;
+	}
 	r = esess_neg_get_b64(m3, "dhkeys", 0, ESESS_NEG_MAX_DH_BYTES, &e, &e_len);
 	if (r != ESESS_OK) {
 		fail_var = "dhkeys";
@@ -245,8 +257,10 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 			const char *v = g_ptr_array_index(rsh->values, i);
 
 			r = esess_base64_decode_exact(v, strlen(v), rshashes[i], ESESS_HMAC_LEN);
-			if (r != ESESS_OK)
+			if (r != ESESS_OK) {
+				fail_var = "rshashes";
 				goto out;
+			}
 		}
 	}
 	r = esess_neg_get_b64_exact(m3, "identity", id_a, sizeof id_a);
@@ -334,6 +348,8 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	o->reply = reply;
 	reply = NULL;
 out:
+	if (r != ESESS_OK)
+		esess_neg_out_field(o, fail_var);
 	if (r == ESESS_ERR_COMMITMENT || r == ESESS_ERR_IDENTITY || r == ESESS_ERR_DH_RANGE ||
 	    r == ESESS_ERR_DH_REFLECTED || r == ESESS_ERR_DH_SHARED || r == ESESS_ERR_MPI)
 		o->error = error_for("feature-not-implemented", fail_var); /* DIGEST §12 */

@@ -283,6 +283,47 @@ esess_neg_out_clear(EsessNegOut *o)
 	esess_xml_free(o->error);
 	o->reply = NULL;
 	o->error = NULL;
+	o->field[0] = '\0';
+}
+
+/* The field a failure concerns (our own static names only, never text
+ * from the peer); NULL leaves it empty. */
+void
+esess_neg_out_field(EsessNegOut *o, const char *var)
+{
+	if (var == NULL)
+		o->field[0] = '\0';
+	else
+		g_strlcpy(o->field, var, sizeof o->field);
+}
+
+const char *
+esess_neg_failure_field(const EsessNeg *neg)
+{
+	if (neg->state != ESESS_NEG_FAILED || neg->fail_field[0] == '\0')
+		return NULL;
+	return neg->fail_field;
+}
+
+/* The error for a refused message 2, 3 or 4 (XEP-0155 §Errors, DIGEST §12,
+ * INTEROP R13), naming the field when one is concerned: not-acceptable for
+ * a choice, a form or a value we do not accept; feature-not-implemented for
+ * a cryptographic check that failed (XEP-0116: M_A, M_B, mac_A, mac_B, the
+ * commitment, a DH value) and anything else. */
+EsessXmlNode *
+esess_neg_refusal(EsessStatus r, const char *var)
+{
+	const char *vars[1];
+	const char *cond;
+
+	if (r == ESESS_ERR_FORM || r == ESESS_ERR_XML_LIMIT || r == ESESS_ERR_NOT_OFFERED ||
+	    r == ESESS_ERR_NOT_ACCEPTABLE || r == ESESS_ERR_POLICY || r == ESESS_ERR_NONCE ||
+	    r == ESESS_ERR_BASE64 || r == ESESS_ERR_LENGTH)
+		cond = "not-acceptable";
+	else
+		cond = "feature-not-implemented";
+	vars[0] = var;
+	return esess_neg_error_new(cond, vars, var != NULL && *var != '\0' ? 1 : 0);
 }
 
 /* ---- helpers shared by both roles ----------------------------------- */
@@ -696,10 +737,19 @@ neg_unexpected(EsessNeg *neg)
 	return ESESS_ERR_STATE;
 }
 
+/* A handler's failure: the peer always gets an error naming the field
+ * (issue 8 item 4: a peer must never wait for an answer that will not
+ * come), and the field is kept for esess_neg_failure_field. */
 static EsessStatus
-neg_checked(EsessNeg *neg, EsessStatus r)
+neg_checked(EsessNeg *neg, EsessStatus r, EsessNegOut *o)
 {
-	return r == ESESS_OK ? r : neg_fail(neg, r);
+	if (r == ESESS_OK)
+		return r;
+	if (o->error == NULL)
+		o->error = esess_neg_refusal(r, o->field);
+	r = neg_fail(neg, r);
+	g_strlcpy(neg->fail_field, o->field, sizeof neg->fail_field);
+	return r;
 }
 
 static EsessStatus
@@ -707,7 +757,7 @@ neg_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 {
 	switch (neg->state) {
 	case ESESS_NEG_INIT_EXPECT_RESPONSE:
-		return neg_checked(neg, esess_neg_init_on_response(neg, stanza, o));
+		return neg_checked(neg, esess_neg_init_on_response(neg, stanza, o), o);
 	case ESESS_NEG_INIT_EXPECT_INIT:
 	case ESESS_NEG_RESP_EXPECT_IDENTITY:
 	case ESESS_NEG_DONE:
@@ -738,7 +788,7 @@ neg_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 {
 	switch (neg->state) {
 	case ESESS_NEG_RESP_EXPECT_IDENTITY:
-		return neg_checked(neg, esess_neg_resp_on_identity(neg, stanza, o));
+		return neg_checked(neg, esess_neg_resp_on_identity(neg, stanza, o), o);
 	case ESESS_NEG_INIT_EXPECT_RESPONSE:
 	case ESESS_NEG_INIT_EXPECT_INIT:
 	case ESESS_NEG_DONE:
@@ -753,7 +803,7 @@ neg_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 {
 	switch (neg->state) {
 	case ESESS_NEG_INIT_EXPECT_INIT:
-		return neg_checked(neg, esess_neg_init_on_final(neg, stanza, o));
+		return neg_checked(neg, esess_neg_init_on_final(neg, stanza, o), o);
 	case ESESS_NEG_INIT_EXPECT_RESPONSE:
 	case ESESS_NEG_RESP_EXPECT_IDENTITY:
 	case ESESS_NEG_DONE:
@@ -763,16 +813,47 @@ neg_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 	return neg_unexpected(neg);
 }
 
+/* The field the peer's error names (DIGEST §3.4: <error><feature><field
+ * var=.../>), as one of our own static field names so that no text from the
+ * peer reaches the log; NULL when none or an unknown one. */
+static const char *
+error_field(const EsessXmlNode *stanza)
+{
+	static const char *const known[] = {
+		"FORM_TYPE", "accept", "logging", "otr", "disclosure", "security",
+		"crypt_algs", "hash_algs", "compress", "stanzas", "init_pubkey",
+		"resp_pubkey", "ver", "rekey_freq", "sas_algs", "sign_algs", "my_nonce",
+		"modp", "dhhashes", "dhkeys", "nonce", "counter", "rshashes", "srshash",
+		"identity", "mac", NULL
+	};
+	const EsessXmlNode *err, *feat, *f;
+	const char *var;
+	gsize i;
+
+	err = esess_xml_child(stanza, "error", NULL);
+	feat = err != NULL ? esess_xml_child(err, "feature", ESESS_NS_FEATURENEG) : NULL;
+	f = feat != NULL ? esess_xml_child(feat, "field", NULL) : NULL;
+	var = f != NULL ? esess_xml_attr(f, "var") : NULL;
+	for (i = 0; var != NULL && known[i] != NULL; i++)
+		if (strcmp(known[i], var) == 0)
+			return known[i];
+	return NULL;
+}
+
 static EsessStatus
-neg_on_error(EsessNeg *neg)
+neg_on_error(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 {
 	switch (neg->state) {
 	case ESESS_NEG_INIT_EXPECT_RESPONSE:
 	case ESESS_NEG_INIT_EXPECT_INIT:
 	case ESESS_NEG_RESP_EXPECT_IDENTITY:
 		/* XEP-0116 §ESession Rejection: the negotiation failed, discard
-		 * everything learned; R20: Gajim's <text>-only error too */
-		return neg_fail(neg, ESESS_ERR_PEER_ERROR);
+		 * everything learned; R20: Gajim's <text>-only error too.  The
+		 * field the peer named goes to the log (issue 8 item 4) */
+		esess_neg_out_field(o, error_field(stanza));
+		(void)neg_fail(neg, ESESS_ERR_PEER_ERROR);
+		g_strlcpy(neg->fail_field, o->field, sizeof neg->fail_field);
+		return ESESS_ERR_PEER_ERROR;
 	case ESESS_NEG_DONE:
 	case ESESS_NEG_FAILED:
 		return ESESS_ERR_STATE;
@@ -786,6 +867,7 @@ esess_neg_receive(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 	g_return_val_if_fail(neg != NULL && stanza != NULL && o != NULL, ESESS_ERR_INVALID_ARG);
 	o->reply = NULL;
 	o->error = NULL;
+	o->field[0] = '\0';
 	switch (esess_neg_classify(stanza)) {
 	case ESESS_NEG_MSG_RESPONSE:
 		return neg_on_response(neg, stanza, o);
@@ -796,7 +878,7 @@ esess_neg_receive(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o)
 	case ESESS_NEG_MSG_FINAL:
 		return neg_on_final(neg, stanza, o);
 	case ESESS_NEG_MSG_ERROR:
-		return neg_on_error(neg);
+		return neg_on_error(neg, stanza, o);
 	case ESESS_NEG_MSG_UNKNOWN:
 		return neg_unexpected(neg);
 	}

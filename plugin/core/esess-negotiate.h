@@ -73,10 +73,16 @@ typedef struct {
 	const EsessNegFixed *fixed; /* known-answer tests only; NULL */
 } EsessNegConfig;
 
-/* What to send: at most one of them. */
+/* longest field name we report, with its NUL */
+#define ESESS_NEG_FIELD_MAX 32
+
+/* What to send: at most one of them.  On a failure, field names the form
+ * field concerned ("modp", "mac", ...; empty when the problem is the form
+ * as a whole), for the debug log and the error (issue 8 item 4). */
 typedef struct {
 	EsessXmlNode *reply;     /* <feature/> or <init/> to send in the thread */
 	EsessXmlNode *error;     /* <error/> for a type='error' message in the thread */
+	char field[ESESS_NEG_FIELD_MAX];
 } EsessNegOut;
 
 void esess_neg_out_clear(EsessNegOut *o);
@@ -128,6 +134,9 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_receive(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *o);
 
 EsessNegState esess_neg_state(const EsessNeg *neg);
+/* FAILED only: the form field the failure concerns (e.g. "modp",
+ * "identity"), or NULL when none does (a form-level problem, a timeout). */
+const char *esess_neg_failure_field(const EsessNeg *neg);
 gboolean esess_neg_is_initiator(const EsessNeg *neg);
 
 /* DONE only: the result (owned by neg) and the session (caller owns it; can

@@ -34,3 +34,10 @@ esess_status_name(EsessStatus s)
 		return "unknown status";
 	return status_names[s];
 }
+
+char *
+esess_status_describe(EsessStatus s, const char *field)
+{
+	return g_strdup_printf("%s field=%s", esess_status_symbol(s),
+			       field != NULL && *field != '\0' ? field : "none");
+}

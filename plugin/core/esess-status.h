@@ -82,6 +82,12 @@ const char *esess_status_symbol(EsessStatus s);
  * users: the adapter maps statuses to translated sentences). */
 const char *esess_status_name(EsessStatus s);
 
+/* The debug-log form of a failure (issue 8 item 4): "SYMBOL field=NAME",
+ * e.g. "ESESS_ERR_NOT_OFFERED field=modp"; field NULL or "" gives
+ * "field=none".  field is one of the engine's own field names, never text
+ * from the peer.  Caller frees. */
+char *esess_status_describe(EsessStatus s, const char *field);
+
 G_END_DECLS
 
 #endif /* ESESS_STATUS_H */

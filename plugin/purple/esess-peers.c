@@ -293,6 +293,18 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 		break;
 	}
 
+	/* issue 8 item 4: every refused or failed negotiation, and every
+	 * session ended by a failure, says why in the debug log: the engine's
+	 * status and the form field concerned (our own names, no secret) */
+	if (step->event == ESESS_EV_FAILED || step->event == ESESS_EV_REJECTED ||
+	    (step->event == ESESS_EV_ENDED && step->status != ESESS_OK)) {
+		char *why = esess_status_describe(step->status, step->field);
+
+		purple_debug_warning(ESESS_DEBUG, "%s with %s: %s\n",
+				     step->event == ESESS_EV_ENDED ? "session ended" :
+				     "negotiation failed", peer->bare, why);
+		g_free(why);
+	}
 	esess_ui_event(peer, step);
 
 	for (i = 0; step->unsent != NULL && i < step->unsent->len; i++)

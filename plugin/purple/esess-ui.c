@@ -153,6 +153,24 @@ esess_ui_status_sentence(EsessStatus st)
 	return _("An unknown error occurred.");
 }
 
+/* A failed negotiation, said as the kind of problem the user can act on
+ * (issue 8 item 4): options the two programs do not share, a security
+ * check that failed, no answer in time, or the contact's refusal; the
+ * debug log names the status and the field. */
+static const char *
+failure_sentence(EsessStatus st)
+{
+	if (st == ESESS_ERR_FORM || st == ESESS_ERR_XML || st == ESESS_ERR_XML_LIMIT ||
+	    st == ESESS_ERR_BASE64 || st == ESESS_ERR_LENGTH || st == ESESS_ERR_MPI ||
+	    st == ESESS_ERR_INTEGER || st == ESESS_ERR_UTF8 || st == ESESS_ERR_UNKNOWN_GROUP ||
+	    st == ESESS_ERR_NOT_ACCEPTABLE)
+		return _("Your contact's program proposed or answered with encryption "
+			 "options that this program does not accept. Check the encryption "
+			 "settings on both sides, or ask your contact to update their "
+			 "program; the debug window names the option.");
+	return esess_ui_status_sentence(st);
+}
+
 static char *
 spaced_sas(const char *sas)
 {
@@ -431,7 +449,7 @@ esess_ui_event(EsessPeer *peer, const EsessStep *step)
 		esess_ui_unmark_conv(peer);
 		esess_peers_set_state(peer, ESESS_UI_NOT_PRIVATE);
 		text = g_strdup_printf(_("No encrypted session could be set up. %s"),
-				       esess_ui_status_sentence(step->status));
+				       failure_sentence(step->status));
 		esess_ui_error(peer->account, peer->bare, text);
 		g_free(text);
 		break;

@@ -269,6 +269,53 @@ def group_differ():
         s.stop()
 
 
+def wait_debug(c, text, timeout=20):
+    """The line of c's debug.log that contains text, or None."""
+    log = os.path.join(c.dir, "debug.log")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with open(log, errors="replace") as f:
+                for line in f:
+                    if text in line:
+                        return line.rstrip("\n")
+        except FileNotFoundError:
+            pass
+        time.sleep(0.1)
+    return None
+
+
+def group_refused():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "opportunistic")
+        # alice refuses any record, bob insists on one: no logging value
+        # both accept, so bob refuses the request (DIGEST 10.1 "fail" cell)
+        a.cmd("account-set esessions-logging require")
+        b.cmd("account-set esessions-logging forbid")
+
+        def run():
+            wait_caps(a, b)
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession start" % b.jid)
+            line_b = wait_debug(b, "ESESS_ERR_NOT_ACCEPTABLE field=logging")
+            check(line_b is not None, "bob's debug log does not say why he refused")
+            check("negotiation failed with %s" % a.jid in line_b, "bob's line: %r" % line_b)
+            # alice is told (she does not wait for the timeout) and says why
+            line_a = wait_debug(a, "ESESS_ERR_PEER_ERROR field=logging")
+            check(line_a is not None, "alice's debug log does not name the failure")
+            a.wait_for(lambda e: e[0] == "msg" and "No encrypted session could be set up" in e[4],
+                       since=ma, what="alice's notice")
+            b.wait_for(lambda e: e[0] == "msg" and "No encrypted session could be set up" in e[4],
+                       since=mb, what="bob's notice")
+            print("# bob: " + line_b, flush=True)
+            print("# alice: " + line_a, flush=True)
+        record("issue 8: a refused negotiation writes its status and field to the debug log, "
+               "and both users are told", run)
+    finally:
+        s.stop()
+
+
 def group_no_plugin():
     s = h.Prosody().start()
     try:
@@ -491,7 +538,8 @@ def group_carbons():
 
 
 def main():
-    groups = [group_load_unload, group_main, group_differ, group_no_plugin, group_signoff,
+    groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
+              group_signoff,
               group_request_flood,
               group_queue, group_inflight, group_carbons]
     only = os.environ.get("ESESS_E2E_ONLY")

@@ -69,6 +69,8 @@ neg_party_reset(NegParty *p)
 	p->chat = NULL;
 	p->n_established = p->n_failed = p->n_errors_sent = 0;
 	p->last_status = ESESS_OK;
+	p->fail_status = ESESS_OK;
+	p->fail_field[0] = '\0';
 	p->last_event = ESESS_EV_NONE;
 	g_free(p->last_deliver);
 	p->last_deliver = NULL;
@@ -119,8 +121,11 @@ take_step(NegParty *p, EsessStep *step, EsessStatus r, GPtrArray *out)
 	p->by_peer = step->by_peer;
 	if (step->event == ESESS_EV_ESTABLISHED)
 		p->n_established++;
-	if (step->event == ESESS_EV_FAILED || step->event == ESESS_EV_REJECTED)
+	if (step->event == ESESS_EV_FAILED || step->event == ESESS_EV_REJECTED) {
 		p->n_failed++;
+		p->fail_status = step->status;
+		g_strlcpy(p->fail_field, step->field, sizeof p->fail_field);
+	}
 	if (step->deliver != NULL) {
 		g_free(p->last_deliver);
 		p->last_deliver = g_strdup(step->deliver);

@@ -23,6 +23,8 @@ typedef struct {
 	/* what the last delivery did */
 	EsessStatus last_status;
 	EsessEvent last_event;
+	EsessStatus fail_status; /* status of the last FAILED / REJECTED event */
+	char fail_field[ESESS_STEP_FIELD_MAX]; /* its field (issue 8 item 4) */
 	gboolean by_peer;
 	guint n_established;
 	guint n_failed;

@@ -77,7 +77,7 @@ test_swap_e(Fx *fx, gconstpointer data)
 	g_assert_cmpint(fx->bob.last_status, ==, ESESS_ERR_COMMITMENT);
 	g_assert_cmpint(fx->bob.last_event, ==, ESESS_EV_FAILED);
 	g_assert_cmpuint(fx->bob.n_errors_sent, ==, 1);
-	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_PEER_ERROR);
 	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ENDED);
 	g_assert_cmpint(esess_chat_state(fx->bob.chat), ==, ESESS_CHAT_ENDED);
 }
@@ -92,7 +92,7 @@ test_swap_d(Fx *fx, gconstpointer data)
 	g_assert_false(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
 	/* Alice derives other keys: Bob's check of M_A fails */
 	g_assert_cmpint(fx->bob.last_status, ==, ESESS_ERR_IDENTITY);
-	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_PEER_ERROR);
 }
 
 static char *
@@ -171,7 +171,7 @@ test_strip_groups(Fx *fx, gconstpointer data)
 	g_assert_false(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
 	/* SECURITY 24: form_A is inside mac_A */
 	g_assert_cmpint(fx->bob.last_status, ==, ESESS_ERR_IDENTITY);
-	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_PEER_ERROR);
 }
 
 /* SECURITY 64: moves the first modp option, its dhhashes value and the
@@ -229,7 +229,7 @@ test_sec64_foreign_options(Fx *fx, gconstpointer data)
 	g_assert_false(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
 	g_assert_cmpint(fx->bob.last_status, ==, ESESS_ERR_FORM);
 	g_assert_cmpint(fx->bob.last_event, ==, ESESS_EV_FAILED);
-	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_PEER_ERROR);
 }
 
 static void

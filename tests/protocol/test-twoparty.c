@@ -274,7 +274,7 @@ test_no_common_option(Fx *fx, gconstpointer data)
 	/* R13: the request's form is not echoed at the top level */
 	g_assert_null(strstr(g_ptr_array_index(fx->wire.wire, 1), "jabber:x:data"));
 	g_assert_cmpint(fx->alice.last_event, ==, ESESS_EV_FAILED);
-	g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_PEER_ERROR);
 	g_assert_true(fx->alice.by_peer);
 }
 
@@ -305,7 +305,7 @@ test_logging_table(Fx *fx, gconstpointer data)
 			} else {
 				g_assert_false(ok);
 				g_assert_cmpint(fx->bob.last_status, ==, want);
-				g_assert_cmpint(fx->alice.last_status, ==, ESESS_ERR_PEER_ERROR);
+				g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_PEER_ERROR);
 			}
 		}
 	}
@@ -432,6 +432,50 @@ test_terminate_ack_unadvertised(Fx *fx, gconstpointer data)
 	g_assert_cmpint(esess_chat_terminate(fx->bob.chat, &step), ==, ESESS_OK);
 	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
 	esess_step_clear(&step);
+}
+
+/* message 2 chooses group 16, which Alice never offered */
+static char *
+m2_other_group(guint index, const char *s, gpointer data)
+{
+	static const char *const g16[] = { "16" };
+
+	(void)data;
+	if (index != 2)
+		return g_strdup(s);
+	return neg_set_field(s, "modp", g16, 1);
+}
+
+/* Issue 8 item 4: Alice refuses message 2.  She names the reason and the
+ * field (step->field), tells Bob with the R13 error naming the field and
+ * ends his negotiation with a terminate (a peer such as Gajim only shows an
+ * error, R20); Bob learns the field from the error. */
+static void
+test_refusal_names_field(Fx *fx, gconstpointer data)
+{
+	guint i;
+	gboolean terminate = FALSE, error = FALSE;
+
+	(void)data;
+	fx->wire.tamper = m2_other_group; /* fx_setup made the wire */
+	g_assert_false(neg_run(&fx->alice, &fx->bob, &fx->wire, FALSE));
+	g_assert_cmpint(fx->alice.fail_status, ==, ESESS_ERR_NOT_OFFERED);
+	g_assert_cmpstr(fx->alice.fail_field, ==, "modp");
+	g_assert_cmpuint(fx->alice.n_errors_sent, ==, 1);
+	for (i = 2; i < fx->wire.wire->len; i++) {
+		const char *st = g_ptr_array_index(fx->wire.wire, i);
+
+		if (strstr(st, "type='error'") != NULL && strstr(st, "<field var='modp'/>") != NULL)
+			error = TRUE;
+		if (strstr(st, "var='terminate'") != NULL && strstr(st, "type='error'") == NULL)
+			terminate = TRUE;
+	}
+	g_assert_true(error);
+	g_assert_true(terminate);
+	g_assert_cmpint(fx->bob.fail_status, ==, ESESS_ERR_PEER_ERROR);
+	g_assert_cmpstr(fx->bob.fail_field, ==, "modp");
+	g_assert_cmpint(esess_chat_state(fx->alice.chat), ==, ESESS_CHAT_ENDED);
+	g_assert_cmpint(esess_chat_state(fx->bob.chat), ==, ESESS_CHAT_ENDED);
 }
 
 static void
@@ -638,6 +682,7 @@ main(int argc, char **argv)
 	ADD("/twoparty/terminate-plaintext", test_terminate_plain);
 	ADD("/twoparty/terminate-by-responder", test_terminate_by_bob);
 	ADD("/twoparty/terminate-ack-whatever-advertised", test_terminate_ack_unadvertised);
+	ADD("/twoparty/refusal-names-field", test_refusal_names_field);
 	ADD("/twoparty/plaintext-while-established", test_plaintext_while_established);
 	ADD("/twoparty/gajim-quirks", test_gajim_quirks);
 	ADD("/twoparty/failure-tells-sender", test_failure_tells_sender);

@@ -687,6 +687,107 @@ test_modp_hidden_values(void)
 	p_clear(&p);
 }
 
+/* Issue 8 item 4: every refusal names the field concerned, to the caller
+ * (esess_neg_failure_field / EsessNegOut.field) and to the peer (the error's
+ * <feature><field var=.../>), and the peer always gets an error. */
+static void
+refuse_m2(const char *var, const char *value, EsessStatus want, const char *condition)
+{
+	P p;
+	char *t, *in_err;
+	const char *vals[1];
+
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	vals[0] = value;
+	t = neg_set_field(p.m[2], var, value != NULL ? vals : NULL, 1);
+	g_assert_cmpint(p_recv(&p, p.a, t, 3), ==, want);
+	g_assert_cmpstr(esess_neg_failure_field(p.a), ==, var);
+	g_assert_nonnull(p.err);
+	g_assert_nonnull(strstr(p.err, condition));
+	in_err = g_strdup_printf("<field var='%s'/>", var);
+	g_assert_nonnull(strstr(p.err, in_err));
+	g_free(in_err);
+	g_free(t);
+	p_clear(&p);
+}
+
+static void
+test_failure_field(void)
+{
+	P p;
+	EsessNegOut o = { NULL, NULL };
+	EsessXmlNode *root = NULL;
+	const char *other[1] = { "AAECAwQFBgcICQoLDA0ODw==" };
+	char *t;
+
+	/* Alice refuses message 2 */
+	refuse_m2("modp", "15", ESESS_ERR_NOT_OFFERED, "<not-acceptable");
+	refuse_m2("crypt_algs", "aes192-ctr", ESESS_ERR_NOT_OFFERED, "<not-acceptable");
+	refuse_m2("logging", "sometimes", ESESS_ERR_NOT_OFFERED, "<not-acceptable");
+	refuse_m2("nonce", other[0], ESESS_ERR_NONCE, "<not-acceptable");
+	refuse_m2("counter", "!!", ESESS_ERR_BASE64, "<not-acceptable");
+	refuse_m2("my_nonce", "AAEC", ESESS_ERR_LENGTH, "<not-acceptable");
+	refuse_m2("FORM_TYPE", "urn:xmpp:other", ESESS_ERR_FORM, "<not-acceptable");
+
+	/* Bob refuses message 3: a forged mac (M_A) */
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.a, p.m[2], 3), ==, ESESS_OK);
+	t = neg_set_field(p.m[3], "mac", (const char *const[]){ "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" }, 1);
+	g_assert_cmpint(p_recv(&p, p.b, t, 4), ==, ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(esess_neg_failure_field(p.b), ==, "mac");
+	g_assert_nonnull(strstr(p.err, "<feature-not-implemented"));
+	g_assert_nonnull(strstr(p.err, "<field var='mac'/>"));
+	g_free(t);
+	/* and one with the wrong nonce echo: an error now too */
+	p_clear(&p);
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.a, p.m[2], 3), ==, ESESS_OK);
+	t = neg_set_field(p.m[3], "nonce", other, 1);
+	g_assert_cmpint(p_recv(&p, p.b, t, 4), ==, ESESS_ERR_NONCE);
+	g_assert_cmpstr(esess_neg_failure_field(p.b), ==, "nonce");
+	g_assert_nonnull(p.err);
+	g_assert_nonnull(strstr(p.err, "<field var='nonce'/>"));
+	g_free(t);
+	p_clear(&p);
+
+	/* Alice refuses message 4: the srshash is not 32 bytes */
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.a, p.m[2], 3), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&p, p.b, p.m[3], 4), ==, ESESS_OK);
+	t = neg_set_field(p.m[4], "srshash", other, 1);
+	g_assert_cmpint(p_recv(&p, p.a, t, 0), ==, ESESS_ERR_LENGTH);
+	g_assert_cmpstr(esess_neg_failure_field(p.a), ==, "srshash");
+	g_assert_nonnull(p.err);
+	g_assert_nonnull(strstr(p.err, "<field var='srshash'/>"));
+	g_free(t);
+	p_clear(&p);
+
+	/* Bob refuses message 1: only a group below policy */
+	p_init(&p);
+	p_m1(&p);
+	p.cb.policy.min_modp_bits = 3072;
+	g_assert_cmpint(esess_xml_parse(p.m[1], strlen(p.m[1]), NULL, &root), ==, ESESS_OK);
+	g_assert_cmpint(esess_neg_respond(&p.cb, esess_xml_child(root, "feature",
+								 ESESS_NS_FEATURENEG),
+					  &p.b, &o), ==, ESESS_ERR_POLICY);
+	g_assert_cmpstr(o.field, ==, "modp");
+	g_assert_nonnull(o.error);
+	esess_neg_out_clear(&o);
+	g_assert_cmpstr(o.field, ==, "");
+	esess_xml_free(root);
+	/* a negotiation that has not failed names no field */
+	g_assert_null(esess_neg_failure_field(p.a));
+	p_clear(&p);
+}
+
 /* R20: Gajim's feature-not-implemented with only a <text/> reason is a
  * failed negotiation, like any error in the thread */
 static void
@@ -781,5 +882,6 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/flow/nonce-echo", test_nonce_echo);
 	g_test_add_func("/neg/flow/gajim-text-error", test_gajim_text_error);
 	g_test_add_func("/neg/flow/modp-hidden-values", test_modp_hidden_values);
+	g_test_add_func("/neg/flow/failure-field", test_failure_field);
 	return g_test_run();
 }

@@ -25,10 +25,28 @@ test_status_names(void)
 	g_assert_cmpstr(esess_status_name((EsessStatus)-1), ==, "unknown status");
 }
 
+/* issue 8 item 4: the debug line of a refused negotiation */
+static void
+test_status_describe(void)
+{
+	char *d;
+
+	d = esess_status_describe(ESESS_ERR_NOT_OFFERED, "modp");
+	g_assert_cmpstr(d, ==, "ESESS_ERR_NOT_OFFERED field=modp");
+	g_free(d);
+	d = esess_status_describe(ESESS_ERR_TIMEOUT, NULL);
+	g_assert_cmpstr(d, ==, "ESESS_ERR_TIMEOUT field=none");
+	g_free(d);
+	d = esess_status_describe(ESESS_ERR_FORM, "");
+	g_assert_cmpstr(d, ==, "ESESS_ERR_FORM field=none");
+	g_free(d);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/status/names", test_status_names);
+	g_test_add_func("/status/describe", test_status_describe);
 	return g_test_run();
 }
