@@ -10,15 +10,28 @@ It includes a minimal XMPP client (STARTTLS, SASL PLAIN, bind) that talks to a
 private Prosody on 127.0.0.1, announces the ESession features in XEP-0115 caps
 with Gajim's node http://gajim.org and answers disco#info.
 
-Gajim behaviour reproduced on purpose (DIGEST Appendix B):
+Gajim behaviour reproduced on purpose (doc/wire-profile.md R20 and Gajim's own
+output in tests/interop/vectors/, which test-gajim-shapes.py checks this peer
+against, byte for byte):
+  * every stanza serialised as Gajim's XML library did: double quotes,
+    `<name />`, field attributes `var` then `type`, no id, `type` before `to`,
+    <thread/> last in negotiation messages and first in encrypted ones;
+  * the request (message 1) with Gajim's field order and types, 8-byte
+    nonces, `label="None"` on the modp options;
+  * its submit and result forms (messages 2, 3, 4 and the terminate) type
+    EVERY field text-single, FORM_TYPE and accept included; accept is `true`
+    in message 2 and `1` in message 3; message 4 wrapped in <init/>;
+  * as responder, Gajim's own choices: the first modp OPTION (a value-only
+    modp made Gajim crash), its own logging preference;
+  * rshashes: one HMAC per secret held, one random value when none;
   * AES-256-CTR although `aes128-ctr` is negotiated; counter pre-increment
     (first block uses C+1), carried across the identity and every stanza;
   * identity MAC HMAC(KM, MPI(C) || ID); stanza MAC on send
     HMAC(KM, m_content || MPI(C)), on verify HMAC(KM, m_content || C16);
-  * forms normalised c14n-style with empty elements as `<name />`;
-  * 8-byte nonces, one random rshash when no secret is held, SAS unpadded;
-  * plaintext padded with spaces to 16 bytes, a clear-text placeholder body
-    next to <c/>, message 4 wrapped in <init/>, terminate in plaintext.
+  * forms canonicalised with Gajim's c14n, in its 0.12 or its later form;
+  * SAS unpadded; plaintext padded with spaces to 16 bytes; the fallback
+    <body/> (doubled unless LANG is exactly 'en'), the 0.16 message hints;
+    terminate in plaintext as a submit form, no acknowledgement.
 """
 import base64
 import hashlib
@@ -30,7 +43,6 @@ import string
 import threading
 import time
 import xml.etree.ElementTree as ET
-from xml.sax.saxutils import escape as _sax_escape
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -50,11 +62,15 @@ NS_ESESSION_INIT = "http://www.xmpp.org/extensions/xep-0116.html#ns-init"
 NS_C = "http://www.xmpp.org/extensions/xep-0200.html#ns"
 NS_STANZAS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 NS_CHATSTATES = "http://jabber.org/protocol/chatstates"
+NS_HINTS = "urn:xmpp:hints"
 GAJIM_NODE = "http://gajim.org"
 PLACEHOLDER = ("[This is part of an encrypted session. If you see this message, "
                "something went wrong.]")
 SAS_ALPHABET = "acdefghikmopqruvwxy123456789"
 XMLDSIG_RSA_SHA256 = "http://www.w3.org/2000/09/xmldsig#rsa-sha256"
+NOT_ACCEPTABLE_TEXT = ("The recipient or server understands the request but is refusing "
+                       "to process it because it does not meet criteria defined by the "
+                       "recipient or server.")
 
 # RFC 2409 / RFC 3526 MODP primes, generator 2 (RFC 3526; DIGEST Appendix A)
 MODP_HEX = {
@@ -264,6 +280,10 @@ def local(tag):
     return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
 
 
+def nsof(tag):
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
 def _esc_text(s):
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#xD;")
 
@@ -273,54 +293,116 @@ def _esc_attr(s):
             .replace("\t", "&#x9;").replace("\n", "&#xA;").replace("\r", "&#xD;"))
 
 
-def c14n(el):
-    """Gajim-style c14n of one element (Appendix B): attributes sorted, double
-    quotes, no xmlns inside a form, empty elements as `<name />`, whitespace-only
-    text between elements dropped."""
+def c14n(el, parent_ns="", declared=None, buggy=False):
+    """Gajim's c14n of one parsed element (DIGEST Appendix B): `xmlns="NS"`
+    first when the element's namespace differs from its parent's, then the
+    attributes sorted by name in double quotes, empty elements as `<name />`,
+    text kept as it arrived.  The XML library Gajim used keeps an `xmlns`
+    declaration that arrived on an element as one of its attributes; Gajim
+    0.12 printed it among the sorted attributes (buggy=True), Gajim 0.13 and
+    later skip it.  declared: {id(element): namespace declared on it}."""
+    ns = nsof(el.tag)
     out = ["<", local(el.tag)]
-    for name in sorted(local(a) for a in el.attrib):
-        value = next(v for a, v in el.attrib.items() if local(a) == name)
-        out.append(' %s="%s"' % (name, _esc_attr(value)))
-    text = el.text if el.text and (el.text.strip() or len(el) == 0) else ""
+    if ns and ns != parent_ns:
+        out.append(' xmlns="%s"' % ns)
+    attrs = {local(a): v for a, v in el.attrib.items()}
+    if buggy and declared and id(el) in declared:
+        attrs["xmlns"] = declared[id(el)]
+    for name in sorted(attrs):
+        out.append(' %s="%s"' % (name, _esc_attr(attrs[name])))
+    text = el.text or ""
     if len(el) == 0 and not text:
         out.append(" />")
         return "".join(out)
     out.append(">")
     out.append(_esc_text(text))
     for child in el:
-        out.append(c14n(child))
-        if child.tail and child.tail.strip():
-            out.append(_esc_text(child.tail))
+        out.append(c14n(child, ns, declared, buggy))
+        out.append(_esc_text(child.tail or ""))
     out.append("</%s>" % local(el.tag))
     return "".join(out)
 
 
-def normalise_form(x, exclude=("identity", "mac")):
+def normalise_form(x, exclude=("identity", "mac"), declared=None, buggy=False):
     """The normalised content of a data form: each child of <x/> (fields named in
     exclude left out), concatenated, UTF-8."""
     parts = []
     for child in x:
         if local(child.tag) == "field" and child.get("var") in exclude:
             continue
-        parts.append(c14n(child))
+        parts.append(c14n(child, nsof(x.tag), declared, buggy))
     return "".join(parts).encode("utf-8")
 
 
-# ----------------------------------------------------------------- forms ----
+# ------------------------------------------------- stanzas as Gajim wrote --
 
 def xesc(s):
-    return _sax_escape(s, {'"': "&quot;", "'": "&apos;"})
+    """The escaping of Gajim's XML library, for text and attribute values."""
+    return (s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("\x0c", "").replace("\x1b", ""))
 
 
-def field(var, values=(), ftype=None, options=None, required=False):
-    """One <field/> as Gajim's xmpppy wrote it (type first, then var)."""
-    attrs = (" type='%s'" % ftype if ftype else "") + " var='%s'" % xesc(var)
-    inner = "".join("<value>%s</value>" % xesc(v) for v in values)
-    if options:
-        inner += "".join("<option><value>%s</value></option>" % xesc(o) for o in options)
+class Node:
+    """An element as Gajim's XML library built it: attributes in the order they
+    were set, a namespace written only where it differs from the parent's."""
+
+    def __init__(self, name, attrs=(), ns=None, kids=(), text=None):
+        self.name, self.attrs, self.ns = name, list(attrs), ns
+        self.kids, self.text = list(kids), text
+
+    def add(self, node):
+        self.kids.append(node)
+        return node
+
+    def var(self):
+        return dict(self.attrs).get("var")
+
+    def ser(self, parent_ns=None):
+        """Serialised exactly as Gajim sent it: double quotes, `<name />`."""
+        out = ["<", self.name]
+        if self.ns and self.ns != parent_ns:
+            out.append(' xmlns="%s"' % self.ns)
+        for k, v in self.attrs:
+            out.append(' %s="%s"' % (k, xesc(str(v))))
+        if not self.kids and not self.text:
+            out.append(" />")
+            return "".join(out)
+        out.append(">")
+        out.append(xesc(self.text or ""))
+        ns = self.ns or parent_ns
+        out += [k.ser(ns) for k in self.kids]
+        out.append("</%s>" % self.name)
+        return "".join(out)
+
+
+def field(var, values=(), ftype="text-single", options=None, required=False):
+    """One <field/> as Gajim's DataField built it: `var` then `type` (its
+    default is text-single, whatever the form), the values, `<required />`,
+    then the options; an option given as (label, value) carries label=str(label),
+    which is how Gajim's modp options got label="None"."""
+    if isinstance(values, (str, bytes)):
+        values = [values]
+    f = Node("field", [("var", var)] + ([("type", ftype)] if ftype else []))
+    for v in values:
+        f.add(Node("value", text=str(v)))
     if required:
-        inner += "<required/>"
-    return "<field%s>%s</field>" % (attrs, inner)
+        f.add(Node("required"))
+    for opt in options or ():
+        if isinstance(opt, tuple):
+            f.add(Node("option", [("label", str(opt[0]))], kids=[Node("value", text=opt[1])]))
+        else:
+            f.add(Node("option", kids=[Node("value", text=opt)]))
+    return f
+
+
+def dataform(ftype, fields):
+    return Node("x", [("type", ftype)], NS_XDATA, fields)
+
+
+def message(to, kids, mtype=None):
+    """A <message/> as Gajim sent it: `type` (when set) before `to`, no id."""
+    attrs = ([("type", mtype)] if mtype else []) + [("to", to)]
+    return Node("message", attrs, NS_CLIENT, kids)
 
 
 def form_fields(x):
@@ -346,6 +428,24 @@ def first(fields, var):
     return vals[0] if vals else None
 
 
+def parse_stanza(text):
+    """(element, {id(element): declared default namespace}) of one stanza."""
+    parser = ET.XMLPullParser(events=("start", "start-ns"))
+    parser.feed(text)
+    declared, pending, root = {}, [], None
+    for ev, item in parser.read_events():
+        if ev == "start-ns":
+            pending.append(item)
+            continue
+        root = item if root is None else root
+        for prefix, uri in pending:
+            if prefix == "":
+                declared[id(item)] = uri
+        pending = []
+    parser.close()
+    return root, declared
+
+
 
 # ------------------------------------------------------------------ XMPP ----
 
@@ -355,7 +455,9 @@ class XmppError(Exception):
 
 class MiniXmpp:
     """A minimal XMPP client: STARTTLS (self-signed test cert accepted), SASL
-    PLAIN, resource binding; stanzas (depth-2 elements) go to on_stanza(el, raw)
+    PLAIN, resource binding; stanzas (depth-2 elements) go to
+    on_stanza(el, declared), declared = {id(element): default namespace declared
+    on it} (Gajim's c14n sees those declarations)
     from a reader thread.  127.0.0.1 only."""
 
     def __init__(self, user, password, resource, port, host="localhost"):
@@ -377,8 +479,10 @@ class MiniXmpp:
             self.sock.sendall(data)
 
     def _new_stream(self):
-        self.parser = ET.XMLPullParser(events=("start", "end"))
+        self.parser = ET.XMLPullParser(events=("start", "end", "start-ns"))
         self.depth = 0
+        self.pending_ns = []
+        self.declared = {}
         self.send("<?xml version='1.0'?><stream:stream to='%s' xmlns='jabber:client' "
                   "xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>" % self.host)
 
@@ -387,6 +491,8 @@ class MiniXmpp:
         deadline = time.time() + timeout
         while True:
             for ev, el in self.parser.read_events():
+                if ev == "start-ns":
+                    continue
                 if ev == "start":
                     self.depth += 1
                 else:
@@ -444,15 +550,24 @@ class MiniXmpp:
                     break
                 self.parser.feed(data)
                 for ev, el in self.parser.read_events():
+                    if ev == "start-ns":
+                        self.pending_ns.append(el)
+                        continue
                     if ev == "start":
                         self.depth += 1
+                        if self.depth > 1:
+                            for prefix, uri in self.pending_ns:
+                                if prefix == "":
+                                    self.declared[id(el)] = uri
+                        self.pending_ns = []
                         continue
                     self.depth -= 1
                     if self.depth == 1:
+                        declared, self.declared = self.declared, {}
                         self.log.append(("in", ET.tostring(el, encoding="unicode")))
                         if self.on_stanza:
                             try:
-                                self.on_stanza(el)
+                                self.on_stanza(el, declared)
                             except Exception as exc:  # a bug in the peer: keep reading
                                 self.log.append(("error", repr(exc)))
                                 import traceback
@@ -509,10 +624,27 @@ class ESession:
         self.error = None                 # the <message type='error'/> received
         self.terminate_seen = None        # "plaintext" | "encrypted"
         self.placeholder_next_to_c = True
+        self.new_retained = None          # the retained secret this session made
+        self.not_acceptable = []          # responder: fields refused (sent as an error)
 
 
 class GajimPeer:
-    """A Gajim 0.12-0.16 profile ESession client on one XMPP account."""
+    """A Gajim 0.12-0.16 profile ESession client on one XMPP account.
+
+    Knobs (Gajim's own settings and versions):
+      log_encrypted_sessions  Gajim's option: True offers logging may,mustnot
+                              and prefers may as responder; False the reverse;
+      c14n_buggy              True: Gajim 0.12's canonicalisation, which keeps an
+                              xmlns declaration that arrived on a form element
+                              among its sorted attributes; False: 0.13 and later;
+      lang                    the LANG Gajim ran under: anything but exactly 'en'
+                              doubles the fallback <body> (translated + English);
+      hints                   Gajim 0.16 adds XEP-0334 no-permanent-store and
+                              no-copy to every encrypted message;
+      det                     {kind: [values]}: the random values to use instead
+                              of fresh ones, for runs that must reproduce
+                              Gajim's stanzas byte for byte (see _rand).
+    """
 
     FEATURES = [
         NS_CAPS, NS_DISCO_INFO, "http://jabber.org/protocol/disco#items",
@@ -530,12 +662,28 @@ class GajimPeer:
         self.plain_received = []          # (from, body) of plaintext messages
         self.presence_from = set()        # full JIDs seen available
         self.disco_asked = 0
+        self.sent = []                    # every stanza this peer sent, as text
         # knobs for the scenarios
         self.modp_offer = [5, 14, 2, 1]   # Gajim's configurable esession_modp
-        self.logging_options = ["mustnot", "may"]
-        self.offer_overrides = {}         # var -> field XML replacing the default one
+        self.log_encrypted_sessions = True    # Gajim's default
+        self.c14n_buggy = False
+        self.lang = "en_US.UTF-8"
+        self.hints = True
+        self.det = {}
+        self.offer_overrides = {}         # var -> field Node replacing the default one
         self.counter_prefix = None        # responder: force the first octet of C_A
         self.auto_accept = True
+
+    def logging_preference(self):
+        """Gajim's order of preference for `logging`."""
+        return ["may", "mustnot"] if self.log_encrypted_sessions else ["mustnot", "may"]
+
+    def _rand(self, kind, fresh):
+        """A queued value of this kind when the run is deterministic, else fresh()."""
+        queue = self.det.get(kind)
+        if queue:
+            return queue.pop(0)
+        return fresh()
 
     # ------------------------------------------------------------ plumbing --
     def caps_ver(self):
@@ -575,12 +723,17 @@ class GajimPeer:
                     raise TimeoutError("gajim peer: %s not reached within %.0fs" % (what, timeout))
                 self.cond.wait(min(left, 0.2))
 
-    def _send_msg(self, to, inner, mtype=None):
-        self.xmpp.send("<message to='%s' id='%s'%s>%s</message>" %
-                       (xesc(to), _token(8), " type='%s'" % mtype if mtype else "", inner))
+    def _send(self, sess, msg):
+        """Gajim's session send: the thread goes last (unless the stanza already
+        has one), then out exactly as serialised."""
+        if not any(k.name == "thread" for k in msg.kids):
+            msg.add(Node("thread", text=sess.thread))
+        text = msg.ser()
+        self.sent.append(text)
+        self.xmpp.send(text)
 
     # ----------------------------------------------------------- dispatch --
-    def _on_stanza(self, el):
+    def _on_stanza(self, el, declared=None):
         name = local(el.tag)
         with self.cond:
             if name == "iq":
@@ -588,7 +741,7 @@ class GajimPeer:
             elif name == "presence":
                 self._on_presence(el)
             elif name == "message":
-                self._on_message(el)
+                self._on_message(el, declared or {})
             self.cond.notify_all()
 
     def _on_iq(self, el):
@@ -626,7 +779,7 @@ class GajimPeer:
         elif typ == "unavailable":
             self.presence_from.discard(frm)
 
-    def _on_message(self, el):
+    def _on_message(self, el, declared):
         frm = el.get("from") or ""
         thread_el = el.find("{%s}thread" % NS_CLIENT)
         thread = thread_el.text if thread_el is not None else None
@@ -643,7 +796,7 @@ class GajimPeer:
         wrapper = feature if feature is not None else init
         x = wrapper.find("{%s}x" % NS_XDATA) if wrapper is not None else None
         if x is not None:
-            self._on_form(el, frm, thread, sess, x, wrapper)
+            self._on_form(el, frm, thread, sess, x, wrapper, declared)
             return
         if c is not None:
             if sess is not None and sess.state == "active":
@@ -653,9 +806,10 @@ class GajimPeer:
         if body is not None:
             self.plain_received.append((frm, body.text or ""))
 
-    def _on_form(self, el, frm, thread, sess, x, wrapper):
+    def _on_form(self, el, frm, thread, sess, x, wrapper, declared):
         fields = form_fields(x)
         ftype = x.get("type")
+        norm = lambda: normalise_form(x, declared=declared, buggy=self.c14n_buggy)  # noqa: E731
         if first(fields, "terminate") in ("1", "true"):
             if sess is not None and ftype == "submit":
                 sess.terminate_seen = "plaintext"
@@ -664,112 +818,171 @@ class GajimPeer:
             return
         if ftype == "form" and "accept" in fields:
             if self.auto_accept:
-                self._respond(el, frm, thread, x, fields)
+                self._respond(frm, thread, fields, norm())
             return
         if sess is None:
             return
         if sess.role == "initiator" and ftype == "submit" and sess.state == "negotiating":
             sess.peer_jid = frm      # XEP-0155: the session is with the resource that answered
-            self._on_msg2(sess, x, fields)
+            self._on_msg2(sess, fields, norm())
         elif sess.role == "responder" and ftype == "result" and "identity" in fields:
-            self._on_msg3(sess, x, fields)
+            self._on_msg3(sess, fields, norm())
         elif sess.role == "initiator" and ftype == "result" and "identity" in fields:
             sess.msg4_wrapper = local(wrapper.tag)
-            self._on_msg4(sess, x, fields)
-
+            self._on_msg4(sess, fields, norm())
 
     # -------------------------------------------------------- negotiation --
     def _retained_for(self, jid):
         return self.retained.setdefault(jid.split("/")[0], [])
 
+    def _own_form(self, x):
+        """Gajim canonicalises the form it built itself: no declarations there."""
+        return normalise_form(ET.fromstring(x.ser()))
+
+    def _dh_pair(self, g):
+        p, gen = modp(g)
+
+        def fresh():
+            x = 2 ** 255 + secrets.randbelow(p - 1 - 2 ** 255)
+            return x, pow(gen, x, p)
+        return self._rand("dh:%d" % g, fresh)
+
     def start(self, to):
-        """Message 1 as Gajim sends it (Appendix B).  Returns the ESession."""
+        """Message 1 exactly as Gajim's negotiate_e2e built it (transcript #1):
+        field order and types, `<required />` placement, 8-byte my_nonce, modp
+        as options with label="None", one dhhash per group."""
         with self.cond:
-            sess = ESession(_token(32), to, "initiator")
-            sess.n_s = secrets.token_bytes(8)            # Gajim: 8-byte nonce
+            sess = ESession(self._rand("thread", lambda: _token(32)), to, "initiator")
+            sess.n_s = self._rand("my_nonce", lambda: secrets.token_bytes(8))
             sess.privs = {}
             hashes = []
             for g in self.modp_offer:
-                p, gen = modp(g)
-                x = 2 ** 255 + secrets.randbelow(p - 1 - 2 ** 255)
-                e = pow(gen, x, p)
-                sess.privs[g] = (x, e)
+                x_priv, e = self._dh_pair(g)
+                sess.privs[g] = (x_priv, e)
                 hashes.append(b64(sha256(mpi(e))))
-            parts = [
-                field("FORM_TYPE", [NS_SSN], "hidden"),
-                field("accept", ["1"], "boolean", required=True),
-                field("logging", [], "list-single", self.logging_options, True),
+            fields = [
+                field("FORM_TYPE", NS_SSN, "hidden"),
+                field("accept", "1", "boolean", required=True),
+                field("logging", [], "list-single", self.logging_preference(), True),
                 field("disclosure", [], "list-single", ["never"], True),
                 field("security", [], "list-single", ["e2e"], True),
-                field("crypt_algs", ["aes128-ctr"], "hidden"),
-                field("hash_algs", ["sha256"], "hidden"),
-                field("compress", ["none"], "hidden"),
+                field("crypt_algs", "aes128-ctr", "hidden"),
+                field("hash_algs", "sha256", "hidden"),
+                field("compress", "none", "hidden"),
                 field("stanzas", [], "list-multi", ["message"]),
                 field("init_pubkey", [], "list-single", ["none", "key", "hash"]),
                 field("resp_pubkey", [], "list-single", ["none", "key"]),
-                field("ver", ["1.0"], "hidden"),
-                field("rekey_freq", ["4294967295"], "hidden"),
-                field("sas_algs", ["sas28x5"], "hidden"),
-                field("sign_algs", [XMLDSIG_RSA_SHA256], "hidden"),
-                field("my_nonce", [b64(sess.n_s)], "hidden"),
-                field("modp", [], "list-single", [str(g) for g in self.modp_offer]),
+                field("ver", "1.0", "hidden"),
+                field("rekey_freq", "4294967295", "hidden"),
+                field("sas_algs", "sas28x5", "hidden"),
+                field("sign_algs", XMLDSIG_RSA_SHA256, "hidden"),
+                field("my_nonce", b64(sess.n_s), "hidden"),
+                field("modp", [], "list-single", [(None, str(g)) for g in self.modp_offer]),
                 field("dhhashes", hashes, "hidden"),
             ]
-            for var, xml in self.offer_overrides.items():
-                parts = [xml if ("var='%s'" % var) in p else p for p in parts]
-            xtext = "<x xmlns='%s' type='form'>%s</x>" % (NS_XDATA, "".join(parts))
-            sess.form_a = normalise_form(ET.fromstring(xtext))
+            fields = [self.offer_overrides.get(f.var(), f) for f in fields]
+            x = dataform("form", fields)
+            sess.form_a = self._own_form(x)
             self.sessions[sess.thread] = sess
-            self._send_msg(to, "<thread>%s</thread><feature xmlns='%s'>%s</feature>"
-                           % (sess.thread, NS_FEATNEG, xtext))
+            self._send(sess, message(to, [Node("feature", ns=NS_FEATNEG, kids=[x])]))
             return sess
 
-    def _respond(self, el, frm, thread, x, fields):
-        """Message 2: Gajim's Bob picks the first option of every field and the
-        first MODP group with its He; C_A 16 random bytes."""
+    def _verify_options_bob(self, fields):
+        """Gajim's responder choices: fixed values it insists on, its own
+        logging preference (its second choice would need the user's consent:
+        given when auto_accept, and then the field goes last), rekey_freq
+        echoed.  Returns (negotiated {var: value} in Gajim's order, not_acceptable)."""
+        fixed = {"disclosure": "never", "security": "e2e", "crypt_algs": "aes128-ctr",
+                 "hash_algs": "sha256", "compress": "none", "stanzas": "message",
+                 "init_pubkey": "none", "resp_pubkey": "none", "ver": "1.0",
+                 "sas_algs": "sas28x5"}
+        negotiated, not_acceptable, ask_user = {}, [], {}
+        for name, (ftype, values, options) in fields.items():
+            if ftype not in ("list-single", "list-multi"):
+                options = values
+            if name in fixed:
+                if fixed[name] in options:
+                    negotiated[name] = fixed[name]
+                else:
+                    not_acceptable.append(name)
+            elif name == "rekey_freq":
+                negotiated[name] = str(int(options[0]))
+            elif name == "logging":
+                prefs = self.logging_preference()
+                if prefs[0] in options:
+                    negotiated[name] = prefs[0]
+                elif prefs[1] in options and self.auto_accept:
+                    ask_user[name] = prefs[1]
+                else:
+                    not_acceptable.append(name)
+            elif name == "sign_algs":
+                if XMLDSIG_RSA_SHA256 in options:
+                    negotiated[name] = XMLDSIG_RSA_SHA256
+        negotiated.update(ask_user)
+        return negotiated, not_acceptable
+
+    def _respond(self, frm, thread, fields, form_a):
+        """Message 2 exactly as Gajim's respond_e2e_bob built it (transcript #2):
+        every field text-single, accept `true`, the negotiated fields in the
+        request's order, modp (the FIRST offered option, as Gajim did), then
+        my_nonce (8 bytes), dhkeys, counter (MPI) and nonce."""
         sess = ESession(thread, frm, "responder")
         sess.request_fields = fields
         self.sessions[thread] = sess
+        if "dhkeys" in fields:
+            sess.state, sess.why = "failed", "3-message negotiation (Gajim refuses it)"
+            return
+        negotiated, not_acceptable = self._verify_options_bob(fields)
         try:
+            # Gajim reads modp from the OPTIONS only: a <value/>-only field
+            # made it crash (INTEROP R20)
+            g = int(fields["modp"][2][0])
             sess.n_o = unb64(first(fields, "my_nonce"))
-            groups = fields["modp"][2] or fields["modp"][1]
-            g = int(groups[0])
             he = unb64(fields["dhhashes"][1][0])
             p, gen = modp(g)
         except (KeyError, ValueError, IndexError, TypeError) as exc:
-            sess.state, sess.why = "failed", "bad request: %r" % exc
+            sess.state, sess.why = "failed", "Gajim could not read the request: %r" % exc
             return
         sess.group, sess.p, sess.he = g, p, he
-        sess.form_a = normalise_form(x)
-        sess.n_s = secrets.token_bytes(8)
-        ca = secrets.token_bytes(16)
-        if self.counter_prefix is not None:
-            ca = self.counter_prefix + ca[len(self.counter_prefix):]
-        sess.c_a = from_bytes(ca)
-        sess.c_b = sess.c_a ^ (1 << 127)
-        sess.y = 2 ** 255 + secrets.randbelow(p - 1 - 2 ** 255)
-        sess.d = pow(gen, sess.y, p)
-        parts = [field("FORM_TYPE", [NS_SSN], "hidden"), field("accept", ["1"], "boolean")]
-        skip = ("FORM_TYPE", "accept", "my_nonce", "dhhashes", "dhkeys")
-        for f in x:
-            var = f.get("var")
-            if local(f.tag) != "field" or var in skip:
-                continue
-            if var == "modp":
-                parts.append(field(var, [str(g)]))
-            else:
-                v = first(fields, var)
-                parts.append(field(var, [v] if v is not None else []))
-        parts += [field("my_nonce", [b64(sess.n_s)], "hidden"),
-                  field("dhkeys", [b64(mpi(sess.d))], "hidden"),
-                  field("nonce", [b64(sess.n_o)], "hidden"),
-                  field("counter", [b64(mpi(sess.c_a))], "hidden")]
-        xtext = "<x xmlns='%s' type='submit'>%s</x>" % (NS_XDATA, "".join(parts))
-        sess.form_b = normalise_form(ET.fromstring(xtext))
-        self._send_msg(frm, "<thread>%s</thread><feature xmlns='%s'>%s</feature>"
-                       % (thread, NS_FEATNEG, xtext))
+        sess.form_a = form_a
+        sess.n_s = self._rand("my_nonce", lambda: secrets.token_bytes(8))
 
-    def _on_msg2(self, sess, x, fields):
+        def fresh_counter():
+            ca = secrets.token_bytes(16)
+            if self.counter_prefix is not None:
+                ca = self.counter_prefix + ca[len(self.counter_prefix):]
+            return ca
+        sess.c_a = from_bytes(self._rand("counter", fresh_counter))
+        sess.c_b = sess.c_a ^ (1 << 127)
+        sess.y = self._rand("y", lambda: 2 ** 255 + secrets.randbelow(p - 1 - 2 ** 255))
+        sess.d = pow(gen, sess.y, p)
+        parts = [field("FORM_TYPE", NS_SSN), field("accept", "true")]
+        parts += [field(var, value) for var, value in negotiated.items()]
+        parts += [field("modp", str(g)),
+                  field("my_nonce", b64(sess.n_s)),
+                  field("dhkeys", b64(mpi(sess.d))),
+                  field("counter", b64(mpi(sess.c_a))),
+                  field("nonce", b64(sess.n_o))]
+        x = dataform("submit", parts)
+        sess.form_b = self._own_form(x)
+        msg = message(frm, [Node("feature", ns=NS_FEATNEG, kids=[x])])
+        if not_acceptable:
+            # Gajim's refusal (transcript, part 2, probe 6): the whole answer
+            # as an error, the refused fields inside <error/>
+            sess.not_acceptable = not_acceptable
+            sess.state, sess.why = "failed", "not acceptable: %s" % ", ".join(not_acceptable)
+            msg.attrs.insert(0, ("type", "error"))
+            msg.add(Node("error", [("type", "cancel"), ("code", "406")], kids=[
+                Node("not-acceptable", ns=NS_STANZAS),
+                Node("text", ns=NS_STANZAS, text=NOT_ACCEPTABLE_TEXT),
+                Node("feature", ns=NS_FEATNEG,
+                     kids=[Node("field", [("var", v)]) for v in not_acceptable])]))
+        self._send(sess, msg)
+
+    def _on_msg2(self, sess, fields, form_b):
+        """Message 3 exactly as Gajim's accept_e2e_alice built it (transcript
+        #3): FORM_TYPE, accept `1`, nonce, rshashes (one HMAC per secret held,
+        one random value when none), dhkeys, identity, mac."""
         try:
             for var, (_, vals, _) in fields.items():
                 sess.choices[var] = vals
@@ -783,40 +996,39 @@ class GajimPeer:
             sess.state, sess.why = "failed", "bad response: %r" % exc
             return
         p, _ = modp(g)
-        if not 1 < d < p - 1:
-            sess.state, sess.why = "failed", "d out of range"
+        if not 1 < d < p - 1 or x_priv is None:
+            sess.state, sess.why = "failed", "d out of range or no secret for group %d" % g
             return
         sess.group, sess.p, sess.d, sess.e = g, p, d, e
         sess.c_a, sess.c_b = ca, ca ^ (1 << 127)
         sess.k = sha256(mpi(pow(d, x_priv, p)))
         kc_a, km_a, ks_a = derive(sess.k, "Initiator")
-        sess.form_b = normalise_form(x)
+        sess.form_b = form_b
         rsh = [b64(hmac256(sess.n_s, rs)) for rs, _ in self._retained_for(sess.peer_jid)]
         if not rsh:
-            rsh = [b64(secrets.token_bytes(32))]     # Gajim: one random value
-        parts = [field("FORM_TYPE", [NS_SSN], "hidden"), field("accept", ["1"], "boolean"),
-                 field("nonce", [b64(sess.n_o)], "hidden"),
-                 field("dhkeys", [b64(mpi(e))], "hidden"),
-                 field("rshashes", rsh, "hidden")]
-        form_a2 = normalise_form(ET.fromstring("<x xmlns='%s' type='result'>%s</x>"
-                                               % (NS_XDATA, "".join(parts))))
+            rsh = [b64(self._rand("rshash-filler", lambda: secrets.token_bytes(32)))]
+        parts = [field("FORM_TYPE", NS_SSN), field("accept", "1"),
+                 field("nonce", b64(sess.n_o)),
+                 field("rshashes", rsh),
+                 field("dhkeys", b64(mpi(e)))]
+        form_a2 = self._own_form(dataform("result", parts))
         mac_a = hmac256(ks_a, sess.n_o + sess.n_s + mpi(e) + sess.form_a + form_a2)
         c_before = sess.c_a
         id_a = Ctr(kc_a, sess.c_a).crypt(mac_a)
         sess.c_s = (sess.c_a + (len(mac_a) + 15) // 16) % (1 << 128)
         m_a = hmac256(km_a, mpi(c_before) + id_a)
-        parts += [field("identity", [b64(id_a)], "hidden"), field("mac", [b64(m_a)], "hidden")]
+        parts += [field("identity", b64(id_a)), field("mac", b64(m_a))]
         sess.sas = sas28(m_a, sess.form_b)
         sess.sas_padded = sas28_padded(m_a, sess.form_b)
-        self._send_msg(sess.peer_jid, "<thread>%s</thread><feature xmlns='%s'>"
-                       "<x xmlns='%s' type='result'>%s</x></feature>"
-                       % (sess.thread, NS_FEATNEG, NS_XDATA, "".join(parts)))
+        self._send(sess, message(sess.peer_jid, [
+            Node("feature", ns=NS_FEATNEG, kids=[dataform("result", parts)])]))
 
     def _final_keys(self, sess, srs):
         k = sha256(sess.k + (srs or b""))
         sess.kc_a, sess.km_a, _ = derive(k, "Initiator")
         sess.kc_b, sess.km_b, sess.ks_b = derive(k, "Responder")
         new_rs = hmac256(k, b"New Retained Secret")
+        sess.new_retained = new_rs
         store = self._retained_for(sess.peer_jid)
         for item in store:
             if srs is not None and item[0] == srs:
@@ -830,7 +1042,9 @@ class GajimPeer:
         else:
             sess.kc_s, sess.km_s, sess.kc_o, sess.km_o = sess.kc_b, sess.km_b, sess.kc_a, sess.km_a
 
-    def _on_msg3(self, sess, x, fields):
+    def _on_msg3(self, sess, fields, form_a2):
+        """Message 4 exactly as Gajim's accept_e2e_bob built it (transcript #4):
+        in <init/>, FORM_TYPE, nonce, srshash, identity, mac, all text-single."""
         try:
             if unb64(first(fields, "nonce")) != sess.n_s:
                 raise ValueError("nonce")
@@ -853,7 +1067,6 @@ class GajimPeer:
             return
         mac_a = Ctr(kc_a, sess.c_a).crypt(id_a)
         sess.c_o = (sess.c_a + (len(id_a) + 15) // 16) % (1 << 128)
-        form_a2 = normalise_form(x)
         want = hmac256(ks_a, sess.n_s + sess.n_o + mpi(e) + sess.form_a + form_a2)
         if not hmac.compare_digest(want, mac_a):
             sess.state, sess.why = "failed", "mac_A"
@@ -866,23 +1079,22 @@ class GajimPeer:
                 srs = rs
                 break
         self._final_keys(sess, srs)
-        srshash = hmac256(srs, b"Shared Retained Secret") if srs else secrets.token_bytes(32)
-        parts = [field("FORM_TYPE", [NS_SSN], "hidden"),
-                 field("nonce", [b64(sess.n_o)], "hidden"),
-                 field("srshash", [b64(srshash)], "hidden")]
-        form_b2 = normalise_form(ET.fromstring("<x xmlns='%s' type='result'>%s</x>"
-                                               % (NS_XDATA, "".join(parts))))
+        srshash = (hmac256(srs, b"Shared Retained Secret") if srs else
+                   self._rand("srshash-random", lambda: secrets.token_bytes(32)))
+        parts = [field("FORM_TYPE", NS_SSN),
+                 field("nonce", b64(sess.n_o)),
+                 field("srshash", b64(srshash))]
+        form_b2 = self._own_form(dataform("result", parts))
         mac_b = hmac256(sess.ks_b, sess.n_o + sess.n_s + mpi(sess.d) + sess.form_b + form_b2)
         id_b = Ctr(sess.kc_b, sess.c_b).crypt(mac_b)
         m_b = hmac256(sess.km_b, mpi(sess.c_b) + id_b)
         sess.c_s = (sess.c_b + (len(mac_b) + 15) // 16) % (1 << 128)
-        parts += [field("identity", [b64(id_b)], "hidden"), field("mac", [b64(m_b)], "hidden")]
-        self._send_msg(sess.peer_jid, "<thread>%s</thread><init xmlns='%s'>"
-                       "<x xmlns='%s' type='result'>%s</x></init>"
-                       % (sess.thread, NS_ESESSION_INIT, NS_XDATA, "".join(parts)))
+        parts += [field("identity", b64(id_b)), field("mac", b64(m_b))]
+        self._send(sess, message(sess.peer_jid, [
+            Node("init", ns=NS_ESESSION_INIT, kids=[dataform("result", parts)])]))
         sess.state = "active"
 
-    def _on_msg4(self, sess, x, fields):
+    def _on_msg4(self, sess, fields, form_b2):
         try:
             srshash = unb64(first(fields, "srshash"))
             id_b = unb64(first(fields, "identity"))
@@ -901,45 +1113,55 @@ class GajimPeer:
             return
         mac_b = Ctr(sess.kc_b, sess.c_b).crypt(id_b)
         sess.c_o = (sess.c_b + (len(id_b) + 15) // 16) % (1 << 128)
-        form_b2 = normalise_form(x)
         want = hmac256(sess.ks_b, sess.n_s + sess.n_o + mpi(sess.d) + sess.form_b + form_b2)
         if not hmac.compare_digest(want, mac_b):
             sess.state, sess.why = "failed", "mac_B"
             return
         sess.state = "active"
 
-
     # ----------------------------------------------------------- stanzas --
-    def _encrypt(self, sess, payload, tamper=False):
-        """XEP-0200 as Gajim: pad with spaces to 16 bytes, MAC over
-        m_content || MPI(C before) (Appendix B, the send-side form)."""
-        data = payload.encode("utf-8")
-        data += b" " * (-len(data) % 16)
-        old = sess.c_s
-        m_final = Ctr(sess.kc_s, old).crypt(data)
-        sess.c_s = (old + len(data) // 16) % (1 << 128)
-        sess.counters_sent.append(old)
-        m_content = "<data>%s</data>" % b64(m_final)
-        mac = hmac256(sess.km_s, m_content.encode("ascii") + mpi(old))
-        if tamper:
-            flipped = bytearray(m_final)
-            flipped[len(flipped) // 2] ^= 0x01
-            m_final = bytes(flipped)
-        return ("<thread>%s</thread><c xmlns='%s'><data>%s</data><mac>%s</mac></c>"
-                "<body>%s</body>" % (sess.thread, NS_C, b64(m_final), b64(mac), xesc(PLACEHOLDER)))
+    def placeholder(self):
+        """Gajim's fallback body: translated, then the English in parentheses,
+        unless LANG is unset or exactly 'en' (so doubled for en_US.UTF-8)."""
+        if self.lang is not None and self.lang != "en":
+            return "%s (%s)" % (PLACEHOLDER, PLACEHOLDER)
+        return PLACEHOLDER
 
     def send_text(self, sess, text, tamper=False):
+        """An encrypted message as Gajim sent it (transcript #5): type chat,
+        thread, <c/> with the MAC over m_content || MPI(C before) (Gajim's
+        send-side form, INTEROP R6), the fallback body, the 0.16 hints; the
+        payload is Gajim's serialisation of <body/> and <active/>, padded with
+        spaces to 16 bytes."""
         with self.cond:
-            payload = ("<body>%s</body><active xmlns='%s'/>" % (xesc(text), NS_CHATSTATES))
-            self._send_msg(sess.peer_jid, self._encrypt(sess, payload, tamper), "chat")
+            payload = (Node("body", text=text).ser(NS_CLIENT) +
+                       Node("active", ns=NS_CHATSTATES).ser(NS_CLIENT))
+            data = payload.encode("utf-8")
+            data += b" " * (-len(data) % 16)
+            old = sess.c_s
+            m_final = Ctr(sess.kc_s, old).crypt(data)
+            sess.c_s = (old + len(data) // 16) % (1 << 128)
+            sess.counters_sent.append(old)
+            m_content = Node("data", text=b64(m_final)).ser()
+            mac = hmac256(sess.km_s, m_content.encode("ascii") + mpi(old))
+            if tamper:
+                flipped = bytearray(m_final)
+                flipped[len(flipped) // 2] ^= 0x01
+                m_final = bytes(flipped)
+            kids = [Node("thread", text=sess.thread),
+                    Node("c", ns=NS_C, kids=[Node("data", text=b64(m_final)),
+                                             Node("mac", text=b64(mac))]),
+                    Node("body", text=self.placeholder())]
+            if self.hints:
+                kids += [Node("no-permanent-store", ns=NS_HINTS), Node("no-copy", ns=NS_HINTS)]
+            self._send(sess, message(sess.peer_jid, kids, "chat"))
 
     def terminate(self, sess):
-        """Gajim ends a session with a plaintext terminate form, no ack expected."""
+        """Gajim ends a session with a plaintext submit form, every field
+        text-single (transcript #7); it expects no acknowledgement."""
         with self.cond:
-            self._send_msg(sess.peer_jid, "<thread>%s</thread><feature xmlns='%s'>"
-                           "<x xmlns='%s' type='submit'>%s%s</x></feature>"
-                           % (sess.thread, NS_FEATNEG, NS_XDATA,
-                              field("FORM_TYPE", [NS_SSN], "hidden"), field("terminate", ["1"])))
+            x = dataform("submit", [field("FORM_TYPE", NS_SSN), field("terminate", "1")])
+            self._send(sess, message(sess.peer_jid, [Node("feature", ns=NS_FEATNEG, kids=[x])]))
             sess.state, sess.why = "ended", "terminated by us"
 
     def _on_encrypted(self, sess, el, c):
