@@ -275,8 +275,15 @@ parse_field(const EsessXmlNode *fn, EsessFormKind kind, EsessField **out)
 
 	*out = NULL;
 	var = esess_xml_attr(fn, "var");
-	if (!parse_field_type(esess_xml_attr(fn, "type"), &type))
-		return ESESS_ERR_FORM;
+	/* In a submit or result form the type is not significant (XEP-0004
+	 * §3.2, INTEROP R20): any type, even one XEP-0004 does not define,
+	 * is read as untyped and the values judged; the R7 canonical form
+	 * still covers the attribute as it arrived.  A form's type matters. */
+	if (!parse_field_type(esess_xml_attr(fn, "type"), &type)) {
+		if (kind == ESESS_FORM_FORM)
+			return ESESS_ERR_FORM;
+		type = ESESS_FIELD_UNSPECIFIED;
+	}
 	if (var != NULL && strlen(var) > ESESS_MAX_VALUE_LEN)
 		return ESESS_ERR_XML_LIMIT;
 	/* only a fixed field may go without a var (XEP-0004 §3.2) */

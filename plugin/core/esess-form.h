@@ -64,7 +64,8 @@ typedef struct {
  *  ESESS_ERR_FORM: x is not a jabber:x:data <x>, unknown or missing form type,
  *    an element in another namespace anywhere inside x (SECURITY 64),
  *    a field without var (fixed fields excepted) or a duplicate var, no
- *    FORM_TYPE field, unknown field type, more than one value in a boolean,
+ *    FORM_TYPE field, an unknown field type in a form (in a submit or
+ *    result any type is read as untyped, R20), more than one value in a boolean,
  *    list-single, text-single, text-private, jid-single or untyped field
  *    (hidden may be multi-valued: dhhashes, rshashes), a value or option with
  *    child elements, a value that is not valid UTF-8 (SECURITY 23);

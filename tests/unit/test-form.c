@@ -176,6 +176,53 @@ test_parse_submit_untyped(void)
 	esess_xml_free(root);
 }
 
+/* Issue 8 item 1: in a submit or result every field may have any type or
+ * none (XEP-0004 §3.2, R20), judged by its values; the canonical form keeps
+ * the attributes exactly as they arrived.  A form's field types count. */
+static void
+test_parse_submit_any_type(void)
+{
+	static const char *const kinds[] = { "submit", "result" };
+	static const char *const types[] = {
+		"text-single", "hidden", "boolean", "list-multi", "text-multi", "fixed",
+		"jid-single", "list-double", NULL
+	};
+	EsessXmlNode *root = NULL;
+	EsessForm *f = NULL;
+	GString *canon;
+	const char *v;
+	gsize i, j;
+
+	for (i = 0; i < G_N_ELEMENTS(kinds); i++) {
+		for (j = 0; types[j] != NULL; j++) {
+			char *t = g_strdup_printf("<x xmlns='jabber:x:data' type='%s'>"
+						  "<field var='FORM_TYPE' type='%s'><value>urn:xmpp:ssn"
+						  "</value></field><field var='accept' type='%s'>"
+						  "<value>true</value></field><field var='modp' "
+						  "label='L' type='%s'><value>5</value></field></x>",
+						  kinds[i], types[j], types[j], types[j]);
+
+			g_assert_cmpint(esess_xml_parse(t, strlen(t), NULL, &root), ==, ESESS_OK);
+			g_assert_cmpint(esess_form_parse(root, &f), ==, ESESS_OK);
+			g_assert_cmpint(esess_form_get_single(f, "modp", &v), ==, ESESS_OK);
+			g_assert_cmpstr(v, ==, "5");
+			canon = g_string_new(NULL);
+			esess_form_canon(root, NULL, canon);
+			g_assert_nonnull(strstr(canon->str, "<field label=\"L\" type=\""));
+			g_assert_nonnull(strstr(canon->str, types[j]));
+			g_string_free(canon, TRUE);
+			esess_form_free(f);
+			f = NULL;
+			esess_xml_free(root);
+			root = NULL;
+			g_free(t);
+		}
+	}
+	/* in a form the type is significant: an unknown one is refused */
+	expect_status(X_OPEN FT "<field var='f' type='list-double'><value>1</value></field></x>",
+		      ESESS_ERR_FORM);
+}
+
 static void
 test_parse_kinds(void)
 {
@@ -554,6 +601,7 @@ main(int argc, char **argv)
 	g_test_add_func("/form/parse/0116-request", test_parse_0116);
 	g_test_add_func("/form/parse/submit-untyped", test_parse_submit_untyped);
 	g_test_add_func("/form/parse/kinds", test_parse_kinds);
+	g_test_add_func("/form/parse/submit-any-type", test_parse_submit_any_type);
 	g_test_add_func("/form/get-bool", test_bool);
 	g_test_add_func("/form/to-xml", test_to_xml);
 	g_test_add_func("/form/canon/request-vector", test_canon_request);
