@@ -18,23 +18,43 @@
 #define NS_CARBONS "urn:xmpp:carbons:2"
 #define NS_FORWARD "urn:xmpp:forward:0"
 #define NS_CLIENT "jabber:client"
+#define NS_DISCO_INFO "http://jabber.org/protocol/disco#info"
+#define NS_XHTML_IM "http://jabber.org/protocol/xhtml-im"
+#define NS_OOB "jabber:x:oob"
 
-/* A request the user is asked about (policy "on request"). */
+/* A request the user is asked about (policy "on request", or a request
+ * that would replace a running session). */
 typedef struct {
 	PurpleAccount *account;
 	EsessMsgInfo info;        /* owned (moved from the hook) */
+	guint timeout_id;         /* the initiator gives up after this long */
 } EsessPendingRequest;
+
+static void do_decline(PurpleAccount *account, const EsessMsgInfo *info);
 
 static void
 pending_free(EsessPendingRequest *req)
 {
 	esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
+	if (req->timeout_id != 0)
+		purple_timeout_remove(req->timeout_id);
 	esess_msg_info_clear(&req->info);
 	g_free(req);
 }
 
+/* The request's dialog goes; its callbacks must not run after (Finch calls
+ * a dialog's callback when it is closed, so the request leaves the list
+ * first and the callbacks check it is still listed). */
+static void
+pending_close(EsessPendingRequest *req)
+{
+	esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
+	purple_request_close_with_handle(req);
+	pending_free(req);
+}
+
 void
-esess_hooks_pending_free_all(PurpleAccount *account)
+esess_hooks_pending_free_all(PurpleAccount *account, gboolean decline)
 {
 	GList *l, *next;
 
@@ -43,10 +63,53 @@ esess_hooks_pending_free_all(PurpleAccount *account)
 
 		next = l->next;
 		if (account == NULL || req->account == account) {
-			purple_request_close_with_handle(req);
-			pending_free(req);
+			/* issue 10 item 9: the initiator learns at once that no
+			 * answer will come, instead of waiting for its timeout */
+			if (decline && purple_account_is_connected(req->account)) {
+				gboolean quiet = esess_ctx->quiet;
+
+				esess_ctx->quiet = TRUE;
+				do_decline(req->account, &req->info);
+				esess_ctx->quiet = quiet;
+			}
+			pending_close(req);
 		}
 	}
+}
+
+/* Issue 10 item 9: a request whose initiator ended it (terminate, went
+ * offline, or gave up after ESESS_NEGOTIATION_TIMEOUT) cannot be accepted
+ * any more; its dialog closes.  thread NULL: every request of from. */
+static void
+pending_forget(PurpleAccount *account, const char *from, const char *thread)
+{
+	GList *l, *next;
+
+	for (l = esess_ctx->requests; l != NULL; l = next) {
+		EsessPendingRequest *req = l->data;
+
+		next = l->next;
+		if (req->account != account || req->info.from == NULL || from == NULL ||
+		    g_ascii_strcasecmp(req->info.from, from) != 0)
+			continue;
+		if (thread != NULL && g_strcmp0(req->info.thread, thread) != 0)
+			continue;
+		purple_debug_info(ESESS_DEBUG, "request withdrawn by its initiator\n");
+		pending_close(req);
+	}
+}
+
+static gboolean
+pending_timeout_cb(gpointer data)
+{
+	EsessPendingRequest *req = data;
+
+	req->timeout_id = 0;
+	if (g_list_find(esess_ctx->requests, req) == NULL)
+		return FALSE;
+	purple_debug_info(ESESS_DEBUG, "request expired before the user answered\n");
+	pending_close(req);
+	return FALSE;
 }
 
 gboolean
@@ -258,6 +321,10 @@ do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
 	}
 	peer->failed = FALSE;
 	esess_peers_fill_config(peer, &cfg, info->from);
+	/* issue 9 item 7: contacts not on the buddy list share a few slots of
+	 * their own, so strangers cannot hold those of the user's sessions */
+	if (purple_find_buddy(account, peer->bare) == NULL)
+		cfg.limiter = esess_ctx->strangers;
 	esess_step_init(&step);
 	st = esess_chat_accept(&cfg, info, &chat, &step);
 	esess_peers_config_clear(&cfg);
@@ -332,6 +399,9 @@ static void
 request_accept_cb(EsessPendingRequest *req, int index)
 {
 	(void)index;  /* doc/hacking.md pitfall 6 */
+	if (g_list_find(esess_ctx->requests, req) == NULL)
+		return;   /* withdrawn: closed, about to be freed */
+	esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
 	do_accept(req->account, &req->info, NULL);
 	pending_free(req);
 }
@@ -340,19 +410,63 @@ static void
 request_refuse_cb(EsessPendingRequest *req, int index)
 {
 	(void)index;
+	if (g_list_find(esess_ctx->requests, req) == NULL)
+		return;
+	esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
 	do_decline(req->account, &req->info);
 	pending_free(req);
+}
+
+/* Asks the user about a request (dialog); FALSE when none may be added. */
+static gboolean
+ask_user(PurpleAccount *account, EsessMsgInfo *info, gboolean replaces)
+{
+	EsessPendingRequest *req;
+
+	/* SECURITY 58: a contact cannot stack up dialogs; while one request
+	 * waits for the user, later ones get no answer (XEP-0155 allows
+	 * silence), and only so many wait at all */
+	if (pending_requests_full(account, info->from)) {
+		purple_debug_info(ESESS_DEBUG, "request dropped: one already waits\n");
+		return FALSE;
+	}
+	req = g_new0(EsessPendingRequest, 1);
+	req->account = account;
+	req->info = *info;
+	memset(info, 0, sizeof(*info));  /* moved */
+	esess_ctx->requests = g_list_prepend(esess_ctx->requests, req);
+	/* the initiator gives up after the same time (issue 10 item 9) */
+	req->timeout_id = purple_timeout_add_seconds(ESESS_NEGOTIATION_TIMEOUT,
+						     pending_timeout_cb, req);
+	esess_ui_ask_request(account, req->info.from, replaces, req,
+			     PURPLE_CALLBACK(request_accept_cb),
+			     PURPLE_CALLBACK(request_refuse_cb));
+	return TRUE;
 }
 
 static void
 handle_request(PurpleAccount *account, EsessMsgInfo *info)
 {
-	EsessPeer *peer = esess_peers_find(account, info->from);
+	EsessPeer *peer;
 	GPtrArray *requeued = NULL;
-	EsessPendingRequest *req;
+	EsessPolicy policy;
+	char *bare;
+	gboolean allowed;
 
 	if (info->from == NULL)
 		return;
+	/* issue 9 item 7: the account's privacy settings come first, before
+	 * anything costs a key exchange or opens a window (libpurple would
+	 * not show this sender's messages either) */
+	bare = esess_bare_jid(info->from);
+	allowed = purple_privacy_check(account, bare);
+	g_free(bare);
+	if (!allowed) {
+		purple_debug_info(ESESS_DEBUG, "request refused by the account's privacy settings\n");
+		return;
+	}
+	peer = esess_peers_find(account, info->from);
+	policy = esess_policy_get(account, info->from);
 	if (peer != NULL && peer->chat != NULL &&
 	    esess_chat_state(peer->chat) == ESESS_CHAT_NEGOTIATING &&
 	    esess_chat_is_initiator(peer->chat)) {
@@ -378,26 +492,31 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 			g_ptr_array_unref(requeued);
 		return;
 	}
-	switch (esess_policy_get(account, info->from)) {
+	/* SECURITY 65: a request carries no authentication, and any resource
+	 * of the contact (or a server) can send one; it never ends a session
+	 * that runs or is being set up without the user's word */
+	if (peer != NULL && peer->chat != NULL) {
+		switch (esess_chat_state(peer->chat)) {
+		case ESESS_CHAT_NEGOTIATING:
+			purple_debug_info(ESESS_DEBUG,
+					  "request ignored: a negotiation with this contact runs\n");
+			return;
+		case ESESS_CHAT_ESTABLISHED:
+			if (policy == ESESS_POLICY_NEVER)
+				do_decline(account, info);
+			else
+				(void)ask_user(account, info, TRUE);
+			return;
+		case ESESS_CHAT_ENDED:
+			break;
+		}
+	}
+	switch (policy) {
 	case ESESS_POLICY_NEVER:
 		do_decline(account, info);
 		break;
 	case ESESS_POLICY_ON_REQUEST:
-		/* SECURITY 58: a contact cannot stack up dialogs; while one
-		 * request waits for the user, later ones get no answer (XEP-0155
-		 * allows silence), and only so many wait at all */
-		if (pending_requests_full(account, info->from)) {
-			purple_debug_info(ESESS_DEBUG, "request dropped: one already waits\n");
-			break;
-		}
-		req = g_new0(EsessPendingRequest, 1);
-		req->account = account;
-		req->info = *info;
-		memset(info, 0, sizeof(*info));  /* moved */
-		esess_ctx->requests = g_list_prepend(esess_ctx->requests, req);
-		esess_ui_ask_request(account, req->info.from, req,
-				     PURPLE_CALLBACK(request_accept_cb),
-				     PURPLE_CALLBACK(request_refuse_cb));
+		(void)ask_user(account, info, FALSE);
 		break;
 	case ESESS_POLICY_OPPORTUNISTIC:
 	case ESESS_POLICY_REQUIRED:
@@ -493,6 +612,8 @@ observe_presence(PurpleAccount *account, xmlnode *pres)
 		g_free(rkey);
 		g_hash_table_remove(esess_ctx->caps, key);
 		g_free(key);
+		/* its requests cannot be accepted any more (issue 10 item 9) */
+		pending_forget(account, from, NULL);
 		/* SECURITY 56, INTEROP R18 */
 		esess_peers_peer_gone(account, from);
 		return;
@@ -509,6 +630,53 @@ observe_presence(PurpleAccount *account, xmlnode *pres)
 				    g_strdup(xmlnode_get_attrib(c, "node")));
 	else
 		g_free(key);
+}
+
+/* SECURITY 66: everything libpurple would show of a message (its body,
+ * an XHTML-IM copy, a subject, out-of-band data), so that a plaintext
+ * with any of them is flagged during a session exactly like a body. */
+static gboolean
+shows_content(xmlnode *msg)
+{
+	xmlnode *c;
+
+	for (c = msg->child; c != NULL; c = c->next) {
+		const char *ns;
+
+		if (c->type != XMLNODE_TYPE_TAG)
+			continue;
+		ns = xmlnode_get_namespace(c);
+		if (strcmp(c->name, "body") == 0 || strcmp(c->name, "subject") == 0 ||
+		    (strcmp(c->name, "html") == 0 && g_strcmp0(ns, NS_XHTML_IM) == 0) ||
+		    (strcmp(c->name, "x") == 0 && g_strcmp0(ns, NS_OOB) == 0))
+			return TRUE;
+	}
+	return FALSE;
+}
+
+/* SECURITY 52, issue 10 item 9: stream resumption may deliver a
+ * negotiation message twice; the exact copy of the last one is ignored
+ * rather than ending the negotiation.  Anything else goes to the engine,
+ * which refuses it by its state machine. */
+static gboolean
+duplicate_neg(EsessPeer *peer, xmlnode *msg)
+{
+	GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+	guint8 digest[32];
+	gsize dlen = sizeof(digest);
+	gboolean dup;
+	char *text;
+	int len = 0;
+
+	text = xmlnode_to_str(msg, &len);
+	g_checksum_update(sum, (const guchar *)text, len);
+	g_checksum_get_digest(sum, digest, &dlen);
+	g_checksum_free(sum);
+	g_free(text);
+	dup = peer->have_last_neg && memcmp(digest, peer->last_neg, sizeof(digest)) == 0;
+	memcpy(peer->last_neg, digest, sizeof(digest));
+	peer->have_last_neg = TRUE;
+	return dup;
 }
 
 static void
@@ -560,11 +728,11 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	switch (info.kind) {
 	case ESESS_MSG_OTHER:
 		peer = esess_peers_find(account, info.from);
-		/* only what would be shown (a body) can be a plaintext to flag;
-		 * PEP events, receipts and chat states pass as they are */
+		/* only what would be shown can be a plaintext to flag; PEP
+		 * events, receipts and chat states pass as they are */
 		if (peer != NULL && peer->chat != NULL &&
 		    esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED &&
-		    xmlnode_get_child(*packet, "body") != NULL) {
+		    shows_content(*packet)) {
 			st = esess_chat_receive(peer->chat, &info, &step);
 			if (st == ESESS_OK && step.event == ESESS_EV_PLAINTEXT)
 				route(peer, &step, packet);
@@ -580,6 +748,16 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	case ESESS_MSG_ENCRYPTED:
 	case ESESS_MSG_TERMINATE:
 		peer = esess_peers_find_thread(account, info.thread);
+		if (peer == NULL && info.kind == ESESS_MSG_TERMINATE)
+			/* the initiator ended a request the user is asked about */
+			pending_forget(account, info.from, info.thread);
+		if (peer != NULL && info.kind == ESESS_MSG_NEG &&
+		    duplicate_neg(peer, *packet)) {
+			purple_debug_info(ESESS_DEBUG,
+					  "ignored an exact copy of a negotiation message\n");
+			drop_packet(packet);
+			break;
+		}
 		if (peer == NULL) {
 			/* SECURITY 50: no reply that leaks state */
 			drop_packet(packet);
@@ -706,7 +884,7 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 	} else if (body != NULL) {
 		purple_debug_info(ESESS_DEBUG, "encrypt: %s\n", esess_status_symbol(st));
 		esess_ui_send_refused(peer->account, peer->bare, st, step.size);
-		esess_ui_unsent(peer->account, peer->bare, body);
+		esess_ui_withheld(peer->account, peer->bare, NULL, body);
 	}
 out:
 	esess_step_clear(&step);
@@ -716,14 +894,35 @@ out:
 	}
 }
 
+/* Withholds an outgoing message: nothing of it reaches the server, the
+ * user sees why and the text that was not sent. */
+static void
+withhold_message(PurpleAccount *account, const char *to, xmlnode **packet, const char *why)
+{
+	char *body = body_text(*packet);
+
+	withhold_packet(packet);
+	if (body != NULL) {
+		esess_ui_withheld(account, to, why, body);
+		esess_wipe(body, strlen(body));
+		g_free(body);
+	}
+}
+
 /* An outgoing one-to-one message to `to` (a copy: withhold_packet frees
- * the node's attributes, so nothing may point into the packet). */
+ * the node's attributes, so nothing may point into the packet).
+ *
+ * The rule, written out in esess-policy.c: once a session existed with a
+ * contact, nothing the user types goes out in the clear until the user
+ * chooses.  A session running, being set up or ended is the entry's chat;
+ * a failed one is peer->failed; one from before a reconnect or a reload
+ * is esess_policy_pinned(). */
 static void
 sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 {
 	EsessPeer *peer;
-	gboolean has_body, supports;
-	char *body;
+	EsessPolicy policy;
+	gboolean has_body, supports, known, pinned;
 
 	peer = esess_peers_find(account, to);
 	if (peer != NULL && peer->chat != NULL) {
@@ -731,28 +930,40 @@ sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 		return;
 	}
 	has_body = xmlnode_get_child(*packet, "body") != NULL;
-	supports = esess_hooks_peer_has(account, to, ESESS_NS_XEP0116) &&
-		!(peer != NULL && peer->failed);
-	switch (esess_policy_get(account, to)) {
+	policy = esess_policy_get(account, to);
+	/* SECURITY 65, R16: after any failed negotiation (a forged request,
+	 * a timeout, a refusal, the peer gone) the conversation withholds
+	 * what the user types until they choose, whatever the policy */
+	if (has_body && peer != NULL && peer->failed) {
+		withhold_message(account, to, packet,
+				 _("The encrypted session could not be set up, so this message "
+				   "was not sent. Type /esession start to try again, or "
+				   "/esession end to send unencrypted."));
+		return;
+	}
+	supports = esess_hooks_peer_has(account, to, ESESS_NS_XEP0116);
+	/* issue 10 item 5: every XMPP client lists disco#info among its
+	 * features, so without it the contact's features are not known yet
+	 * (just after a reconnect or a reload), which says nothing about
+	 * encrypted sessions */
+	known = supports || esess_hooks_peer_has(account, to, NS_DISCO_INFO);
+	pinned = has_body && esess_policy_pinned(account, to);
+	if (pinned) {
+		/* a session existed before a reload or a reconnect: a new one
+		 * may start by itself where the policy says so; never the clear */
+		if ((policy == ESESS_POLICY_OPPORTUNISTIC || policy == ESESS_POLICY_REQUIRED) &&
+		    (supports || !known))
+			goto start;
+		withhold_message(account, to, packet,
+				 _("You had an encrypted session with this contact, so this "
+				   "message was not sent unencrypted. Type /esession start for "
+				   "a new encrypted session, or /esession end to send "
+				   "unencrypted."));
+		return;
+	}
+	switch (policy) {
 	case ESESS_POLICY_NEVER:
 	case ESESS_POLICY_ON_REQUEST:
-		/* R16, fail closed: the session the user asked for could not be
-		 * set up; nothing goes out in the clear until they choose
-		 * (/esession start again, or /esession end to go unencrypted) */
-		if (peer != NULL && peer->failed && has_body) {
-			body = body_text(*packet);
-			withhold_packet(packet);
-			if (body != NULL) {
-				esess_ui_error(account, to,
-					       _("The encrypted session could not be set up, so "
-						 "this message was not sent. Type /esession "
-						 "start to try again, or /esession end to send "
-						 "unencrypted."));
-				esess_ui_unsent(account, to, body);
-				esess_wipe(body, strlen(body));
-				g_free(body);
-			}
-		}
 		return;
 	case ESESS_POLICY_OPPORTUNISTIC:
 		if (supports && has_body)
@@ -760,26 +971,20 @@ sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 		if (has_body && (peer = esess_peers_get(account, to)) != NULL &&
 		    !peer->plain_notice) {
 			peer->plain_notice = TRUE;
-			esess_ui_not_private_notice(account, to);
+			esess_ui_not_private_notice(account, to, known);
 		}
 		return;
 	case ESESS_POLICY_REQUIRED:
 		if (supports)
 			break;
 		/* nothing goes out in the clear to this contact */
-		body = body_text(*packet);
-		withhold_packet(packet);
-		if (body != NULL) {
-			esess_ui_error(account, to, _("Your settings require encryption with this "
-						      "contact, but no encrypted session is "
-						      "possible (their program does not support it "
-						      "or the last attempt failed)."));
-			esess_ui_unsent(account, to, body);
-			esess_wipe(body, strlen(body));
-			g_free(body);
-		}
+		withhold_message(account, to, packet,
+				 _("Your settings require encryption with this contact, but no "
+				   "encrypted session is possible (their program does not "
+				   "support it or the last attempt failed)."));
 		return;
 	}
+start:
 	/* opportunistic or required, and the contact supports it: start, and
 	 * this message waits in the session's queue (R16) */
 	esess_peers_start(account, to);
@@ -788,13 +993,7 @@ sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 		send_encrypted(peer, packet);
 		return;
 	}
-	body = body_text(*packet);
-	withhold_packet(packet);
-	if (body != NULL) {
-		esess_ui_unsent(account, to, body);
-		esess_wipe(body, strlen(body));
-		g_free(body);
-	}
+	withhold_message(account, to, packet, NULL);
 }
 
 static void

@@ -151,7 +151,10 @@ void
 esess_peers_set_state(EsessPeer *peer, EsessUiState st)
 {
 	peer->ui_state = st;
-	esess_plugin_emit_state(esess_ui_conv(peer->account, peer->bare), st);
+	/* only an open conversation: a state change opens no window */
+	esess_plugin_emit_state(purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM,
+								      peer->bare, peer->account),
+				st);
 }
 
 /* ---- sending our own stanzas -------------------------------------- */
@@ -277,6 +280,9 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 								      negotiation_timeout_cb, peer);
 		break;
 	case ESESS_EV_ESTABLISHED:
+		/* the rule (esess-policy.c): remembered across reloads */
+		esess_policy_pin(peer->account, peer->bare, TRUE);
+		/* fall through */
 	case ESESS_EV_ENDED:
 	case ESESS_EV_FAILED:
 	case ESESS_EV_REJECTED:
@@ -398,9 +404,20 @@ void
 esess_peers_end(PurpleAccount *account, const char *jid)
 {
 	EsessPeer *peer = esess_peers_find(account, jid);
+	gboolean pinned = esess_policy_pinned(account, jid);
 
+	/* the user's choice (the rule, esess-policy.c): from now on what they
+	 * type may go out unencrypted */
+	esess_policy_pin(account, jid, FALSE);
 	if (peer == NULL || (peer->chat == NULL && !peer->failed)) {
-		esess_ui_system(account, jid, _("There is no encrypted session to end."));
+		if (pinned)
+			esess_ui_system(account, jid,
+					_("Messages you type are now sent unencrypted."));
+		else
+			esess_ui_system(account, jid,
+					_("There is no encrypted session to end."));
+		if (peer != NULL)
+			esess_peers_remove(peer, FALSE, ESESS_OK);
 		return;
 	}
 	if (peer->chat == NULL || esess_chat_state(peer->chat) == ESESS_CHAT_ENDED)
@@ -494,4 +511,44 @@ esess_peers_peer_gone(PurpleAccount *account, const char *full_jid)
 	esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &step);
 	esess_peers_apply(peer, &step);
 	esess_step_clear(&step);
+}
+
+void
+esess_peers_signoff(PurpleAccount *account, gboolean lost)
+{
+	GHashTableIter it;
+	gpointer v;
+	GList *list = NULL, *l;
+
+	if (peers == NULL)
+		return;
+	g_hash_table_iter_init(&it, peers);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (((EsessPeer *)v)->account == account)
+			list = g_list_prepend(list, v);
+	for (l = list; l != NULL; l = l->next) {
+		EsessPeer *peer = l->data;
+		EsessStep step;
+		EsessStatus st = ESESS_OK;
+
+		if (peer->chat == NULL || esess_chat_state(peer->chat) == ESESS_CHAT_ENDED)
+			continue;
+		/* issue 10 item 4: the entry stays, ended, as when the peer
+		 * goes offline; the session's end says what really happened
+		 * (issue 10 item 8: the user did not end it) */
+		peer->end_cause = lost ? ESESS_END_CONNECTION : ESESS_END_SIGNOFF;
+		esess_step_init(&step);
+		if (!lost && purple_account_is_connected(account))
+			st = esess_chat_terminate(peer->chat, &step); /* R18 */
+		else
+			esess_chat_abort(peer->chat, ESESS_ERR_SESSION_ENDED, &step);
+		if (st != ESESS_OK)
+			purple_debug_warning(ESESS_DEBUG, "terminate: %s\n",
+					     esess_status_symbol(st));
+		esess_peers_apply(peer, &step);
+		esess_step_clear(&step);
+		peer->end_cause = ESESS_END_NONE;
+		esess_ui_unmark_conv(peer);
+	}
+	g_list_free(list);
 }

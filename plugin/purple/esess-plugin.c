@@ -191,17 +191,37 @@ signing_off_cb(PurpleConnection *gc, gpointer data)
 {
 	PurpleAccount *account = purple_connection_get_account(gc);
 
+	gboolean lost = g_hash_table_remove(esess_ctx->conn_lost, account);
+	gboolean quiet = esess_ctx->quiet;
+
 	(void)data;
-	/* still connected: the terminate forms go out (R18) */
-	esess_hooks_pending_free_all(account);
-	esess_peers_remove_account(account, TRUE, ESESS_ERR_SESSION_ENDED);
+	/* still connected after the user's sign-off: declines and terminate
+	 * forms go out (R18); the entries stay, ended (issue 10 item 4), and
+	 * no window opens for them */
+	esess_ctx->quiet = TRUE;
+	esess_hooks_pending_free_all(account, !lost);
+	esess_peers_signoff(account, lost);
+	esess_ctx->quiet = quiet;
+}
+
+static void
+connection_error_cb(PurpleConnection *gc, PurpleConnectionError err, const char *desc,
+		    gpointer data)
+{
+	(void)err;
+	(void)desc;
+	(void)data;
+	/* libpurple signs the account off right after: the sessions ended
+	 * because the connection was lost, not by the user (issue 10 item 8) */
+	g_hash_table_add(esess_ctx->conn_lost, purple_connection_get_account(gc));
 }
 
 static void
 account_removed_cb(PurpleAccount *account, gpointer data)
 {
 	(void)data;
-	esess_hooks_pending_free_all(account);
+	g_hash_table_remove(esess_ctx->conn_lost, account);
+	esess_hooks_pending_free_all(account, FALSE);
 	contact_dialogs_close(account);
 	esess_ctx->quiet = TRUE;
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
@@ -240,8 +260,8 @@ deleting_conversation_cb(PurpleConversation *conv, gpointer data)
 static void
 signed_on_cb(PurpleConnection *gc, gpointer data)
 {
-	(void)gc;
 	(void)data;
+	g_hash_table_remove(esess_ctx->conn_lost, purple_connection_get_account(gc));
 	esess_hooks_add_features();
 }
 
@@ -272,11 +292,16 @@ settings_ok_cb(EsessContact *c, int choice)
 	if (!contact_open(c))
 		return;
 	/* choice 0 is "use the account's setting" */
-	if (choice <= 0 || (gsize)choice > G_N_ELEMENTS(policy_choices))
+	if (choice <= 0 || (gsize)choice > G_N_ELEMENTS(policy_choices)) {
 		esess_policy_set_contact(c->account, c->who, NULL);
-	else
+	} else {
 		esess_policy_set_contact(c->account, c->who,
 					 esess_policy_to_string(policy_choices[choice - 1]));
+		/* "Never encrypt" for this contact is the user's choice of
+		 * unencrypted messages (the rule, esess-policy.c) */
+		if (policy_choices[choice - 1] == ESESS_POLICY_NEVER)
+			esess_policy_pin(c->account, c->who, FALSE);
+	}
 	contact_free(c);
 }
 
@@ -564,10 +589,15 @@ plugin_load(PurplePlugin *plugin)
 	/* SECURITY 58: a peer cannot make us run unbounded negotiations */
 	esess_ctx->limiter = esess_limiter_new(ESESS_LIMIT_PER_PEER, ESESS_LIMIT_WINDOW_S,
 					       ESESS_LIMIT_IN_FLIGHT);
+	/* issue 9 item 7: requests from contacts not on the buddy list */
+	esess_ctx->strangers = esess_limiter_new(ESESS_STRANGER_PER_PEER, ESESS_LIMIT_WINDOW_S,
+						 ESESS_STRANGER_IN_FLIGHT);
+	esess_ctx->conn_lost = g_hash_table_new(g_direct_hash, g_direct_equal);
 	esess_peers_init();
 
 	register_ipc(plugin);
 	esess_hooks_connect(plugin);
+	esess_ui_connect(plugin);
 	esess_hooks_add_features();
 	esess_cmd_register();
 
@@ -575,6 +605,8 @@ plugin_load(PurplePlugin *plugin)
 			      PURPLE_CALLBACK(signing_off_cb), NULL);
 	purple_signal_connect(purple_connections_get_handle(), "signed-on", plugin,
 			      PURPLE_CALLBACK(signed_on_cb), NULL);
+	purple_signal_connect(purple_connections_get_handle(), "connection-error", plugin,
+			      PURPLE_CALLBACK(connection_error_cb), NULL);
 	purple_signal_connect(purple_accounts_get_handle(), "account-removed", plugin,
 			      PURPLE_CALLBACK(account_removed_cb), NULL);
 	purple_signal_connect(purple_blist_get_handle(), "buddy-signed-off", plugin,
@@ -594,7 +626,8 @@ plugin_unload(PurplePlugin *plugin)
 	/* end every session while still connected (R18), then make sure no
 	 * timer, idle, dialog or signal can reach a freed object (SECURITY 62) */
 	esess_ctx->quiet = TRUE;
-	esess_hooks_pending_free_all(NULL);
+	/* the initiators of waiting requests are told now (issue 10 item 9) */
+	esess_hooks_pending_free_all(NULL, TRUE);
 	contact_dialogs_close(NULL);
 	esess_peers_shutdown();
 	esess_cmd_unregister();
@@ -606,6 +639,9 @@ plugin_unload(PurplePlugin *plugin)
 	esess_keypool_free(esess_ctx->pool);
 	/* after esess_peers_shutdown: no chat holds a slot any more */
 	esess_limiter_free(esess_ctx->limiter);
+	esess_limiter_free(esess_ctx->strangers);
+	esess_ui_disconnect();
+	g_hash_table_destroy(esess_ctx->conn_lost);
 	esess_store_free(esess_ctx->store);
 	g_hash_table_destroy(esess_ctx->caps);
 	g_hash_table_destroy(esess_ctx->resources);

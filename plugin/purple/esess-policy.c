@@ -232,3 +232,82 @@ esess_policy_logging(PurpleAccount *account)
 		return p;
 	return ESESS_LOGPREF_PREFER;
 }
+
+/* ---- contacts with whom a session existed --------------------------- */
+
+/* THE RULE (issue 9 item 2, issue 10; SECURITY 65, 68): once an encrypted
+ * session existed with a contact, nothing the user types goes out in the
+ * clear until the user chooses.  While the plugin runs, the entry in the
+ * peers table (esess-peers.c) carries this: it stays, ended or failed,
+ * through sign-off, connection loss, server restart, the peer going
+ * offline, a failed, declined, timed-out or replaced negotiation and a MAC
+ * failure.  Across a plugin reload or a restart of the program it is this
+ * list, kept per account in the account's settings (accounts.xml).
+ * The user chooses by: /esession end (or the "end" IPC), which forgets
+ * both; /esession start, a new session; setting the contact's policy to
+ * "Never encrypt".  Nothing else clears it. */
+#define PINNED_SETTING "esessions-pinned"
+/* a bound on the setting's size; past it the oldest contact is forgotten */
+#define PINNED_MAX 1000
+
+static char **
+pinned_list(PurpleAccount *account)
+{
+	const char *s = purple_account_get_string(account, PINNED_SETTING, NULL);
+
+	return g_strsplit(s != NULL ? s : "", " ", -1);
+}
+
+gboolean
+esess_policy_pinned(PurpleAccount *account, const char *peer)
+{
+	char *bare = esess_bare_jid(peer);
+	char **list;
+	gboolean found = FALSE;
+	guint i;
+
+	if (account == NULL || bare == NULL || *bare == '\0') {
+		g_free(bare);
+		return FALSE;
+	}
+	list = pinned_list(account);
+	for (i = 0; list[i] != NULL && !found; i++)
+		found = strcmp(list[i], bare) == 0;
+	g_strfreev(list);
+	g_free(bare);
+	return found;
+}
+
+void
+esess_policy_pin(PurpleAccount *account, const char *peer, gboolean on)
+{
+	char *bare = esess_bare_jid(peer);
+	char **list, *joined;
+	GPtrArray *out;
+	guint i, n;
+
+	/* a JID holds no space; anything odd is not stored */
+	if (account == NULL || bare == NULL || *bare == '\0' || strchr(bare, ' ') != NULL) {
+		g_free(bare);
+		return;
+	}
+	if (on == esess_policy_pinned(account, bare)) {
+		g_free(bare);
+		return;
+	}
+	list = pinned_list(account);
+	n = g_strv_length(list);
+	out = g_ptr_array_new();
+	for (i = (on && n >= PINNED_MAX) ? n - PINNED_MAX + 1 : 0; i < n; i++)
+		if (*list[i] != '\0' && strcmp(list[i], bare) != 0)
+			g_ptr_array_add(out, list[i]);
+	if (on)
+		g_ptr_array_add(out, bare);
+	g_ptr_array_add(out, NULL);
+	joined = g_strjoinv(" ", (char **)out->pdata);
+	purple_account_set_string(account, PINNED_SETTING, joined);
+	g_free(joined);
+	g_ptr_array_free(out, TRUE);
+	g_strfreev(list);
+	g_free(bare);
+}

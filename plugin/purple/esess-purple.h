@@ -31,6 +31,12 @@
 /* seconds a negotiation may take before it is abandoned */
 #define ESESS_NEGOTIATION_TIMEOUT 60
 
+/* issue 9 item 7: requests from contacts not on the buddy list have their
+ * own limiter, so they never hold the ESESS_LIMIT_IN_FLIGHT slots of the
+ * user's own sessions and their buddies' */
+#define ESESS_STRANGER_PER_PEER 2
+#define ESESS_STRANGER_IN_FLIGHT 4
+
 /* the state published through "esessions-state-changed" and "get-state" */
 typedef enum {
 	ESESS_UI_NOT_PRIVATE = 0,
@@ -64,9 +70,21 @@ const char *esess_logpref_label(EsessLogPref p);
 /* The groups to offer (RFC 3526 numbers), filtered by the minimum. */
 const guint *esess_policy_groups(PurpleAccount *account, gsize *n);
 void esess_policy_set_contact(PurpleAccount *account, const char *peer, const char *value);
+/* The contacts with whom a session existed and the user has not chosen
+ * unencrypted messages since (the rule, written out in esess-policy.c). */
+gboolean esess_policy_pinned(PurpleAccount *account, const char *peer);
+void esess_policy_pin(PurpleAccount *account, const char *peer, gboolean on);
 
 /* ---- esess-peers.c ------------------------------------------------ */
 typedef struct _EsessPeer EsessPeer;
+
+/* Why a session ended when the engine's status does not say it (the user's
+ * sign-off or a lost connection end sessions without a protocol event). */
+typedef enum {
+	ESESS_END_NONE,
+	ESESS_END_SIGNOFF,
+	ESESS_END_CONNECTION
+} EsessEndCause;
 
 struct _EsessPeer {
 	PurpleAccount *account;
@@ -80,6 +98,10 @@ struct _EsessPeer {
 	char *saved_title;        /* the title before we marked it */
 	gboolean plain_notice;    /* the "sent in the clear" notice was shown */
 	gboolean failed;          /* the last negotiation failed: no session now */
+	EsessEndCause end_cause;  /* set while a sign-off ends the session */
+	guint8 last_neg[32];      /* digest of the last negotiation stanza received
+	                           * (SECURITY 52: an exact duplicate is ignored) */
+	gboolean have_last_neg;
 };
 
 /* Context of the loaded plugin. */
@@ -95,6 +117,14 @@ typedef struct {
 	GList *requests;          /* EsessPendingRequest *: asked the user */
 	GHashTable *ended;        /* threads of sessions we freed: late stanzas
 	                           * (acks, retransmits) are dropped silently */
+	EsessLimiter *strangers;  /* issue 9 item 7: requests from contacts not on
+	                           * the buddy list are admitted here, so they can
+	                           * never hold the slots of the user's own sessions */
+	GHashTable *conn_lost;    /* accounts whose connection failed (set on
+	                           * connection-error, read at signing-off) */
+	PurpleAccount *echo_account; /* a withheld message's echo to hide */
+	char *echo_who;
+	guint echo_idle;
 	gboolean sending_own;     /* our stanza is passing through our send hook */
 	gboolean quiet;           /* unloading or closing: open no conversation */
 } EsessContext;
@@ -132,13 +162,20 @@ void esess_peers_send_text(PurpleAccount *account, const char *stanza);
  * else the bare JID.  Caller frees. */
 char *esess_peers_full_jid(PurpleAccount *account, const char *jid);
 void esess_peers_pool_kick(void);
+/* The account signs off (lost: the connection failed): every session ends
+ * but its entry stays, ended, so nothing typed afterwards goes out in the
+ * clear (the rule, esess-policy.c). */
+void esess_peers_signoff(PurpleAccount *account, gboolean lost);
 
 /* ---- esess-hooks.c ------------------------------------------------ */
 void esess_hooks_connect(PurplePlugin *plugin);
 void esess_hooks_disconnect(PurplePlugin *plugin);
 void esess_hooks_add_features(void);
 gboolean esess_hooks_peer_has(PurpleAccount *account, const char *jid, const char *ns);
-void esess_hooks_pending_free_all(PurpleAccount *account);
+/* Closes the request dialogs of the account (NULL: all); decline: answer
+ * each initiator with a decline first (while connected) so that nobody
+ * waits for a dialog that is gone. */
+void esess_hooks_pending_free_all(PurpleAccount *account, gboolean decline);
 
 /* ---- esess-cmd.c -------------------------------------------------- */
 void esess_cmd_register(void);
@@ -162,10 +199,17 @@ void esess_ui_carbon_notice(PurpleAccount *account, const char *jid);
 void esess_ui_send_refused(PurpleAccount *account, const char *jid, EsessStatus st, size_t size);
 /* A message from jid was not shown (SECURITY 69: never lost without a word). */
 void esess_ui_discarded(PurpleAccount *account, const char *jid);
-void esess_ui_not_private_notice(PurpleAccount *account, const char *jid);
+void esess_ui_not_private_notice(PurpleAccount *account, const char *jid, gboolean known);
 const char *esess_ui_placeholder(void);
-void esess_ui_ask_request(PurpleAccount *account, const char *peer, gpointer handle,
-			  GCallback accept_cb, GCallback refuse_cb);
+/* replaces: a session with this contact runs; accepting ends it */
+void esess_ui_ask_request(PurpleAccount *account, const char *peer, gboolean replaces,
+			  gpointer handle, GCallback accept_cb, GCallback refuse_cb);
+/* A withheld message: the "not sent" line, and libpurple's echo of it as a
+ * sent line is hidden (issue 10 item 8). */
+void esess_ui_withheld(PurpleAccount *account, const char *jid, const char *why,
+		       const char *body);
+void esess_ui_connect(PurplePlugin *plugin);
+void esess_ui_disconnect(void);
 
 /* ---- esess-plugin.c ----------------------------------------------- */
 void esess_plugin_emit_state(PurpleConversation *conv, EsessUiState st);

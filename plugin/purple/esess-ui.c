@@ -124,8 +124,10 @@ esess_ui_status_sentence(EsessStatus st)
 		return _("Your contact's program could not set up the encrypted session. "
 			 "It may not support it or may have other settings.");
 	case ESESS_ERR_RATE_LIMIT:
-		return _("Too many encrypted sessions are being set up at once. Wait a "
-			 "moment and try again.");
+		/* the engine says the same for the per-contact rate and the
+		 * cap on sessions set up at once (issue 10 item 8) */
+		return _("Too many encrypted sessions were set up in a short time, with "
+			 "this contact or altogether. Wait a minute and try again.");
 	case ESESS_ERR_SAS_MISMATCH:
 		return _("You said the short authentication strings differ: someone may "
 			 "be listening in. The session was ended. Check with your contact "
@@ -215,6 +217,29 @@ refresh_title(PurpleConversation *conv)
 			   purple_conversation_get_name(conv));
 }
 
+/* Issue 9 item 6, INTEROP R17: what the user types while a session is
+ * being set up may belong to an off-the-record session, and libpurple logs
+ * its echo of a sent message right away; so the conversation's log is off
+ * from the start of a negotiation, and comes back only when the session
+ * agrees that logging is allowed, or when no session comes of it. */
+static void
+log_off(EsessPeer *peer, PurpleConversation *conv)
+{
+	if (conv == NULL || peer->logging_off)
+		return;
+	peer->saved_logging = purple_conversation_is_logging(conv);
+	peer->logging_off = TRUE;
+	purple_conversation_set_logging(conv, FALSE);
+}
+
+static void
+log_restore(EsessPeer *peer, PurpleConversation *conv)
+{
+	if (conv != NULL && peer->logging_off)
+		purple_conversation_set_logging(conv, peer->saved_logging);
+	peer->logging_off = FALSE;
+}
+
 void
 esess_ui_mark_conv(EsessPeer *peer)
 {
@@ -232,12 +257,10 @@ esess_ui_mark_conv(EsessPeer *peer)
 	refresh_title(conv);
 	g_free(title);
 	/* INTEROP R17: no log of an off-the-record session, for its life */
-	if (peer->chat != NULL && esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT &&
-	    !peer->logging_off) {
-		peer->saved_logging = purple_conversation_is_logging(conv);
-		peer->logging_off = TRUE;
-		purple_conversation_set_logging(conv, FALSE);
-	}
+	if (peer->chat != NULL && esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT)
+		log_off(peer, conv);
+	else
+		log_restore(peer, conv);
 }
 
 void
@@ -250,9 +273,7 @@ esess_ui_unmark_conv(EsessPeer *peer)
 		purple_conversation_set_title(conv, peer->saved_title);
 		refresh_title(conv);
 	}
-	if (conv != NULL && peer->logging_off)
-		purple_conversation_set_logging(conv, peer->saved_logging);
-	peer->logging_off = FALSE;
+	log_restore(peer, conv);
 	g_free(peer->saved_title);
 	peer->saved_title = NULL;
 }
@@ -400,9 +421,25 @@ established(EsessPeer *peer)
 	g_free(sas);
 }
 
+static const char *
+end_cause_sentence(EsessEndCause cause)
+{
+	switch (cause) {
+	case ESESS_END_NONE:
+		break;
+	case ESESS_END_SIGNOFF:
+		return _("You signed off, so the encrypted session ended.");
+	case ESESS_END_CONNECTION:
+		return _("The connection to the server was lost, so the encrypted "
+			 "session ended.");
+	}
+	return "";
+}
+
 void
 esess_ui_event(EsessPeer *peer, const EsessStep *step)
 {
+	PurpleConversation *conv;
 	char *text;
 
 	switch (step->event) {
@@ -411,16 +448,27 @@ esess_ui_event(EsessPeer *peer, const EsessStep *step)
 	case ESESS_EV_PLAINTEXT:
 		break;
 	case ESESS_EV_NEGOTIATING:
+		/* a request we answer opens no window before the session is up
+		 * (issue 9 item 7): a stranger's request costs no conversation */
+		conv = peer->chat != NULL && !esess_chat_is_initiator(peer->chat)
+			? purple_find_conversation_with_account(PURPLE_CONV_TYPE_IM,
+								peer->bare, peer->account)
+			: esess_ui_conv(peer->account, peer->bare);
+		log_off(peer, conv);
 		esess_peers_set_state(peer, ESESS_UI_NEGOTIATING);
 		text = g_strdup_printf(_("Setting up an encrypted session with %s..."),
 				       peer->bare);
-		esess_ui_system(peer->account, peer->bare, text);
+		if (conv != NULL)
+			purple_conversation_write(conv, NULL, text, PURPLE_MESSAGE_SYSTEM,
+						  time(NULL));
 		g_free(text);
 		break;
 	case ESESS_EV_ESTABLISHED:
 		established(peer);
 		break;
 	case ESESS_EV_QUEUED:
+		/* before libpurple logs its echo of the queued message */
+		log_off(peer, esess_ui_conv(peer->account, peer->bare));
 		esess_ui_system(peer->account, peer->bare,
 				_("Your message will be sent as soon as the encrypted session "
 				  "is ready."));
@@ -432,7 +480,12 @@ esess_ui_event(EsessPeer *peer, const EsessStep *step)
 		}
 		esess_ui_unmark_conv(peer);
 		esess_peers_set_state(peer, ESESS_UI_ENDED);
-		if (step->status == ESESS_OK && step->by_peer)
+		if (peer->end_cause != ESESS_END_NONE)
+			text = g_strdup_printf("%s %s", end_cause_sentence(peer->end_cause),
+					       _("Messages you type now are not sent: type "
+						 "/esession start for a new encrypted session or "
+						 "/esession end to continue unencrypted."));
+		else if (step->status == ESESS_OK && step->by_peer)
 			text = g_strdup_printf(_("%s ended the encrypted session. Messages you "
 						 "type now are not sent: type /esession end "
 						 "to continue unencrypted or /esession start "
@@ -449,7 +502,9 @@ esess_ui_event(EsessPeer *peer, const EsessStep *step)
 		esess_ui_unmark_conv(peer);
 		esess_peers_set_state(peer, ESESS_UI_NOT_PRIVATE);
 		text = g_strdup_printf(_("No encrypted session could be set up. %s"),
-				       failure_sentence(step->status));
+				       peer->end_cause != ESESS_END_NONE
+				       ? end_cause_sentence(peer->end_cause)
+				       : failure_sentence(step->status));
 		esess_ui_error(peer->account, peer->bare, text);
 		g_free(text);
 		break;
@@ -476,11 +531,86 @@ esess_ui_unsent(PurpleAccount *account, const char *jid, const char *body)
 	g_free(esc);
 }
 
+/* ---- withheld messages: the echo must not look sent ----------------- */
+
+static gboolean
+echo_clear_cb(gpointer data)
+{
+	(void)data;
+	esess_ctx->echo_idle = 0;
+	esess_ctx->echo_account = NULL;
+	g_free(esess_ctx->echo_who);
+	esess_ctx->echo_who = NULL;
+	return FALSE;
+}
+
+void
+esess_ui_withheld(PurpleAccount *account, const char *jid, const char *why,
+		  const char *body)
+{
+	if (why != NULL)
+		esess_ui_error(account, jid, why);
+	esess_ui_unsent(account, jid, body);
+	/* libpurple writes its "sent" line right after the XMPP plugin
+	 * returns, in the same call: hide that one echo (issue 10 item 8) */
+	esess_ctx->echo_account = account;
+	g_free(esess_ctx->echo_who);
+	esess_ctx->echo_who = esess_bare_jid(jid);
+	if (esess_ctx->echo_idle == 0)
+		esess_ctx->echo_idle = g_idle_add(echo_clear_cb, NULL);
+}
+
+static gboolean
+writing_im_msg_cb(PurpleAccount *account, const char *who, char **message,
+		  PurpleConversation *conv, PurpleMessageFlags flags, gpointer data)
+{
+	char *bare;
+	gboolean hide;
+
+	(void)who;
+	(void)message;
+	(void)data;
+	if (esess_ctx == NULL || esess_ctx->echo_who == NULL || !(flags & PURPLE_MESSAGE_SEND) ||
+	    account != esess_ctx->echo_account || conv == NULL)
+		return FALSE;
+	bare = esess_bare_jid(purple_conversation_get_name(conv));
+	hide = g_strcmp0(bare, esess_ctx->echo_who) == 0;
+	g_free(bare);
+	if (hide) {
+		/* one echo per withheld message; returning TRUE also keeps it
+		 * out of the log */
+		g_free(esess_ctx->echo_who);
+		esess_ctx->echo_who = NULL;
+		esess_ctx->echo_account = NULL;
+	}
+	return hide;
+}
+
+void
+esess_ui_connect(PurplePlugin *plugin)
+{
+	purple_signal_connect(purple_conversations_get_handle(), "writing-im-msg", plugin,
+			      PURPLE_CALLBACK(writing_im_msg_cb), NULL);
+}
+
+void
+esess_ui_disconnect(void)
+{
+	if (esess_ctx->echo_idle != 0)
+		g_source_remove(esess_ctx->echo_idle);
+	esess_ctx->echo_idle = 0;
+	g_free(esess_ctx->echo_who);
+	esess_ctx->echo_who = NULL;
+}
+
 void
 esess_ui_plaintext_notice(PurpleAccount *account, const char *jid)
 {
-	esess_ui_error(account, jid, _("The next message was NOT encrypted: your contact "
-				       "sent it outside the encrypted session."));
+	/* not "your contact": anyone on the way, the server included, can
+	 * put a plaintext message on the session (issue 10 item 8) */
+	esess_ui_error(account, jid, _("The next message was NOT encrypted: it arrived "
+				       "outside the encrypted session, so it may not come "
+				       "from your contact and others may have read it."));
 }
 
 void
@@ -533,21 +663,32 @@ esess_ui_discarded(PurpleAccount *account, const char *jid)
 }
 
 void
-esess_ui_not_private_notice(PurpleAccount *account, const char *jid)
+esess_ui_not_private_notice(PurpleAccount *account, const char *jid, gboolean known)
 {
-	esess_ui_system(account, jid, _("Your message is sent unencrypted: this contact's "
-					"program does not support encrypted sessions."));
+	/* issue 10 item 5: say "does not support" only when it is known */
+	esess_ui_system(account, jid, known
+			? _("Your message is sent unencrypted: this contact's program does "
+			    "not support encrypted sessions.")
+			: _("Your message is sent unencrypted: this contact's program has not "
+			    "said yet whether it supports encrypted sessions."));
 }
 
 void
-esess_ui_ask_request(PurpleAccount *account, const char *peer, gpointer handle,
-		     GCallback accept_cb, GCallback refuse_cb)
+esess_ui_ask_request(PurpleAccount *account, const char *peer, gboolean replaces,
+		     gpointer handle, GCallback accept_cb, GCallback refuse_cb)
 {
 	char *primary = g_strdup_printf(_("%s wants an encrypted session"), peer);
 
+	/* SECURITY 65: anyone on the way can send a request; the running
+	 * session ends only if the user says so */
 	purple_request_action(handle, _("Encrypted session request"), primary,
-			      _("Accept to make this conversation private (encrypted end to "
-				"end). Refuse to keep it unencrypted."), 0,
+			      replaces
+			      ? _("An encrypted session with this contact is running. Accept "
+				  "to end it and set up a new one (do so only if your contact "
+				  "restarted their program). Refuse to keep the current "
+				  "session.")
+			      : _("Accept to make this conversation private (encrypted end to "
+				  "end). Refuse to keep it unencrypted."), 0,
 			      account, peer, NULL, handle, 2,
 			      _("Accept"), accept_cb,
 			      _("Refuse"), refuse_cb);

@@ -24,6 +24,8 @@
  *   add-buddy JID            add to the roster and subscribe
  *   signoff / signon         disconnect / connect the account
  *   unload                   unload every plugin loaded by --plugin
+ *   load                     load them again (a plugin reload)
+ *   privacy allow-all|allow-buddies   the account's privacy setting
  *   pref-bool PATH 0|1, pref-int PATH N, pref-string PATH VALUE
  *   account-set KEY VALUE    account setting (string)
  *   buddy-set JID KEY VALUE  buddy-node setting (string)
@@ -739,6 +741,27 @@ handle_line(char *line)
 		purple_account_set_enabled(account, purple_core_get_ui(), TRUE);
 	} else if (strcmp(cmd, "unload") == 0) {
 		unload_plugins();
+	} else if (strcmp(cmd, "load") == 0) {
+		GSList *l;
+
+		for (l = plugins; l != NULL; l = l->next) {
+			PurplePlugin *p = l->data;
+
+			if (!purple_plugin_is_loaded(p)) {
+				gboolean ok = purple_plugin_load(p);
+
+				emit(ok ? "loaded" : "load-failed", purple_plugin_get_id(p), NULL);
+				if (ok)
+					purple_signal_connect(p, "esessions-state-changed", &loop,
+							      PURPLE_CALLBACK(state_changed_cb),
+							      NULL);
+			}
+		}
+	} else if (strcmp(cmd, "privacy") == 0) {
+		purple_account_set_privacy_type(account, strcmp(rest, "allow-buddies") == 0
+						? PURPLE_PRIVACY_ALLOW_BUDDYLIST
+						: PURPLE_PRIVACY_ALLOW_ALL);
+		emit("privacy", rest, NULL);
 	} else if (strcmp(cmd, "pref-bool") == 0) {
 		r = split_args(rest, 2);
 		if (r[0] && r[1])

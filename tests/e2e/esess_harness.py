@@ -156,6 +156,15 @@ VirtualHost "localhost"
                 time.sleep(0.05)
         raise RuntimeError("prosody did not open its port")
 
+    def restart(self):
+        """Stops the server (its clients lose their connection) and starts it
+        again on the same port, keeping its data."""
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        if self in _live:
+            _live.remove(self)
+        return self.start()
+
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

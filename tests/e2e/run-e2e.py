@@ -436,10 +436,12 @@ def group_request_flood():
             b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
                        since=mb, what="first request dialog")
             a.wait_for(state_pred(b.jid, ("1",)), since=ma, what="negotiating")
-            # alice gives up and asks again: a second request, new thread,
-            # while bob's first dialog still waits
-            a.cmd("cmd %s esession end" % b.jid)
-            a.cmd("cmd %s esession start" % b.jid)
+            # another resource of alice asks too: a second request, new
+            # thread, while bob's first dialog still waits
+            a2 = h.Client(s, "alice", resource="second")
+            a2.signed_on()
+            a2.cmd("account-set esessions-policy opportunistic")
+            a2.cmd("cmd %s esession start" % b.full_jid)
             log = os.path.join(b.dir, "debug.log")
             deadline = time.time() + 15
             dropped = False
@@ -480,9 +482,11 @@ def group_inflight():
             a.cmd("signon")
             a.wait_event("signed-on", since=ma)
             check(h.wait_feature(a, b.full_jid, h.FEATURE_116, timeout=15), "caps lost")
-            # now unload the plugin mid-negotiation
+            # now unload the plugin mid-negotiation (the sign-off ended the
+            # first session: alice chooses a new one)
             mb, ma = b.mark(), a.mark()
             t2 = token("inflight-2")
+            a.cmd("cmd %s esession start" % b.jid)
             a.cmd("send %s %s" % (b.jid, t2))
             b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
                        since=mb, what="second request dialog")
@@ -537,11 +541,371 @@ def group_carbons():
         s.stop()
 
 
+# ---- the rule: once a session existed, nothing in the clear until the user
+# chooses (issue 9 items 2, 4, 6, 7; issue 10 items 4, 5, 7, 8, 9) ----------
+
+def not_sent_pred(text):
+    return lambda e: e[0] == "msg" and "NOT sent" in e[4] and text in e[4]
+
+
+def sent_echo(c, text, since=0):
+    """libpurple's "sent" lines holding text (a withheld message has none)."""
+    return [e for e in c.messages(since, "send") if text in e[4]]
+
+
+def private_pair(s, policy_a="opportunistic", policy_b="opportunistic", **kw):
+    a, b = pair(s, policy_a, policy_b, **kw)
+    wait_caps(a, b)
+    b.cmd("answer Accept")       # bob accepts requests (on request, or a restart)
+    negotiate(a, b, answer_a="Later", answer_b="Later")
+    return a, b
+
+
+FORGED_REQUEST = ("<message to='%s' type='chat'><thread>%s</thread>"
+                  "<feature xmlns='http://jabber.org/protocol/feature-neg'>"
+                  "<x xmlns='jabber:x:data' type='form'>"
+                  "<field var='FORM_TYPE' type='hidden'><value>urn:xmpp:ssn</value></field>"
+                  "<field var='accept'><value>1</value></field>"
+                  "</x></feature></message>")
+
+
+def group_forged_request():
+    s = h.Prosody().start()
+    try:
+        a, b = private_pair(s)
+        clients = {"evil": h.Client(s, "bob", resource="evil", plugins=[])}
+        clients["evil"].signed_on()
+
+        def run():
+            evil = clients["evil"]
+            ma = a.mark()
+            evil.cmd("raw " + FORGED_REQUEST % (a.full_jid, token("forged")))
+            evil.sync()
+            a.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=ma, what="the user is asked")
+            t = token("after-forged")
+            a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(recv_pred(t), what="message in the running session")
+            check(not s.saw(t), "plaintext left after a forged request: %s" % s.saw(t))
+            check(not a.find(state_pred(b.jid, ("0", "4")), ma), "alice's session ended")
+        record("SECURITY 65: a forged request from another resource of the contact does not end "
+               "the session; the user is asked and the next message is encrypted", run)
+
+        def run_accepted():
+            ma = a.mark()
+            a.cmd("click Accept")      # the user accepts the forged request
+            a.wait_for(lambda e: e[0] == "msg" and "No encrypted session could be set up" in e[4],
+                       since=ma, what="failed negotiation")
+            for policy in ("opportunistic", "on-request", "never"):
+                a.cmd("account-set esessions-policy " + policy)
+                t = token("after-failed-" + policy)
+                m = a.mark()
+                a.cmd("send %s %s" % (b.jid, t))
+                a.wait_for(not_sent_pred(t), since=m, what="not-sent notice (%s)" % policy)
+                a.sync()
+                check(not sent_echo(a, t, m), "the withheld message is echoed as sent")
+            b.sync()
+            for e in s.tap_stanzas():
+                check("after-failed" not in e, "plaintext left after a failed negotiation")
+            m = a.mark()
+            a.cmd("cmd %s esession end" % b.jid)      # the user chooses
+            t = token("chosen")
+            a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(recv_pred(t), what="plaintext after /esession end")
+        record("SECURITY 65: after a failed negotiation nothing typed goes out, whatever the "
+               "policy, until /esession end; no \"sent\" echo of a withheld message", run_accepted)
+
+        def run_shown():
+            evil = clients["evil"]
+            a.cmd("account-set esessions-policy opportunistic")
+            # the request goes to the resource last seen available: not "evil"
+            chatstates = "http://jabber.org/protocol/chatstates"
+            check(h.wait_feature(a, evil.full_jid, chatstates), "evil's caps never arrived")
+            evil.stop()
+            check(h.wait_feature(a, evil.full_jid, chatstates, want=False), "evil still online")
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession start" % b.jid)
+            a.wait_for(state_pred(b.jid, ("2", "3")), 30, since=ma, what="private again")
+            b.wait_for(state_pred(a.jid, ("2", "3")), 30, since=mb, what="bob private again")
+            kinds = {
+                "html": "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+                        "xmlns='http://www.w3.org/1999/xhtml'>%s</body></html>",
+                "subject": "<subject>%s</subject>",
+                "oob": "<x xmlns='jabber:x:oob'><url>http://example.org/%s</url></x>",
+            }
+            evil = h.Client(s, "bob", resource="evil", plugins=[])
+            evil.signed_on()
+            for kind, inner in kinds.items():
+                t = token("inject-" + kind)
+                m = a.mark()
+                evil.cmd("raw <message to='%s' type='chat'>%s</message>" % (a.full_jid, inner % t))
+                evil.sync()
+                a.wait_for(sys_pred("was NOT encrypted"), since=m, what="notice for " + kind)
+        record("SECURITY 66: a plaintext with only XHTML-IM, a subject or OOB data during a "
+               "session is flagged as not encrypted", run_shown)
+    finally:
+        s.stop()
+
+
+def group_otr_log():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "on-request", logging="require", log_ims=True)
+
+        def run():
+            wait_caps(a, b)
+            control = token("log-control")
+            b.cmd("send %s %s" % (a.jid, control))     # bob is on request: plaintext
+            a.wait_for(recv_pred(control), what="control")
+            a.cmd("answer Later")
+            b.cmd("answer Later")
+            mb = b.mark()
+            q = [token("otr-queued-%d" % i) for i in range(2)]
+            for t in q:
+                a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="request dialog")
+            b.cmd("click Accept")
+            for t in q:
+                b.wait_for(recv_pred(t), 30, since=mb, what=t)
+            a.wait_for(sys_pred("off the record"), what="mustnot agreed")
+            ma = a.mark()
+            b.cmd("cmd %s esession end" % a.jid)
+            a.wait_for(state_pred(b.jid, ("4",)), since=ma, what="ended by bob")
+            w = token("otr-withheld")
+            a.cmd("send %s %s" % (b.jid, w))
+            a.wait_for(not_sent_pred(w), since=ma, what="withheld")
+            a.sync()
+            check(a.logs_contain(control), "libpurple logging is not on")
+            for t in q + [w]:
+                check(not a.logs_contain(t), "%s reached alice's log" % t)
+            check(not s.saw(w), "the withheld message left")
+        record("issue 9 item 6: messages typed during a negotiation that ends off the record, "
+               "and withheld ones, never reach the log", run)
+    finally:
+        s.stop()
+
+
+def group_server_restart():
+    s = h.Prosody().start()
+    try:
+        a, b = private_pair(s, "on-request", "on-request")
+
+        def run():
+            ma = a.mark()
+            s.restart()
+            a.wait_for(sys_pred("connection to the server was lost"), 20, since=ma,
+                       what="the true reason")
+            check(not a.find(sys_pred("You ended the encrypted session"), ma),
+                  "alice was told she ended the session")
+            for c in (a, b):
+                m = c.mark()
+                c.cmd("signon")
+                c.wait_event("signed-on", since=m, timeout=20)
+            t = token("after-restart")
+            m = a.mark()
+            a.cmd("send %s %s" % (b.jid, t))
+            a.wait_for(not_sent_pred(t), since=m, what="withheld after the reconnect")
+            a.sync()
+            b.sync()
+            check(not s.saw(t), "plaintext after a server restart")
+            check(not sent_echo(a, t, m), "the withheld message is echoed as sent")
+        record("issue 10 item 4: after a server restart mid-session (policy on request) nothing "
+               "goes out in the clear; the notice says the connection was lost", run)
+    finally:
+        s.stop()
+
+
+def group_reload():
+    s = h.Prosody().start()
+    try:
+        a, b = private_pair(s)
+
+        def run_opportunistic():
+            ma = a.mark()
+            a.cmd("unload")
+            a.wait_event("unloaded", "core-esessions", since=ma)
+            a.cmd("load")
+            a.wait_event("loaded", "core-esessions", since=ma)
+            t = token("after-reload")
+            mb = b.mark()
+            a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(recv_pred(t), 30, since=mb, what="the message, in a new session")
+            check(not s.saw(t), "plaintext after a plugin reload")
+            check(not a.find(sys_pred("does not support"), ma), "false notice")
+        record("issue 10 item 5: after a plugin reload (opportunistic) the next message waits "
+               "for a new session instead of going out in the clear", run_opportunistic)
+
+        def run_on_request():
+            a.cmd("account-set esessions-policy on-request")
+            ma = a.mark()
+            a.cmd("unload")
+            a.wait_event("unloaded", "core-esessions", since=ma)
+            a.cmd("load")
+            a.wait_event("loaded", "core-esessions", since=ma)
+            t = token("reload-on-request")
+            a.cmd("send %s %s" % (b.jid, t))
+            a.wait_for(not_sent_pred(t), since=ma, what="withheld")
+            a.sync()
+            check(not s.saw(t), "plaintext after a plugin reload (on request)")
+        record("the rule across a plugin reload, policy on request: withheld until the user "
+               "chooses", run_on_request)
+    finally:
+        s.stop()
+
+
+def group_peer_offline_negotiating():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "on-request")
+
+        def run():
+            wait_caps(a, b)
+            ma, mb = a.mark(), b.mark()
+            q = token("queued-offline")
+            a.cmd("send %s %s" % (b.jid, q))
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="request dialog")
+            b.kill()                   # no sign-off: the server says unavailable
+            a.wait_for(not_sent_pred(q), 30, since=ma, what="queued message reported")
+            t = token("after-offline")
+            m = a.mark()
+            a.cmd("send %s %s" % (b.jid, t))
+            a.wait_for(not_sent_pred(t), since=m, what="withheld")
+            a.sync()
+            check(not s.saw(q) and not s.saw(t), "plaintext to a peer who went offline")
+            check(not a.find(sys_pred("does not support"), ma), "false notice")
+        record("issue 10 item 5: the peer goes offline mid-negotiation (opportunistic): "
+               "nothing goes out in the clear, no false notice", run)
+    finally:
+        s.stop()
+
+
+def group_requests_loose_ends():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "on-request")
+
+        def run_withdrawn():
+            wait_caps(a, b)
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession start" % b.jid)
+            d = b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                           since=mb, what="request dialog")
+            a.wait_for(state_pred(b.jid, ("1",)), since=ma, what="negotiating")
+            a.cmd("cmd %s esession end" % b.jid)
+            b.wait_event("dialog-closed", d[1], since=mb)
+            m = b.mark()
+            b.cmd("click Accept")
+            b.wait_event("click-failed", "Accept", since=m)
+        record("issue 10 item 9: a request its initiator ended closes its dialog and cannot be "
+               "accepted", run_withdrawn)
+
+        def run_unload():
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession start" % b.jid)
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="request dialog")
+            a.wait_for(state_pred(b.jid, ("1",)), since=ma, what="negotiating")
+            b.cmd("unload")
+            # well before the 60 s negotiation timeout
+            a.wait_for(lambda e: e[0] == "msg" and "declined" in e[4], 15, since=ma,
+                       what="alice told at once")
+        record("issue 10 item 9: unloading the plugin while a request waits answers the "
+               "initiator at once", run_unload)
+    finally:
+        s.stop()
+
+
+def group_strangers():
+    s = h.Prosody(users=("alice", "bob", "carol", "dave", "erin", "frank", "grace",
+                         "heidi", "ivan")).start()
+    try:
+        a, b = pair(s, "opportunistic", "opportunistic")
+        carol = h.Client(s, "carol")
+        carol.signed_on()
+        carol.cmd("account-set esessions-policy opportunistic")
+
+        def run_privacy():
+            wait_caps(a, b)
+            b.cmd("privacy allow-buddies")
+            b.wait_event("privacy", "allow-buddies")
+            mc, mb = carol.mark(), b.mark()
+            carol.cmd("cmd %s esession start" % b.full_jid)
+            log = os.path.join(b.dir, "debug.log")
+            deadline = time.time() + 15
+            refused = False
+            while time.time() < deadline and not refused:
+                with open(log, errors="replace") as f:
+                    refused = "request refused by the account's privacy settings" in f.read()
+                time.sleep(0.1)
+            check(refused, "bob's plugin answered a request his privacy settings block")
+            b.sync()
+            check(not b.find(lambda e: e[0] in ("state", "dialog"), mb),
+                  "bob negotiated or opened a dialog")
+            check(not carol.find(state_pred(b.jid, ("2", "3")), mc), "carol got a session")
+            b.cmd("privacy allow-all")
+        record("issue 9 item 7: a request the account's privacy settings block costs nothing",
+               run_privacy)
+
+        def run_slots():
+            # a real request, captured at the server, replayed by strangers
+            carol.cmd("cmd ivan@localhost esession start")
+            deadline = time.time() + 15
+            req = None
+            while time.time() < deadline and req is None:
+                for line in s.tap_stanzas():
+                    if "ivan@localhost" in line and "urn:xmpp:ssn" in line:
+                        req = line
+                time.sleep(0.1)
+            check(req is not None, "no request captured")
+            body = req[req.index(">") + 1:]          # children of <message>
+            thread_start = body.index("<thread>")
+            thread_end = body.index("</thread>") + len("</thread>")
+            names = ("dave", "erin", "frank", "grace", "heidi")
+            strangers = [h.Client(s, n, plugins=[]) for n in names]
+            for c in strangers:
+                c.signed_on()
+            log = os.path.join(b.dir, "debug.log")
+            with open(log, errors="replace") as f:
+                before = f.read().count("accept: ")
+            for c in strangers:
+                stanza = ("<message to='%s' type='chat'>" % b.full_jid +
+                          body[:thread_start] + "<thread>%s</thread>" % token("t") +
+                          body[thread_end:])
+                c.cmd("raw " + stanza)
+                c.sync()
+            deadline = time.time() + 20
+            answered = []
+            while time.time() < deadline:
+                answered = [n for n in names
+                            if any(("to='%s@localhost" % n) in line and "urn:xmpp:ssn" in line
+                                   for line in s.tap_stanzas())]
+                with open(log, errors="replace") as f:
+                    refused = f.read().count("ESESS_ERR_RATE_LIMIT")
+                if len(answered) + refused >= len(names):
+                    break
+                time.sleep(0.2)
+            check(len(answered) <= 4, "bob answered %d strangers at once" % len(answered))
+            check(answered, "bob answered no stranger (replayed request refused?)")
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession end" % b.jid)
+            a.cmd("cmd %s esession start" % b.jid)
+            a.wait_for(state_pred(b.jid, ("2", "3")), 30, since=ma,
+                       what="alice's own session while strangers wait")
+        record("issue 9 item 7, issue 10 item 7: strangers hold at most a few negotiation "
+               "slots, and the user's own sessions still start", run_slots)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
               group_request_flood,
-              group_queue, group_inflight, group_carbons]
+              group_queue, group_inflight, group_carbons,
+              group_forged_request, group_otr_log, group_server_restart, group_reload,
+              group_peer_offline_negotiating, group_requests_loose_ends, group_strangers]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
