@@ -745,7 +745,7 @@ neg_checked(EsessNeg *neg, EsessStatus r, EsessNegOut *o)
 {
 	if (r == ESESS_OK)
 		return r;
-	if (o->error == NULL)
+	if (o->error == NULL && r != ESESS_ERR_REJECTED && r != ESESS_ERR_PEER_ERROR)
 		o->error = esess_neg_refusal(r, o->field);
 	r = neg_fail(neg, r);
 	g_strlcpy(neg->fail_field, o->field, sizeof neg->fail_field);
