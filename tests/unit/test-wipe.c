@@ -1,10 +1,11 @@
 /*
  * test-wipe: SECURITY rule 9, no plaintext left in freed memory.
  *
- * This binary replaces free() and realloc() (the dynamic linker resolves
- * GLib's and libxml2's calls to ours) and looks into every heap block that is
- * freed, or that realloc moves, while a test runs engine code: a block that
- * still holds the marker text was freed without being wiped.  Blocks freed by
+ * This binary replaces malloc(), free() and realloc() (the dynamic linker
+ * resolves GLib's and libxml2's calls to ours), hands out zeroed blocks and
+ * looks into every heap block that is freed, or that realloc moves, while a
+ * test runs engine code: a block that still holds the marker text was freed
+ * without being wiped.  Blocks freed by
  * libxml2 itself are counted apart (its private buffers are out of reach).
  *
  * Under AddressSanitizer (its own allocator) the replacement is not built, and
@@ -40,6 +41,7 @@ static volatile guint hits_ours, hits_libxml2, hits_control;
 
 #ifndef WIPE_NO_HOOK
 extern void __libc_free(void *p);
+extern void *__libc_malloc(size_t n);
 extern void *__libc_realloc(void *p, size_t n);
 
 static gboolean
@@ -62,6 +64,19 @@ count(void *caller)
 		hits_ours++;
 }
 
+/* Every block starts zeroed, the slack beyond the size asked for too: a
+ * block that holds the marker when it is freed got it from its owner, not
+ * from an earlier block's leftovers. */
+void *
+malloc(size_t n)
+{
+	void *p = __libc_malloc(n);
+
+	if (p != NULL)
+		memset(p, 0, malloc_usable_size(p));
+	return p;
+}
+
 void
 free(void *p)
 {
@@ -77,7 +92,13 @@ void *
 realloc(void *p, size_t n)
 {
 	gboolean had = p != NULL && scanning && holds_mark(p);
+	size_t old = p != NULL ? malloc_usable_size(p) : 0;
 	void *q = __libc_realloc(p, n);
+	size_t now = q != NULL ? malloc_usable_size(q) : 0;
+
+	/* the part that was not the old block's starts zeroed, as in malloc */
+	if (q != NULL && now > old)
+		memset((char *)q + old, 0, now - old);
 
 	/* moved: the old block went back to the heap with its contents */
 	if (had && q != NULL && q != p) {
