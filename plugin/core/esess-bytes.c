@@ -364,3 +364,69 @@ esess_reader_finish(const EsessReader *r)
 	g_return_val_if_fail(r != NULL, ESESS_ERR_INVALID_ARG);
 	return r->pos == r->len ? ESESS_OK : ESESS_ERR_LENGTH;
 }
+
+/* ---- JIDs --------------------------------------------------------------- */
+
+/* node@domain of len bytes, folded (see esess-bytes.h) */
+static char *
+jid_fold(const char *s, size_t len)
+{
+	char *folded, *norm;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if ((guchar)s[i] >= 0x80)
+			break;
+	if (i == len || !g_utf8_validate(s, (gssize)len, NULL))
+		return g_ascii_strdown(s, (gssize)len);
+	folded = g_utf8_casefold(s, (gssize)len);
+	norm = g_utf8_normalize(folded, -1, G_NORMALIZE_NFKC);
+	g_free(folded);
+	return norm != NULL ? norm : g_ascii_strdown(s, (gssize)len);
+}
+
+char *
+esess_jid_normalize(const char *jid)
+{
+	const char *slash;
+	char *bare, *out;
+
+	if (jid == NULL)
+		return NULL;
+	slash = strchr(jid, '/');
+	if (slash == NULL)
+		return jid_fold(jid, strlen(jid));
+	bare = jid_fold(jid, (size_t)(slash - jid));
+	out = g_strconcat(bare, slash, NULL);
+	g_free(bare);
+	return out;
+}
+
+char *
+esess_jid_bare(const char *jid)
+{
+	const char *slash;
+
+	if (jid == NULL)
+		return NULL;
+	slash = strchr(jid, '/');
+	return jid_fold(jid, slash != NULL ? (size_t)(slash - jid) : strlen(jid));
+}
+
+gboolean
+esess_jid_equal(const char *a, const char *b)
+{
+	char *x, *y;
+	gboolean eq;
+
+	if (a == NULL || b == NULL)
+		return a == b;
+	if (strcmp(a, b) == 0)
+		return TRUE;
+	x = esess_jid_normalize(a);
+	y = esess_jid_normalize(b);
+	eq = strcmp(x, y) == 0;
+	g_free(x);
+	g_free(y);
+	return eq;
+}

@@ -157,13 +157,12 @@ esess_step_event(EsessStep *step, EsessEvent ev, EsessStatus st, gboolean by_pee
 
 /* ---- helpers ------------------------------------------------------------ */
 
+/* normalised (esess_jid_bare): every comparison of JIDs in the engine goes
+ * through esess-bytes' one normalisation (issue 9 item 10) */
 char *
 esess_chat_bare(const char *jid)
 {
-	const char *slash;
-
-	slash = strchr(jid, '/');
-	return slash != NULL ? g_strndup(jid, (gsize)(slash - jid)) : g_strdup(jid);
+	return esess_jid_bare(jid);
 }
 
 char *

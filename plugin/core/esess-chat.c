@@ -224,12 +224,18 @@ esess_chat_yields_to(const EsessChat *ours, const EsessMsgInfo *peer_request)
 		return FALSE; /* not a crossing request from our peer */
 	}
 	/* SECURITY 54: the larger JID (bare, then full) gives way, so both
-	 * sides agree on exactly one surviving negotiation */
+	 * sides agree on exactly one surviving negotiation; normalised, so
+	 * that a JID written in other case by one side changes nothing */
 	c = strcmp(a, b);
-	if (c == 0)
-		c = strcmp(ours->own_jid, peer_request->from);
 	g_free(a);
 	g_free(b);
+	if (c == 0) {
+		a = esess_jid_normalize(ours->own_jid);
+		b = esess_jid_normalize(peer_request->from);
+		c = strcmp(a, b);
+		g_free(a);
+		g_free(b);
+	}
 	return c > 0;
 }
 
@@ -246,7 +252,7 @@ from_peer(const EsessChat *chat, const EsessMsgInfo *msg)
 	if (msg->from == NULL || msg->thread == NULL || strcmp(msg->thread, chat->thread) != 0)
 		return FALSE;
 	if (chat->pinned || strchr(chat->peer, '/') != NULL)
-		return strcmp(msg->from, chat->peer) == 0;
+		return esess_jid_equal(msg->from, chat->peer);
 	b = esess_chat_bare(msg->from);
 	ok = strcmp(b, chat->peer_bare) == 0;
 	g_free(b);

@@ -7,17 +7,15 @@
 
 #include <string.h>
 
+#include "esess-bytes.h"
 #include "esess-chat.h"
 #include "esess-xml.h"
 
-/* bare JID of a full one, newly allocated */
+/* bare JID of a full one, normalised, newly allocated */
 static char *
 bare_jid(const char *jid)
 {
-	const char *slash;
-
-	slash = strchr(jid, '/');
-	return slash != NULL ? g_strndup(jid, (gsize)(slash - jid)) : g_strdup(jid);
+	return esess_jid_bare(jid);
 }
 
 /* Counts <c/> elements in the XEP-0200 namespace among the immediate

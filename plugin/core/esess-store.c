@@ -223,6 +223,15 @@ out:
 	return r;
 }
 
+static void
+store_norm_in_place(char **jid)
+{
+	char *n = esess_jid_bare(*jid);
+
+	g_free(*jid);
+	*jid = n;
+}
+
 static EsessStatus
 parse_file(const char *buf, size_t len, GPtrArray *entries)
 {
@@ -256,6 +265,10 @@ parse_file(const char *buf, size_t len, GPtrArray *entries)
 			r = ESESS_ERR_STORE_FORMAT;
 			break;
 		}
+		/* keys are compared normalised (issue 9 item 10); a file
+		 * written before that may hold a JID in other case */
+		store_norm_in_place(&e->account);
+		store_norm_in_place(&e->peer);
 		pos = (size_t)(nl - buf) + 1;
 	}
 	g_hash_table_unref(counts);
@@ -521,12 +534,16 @@ list_add(GPtrArray *out, const EsessSecret *s, gboolean verified, gint64 created
 }
 
 GPtrArray *
-esess_store_list(EsessStore *st, const char *account, const char *peer)
+esess_store_list(EsessStore *st, const char *account_in, const char *peer_in)
 {
+	g_autofree char *account = NULL;
+	g_autofree char *peer = NULL;
 	GPtrArray *out = g_ptr_array_new_with_free_func(retained_free);
 	guint i;
 
-	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL, out);
+	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL, out);
+	account = esess_jid_bare(account_in);
+	peer = esess_jid_bare(peer_in);
 	for (i = st->entries->len; i > 0; i--) {
 		const StoreEntry *e = g_ptr_array_index(st->entries, i - 1);
 
@@ -557,10 +574,12 @@ count_secrets(const GPtrArray *p, const char *account, const char *peer)
 }
 
 EsessStatus
-esess_store_commit(EsessStore *st, const char *account, const char *peer,
+esess_store_commit(EsessStore *st, const char *account_in, const char *peer_in,
 		   const EsessSecret *used_srs, const EsessSecret *new_rs, gboolean pending,
 		   gboolean *verified)
 {
+	g_autofree char *account = NULL;
+	g_autofree char *peer = NULL;
 	GPtrArray *p;
 	StoreEntry *ne;
 	gboolean inherit = FALSE, held = FALSE, is_prev;
@@ -568,8 +587,10 @@ esess_store_commit(EsessStore *st, const char *account, const char *peer,
 	gint at;
 	EsessStatus r;
 
-	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && new_rs != NULL,
+	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL && new_rs != NULL,
 			     ESESS_ERR_INVALID_ARG);
+	account = esess_jid_bare(account_in);
+	peer = esess_jid_bare(peer_in);
 	if (verified != NULL)
 		*verified = FALSE;
 	if (new_rs->len == 0 || new_rs->len > STORE_MAX_SECRET)
@@ -633,16 +654,20 @@ esess_store_commit(EsessStore *st, const char *account, const char *peer,
 }
 
 EsessStatus
-esess_store_set_verified(EsessStore *st, const char *account, const char *peer,
+esess_store_set_verified(EsessStore *st, const char *account_in, const char *peer_in,
 			 const EsessSecret *rs, gboolean verified)
 {
+	g_autofree char *account = NULL;
+	g_autofree char *peer = NULL;
 	StoreEntry *old, *ne;
 	GPtrArray *p;
 	gboolean is_prev;
 	gint at;
 
-	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && rs != NULL,
+	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL && rs != NULL,
 			     ESESS_ERR_INVALID_ARG);
+	account = esess_jid_bare(account_in);
+	peer = esess_jid_bare(peer_in);
 	at = find(st->entries, account, peer, rs, &is_prev);
 	if (at < 0)
 		return ESESS_ERR_INVALID_ARG;
@@ -661,16 +686,20 @@ esess_store_set_verified(EsessStore *st, const char *account, const char *peer,
 }
 
 EsessStatus
-esess_store_remove(EsessStore *st, const char *account, const char *peer,
+esess_store_remove(EsessStore *st, const char *account_in, const char *peer_in,
 		   const EsessSecret *rs)
 {
+	g_autofree char *account = NULL;
+	g_autofree char *peer = NULL;
 	GPtrArray *p;
 	StoreEntry *old, *ne;
 	gboolean is_prev;
 	gint at;
 
-	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL && rs != NULL,
+	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL && rs != NULL,
 			     ESESS_ERR_INVALID_ARG);
+	account = esess_jid_bare(account_in);
+	peer = esess_jid_bare(peer_in);
 	at = find(st->entries, account, peer, rs, &is_prev);
 	if (at < 0)
 		return ESESS_OK;
@@ -696,13 +725,17 @@ esess_store_remove(EsessStore *st, const char *account, const char *peer,
 }
 
 EsessStatus
-esess_store_forget_peer(EsessStore *st, const char *account, const char *peer)
+esess_store_forget_peer(EsessStore *st, const char *account_in, const char *peer_in)
 {
+	g_autofree char *account = NULL;
+	g_autofree char *peer = NULL;
 	GPtrArray *p;
 	guint i;
 
-	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL,
+	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL,
 			     ESESS_ERR_INVALID_ARG);
+	account = esess_jid_bare(account_in);
+	peer = esess_jid_bare(peer_in);
 	p = g_ptr_array_sized_new(st->entries->len);
 	for (i = 0; i < st->entries->len; i++)
 		if (!entry_is(g_ptr_array_index(st->entries, i), account, peer))

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "esess-bytes.h"
 #include "esess-i18n.h"
 #include "esess-mem.h"
 #include "esess-purple.h"
@@ -90,7 +91,7 @@ pending_forget(PurpleAccount *account, const char *from, const char *thread)
 
 		next = l->next;
 		if (req->account != account || req->info.from == NULL || from == NULL ||
-		    g_ascii_strcasecmp(req->info.from, from) != 0)
+		    !esess_jid_equal(req->info.from, from))
 			continue;
 		if (thread != NULL && g_strcmp0(req->info.thread, thread) != 0)
 			continue;
@@ -372,27 +373,27 @@ do_decline(PurpleAccount *account, const EsessMsgInfo *info)
 static gboolean
 pending_requests_full(PurpleAccount *account, const char *from)
 {
-	const char *slash;
-	size_t bare_len;
+	char *bare;
 	GList *l;
 	guint n = 0;
+	gboolean same = FALSE;
 
 	if (from == NULL)
 		return TRUE;
-	slash = strchr(from, '/');
-	bare_len = slash != NULL ? (size_t)(slash - from) : strlen(from);
-
-	for (l = esess_ctx->requests; l != NULL; l = l->next) {
+	bare = esess_jid_bare(from);
+	for (l = esess_ctx->requests; l != NULL && !same; l = l->next) {
 		const EsessPendingRequest *req = l->data;
-		const char *other = req->info.from;
+		char *other;
 
 		n++;
-		if (req->account == account && other != NULL &&
-		    strncmp(other, from, bare_len) == 0 &&
-		    (other[bare_len] == '\0' || other[bare_len] == '/'))
-			return TRUE;
+		if (req->account != account || req->info.from == NULL)
+			continue;
+		other = esess_jid_bare(req->info.from);
+		same = strcmp(other, bare) == 0;
+		g_free(other);
 	}
-	return n >= ESESS_MAX_PENDING_REQUESTS;
+	g_free(bare);
+	return same || n >= ESESS_MAX_PENDING_REQUESTS;
 }
 
 static void
@@ -607,7 +608,7 @@ observe_presence(PurpleAccount *account, xmlnode *pres)
 		char *rkey = esess_peers_key(account, from);
 		const char *last = g_hash_table_lookup(esess_ctx->resources, rkey);
 
-		if (last != NULL && g_ascii_strcasecmp(last, from) == 0)
+		if (last != NULL && esess_jid_equal(last, from))
 			g_hash_table_remove(esess_ctx->resources, rkey);
 		g_free(rkey);
 		g_hash_table_remove(esess_ctx->caps, key);

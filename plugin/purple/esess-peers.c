@@ -11,21 +11,19 @@
 
 #include <string.h>
 
+#include "esess-bytes.h"
 #include "esess-i18n.h"
 #include "esess-purple.h"
 #include "esess-store.h"
 
 static GHashTable *peers;    /* key (account, bare) -> EsessPeer * (owned) */
 
+/* the engine's normalisation, so that the peers table, the store and the
+ * engine's own checks agree on what is the same JID (issue 9 item 10) */
 char *
 esess_bare_jid(const char *jid)
 {
-	const char *slash;
-
-	if (jid == NULL)
-		return NULL;
-	slash = strchr(jid, '/');
-	return slash ? g_ascii_strdown(jid, slash - jid) : g_ascii_strdown(jid, -1);
+	return esess_jid_bare(jid);
 }
 
 char *
@@ -497,9 +495,9 @@ esess_peers_peer_gone(PurpleAccount *account, const char *full_jid)
 	bound = esess_chat_peer(peer->chat);
 	bare = esess_bare_jid(full_jid);
 	/* bound to this resource, or still negotiating with the bare JID */
-	gone = g_ascii_strcasecmp(bound, full_jid) == 0 ||
+	gone = esess_jid_equal(bound, full_jid) ||
 		(esess_chat_state(peer->chat) == ESESS_CHAT_NEGOTIATING &&
-		 g_ascii_strcasecmp(bound, bare) == 0);
+		 esess_jid_equal(bound, bare));
 	g_free(bare);
 	if (!gone)
 		return;

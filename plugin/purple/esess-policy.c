@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "esess-bytes.h"
 #include "esess-i18n.h"
 #include "esess-purple.h"
 
@@ -272,7 +273,7 @@ esess_policy_pinned(PurpleAccount *account, const char *peer)
 	}
 	list = pinned_list(account);
 	for (i = 0; list[i] != NULL && !found; i++)
-		found = strcmp(list[i], bare) == 0;
+		found = esess_jid_equal(list[i], bare);
 	g_strfreev(list);
 	g_free(bare);
 	return found;
@@ -299,7 +300,7 @@ esess_policy_pin(PurpleAccount *account, const char *peer, gboolean on)
 	n = g_strv_length(list);
 	out = g_ptr_array_new();
 	for (i = (on && n >= PINNED_MAX) ? n - PINNED_MAX + 1 : 0; i < n; i++)
-		if (*list[i] != '\0' && strcmp(list[i], bare) != 0)
+		if (*list[i] != '\0' && !esess_jid_equal(list[i], bare))
 			g_ptr_array_add(out, list[i]);
 	if (on)
 		g_ptr_array_add(out, bare);

@@ -364,6 +364,44 @@ test_reader(void)
 	g_assert_cmpint(esess_reader_finish(&r), ==, ESESS_OK);
 }
 
+/* Issue 9 item 10: one normalisation of JIDs for the engine and the
+ * adapter: node and domain folded, the resource kept. */
+static void
+test_jid(void)
+{
+	char *t;
+
+#define NORM(in, want) G_STMT_START { \
+	t = esess_jid_normalize(in); \
+	g_assert_cmpstr(t, ==, want); \
+	g_free(t); \
+} G_STMT_END
+#define BARE(in, want) G_STMT_START { \
+	t = esess_jid_bare(in); \
+	g_assert_cmpstr(t, ==, want); \
+	g_free(t); \
+} G_STMT_END
+	NORM("Alice@Example.ORG/PDA Home", "alice@example.org/PDA Home");
+	NORM("alice@example.org", "alice@example.org");
+	NORM("EXAMPLE.org/Res/With/Slash", "example.org/Res/With/Slash");
+	NORM("IRMAK@example.org/I", "irmak@example.org/I");  /* never the locale's */
+	/* non-ASCII: case folded and NFKC, as nodeprep/nameprep map them */
+	NORM("\xc3\x84lice@B\xc3\xbc" "cher.example/\xc3\x84",
+	     "\xc3\xa4lice@b\xc3\xbc" "cher.example/\xc3\x84");
+	NORM("A\xcc\x88@x.example", "\xc3\xa4@x.example");   /* A + combining diaeresis */
+	BARE("Alice@Example.ORG/PDA", "alice@example.org");
+	BARE("alice@example.org", "alice@example.org");
+	g_assert_null(esess_jid_normalize(NULL));
+	g_assert_null(esess_jid_bare(NULL));
+	g_assert_true(esess_jid_equal("Bob@Example.COM/laptop", "bob@example.com/laptop"));
+	g_assert_false(esess_jid_equal("bob@example.com/Laptop", "bob@example.com/laptop"));
+	g_assert_false(esess_jid_equal("bob@example.com", "bob@example.com/laptop"));
+	g_assert_true(esess_jid_equal(NULL, NULL));
+	g_assert_false(esess_jid_equal("a@b", NULL));
+#undef NORM
+#undef BARE
+}
+
 int
 main(int argc, char **argv)
 {
@@ -380,5 +418,6 @@ main(int argc, char **argv)
 	g_test_add_func("/bytes/utf8", test_utf8);
 	g_test_add_func("/bytes/size", test_size);
 	g_test_add_func("/bytes/reader", test_reader);
+	g_test_add_func("/bytes/jid-normalise", test_jid);
 	return g_test_run();
 }

@@ -375,6 +375,79 @@ sec_54_simultaneous(void)
 	fx_clear(&fx);
 }
 
+/* Issue 9 item 10: Bob's account is written "Bob@example.com", the server
+ * stamps his stanzas "bob@example.com/laptop".  Compared as written, both
+ * sides kept their own negotiation ('B' < 'a' < 'b'); normalised, exactly
+ * one gives way. */
+static void
+sec_54_simultaneous_mixed_case(void)
+{
+	Fx fx;
+	EsessStep step;
+	EsessMsgInfo ia, ib;
+	char *s;
+	gboolean a_yields, b_yields;
+
+	fx_init(&fx);
+	fx.a.cfg.peer_jid = "bob@example.com";
+	fx.b.cfg.peer_jid = "Alice@Example.org";
+	fx.b.cfg.own_jid = "Bob@example.com/laptop";
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_start(&fx.a.cfg, &fx.a.chat, &step), ==, ESESS_OK);
+	s = neg_set_from(g_ptr_array_index(step.send, 0), "alice@example.org/pda");
+	g_assert_cmpint(esess_msg_inspect(s, strlen(s), fx.b.jid, &ib), ==, ESESS_OK);
+	g_free(s);
+	esess_step_clear(&step);
+	g_assert_cmpint(esess_chat_start(&fx.b.cfg, &fx.b.chat, &step), ==, ESESS_OK);
+	s = neg_set_from(g_ptr_array_index(step.send, 0), "bob@example.com/laptop");
+	g_assert_cmpint(esess_msg_inspect(s, strlen(s), fx.a.jid, &ia), ==, ESESS_OK);
+	g_free(s);
+	esess_step_clear(&step);
+	a_yields = esess_chat_yields_to(fx.a.chat, &ia);
+	b_yields = esess_chat_yields_to(fx.b.chat, &ib);
+	g_assert_false(a_yields);
+	g_assert_true(b_yields);
+	esess_msg_info_clear(&ia);
+	esess_msg_info_clear(&ib);
+	fx_clear(&fx);
+}
+
+/* Issue 9 item 10: the user typed "Bob@Example.COM", the answers come from
+ * "bob@example.com/laptop": the same peer (it used to be refused as
+ * SECURITY 55's wrong JID), and the same retained secrets whichever way
+ * the JID is written next time. */
+static void
+jid_mixed_case_peer(void)
+{
+	Fx fx;
+	char *upper = g_strdup("Bob@Example.COM");
+	char *lower;
+
+	fx_init(&fx);
+	lower = fx.b.bare;
+	fx.b.bare = upper;  /* neg_run addresses b->bare */
+	g_assert_true(neg_run(&fx.a, &fx.b, &fx.w, FALSE));
+	g_assert_cmpint(esess_chat_continuity(fx.a.chat), ==, ESESS_CONT_NEW);
+	neg_party_reset(&fx.a);
+	neg_party_reset(&fx.b);
+	fx.b.bare = lower;
+	g_assert_true(neg_run(&fx.a, &fx.b, &fx.w, FALSE));
+	g_assert_cmpint(esess_chat_continuity(fx.a.chat), ==, ESESS_CONT_UNVERIFIED);
+	g_assert_cmpint(esess_chat_continuity(fx.b.chat), ==, ESESS_CONT_UNVERIFIED);
+	/* and back from Bob's side, to "ALICE@example.org" */
+	neg_party_reset(&fx.a);
+	neg_party_reset(&fx.b);
+	lower = fx.a.bare;
+	fx.a.bare = g_strdup("ALICE@example.org");
+	g_assert_true(neg_run(&fx.b, &fx.a, &fx.w, FALSE));
+	g_assert_cmpint(esess_chat_continuity(fx.a.chat), ==, ESESS_CONT_UNVERIFIED);
+	g_assert_cmpint(esess_chat_continuity(fx.b.chat), ==, ESESS_CONT_UNVERIFIED);
+	g_free(fx.a.bare);
+	fx.a.bare = lower;
+	g_free(upper);
+	fx_clear(&fx);
+}
+
 static void
 sec_55_wrong_jid(void)
 {
@@ -511,6 +584,8 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/security/52-duplicate", sec_52_duplicate);
 	g_test_add_func("/neg/security/53-reordered", sec_53_reordered);
 	g_test_add_func("/neg/security/54-simultaneous", sec_54_simultaneous);
+	g_test_add_func("/neg/security/54-simultaneous-mixed-case", sec_54_simultaneous_mixed_case);
+	g_test_add_func("/neg/jid-mixed-case-peer", jid_mixed_case_peer);
 	g_test_add_func("/neg/security/55-wrong-jid", sec_55_wrong_jid);
 	g_test_add_func("/neg/security/56-offline", sec_56_offline);
 	g_test_add_func("/neg/security/57-no-half-state", sec_57_no_half_state);

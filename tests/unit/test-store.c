@@ -610,6 +610,38 @@ test_pending_limit(Fixture *fx, gconstpointer data)
 	esess_store_free(st);
 }
 
+/* Issue 9 item 10: the store key is the normalised bare JID, for what we
+ * store and for what an older file holds. */
+static void
+test_jid_case(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st = open_store(fx->path);
+	EsessSecret *s = sec(0x11);
+	GPtrArray *l;
+	gboolean v;
+
+	(void)data;
+	g_assert_cmpint(esess_store_commit(st, "Alice@Example.ORG", "BOB@example.COM/Laptop", NULL,
+					   s, FALSE, &v), ==, ESESS_OK);
+	assert_summary(st, PEER, "11");
+	l = esess_store_list(st, "alice@example.org/pda", "Bob@Example.com");
+	g_assert_cmpuint(l->len, ==, 1);
+	g_ptr_array_unref(l);
+	g_assert_cmpint(esess_store_set_verified(st, ACC, "bob@EXAMPLE.com", s, TRUE), ==, ESESS_OK);
+	assert_summary(st, PEER, "11v");
+	esess_store_free(st);
+	/* a file with the peer in other case (base64 of "Bob@Example.com") */
+	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\n"
+		"R YWxpY2VAZXhhbXBsZS5vcmc= Qm9iQEV4YW1wbGUuY29t "
+		"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000\n", -1, NULL));
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11v");
+	g_assert_cmpint(esess_store_forget_peer(st, ACC, "BOB@EXAMPLE.COM"), ==, ESESS_OK);
+	assert_summary(st, PEER, "");
+	esess_store_free(st);
+	esess_secret_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -628,6 +660,7 @@ main(int argc, char **argv)
 	ADD("/store/security-67-pending-keeps-used", test_pending_keeps_used);
 	ADD("/store/security-67-pending-remove", test_pending_remove);
 	ADD("/store/security-67-pending-limit", test_pending_limit);
+	ADD("/store/jid-case-normalised", test_jid_case);
 	ADD("/store/corrupt-file", test_corrupt);
 	ADD("/forms/security/33-retained-secret-mismatch", test_sec33_mismatch);
 	return g_test_run();
