@@ -23,6 +23,7 @@
  *   has-feature JID NS       the XMPP plugin's contact_has_feature
  *   add-buddy JID            add to the roster and subscribe
  *   signoff / signon         disconnect / connect the account
+ *   drop                     the connection fails (libpurple's network error path)
  *   unload                   unload every plugin loaded by --plugin
  *   load                     load them again (a plugin reload)
  *   privacy allow-all|allow-buddies   the account's privacy setting
@@ -737,6 +738,12 @@ handle_line(char *line)
 		do_add_buddy(rest);
 	} else if (strcmp(cmd, "signoff") == 0) {
 		purple_account_set_enabled(account, purple_core_get_ui(), FALSE);
+	} else if (strcmp(cmd, "drop") == 0) {
+		PurpleConnection *gc = purple_account_get_connection(account);
+
+		if (gc != NULL)
+			purple_connection_error_reason(gc, PURPLE_CONNECTION_ERROR_NETWORK_ERROR,
+						       "connection dropped by the test");
 	} else if (strcmp(cmd, "signon") == 0) {
 		purple_account_set_enabled(account, purple_core_get_ui(), TRUE);
 	} else if (strcmp(cmd, "unload") == 0) {

@@ -640,7 +640,9 @@ def group_forged_request():
                 m = a.mark()
                 evil.cmd("raw <message to='%s' type='chat'>%s</message>" % (a.full_jid, inner % t))
                 evil.sync()
-                a.wait_for(sys_pred("was NOT encrypted"), since=m, what="notice for " + kind)
+                ev = a.wait_for(sys_pred("was NOT encrypted"), since=m, what="notice for " + kind)
+                # issue 10 item 8: anyone on the way may have written it
+                check("may not come from your contact" in ev[4], "notice: %r" % ev[4])
         record("SECURITY 66: a plaintext with only XHTML-IM, a subject or OOB data during a "
                "session is flagged as not encrypted", run_shown)
     finally:
@@ -715,6 +717,28 @@ def group_server_restart():
             check(not sent_echo(a, t, m), "the withheld message is echoed as sent")
         record("issue 10 item 4: after a server restart mid-session (policy on request) nothing "
                "goes out in the clear; the notice says the connection was lost", run)
+
+        def run_dropped():
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession start" % b.jid)
+            a.wait_for(state_pred(b.jid, ("2", "3")), 30, since=ma, what="private again")
+            ma = a.mark()
+            a.cmd("drop")
+            a.wait_for(sys_pred("connection to the server was lost"), 20, since=ma,
+                       what="the true reason")
+            check(not a.find(sys_pred("You ended the encrypted session"), ma),
+                  "alice was told she ended the session")
+            a.cmd("account-set esessions-policy opportunistic")
+            a.cmd("signon")
+            a.wait_event("signed-on", since=ma, timeout=20)
+            t = token("after-drop")
+            m = a.mark()
+            a.cmd("send %s %s" % (b.jid, t))      # before bob's caps are known again
+            a.wait_for(not_sent_pred(t), since=m, what="withheld after the reconnect")
+            a.sync()
+            check(not s.saw(t), "plaintext after a dropped connection")
+        record("issue 10 items 4, 5, 8: a dropped connection says so, and right after the "
+               "reconnect (opportunistic) nothing goes out in the clear", run_dropped)
     finally:
         s.stop()
 
