@@ -626,6 +626,7 @@ class ESession:
         self.placeholder_next_to_c = True
         self.new_retained = None          # the retained secret this session made
         self.not_acceptable = []          # responder: fields refused (sent as an error)
+        self.hints_seen = []              # per accepted <c/>: XEP-0334 no-permanent-store there
 
 
 class GajimPeer:
@@ -933,6 +934,7 @@ class GajimPeer:
             sess.state, sess.why = "failed", "3-message negotiation (Gajim refuses it)"
             return
         negotiated, not_acceptable = self._verify_options_bob(fields)
+        sess.choices = {var: [value] for var, value in negotiated.items()}
         try:
             # Gajim reads modp from the OPTIONS only: a <value/>-only field
             # made it crash (INTEROP R20)
@@ -1208,3 +1210,4 @@ class GajimPeer:
                 sess.terminate_seen = "encrypted"
                 sess.state, sess.why = "ended", "terminated by the peer (encrypted)"
         sess.placeholder_next_to_c = el.find("{%s}body" % NS_CLIENT) is not None
+        sess.hints_seen.append(el.find("{%s}no-permanent-store" % NS_HINTS) is not None)

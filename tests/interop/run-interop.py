@@ -4,17 +4,16 @@ tests/e2e) against the independent Gajim-profile peer (gajim_peer.py) through
 a private Prosody on 127.0.0.1.  Prints TAP lines and "N passed, N failed";
 exits non-zero on failure.  `make check-interop` runs it.
 
+After the scenarios, a matrix of full sessions: role (our client or the peer
+initiates) x Gajim's canonicalisation (0.12 or later) x logging (may or
+mustnot) x retained secret (the first session of a chain or one continuing
+it), one TAP line per cell and the table of sessions tried and held.
+With ESESS_INTEROP_LONG=N (`make check-interop-long`), only the long run: N
+sessions with our client initiating, then N with the peer initiating, in a
+row, over 24 peer accounts; every one must hold.
+
 Every server and client started here is stopped by PID, even on failure
 (esess_harness.stop_all, GajimPeer.close in finally blocks).
-
-Lines that fail on purpose until our code changes (findings, not hidden):
-  4c  a `logging` field offered as true/false is refused with not-acceptable
-      but without <feature><field var='logging'/></feature> (INTEROP R13);
-  8   the decrypted payload we send carries <body xmlns=''>: a body in no
-      namespace (Gajim finds it by name; XEP-0200 §7.4 step 6 does not);
-  9   three GLib criticals per encrypted message we send: the send hook
-      withholds the original by *packet = NULL and libpurple 2.14's own
-      jabber-sending-xmlnode handler then serialises NULL.
 """
 import os
 import random
@@ -81,7 +80,8 @@ class Ctx:
 
     PEERS = ("bob", "carol", "dave")
 
-    def __init__(self):
+    def __init__(self, peers=PEERS):
+        self.PEERS = peers
         self.s = h.Prosody(users=("alice",) + self.PEERS).start()
         self.peers = {}
         self.a = h.Client(self.s, "alice")
@@ -381,6 +381,238 @@ def scenario_no_criticals(c, st):
           % (len(crit), crit[:4]))
 
 
+
+# ------------------------------------------------ the matrix of sessions ----
+#
+# One session = negotiation, the logging mode both sides agreed, the SAS (or,
+# continuing a chain, no SAS and a verified chain on both sides), a message
+# each way, the hints when logging is mustnot, and the end.  The cells are
+# role x canonicalisation (Gajim 0.12 / later) x logging (may / mustnot) x
+# retained secret (first session of a chain / continuing it).
+
+# (role, logging) -> (our account's logging setting, Gajim's
+# log_encrypted_sessions): Gajim offers may,mustnot or mustnot,may; as
+# responder it takes its own first choice, or its second with the user's
+# consent (our "require" offers mustnot alone to a Gajim that prefers may)
+LOGGING_SETUP = {
+    ("ours", "may"): ("prefer", True),
+    ("ours", "mustnot"): ("require", True),
+    ("peer", "may"): ("concede", True),
+    ("peer", "mustnot"): ("prefer", False),
+}
+# Gajim's esession_modp: 5,14 up to 0.15, 15,16,14 in 0.16
+MODP_OF_MODE = {True: [5, 14], False: [15, 16, 14]}
+MODE_NAME = {True: "0.12", False: "later"}
+
+
+class Tally:
+    """Sessions tried and held per cell."""
+
+    def __init__(self):
+        self.cells = {}
+        self.failures = []
+
+    def add(self, cell, ok, why=""):
+        tried, held = self.cells.get(cell, (0, 0))
+        self.cells[cell] = (tried + 1, held + (1 if ok else 0))
+        if not ok:
+            self.failures.append((cell, why))
+
+    def table(self):
+        lines = ["%-6s %-6s %-8s %-10s %s" % ("role", "c14n", "logging", "retained", "tried/held")]
+        for cell in sorted(self.cells):
+            role, mode, logging, retained = cell
+            tried, held = self.cells[cell]
+            lines.append("%-6s %-6s %-8s %-10s %d/%d" % (
+                "ours" if role == "ours" else "gajim", mode, logging, retained, tried, held))
+        tried = sum(t for t, _ in self.cells.values())
+        held = sum(h for _, h in self.cells.values())
+        lines.append("total: %d tried, %d held" % (tried, held))
+        return lines
+
+
+def details_of(c):
+    m = c.a.mark()
+    c.a.cmd("ipc get-details %s" % c.bob)
+    return c.a.wait_event("ipc", "get-details", since=m)[3]
+
+
+def detail(details, prefix):
+    line = next((l for l in details.splitlines() if l.startswith(prefix)), None)
+    return line.split(":", 1)[1].strip() if line else None
+
+
+def one_session(c, user, role, buggy, logging, label):
+    """One full session with the peer `user`; returns the cell.  Raises on
+    any failure (the caller counts it)."""
+    c.use(user)
+    a, peer = c.a, c.peer
+    ours, les = LOGGING_SETUP[(role, logging)]
+    peer.c14n_buggy = buggy
+    peer.log_encrypted_sessions = les
+    peer.modp_offer = MODP_OF_MODE[buggy]
+    peer.counter_prefix = None
+    continuing = len(peer.retained.get("alice@localhost", [])) > 0
+    cell = (role, MODE_NAME[buggy], logging, "continued" if continuing else "first")
+    a.cmd("account-set esessions-logging %s" % ours)
+    m = a.mark()
+    if role == "ours":
+        before = set(peer.sessions)
+        a.cmd("cmd %s esession start" % c.bob)
+
+        def new():
+            for t, x in list(peer.sessions.items()):
+                if t not in before and x.state != "negotiating":
+                    return x
+            return None
+        c.active(new, 30)
+        sess = new()
+    else:
+        sess = peer.start(c.alice_full)
+        c.active(sess, 30)
+    check(sess.state == "active", "peer: %s (%s)" % (sess.state, sess.why))
+    want_state = ("3",) if continuing else ("2", "3")
+    a.wait_for(state_pred(c.bob, want_state), 15, since=m,
+               what="our side private%s" % (" and verified" if continuing else ""))
+    # the logging mode, as both sides see it (R17)
+    check(sess.choices.get("logging") == [logging],
+          "the peer's session has logging %r, wanted %r" % (sess.choices.get("logging"), logging))
+    d = details_of(c)
+    shown = detail(d, "Logging")
+    check(shown == ("off the record" if logging == "mustnot" else "allowed"),
+          "our side shows logging %r for %s" % (shown, logging))
+    if continuing:
+        check(sess.srs_found is True, "the peer found no shared retained secret")
+        check(not a.find(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session", m),
+              "our side asked for the SAS again on a verified chain")
+    else:
+        check(sess.srs_found is False, "a first session found a retained secret")
+        ours_sas = (detail(d, "Short authentication string") or "").replace(" ", "")
+        check(ours_sas == sess.sas, "SAS differ: ours %r, the peer's %r" % (ours_sas, sess.sas))
+        a.wait_for(state_pred(c.bob, ("3",)), 15, since=m, what="our side verified")
+    c.exchange(sess, label)
+    if logging == "mustnot":
+        check(sess.hints_seen and all(sess.hints_seen),
+              "logging mustnot but our <c/> came without the XEP-0334 hints (R14)")
+    m = a.mark()
+    if role == "ours":
+        a.cmd("cmd %s esession end" % c.bob)
+        peer.wait(lambda: sess.terminate_seen is not None, 10, "terminate at the peer")
+        check(sess.terminate_seen == "plaintext", "terminate arrived %s" % sess.terminate_seen)
+    else:
+        peer.terminate(sess)
+    a.wait_for(state_pred(c.bob, ("0", "4")), 10, since=m, what="our side ended")
+    return cell
+
+
+def run_sessions(c, plan, tally, pace=None):
+    """plan: [(user, role, buggy, logging)].  Failures are counted, not raised."""
+    for i, (user, role, buggy, logging) in enumerate(plan):
+        if pace is not None:
+            pace(user)
+        c.use(user)
+        retained = "continued" if c.peer.retained.get("alice@localhost") else "first"
+        cell = (role, MODE_NAME[buggy], logging, retained)
+        try:
+            one_session(c, user, role, buggy, logging, "m%d" % i)
+            tally.add(cell, True)
+        except Exception as exc:
+            tally.add(cell, False, "%s session %d with %s: %s" % (role, i, user, exc))
+            # leave nothing half open for the next session
+            c.a.cmd("cmd %s esession end" % c.bob)
+            for x in c.peer.sessions.values():
+                x.state = "ended" if x.state == "active" else x.state
+            c.a.sync()
+
+
+MATRIX_PEERS = tuple("m%d%s%s" % (int(b), l[:2], r[0]) for b in (False, True)
+                     for l in ("may", "mustnot") for r in ("ours", "peer"))  # noqa: E741
+
+
+def matrix_plan():
+    """Per (canonicalisation, logging), two fresh peers: one starts with our
+    client initiating, the other with the peer; each second session swaps
+    the roles and continues the chain the first made.  Every cell once."""
+    plan = []
+    for b in (False, True):
+        for logging in ("may", "mustnot"):
+            for first_role in ("ours", "peer"):
+                user = "m%d%s%s" % (int(b), logging[:2], first_role[0])
+                second = "peer" if first_role == "ours" else "ours"
+                plan += [(user, first_role, b, logging), (user, second, b, logging)]
+    return plan
+
+
+def matrix(c):
+    """Runs the matrix; one TAP line per cell, then the table."""
+    tally = Tally()
+    a = c.a
+    a.cmd("answer-clear")
+    a.cmd("answer Accept")
+    a.cmd("answer They match")
+    run_sessions(c, matrix_plan(), tally)
+    a.cmd("account-set esessions-logging prefer")
+    for role in ("ours", "peer"):
+        for mode in ("later", "0.12"):
+            for logging in ("may", "mustnot"):
+                for retained in ("first", "continued"):
+                    cell = (role, mode, logging, retained)
+
+                    def held(cell=cell):
+                        tried, ok = tally.cells.get(cell, (0, 0))
+                        check(tried >= 1 and ok == tried, "%d of %d held: %s" % (
+                            ok, tried, [w for f, w in tally.failures if f == cell]))
+                    record("matrix: %s initiates, Gajim %s canonicalisation, logging %s, "
+                           "%s session of a retained-secret chain"
+                           % ("our client" if role == "ours" else "the Gajim-profile peer",
+                              mode, logging, retained), held)
+    for line in tally.table():
+        print("# " + line, flush=True)
+
+
+LONG_PEERS = tuple("l%02d" % i for i in range(24))
+
+
+def long_run(c, n):
+    """n sessions with our client initiating, then n with the peer initiating,
+    round robin over LONG_PEERS (chains continue), cycling canonicalisation
+    and logging; paced so no peer starts more than 4 in 62 s (our per-peer
+    rate limit, SECURITY 58, admits 5 a minute)."""
+    starts = {}
+
+    def pace(user):
+        times = [t for t in starts.get(user, []) if time.time() - t < 62]
+        if len(times) >= 4:
+            time.sleep(62 - (time.time() - times[0]))
+        starts[user] = times + [time.time()]
+
+    a = c.a
+    a.cmd("answer-clear")
+    a.cmd("answer Accept")
+    a.cmd("answer They match")
+    results_by_role = {}
+    t0 = time.time()
+    for role in ("ours", "peer"):
+        tally = Tally()
+        plan = [(LONG_PEERS[i % len(LONG_PEERS)], role, bool((i // 2) % 2),
+                 ("may", "mustnot")[i % 2]) for i in range(n)]
+        run_sessions(c, plan, tally, pace)
+        results_by_role[role] = tally
+    elapsed = time.time() - t0
+    for role, tally in results_by_role.items():
+        tried = sum(t for t, _ in tally.cells.values())
+        held = sum(h for _, h in tally.cells.values())
+
+        def verdict(tally=tally, tried=tried, held=held):
+            for line in tally.table():
+                print("# " + line, flush=True)
+            check(tried == n and held == n and not tally.failures,
+                  "%d of %d held:\n%s" % (held, tried, "\n".join("%r: %s" % f
+                                                             for f in tally.failures[:20])))
+        record("long run, %s initiating: %d sessions in a row, all held"
+               % ("our client" if role == "ours" else "the Gajim-profile peer", n), verdict)
+    print("# long run: %d sessions in %.0f s" % (2 * n, elapsed), flush=True)
+
 def main():
     only = os.environ.get("ESESS_INTEROP_ONLY")
     scen = [
@@ -402,23 +634,30 @@ def main():
          "terminate to Gajim) and shows nothing of it, nor of a late stanza", scenario_tampered),
         ("our decrypted payload keeps <body/> in jabber:client (XEP-0200 §7.4 step 6)",
          scenario_body_namespace),
-        ("our client logged no GLib critical or warning during the run", scenario_no_criticals),
     ]
+    long_n = int(os.environ.get("ESESS_INTEROP_LONG") or 0)
     st = {}
     c = None
     try:
         try:
-            c = Ctx()
+            c = Ctx(LONG_PEERS if long_n else Ctx.PEERS + MATRIX_PEERS)
         except Exception:
             results.append((False, "setup", traceback.format_exc()))
             print("not ok 1 - setup: Prosody, our client and the peer befriend")
             for line in results[-1][2].rstrip().splitlines():
                 print("# " + line)
-        if c is not None:
+        if c is not None and long_n:
+            long_run(c, long_n)
+        elif c is not None:
             for name, fn in scen:
                 if only and only not in name:
                     continue
                 record(name, lambda: fn(c, st))
+            if not only or only in "matrix":
+                matrix(c)
+        if c is not None:
+            record("our client logged no GLib critical or warning during the run",
+                   lambda: scenario_no_criticals(c, st))
     finally:
         if c is not None:
             c.close()
