@@ -98,7 +98,7 @@ class Ctx:
                   "our client never saw %s's XEP-0116 feature (caps + disco#info)" % user)
             peer.wait(lambda: any(j.startswith("alice@localhost/") for j in peer.presence_from),
                       what="alice's presence")
-        self.use("bob")
+        self.use(self.PEERS[0])
 
     def use(self, user):
         self.peer = self.peers[user]
@@ -411,6 +411,7 @@ class Tally:
     def __init__(self):
         self.cells = {}
         self.failures = []
+        self.zero_top = 0     # sessions that met a counter with a zero top octet (R6)
 
     def add(self, cell, ok, why=""):
         tried, held = self.cells.get(cell, (0, 0))
@@ -427,7 +428,8 @@ class Tally:
                 "ours" if role == "ours" else "gajim", mode, logging, retained, tried, held))
         tried = sum(t for t, _ in self.cells.values())
         held = sum(h for _, h in self.cells.values())
-        lines.append("total: %d tried, %d held" % (tried, held))
+        lines.append("total: %d tried, %d held; %d met a counter with a zero top octet (R6)"
+                     % (tried, held, self.zero_top))
         return lines
 
 
@@ -502,7 +504,7 @@ def one_session(c, user, role, buggy, logging, label):
     else:
         peer.terminate(sess)
     a.wait_for(state_pred(c.bob, ("0", "4")), 10, since=m, what="our side ended")
-    return cell
+    return sess
 
 
 def run_sessions(c, plan, tally, pace=None):
@@ -514,8 +516,10 @@ def run_sessions(c, plan, tally, pace=None):
         retained = "continued" if c.peer.retained.get("alice@localhost") else "first"
         cell = (role, MODE_NAME[buggy], logging, retained)
         try:
-            one_session(c, user, role, buggy, logging, "m%d" % i)
+            sess = one_session(c, user, role, buggy, logging, "m%d" % i)
             tally.add(cell, True)
+            if any(x >> 120 == 0 for x in sess.counters_sent + sess.counters_recv):
+                tally.zero_top += 1
         except Exception as exc:
             tally.add(cell, False, "%s session %d with %s: %s" % (role, i, user, exc))
             # leave nothing half open for the next session
@@ -523,6 +527,9 @@ def run_sessions(c, plan, tally, pace=None):
             for x in c.peer.sessions.values():
                 x.state = "ended" if x.state == "active" else x.state
             c.a.sync()
+        if pace is not None and (i + 1) % 20 == 0:
+            print("# %d of %d sessions, %d held" % (i + 1, len(plan), sum(
+                h for _, h in tally.cells.values())), flush=True)
 
 
 MATRIX_PEERS = tuple("m%d%s%s" % (int(b), l[:2], r[0]) for b in (False, True)

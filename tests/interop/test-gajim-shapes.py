@@ -55,6 +55,9 @@ def load_rounds(path):
         if key == "round":
             cur = {"round": int(value), "stanzas": [], "keys": {}}
             rounds.append(cur)
+        elif key == "probe":
+            cur = {"probe": value, "stanzas": [], "keys": {}}
+            rounds.append(cur)
         elif key == "end":
             cur = None
         elif key == "stanza":
@@ -206,7 +209,9 @@ def replay_round(rnd, peers, wire, st):
 
 
 def main():
-    rounds = load_rounds(VECTORS)
+    everything = load_rounds(VECTORS)
+    rounds = [r for r in everything if "round" in r]
+    probes = {r["probe"]: r for r in everything if "probe" in r}
     jids = {"alice": rounds[0]["alice-jid"], "bob": rounds[0]["bob-jid"]}
     peers = make_peers(jids)
     wire = Wire(peers, jids)
@@ -247,10 +252,10 @@ def main():
                 check(n in got, "not produced")
                 exp, act = got[n]
                 check(exp == act, "not byte for byte:\n gajim %s\n peer  %s" % (exp, act))
-            record("round %d, #%d (%s): same shape as Gajim's (elements, attributes in order, "
+            record("round %d, stanza %d (%s): same shape as Gajim's (elements, attributes in order, "
                    "field vars, types, value counts, option labels, wrapper, body, hints)"
                    % (r, n, sender), shape)
-            record("round %d, #%d (%s): byte for byte Gajim's" % (r, n, sender), exact)
+            record("round %d, stanza %d (%s): byte for byte Gajim's" % (r, n, sender), exact)
 
         def values(rnd=rnd, st=st):
             check("sess" in st, "the round did not negotiate")
@@ -267,6 +272,21 @@ def main():
             check(b.terminate_seen == "plaintext", "terminate at Bob: %r" % b.terminate_seen)
             check(a.srs_found is (r > 1) and b.srs_found is (r > 1), "retained secret found")
         record("round %d: same SAS, keys, new retained secret and texts as Gajim" % r, values)
+
+    def refusal():
+        # Gajim's answer to an offer it cannot accept: the whole submit form
+        # as type='error', the refused field named inside <error/>
+        (_, _, request), (_, _, gajim) = probes["not-acceptable"]["stanzas"]
+        bob = gp.GajimPeer("bob", "unused", 0)
+        sent = []
+        bob.xmpp.send = sent.append
+        el, declared = gp.parse_stanza(request)
+        bob._on_stanza(el, declared)
+        check(len(sent) == 1, "%d answers" % len(sent))
+        d = shape_diff(gajim, stamp_from(sent[0], jids["bob"]))
+        check(not d, "the peer's refusal differs in shape from Gajim's:\n" + d)
+    record("Gajim's refusal of crypt_algs aes256-ctr: same shape (type='error', the form, "
+           "<error/> with the refused field, thread last)", refusal)
 
     def lang_en():
         p = gp.GajimPeer("x", "unused", 0)
