@@ -453,6 +453,10 @@ def one_session(c, user, role, buggy, logging, label):
     peer.c14n_buggy = buggy
     peer.log_encrypted_sessions = les
     peer.modp_offer = MODP_OF_MODE[buggy]
+    # Gajim 0.12 sent no message hints; LANG exactly 'en' gives a single
+    # fallback body, anything else the doubled one (transcript #5)
+    peer.hints = not buggy
+    peer.lang = "en" if buggy else "en_US.UTF-8"
     peer.counter_prefix = None
     continuing = len(peer.retained.get("alice@localhost", [])) > 0
     cell = (role, MODE_NAME[buggy], logging, "continued" if continuing else "first")
@@ -575,6 +579,17 @@ def matrix(c):
                               mode, logging, retained), held)
     for line in tally.table():
         print("# " + line, flush=True)
+
+    def two_secrets():
+        # Gajim keeps a chain per client of ours; holding two, it sends both
+        # rshashes (its first from a client we are not): ours finds the shared one
+        user = MATRIX_PEERS[0]
+        c.use(user)
+        c.peer.retained["alice@localhost"].insert(0, [os.urandom(32), False])
+        sess = one_session(c, user, "peer", False, "mustnot", "two")
+        check(sess.srs_found, "the peer did not see our srshash")
+    record("the peer sends two rshashes (a chain with another client of ours first): "
+           "our side continues the shared chain, verified", two_secrets)
 
 
 LONG_PEERS = tuple("l%02d" % i for i in range(24))
