@@ -428,6 +428,13 @@ def first(fields, var):
     return vals[0] if vals else None
 
 
+def value(fields, var):
+    """The field's first <value/>, as Gajim read a received form (form[var]):
+    an <option/> in a submit or result form is not a value."""
+    t = fields.get(var)
+    return t[1][0] if t is not None and t[1] else None
+
+
 def parse_stanza(text):
     """(element, {id(element): declared default namespace}) of one stanza."""
     parser = ET.XMLPullParser(events=("start", "start-ns"))
@@ -811,7 +818,7 @@ class GajimPeer:
         fields = form_fields(x)
         ftype = x.get("type")
         norm = lambda: normalise_form(x, declared=declared, buggy=self.c14n_buggy)  # noqa: E731
-        if first(fields, "terminate") in ("1", "true"):
+        if value(fields, "terminate") in ("1", "true"):
             if sess is not None and ftype == "submit":
                 sess.terminate_seen = "plaintext"
                 sess.state = "ended"
@@ -939,7 +946,7 @@ class GajimPeer:
             # Gajim reads modp from the OPTIONS only: a <value/>-only field
             # made it crash (INTEROP R20)
             g = int(fields["modp"][2][0])
-            sess.n_o = unb64(first(fields, "my_nonce"))
+            sess.n_o = unb64(value(fields, "my_nonce"))
             he = unb64(fields["dhhashes"][1][0])
             p, gen = modp(g)
         except (KeyError, ValueError, IndexError, TypeError) as exc:
@@ -988,11 +995,11 @@ class GajimPeer:
         try:
             for var, (_, vals, _) in fields.items():
                 sess.choices[var] = vals
-            g = int(first(fields, "modp"))
-            sess.n_o = unb64(first(fields, "my_nonce"))
-            d = from_bytes(unb64(first(fields, "dhkeys")))
-            ca = from_bytes(unb64(first(fields, "counter")))
-            sess.nonce_echo_ok = unb64(first(fields, "nonce")) == sess.n_s
+            g = int(value(fields, "modp"))
+            sess.n_o = unb64(value(fields, "my_nonce"))
+            d = from_bytes(unb64(value(fields, "dhkeys")))
+            ca = from_bytes(unb64(value(fields, "counter")))
+            sess.nonce_echo_ok = unb64(value(fields, "nonce")) == sess.n_s
             x_priv, e = sess.privs[g]
         except (KeyError, ValueError, TypeError) as exc:
             sess.state, sess.why = "failed", "bad response: %r" % exc
@@ -1048,11 +1055,11 @@ class GajimPeer:
         """Message 4 exactly as Gajim's accept_e2e_bob built it (transcript #4):
         in <init/>, FORM_TYPE, nonce, srshash, identity, mac, all text-single."""
         try:
-            if unb64(first(fields, "nonce")) != sess.n_s:
+            if unb64(value(fields, "nonce")) != sess.n_s:
                 raise ValueError("nonce")
-            e_raw = unb64(first(fields, "dhkeys"))
-            id_a = unb64(first(fields, "identity"))
-            m_a = unb64(first(fields, "mac"))
+            e_raw = unb64(value(fields, "dhkeys"))
+            id_a = unb64(value(fields, "identity"))
+            m_a = unb64(value(fields, "mac"))
             rshashes = fields.get("rshashes", (None, [], []))[1]
         except (ValueError, TypeError) as exc:
             sess.state, sess.why = "failed", "bad message 3: %r" % exc
@@ -1098,9 +1105,9 @@ class GajimPeer:
 
     def _on_msg4(self, sess, fields, form_b2):
         try:
-            srshash = unb64(first(fields, "srshash"))
-            id_b = unb64(first(fields, "identity"))
-            m_b = unb64(first(fields, "mac"))
+            srshash = unb64(value(fields, "srshash"))
+            id_b = unb64(value(fields, "identity"))
+            m_b = unb64(value(fields, "mac"))
         except (ValueError, TypeError) as exc:
             sess.state, sess.why = "failed", "bad message 4: %r" % exc
             return
