@@ -79,7 +79,8 @@ def unescape(field):
 class Prosody:
     """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
 
-    def __init__(self, users=("alice", "bob", "carol"), keep=False):
+    def __init__(self, users=("alice", "bob", "carol"), keep=False, dup_match=None):
+        self.dup_match = dup_match    # mod_esess_dup: deliver this stanza twice
         self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
         self.keep = keep or KEEP
         self.port = free_port()
@@ -123,8 +124,9 @@ component_ports = { }
 modules_disabled = { "s2s" }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "carbons"; "mam";
-	"ping"; "posix"; "stanza_debug"; "esess_tap";
+	"ping"; "posix"; "stanza_debug"; "esess_tap"; "esess_dup";
 }
+%(dup)s
 authentication = "internal_hashed"
 storage = "internal"
 c2s_require_encryption = true
@@ -138,7 +140,8 @@ VirtualHost "localhost"
 	ssl = { key = "%(key)s", certificate = "%(cert)s" }
 """ % {"root": 'run_as_root = true\nprosody_user = "root"' if root else "",
        "dir": self.dir, "data": self.data, "moddir": moddir, "port": self.port,
-       "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert})
+       "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert,
+       "dup": 'esess_dup_match = "%s"' % self.dup_match if self.dup_match else ""})
 
     def start(self):
         self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"],

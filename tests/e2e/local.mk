@@ -13,7 +13,8 @@ EXTRA_DIST += \
 	tests/e2e/esess_harness.py \
 	tests/e2e/run-e2e.py \
 	tests/e2e/bench-e2e.py \
-	tests/e2e/mod_esess_tap.lua
+	tests/e2e/mod_esess_tap.lua \
+	tests/e2e/mod_esess_dup.lua
 
 E2E_ENV = \
 	ESESS_SRCDIR='$(abs_top_srcdir)' \

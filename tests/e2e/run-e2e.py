@@ -926,13 +926,38 @@ def group_strangers():
         s.stop()
 
 
+def group_duplicate_neg():
+    # negotiation message 2 is the only one with a "counter" field
+    s = h.Prosody(dup_match="var='counter'").start()
+    try:
+        a, b = pair(s, "opportunistic", "opportunistic")
+
+        def run():
+            wait_caps(a, b)
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            check(s.saw("esess_dup: sent a copy"), "the server sent no copy of message 2")
+            log = os.path.join(a.dir, "debug.log")
+            with open(log, errors="replace") as f:
+                check("ignored an exact copy of a negotiation message" in f.read(),
+                      "alice never saw the copy")
+            t = token("after-dup")
+            a.cmd("send %s %s" % (b.jid, t))
+            b.wait_for(recv_pred(t), what="message in the session")
+            check(not s.saw(t), "plaintext")
+        record("SECURITY 52, issue 10 item 9: an exact copy of negotiation message 2 is "
+               "ignored and the session is set up", run)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
               group_request_flood,
               group_queue, group_inflight, group_carbons,
               group_forged_request, group_otr_log, group_server_restart, group_reload,
-              group_peer_offline_negotiating, group_requests_loose_ends, group_strangers]
+              group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
+              group_duplicate_neg]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
