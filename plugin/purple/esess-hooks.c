@@ -655,10 +655,65 @@ shows_content(xmlnode *msg)
 	return FALSE;
 }
 
+static gint
+attr_cmp(gconstpointer a, gconstpointer b)
+{
+	const xmlnode *x = *(xmlnode *const *)a;
+	const xmlnode *y = *(xmlnode *const *)b;
+	int r = g_strcmp0(x->name, y->name);
+
+	return r != 0 ? r : g_strcmp0(x->xmlns, y->xmlns);
+}
+
+/* Feeds the node's content to sum in one order whatever the sender's
+ * serialiser did: names, namespaces, attributes sorted by name, text; each
+ * piece with its length, so that no two trees give the same input. */
+static void
+digest_node(GChecksum *sum, xmlnode *node)
+{
+	GPtrArray *attrs = g_ptr_array_new();
+	xmlnode *c;
+	guint i;
+
+	for (c = node->child; c != NULL; c = c->next)
+		if (c->type == XMLNODE_TYPE_ATTRIB)
+			g_ptr_array_add(attrs, c);
+	g_ptr_array_sort(attrs, attr_cmp);
+#define PIECE(tag, str) do { \
+		const char *p_ = (str) != NULL ? (str) : ""; \
+		guint32 n_ = (guint32)strlen(p_); \
+		g_checksum_update(sum, (const guchar *)(tag), 1); \
+		g_checksum_update(sum, (const guchar *)&n_, sizeof(n_)); \
+		g_checksum_update(sum, (const guchar *)p_, n_); \
+	} while (0)
+	PIECE("<", node->name);
+	PIECE("n", xmlnode_get_namespace(node));
+	for (i = 0; i < attrs->len; i++) {
+		xmlnode *a = g_ptr_array_index(attrs, i);
+
+		PIECE("a", a->name);
+		PIECE("v", a->data);
+	}
+	for (c = node->child; c != NULL; c = c->next) {
+		if (c->type == XMLNODE_TYPE_TAG) {
+			digest_node(sum, c);
+		} else if (c->type == XMLNODE_TYPE_DATA) {
+			char *d = g_strndup(c->data, c->data_sz);
+
+			PIECE("t", d);
+			g_free(d);
+		}
+	}
+	PIECE(">", node->name);
+#undef PIECE
+	g_ptr_array_free(attrs, TRUE);
+}
+
 /* SECURITY 52, issue 10 item 9: stream resumption may deliver a
- * negotiation message twice; the exact copy of the last one is ignored
- * rather than ending the negotiation.  Anything else goes to the engine,
- * which refuses it by its state machine. */
+ * negotiation message twice (the server may write its attributes in
+ * another order); a copy of the last one is ignored rather than ending
+ * the negotiation.  Anything else goes to the engine, which refuses it by
+ * its state machine. */
 static gboolean
 duplicate_neg(EsessPeer *peer, xmlnode *msg)
 {
@@ -666,14 +721,10 @@ duplicate_neg(EsessPeer *peer, xmlnode *msg)
 	guint8 digest[32];
 	gsize dlen = sizeof(digest);
 	gboolean dup;
-	char *text;
-	int len = 0;
 
-	text = xmlnode_to_str(msg, &len);
-	g_checksum_update(sum, (const guchar *)text, len);
+	digest_node(sum, msg);
 	g_checksum_get_digest(sum, digest, &dlen);
 	g_checksum_free(sum);
-	g_free(text);
 	dup = peer->have_last_neg && memcmp(digest, peer->last_neg, sizeof(digest)) == 0;
 	memcpy(peer->last_neg, digest, sizeof(digest));
 	peer->have_last_neg = TRUE;
