@@ -35,7 +35,9 @@ struct _EsessChat {
 	gboolean told_ended;  /* ended: the peer was told once that its
 	                       * encrypted messages are no longer read */
 	/* established */
-	char sas[ESESS_SAS_LEN + 1];
+	char sas[ESESS_SAS_MAX_LEN + 1];
+	EsessSasAlg sas_alg;
+	gboolean sas_fallback;
 	EsessContinuity continuity;
 	gboolean verified;
 	EsessLogging logging;

@@ -290,8 +290,11 @@ establish(EsessChat *chat, EsessStep *step)
 	res = esess_neg_result(chat->neg);
 	chat->session = esess_neg_take_session(chat->neg);
 	memcpy(chat->sas, res->sas, sizeof chat->sas);
-	if (chat->quirks != NULL && chat->quirks->sas_unpadded)
+	if (chat->quirks != NULL && chat->quirks->sas_unpadded &&
+	    res->sas_alg == ESESS_SAS_ALG_LEGACY)
 		esess_sas_format(res->sas_value, FALSE, chat->sas); /* R20 */
+	chat->sas_alg = res->sas_alg;
+	chat->sas_fallback = res->sas_fallback;
 	chat->continuity = res->continuity;
 	chat->verified = res->verified;
 	chat->logging = res->logging;
@@ -740,6 +743,18 @@ const char *
 esess_chat_sas(const EsessChat *chat)
 {
 	return chat->cipher != NULL ? chat->sas : NULL;
+}
+
+gboolean
+esess_chat_sas_committed(const EsessChat *chat)
+{
+	return chat->sas_alg == ESESS_SAS_ALG_COMMITTED;
+}
+
+gboolean
+esess_chat_sas_fallback(const EsessChat *chat)
+{
+	return chat->sas_fallback;
 }
 
 EsessContinuity

@@ -237,6 +237,13 @@ const char *esess_chat_peer(const EsessChat *chat);
 gboolean esess_chat_is_initiator(const EsessChat *chat);
 /* Established only (NULL / defaults before): */
 const char *esess_chat_sas(const EsessChat *chat);  /* as to display (R8, R20) */
+/* TRUE: the SAS is the committed one of INTEROP R23, which a man in the
+ * middle cannot grind; FALSE: the legacy sas28x5 (R8), the weaker check, used
+ * with peers that do not offer R23 (Gajim). */
+gboolean esess_chat_sas_committed(const EsessChat *chat);
+/* TRUE: the legacy SAS with a peer that once completed a session with the
+ * committed one; continuity is then ESESS_CONT_BROKEN (R23). */
+gboolean esess_chat_sas_fallback(const EsessChat *chat);
 EsessContinuity esess_chat_continuity(const EsessChat *chat);
 gboolean esess_chat_verified(const EsessChat *chat); /* chain confirmed by SAS */
 EsessLogging esess_chat_logging(const EsessChat *chat);

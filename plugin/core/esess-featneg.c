@@ -23,6 +23,7 @@
 #include "esess-featneg.h"
 #include "esess-modp.h"
 #include "esess-quirks.h"
+#include "esess-sas.h"
 
 #define SSN_FORM_TYPE   "urn:xmpp:ssn"
 #define RSA_SHA256      "http://www.w3.org/2000/09/xmldsig#rsa-sha256"
@@ -232,6 +233,7 @@ esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize
 	static const char *const crypt_ext[] = { "aes256-ctr", "aes128-ctr" };
 	static const char *const stanzas[] = { "message" };
 	static const char *const pubkey[] = { "none" };
+	static const char *const sas_ext[] = { ESESS_SAS_COMMITTED_NAME, ESESS_SAS_LEGACY_NAME };
 	const EsessQuirks *q;
 	const char *logging[2];
 	EsessForm *f = NULL;
@@ -308,7 +310,13 @@ esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize
 	num = g_strdup_printf("%" G_GUINT64_FORMAT, ext ? REKEY_EXTENDED : REKEY_MAX);
 	add_hidden(f, "rekey_freq", num);
 	g_free(num);
-	add_hidden(f, "sas_algs", "sas28x5");
+	/* INTEROP R23: the committed SAS first, beside sas28x5, only to peers
+	 * of this plugin (never Gajim: R20), so the choice sits in form_A and
+	 * form_B and both identity MACs cover it */
+	if (ext)
+		add_list(f, "sas_algs", ESESS_FIELD_LIST_SINGLE, sas_ext, 2, FALSE);
+	else
+		add_hidden(f, "sas_algs", ESESS_SAS_LEGACY_NAME);
 	add_hidden(f, "sign_algs", RSA_SHA256);
 	fld = esess_form_add(f, "modp", ESESS_FIELD_LIST_SINGLE);
 	for (i = 0; i < offer->len; i++) {
@@ -338,6 +346,7 @@ typedef struct {
 	const char *const *accept;   /* acceptable values */
 	const char *const *refused;  /* known values refused by policy */
 	gboolean needed;             /* must be in an ESession request */
+	const char *prefer;          /* chosen whenever offered, wherever it stands */
 } ListRule;
 
 static const char *const acc_disclosure[] = { "never", NULL };
@@ -351,23 +360,26 @@ static const char *const acc_hash[] = { "sha256", NULL };
 static const char *const ref_hash[] = { "sha1", "md5", "none", NULL };
 static const char *const acc_compress[] = { "none", NULL };
 static const char *const ref_compress[] = { "zlib", "lzw", NULL };
-static const char *const acc_sas[] = { "sas28x5", NULL };
+static const char *const acc_sas[] = {
+	ESESS_SAS_COMMITTED_NAME, ESESS_SAS_LEGACY_NAME, NULL
+};
 static const char *const acc_ver[] = { "1.0", NULL };
 static const char *const acc_pubkey[] = { "none", NULL };
 static const char *const acc_sign[] = { RSA_SHA256, NULL };
 static const char *const none_refused[] = { NULL };
 
 static const ListRule list_rules[] = {
-	{ "disclosure",  acc_disclosure, ref_disclosure, TRUE },
-	{ "security",    acc_security,   ref_security,   TRUE },
-	{ "crypt_algs",  acc_crypt,      ref_crypt,      TRUE },
-	{ "hash_algs",   acc_hash,       ref_hash,       TRUE },
-	{ "compress",    acc_compress,   ref_compress,   TRUE },
-	{ "sas_algs",    acc_sas,        none_refused,   TRUE },
-	{ "ver",         acc_ver,        none_refused,   TRUE },
-	{ "init_pubkey", acc_pubkey,     none_refused,   TRUE },
-	{ "resp_pubkey", acc_pubkey,     none_refused,   TRUE },
-	{ "sign_algs",   acc_sign,       none_refused,   FALSE },
+	{ "disclosure",  acc_disclosure, ref_disclosure, TRUE,  NULL },
+	{ "security",    acc_security,   ref_security,   TRUE,  NULL },
+	{ "crypt_algs",  acc_crypt,      ref_crypt,      TRUE,  NULL },
+	{ "hash_algs",   acc_hash,       ref_hash,       TRUE,  NULL },
+	{ "compress",    acc_compress,   ref_compress,   TRUE,  NULL },
+	/* INTEROP R23: the committed SAS is chosen whenever offered */
+	{ "sas_algs",    acc_sas,        none_refused,   TRUE,  ESESS_SAS_COMMITTED_NAME },
+	{ "ver",         acc_ver,        none_refused,   TRUE,  NULL },
+	{ "init_pubkey", acc_pubkey,     none_refused,   TRUE,  NULL },
+	{ "resp_pubkey", acc_pubkey,     none_refused,   TRUE,  NULL },
+	{ "sign_algs",   acc_sign,       none_refused,   FALSE, NULL },
 };
 
 static char **
@@ -415,6 +427,16 @@ pick(const EsessField *fld, const ListRule *rule, const char **out)
 	guint i;
 
 	*out = NULL;
+	if (rule->prefer != NULL) {
+		for (i = 0; i < vals->len; i++) {
+			const char *v = g_ptr_array_index(vals, i);
+
+			if (strcmp(v, rule->prefer) == 0) {
+				*out = v;
+				return PICK_OK;
+			}
+		}
+	}
 	/* R13: the first offered option local policy accepts */
 	for (i = 0; i < vals->len; i++) {
 		const char *v = g_ptr_array_index(vals, i);
@@ -537,7 +559,7 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	const EsessField *fld, *mf;
 	const char *v, *log_value, *log_var;
 	const char *picked[G_N_ELEMENTS(list_rules)];
-	gboolean b, policy_fail = FALSE, not_acc = FALSE, modp_done = FALSE;
+	gboolean b, policy_fail = FALSE, not_acc = FALSE, modp_done = FALSE, downgrade = FALSE;
 	guint min_bits, i, j;
 	guint64 rekey = 0;
 	char *num;
@@ -633,6 +655,13 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 			break;
 		}
 	}
+	/* INTEROP R23: a peer that advertises this plugin offers the committed
+	 * SAS; a request from it without one is a downgrade (SECURITY 63) */
+	if (pol->extensions && !(pol->quirks != NULL && pol->quirks->no_extensions) &&
+	    c.sas_algs != NULL && strcmp(c.sas_algs, ESESS_SAS_COMMITTED_NAME) != 0) {
+		bad(bad_vars, "sas_algs");
+		downgrade = TRUE;
+	}
 	/* modp: the first offered group known and within policy (SECURITY 17) */
 	{
 		const GPtrArray *groups = esess_featneg_offered_values(mf);
@@ -689,6 +718,10 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	}
 	if (policy_fail) {
 		r = ESESS_ERR_POLICY;
+		goto out;
+	}
+	if (downgrade) {
+		r = ESESS_ERR_SAS_DOWNGRADE;
 		goto out;
 	}
 	if (not_acc) {
@@ -846,6 +879,16 @@ esess_featneg_check_field(const EsessForm *offer, const EsessForm *response,
 		goto out;
 	}
 	c.modp_index = (guint)idx;
+
+	/* INTEROP R23: a responder that was offered the committed SAS chooses
+	 * it; taking sas28x5 instead would let a man in the middle grind the
+	 * SAS (SECURITY 63), so that choice is refused, not accepted quietly */
+	of = esess_form_get(offer, "sas_algs");
+	if (of != NULL && index_of(offered_values(of), ESESS_SAS_COMMITTED_NAME) >= 0 &&
+	    g_strcmp0(c.sas_algs, ESESS_SAS_COMMITTED_NAME) != 0) {
+		r = ESESS_ERR_SAS_DOWNGRADE;
+		goto out;
+	}
 
 	/* logging: offered, and what our pref allows (DIGEST §10.1) */
 	*field = "logging";

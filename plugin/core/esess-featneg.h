@@ -66,6 +66,9 @@ EsessStatus esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *g
  *    mapped: true = mustnot), both 'logging' and 'otr', rekey_freq not a
  *    strict positive decimal (SECURITY 60), dhhashes not one per modp
  *    option, a needed ESession field missing: those vars go to bad_vars);
+ *  ESESS_ERR_SAS_DOWNGRADE (after POLICY, before NOT_ACCEPTABLE; bad var
+ *    sas_algs) when pol->extensions (a peer of this plugin, R19) offered no
+ *    committed SAS (INTEROP R23);
  *  ESESS_ERR_POLICY (takes precedence over NOT_ACCEPTABLE; the vars go to
  *    bad_vars too) when a field has no acceptable option and offered a value
  *    refused by policy: groups below min_modp_bits (SECURITY 17), cipher none,
@@ -73,7 +76,8 @@ EsessStatus esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *g
  *    disabled/enabled (SECURITY 20), security c2s/none.
  * Choices: modp the first known group >= min_modp_bits (0 means 2048),
  * crypt_algs aes256-ctr or aes128-ctr (both AES-256, R4), hash sha256, compress
- * none, sas28x5, ver 1.0, pubkeys none, sign_algs rsa-sha256, disclosure never,
+ * none, sas_algs the committed SAS whenever offered (INTEROP R23) else
+ * sas28x5, ver 1.0, pubkeys none, sign_algs rsa-sha256, disclosure never,
  * security e2e, stanzas message; rekey_freq max(Alice's, min_rekey_freq). */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
@@ -83,8 +87,9 @@ EsessStatus esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy
  * offered (ESESS_ERR_NOT_OFFERED, SECURITY 18), rekey_freq >= ours and < 2^32
  * (ESESS_ERR_POLICY; malformed numbers ESESS_ERR_FORM, SECURITY 22, 60),
  * logging consistent with our pref (ESESS_ERR_POLICY), stanzas including
- * message (ESESS_ERR_POLICY), a submit form with FORM_TYPE urn:xmpp:ssn, one
- * value per choice and every offered field answered except sign_algs
+ * message (ESESS_ERR_POLICY), sas28x5 chosen although the committed SAS
+ * was offered (ESESS_ERR_SAS_DOWNGRADE, INTEROP R23), a submit form with
+ * FORM_TYPE urn:xmpp:ssn, one value per choice and every offered field answered except sign_algs
  * (ESESS_ERR_FORM); accept false is a decline: ESESS_ERR_REJECTED.  Fields
  * the caller handles (my_nonce, dhkeys, nonce, counter, ...) are ignored.
  * Fills *choice (zeroed on failure). */

@@ -325,6 +325,8 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	guint8 c_b_after[ESESS_COUNTER_LEN];
 	GString *form_b2 = NULL;
 	const char *field = NULL;
+	const guint8 *e;
+	size_t e_len;
 	guint i;
 	EsessStatus r;
 
@@ -402,11 +404,11 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 		goto out;
 	}
 
-	/* SAS over M_A and form_B as received (R8) */
-	neg->result.sas_value = esess_sas_value(neg->m_a, sizeof neg->m_a,
-						neg->form_b->str, neg->form_b->len);
-	esess_sas_format(neg->result.sas_value, TRUE, neg->result.sas);
-	neg->result.continuity = esess_neg_continuity(held, match);
+	/* SAS: R23 over values fixed before d was seen, or R8 over M_A and
+	 * form_B as received; then continuity (R9, R23) */
+	e = esess_dh_key_public(neg->own, &e_len);
+	esess_neg_compute_sas(neg, neg->m_a, e, e_len, neg->peer_pub, neg->peer_pub_len);
+	esess_neg_set_continuity(neg, held, match);
 	r = esess_neg_finish(neg, match != NULL ? match->secret : NULL, neg->c_a, c_b_after);
 out:
 	if (r != ESESS_OK)

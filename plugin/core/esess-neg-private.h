@@ -97,6 +97,9 @@ GPtrArray *esess_neg_held_secrets(const EsessNeg *neg);
 EsessContinuity esess_neg_continuity(const GPtrArray *held, const EsessRetained *match);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_final_keys(EsessNeg *neg, const EsessSecret *srs);
+void esess_neg_compute_sas(EsessNeg *neg, const guint8 m_a[ESESS_HMAC_LEN], const guint8 *e,
+			   size_t e_len, const guint8 *d, size_t d_len);
+void esess_neg_set_continuity(EsessNeg *neg, const GPtrArray *held, const EsessRetained *match);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 			     const guint8 own_c[ESESS_COUNTER_LEN],

@@ -215,6 +215,8 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	guint8 c_a_after[ESESS_COUNTER_LEN], c_b_after[ESESS_COUNTER_LEN];
 	GString *form_a2 = NULL;
 	const char *fail_var = NULL;
+	const guint8 *d;
+	size_t d_len;
 	guint i, j, n_rsh = 0;
 	EsessStatus r;
 
@@ -309,9 +311,10 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 		goto out;
 	}
 
-	/* SAS over M_A and form_B as sent (R8) */
-	neg->result.sas_value = esess_sas_value(m_a, sizeof m_a, neg->form_b->str, neg->form_b->len);
-	esess_sas_format(neg->result.sas_value, TRUE, neg->result.sas);
+	/* SAS: R23 over values fixed before e was seen, or R8 over M_A and
+	 * form_B as sent */
+	d = esess_dh_key_public(neg->own, &d_len);
+	esess_neg_compute_sas(neg, m_a, e, e_len, d, d_len);
 	/* SRS: HMAC(N_A, RS) against every rshashes value (R9) */
 	held = esess_neg_held_secrets(neg);
 	for (i = 0; i < held->len && match == NULL; i++) {
@@ -324,7 +327,7 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 				match = ret;
 		}
 	}
-	neg->result.continuity = esess_neg_continuity(held, match);
+	esess_neg_set_continuity(neg, held, match);
 	if (match != NULL) {
 		r = esess_neg_srshash(match->secret, srshash);
 		if (r != ESESS_OK)

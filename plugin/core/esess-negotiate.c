@@ -611,6 +611,58 @@ out:
 	return r;
 }
 
+/* The SAS of the chosen algorithm (INTEROP R8, R23), padded.  m_a is used by
+ * the legacy SAS only; e and d (MPI bytes) by the committed one. */
+void
+esess_neg_compute_sas(EsessNeg *neg, const guint8 m_a[ESESS_HMAC_LEN], const guint8 *e,
+		      size_t e_len, const guint8 *d, size_t d_len)
+{
+	EsessSasInput in;
+
+	if (g_strcmp0(neg->choice.sas_algs, ESESS_SAS_COMMITTED_NAME) == 0) {
+		/* R23: only what both sides fixed before seeing the other's
+		 * DH value: nothing of messages 3 and 4 (SECURITY 63) */
+		in.n_a = neg->n_a;
+		in.n_a_len = neg->n_a_len;
+		in.n_b = neg->n_b;
+		in.n_b_len = neg->n_b_len;
+		in.e = e;
+		in.e_len = e_len;
+		in.d = d;
+		in.d_len = d_len;
+		in.form_a = neg->form_a->str;
+		in.form_a_len = neg->form_a->len;
+		in.form_b = neg->form_b->str;
+		in.form_b_len = neg->form_b->len;
+		neg->result.sas_alg = ESESS_SAS_ALG_COMMITTED;
+		neg->result.sas_value = esess_sas_committed_value(&in);
+		esess_sas_committed_format(neg->result.sas_value, neg->result.sas);
+	} else {
+		/* R8 over M_A and form_B (as sent by Bob, as received by Alice) */
+		neg->result.sas_alg = ESESS_SAS_ALG_LEGACY;
+		neg->result.sas_value = esess_sas_value(m_a, ESESS_HMAC_LEN, neg->form_b->str,
+							neg->form_b->len);
+		esess_sas_format(neg->result.sas_value, TRUE, neg->result.sas);
+	}
+}
+
+/* Continuity from the retained secrets (held, and match the one the peer
+ * shared or NULL: esess_neg_continuity), then R23: the legacy SAS with a
+ * peer that once completed a session with the committed one is a broken
+ * chain, never a quiet fallback.  Call after esess_neg_compute_sas. */
+void
+esess_neg_set_continuity(EsessNeg *neg, const GPtrArray *held, const EsessRetained *match)
+{
+	neg->result.continuity = esess_neg_continuity(held, match);
+	neg->result.sas_fallback = FALSE;
+	if (neg->result.sas_alg == ESESS_SAS_ALG_LEGACY && neg->store != NULL &&
+	    (esess_store_peer_flags(neg->store, neg->account, neg->peer) &
+	     ESESS_PEER_COMMITTED_SAS) != 0) {
+		neg->result.sas_fallback = TRUE;
+		neg->result.continuity = ESESS_CONT_BROKEN;
+	}
+}
+
 /* Commits the new retained secret, hands the keys and the counters where
  * they now are (R5) to a new EsessSession, fills the result; DONE. */
 EsessStatus
@@ -624,6 +676,14 @@ esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 	int own_base, peer_base;
 
 	memset(&p, 0, sizeof p);
+	/* R23: remember that this peer speaks the committed SAS, so that a
+	 * later legacy session with it raises the alarm */
+	if (neg->store != NULL && neg->result.sas_alg == ESESS_SAS_ALG_COMMITTED) {
+		r = esess_store_add_peer_flags(neg->store, neg->account, neg->peer,
+					       ESESS_PEER_COMMITTED_SAS);
+		if (r != ESESS_OK)
+			return r;
+	}
 	if (neg->store != NULL) {
 		/* SECURITY 67: the responder stores before its message 4
 		 * reaches the initiator, so its chain stays pending; the

@@ -89,8 +89,11 @@ void esess_neg_out_clear(EsessNegOut *o);
 
 /* Established only: what the user sees. */
 typedef struct {
-	char sas[ESESS_SAS_LEN + 1];  /* padded (R8) */
+	char sas[ESESS_SAS_MAX_LEN + 1]; /* padded: 5 characters (R8) or 6 (R23) */
 	guint32 sas_value;
+	EsessSasAlg sas_alg;          /* committed (R23) or legacy (R8) */
+	gboolean sas_fallback;        /* legacy SAS with a peer that once used the
+	                               * committed one: continuity is BROKEN (R23) */
 	EsessContinuity continuity;
 	gboolean verified;            /* the continued chain was confirmed by SAS */
 	EsessLogging logging;

@@ -62,6 +62,7 @@ G_BEGIN_DECLS
 	X(ESESS_ERR_RATE_LIMIT,          "too many negotiations") \
 	X(ESESS_ERR_SAS_MISMATCH,        "the user reported that the SAS differs") \
 	X(ESESS_ERR_TIMEOUT,             "the peer did not answer in time") \
+	X(ESESS_ERR_SAS_DOWNGRADE,       "the peer chose the legacy SAS although ours was offered") \
 	/* retained-secret store (esess-store) */ \
 	X(ESESS_ERR_STORE_IO,            "key store could not be read or written") \
 	X(ESESS_ERR_STORE_FORMAT,        "key store file is corrupt") \

@@ -16,6 +16,18 @@
  * beside it.  A file with P records is refused by versions that predate
  * them, never misread.
  *
+ * Version 2 adds per-peer flags, after the R and P records, at most one
+ * line per peer, flags a non-zero decimal (ESESS_PEER_* bits):
+ *
+ *   ESESS-STORE 2
+ *   R ... / P ...
+ *   F <b64 account> <b64 peer> <flags>
+ *
+ * A file without peer flags is still written as version 1, so that nothing
+ * changes for a user who never met a peer of the committed SAS (INTEROP
+ * R23); a version 1 file with an F line is corrupt.  An older build refuses a
+ * version 2 file as corrupt rather than silently dropping the flags.
+ *
  * Records are kept oldest first, per peer in the order they were stored.
  * Writing: a new file is created 0600 with O_EXCL next to the old one,
  * written, fsync'd and renamed over it (doc/hacking.md: never chmod afterwards),
@@ -36,6 +48,7 @@
 #include "esess-store.h"
 
 #define STORE_MAGIC        "ESESS-STORE 1"
+#define STORE_MAGIC_2      "ESESS-STORE 2"   /* with per-peer flags */
 #define STORE_MAX_FILE     (8u * 1024u * 1024u)  /* refuse larger files */
 #define STORE_MAX_JID      3071u                  /* RFC 7622 bare JID bound */
 #define STORE_MAX_SECRET   64u
@@ -56,7 +69,38 @@ typedef struct {
 struct _EsessStore {
 	char *path;
 	GPtrArray *entries;  /* StoreEntry*, oldest first */
+	GHashTable *flags;   /* peer_key() -> GUINT_TO_POINTER(ESESS_PEER_* bits) */
 };
+
+/* One key per (account, peer), both normalised bare JIDs like every other
+ * store key (issue 9 item 10): a newline is in neither JID. */
+static char *
+peer_key(const char *account, const char *peer)
+{
+	g_autofree char *a = esess_jid_bare(account);
+	g_autofree char *p = esess_jid_bare(peer);
+
+	return g_strconcat(a, "\n", p, NULL);
+}
+
+static GHashTable *
+flags_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+}
+
+static GHashTable *
+flags_copy(GHashTable *from)
+{
+	GHashTable *to = flags_new();
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, from);
+	while (g_hash_table_iter_next(&it, &k, &v))
+		g_hash_table_insert(to, g_strdup(k), v);
+	return to;
+}
 
 static void
 entry_free(StoreEntry *e)
@@ -232,14 +276,54 @@ store_norm_in_place(char **jid)
 	*jid = n;
 }
 
+/* Version 2: "F <b64 account> <b64 peer> <flags>", flags a known non-zero
+ * bit set; one line per peer (INTEROP R23). */
 static EsessStatus
-parse_file(const char *buf, size_t len, GPtrArray *entries)
+parse_flags(const char *line, size_t len, GHashTable *flags)
+{
+	char **tok;
+	char *account = NULL, *peer = NULL, *key = NULL, *text;
+	guint64 v;
+	EsessStatus r = ESESS_ERR_STORE_FORMAT;
+
+	text = g_strndup(line, len);
+	tok = g_strsplit(text, " ", -1);
+	if (g_strv_length(tok) != 4 || strcmp(tok[0], "F") != 0 || tok[1][0] == '\0' ||
+	    tok[2][0] == '\0')
+		goto out;
+	if (decode_text(tok[1], strlen(tok[1]), &account) != ESESS_OK ||
+	    decode_text(tok[2], strlen(tok[2]), &peer) != ESESS_OK)
+		goto out;
+	if (esess_parse_uint(tok[3], ESESS_PEER_ALL, &v) != ESESS_OK || v == 0)
+		goto out;
+	key = peer_key(account, peer);
+	if (g_hash_table_contains(flags, key))
+		goto out;  /* twice: not a file we wrote */
+	g_hash_table_insert(flags, key, GUINT_TO_POINTER((guint)v));
+	key = NULL;
+	r = ESESS_OK;
+out:
+	g_free(key);
+	g_free(account);
+	g_free(peer);
+	g_strfreev(tok);
+	g_free(text);
+	return r;
+}
+
+static EsessStatus
+parse_file(const char *buf, size_t len, GPtrArray *entries, GHashTable *flags)
 {
 	GHashTable *counts;
 	size_t pos, magic_len = strlen(STORE_MAGIC);
+	gboolean v2;
 	EsessStatus r = ESESS_OK;
 
-	if (len < magic_len + 1 || memcmp(buf, STORE_MAGIC "\n", magic_len + 1) != 0)
+	G_STATIC_ASSERT(sizeof STORE_MAGIC == sizeof STORE_MAGIC_2);
+	if (len < magic_len + 1)
+		return ESESS_ERR_STORE_FORMAT;
+	v2 = memcmp(buf, STORE_MAGIC_2 "\n", magic_len + 1) == 0;
+	if (!v2 && memcmp(buf, STORE_MAGIC "\n", magic_len + 1) != 0)
 		return ESESS_ERR_STORE_FORMAT;
 	counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	pos = magic_len + 1;
@@ -251,6 +335,17 @@ parse_file(const char *buf, size_t len, GPtrArray *entries)
 
 		if (nl == NULL) {
 			r = ESESS_ERR_STORE_FORMAT;  /* truncated last line */
+			break;
+		}
+		if (v2 && buf[pos] == 'F') {
+			r = parse_flags(buf + pos, (size_t)(nl - (buf + pos)), flags);
+			if (r != ESESS_OK)
+				break;
+			pos = (size_t)(nl - buf) + 1;
+			continue;
+		}
+		if (g_hash_table_size(flags) > 0) {
+			r = ESESS_ERR_STORE_FORMAT;  /* a record after F: not a file we wrote */
 			break;
 		}
 		r = parse_record(buf + pos, (size_t)(nl - (buf + pos)), &e);
@@ -271,6 +366,9 @@ parse_file(const char *buf, size_t len, GPtrArray *entries)
 		store_norm_in_place(&e->peer);
 		pos = (size_t)(nl - buf) + 1;
 	}
+	/* we write version 2 only with flags: without, not a file we wrote */
+	if (r == ESESS_OK && v2 && g_hash_table_size(flags) == 0)
+		r = ESESS_ERR_STORE_FORMAT;
 	g_hash_table_unref(counts);
 	return r;
 }
@@ -290,6 +388,7 @@ esess_store_open(const char *path, EsessStore **out)
 	st = g_new0(EsessStore, 1);
 	st->path = g_strdup(path);
 	st->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
+	st->flags = flags_new();
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -320,7 +419,7 @@ esess_store_open(const char *path, EsessStore **out)
 		}
 		got += (size_t)n;
 	}
-	r = parse_file(buf, len, st->entries);
+	r = parse_file(buf, len, st->entries, st->flags);
 	if (r != ESESS_OK)
 		goto out;
 done:
@@ -340,6 +439,7 @@ esess_store_free(EsessStore *st)
 	if (st == NULL)
 		return;
 	g_ptr_array_unref(st->entries);
+	g_hash_table_unref(st->flags);
 	g_free(st->path);
 	g_free(st);
 }
@@ -394,10 +494,29 @@ write_entry(int fd, const StoreEntry *e)
 	return ok;
 }
 
-/* Writes entries to a fresh 0600 file and renames it over st->path. */
-static EsessStatus
-persist(const EsessStore *st, const GPtrArray *entries)
+static gboolean
+write_flags(int fd, const char *key, guint flags)
 {
+	const char *nl = strchr(key, '\n');
+	GString *line = g_string_new("F ");
+	gboolean ok;
+
+	esess_base64_append(line, (const guint8 *)key, (size_t)(nl - key));
+	g_string_append_c(line, ' ');
+	esess_base64_append(line, (const guint8 *)nl + 1, strlen(nl + 1));
+	g_string_append_printf(line, " %u\n", flags);
+	ok = write_all(fd, line->str, line->len);
+	g_string_free(line, TRUE);
+	return ok;
+}
+
+
+/* Writes entries (and the peer flags: version 2 when there are any) to a
+ * fresh 0600 file and renames it over st->path. */
+static EsessStatus
+persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags)
+{
+	GList *keys = NULL, *l;
 	char *tmp = NULL, *dir = NULL;
 	int fd = -1, tries, dfd;
 	guint i;
@@ -413,11 +532,18 @@ persist(const EsessStore *st, const GPtrArray *entries)
 	}
 	if (fd < 0)
 		goto out;
-	if (!write_all(fd, STORE_MAGIC "\n", strlen(STORE_MAGIC) + 1))
+	if (!write_all(fd, g_hash_table_size(flags) > 0 ? STORE_MAGIC_2 "\n" : STORE_MAGIC "\n",
+		       strlen(STORE_MAGIC) + 1))
 		goto out;
 	for (i = 0; i < entries->len; i++)
 		if (!write_entry(fd, g_ptr_array_index(entries, i)))
 			goto out;
+	/* sorted, so the same state always gives the same file */
+	keys = g_list_sort(g_hash_table_get_keys(flags), (GCompareFunc)strcmp);
+	for (l = keys; l != NULL; l = l->next) {
+		if (!write_flags(fd, l->data, GPOINTER_TO_UINT(g_hash_table_lookup(flags, l->data))))
+			goto out;
+	}
 	if (fsync(fd) != 0)
 		goto out;
 	if (close(fd) != 0) {
@@ -444,20 +570,30 @@ out:
 		g_free(tmp);
 	}
 	g_free(dir);
+	g_list_free(keys);
 	return r;
 }
 
 /* Persists proposed (a new array sharing entries with st->entries, plus new
- * ones) and only then adopts it.  Either way, proposed is consumed. */
+ * ones) and the flags new_flags (NULL: unchanged), and only then adopts
+ * them.  Either way, proposed and new_flags are consumed. */
 static EsessStatus
-apply(EsessStore *st, GPtrArray *proposed)
+apply_with_flags(EsessStore *st, GPtrArray *proposed, GHashTable *new_flags)
 {
 	GHashTable *keep;
 	GPtrArray *drop, *old;
 	guint i;
 	EsessStatus r;
 
-	r = persist(st, proposed);
+	r = persist(st, proposed, new_flags != NULL ? new_flags : st->flags);
+	if (new_flags != NULL) {
+		if (r == ESESS_OK) {
+			g_hash_table_unref(st->flags);
+			st->flags = new_flags;
+		} else {
+			g_hash_table_unref(new_flags);
+		}
+	}
 	keep = g_hash_table_new(g_direct_hash, g_direct_equal);
 	drop = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
 	if (r == ESESS_OK) {
@@ -483,6 +619,12 @@ apply(EsessStore *st, GPtrArray *proposed)
 	g_ptr_array_unref(drop);
 	g_hash_table_unref(keep);
 	return r;
+}
+
+static EsessStatus
+apply(EsessStore *st, GPtrArray *proposed)
+{
+	return apply_with_flags(st, proposed, NULL);
 }
 
 /* A copy of the entry list (shared entries, no free func). */
@@ -730,6 +872,9 @@ esess_store_forget_peer(EsessStore *st, const char *account_in, const char *peer
 	g_autofree char *account = NULL;
 	g_autofree char *peer = NULL;
 	GPtrArray *p;
+	GHashTable *flags;
+	char *key;
+	gboolean had_flags;
 	guint i;
 
 	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL,
@@ -740,9 +885,75 @@ esess_store_forget_peer(EsessStore *st, const char *account_in, const char *peer
 	for (i = 0; i < st->entries->len; i++)
 		if (!entry_is(g_ptr_array_index(st->entries, i), account, peer))
 			g_ptr_array_add(p, g_ptr_array_index(st->entries, i));
-	if (p->len == st->entries->len) {
+	/* the user's reset forgets the peer's flags too (a contact who moved
+	 * to another program must not raise the R23 alarm for ever), in the
+	 * same write as the secrets */
+	key = peer_key(account, peer);
+	had_flags = g_hash_table_contains(st->flags, key);
+	flags = NULL;
+	if (had_flags) {
+		flags = flags_copy(st->flags);
+		g_hash_table_remove(flags, key);
+	}
+	g_free(key);
+	if (p->len == st->entries->len && !had_flags) {
 		g_ptr_array_unref(p);
 		return ESESS_OK;
 	}
-	return apply(st, p);
+	return apply_with_flags(st, p, flags);
+}
+
+/* ---- per-peer flags (INTEROP R23) ------------------------------------ */
+
+/* Persists the peer's flags set to exactly `flags` (0: none), then adopts
+ * them; a failed write changes nothing. */
+static EsessStatus
+set_flags(EsessStore *st, const char *account, const char *peer, guint flags)
+{
+	GHashTable *proposed;
+	char *key;
+	EsessStatus r;
+
+	key = peer_key(account, peer);
+	if (GPOINTER_TO_UINT(g_hash_table_lookup(st->flags, key)) == flags) {
+		g_free(key);
+		return ESESS_OK;
+	}
+	proposed = flags_copy(st->flags);
+	if (flags == 0)
+		g_hash_table_remove(proposed, key);
+	else
+		g_hash_table_insert(proposed, g_strdup(key), GUINT_TO_POINTER(flags));
+	g_free(key);
+	r = persist(st, st->entries, proposed);
+	if (r == ESESS_OK) {
+		g_hash_table_unref(st->flags);
+		st->flags = proposed;
+	} else {
+		g_hash_table_unref(proposed);
+	}
+	return r;
+}
+
+guint
+esess_store_peer_flags(EsessStore *st, const char *account, const char *peer)
+{
+	char *key;
+	guint v;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL, 0);
+	key = peer_key(account, peer);
+	v = GPOINTER_TO_UINT(g_hash_table_lookup(st->flags, key));
+	g_free(key);
+	return v;
+}
+
+EsessStatus
+esess_store_add_peer_flags(EsessStore *st, const char *account, const char *peer, guint flags)
+{
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	if ((flags & ~(guint)ESESS_PEER_ALL) != 0 || flags == 0)
+		return ESESS_ERR_INVALID_ARG;
+	return set_flags(st, account, peer, esess_store_peer_flags(st, account, peer) | flags);
 }

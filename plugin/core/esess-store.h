@@ -71,10 +71,28 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_remove(EsessStore *st, const char *account, const char *peer,
 			       const EsessSecret *rs);
 
-/* Forgets every secret for the peer and persists.  ESESS_OK,
- * ESESS_ERR_STORE_IO (nothing changed). */
+/* Forgets every secret and every flag for the peer (the user's "reset
+ * verification") and persists.  ESESS_OK, ESESS_ERR_STORE_IO. */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_forget_peer(EsessStore *st, const char *account, const char *peer);
+
+/* ---- per-peer flags, kept beside the secrets ------------------------ */
+
+/* The peer completed a session with the committed SAS (INTEROP R23): a
+ * later session with the legacy SAS is a broken chain, not a fallback. */
+#define ESESS_PEER_COMMITTED_SAS 1u
+#define ESESS_PEER_ALL           1u
+
+/* The flags held for (account, peer), 0 when none. */
+guint esess_store_peer_flags(EsessStore *st, const char *account, const char *peer);
+
+/* Sets flags (ESESS_PEER_* bits, never cleared except by
+ * esess_store_forget_peer) and persists when they change.  ESESS_OK,
+ * ESESS_ERR_INVALID_ARG (0 or unknown bits), ESESS_ERR_STORE_IO (nothing
+ * changed). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_add_peer_flags(EsessStore *st, const char *account, const char *peer,
+				       guint flags);
 
 G_END_DECLS
 

@@ -25,15 +25,17 @@ ESESS_NEG_PAIR_SOURCES = tests/unit/neg-pair.c tests/unit/neg-pair.h \
 	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
 
 check_PROGRAMS += tests/unit/test-negotiate tests/unit/test-neg-security \
-	tests/unit/test-neg-state tests/unit/test-msg
+	tests/unit/test-neg-state tests/unit/test-msg tests/unit/test-sas-r23
 TESTS += tests/unit/test-negotiate tests/unit/test-neg-security \
-	tests/unit/test-neg-state tests/unit/test-msg
+	tests/unit/test-neg-state tests/unit/test-msg tests/unit/test-sas-r23
 tests_unit_test_negotiate_SOURCES = tests/unit/test-negotiate.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_negotiate_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_neg_security_SOURCES = tests/unit/test-neg-security.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_neg_security_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_neg_state_SOURCES = tests/unit/test-neg-state.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_neg_state_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_sas_r23_SOURCES = tests/unit/test-sas-r23.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_sas_r23_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_msg_SOURCES = tests/unit/test-msg.c
 tests_unit_test_msg_LDADD = $(ESESS_NEG_TEST_LDADD)
 
@@ -42,6 +44,7 @@ EXTRA_DIST += \
 	tests/vectors/neg-r6-identity-mac.txt \
 	tests/vectors/neg-r7-m1-form.txt \
 	tests/vectors/neg-r8-sas.txt \
+	tests/vectors/neg-r23-sas.txt \
 	tests/vectors/neg-r9-retained.txt
 
 if ENABLE_FUZZING

@@ -132,6 +132,11 @@ esess_ui_status_sentence(EsessStatus st)
 		return _("You said the short authentication strings differ: someone may "
 			 "be listening in. The session was ended. Check with your contact "
 			 "over another channel before starting a new one.");
+	case ESESS_ERR_SAS_DOWNGRADE:
+		/* INTEROP R23, SECURITY 63 */
+		return _("Your contact's program refused the stronger verification that "
+			 "both programs support. Someone may be tampering with the "
+			 "connection, so no session was set up. Try again later.");
 	case ESESS_ERR_TIMEOUT:
 		return _("Your contact did not answer in time. They may be offline or "
 			 "their program may not support encrypted sessions.");
@@ -280,6 +285,18 @@ esess_ui_unmark_conv(EsessPeer *peer)
 
 /* ---- the SAS dialog ----------------------------------------------- */
 
+/* INTEROP R23, SECURITY 63: with a peer that does not offer the committed
+ * SAS (Gajim) the legacy one can be ground by a man in the middle; the user
+ * is told, in the dialog, the session messages and the details. */
+static const char *
+weaker_sas_sentence(void)
+{
+	return _("This is the weaker check: your contact's program only supports the "
+		 "older kind of string, which an attacker with enough computing power "
+		 "can make match. A match is good evidence, but not proof that nobody "
+		 "is listening in.");
+}
+
 static void
 sas_answer(EsessPeer *peer, gboolean match)
 {
@@ -349,9 +366,16 @@ esess_ui_sas_dialog(EsessPeer *peer)
 	conv = esess_ui_conv(peer->account, peer->bare);
 	sas = spaced_sas(esess_chat_sas(peer->chat));
 	primary = g_strdup_printf(_("Short authentication string:  %s"), sas);
-	secondary = g_strdup_printf(_("Read this string to %s over a channel you trust, for "
-				      "example a phone call, and listen to theirs. If both "
-				      "are the same, nobody is listening in."), peer->bare);
+	if (esess_chat_sas_committed(peer->chat))
+		secondary = g_strdup_printf(_("Read this string to %s over a channel you trust, "
+					      "for example a phone call, and listen to theirs. "
+					      "If both are the same, nobody is listening in."),
+					    peer->bare);
+	else
+		secondary = g_strdup_printf("%s\n\n%s",
+					    _("Read this string to your contact over a channel "
+					      "you trust, for example a phone call, and listen "
+					      "to theirs."), weaker_sas_sentence());
 	peer->sas_dialog = TRUE;
 	purple_request_action(peer, _("Verify the encrypted session"), primary, secondary, 0,
 			      peer->account, peer->bare, conv, peer, 3,
@@ -392,9 +416,34 @@ established(EsessPeer *peer)
 					 "Type /esession verify to compare later."), sas);
 		esess_ui_system(peer->account, peer->bare, text);
 		g_free(text);
+		if (!esess_chat_sas_committed(peer->chat))
+			esess_ui_system(peer->account, peer->bare, weaker_sas_sentence());
 		esess_ui_sas_dialog(peer);
 		break;
 	case ESESS_CONT_BROKEN:
+		if (esess_chat_sas_fallback(peer->chat)) {
+			/* R23: no silent fallback to the legacy SAS; its match
+			 * proves nothing here, so no dialog invites one */
+			peer->ui_state = ESESS_UI_UNVERIFIED;
+			esess_ui_mark_conv(peer);
+			esess_peers_set_state(peer, ESESS_UI_UNVERIFIED);
+			esess_ui_error(peer->account, peer->bare,
+				       _("Warning: possible attack. Earlier sessions with this "
+					 "contact used the stronger check, but this one only "
+					 "has the weaker one. Either your contact changed "
+					 "programs, or someone is intercepting the conversation "
+					 "and hiding the stronger check. Matching strings prove "
+					 "nothing this time: say nothing private, and check with "
+					 "your contact over a channel you trust."));
+			purple_notify_warning(peer, _("Possible attack"),
+					      _("The stronger check is missing"),
+					      _("Earlier sessions with this contact used the "
+						"stronger check; this one does not. Someone may be "
+						"intercepting the conversation. If your contact "
+						"really changed programs, reset the verification of "
+						"this contact in the buddy list menu."));
+			break;
+		}
 		peer->ui_state = ESESS_UI_UNVERIFIED;
 		esess_ui_mark_conv(peer);
 		esess_peers_set_state(peer, ESESS_UI_UNVERIFIED);
@@ -729,6 +778,10 @@ esess_ui_details(EsessPeer *peer)
 	sas = spaced_sas(esess_chat_sas(peer->chat));
 	g_string_append_printf(s, _("Short authentication string: %s\n"), sas);
 	g_free(sas);
+	if (esess_chat_sas_committed(peer->chat))
+		g_string_append(s, _("Check: the stronger one\n"));
+	else
+		g_string_append_printf(s, _("Check: the weaker one. %s\n"), weaker_sas_sentence());
 	since = (time_t)(esess_chat_since(peer->chat) / G_USEC_PER_SEC);
 	g_string_append_printf(s, _("Since: %s\n"), purple_date_format_long(localtime(&since)));
 	return g_string_free(s, FALSE);

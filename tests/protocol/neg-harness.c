@@ -4,6 +4,8 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "esess-bytes.h"
+#include "esess-neg-private.h"
 #include "esess-xml.h"
 #include "neg-harness.h"
 
@@ -378,4 +380,128 @@ neg_unhex(const char *hex, size_t *len)
 		b[i] = (guint8)(g_ascii_xdigit_value(hex[2 * i]) * 16 + g_ascii_xdigit_value(hex[2 * i + 1]));
 	*len = n / 2;
 	return b;
+}
+
+/* ---- a man in the middle's tool ------------------------------------------ */
+
+struct _NegM3Forge {
+	const EsessNeg *neg;
+	guint8 c_a[ESESS_COUNTER_LEN];
+	EsessXmlNode *root;
+	EsessXmlNode *x;
+	EsessXmlNode *filler;     /* text node of the first rshashes value */
+	EsessXmlNode *identity;   /* text node of identity's value */
+	EsessXmlNode *mac;        /* text node of mac's value */
+	GString *form_a2;
+};
+
+static EsessXmlNode *
+value_text(EsessXmlNode *x, const char *var)
+{
+	EsessXmlNode *f = find_field(x, var), *v;
+
+	g_assert_nonnull(f);
+	v = esess_xml_child(f, "value", NULL);
+	g_assert_nonnull(v);
+	g_assert_nonnull(v->first_child);
+	g_assert_true(v->first_child->kind == ESESS_XML_TEXT);
+	return v->first_child;
+}
+
+static void
+set_text(EsessXmlNode *t, const guint8 *data, size_t len)
+{
+	g_free(t->text);
+	t->text = esess_base64_encode(data, len);
+	t->text_len = strlen(t->text);
+}
+
+NegM3Forge *
+neg_m3_forge_new(const EsessNeg *initiator, const char *m2, const char *m3)
+{
+	NegM3Forge *f = g_new0(NegM3Forge, 1);
+	char *c;
+	guint8 *ctr;
+	size_t n;
+
+	g_assert_cmpint(esess_neg_state(initiator), ==, ESESS_NEG_INIT_EXPECT_INIT);
+	f->neg = initiator;
+	/* C_A as Bob sent it (16 bytes from this project, MPI from Gajim) */
+	c = neg_get_field(m2, "counter");
+	g_assert_nonnull(c);
+	g_assert_cmpint(esess_base64_decode(c, strlen(c), ESESS_COUNTER_LEN, &ctr, &n), ==, ESESS_OK);
+	memcpy(f->c_a + ESESS_COUNTER_LEN - n, ctr, n);
+	g_free(ctr);
+	g_free(c);
+	g_assert_cmpint(esess_xml_parse(m3, strlen(m3), NULL, &f->root), ==, ESESS_OK);
+	f->x = first_form(f->root);
+	g_assert_nonnull(f->x);
+	f->filler = value_text(f->x, "rshashes");
+	f->identity = value_text(f->x, "identity");
+	f->mac = value_text(f->x, "mac");
+	f->form_a2 = g_string_new(NULL);
+	return f;
+}
+
+void
+neg_m3_forge_try(NegM3Forge *f, const guint8 filler[32], guint8 m_a[32])
+{
+	static const char *const no_identity[] = { "identity", "mac", NULL };
+	const EsessNeg *neg = f->neg;
+	guint8 mac_a[ESESS_HMAC_LEN], id_a[ESESS_HMAC_LEN], after[ESESS_COUNTER_LEN];
+	const guint8 *e;
+	size_t e_len;
+
+	set_text(f->filler, filler, 32);
+	g_string_truncate(f->form_a2, 0);
+	esess_form_canon(f->x, no_identity, f->form_a2);
+	e = esess_dh_key_public(neg->own, &e_len);
+	/* mac_A = HMAC(KS_A, N_B || N_A || e || form_A || form_A2), then
+	 * ID_A and M_A, as the initiator computes them (esess-neg-init.c) */
+	g_assert_cmpint(esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
+					    neg->n_a, neg->n_a_len, e, e_len, neg->form_a,
+					    f->form_a2, mac_a), ==, ESESS_OK);
+	g_assert_cmpint(esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], f->c_a, mac_a, id_a,
+						 sizeof id_a, after), ==, ESESS_OK);
+	g_assert_cmpint(esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], f->c_a, id_a, sizeof id_a,
+					       m_a), ==, ESESS_OK);
+	set_text(f->identity, id_a, sizeof id_a);
+	set_text(f->mac, m_a, ESESS_HMAC_LEN);
+}
+
+guint32
+neg_m3_forge_legacy_sas(NegM3Forge *f, const guint8 m_a[32])
+{
+	return esess_sas_value(m_a, 32, f->neg->form_b->str, f->neg->form_b->len);
+}
+
+char *
+neg_m3_forge_text(const NegM3Forge *f)
+{
+	return esess_xml_to_string(f->root);
+}
+
+void
+neg_m3_forge_free(NegM3Forge *f)
+{
+	if (f == NULL)
+		return;
+	esess_xml_free(f->root);
+	g_string_free(f->form_a2, TRUE);
+	g_free(f);
+}
+
+guint32
+neg_sas_decode(const char *sas)
+{
+	static const char alphabet[] = ESESS_SAS_ALPHABET;
+	guint32 v = 0;
+	const char *p, *at;
+
+	for (p = sas; *p != '\0'; p++) {
+		at = strchr(alphabet, *p);
+		g_assert_nonnull(at);
+		v = v * 28u + (guint32)(at - alphabet);
+	}
+	return v;
 }

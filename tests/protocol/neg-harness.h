@@ -85,4 +85,26 @@ char *neg_vector(const char *name);
 char *neg_vector_get(const char *text, const char *key);
 guint8 *neg_unhex(const char *hex, size_t *len);
 
+/* ---- a man in the middle's tool (SECURITY 63, INTEROP R23) ----------- */
+/* The initiator writes message 3 after it has seen d; its rshashes fillers
+ * are free bytes.  A forge holds the initiator's negotiation (in state
+ * INIT_EXPECT_INIT, after it wrote m3) and rewrites the first rshashes value
+ * of m3, then recomputes mac_A, identity and mac with the initiator's keys,
+ * exactly as an honest initiator would have: the responder accepts every
+ * variant.  C_A is read from message 2 (m2). */
+typedef struct _NegM3Forge NegM3Forge;
+
+NegM3Forge *neg_m3_forge_new(const EsessNeg *initiator, const char *m2, const char *m3);
+/* Puts filler into the first rshashes value and recomputes; m_a receives the
+ * new M_A (what the legacy SAS hashes). */
+void neg_m3_forge_try(NegM3Forge *f, const guint8 filler[32], guint8 m_a[32]);
+/* The legacy SAS value the responder will compute for the last try (R8). */
+guint32 neg_m3_forge_legacy_sas(NegM3Forge *f, const guint8 m_a[32]);
+/* The message 3 stanza of the last try (newly allocated). */
+char *neg_m3_forge_text(const NegM3Forge *f);
+void neg_m3_forge_free(NegM3Forge *f);
+
+/* The 24- or 28.8-bit value of a displayed SAS string (R8 alphabet). */
+guint32 neg_sas_decode(const char *sas);
+
 #endif /* NEG_HARNESS_H */

@@ -36,7 +36,9 @@ STATE_RX = r"gtk-esessions: toolbar state=%s conv=bob@localhost\b"
 BUTTON_RX = (r"gtk-esessions: toolbar button conv=bob@localhost\S* "
              r"x=(-?\d+) y=(-?\d+) w=(\d+) h=(\d+)")
 CLIP = os.environ.get("ESESS_CLIP", os.path.join(U.BUILDDIR, "tests", "ui", "esess-clip"))
-SAS_RX = r"Short authentication string:\s+((?:\S\s+){4}\S)"
+# 5 characters (legacy, INTEROP R8) or 6 (committed, R23), two spaces apart
+SAS_RX = (r"Short authentication string:\s+((?:[acdefghikmopqruvwxy1-9]\s+){4,5}"
+          r"[acdefghikmopqruvwxy1-9])(?!\S)")
 
 results = []
 

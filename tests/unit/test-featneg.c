@@ -6,6 +6,7 @@
 
 #include "esess-featneg.h"
 #include "esess-quirks.h"
+#include "esess-sas.h"
 #include "esess-xml.h"
 
 static const guint default_groups[] = { 15, 14, 16 };
@@ -262,7 +263,13 @@ test_logging_malformed(void)
 #define OFFER_MIDDLE \
 	"<field type='list-single' var='disclosure'><option><value>never</value></option><required/></field>" \
 	"<field type='list-single' var='security'><option><value>e2e</value></option><required/></field>"
-#define OFFER_REST(rekey) \
+#define SAS_LEGACY "<field type='hidden' var='sas_algs'><value>sas28x5</value></field>"
+/* INTEROP R23: to peers of this plugin, the committed SAS first */
+#define SAS_BOTH \
+	"<field type='list-single' var='sas_algs'>" \
+	"<option><value>urn:xmpp:esessions:purple:sas:0</value></option>" \
+	"<option><value>sas28x5</value></option></field>"
+#define OFFER_REST(rekey, sas) \
 	"<field type='hidden' var='hash_algs'><value>sha256</value></field>" \
 	"<field type='hidden' var='compress'><value>none</value></field>" \
 	"<field type='list-multi' var='stanzas'><option><value>message</value></option></field>" \
@@ -270,7 +277,7 @@ test_logging_malformed(void)
 	"<field type='list-single' var='resp_pubkey'><option><value>none</value></option></field>" \
 	"<field type='hidden' var='ver'><value>1.0</value></field>" \
 	"<field type='hidden' var='rekey_freq'><value>" rekey "</value></field>" \
-	"<field type='hidden' var='sas_algs'><value>sas28x5</value></field>" \
+	sas \
 	"<field type='hidden' var='sign_algs'><value>http://www.w3.org/2000/09/xmldsig#rsa-sha256</value></field>"
 
 static void
@@ -287,7 +294,7 @@ test_offer_default(void)
 		"<option><value>may</value></option><required/></field>"
 		OFFER_MIDDLE
 		"<field type='hidden' var='crypt_algs'><value>aes128-ctr</value></field>"
-		OFFER_REST("4294967295")
+		OFFER_REST("4294967295", SAS_LEGACY)
 		"<field type='list-single' var='modp'><option><value>15</value></option>"
 		"<option><value>14</value></option><option><value>16</value></option></field></x>");
 	g_free(s);
@@ -310,7 +317,7 @@ test_offer_plugin_peer(void)
 		OFFER_MIDDLE
 		"<field type='list-single' var='crypt_algs'><option><value>aes256-ctr</value></option>"
 		"<option><value>aes128-ctr</value></option></field>"
-		OFFER_REST("1000")
+		OFFER_REST("1000", SAS_BOTH)
 		"<field type='list-single' var='modp'><option><value>18</value></option>"
 		"<option><value>17</value></option></field></x>");
 	g_free(s);
@@ -348,6 +355,10 @@ test_offer_gajim_quirks(void)
 	g_assert_cmpstr(v, ==, "aes128-ctr");
 	g_assert_cmpint(esess_form_get_single(f, "rekey_freq", &v), ==, ESESS_OK);
 	g_assert_cmpstr(v, ==, "4294967295");
+	/* INTEROP R23, R20: Gajim is never offered the committed SAS */
+	g_assert_cmpint(esess_form_get_single(f, "sas_algs", &v), ==, ESESS_OK);
+	g_assert_cmpstr(v, ==, ESESS_SAS_LEGACY_NAME);
+	g_assert_cmpuint(esess_form_get(f, "sas_algs")->options->len, ==, 0);
 	esess_form_free(f);
 	g_assert_cmpint(esess_featneg_build_offer(&pol, g2, 3, &f), ==, ESESS_OK);
 	m = modp_of(f);
@@ -619,7 +630,9 @@ test_roundtrip(void)
 			g_assert_cmpstr(ca.crypt_algs, ==, alice.extensions ? "aes256-ctr" : "aes128-ctr");
 			g_assert_cmpint(ca.logging, ==, cb.logging);
 			g_assert_cmpuint(ca.rekey_freq, ==, cb.rekey_freq);
-			g_assert_cmpstr(ca.sas_algs, ==, "sas28x5");
+			g_assert_cmpstr(ca.sas_algs, ==,
+					alice.extensions ? ESESS_SAS_COMMITTED_NAME : "sas28x5");
+			g_assert_cmpstr(ca.sas_algs, ==, cb.sas_algs);
 			g_assert_true(ca.stanzas_message);
 			esess_choice_clear(&ca);
 			esess_choice_clear(&cb);
@@ -1011,6 +1024,69 @@ test_sec60_integers(void)
 	}
 }
 
+/* INTEROP R23: the responder takes the committed SAS whenever it is
+ * offered, in first or second place, as a list or as hidden values; and
+ * sas28x5 alone still works (Gajim). */
+static void
+test_r23_choose(void)
+{
+	static const char *const shapes[] = {
+		SAS_BOTH,
+		"<field type='list-single' var='sas_algs'><option><value>sas28x5</value></option>"
+		"<option><value>urn:xmpp:esessions:purple:sas:0</value></option></field>",
+		"<field type='hidden' var='sas_algs'><value>sas28x5</value>"
+		"<value>urn:xmpp:esessions:purple:sas:0</value></field>",
+		"<field type='hidden' var='sas_algs'><value>urn:xmpp:esessions:purple:sas:0</value></field>",
+		SAS_LEGACY,
+	};
+	EsessFeatPolicy bob = policy(ESESS_LOGPREF_APPROVE);
+	EsessForm *req, *ans;
+	EsessChoice c;
+	const char *v;
+	char *text;
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(shapes); i++) {
+		text = g_strconcat(OFFER_HEAD
+				   "<field type='list-single' var='logging'><option><value>may</value>"
+				   "</option></field>" OFFER_MIDDLE
+				   "<field type='hidden' var='crypt_algs'><value>aes128-ctr</value></field>",
+				   OFFER_REST("1000", ""), shapes[i],
+				   "<field type='list-single' var='modp'><option><value>14</value>"
+				   "</option></field>"
+				   "<field type='hidden' var='dhhashes'><value>AA==</value></field></x>",
+				   NULL);
+		req = text_form(text);
+		g_free(text);
+		ans = NULL;
+		g_assert_cmpint(esess_featneg_choose(req, &bob, &ans, &c, NULL), ==, ESESS_OK);
+		g_assert_cmpint(esess_form_get_single(ans, "sas_algs", &v), ==, ESESS_OK);
+		if (i + 1 < G_N_ELEMENTS(shapes)) {
+			g_assert_cmpstr(c.sas_algs, ==, ESESS_SAS_COMMITTED_NAME);
+			g_assert_cmpstr(v, ==, ESESS_SAS_COMMITTED_NAME);
+		} else {
+			g_assert_cmpstr(c.sas_algs, ==, ESESS_SAS_LEGACY_NAME);
+			g_assert_cmpstr(v, ==, ESESS_SAS_LEGACY_NAME);
+		}
+		esess_choice_clear(&c);
+		esess_form_free(ans);
+		esess_form_free(req);
+	}
+}
+
+/* INTEROP R23: the initiator refuses sas28x5 when it offered the committed
+ * SAS (a responder of this plugin always takes it: taking the legacy one is a
+ * downgrade only a man in the middle needs), and takes it when it offered
+ * sas28x5 alone. */
+static void
+test_r23_check_downgrade(void)
+{
+	check_with(TRUE, "sas_algs", ESESS_SAS_COMMITTED_NAME, ESESS_OK);
+	check_with(TRUE, "sas_algs", ESESS_SAS_LEGACY_NAME, ESESS_ERR_SAS_DOWNGRADE);
+	check_with(FALSE, "sas_algs", ESESS_SAS_LEGACY_NAME, ESESS_OK);
+	check_with(FALSE, "sas_algs", ESESS_SAS_COMMITTED_NAME, ESESS_ERR_NOT_OFFERED);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1046,6 +1122,8 @@ main(int argc, char **argv)
 	g_test_add_func("/featneg/choose/no-logging-field", test_choose_no_logging_field);
 	g_test_add_func("/featneg/choose/not-acceptable", test_choose_not_acceptable);
 	g_test_add_func("/featneg/roundtrip", test_roundtrip);
+	g_test_add_func("/featneg/r23/choose-committed-sas", test_r23_choose);
+	g_test_add_func("/featneg/r23/refuse-sas-downgrade", test_r23_check_downgrade);
 	g_test_add_func("/featneg/check/shapes", test_check_shapes);
 	g_test_add_func("/featneg/check/modp-index", test_check_modp_index);
 	g_test_add_func("/forms/security/17-weak-groups", test_sec17_weak_groups);

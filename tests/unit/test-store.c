@@ -441,9 +441,9 @@ expect_corrupt(const char *path, const char *content)
 #define GOOD_LINE "R YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t " \
 	"ERERERERERERERERERERERERERERERERERERERERERE= 1 1700000000000000\n"
 
-#define PENDING_HEAD "P YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t " \
+#define PENDING_HEAD "F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t " \
 	"ERERERERERERERERERERERERERERERERERERERERERE="
-#define GOOD_PENDING PENDING_HEAD " 1 1700000000000000 " \
+#define GOOD_FENDING PENDING_HEAD " 1 1700000000000000 " \
 	"IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI= 0\n"
 
 static void
@@ -491,7 +491,7 @@ test_corrupt(Fixture *fx, gconstpointer data)
 		"R  Ym9iQGV4YW1wbGUuY29t ERERERERERERERERERERERERERERERERERERERERERE= 1 1\n");
 	expect_corrupt(fx->path, "ESESS-STORE 1\n\n");
 	/* pending records (SECURITY 67): a good one loads, then the bad ones */
-	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\n" GOOD_PENDING, -1, NULL));
+	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 1\n" GOOD_FENDING, -1, NULL));
 	st = open_store(fx->path);
 	assert_summary(st, PEER, "11v,22");
 	esess_store_free(st);
@@ -640,6 +640,93 @@ test_jid_case(Fixture *fx, gconstpointer data)
 	assert_summary(st, PEER, "");
 	esess_store_free(st);
 	esess_secret_free(s);
+
+
+/* INTEROP R23: the per-peer "committed SAS" flag survives a reload, is
+ * written as a version 2 file only when a flag exists, is per (account,
+ * peer), and the user's reset (forget_peer) clears it with the secrets. */
+static void
+test_peer_flags(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st;
+	char *t, **lines;
+
+	(void)data;
+	st = open_store(fx->path);
+	commit(st, PEER, 0, 0x11, FALSE);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, 0);
+	g_assert_cmpint(esess_store_add_peer_flags(st, ACC, PEER, 0), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_store_add_peer_flags(st, ACC, PEER, 2), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_store_add_peer_flags(st, ACC, PEER, ESESS_PEER_COMMITTED_SAS), ==,
+			ESESS_OK);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, ESESS_PEER_COMMITTED_SAS);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, "carol@example.net"), ==, 0);
+	g_assert_cmpuint(esess_store_peer_flags(st, "other@example.org", PEER), ==, 0);
+	/* a later commit keeps the flag */
+	commit(st, PEER, 0x11, 0x22, FALSE);
+	esess_store_free(st);
+
+	t = file_text(fx->path);
+	lines = g_strsplit(t, "\n", -1);
+	g_assert_cmpstr(lines[0], ==, "ESESS-STORE 2");
+	g_assert_true(g_str_has_prefix(lines[1], "R "));
+	g_assert_cmpstr(lines[2], ==, "F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 1");
+	g_assert_cmpstr(lines[3], ==, "");
+	g_strfreev(lines);
+	g_free(t);
+
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "22");
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, ESESS_PEER_COMMITTED_SAS);
+	/* the user's reset forgets the flag too; the file is version 1 again */
+	g_assert_cmpint(esess_store_forget_peer(st, ACC, PEER), ==, ESESS_OK);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, 0);
+	esess_store_free(st);
+	t = file_text(fx->path);
+	g_assert_cmpstr(t, ==, "ESESS-STORE 1\n");
+	g_free(t);
+	st = open_store(fx->path);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, 0);
+	/* a flag alone, without secrets, is kept and reset as well */
+	g_assert_cmpint(esess_store_add_peer_flags(st, ACC, PEER, ESESS_PEER_COMMITTED_SAS), ==,
+			ESESS_OK);
+	esess_store_free(st);
+	st = open_store(fx->path);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, ESESS_PEER_COMMITTED_SAS);
+	g_assert_cmpint(esess_store_forget_peer(st, ACC, PEER), ==, ESESS_OK);
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, 0);
+	esess_store_free(st);
+}
+
+#define GOOD_F "F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 1\n"
+
+static void
+test_peer_flags_corrupt(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st;
+
+	(void)data;
+	g_assert_true(g_file_set_contents(fx->path, "ESESS-STORE 2\n" GOOD_LINE GOOD_F, -1, NULL));
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11v");
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, ESESS_PEER_COMMITTED_SAS);
+	esess_store_free(st);
+	expect_corrupt(fx->path, "ESESS-STORE 1\n" GOOD_LINE GOOD_F);     /* F in version 1 */
+	expect_corrupt(fx->path, "ESESS-STORE 2\n" GOOD_LINE);            /* 2 without F */
+	expect_corrupt(fx->path, "ESESS-STORE 2\n" GOOD_F GOOD_LINE);     /* R after F */
+	expect_corrupt(fx->path, "ESESS-STORE 2\n" GOOD_F GOOD_F);        /* twice */
+	expect_corrupt(fx->path, "ESESS-STORE 2\n"
+		"F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 0\n");    /* no flag */
+	expect_corrupt(fx->path, "ESESS-STORE 2\n"
+		"F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 2\n");    /* unknown bit */
+	expect_corrupt(fx->path, "ESESS-STORE 2\n"
+		"F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 01\n");
+	expect_corrupt(fx->path, "ESESS-STORE 2\n"
+		"F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t\n");
+	expect_corrupt(fx->path, "ESESS-STORE 2\n"
+		"F YWxpY2VAZXhhbXBsZS5vcmc=  Ym9iQGV4YW1wbGUuY29t 1\n");
+	expect_corrupt(fx->path, "ESESS-STORE 2\n"
+		"F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 1 x\n");
 }
 
 int
@@ -662,6 +749,8 @@ main(int argc, char **argv)
 	ADD("/store/security-67-pending-limit", test_pending_limit);
 	ADD("/store/jid-case-normalised", test_jid_case);
 	ADD("/store/corrupt-file", test_corrupt);
+	ADD("/store/r23-peer-flags", test_peer_flags);
+	ADD("/store/r23-peer-flags-corrupt", test_peer_flags_corrupt);
 	ADD("/forms/security/33-retained-secret-mismatch", test_sec33_mismatch);
 	return g_test_run();
 }
