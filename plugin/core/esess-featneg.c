@@ -884,7 +884,7 @@ esess_featneg_check_field(const EsessForm *offer, const EsessForm *response,
 	 * it; taking sas28x5 instead would let a man in the middle grind the
 	 * SAS (SECURITY 63), so that choice is refused, not accepted quietly */
 	of = esess_form_get(offer, "sas_algs");
-	if (of != NULL && index_of(offered_values(of), ESESS_SAS_COMMITTED_NAME) >= 0 &&
+	if (of != NULL && index_of(esess_featneg_offered_values(of), ESESS_SAS_COMMITTED_NAME) >= 0 &&
 	    g_strcmp0(c.sas_algs, ESESS_SAS_COMMITTED_NAME) != 0) {
 		r = ESESS_ERR_SAS_DOWNGRADE;
 		goto out;
