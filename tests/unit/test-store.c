@@ -640,7 +640,7 @@ test_jid_case(Fixture *fx, gconstpointer data)
 	assert_summary(st, PEER, "");
 	esess_store_free(st);
 	esess_secret_free(s);
-
+}
 
 /* INTEROP R23: the per-peer "committed SAS" flag survives a reload, is
  * written as a version 2 file only when a flag exists, is per (account,
@@ -662,6 +662,9 @@ test_peer_flags(Fixture *fx, gconstpointer data)
 	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, ESESS_PEER_COMMITTED_SAS);
 	g_assert_cmpuint(esess_store_peer_flags(st, ACC, "carol@example.net"), ==, 0);
 	g_assert_cmpuint(esess_store_peer_flags(st, "other@example.org", PEER), ==, 0);
+	/* the key is the normalised bare JID (issue 9 item 10) */
+	g_assert_cmpuint(esess_store_peer_flags(st, "Alice@Example.ORG/pda", "BOB@example.com"), ==,
+			 ESESS_PEER_COMMITTED_SAS);
 	/* a later commit keeps the flag */
 	commit(st, PEER, 0x11, 0x22, FALSE);
 	esess_store_free(st);
