@@ -271,6 +271,11 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 	for (i = 0; step->send != NULL && i < step->send->len; i++)
 		esess_peers_send_text(peer->account, g_ptr_array_index(step->send, i));
 
+	/* the rule (esess-policy.c): remembered across reloads.  Before the
+	 * switch, so that no case falls through (clang's -Wimplicit-fallthrough
+	 * takes no comment, and G_GNUC_FALLTHROUGH needs GLib 2.60) */
+	if (step->event == ESESS_EV_ESTABLISHED)
+		esess_policy_pin(peer->account, peer->bare, TRUE);
 	switch (step->event) {
 	case ESESS_EV_NEGOTIATING:
 		if (peer->timeout_id == 0)
@@ -278,9 +283,6 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 								      negotiation_timeout_cb, peer);
 		break;
 	case ESESS_EV_ESTABLISHED:
-		/* the rule (esess-policy.c): remembered across reloads */
-		esess_policy_pin(peer->account, peer->bare, TRUE);
-		/* fall through */
 	case ESESS_EV_ENDED:
 	case ESESS_EV_FAILED:
 	case ESESS_EV_REJECTED:
