@@ -475,6 +475,33 @@ neg_m3_forge_legacy_sas(NegM3Forge *f, const guint8 m_a[32])
 	return esess_sas_value(m_a, 32, f->neg->form_b->str, f->neg->form_b->len);
 }
 
+guint32
+neg_m3_forge_sas(NegM3Forge *f, const guint8 m_a[32])
+{
+	const EsessNeg *neg = f->neg;
+	EsessSasInput in;
+	const guint8 *e;
+	size_t e_len;
+
+	if (g_strcmp0(neg->choice.sas_algs, ESESS_SAS_COMMITTED_NAME) != 0)
+		return neg_m3_forge_legacy_sas(f, m_a);
+	/* R23: the same inputs whatever the forger wrote into message 3 */
+	e = esess_dh_key_public(neg->own, &e_len);
+	in.n_a = neg->n_a;
+	in.n_a_len = neg->n_a_len;
+	in.n_b = neg->n_b;
+	in.n_b_len = neg->n_b_len;
+	in.e = e;
+	in.e_len = e_len;
+	in.d = neg->peer_pub;
+	in.d_len = neg->peer_pub_len;
+	in.form_a = neg->form_a->str;
+	in.form_a_len = neg->form_a->len;
+	in.form_b = neg->form_b->str;
+	in.form_b_len = neg->form_b->len;
+	return esess_sas_committed_value(&in);
+}
+
 char *
 neg_m3_forge_text(const NegM3Forge *f)
 {

@@ -100,6 +100,9 @@ NegM3Forge *neg_m3_forge_new(const EsessNeg *initiator, const char *m2, const ch
 void neg_m3_forge_try(NegM3Forge *f, const guint8 filler[32], guint8 m_a[32]);
 /* The legacy SAS value the responder will compute for the last try (R8). */
 guint32 neg_m3_forge_legacy_sas(NegM3Forge *f, const guint8 m_a[32]);
+/* The SAS value the responder will compute for the last try, with the
+ * algorithm the negotiation chose (R8 over M_A, or R23). */
+guint32 neg_m3_forge_sas(NegM3Forge *f, const guint8 m_a[32]);
 /* The message 3 stanza of the last try (newly allocated). */
 char *neg_m3_forge_text(const NegM3Forge *f);
 void neg_m3_forge_free(NegM3Forge *f);
