@@ -23,20 +23,64 @@
 #define ESESS_SECMEM_SIZE (1024u * 1024u)
 #define ESESS_SECMEM_EXPAND (256u * 1024u)
 
+static EsessCryptoNoticeFunc notice_func;
+static gboolean noticed_insecure;
+
+void
+esess_crypto_set_notice_func(EsessCryptoNoticeFunc fn)
+{
+	notice_func = fn;
+}
+
+/* Issue 11 item 4: says once, in the host's debug log, that secrets now
+ * also live outside locked memory (they are still wiped on free). */
+static void
+crypto_note_insecure(const char *why)
+{
+	char *msg;
+
+	if (noticed_insecure)
+		return;
+	noticed_insecure = TRUE;
+	msg = g_strdup_printf("libgcrypt secure memory unavailable (%s): keys are now "
+			      "also held in ordinary memory, which may be swapped to "
+			      "disk; they are still wiped when freed", why);
+	if (notice_func != NULL)
+		notice_func(msg);
+	else
+		g_info("%s", msg);
+	g_free(msg);
+}
+
+gboolean
+esess_crypto_noticed_insecure(void)
+{
+	return noticed_insecure;
+}
+
 EsessStatus
 esess_crypto_init(void)
 {
 	/* pidgin-otr (or the host) may have initialised libgcrypt already: then
-	 * we use it as it is and never touch its configuration */
-	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P))
-		return gcry_check_version("1.8.0") != NULL ? ESESS_OK : ESESS_ERR_INTERNAL;
+	 * we use it as it is and never touch its configuration; its pool may
+	 * be small or absent (issue 11 item 4), and every allocation below
+	 * copes with that */
+	if (gcry_control(GCRYCTL_INITIALIZATION_FINISHED_P)) {
+		void *probe;
+
+		if (gcry_check_version("1.8.0") == NULL)
+			return ESESS_ERR_INTERNAL;
+		probe = gcry_malloc_secure(16);
+		if (probe == NULL || !gcry_is_secure(probe))
+			crypto_note_insecure("another component set up libgcrypt without it");
+		gcry_free(probe);
+		return ESESS_OK;
+	}
 	if (gcry_check_version("1.8.0") == NULL)
 		return ESESS_ERR_INTERNAL;
-	/* libgcrypt prints "Warning: using insecure memory!" to Pidgin's
-	 * stderr when mlock is refused and whenever the pool grows past its
-	 * first (locked) MiB; the user can do nothing about it, and the pool
-	 * still keeps secrets apart and wipes them on free */
-	gcry_control(GCRYCTL_DISABLE_SECMEM_WARN);
+	/* libgcrypt's own "Warning: using insecure memory!" stays on: it is
+	 * the only notice when mlock is refused or when the pool grows past
+	 * its first (locked) MiB */
 	gcry_control(GCRYCTL_INIT_SECMEM, ESESS_SECMEM_SIZE, 0);
 	gcry_control(GCRYCTL_AUTO_EXPAND_SECMEM, ESESS_SECMEM_EXPAND, 0);
 	gcry_control(GCRYCTL_INITIALIZATION_FINISHED, 0);
@@ -55,6 +99,33 @@ crypto_ensure_init(void)
 		g_error("libgcrypt >= 1.8.0 is required");
 }
 
+static EsessStatus
+crypto_status_of(gcry_error_t err)
+{
+	return gcry_err_code(err) == GPG_ERR_ENOMEM ? ESESS_ERR_NOMEM : ESESS_ERR_INTERNAL;
+}
+
+/* A SHA-256 handle (HMAC construction below, or plain hashing) in secure
+ * memory when the pool has room, otherwise in ordinary memory, said once
+ * (issue 11 item 4: another component's pool may be small and not grow).
+ * libgcrypt wipes the context on gcry_md_reset and gcry_md_close. */
+static EsessStatus
+crypto_md_open(gcry_md_hd_t *md)
+{
+	gcry_error_t err;
+
+	err = gcry_md_open(md, GCRY_MD_SHA256, GCRY_MD_FLAG_SECURE);
+	if (err == 0)
+		return ESESS_OK;
+	err = gcry_md_open(md, GCRY_MD_SHA256, 0);
+	if (err != 0) {
+		*md = NULL;
+		return crypto_status_of(err);
+	}
+	crypto_note_insecure("pool full");
+	return ESESS_OK;
+}
+
 void
 esess_random(void *buf, size_t len)
 {
@@ -65,6 +136,16 @@ esess_random(void *buf, size_t len)
 	gcry_randomize(buf, len, GCRY_STRONG_RANDOM);
 }
 
+void
+esess_nonce(void *buf, size_t len)
+{
+	g_return_if_fail(len == 0 || buf != NULL);
+	if (len == 0)
+		return;
+	crypto_ensure_init();
+	gcry_create_nonce(buf, len);
+}
+
 void *
 esess_crypto_secure_alloc(size_t len)
 {
@@ -72,15 +153,23 @@ esess_crypto_secure_alloc(size_t len)
 
 	crypto_ensure_init();
 	p = gcry_calloc_secure(1, len > 0 ? len : 1);
+	if (G_LIKELY(p != NULL))
+		return p;
+	/* issue 11 item 4: a pool set up by another component may be full and
+	 * not grow; ordinary memory, still wiped by esess-mem.c, rather than
+	 * aborting the client */
+	p = gcry_calloc(1, len > 0 ? len : 1);
 	if (p == NULL)
-		g_error("out of secure memory (%" G_GSIZE_FORMAT " bytes)", len);
+		g_error("out of memory (%" G_GSIZE_FORMAT " bytes)", len);
+	crypto_note_insecure("pool full");
 	return p;
 }
 
 void
 esess_crypto_secure_free(void *p)
 {
-	/* gcry_free also zeroes secure blocks; esess-mem.c has wiped already */
+	/* gcry_free also zeroes secure blocks; esess-mem.c has wiped already.
+	 * Blocks from the ordinary-memory fallback came from gcry_calloc. */
 	gcry_free(p);
 }
 
@@ -103,14 +192,14 @@ EsessSha256 *
 esess_sha256_new(void)
 {
 	EsessSha256 *h;
-	gcry_error_t err;
 
 	crypto_ensure_init();
 	h = g_new0(EsessSha256, 1);
-	/* secure: the hashed data includes g^xy and K (INTEROP R3, R9) */
-	err = gcry_md_open(&h->md, GCRY_MD_SHA256, GCRY_MD_FLAG_SECURE);
-	if (err != 0)
-		g_error("gcry_md_open(SHA-256) failed: %s", gcry_strerror(err));
+	/* secure if the pool has room: the hashed data includes g^xy and K
+	 * (INTEROP R3, R9); only an exhausted ordinary heap aborts, as
+	 * g_malloc does */
+	if (crypto_md_open(&h->md) != ESESS_OK)
+		g_error("out of memory (SHA-256 handle)");
 	return h;
 }
 
@@ -135,56 +224,40 @@ esess_sha256_finish(EsessSha256 *h, guint8 out[ESESS_SHA256_LEN])
 
 /* ---- HMAC-SHA-256 --------------------------------------------------- */
 
+/*
+ * HMAC (RFC 2104) built here on two plain SHA-256 handles kept open for the
+ * key's life, rather than libgcrypt's GCRY_MAC_HMAC_SHA256: libgcrypt
+ * finishes an HMAC by allocating a temporary block in secure memory, and its
+ * secure allocator walks every live block, so the per-message cost grew with
+ * the number of sessions (issue 11 item 1); when that allocation failed
+ * (another component's small pool) libgcrypt aborted the process (item 4).
+ * Here nothing is allocated per message: the padded keys K^ipad and K^opad
+ * sit in one secure block, the handles are reset and fed the pad block for
+ * each message (two SHA-256 blocks, tens of nanoseconds).
+ */
+#define HMAC_BLOCK 64
+
 struct _EsessHmac {
-	gcry_mac_hd_t mac;
+	gcry_md_hd_t inner;  /* H(K^ipad || m), fed since the last final */
+	gcry_md_hd_t outer;  /* H(K^opad || inner digest) */
+	guint8 *pads;        /* K^ipad || K^opad, secure (or wiped) memory */
 };
 
 /* HMAC pads the key with zero bytes to the block size (RFC 2104 §2), so the
- * empty key and the one-byte key "\0" give the same MAC.  The empty key is
- * passed as that one zero byte: libgcrypt never sees a zero-length key, whose
- * handling its documentation leaves open. */
-static const guint8 hmac_empty_key[1] = { 0 };
-
-EsessStatus
-esess_hmac_sha256(const void *key, size_t key_len,
-		  const void *msg, size_t msg_len,
-		  guint8 out[ESESS_HMAC_LEN])
+ * empty key and the one-byte key "\0" give the same MAC. */
+static void
+hmac_restart(EsessHmac *h)
 {
-	gcry_md_hd_t md = NULL;
-	EsessStatus r = ESESS_ERR_INTERNAL;
-
-	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
-	g_return_val_if_fail(key_len == 0 || key != NULL, ESESS_ERR_INVALID_ARG);
-	g_return_val_if_fail(msg_len == 0 || msg != NULL, ESESS_ERR_INVALID_ARG);
-	crypto_ensure_init();
-
-	/* a secure handle: the keys here are K, final K and retained secrets
-	 * (INTEROP R3, R9), and the padded key state must not reach the
-	 * ordinary heap (gcry_md_hash_buffers would put it there) */
-	if (gcry_md_open(&md, GCRY_MD_SHA256, GCRY_MD_FLAG_HMAC | GCRY_MD_FLAG_SECURE) != 0) {
-		md = NULL;
-		goto out;
-	}
-	if (gcry_md_setkey(md, key_len > 0 ? key : hmac_empty_key,
-			   key_len > 0 ? key_len : sizeof(hmac_empty_key)) != 0)
-		goto out;
-	if (msg_len > 0)
-		gcry_md_write(md, msg, msg_len);
-	memcpy(out, gcry_md_read(md, GCRY_MD_SHA256), ESESS_HMAC_LEN);
-	r = ESESS_OK;
-out:
-	if (md != NULL)
-		gcry_md_close(md);
-	if (r != ESESS_OK)
-		esess_wipe(out, ESESS_HMAC_LEN);
-	return r;
+	gcry_md_reset(h->inner);
+	gcry_md_write(h->inner, h->pads, HMAC_BLOCK);
 }
 
 EsessStatus
 esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
 {
 	EsessHmac *h = NULL;
-	EsessStatus r = ESESS_ERR_INTERNAL;
+	EsessStatus r;
+	size_t i;
 
 	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
 	*out = NULL;
@@ -192,17 +265,26 @@ esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
 	crypto_ensure_init();
 
 	h = g_new0(EsessHmac, 1);
-	/* the key stays inside libgcrypt, in secure memory */
-	if (gcry_mac_open(&h->mac, GCRY_MAC_HMAC_SHA256, GCRY_MAC_FLAG_SECURE, NULL) != 0) {
-		h->mac = NULL;
-		goto out;
+	h->pads = esess_crypto_secure_alloc(2 * HMAC_BLOCK);
+	/* RFC 2104 §2: a key longer than the block is hashed first */
+	if (key_len > HMAC_BLOCK)
+		gcry_md_hash_buffer(GCRY_MD_SHA256, h->pads, key, key_len);
+	else if (key_len > 0)
+		memcpy(h->pads, key, key_len);
+	memcpy(h->pads + HMAC_BLOCK, h->pads, HMAC_BLOCK);
+	for (i = 0; i < HMAC_BLOCK; i++) {
+		h->pads[i] ^= 0x36;
+		h->pads[HMAC_BLOCK + i] ^= 0x5c;
 	}
-	if (gcry_mac_setkey(h->mac, key_len > 0 ? key : hmac_empty_key,
-			    key_len > 0 ? key_len : sizeof(hmac_empty_key)) != 0)
+	r = crypto_md_open(&h->inner);
+	if (r != ESESS_OK)
 		goto out;
+	r = crypto_md_open(&h->outer);
+	if (r != ESESS_OK)
+		goto out;
+	hmac_restart(h);
 	*out = h;
 	h = NULL;
-	r = ESESS_OK;
 out:
 	esess_hmac_free(h);
 	return r;
@@ -214,26 +296,38 @@ esess_hmac_update(EsessHmac *h, const void *data, size_t len)
 	g_return_if_fail(h != NULL);
 	g_return_if_fail(len == 0 || data != NULL);
 	if (len > 0)
-		gcry_mac_write(h->mac, data, len);
+		gcry_md_write(h->inner, data, len);
 }
 
 EsessStatus
 esess_hmac_final(EsessHmac *h, guint8 out[ESESS_HMAC_LEN])
 {
-	size_t n = ESESS_HMAC_LEN;
-	EsessStatus r = ESESS_OK;
+	const guint8 *d;
 
 	g_return_val_if_fail(h != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
-	/* gcry_mac_read, never gcry_mac_verify: verify accepts a prefix of the
-	 * tag (SECURITY rule 1); callers compare all 32 bytes themselves */
-	if (gcry_mac_read(h->mac, out, &n) != 0 || n != ESESS_HMAC_LEN) {
+	d = gcry_md_read(h->inner, GCRY_MD_SHA256);
+	if (d == NULL) {
 		esess_wipe(out, ESESS_HMAC_LEN);
-		r = ESESS_ERR_INTERNAL;
+		hmac_restart(h);
+		return ESESS_ERR_INTERNAL;
 	}
-	/* reset keeps the key: the next message starts fresh either way */
-	if (gcry_mac_reset(h->mac) != 0)
-		r = ESESS_ERR_INTERNAL;
-	return r;
+	gcry_md_reset(h->outer);
+	gcry_md_write(h->outer, h->pads + HMAC_BLOCK, HMAC_BLOCK);
+	gcry_md_write(h->outer, d, ESESS_SHA256_LEN);
+	d = gcry_md_read(h->outer, GCRY_MD_SHA256);
+	if (d == NULL) {
+		esess_wipe(out, ESESS_HMAC_LEN);
+		hmac_restart(h);
+		return ESESS_ERR_INTERNAL;
+	}
+	/* the full 32 bytes; callers compare all of them themselves
+	 * (SECURITY rule 1) */
+	memcpy(out, d, ESESS_HMAC_LEN);
+	/* the next message starts fresh with the same key; reset wipes the
+	 * inner state of this one */
+	gcry_md_reset(h->outer);
+	hmac_restart(h);
+	return ESESS_OK;
 }
 
 void
@@ -241,9 +335,41 @@ esess_hmac_free(EsessHmac *h)
 {
 	if (h == NULL)
 		return;
-	if (h->mac != NULL)
-		gcry_mac_close(h->mac);
+	/* gcry_md_close wipes the contexts */
+	if (h->inner != NULL)
+		gcry_md_close(h->inner);
+	if (h->outer != NULL)
+		gcry_md_close(h->outer);
+	if (h->pads != NULL) {
+		esess_wipe(h->pads, 2 * HMAC_BLOCK);
+		esess_crypto_secure_free(h->pads);
+	}
 	g_free(h);
+}
+
+EsessStatus
+esess_hmac_sha256(const void *key, size_t key_len,
+		  const void *msg, size_t msg_len,
+		  guint8 out[ESESS_HMAC_LEN])
+{
+	EsessHmac *h = NULL;
+	EsessStatus r;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	g_return_val_if_fail(key_len == 0 || key != NULL, ESESS_ERR_INVALID_ARG);
+	g_return_val_if_fail(msg_len == 0 || msg != NULL, ESESS_ERR_INVALID_ARG);
+	/* the keys here are K, final K and retained secrets (INTEROP R3, R9):
+	 * the padded key state stays in secure memory when the pool has room
+	 * (gcry_md_hash_buffers would put it on the ordinary heap) */
+	r = esess_hmac_new(key, key_len, &h);
+	if (r != ESESS_OK) {
+		esess_wipe(out, ESESS_HMAC_LEN);
+		return r;
+	}
+	esess_hmac_update(h, msg, msg_len);
+	r = esess_hmac_final(h, out);
+	esess_hmac_free(h);
+	return r;
 }
 
 /* ---- AES-CTR, INTEROP R4/R5 ----------------------------------------- */
@@ -295,8 +421,17 @@ ctr_open(EsessCtr *c, const guint8 *key, size_t key_len)
 	}
 	if (c->cipher == NULL &&
 	    gcry_cipher_open(&c->cipher, algo, GCRY_CIPHER_MODE_CTR, GCRY_CIPHER_SECURE) != 0) {
-		c->cipher = NULL;
-		return ESESS_ERR_INTERNAL;
+		gcry_error_t err;
+
+		/* issue 11 item 4: a full pool that does not grow (set up by
+		 * another component) moves the key schedule to ordinary
+		 * memory, which gcry_cipher_close wipes; said once */
+		err = gcry_cipher_open(&c->cipher, algo, GCRY_CIPHER_MODE_CTR, 0);
+		if (err != 0) {
+			c->cipher = NULL;
+			return crypto_status_of(err);
+		}
+		crypto_note_insecure("pool full");
 	}
 	c->key_len = key_len;
 	if (gcry_cipher_setkey(c->cipher, key, key_len) != 0) {
@@ -692,7 +827,8 @@ esess_dh_agree(const EsessDhKey *k, const guint8 *peer, size_t peer_len,
 {
 	gcry_mpi_t y = NULL, z = NULL, pm1 = NULL;
 	EsessSecret *s = NULL;
-	size_t n = 0, written = 0;
+	unsigned int nbits, i;
+	size_t n;
 	EsessStatus r;
 
 	g_return_val_if_fail(shared != NULL, ESESS_ERR_INVALID_ARG);
@@ -719,16 +855,20 @@ esess_dh_agree(const EsessDhKey *k, const guint8 *peer, size_t peer_len,
 		r = ESESS_ERR_DH_SHARED;
 		goto out;
 	}
-	/* INTEROP R2/R3: MPI(g^xy mod p), written straight into secure memory */
-	if (gcry_mpi_print(GCRYMPI_FMT_USG, NULL, 0, &n, z) != 0 || n == 0) {
+	/* INTEROP R2/R3: MPI(g^xy mod p), minimal big-endian, written straight
+	 * into secure memory bit by bit: gcry_mpi_print would first copy a
+	 * secure MPI into a temporary secure block, which fails when another
+	 * component's pool is full and does not grow (issue 11 item 4) */
+	nbits = gcry_mpi_get_nbits(z);
+	n = (nbits + 7) / 8;
+	if (n == 0) {
 		r = ESESS_ERR_INTERNAL;
 		goto out;
 	}
 	s = esess_secret_new(n);
-	if (gcry_mpi_print(GCRYMPI_FMT_USG, s->data, n, &written, z) != 0 || written != n) {
-		r = ESESS_ERR_INTERNAL;
-		goto out;
-	}
+	for (i = 0; i < nbits; i++)
+		if (gcry_mpi_test_bit(z, i))
+			s->data[n - 1 - i / 8] |= (guint8)(1u << (i % 8));
 	*shared = s;
 	s = NULL;
 	r = ESESS_OK;

@@ -32,11 +32,28 @@ G_BEGIN_DECLS
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_crypto_init(void);
 
-/* Strong random bytes (GCRY_STRONG_RANDOM). */
+/* Where the engine says, once per process, that secrets fall out of locked
+ * memory (issue 11 item 4: another component initialised libgcrypt without
+ * secure memory, or with a pool that is full and does not grow).  The
+ * adapter points it at its debug log; unset, the message goes to g_info. */
+typedef void (*EsessCryptoNoticeFunc)(const char *message);
+void esess_crypto_set_notice_func(EsessCryptoNoticeFunc fn);
+
+/* TRUE once that notice was given (for tests). */
+gboolean esess_crypto_noticed_insecure(void);
+
+/* Strong random bytes (GCRY_STRONG_RANDOM), for secrets. */
 void esess_random(void *buf, size_t len);
 
-/* Secure-memory allocation used by esess-mem.c (zero-filled; aborts on
- * exhaustion like g_malloc).  Free with esess_crypto_secure_free. */
+/* Unpredictable bytes for public values (nonces, thread IDs) from
+ * libgcrypt's nonce generator (gcry_create_nonce): it never drains the
+ * strong pool, and is several times cheaper (issue 11 item 5). */
+void esess_nonce(void *buf, size_t len);
+
+/* Secure-memory allocation used by esess-mem.c (zero-filled).  When the pool
+ * is full and does not grow, falls back to ordinary memory (the caller wipes
+ * it on free as always) and says so once; aborts only when the ordinary heap
+ * is exhausted, as g_malloc does.  Free with esess_crypto_secure_free. */
 void *esess_crypto_secure_alloc(size_t len);
 void esess_crypto_secure_free(void *p);
 
@@ -56,8 +73,10 @@ EsessStatus esess_hmac_sha256(const void *key, size_t key_len,
 			      const void *msg, size_t msg_len,
 			      guint8 out[ESESS_HMAC_LEN]);
 
-/* A keyed HMAC handle kept open; the key lives in secure memory inside
- * libgcrypt.  Use: update* then final (which resets for the next message). */
+/* A keyed HMAC handle kept open; the padded key and hash states live in
+ * secure memory while the pool has room.  Use: update* then final (which
+ * resets for the next message).  Nothing is allocated per message.
+ * Returns ESESS_OK or ESESS_ERR_NOMEM. */
 typedef struct _EsessHmac EsessHmac;
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_hmac_new(const void *key, size_t key_len, EsessHmac **out);

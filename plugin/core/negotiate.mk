@@ -57,3 +57,22 @@ tests_fuzz_fuzz_neg_respond_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_fuzz_fuzz_neg_respond_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 endif
 EXTRA_DIST += tests/fuzz/fuzz-neg-inspect.c tests/fuzz/fuzz-neg-respond.c
+
+# tests/unit/test-neighbour-*: another component set up libgcrypt first (issue
+# 11 item 4); one process per set-up, since libgcrypt is set up once
+NEIGHBOUR_PROGS = tests/unit/test-neighbour-pool16k tests/unit/test-neighbour-pool32k \
+	tests/unit/test-neighbour-nosecmem tests/unit/test-neighbour-handlers
+check_PROGRAMS += $(NEIGHBOUR_PROGS)
+TESTS += $(NEIGHBOUR_PROGS)
+tests_unit_test_neighbour_pool16k_SOURCES = tests/unit/test-neighbour.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_neighbour_pool16k_CPPFLAGS = $(AM_CPPFLAGS) -DNEIGHBOUR_POOL=16384
+tests_unit_test_neighbour_pool16k_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_neighbour_pool32k_SOURCES = tests/unit/test-neighbour.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_neighbour_pool32k_CPPFLAGS = $(AM_CPPFLAGS) -DNEIGHBOUR_POOL=32768
+tests_unit_test_neighbour_pool32k_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_neighbour_nosecmem_SOURCES = tests/unit/test-neighbour.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_neighbour_nosecmem_CPPFLAGS = $(AM_CPPFLAGS) -DNEIGHBOUR_NOSECMEM
+tests_unit_test_neighbour_nosecmem_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_neighbour_handlers_SOURCES = tests/unit/test-neighbour.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_neighbour_handlers_CPPFLAGS = $(AM_CPPFLAGS) -DNEIGHBOUR_HANDLERS
+tests_unit_test_neighbour_handlers_LDADD = $(ESESS_NEG_TEST_LDADD)

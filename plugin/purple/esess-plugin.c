@@ -564,6 +564,14 @@ out:
 	return store;
 }
 
+/* The engine says here, once, when keys leave locked memory because another
+ * component set libgcrypt up without room for them (issue 11 item 4). */
+static void
+crypto_notice_cb(const char *message)
+{
+	purple_debug_warning(ESESS_DEBUG, "%s\n", message);
+}
+
 static gboolean
 plugin_load(PurplePlugin *plugin)
 {
@@ -574,6 +582,7 @@ plugin_load(PurplePlugin *plugin)
 		plugin->error = g_strdup(_("The XMPP protocol plugin is not available."));
 		return FALSE;
 	}
+	esess_crypto_set_notice_func(crypto_notice_cb);
 	st = esess_crypto_init();
 	if (st != ESESS_OK) {
 		plugin->error = g_strdup(_("The cryptography library could not be started."));
