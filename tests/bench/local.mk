@@ -8,8 +8,9 @@
 # libotr is linked only here (HAVE_OTR); without it the libotr columns are
 # left out.
 
-BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT)
-EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate
+BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT) \
+	tests/bench/bench-scale$(EXEEXT)
+EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate tests/bench/bench-scale
 CLEANFILES += $(BENCH_PROGS)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
@@ -30,6 +31,13 @@ tests_bench_bench_negotiate_SOURCES = tests/bench/bench-negotiate.c $(BENCH_COMM
 tests_bench_bench_negotiate_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_negotiate_LDADD = $(BENCH_LDADD)
 tests_bench_bench_negotiate_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+
+# never linked with libotr: otrl_init would replace libgcrypt's secure
+# allocator, the thing this benchmark measures (issue 11 item 1)
+tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
+tests_bench_bench_scale_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
+tests_bench_bench_scale_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
 if HAVE_OTR
 tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
