@@ -840,6 +840,23 @@ def group_requests_loose_ends():
                        what="alice told at once")
         record("issue 10 item 9: unloading the plugin while a request waits answers the "
                "initiator at once", run_unload)
+
+        def run_rate_words():
+            # the per-contact rate limit (5 a minute) is not "at once"
+            m = a.mark()
+            ev = None
+            for _ in range(8):
+                a.cmd("cmd %s esession end" % b.jid)
+                a.cmd("cmd %s esession start" % b.jid)
+                a.sync()
+                hits = a.find(lambda e: e[0] == "msg" and "Too many" in e[4], m)
+                if hits:
+                    ev = hits[0]
+                    break
+            check(ev is not None, "the rate limit never showed")
+            check("in a short time" in ev[4] and "at once" not in ev[4], "words: %r" % ev[4])
+        record("issue 10 item 8: the per-contact rate limit is not called \"too many at once\"",
+               run_rate_words)
     finally:
         s.stop()
 
