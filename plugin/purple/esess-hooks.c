@@ -453,6 +453,7 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 	EsessPolicy policy;
 	char *bare;
 	gboolean allowed;
+	guint i;
 
 	if (info->from == NULL)
 		return;
@@ -473,9 +474,28 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 	    esess_chat_is_initiator(peer->chat)) {
 		EsessStep step;
 
+		EsessChatConfig cfg;
+		EsessChat *theirs = NULL;
+		EsessStep reply;
+		EsessStatus st;
+
 		/* SECURITY 54: simultaneous initiation, decided by the engine */
 		if (!esess_chat_yields_to(peer->chat, info)) {
 			purple_debug_info(ESESS_DEBUG, "simultaneous request: ours wins\n");
+			return;
+		}
+		/* SECURITY 65: ours gives way only to a request that can be
+		 * answered; a malformed one is ignored and ours goes on */
+		esess_peers_fill_config(peer, &cfg, info->from);
+		esess_step_init(&reply);
+		st = esess_chat_accept(&cfg, info, &theirs, &reply);
+		esess_peers_config_clear(&cfg);
+		if (st != ESESS_OK || theirs == NULL) {
+			purple_debug_info(ESESS_DEBUG, "simultaneous request refused (%s): ours "
+					  "goes on\n", esess_status_symbol(st));
+			if (theirs != NULL)
+				esess_chat_free(theirs);
+			esess_step_clear(&reply);
 			return;
 		}
 		esess_step_init(&step);
@@ -488,7 +508,16 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 			purple_timeout_remove(peer->timeout_id);
 			peer->timeout_id = 0;
 		}
-		do_accept(account, info, requeued);
+		peer->failed = FALSE;
+		peer->chat = theirs;
+		esess_peers_apply(peer, &reply);
+		esess_step_clear(&reply);
+		if (peer->chat != NULL)
+			requeue(peer, requeued);
+		else
+			for (i = 0; requeued != NULL && i < requeued->len; i++)
+				esess_ui_unsent(account, peer->bare,
+						g_ptr_array_index(requeued, i));
 		if (requeued != NULL)
 			g_ptr_array_unref(requeued);
 		return;

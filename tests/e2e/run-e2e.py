@@ -967,6 +967,44 @@ def group_duplicate_neg():
         s.stop()
 
 
+def group_forged_crossing():
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "on-request", "opportunistic")
+
+        def run():
+            wait_caps(a, b)
+            ma, mb = a.mark(), b.mark()
+            q = token("crossing")
+            b.cmd("send %s %s" % (a.jid, q))      # bob's negotiation waits for alice
+            a.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=ma, what="request dialog")
+            # a forged request "from alice" crosses it; bob's JID is the larger,
+            # so a well-formed one would win the tie-break (SECURITY 54)
+            evil = h.Client(s, "alice", resource="evil", plugins=[])
+            evil.signed_on()
+            evil.cmd("raw " + FORGED_REQUEST % (b.full_jid, token("forged")))
+            evil.sync()
+            log = os.path.join(b.dir, "debug.log")
+            deadline = time.time() + 15
+            seen = False
+            while time.time() < deadline and not seen:
+                with open(log, errors="replace") as f:
+                    seen = "simultaneous request refused" in f.read()
+                time.sleep(0.1)
+            # (the old adapter wrote no such line; what counts is below)
+            a.cmd("answer Later")
+            b.cmd("answer Later")
+            a.cmd("click Accept")
+            a.wait_for(recv_pred(q), 30, since=ma, what="bob's queued message, encrypted")
+            check(not s.saw(q), "plaintext")
+            check(seen, "bob did not refuse the forged crossing request")
+        record("SECURITY 65: a malformed request crossing our own negotiation does not end it",
+               run)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -974,7 +1012,7 @@ def main():
               group_queue, group_inflight, group_carbons,
               group_forged_request, group_otr_log, group_server_restart, group_reload,
               group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
-              group_duplicate_neg]
+              group_duplicate_neg, group_forged_crossing]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
