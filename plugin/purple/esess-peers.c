@@ -201,6 +201,14 @@ esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_
 	cfg->n_modp_offer = n;
 	cfg->logging = esess_policy_logging(account);
 	cfg->peer_has_plugin = esess_hooks_peer_has(account, peer_jid, ESESS_NS_PURPLE);
+	/* issue 10 item 5: right after a reconnect or a reload the contact's
+	 * features are not known yet; a contact that completed a session with
+	 * the committed SAS (INTEROP R23) runs this plugin, remembered in the
+	 * store, so the request offers what it expects */
+	if (!cfg->peer_has_plugin && esess_ctx->store != NULL)
+		cfg->peer_has_plugin = (esess_store_peer_flags(esess_ctx->store, cfg->account,
+							      peer->bare) &
+					ESESS_PEER_COMMITTED_SAS) != 0;
 	key = g_strdup_printf("%p\n%s", (void *)account, peer_jid);
 	cfg->peer_caps_node = g_strdup(g_hash_table_lookup(esess_ctx->caps, key));
 	g_free(key);
