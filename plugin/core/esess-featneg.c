@@ -313,7 +313,7 @@ esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize
 	/* INTEROP R23: the committed SAS first, beside sas28x5, only to peers
 	 * of this plugin (never Gajim: R20), so the choice sits in form_A and
 	 * form_B and both identity MACs cover it */
-	if (ext)
+	if (ext || (pol->committed_sas && !(q != NULL && q->no_extensions)))
 		add_list(f, "sas_algs", ESESS_FIELD_LIST_SINGLE, sas_ext, 2, FALSE);
 	else
 		add_hidden(f, "sas_algs", ESESS_SAS_LEGACY_NAME);
@@ -559,7 +559,7 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	const EsessField *fld, *mf;
 	const char *v, *log_value, *log_var;
 	const char *picked[G_N_ELEMENTS(list_rules)];
-	gboolean b, policy_fail = FALSE, not_acc = FALSE, modp_done = FALSE, downgrade = FALSE;
+	gboolean b, policy_fail = FALSE, not_acc = FALSE, modp_done = FALSE;
 	guint min_bits, i, j;
 	guint64 rekey = 0;
 	char *num;
@@ -655,13 +655,6 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 			break;
 		}
 	}
-	/* INTEROP R23: a peer that advertises this plugin offers the committed
-	 * SAS; a request from it without one is a downgrade (SECURITY 63) */
-	if (pol->extensions && !(pol->quirks != NULL && pol->quirks->no_extensions) &&
-	    c.sas_algs != NULL && strcmp(c.sas_algs, ESESS_SAS_COMMITTED_NAME) != 0) {
-		bad(bad_vars, "sas_algs");
-		downgrade = TRUE;
-	}
 	/* modp: the first offered group known and within policy (SECURITY 17) */
 	{
 		const GPtrArray *groups = esess_featneg_offered_values(mf);
@@ -718,10 +711,6 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	}
 	if (policy_fail) {
 		r = ESESS_ERR_POLICY;
-		goto out;
-	}
-	if (downgrade) {
-		r = ESESS_ERR_SAS_DOWNGRADE;
 		goto out;
 	}
 	if (not_acc) {

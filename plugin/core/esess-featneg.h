@@ -31,6 +31,9 @@ typedef struct {
 	EsessLogPref logging;
 	gboolean extensions;      /* peer advertises urn:xmpp:esessions:purple:0 (R19): may offer aes256-ctr first etc. */
 	const struct _EsessQuirks *quirks; /* NULL = none */
+	gboolean committed_sas;   /* offer the committed SAS (R23) even without
+	                           * extensions: this peer completed a session
+	                           * with it before (never to a quirks peer) */
 	guint64 min_rekey_freq;   /* our minimum */
 } EsessFeatPolicy;
 
@@ -66,9 +69,6 @@ EsessStatus esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *g
  *    mapped: true = mustnot), both 'logging' and 'otr', rekey_freq not a
  *    strict positive decimal (SECURITY 60), dhhashes not one per modp
  *    option, a needed ESession field missing: those vars go to bad_vars);
- *  ESESS_ERR_SAS_DOWNGRADE (after POLICY, before NOT_ACCEPTABLE; bad var
- *    sas_algs) when pol->extensions (a peer of this plugin, R19) offered no
- *    committed SAS (INTEROP R23);
  *  ESESS_ERR_POLICY (takes precedence over NOT_ACCEPTABLE; the vars go to
  *    bad_vars too) when a field has no acceptable option and offered a value
  *    refused by policy: groups below min_modp_bits (SECURITY 17), cipher none,

@@ -61,7 +61,15 @@ esess_neg_initiate(const EsessNegConfig *cfg, EsessNeg **out, EsessNegOut *o)
 	o->reply = NULL;
 	o->error = NULL;
 	neg = esess_neg_alloc(cfg, TRUE);
-	r = esess_featneg_build_offer(&cfg->policy, cfg->groups, cfg->n_groups, &neg->offer);
+	/* INTEROP R23: a peer that completed a session with the committed SAS
+	 * is offered it again even while its capabilities are not known (just
+	 * after a reconnect or a reload), so that it does not look like a
+	 * fallback */
+	if (neg->store != NULL &&
+	    (esess_store_peer_flags(neg->store, neg->account, neg->peer) &
+	     ESESS_PEER_COMMITTED_SAS) != 0)
+		neg->policy.committed_sas = TRUE;
+	r = esess_featneg_build_offer(&neg->policy, cfg->groups, cfg->n_groups, &neg->offer);
 	if (r != ESESS_OK)
 		goto out;
 	r = offered_groups(neg->offer, &neg->offered, &neg->n_offered);

@@ -360,6 +360,13 @@ test_offer_gajim_quirks(void)
 	g_assert_cmpstr(v, ==, ESESS_SAS_LEGACY_NAME);
 	g_assert_cmpuint(esess_form_get(f, "sas_algs")->options->len, ==, 0);
 	esess_form_free(f);
+	/* nor when the store remembers the committed SAS for it */
+	pol.committed_sas = TRUE;
+	g_assert_cmpint(esess_featneg_build_offer(&pol, g1, 3, &f), ==, ESESS_OK);
+	g_assert_cmpint(esess_form_get_single(f, "sas_algs", &v), ==, ESESS_OK);
+	g_assert_cmpstr(v, ==, ESESS_SAS_LEGACY_NAME);
+	esess_form_free(f);
+	pol.committed_sas = FALSE;
 	g_assert_cmpint(esess_featneg_build_offer(&pol, g2, 3, &f), ==, ESESS_OK);
 	m = modp_of(f);
 	g_assert_cmpstr(m, ==, "15,17,14");
