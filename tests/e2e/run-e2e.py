@@ -153,6 +153,9 @@ def group_main():
             check(da[5:] == ["They match", "They differ", "Later"], "buttons %r" % da[5:])
             sa, sb = sas_of(da), sas_of(db)
             check(sa == sb and len(sa) >= 4, "SAS differ: %r vs %r" % (sa, sb))
+            # INTEROP R23: two peers of this plugin use the committed SAS
+            check(len(sa) == 6, "not the committed SAS (6 characters): %r" % sa)
+            check("weaker" not in da[4], "the stronger check is called weaker: %r" % da[4])
             a.wait_for(state_pred(b.jid, ("3",)), what="alice verified")
             b.wait_for(state_pred(a.jid, ("3",)), what="bob verified")
             st["sas"] = sa
@@ -231,6 +234,7 @@ def group_main():
             details = a.wait_event("ipc", "get-details", since=m)[3]
             check("Key exchange group: 15" in details and "off the record" in details,
                   "details: %r" % details)
+            check("Check: the stronger one" in details, "details: %r (R23)" % details)
             check(a.find(lambda e: e[0] == "title" and "[private" in e[2]), "no [private] title")
             check(a.find(lambda e: e[0] == "logging" and e[2] == "0"),
                   "the conversation log was not switched off")

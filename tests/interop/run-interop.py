@@ -171,8 +171,13 @@ def scenario_our_initiator(c, st):
     for var in ("init_pubkey", "resp_pubkey"):
         opts = f[var][2] or f[var][1]
         check(opts[0] == "none", "%s offered %r (R12)" % (var, opts))
+    # R23, R20: never the committed SAS to Gajim
+    sas_algs = f["sas_algs"][2] or f["sas_algs"][1]
+    check(sas_algs == ["sas28x5"], "sas_algs offered %r (R20, R23)" % sas_algs)
     dlg = sas_dialog(a, m)
     check(dlg is not None, "no SAS dialog on our side")
+    # R23: the user is told the legacy SAS is the weaker check
+    check("weaker check" in dlg[4], "the SAS dialog does not say the check is weaker: %r" % dlg[4])
     ours = sas_of(dlg)
     check(ours == sess.sas, "SAS differ: ours %r, the peer's (Gajim, unpadded) %r" % (ours, sess.sas))
     check(1 <= len(ours) <= 5 and sess.sas_padded.endswith(ours), "SAS form %r" % ours)
@@ -214,6 +219,7 @@ def scenario_peer_initiator(c, st):
     line = next((l for l in details.splitlines() if l.startswith("Short authentication string:")), "")
     ours = line.split(":", 1)[1].replace(" ", "") if line else None
     check(ours == sess.sas, "SAS differ: ours %r (details %r), the peer's %r" % (ours, details, sess.sas))
+    check("Check: the weaker one" in details, "details do not say the check is weaker (R23)")
     st["details"] = details
     c.exchange(sess, "s2")
     m = a.mark()
