@@ -79,9 +79,15 @@ def unescape(field):
 class Prosody:
     """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
 
-    def __init__(self, users=("alice", "bob", "carol"), keep=False, dup_match=None):
+    def __init__(self, users=("alice", "bob", "carol"), keep=False, dup_match=None,
+                 faults=False):
         self.dup_match = dup_match    # mod_esess_dup: deliver this stanza twice
         self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
+        # tests/e2e/mod_esess_fault.lua, driven through these two files
+        self.faults = faults
+        self.fault_ctl = os.path.join(self.dir, "fault.ctl")
+        self.fault_log = os.path.join(self.dir, "fault.log")
+        self._fault_id = 0
         self.keep = keep or KEEP
         self.port = free_port()
         self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
@@ -124,9 +130,11 @@ component_ports = { }
 modules_disabled = { "s2s" }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "carbons"; "mam";
-	"ping"; "posix"; "stanza_debug"; "esess_tap"; "esess_dup";
+	"ping"; "posix"; "stanza_debug"; "esess_tap"; "esess_dup"; %(faultmod)s
 }
 %(dup)s
+esess_fault_file = "%(fault_ctl)s"
+esess_fault_log = "%(fault_log)s"
 authentication = "internal_hashed"
 storage = "internal"
 c2s_require_encryption = true
@@ -141,7 +149,9 @@ VirtualHost "localhost"
 """ % {"root": 'run_as_root = true\nprosody_user = "root"' if root else "",
        "dir": self.dir, "data": self.data, "moddir": moddir, "port": self.port,
        "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert,
-       "dup": 'esess_dup_match = "%s"' % self.dup_match if self.dup_match else ""})
+       "dup": 'esess_dup_match = "%s"' % self.dup_match if self.dup_match else "",
+       "faultmod": '"esess_fault";' if self.faults else "",
+       "fault_ctl": self.fault_ctl, "fault_log": self.fault_log})
 
     def start(self):
         self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"],
@@ -181,6 +191,41 @@ VirtualHost "localhost"
         if not self.keep and self.proc is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.proc = None
+
+    def restart(self):
+        """Stops Prosody and starts it again on the same port and data."""
+        keep, self.keep = self.keep, True
+        try:
+            self.stop()
+        finally:
+            self.keep = keep
+        return self.start()
+
+    def fault(self, what, timeout=10.0):
+        """Arms one fault of mod_esess_fault ("flip", "delay 2", "kick JID")
+        and waits until the module has taken it; returns its id."""
+        self._fault_id += 1
+        fid = str(self._fault_id)
+        with open(self.fault_ctl, "a") as f:
+            f.write("%s %s\n" % (fid, what))
+        self.wait_fault(fid, ("armed", "done", "nosession"), timeout)
+        return fid
+
+    def fault_events(self, fid):
+        if not os.path.exists(self.fault_log):
+            return []
+        with open(self.fault_log) as f:
+            return [line.split()[2] for line in f
+                    if line.split()[:1] == [fid] and len(line.split()) >= 3]
+
+    def wait_fault(self, fid, words, timeout=10.0):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            got = self.fault_events(fid)
+            if any(w in got for w in words):
+                return got
+            time.sleep(0.05)
+        raise TimeoutError("fault %s: none of %r within %.0fs" % (fid, words, timeout))
 
     def server_texts(self):
         """(name, bytes) of everything the server kept: tap, debug log, data."""

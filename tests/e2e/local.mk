@@ -12,6 +12,8 @@ EXTRA_DIST += \
 	tests/e2e/demo.py \
 	tests/e2e/esess_harness.py \
 	tests/e2e/run-e2e.py \
+	tests/e2e/run-faults.py \
+	tests/e2e/mod_esess_fault.lua \
 	tests/e2e/bench-e2e.py \
 	tests/e2e/mod_esess_tap.lua \
 	tests/e2e/mod_esess_dup.lua
@@ -22,9 +24,14 @@ E2E_ENV = \
 	ESESS_CLIENT='$(abs_top_builddir)/tests/e2e/esess-client$(EXEEXT)' \
 	ESESS_PLUGIN='$(abs_top_builddir)/plugin/purple/.libs/esessions.so'
 
-.PHONY: check-e2e bench-e2e
+.PHONY: check-e2e check-faults bench-e2e
 check-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/run-e2e.py
 
 bench-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e.py
+
+# the fault stage (issue 10): a fault-injecting Prosody module between the
+# clients; a table of outcomes per fault and TAP lines
+check-faults: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
+	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/run-faults.py
