@@ -175,6 +175,19 @@ local function on_message(event)
 	note(id, "unknown " .. fault);
 end
 
+-- a restarted server must not arm again what it already did: every command
+-- in the file when the module loads is taken as seen
+do
+	local f = ctl_path and io.open(ctl_path, "r");
+	if f then
+		for line in f:lines() do
+			local id = line:match("^(%S+)");
+			if id then seen[id] = true; end
+		end
+		f:close();
+	end
+end
+
 module:hook("pre-message/full", on_message, 500);
 
 -- commands that need no stanza (kick) are read on a timer too
