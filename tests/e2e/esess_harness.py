@@ -80,8 +80,9 @@ class Prosody:
     """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
 
     def __init__(self, users=("alice", "bob", "carol"), keep=False, dup_match=None,
-                 faults=False):
+                 faults=False, extra_config=""):
         self.dup_match = dup_match    # mod_esess_dup: deliver this stanza twice
+        self.extra_config = extra_config
         self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
         # tests/e2e/mod_esess_fault.lua, driven through these two files
         self.faults = faults
@@ -135,6 +136,7 @@ modules_enabled = {
 %(dup)s
 esess_fault_file = "%(fault_ctl)s"
 esess_fault_log = "%(fault_log)s"
+%(extra)s
 authentication = "internal_hashed"
 storage = "internal"
 c2s_require_encryption = true
@@ -151,7 +153,8 @@ VirtualHost "localhost"
        "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert,
        "dup": 'esess_dup_match = "%s"' % self.dup_match if self.dup_match else "",
        "faultmod": '"esess_fault";' if self.faults else "",
-       "fault_ctl": self.fault_ctl, "fault_log": self.fault_log})
+       "fault_ctl": self.fault_ctl, "fault_log": self.fault_log,
+       "extra": self.extra_config})
 
     def start(self):
         self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"],
@@ -191,15 +194,6 @@ VirtualHost "localhost"
         if not self.keep and self.proc is not None:
             shutil.rmtree(self.dir, ignore_errors=True)
             self.proc = None
-
-    def restart(self):
-        """Stops Prosody and starts it again on the same port and data."""
-        keep, self.keep = self.keep, True
-        try:
-            self.stop()
-        finally:
-            self.keep = keep
-        return self.start()
 
     def fault(self, what, timeout=10.0):
         """Arms one fault of mod_esess_fault ("flip", "delay 2", "kick JID")

@@ -1009,6 +1009,155 @@ def group_forged_crossing():
         s.stop()
 
 
+TOO_LONG = "too long to send encrypted"
+
+
+def group_sizes():
+    """Issue 10 item 2, SECURITY 70: the sender knows the receiver's limit."""
+    s = h.Prosody().start()
+    try:
+        a, b = pair(s, "opportunistic", "opportunistic")
+
+        def run():
+            wait_caps(a, b)
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            # just under the limit (144 KiB of payload, a body and a chat state)
+            t1 = token("under")
+            under = t1 + ("abcdefghijklmnop" * 9000)[: 140 * 1024 - len(t1)]
+            ma, mb = a.mark(), b.mark()
+            a.cmd("send %s %s" % (b.jid, under))
+            ev = b.wait_for(recv_pred(t1), 30, since=mb, what="140 KiB message")
+            check(len(ev[4]) >= 140 * 1024 and ev[4].endswith(under[-32:]),
+                  "140 KiB message truncated")
+            # just over it, and far over it: refused with the sizes, not sent
+            for kib in (150, 300):
+                t = token("over%d" % kib)
+                over = t + ("qrstuvwxyzabcdef" * 20000)[: kib * 1024 - len(t)]
+                ma = a.mark()
+                a.cmd("send %s %s" % (b.jid, over))
+                ev = a.wait_for(lambda e: e[0] == "msg" and TOO_LONG in e[4], since=ma,
+                                what="too-long sentence (%d KiB)" % kib)
+                check("(%d KiB; the limit is 144 KiB)" % (kib + 1) in ev[4] or
+                      "(%d KiB; the limit is 144 KiB)" % kib in ev[4], "sizes: %r" % ev[4])
+                a.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t in e[4],
+                           since=ma, what="not-sent line")
+                check(not s.saw(t), "the refused message reached the server")
+            # the session is intact: the next message arrives
+            t2 = token("after")
+            a.cmd("send %s %s" % (b.jid, t2))
+            b.wait_for(recv_pred(t2), since=mb, what="message after the refusals")
+            check(not b.find(lambda e: e[0] == "msg" and "over" in e[4] and
+                             "recv" in e[1].split(","), mb), "bob got a refused message")
+            check(not a.find(lambda e: e[0] == "state" and e[2] == "4", ma),
+                  "alice's session ended")
+        record("SECURITY 70: a message just under the receiver's limit (140 KiB) arrives; "
+               "150 and 300 KiB are refused with both sizes, the session goes on", run)
+    finally:
+        s.stop()
+
+
+def group_second_device():
+    """Issue 10 item 3: another resource of alice replaces her first one's
+    session with bob; the first one is told and sends nothing more."""
+    s = h.Prosody().start()
+    try:
+        def run():
+            a1 = h.Client(s, "alice", resource="r1")
+            a2 = h.Client(s, "alice", resource="r2")
+            b = h.Client(s, "bob")
+            for c in (a1, a2, b):
+                c.signed_on()
+                c.cmd("account-set esessions-policy opportunistic")
+                c.cmd("answer Later")
+            h.befriend(a1, b)
+            check(h.wait_feature(a1, b.full_jid, h.FEATURE_116), "no caps of bob at r1")
+            check(h.wait_feature(a2, b.full_jid, h.FEATURE_116), "no caps of bob at r2")
+            check(h.wait_feature(b, a1.full_jid, h.FEATURE_116), "no caps of r1 at bob")
+            check(h.wait_feature(b, a2.full_jid, h.FEATURE_116), "no caps of r2 at bob")
+            m1, mb = a1.mark(), b.mark()
+            a1.cmd("cmd %s esession start" % b.jid)
+            a1.wait_for(state_pred(b.jid, ("2", "3")), 30, since=m1, what="r1 private")
+            b.wait_for(state_pred(a1.jid, ("2", "3")), 30, since=mb, what="bob private")
+            t1 = token("first-device")
+            a1.cmd("send %s %s" % (b.jid, t1))
+            b.wait_for(recv_pred(t1), since=mb, what="r1's message")
+            m1, m2, mb = a1.mark(), a2.mark(), b.mark()
+            a2.cmd("cmd %s esession start" % b.jid)
+            # SECURITY 65: a request never replaces a running session
+            # without bob's word; he accepts
+            b.wait_for(lambda e: e[0] == "dialog" and e[2] == "Encrypted session request",
+                       since=mb, what="bob asked")
+            b.cmd("click Accept")
+            a2.wait_for(state_pred(b.jid, ("2", "3")), 30, since=m2, what="r2 private")
+            # r1 is told, and its state says so
+            a1.wait_for(state_pred(b.jid, ("4",)), since=m1, what="r1's session ended")
+            a1.wait_for(lambda e: e[0] == "msg" and "ended the encrypted session" in e[4],
+                        since=m1, what="r1 told")
+            b.wait_for(lambda e: e[0] == "msg" and "from alice@localhost/r2" in e[4],
+                       since=mb, what="bob told why")
+            t2, t3 = token("r1-after"), token("r2-after")
+            a1.cmd("send %s %s" % (b.jid, t2))
+            a1.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t2 in e[4],
+                        since=m1, what="r1's message not sent")
+            a2.cmd("send %s %s" % (b.jid, t3))
+            b.wait_for(recv_pred(t3), since=mb, what="r2's message")
+            check(not s.saw(t1) and not s.saw(t2) and not s.saw(t3), "plaintext at the server")
+            check(not b.find(recv_pred(t2), mb), "bob shows r1's message")
+        record("a second device of alice starts a session with bob: the first device's "
+               "session is ended and it is told; nothing it types is lost silently", run)
+    finally:
+        s.stop()
+
+
+def group_plain_untouched():
+    """Issue 10 item 6: plaintext from someone with no session, which the
+    plugin's strict parser would refuse, is shown as without the plugin.
+    The server's stanza limit is raised so the 300 KiB one gets through."""
+    s = h.Prosody(extra_config="c2s_stanza_size_limit = 1024*1024").start()
+    try:
+        def run():
+            b = h.Client(s, "bob")
+            c = h.Client(s, "carol", plugins=[])
+            b.signed_on()
+            c.signed_on()
+            to = b.full_jid
+            kinds = []
+            for kib in (300, 200):
+                t = token("body%d" % kib)
+                kinds.append((t, "<message to='%s' type='chat'><body>%s %s</body></message>"
+                              % (to, t, "x" * (kib * 1024))))
+            t = token("nested")
+            kinds.append((t, "<message to='%s' type='chat'><body>%s</body>"
+                          "<html xmlns='http://jabber.org/protocol/xhtml-im'>"
+                          "<body xmlns='http://www.w3.org/1999/xhtml'>%s%s%s</body></html>"
+                          "</message>" % (to, t, "<span>" * 40, t, "</span>" * 40)))
+            t = token("br")
+            kinds.append((t, "<message to='%s' type='chat'><body>%s</body>"
+                          "<html xmlns='http://jabber.org/protocol/xhtml-im'>"
+                          "<body xmlns='http://www.w3.org/1999/xhtml'>%s%s</body></html>"
+                          "</message>" % (to, t, t, "<br/>" * 5000)))
+            t = token("attr")
+            kinds.append((t, "<message to='%s' type='chat'><body>%s</body>"
+                          "<x xmlns='urn:example:big' a='%s'/></message>"
+                          % (to, t, "y" * (200 * 1024))))
+            mb = b.mark()
+            for _, raw in kinds:
+                c.cmd("raw " + raw)
+            missing = []
+            for t, _ in kinds:
+                try:
+                    b.wait_for(recv_pred(t), 30, since=mb, what=t)
+                except TimeoutError:
+                    missing.append(t.split("-")[0])
+            check(not missing, "bob's plugin dropped: %s" % missing)
+            check(not b.find(lambda e: e[0] == "msg" and "discarded" in e[4], mb),
+                  "a discard notice for a plain message")
+        record("plaintext from someone with no session passes untouched: 300 and 200 KiB "
+               "bodies, XHTML-IM nested 40 deep, 5000 <br/>, a 200 KiB attribute", run)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -1016,7 +1165,8 @@ def main():
               group_queue, group_inflight, group_carbons,
               group_forged_request, group_otr_log, group_server_restart, group_reload,
               group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
-              group_duplicate_neg, group_forged_crossing]
+              group_duplicate_neg, group_forged_crossing,
+              group_sizes, group_second_device, group_plain_untouched]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
