@@ -19,7 +19,11 @@ struct _EsessLimiter {
 	guint in_flight;
 	gint64 fixed_now;
 	GHashTable *peers; /* bare JID -> GArray of gint64 admission times */
+	guint sweep_at;    /* sweep the table when it reaches this size */
 };
+
+/* Below this many tracked peers the table is never swept. */
+#define LIMITER_SWEEP_MIN 64
 
 EsessLimiter *
 esess_limiter_new(guint per_peer, guint window_s, guint max_in_flight)
@@ -32,6 +36,7 @@ esess_limiter_new(guint per_peer, guint window_s, guint max_in_flight)
 	lim->max_in_flight = max_in_flight;
 	lim->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)g_array_unref);
+	lim->sweep_at = LIMITER_SWEEP_MIN;
 	return lim;
 }
 
@@ -56,6 +61,39 @@ esess_limiter_in_flight(const EsessLimiter *lim)
 	return lim->in_flight;
 }
 
+guint
+esess_limiter_peers_tracked(const EsessLimiter *lim)
+{
+	return g_hash_table_size(lim->peers);
+}
+
+/* TRUE when every admission of the peer is older than the window (times
+ * are appended in order, so the last one is the newest). */
+static gboolean
+limiter_entry_stale(gpointer key, gpointer value, gpointer data)
+{
+	GArray *times = value;
+	const gint64 *cut = data;
+
+	(void)key;
+	return times->len == 0 || g_array_index(times, gint64, times->len - 1) <= *cut;
+}
+
+/* Issue 11 item 1: peers whose admissions all left the window are dropped,
+ * so the table holds only the peers of the last window, not every JID that
+ * ever asked.  The sweep runs when the table has doubled since the last
+ * one: amortised O(1) per admission. */
+static void
+limiter_sweep(EsessLimiter *lim, gint64 now)
+{
+	gint64 cut = now - lim->window_us;
+
+	if (g_hash_table_size(lim->peers) < lim->sweep_at)
+		return;
+	g_hash_table_foreach_remove(lim->peers, limiter_entry_stale, &cut);
+	lim->sweep_at = MAX(LIMITER_SWEEP_MIN, 2 * g_hash_table_size(lim->peers));
+}
+
 EsessStatus
 esess_limiter_admit(EsessLimiter *lim, const char *peer_bare)
 {
@@ -68,6 +106,7 @@ esess_limiter_admit(EsessLimiter *lim, const char *peer_bare)
 	now = lim->fixed_now != 0 ? lim->fixed_now : g_get_monotonic_time();
 	if (lim->in_flight >= lim->max_in_flight)
 		return ESESS_ERR_RATE_LIMIT;
+	limiter_sweep(lim, now);
 	times = g_hash_table_lookup(lim->peers, peer_bare);
 	if (times == NULL) {
 		times = g_array_new(FALSE, FALSE, sizeof(gint64));

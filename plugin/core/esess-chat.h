@@ -276,6 +276,9 @@ void esess_limiter_free(EsessLimiter *lim);
 /* For tests: pretend the monotonic clock reads now_us (0: the real clock). */
 void esess_limiter_set_time(EsessLimiter *lim, gint64 now_us);
 guint esess_limiter_in_flight(const EsessLimiter *lim);
+/* For tests: how many peers the limiter remembers (pruned: at most about
+ * twice those admitted within the last window, issue 11 item 1). */
+guint esess_limiter_peers_tracked(const EsessLimiter *lim);
 
 G_END_DECLS
 

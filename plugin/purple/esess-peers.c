@@ -17,6 +17,12 @@
 #include "esess-store.h"
 
 static GHashTable *peers;    /* key (account, bare) -> EsessPeer * (owned) */
+/* key (account, thread) -> EsessPeer * (not owned): the lookup of every
+ * incoming session stanza, O(1) whatever the number of sessions (issue 11
+ * item 1).  An entry is added when a chat is applied its first step
+ * (esess_peers_apply follows every peer->chat = chat), dropped when the chat
+ * or the peer is freed, and checked against the peer on each lookup. */
+static GHashTable *threads;
 
 /* the engine's normalisation, so that the peers table, the store and the
  * engine's own checks agree on what is the same JID (issue 9 item 10) */
@@ -50,11 +56,72 @@ remember_thread(EsessChat *chat)
 	g_hash_table_add(esess_ctx->ended, g_strdup(thread));
 }
 
+static char *
+thread_key(PurpleAccount *account, const char *thread)
+{
+	return g_strdup_printf("%p\n%s", (void *)account, thread);
+}
+
+static gboolean
+peer_holds_thread(const EsessPeer *peer, PurpleAccount *account, const char *thread)
+{
+	return peer->account == account && peer->chat != NULL &&
+	       g_strcmp0(esess_chat_thread(peer->chat), thread) == 0;
+}
+
+static void
+thread_index(EsessPeer *peer)
+{
+	const char *thread;
+	EsessPeer *had;
+	char *key;
+
+	if (threads == NULL || peer->chat == NULL)
+		return;
+	thread = esess_chat_thread(peer->chat);
+	if (thread == NULL)
+		return;
+	key = thread_key(peer->account, thread);
+	had = g_hash_table_lookup(threads, key);
+	/* a thread already held by another live session keeps its entry: a
+	 * request that mirrors someone else's thread must not take over that
+	 * session's stanzas */
+	if (had == NULL || (had != peer && !peer_holds_thread(had, peer->account, thread)))
+		g_hash_table_insert(threads, key, peer);
+	else
+		g_free(key);
+}
+
+static void
+thread_unindex(EsessPeer *peer)
+{
+	const char *thread;
+	char *key;
+
+	if (threads == NULL || peer->chat == NULL)
+		return;
+	thread = esess_chat_thread(peer->chat);
+	if (thread == NULL)
+		return;
+	key = thread_key(peer->account, thread);
+	if (g_hash_table_lookup(threads, key) == peer)
+		g_hash_table_remove(threads, key);
+	g_free(key);
+}
+
+static gboolean
+thread_entry_is(gpointer key, gpointer value, gpointer peer)
+{
+	(void)key;
+	return value == peer;
+}
+
 void
 esess_peers_free_chat(EsessPeer *peer)
 {
 	if (peer->chat == NULL)
 		return;
+	thread_unindex(peer);
 	remember_thread(peer->chat);
 	esess_chat_free(peer->chat);
 	peer->chat = NULL;
@@ -69,6 +136,10 @@ peer_free(EsessPeer *peer)
 	purple_request_close_with_handle(peer);
 	purple_notify_close_with_handle(peer);
 	esess_peers_free_chat(peer);
+	/* an entry whose chat was freed by another path must not outlive the
+	 * peer (once per session end, not per message) */
+	if (threads != NULL)
+		g_hash_table_foreach_remove(threads, thread_entry_is, peer);
 	g_free(peer->bare);
 	g_free(peer->saved_title);
 	g_free(peer);
@@ -78,6 +149,7 @@ void
 esess_peers_init(void)
 {
 	peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 void
@@ -86,6 +158,8 @@ esess_peers_shutdown(void)
 	esess_peers_remove_account(NULL, TRUE, ESESS_ERR_SESSION_ENDED);
 	g_hash_table_destroy(peers);
 	peers = NULL;
+	g_hash_table_destroy(threads);
+	threads = NULL;
 }
 
 EsessPeer *
@@ -105,20 +179,15 @@ esess_peers_find(PurpleAccount *account, const char *jid)
 EsessPeer *
 esess_peers_find_thread(PurpleAccount *account, const char *thread)
 {
-	GHashTableIter it;
-	gpointer v;
+	EsessPeer *peer;
+	char *key;
 
-	if (peers == NULL || thread == NULL)
+	if (threads == NULL || thread == NULL)
 		return NULL;
-	g_hash_table_iter_init(&it, peers);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		EsessPeer *peer = v;
-
-		if (peer->account == account && peer->chat != NULL &&
-		    g_strcmp0(esess_chat_thread(peer->chat), thread) == 0)
-			return peer;
-	}
-	return NULL;
+	key = thread_key(account, thread);
+	peer = g_hash_table_lookup(threads, key);
+	g_free(key);
+	return peer != NULL && peer_holds_thread(peer, account, thread) ? peer : NULL;
 }
 
 EsessPeer *
@@ -276,6 +345,8 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 {
 	guint i;
 
+	/* every new chat reaches here first (peer->chat = chat; apply) */
+	thread_index(peer);
 	for (i = 0; step->send != NULL && i < step->send->len; i++)
 		esess_peers_send_text(peer->account, g_ptr_array_index(step->send, i));
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "esess-bytes.h"
+#include "esess-chat-private.h"
 #include "esess-featneg.h"
 #include "esess-form.h"
 #include "esess-modp.h"
@@ -570,6 +571,50 @@ sec_58_rate_limit(void)
 	fx_clear(&fx);
 }
 
+/* Gives back one slot in flight, as esess_chat_release does for a chat whose
+ * negotiation ended. */
+static void
+lim_release_one(EsessLimiter *lim)
+{
+	EsessChat fake;
+
+	memset(&fake, 0, sizeof fake);
+	fake.limiter = lim;
+	fake.counted = TRUE;
+	esess_chat_release(&fake);
+}
+
+/* Issue 11 item 1: the limiter forgets peers whose admissions left the
+ * window, so a stream of distinct JIDs does not grow its table for ever. */
+static void
+sec_58_limiter_pruned(void)
+{
+	EsessLimiter *lim;
+	gint64 now = 1000000;
+	char peer[64];
+	guint i;
+
+	lim = esess_limiter_new(ESESS_LIMIT_PER_PEER, ESESS_LIMIT_WINDOW_S, ESESS_LIMIT_IN_FLIGHT);
+	for (i = 0; i < 5000; i++) {
+		/* one new JID a second, each negotiation over at once */
+		esess_limiter_set_time(lim, now + (gint64)i * G_USEC_PER_SEC);
+		g_snprintf(peer, sizeof peer, "stranger%u@example.net", i);
+		g_assert_cmpint(esess_limiter_admit(lim, peer), ==, ESESS_OK);
+		g_assert_cmpuint(esess_limiter_in_flight(lim), ==, 1);
+		lim_release_one(lim);
+		/* at most 60 are inside the window; the table stays bounded */
+		g_assert_cmpuint(esess_limiter_peers_tracked(lim), <=, 2 * 64 + 60);
+	}
+	/* a peer inside the window is still limited after sweeps */
+	for (i = 0; i < ESESS_LIMIT_PER_PEER - 1; i++) {
+		g_assert_cmpint(esess_limiter_admit(lim, "stranger4999@example.net"), ==, ESESS_OK);
+		lim_release_one(lim);
+	}
+	g_assert_cmpint(esess_limiter_admit(lim, "stranger4999@example.net"), ==,
+			ESESS_ERR_RATE_LIMIT);
+	esess_limiter_free(lim);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -590,6 +635,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/security/56-offline", sec_56_offline);
 	g_test_add_func("/neg/security/57-no-half-state", sec_57_no_half_state);
 	g_test_add_func("/neg/security/58-rate-limit", sec_58_rate_limit);
+	g_test_add_func("/neg/security/58-limiter-pruned", sec_58_limiter_pruned);
 	g_test_add_func("/neg/security/59-huge-form", sec_59_huge_form);
 	g_test_add_func("/neg/security/60-integers", sec_60_integers);
 	return g_test_run();
