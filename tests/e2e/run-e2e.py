@@ -212,6 +212,9 @@ def group_main():
             b.cmd("answer-clear")
             ma, mb = a.mark(), b.mark()
             b.cmd("cmd %s esession end" % a.jid)
+            # bob's end must not cross alice's new request (it would end
+            # the negotiation it just accepted)
+            b.sync()
             a.cmd("cmd %s esession start" % b.jid)
             a.wait_for(state_pred(b.jid, ("3",)), 30, since=ma, what="alice verified again")
             b.wait_for(state_pred(a.jid, ("3",)), 30, since=mb, what="bob verified again")
