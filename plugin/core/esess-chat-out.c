@@ -215,10 +215,11 @@ esess_chat_new_thread(void)
 
 	t = g_malloc(THREAD_LEN + 1);
 	while (n < THREAD_LEN) {
-		/* one strong-random call per batch: each call costs microseconds,
-		 * and message 1 should not wait (issue "cost control") */
+		/* the thread is public: the nonce generator, one call per
+		 * batch, so that message 1 does not wait on the strong
+		 * generator (issue "cost control", issue 11 item 5) */
 		if (used == sizeof rnd) {
-			esess_random(rnd, sizeof rnd);
+			esess_nonce(rnd, sizeof rnd);
 			used = 0;
 		}
 		b = rnd[used++];

@@ -477,8 +477,8 @@ esess_neg_get_key(EsessKeyPool *pool, const EsessNegFixed *fixed, guint group, E
 	return k;
 }
 
-/* Our nonce (N_A or N_B): random, ESESS_NEG_NONCE_LEN bytes, unless a
- * known-answer test fixed it. */
+/* Our nonce (N_A or N_B): unpredictable (libgcrypt's nonce generator),
+ * ESESS_NEG_NONCE_LEN bytes, unless a known-answer test fixed it. */
 void
 esess_neg_own_nonce(const EsessNeg *neg, guint8 *out, size_t *len)
 {
@@ -490,7 +490,9 @@ esess_neg_own_nonce(const EsessNeg *neg, guint8 *out, size_t *len)
 		return;
 	}
 	*len = ESESS_NEG_NONCE_LEN;
-	esess_random(out, *len);
+	/* a public value: the nonce generator, not the strong one (issue 11
+	 * item 5: message 1 from a full key pool should not wait on it) */
+	esess_nonce(out, *len);
 }
 
 /* K = SHA-256(MPI(peer^own mod p)) (INTEROP R3), then the six keys.

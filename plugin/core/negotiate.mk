@@ -29,7 +29,7 @@ check_PROGRAMS += tests/unit/test-negotiate tests/unit/test-neg-security \
 TESTS += tests/unit/test-negotiate tests/unit/test-neg-security \
 	tests/unit/test-neg-state tests/unit/test-msg tests/unit/test-sas-r23
 tests_unit_test_negotiate_SOURCES = tests/unit/test-negotiate.c $(ESESS_NEG_PAIR_SOURCES)
-tests_unit_test_negotiate_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_negotiate_LDADD = $(ESESS_NEG_TEST_LDADD) -ldl
 tests_unit_test_neg_security_SOURCES = tests/unit/test-neg-security.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_neg_security_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_neg_state_SOURCES = tests/unit/test-neg-state.c $(ESESS_NEG_PAIR_SOURCES)

@@ -9,8 +9,9 @@
 # left out.
 
 BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT) \
-	tests/bench/bench-scale$(EXEEXT)
-EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate tests/bench/bench-scale
+	tests/bench/bench-negotiate-plain$(EXEEXT) tests/bench/bench-scale$(EXEEXT)
+EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate \
+	tests/bench/bench-negotiate-plain tests/bench/bench-scale
 CLEANFILES += $(BENCH_PROGS)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
@@ -38,6 +39,13 @@ tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c $(BENCH_COMMON_SOURC
 tests_bench_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_scale_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_bench_bench_scale_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+
+# the same negotiation figures without libotr in the process (issue 11
+# item 6): libgcrypt keeps its own secure allocator, as Pidgin runs it
+tests_bench_bench_negotiate_plain_SOURCES = tests/bench/bench-negotiate.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_negotiate_plain_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
+tests_bench_bench_negotiate_plain_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
+tests_bench_bench_negotiate_plain_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
 if HAVE_OTR
 tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h

@@ -6,9 +6,13 @@
  */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <string.h>
 
+#include <gcrypt.h>
+
 #include "esess-bytes.h"
+#include "esess-chat-private.h"
 #include "esess-featneg.h"
 #include "esess-form.h"
 #include "esess-modp.h"
@@ -864,6 +868,61 @@ test_keypool_m1_time(void)
 	esess_keypool_free(pool);
 }
 
+/* Counts the engine's calls to libgcrypt's strong generator (this
+ * definition takes the place of libgcrypt's for the engine linked into this
+ * program) and forwards them. */
+static guint strong_calls;
+
+void
+gcry_randomize(void *buffer, size_t length, enum gcry_random_level level)
+{
+	static void (*real)(void *, size_t, enum gcry_random_level);
+
+	if (real == NULL)
+		real = (void (*)(void *, size_t, enum gcry_random_level))
+			dlsym(RTLD_NEXT, "gcry_randomize");
+	g_assert_nonnull(real);
+	if (level >= GCRY_STRONG_RANDOM)
+		strong_calls++;
+	real(buffer, length, level);
+}
+
+/* Issue 11 item 5: the nonce and the thread are public; they come from the
+ * nonce generator, never from the strong one (which costs microseconds per
+ * call and is kept for secrets). */
+static void
+test_public_values_nonce_generator(void)
+{
+	EsessNegConfig cfg;
+	EsessNeg *neg;
+	guint8 n1[ESESS_NEG_NONCE_MAX], n2[ESESS_NEG_NONCE_MAX];
+	size_t l1 = 0, l2 = 0;
+	char *t1, *t2;
+	guint before;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.account = "alice@example.org";
+	cfg.peer = "bob@example.com";
+	neg = esess_neg_alloc(&cfg, TRUE);
+	before = strong_calls;
+	esess_neg_own_nonce(neg, n1, &l1);
+	esess_neg_own_nonce(neg, n2, &l2);
+	t1 = esess_chat_new_thread();
+	t2 = esess_chat_new_thread();
+	g_assert_cmpuint(strong_calls - before, ==, 0);
+	/* still fresh each time */
+	g_assert_cmpuint(l1, ==, ESESS_NEG_NONCE_LEN);
+	g_assert_cmpuint(l2, ==, ESESS_NEG_NONCE_LEN);
+	g_assert_false(memcmp(n1, n2, l1) == 0);
+	g_assert_cmpstr(t1, !=, t2);
+	/* the strong generator is still the one for secrets */
+	esess_random(n1, 16);
+	g_assert_cmpuint(strong_calls - before, ==, 1);
+	g_free(t1);
+	g_free(t2);
+	esess_neg_free(neg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -879,6 +938,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/flow/gajim-initiator", test_gajim_initiator);
 	g_test_add_func("/neg/flow/gajim-responder-mpi-counter", test_gajim_responder);
 	g_test_add_func("/neg/keypool/m1-time", test_keypool_m1_time);
+	g_test_add_func("/neg/public-values-nonce-generator", test_public_values_nonce_generator);
 	g_test_add_func("/neg/flow/nonce-echo", test_nonce_echo);
 	g_test_add_func("/neg/flow/gajim-text-error", test_gajim_text_error);
 	g_test_add_func("/neg/flow/modp-hidden-values", test_modp_hidden_values);
