@@ -9,9 +9,10 @@
 # left out.
 
 BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT) \
-	tests/bench/bench-negotiate-plain$(EXEEXT) tests/bench/bench-scale$(EXEEXT)
+	tests/bench/bench-negotiate-plain$(EXEEXT) tests/bench/bench-scale$(EXEEXT) \
+	tests/bench/bench-memory$(EXEEXT)
 EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate \
-	tests/bench/bench-negotiate-plain tests/bench/bench-scale
+	tests/bench/bench-negotiate-plain tests/bench/bench-scale tests/bench/bench-memory
 CLEANFILES += $(BENCH_PROGS)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
@@ -39,6 +40,14 @@ tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c $(BENCH_COMMON_SOURC
 tests_bench_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_scale_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_bench_bench_scale_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+
+# bytes per established session (issue 11 item 3); never linked with libotr
+tests_bench_bench_memory_SOURCES = tests/bench/bench-memory.c $(BENCH_COMMON_SOURCES) \
+	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
+tests_bench_bench_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench \
+	-I$(top_srcdir)/tests/protocol
+tests_bench_bench_memory_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
+tests_bench_bench_memory_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
 # the same negotiation figures without libotr in the process (issue 11
 # item 6): libgcrypt keeps its own secure allocator, as Pidgin runs it
