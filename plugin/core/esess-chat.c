@@ -302,6 +302,13 @@ establish(EsessChat *chat, EsessStep *step)
 	chat->cipher = g_strdup(res->cipher);
 	chat->since = g_get_real_time();
 	chat->new_rs = esess_secret_dup(res->new_rs);
+	/* issue 11 item 3: nothing of the negotiation is needed any more (a
+	 * late or duplicate negotiation stanza meets chat->neg == NULL and
+	 * gets ESESS_ERR_STATE, as it did from the finished negotiation,
+	 * SECURITY 52); its forms, result and secrets go now, not when the
+	 * chat is freed */
+	esess_neg_free(chat->neg);
+	chat->neg = NULL;
 	chat->state = ESESS_CHAT_ESTABLISHED;
 	esess_chat_release(chat);
 	flush_queue(chat, step);

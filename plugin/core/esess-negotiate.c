@@ -194,8 +194,12 @@ esess_neg_wipe(EsessNeg *neg)
 	esess_wipe(neg->c_a, sizeof neg->c_a);
 	esess_wipe(neg->c_b, sizeof neg->c_b);
 	esess_wipe(neg->m_a, sizeof neg->m_a);
-	g_string_truncate(neg->form_a, 0);
-	g_string_truncate(neg->form_b, 0);
+	/* the buffers go too, not only their text (issue 11 item 3: about
+	 * 2 KB each that truncating would keep) */
+	esess_gstring_free_wiped(neg->form_a);
+	neg->form_a = g_string_new(NULL);
+	esess_gstring_free_wiped(neg->form_b);
+	neg->form_b = g_string_new(NULL);
 }
 
 static EsessStatus

@@ -48,6 +48,46 @@ sec_52_duplicate(void)
 	p_clear(&p);
 }
 
+/* Issue 11 item 3: once established, a chat holds nothing of its
+ * negotiation (forms, result, secrets); a late duplicate of message 3 or 4
+ * is still refused without changing anything (SECURITY 52). */
+static void
+sec_52_established_frees_negotiation(void)
+{
+	Fx fx;
+	const char *m3, *m4;
+
+	fx_init(&fx);
+	g_assert_true(neg_run(&fx.a, &fx.b, &fx.w, TRUE));
+	g_assert_null(fx.a.chat->neg);
+	g_assert_null(fx.b.chat->neg);
+	g_assert_cmpuint(fx.w.wire->len, >=, 4);
+	m3 = g_ptr_array_index(fx.w.wire, 2);
+	m4 = g_ptr_array_index(fx.w.wire, 3);
+	g_assert_cmpint(neg_deliver(&fx.b, m3, NULL), ==, ESESS_ERR_STATE);
+	g_assert_cmpint(neg_deliver(&fx.a, m4, NULL), ==, ESESS_ERR_STATE);
+	g_assert_cmpint(esess_chat_state(fx.a.chat), ==, ESESS_CHAT_ESTABLISHED);
+	g_assert_cmpint(esess_chat_state(fx.b.chat), ==, ESESS_CHAT_ESTABLISHED);
+	fx_clear(&fx);
+}
+
+/* esess_neg_wipe gives the canonical forms' buffers back, not only their
+ * text. */
+static void
+neg_wipe_frees_forms(void)
+{
+	P p;
+
+	p_init(&p);
+	p_m1(&p);
+	g_assert_cmpint(p_respond(&p, p.m[1]), ==, ESESS_OK);
+	g_assert_cmpuint(p.b->form_a->allocated_len, >, 256);
+	esess_neg_wipe(p.b);
+	g_assert_cmpuint(p.b->form_a->allocated_len, <, 256);
+	g_assert_cmpuint(p.b->form_b->allocated_len, <, 256);
+	p_clear(&p);
+}
+
 static void
 sec_53_reordered(void)
 {
@@ -627,6 +667,9 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/security/67-message-4-lost", sec_67_message_4_lost);
 	g_test_add_func("/neg/security/51-terminate-forged", sec_51_terminate_forged);
 	g_test_add_func("/neg/security/52-duplicate", sec_52_duplicate);
+	g_test_add_func("/neg/security/52-established-frees-negotiation",
+			sec_52_established_frees_negotiation);
+	g_test_add_func("/neg/wipe-frees-forms", neg_wipe_frees_forms);
 	g_test_add_func("/neg/security/53-reordered", sec_53_reordered);
 	g_test_add_func("/neg/security/54-simultaneous", sec_54_simultaneous);
 	g_test_add_func("/neg/security/54-simultaneous-mixed-case", sec_54_simultaneous_mixed_case);
