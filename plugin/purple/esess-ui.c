@@ -63,9 +63,13 @@ esess_ui_status_sentence(EsessStatus st)
 	case ESESS_OK:
 		return _("Everything went well.");
 	case ESESS_ERR_INTERNAL:
-	case ESESS_ERR_NOMEM:
 		return _("An internal error stopped the encryption. Try again; if it keeps "
 			 "happening, restart the program.");
+	case ESESS_ERR_NOMEM:
+		/* issue 11 item 4: only this session ended */
+		return _("The program ran out of memory for this session's keys, so this "
+			 "encrypted session was ended; your other sessions go on. Close "
+			 "some conversations or restart the program, then try again.");
 	case ESESS_ERR_INVALID_ARG:
 		return _("The encrypted session could not be set up for this contact "
 			 "(invalid address or settings).");
