@@ -16,6 +16,10 @@ Counted per fault, over all its runs:
   plain-after  a typed message seen by the server in the clear  (must be 0)
   re-est       sessions set up again afterwards, with a message through
 
+A last scenario watches churn and many contacts: alice holds sessions with
+four contacts at once and sets up and ends 16 in all; her file descriptors
+and RSS after the warm-up round and after the last are compared.
+
 Prints the table, then TAP lines (one per fault: the three must-be-0 counts
 are 0 and every run re-established) and "N passed, N failed".  Nothing waits
 on a clock: every step waits for an event, with generous timeouts.
@@ -69,11 +73,17 @@ FAULTS = ["drop", "dup", "reorder", "delay", "replay", "flip", "beside", "plain"
 # contact of its own (a run sets up two sessions)
 PEERS = ["bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy",
          "mallory", "oscar"]
+# the churn and many-contacts scenario: four contacts online at once, each
+# with 4 sessions set up and ended (under the limit of 5 a minute)
+CHURN_PEERS = ["peggy", "rupert", "sybil", "trent"]
+CHURN_ROUNDS = 3          # measured rounds, after one warm-up round
+CHURN_RSS_SLACK = 16 << 20  # bytes: catches a leak per session of the negotiation's size x100
+CHURN_FD_SLACK = 2
 
 
 class World:
     def __init__(self):
-        self.s = h.Prosody(users=["alice"] + PEERS, faults=True).start()
+        self.s = h.Prosody(users=["alice"] + PEERS + CHURN_PEERS, faults=True).start()
         self.a = h.Client(self.s, "alice")
         self.setup(self.a)
         self.b = None
@@ -262,11 +272,79 @@ def classify_reverse(w, typed, ma, mb, out):
         w.a, w.b = w.b, w.a
 
 
+def proc_usage(c):
+    """(RSS in bytes, open file descriptors) of a client process."""
+    pid = c.proc.pid
+    rss = 0
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = int(line.split()[1]) * 1024
+    return rss, len(os.listdir("/proc/%d/fd" % pid))
+
+
+def churn_scenario(w):
+    """Many contacts and session churn: alice holds a session with each of
+    four contacts at once, sends a message in each, ends them all; four
+    rounds.  Her RSS and file descriptors after the warm-up round and after
+    the last round are compared; every message must arrive encrypted.
+    Returns (ok, name, diagnostics)."""
+    a = w.a
+    peers = []
+    diag = []
+    for user in CHURN_PEERS:
+        c = h.Client(w.s, user)
+        w.setup(c)
+        h.befriend(a, c)
+        if not h.wait_feature(a, c.full_jid, h.FEATURE_116, timeout=T):
+            raise RuntimeError("alice never saw %s's caps" % user)
+        peers.append(c)
+    sessions = 0
+    usage = []
+    for rnd in range(1 + CHURN_ROUNDS):
+        marks = [(c, a.mark(), c.mark()) for c in peers]
+        for c in peers:
+            a.cmd("cmd %s esession start" % c.jid)
+        for c, ma, mc in marks:
+            a.wait_for(state_pred(c.jid, ("2", "3")), T, since=ma, what="alice private with " + c.user)
+            c.wait_for(state_pred(a.jid, ("2", "3")), T, since=mc, what=c.user + " private")
+        # all four held at once: a message in each
+        for c in peers:
+            t = token("churn")
+            mc = c.mark()
+            a.cmd("send %s %s" % (c.jid, t))
+            c.wait_for(recv_pred(t), T, since=mc, what="churn message to " + c.user)
+            if w.s.saw(t):
+                diag.append("server saw a churn message in the clear")
+            sessions += 1
+        for c in peers:
+            a.cmd("cmd %s esession end" % c.jid)
+        for c in peers:
+            c.sync()
+        a.sync()
+        if rnd == 0 or rnd == CHURN_ROUNDS:
+            usage.append(proc_usage(a))
+    for c in peers:
+        c.stop()
+    (rss0, fd0), (rss1, fd1) = usage
+    print("# churn: %d sessions with %d contacts held at once; alice RSS %d -> %d KiB, "
+          "fds %d -> %d" % (sessions, len(peers), rss0 >> 10, rss1 >> 10, fd0, fd1))
+    if fd1 > fd0 + CHURN_FD_SLACK:
+        diag.append("file descriptors grew from %d to %d" % (fd0, fd1))
+    if rss1 > rss0 + CHURN_RSS_SLACK:
+        diag.append("RSS grew from %d to %d KiB" % (rss0 >> 10, rss1 >> 10))
+    name = ("churn and many contacts: %d sessions, %d contacts at once, every message "
+            "encrypted and shown, no growth of file descriptors or memory beyond bounds"
+            % (sessions, len(peers)))
+    return not diag, name, "\n".join(diag)
+
+
 def main():
     t0 = time.time()
     only = os.environ.get("ESESS_FAULT_ONLY")
     table = {}
     setup_error = None
+    churn = None
     try:
         w = World()
         for f, peer in zip(FAULTS, PEERS):
@@ -286,6 +364,15 @@ def main():
                 except Exception:
                     out.notes.append("error: " + traceback.format_exc().strip().splitlines()[-1])
                     out.n["runs"] += 1
+        if not only or "churn" in only.split(","):
+            if w.b is not None:
+                w.b.stop()
+                w.b = None
+            try:
+                churn = churn_scenario(w)
+            except Exception:
+                churn = (False, "churn and many contacts",
+                         traceback.format_exc().strip().splitlines()[-1])
     except Exception:
         setup_error = traceback.format_exc()
     finally:
@@ -306,6 +393,8 @@ def main():
                "plaintext shown as private or sent after a session, re-established each " \
                "time" % (f, out.n["runs"], out.n["shown"], out.n["sent"])
         results.append((ok, name, "\n".join(out.notes)))
+    if churn is not None:
+        results.append(churn)
     for i, (ok, name, diag) in enumerate(results, 1):
         print("%s %d - %s" % ("ok" if ok else "not ok", i, name))
         if diag and not ok:
