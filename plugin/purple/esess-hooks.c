@@ -754,6 +754,8 @@ duplicate_neg(EsessPeer *peer, xmlnode *msg)
 	digest_node(sum, msg);
 	g_checksum_get_digest(sum, digest, &dlen);
 	g_checksum_free(sum);
+	/* not constant time on purpose: both digests are of public stanzas the
+	 * peer sent in the clear, so their comparison reveals nothing */
 	dup = peer->have_last_neg && memcmp(digest, peer->last_neg, sizeof(digest)) == 0;
 	memcpy(peer->last_neg, digest, sizeof(digest));
 	peer->have_last_neg = TRUE;
