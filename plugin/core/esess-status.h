@@ -67,7 +67,12 @@ G_BEGIN_DECLS
 	X(ESESS_ERR_STORE_IO,            "key store could not be read or written") \
 	X(ESESS_ERR_STORE_FORMAT,        "key store file is corrupt") \
 	/* appended (issue 10) */ \
-	X(ESESS_ERR_PEER_UNREADABLE,     "the peer could not read our stanzas and ended the session")
+	X(ESESS_ERR_PEER_UNREADABLE,     "the peer could not read our stanzas and ended the session") \
+	/* identity keys (esess-idkey, INTEROP R21, R22; issue 12) */ \
+	X(ESESS_ERR_KEY,                 "malformed or unacceptable public or private key") \
+	X(ESESS_ERR_KEY_PASSPHRASE,      "the identity key needs a passphrase, or it is wrong") \
+	X(ESESS_ERR_SIGNATURE,           "signature verification failed") \
+	X(ESESS_ERR_KEY_UNKNOWN,         "the peer named a key we do not hold")
 
 typedef enum {
 #define ESESS_STATUS_ENUM_(sym, text) sym,

@@ -10,15 +10,17 @@ plugin_core_libesess_forms_la_SOURCES = \
 	plugin/core/esess-quirks.c \
 	plugin/core/esess-quirks.h \
 	plugin/core/esess-store.c \
-	plugin/core/esess-store.h
+	plugin/core/esess-store.h \
+	plugin/core/esess-idkey.c \
+	plugin/core/esess-idkey.h
 ESESS_CORE_LIBADD += plugin/core/libesess-forms.la
 
 ESESS_FORMS_TEST_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 
 check_PROGRAMS += tests/unit/test-form tests/unit/test-featneg \
-	tests/unit/test-quirks tests/unit/test-store
+	tests/unit/test-quirks tests/unit/test-store tests/unit/test-idkey
 TESTS += tests/unit/test-form tests/unit/test-featneg \
-	tests/unit/test-quirks tests/unit/test-store
+	tests/unit/test-quirks tests/unit/test-store tests/unit/test-idkey
 tests_unit_test_form_SOURCES = tests/unit/test-form.c
 tests_unit_test_form_LDADD = $(ESESS_FORMS_TEST_LDADD)
 tests_unit_test_featneg_SOURCES = tests/unit/test-featneg.c
@@ -27,8 +29,17 @@ tests_unit_test_quirks_SOURCES = tests/unit/test-quirks.c
 tests_unit_test_quirks_LDADD = $(ESESS_FORMS_TEST_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_LDADD = $(ESESS_FORMS_TEST_LDADD)
+tests_unit_test_idkey_SOURCES = tests/unit/test-idkey.c
+tests_unit_test_idkey_LDADD = $(ESESS_FORMS_TEST_LDADD)
+tests_unit_test_idkey_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DESESS_TEST_VECTORS='"$(abs_top_srcdir)/tests/vectors"'
 
 EXTRA_DIST += \
+	tests/vectors/idkey-r21-r22.txt \
+	tests/vectors/idkey-alice.pem \
+	tests/vectors/idkey-alice-enc.pem \
+	tests/vectors/idkey-bob.pem \
+	tests/vectors/idkey-mallory.pem \
 	tests/vectors/form-gajim-request.xml \
 	tests/vectors/form-0116-request.xml \
 	tests/vectors/form-0116-response.xml \

@@ -71,6 +71,7 @@ esess_ui_status_sentence(EsessStatus st)
 			 "encrypted session was ended; your other sessions go on. Close "
 			 "some conversations or restart the program, then try again.");
 	case ESESS_ERR_INVALID_ARG:
+	case ESESS_ERR_KEY_PASSPHRASE:
 		return _("The encrypted session could not be set up for this contact "
 			 "(invalid address or settings).");
 	case ESESS_ERR_TOO_LARGE:
@@ -85,6 +86,7 @@ esess_ui_status_sentence(EsessStatus st)
 	case ESESS_ERR_FORM:
 	case ESESS_ERR_MALFORMED:
 	case ESESS_ERR_PAYLOAD:
+	case ESESS_ERR_KEY:
 		return _("Your contact's program sent data that does not follow the "
 			 "protocol, so it was refused. Try again, or ask your contact to "
 			 "update their program.");
@@ -99,6 +101,8 @@ esess_ui_status_sentence(EsessStatus st)
 	case ESESS_ERR_IDENTITY:
 	case ESESS_ERR_NONCE:
 	case ESESS_ERR_NOT_OFFERED:
+	case ESESS_ERR_SIGNATURE:
+	case ESESS_ERR_KEY_UNKNOWN:
 		return _("The key exchange failed a security check. Someone may be "
 			 "tampering with the connection. Try again later, and compare the "
 			 "short authentication string when it works.");
