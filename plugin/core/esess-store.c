@@ -28,6 +28,19 @@
  * R23); a version 1 file with an F line is corrupt.  An older build refuses a
  * version 2 file as corrupt rather than silently dropping the flags.
  *
+ * Version 3 adds the contacts' public keys (INTEROP R21, issue 12), at most
+ * one line per peer, after the R and P records (F and K lines in any order):
+ *
+ *   ESESS-STORE 3
+ *   R ... / P ... / F ...
+ *   K <b64 account> <b64 peer> <b64 modulus> <b64 exponent> <0|1 verified>
+ *     <first seen, decimal µs>
+ *
+ * Modulus and exponent are the canonical big-endian octets of R21; a key
+ * esess_pubkey_new refuses makes the file corrupt.  Version 3 is written
+ * only when a key is held, version 2 only when flags but no key are, so an
+ * older build refuses the file rather than drop what it cannot read.
+ *
  * Records are kept oldest first, per peer in the order they were stored.
  * Writing: a new file is created 0600 with O_EXCL next to the old one,
  * written, fsync'd and renamed over it (doc/hacking.md: never chmod afterwards),
@@ -45,10 +58,13 @@
 #include <unistd.h>
 
 #include "esess-bytes.h"
+#include "esess-idkey.h"
 #include "esess-store.h"
 
 #define STORE_MAGIC        "ESESS-STORE 1"
 #define STORE_MAGIC_2      "ESESS-STORE 2"   /* with per-peer flags */
+#define STORE_MAGIC_3      "ESESS-STORE 3"   /* with contacts' public keys */
+#define STORE_MAX_KEY      (ESESS_IDKEY_MAX_BITS / 8u)
 #define STORE_MAX_FILE     (8u * 1024u * 1024u)  /* refuse larger files */
 #define STORE_MAX_JID      3071u                  /* RFC 7622 bare JID bound */
 #define STORE_MAX_SECRET   64u
@@ -70,7 +86,57 @@ struct _EsessStore {
 	char *path;
 	GPtrArray *entries;  /* StoreEntry*, oldest first */
 	GHashTable *flags;   /* peer_key() -> GUINT_TO_POINTER(ESESS_PEER_* bits) */
+	GHashTable *keys;    /* peer_key() -> EsessKnownKey* (R21) */
 };
+
+static void
+known_free(gpointer p)
+{
+	esess_known_key_free(p);
+}
+
+static EsessKnownKey *
+known_new(const EsessPubKey *key, gboolean verified, gint64 first_seen)
+{
+	EsessKnownKey *k = g_new0(EsessKnownKey, 1);
+
+	k->key = esess_pubkey_copy(key);
+	k->verified = verified;
+	k->first_seen = first_seen;
+	return k;
+}
+
+void
+esess_known_key_free(EsessKnownKey *k)
+{
+	if (k == NULL)
+		return;
+	esess_pubkey_free(k->key);
+	g_free(k);
+}
+
+static GHashTable *
+keys_new(void)
+{
+	return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, known_free);
+}
+
+static GHashTable *
+keys_copy(GHashTable *from)
+{
+	GHashTable *to = keys_new();
+	GHashTableIter it;
+	gpointer k, v;
+
+	g_hash_table_iter_init(&it, from);
+	while (g_hash_table_iter_next(&it, &k, &v)) {
+		const EsessKnownKey *kk = v;
+
+		g_hash_table_insert(to, g_strdup(k),
+				    known_new(kk->key, kk->verified, kk->first_seen));
+	}
+	return to;
+}
 
 /* One key per (account, peer), both normalised bare JIDs like every other
  * store key (issue 9 item 10): a newline is in neither JID. */
@@ -311,18 +377,66 @@ out:
 	return r;
 }
 
+/* Version 3: "K <b64 account> <b64 peer> <b64 modulus> <b64 exponent>
+ * <0|1> <first seen>", one line per peer (INTEROP R21). */
 static EsessStatus
-parse_file(const char *buf, size_t len, GPtrArray *entries, GHashTable *flags)
+parse_key(const char *line, size_t len, GHashTable *keys)
+{
+	char **tok;
+	char *account = NULL, *peer = NULL, *key = NULL, *text;
+	guint8 *n = NULL, *e = NULL;
+	size_t n_len = 0, e_len = 0;
+	EsessPubKey *pk = NULL;
+	gboolean verified;
+	guint64 seen;
+	EsessStatus r = ESESS_ERR_STORE_FORMAT;
+
+	text = g_strndup(line, len);
+	tok = g_strsplit(text, " ", -1);
+	if (g_strv_length(tok) != 7 || strcmp(tok[0], "K") != 0)
+		goto out;
+	if (decode_text(tok[1], strlen(tok[1]), &account) != ESESS_OK ||
+	    decode_text(tok[2], strlen(tok[2]), &peer) != ESESS_OK ||
+	    esess_base64_decode(tok[3], strlen(tok[3]), STORE_MAX_KEY, &n, &n_len) != ESESS_OK ||
+	    esess_base64_decode(tok[4], strlen(tok[4]), 8, &e, &e_len) != ESESS_OK ||
+	    esess_pubkey_new(n, n_len, e, e_len, &pk) != ESESS_OK ||
+	    !parse_flag(tok[5], strlen(tok[5]), &verified) ||
+	    esess_parse_uint(tok[6], G_MAXINT64, &seen) != ESESS_OK)
+		goto out;
+	store_norm_in_place(&account);
+	store_norm_in_place(&peer);
+	key = peer_key(account, peer);
+	if (g_hash_table_contains(keys, key))
+		goto out;  /* twice: not a file we wrote */
+	g_hash_table_insert(keys, key, known_new(pk, verified, (gint64)seen));
+	key = NULL;
+	r = ESESS_OK;
+out:
+	esess_pubkey_free(pk);
+	g_free(n);
+	g_free(e);
+	g_free(key);
+	g_free(account);
+	g_free(peer);
+	g_strfreev(tok);
+	g_free(text);
+	return r;
+}
+
+static EsessStatus
+parse_file(const char *buf, size_t len, GPtrArray *entries, GHashTable *flags, GHashTable *keys)
 {
 	GHashTable *counts;
 	size_t pos, magic_len = strlen(STORE_MAGIC);
-	gboolean v2;
+	gboolean v2, v3;
 	EsessStatus r = ESESS_OK;
 
 	G_STATIC_ASSERT(sizeof STORE_MAGIC == sizeof STORE_MAGIC_2);
+	G_STATIC_ASSERT(sizeof STORE_MAGIC == sizeof STORE_MAGIC_3);
 	if (len < magic_len + 1)
 		return ESESS_ERR_STORE_FORMAT;
-	v2 = memcmp(buf, STORE_MAGIC_2 "\n", magic_len + 1) == 0;
+	v3 = memcmp(buf, STORE_MAGIC_3 "\n", magic_len + 1) == 0;
+	v2 = v3 || memcmp(buf, STORE_MAGIC_2 "\n", magic_len + 1) == 0;
 	if (!v2 && memcmp(buf, STORE_MAGIC "\n", magic_len + 1) != 0)
 		return ESESS_ERR_STORE_FORMAT;
 	counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -344,8 +458,15 @@ parse_file(const char *buf, size_t len, GPtrArray *entries, GHashTable *flags)
 			pos = (size_t)(nl - buf) + 1;
 			continue;
 		}
-		if (g_hash_table_size(flags) > 0) {
-			r = ESESS_ERR_STORE_FORMAT;  /* a record after F: not a file we wrote */
+		if (v3 && buf[pos] == 'K') {
+			r = parse_key(buf + pos, (size_t)(nl - (buf + pos)), keys);
+			if (r != ESESS_OK)
+				break;
+			pos = (size_t)(nl - buf) + 1;
+			continue;
+		}
+		if (g_hash_table_size(flags) > 0 || g_hash_table_size(keys) > 0) {
+			r = ESESS_ERR_STORE_FORMAT;  /* a record after F or K: not a file we wrote */
 			break;
 		}
 		r = parse_record(buf + pos, (size_t)(nl - (buf + pos)), &e);
@@ -366,8 +487,11 @@ parse_file(const char *buf, size_t len, GPtrArray *entries, GHashTable *flags)
 		store_norm_in_place(&e->peer);
 		pos = (size_t)(nl - buf) + 1;
 	}
-	/* we write version 2 only with flags: without, not a file we wrote */
-	if (r == ESESS_OK && v2 && g_hash_table_size(flags) == 0)
+	/* we write version 3 only with keys, version 2 only with flags and no
+	 * key: anything else is not a file we wrote */
+	if (r == ESESS_OK && v3 && g_hash_table_size(keys) == 0)
+		r = ESESS_ERR_STORE_FORMAT;
+	if (r == ESESS_OK && v2 && !v3 && g_hash_table_size(flags) == 0)
 		r = ESESS_ERR_STORE_FORMAT;
 	g_hash_table_unref(counts);
 	return r;
@@ -389,6 +513,7 @@ esess_store_open(const char *path, EsessStore **out)
 	st->path = g_strdup(path);
 	st->entries = g_ptr_array_new_with_free_func((GDestroyNotify)entry_free);
 	st->flags = flags_new();
+	st->keys = keys_new();
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
@@ -419,7 +544,7 @@ esess_store_open(const char *path, EsessStore **out)
 		}
 		got += (size_t)n;
 	}
-	r = parse_file(buf, len, st->entries, st->flags);
+	r = parse_file(buf, len, st->entries, st->flags, st->keys);
 	if (r != ESESS_OK)
 		goto out;
 done:
@@ -440,6 +565,7 @@ esess_store_free(EsessStore *st)
 		return;
 	g_ptr_array_unref(st->entries);
 	g_hash_table_unref(st->flags);
+	g_hash_table_unref(st->keys);
 	g_free(st->path);
 	g_free(st);
 }
@@ -510,13 +636,38 @@ write_flags(int fd, const char *key, guint flags)
 	return ok;
 }
 
-
-/* Writes entries (and the peer flags: version 2 when there are any) to a
- * fresh 0600 file and renames it over st->path. */
-static EsessStatus
-persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags)
+static gboolean
+write_key(int fd, const char *key, const EsessKnownKey *k)
 {
-	GList *keys = NULL, *l;
+	const char *nl = strchr(key, '\n');
+	GString *line = g_string_new("K ");
+	const guint8 *b;
+	size_t len;
+	gboolean ok;
+
+	esess_base64_append(line, (const guint8 *)key, (size_t)(nl - key));
+	g_string_append_c(line, ' ');
+	esess_base64_append(line, (const guint8 *)nl + 1, strlen(nl + 1));
+	g_string_append_c(line, ' ');
+	b = esess_pubkey_modulus(k->key, &len);
+	esess_base64_append(line, b, len);
+	g_string_append_c(line, ' ');
+	b = esess_pubkey_exponent(k->key, &len);
+	esess_base64_append(line, b, len);
+	g_string_append_printf(line, " %c %" G_GINT64_FORMAT "\n", k->verified ? '1' : '0',
+			       k->first_seen);
+	ok = write_all(fd, line->str, line->len);
+	g_string_free(line, TRUE);
+	return ok;
+}
+
+/* Writes entries (and the peer flags and keys: version 2 or 3 when there
+ * are any) to a fresh 0600 file and renames it over st->path. */
+static EsessStatus
+persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags, GHashTable *keys)
+{
+	const char *magic;
+	GList *fkeys = NULL, *keys_l = NULL, *l;
 	char *tmp = NULL, *dir = NULL;
 	int fd = -1, tries, dfd;
 	guint i;
@@ -532,16 +683,23 @@ persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags)
 	}
 	if (fd < 0)
 		goto out;
-	if (!write_all(fd, g_hash_table_size(flags) > 0 ? STORE_MAGIC_2 "\n" : STORE_MAGIC "\n",
-		       strlen(STORE_MAGIC) + 1))
+	magic = g_hash_table_size(keys) > 0    ? STORE_MAGIC_3 "\n"
+		: g_hash_table_size(flags) > 0 ? STORE_MAGIC_2 "\n"
+					       : STORE_MAGIC "\n";
+	if (!write_all(fd, magic, strlen(STORE_MAGIC) + 1))
 		goto out;
 	for (i = 0; i < entries->len; i++)
 		if (!write_entry(fd, g_ptr_array_index(entries, i)))
 			goto out;
 	/* sorted, so the same state always gives the same file */
-	keys = g_list_sort(g_hash_table_get_keys(flags), (GCompareFunc)strcmp);
-	for (l = keys; l != NULL; l = l->next) {
+	fkeys = g_list_sort(g_hash_table_get_keys(flags), (GCompareFunc)strcmp);
+	for (l = fkeys; l != NULL; l = l->next) {
 		if (!write_flags(fd, l->data, GPOINTER_TO_UINT(g_hash_table_lookup(flags, l->data))))
+			goto out;
+	}
+	keys_l = g_list_sort(g_hash_table_get_keys(keys), (GCompareFunc)strcmp);
+	for (l = keys_l; l != NULL; l = l->next) {
+		if (!write_key(fd, l->data, g_hash_table_lookup(keys, l->data)))
 			goto out;
 	}
 	if (fsync(fd) != 0)
@@ -570,22 +728,33 @@ out:
 		g_free(tmp);
 	}
 	g_free(dir);
-	g_list_free(keys);
+	g_list_free(fkeys);
+	g_list_free(keys_l);
 	return r;
 }
 
 /* Persists proposed (a new array sharing entries with st->entries, plus new
- * ones) and the flags new_flags (NULL: unchanged), and only then adopts
- * them.  Either way, proposed and new_flags are consumed. */
+ * ones), the flags new_flags and the keys new_keys (NULL: unchanged), and
+ * only then adopts them.  Either way, proposed, new_flags and new_keys are
+ * consumed. */
 static EsessStatus
-apply_with_flags(EsessStore *st, GPtrArray *proposed, GHashTable *new_flags)
+apply_all(EsessStore *st, GPtrArray *proposed, GHashTable *new_flags, GHashTable *new_keys)
 {
 	GHashTable *keep;
 	GPtrArray *drop, *old;
 	guint i;
 	EsessStatus r;
 
-	r = persist(st, proposed, new_flags != NULL ? new_flags : st->flags);
+	r = persist(st, proposed, new_flags != NULL ? new_flags : st->flags,
+		    new_keys != NULL ? new_keys : st->keys);
+	if (new_keys != NULL) {
+		if (r == ESESS_OK) {
+			g_hash_table_unref(st->keys);
+			st->keys = new_keys;
+		} else {
+			g_hash_table_unref(new_keys);
+		}
+	}
 	if (new_flags != NULL) {
 		if (r == ESESS_OK) {
 			g_hash_table_unref(st->flags);
@@ -624,7 +793,7 @@ apply_with_flags(EsessStore *st, GPtrArray *proposed, GHashTable *new_flags)
 static EsessStatus
 apply(EsessStore *st, GPtrArray *proposed)
 {
-	return apply_with_flags(st, proposed, NULL);
+	return apply_all(st, proposed, NULL, NULL);
 }
 
 /* A copy of the entry list (shared entries, no free func). */
@@ -872,9 +1041,9 @@ esess_store_forget_peer(EsessStore *st, const char *account_in, const char *peer
 	g_autofree char *account = NULL;
 	g_autofree char *peer = NULL;
 	GPtrArray *p;
-	GHashTable *flags;
+	GHashTable *flags, *keys = NULL;
 	char *key;
-	gboolean had_flags;
+	gboolean had_flags, had_key;
 	guint i;
 
 	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL,
@@ -895,12 +1064,18 @@ esess_store_forget_peer(EsessStore *st, const char *account_in, const char *peer
 		flags = flags_copy(st->flags);
 		g_hash_table_remove(flags, key);
 	}
+	/* and the contact's key: the next one seen is new, unverified */
+	had_key = g_hash_table_contains(st->keys, key);
+	if (had_key) {
+		keys = keys_copy(st->keys);
+		g_hash_table_remove(keys, key);
+	}
 	g_free(key);
-	if (p->len == st->entries->len && !had_flags) {
+	if (p->len == st->entries->len && !had_flags && !had_key) {
 		g_ptr_array_unref(p);
 		return ESESS_OK;
 	}
-	return apply_with_flags(st, p, flags);
+	return apply_all(st, p, flags, keys);
 }
 
 /* ---- per-peer flags (INTEROP R23) ------------------------------------ */
@@ -925,7 +1100,7 @@ set_flags(EsessStore *st, const char *account, const char *peer, guint flags)
 	else
 		g_hash_table_insert(proposed, g_strdup(key), GUINT_TO_POINTER(flags));
 	g_free(key);
-	r = persist(st, st->entries, proposed);
+	r = persist(st, st->entries, proposed, st->keys);
 	if (r == ESESS_OK) {
 		g_hash_table_unref(st->flags);
 		st->flags = proposed;
@@ -956,4 +1131,118 @@ esess_store_add_peer_flags(EsessStore *st, const char *account, const char *peer
 	if ((flags & ~(guint)ESESS_PEER_ALL) != 0 || flags == 0)
 		return ESESS_ERR_INVALID_ARG;
 	return set_flags(st, account, peer, esess_store_peer_flags(st, account, peer) | flags);
+}
+
+/* ---- contacts' public keys (INTEROP R21) ------------------------------ */
+
+EsessKnownKey *
+esess_store_key_get(EsessStore *st, const char *account, const char *peer)
+{
+	const EsessKnownKey *k;
+	char *key;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL, NULL);
+	key = peer_key(account, peer);
+	k = g_hash_table_lookup(st->keys, key);
+	g_free(key);
+	return k != NULL ? known_new(k->key, k->verified, k->first_seen) : NULL;
+}
+
+/* Persists the peer's key set to k (NULL: none; consumed), then adopts it;
+ * a failed write changes nothing. */
+static EsessStatus
+set_key(EsessStore *st, const char *account, const char *peer, EsessKnownKey *k)
+{
+	GHashTable *proposed = keys_copy(st->keys);
+	char *key = peer_key(account, peer);
+
+	if (k == NULL)
+		g_hash_table_remove(proposed, key);
+	else
+		g_hash_table_insert(proposed, g_strdup(key), k);
+	g_free(key);
+	return apply_all(st, propose(st), NULL, proposed);
+}
+
+EsessStatus
+esess_store_key_set(EsessStore *st, const char *account, const char *peer,
+		    const EsessPubKey *pk, gboolean verified)
+{
+	const EsessKnownKey *old;
+	char *key;
+	gint64 seen;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	if (pk == NULL)
+		return ESESS_ERR_INVALID_ARG;
+	key = peer_key(account, peer);
+	old = g_hash_table_lookup(st->keys, key);
+	g_free(key);
+	/* the same key keeps the day it was first seen */
+	seen = old != NULL && esess_pubkey_equal(old->key, pk) ? old->first_seen
+							       : g_get_real_time();
+	if (old != NULL && esess_pubkey_equal(old->key, pk) && old->verified == verified)
+		return ESESS_OK;
+	return set_key(st, account, peer, known_new(pk, verified, seen));
+}
+
+EsessStatus
+esess_store_key_set_verified(EsessStore *st, const char *account, const char *peer,
+			     const EsessPubKey *pk, gboolean verified)
+{
+	const EsessKnownKey *old;
+	char *key;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	key = peer_key(account, peer);
+	old = g_hash_table_lookup(st->keys, key);
+	g_free(key);
+	/* a verification is of one key: it never carries over to another */
+	if (old == NULL || pk == NULL || !esess_pubkey_equal(old->key, pk))
+		return ESESS_ERR_INVALID_ARG;
+	if (old->verified == verified)
+		return ESESS_OK;
+	return set_key(st, account, peer, known_new(old->key, verified, old->first_seen));
+}
+
+EsessStatus
+esess_store_key_forget(EsessStore *st, const char *account, const char *peer)
+{
+	char *key;
+	gboolean had;
+
+	g_return_val_if_fail(st != NULL && account != NULL && peer != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	key = peer_key(account, peer);
+	had = g_hash_table_contains(st->keys, key);
+	g_free(key);
+	return had ? set_key(st, account, peer, NULL) : ESESS_OK;
+}
+
+char **
+esess_store_key_peers(EsessStore *st, const char *account_in, const EsessPubKey *pk)
+{
+	g_autofree char *account = NULL;
+	GPtrArray *out = g_ptr_array_new();
+	GList *keys, *l;
+	size_t alen;
+
+	g_return_val_if_fail(st != NULL && account_in != NULL && pk != NULL,
+			     (char **)g_ptr_array_free(out, FALSE));
+	account = esess_jid_bare(account_in);
+	alen = strlen(account);
+	keys = g_list_sort(g_hash_table_get_keys(st->keys), (GCompareFunc)strcmp);
+	for (l = keys; l != NULL; l = l->next) {
+		const char *key = l->data;
+		const EsessKnownKey *k = g_hash_table_lookup(st->keys, key);
+
+		if (strncmp(key, account, alen) == 0 && key[alen] == '\n' &&
+		    esess_pubkey_equal(k->key, pk))
+			g_ptr_array_add(out, g_strdup(key + alen + 1));
+	}
+	g_list_free(keys);
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
 }

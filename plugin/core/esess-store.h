@@ -13,6 +13,7 @@
 
 #include <glib.h>
 
+#include "esess-idkey.h"
 #include "esess-mem.h"
 #include "esess-status.h"
 
@@ -93,6 +94,49 @@ guint esess_store_peer_flags(EsessStore *st, const char *account, const char *pe
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_add_peer_flags(EsessStore *st, const char *account, const char *peer,
 				       guint flags);
+
+/* ---- contacts' public keys (INTEROP R21, issue 12) -------------------- */
+
+/* One key per (account, peer): the one the user trusts or was first shown.
+ * A different key never replaces it by itself (the negotiation reports it
+ * as ESESS_PEER_KEY_CHANGED); the adapter calls esess_store_key_set when
+ * the user accepts the new one. */
+typedef struct {
+	EsessPubKey *key;
+	gint64 first_seen;   /* g_get_real_time() when first stored */
+	gboolean verified;   /* confirmed by the user: SAS or fingerprint */
+} EsessKnownKey;
+
+void esess_known_key_free(EsessKnownKey *k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessKnownKey, esess_known_key_free)
+
+/* A copy of the key held for (account, peer), NULL when none. */
+EsessKnownKey *esess_store_key_get(EsessStore *st, const char *account, const char *peer);
+
+/* Holds pk for the peer, replacing any other key, and persists.  The same
+ * key keeps its first-seen time; another one gets now.  ESESS_OK,
+ * ESESS_ERR_INVALID_ARG, ESESS_ERR_STORE_IO (nothing changed). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_key_set(EsessStore *st, const char *account, const char *peer,
+				const EsessPubKey *pk, gboolean verified);
+
+/* Marks the held key verified (or not) when it is pk, and persists (a
+ * verification never carries over to another key).  ESESS_OK,
+ * ESESS_ERR_INVALID_ARG (pk is not the held key), ESESS_ERR_STORE_IO. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_key_set_verified(EsessStore *st, const char *account,
+					 const char *peer, const EsessPubKey *pk,
+					 gboolean verified);
+
+/* Forgets the peer's key (esess_store_forget_peer does too).  ESESS_OK,
+ * ESESS_ERR_STORE_IO. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_key_forget(EsessStore *st, const char *account, const char *peer);
+
+/* XEP-0116 §Key Associations: the peers of account (normalised bare JIDs,
+ * sorted) whose held key is pk, NULL-terminated (g_strfreev).  More than
+ * one means the same key speaks for several JIDs: the user must be told. */
+char **esess_store_key_peers(EsessStore *st, const char *account, const EsessPubKey *pk);
 
 G_END_DECLS
 

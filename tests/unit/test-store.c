@@ -10,6 +10,8 @@
 
 #include <glib/gstdio.h>
 
+#include "esess-bytes.h"
+#include "esess-idkey.h"
 #include "esess-mem.h"
 #include "esess-store.h"
 
@@ -732,6 +734,180 @@ test_peer_flags_corrupt(Fixture *fx, gconstpointer data)
 		"F YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t 1 x\n");
 }
 
+/* A 2048-bit public key whose modulus is 0xff.. with last byte b (odd):
+ * not a real key, but the store only keeps and compares keys. */
+static EsessPubKey *
+fake_key(guint8 b)
+{
+	guint8 n[256];
+	static const guint8 e[] = { 1, 0, 1 };
+	EsessPubKey *pk = NULL;
+
+	memset(n, 0xff, sizeof n);
+	n[255] = b;
+	g_assert_cmpint(esess_pubkey_new(n, sizeof n, e, sizeof e, &pk), ==, ESESS_OK);
+	return pk;
+}
+
+/* INTEROP R21: a contact's key, its first-seen time and its verification
+ * survive a reload; the same key keeps its first-seen time, another one
+ * does not; a verification is for one key only; the user's reset forgets
+ * the key; the file is version 3 only while a key is held. */
+static void
+test_keys(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st;
+	EsessPubKey *k1 = fake_key(0x01), *k2 = fake_key(0x03);
+	EsessKnownKey *kk;
+	gint64 seen;
+	char *t, **peers;
+
+	(void)data;
+	st = open_store(fx->path);
+	g_assert_null(esess_store_key_get(st, ACC, PEER));
+	commit(st, PEER, 0, 0x11, FALSE);
+	g_assert_cmpint(esess_store_key_set(st, ACC, PEER, NULL, FALSE), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_store_key_set(st, ACC, PEER, k1, FALSE), ==, ESESS_OK);
+	kk = esess_store_key_get(st, "Alice@Example.org/pda", "BOB@example.com");
+	g_assert_nonnull(kk);
+	g_assert_true(esess_pubkey_equal(kk->key, k1));
+	g_assert_false(kk->verified);
+	seen = kk->first_seen;
+	g_assert_cmpint(seen, >, 0);
+	esess_known_key_free(kk);
+	/* verifying another key than the one held does nothing */
+	g_assert_cmpint(esess_store_key_set_verified(st, ACC, PEER, k2, TRUE), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_store_key_set_verified(st, ACC, "carol@example.net", k1, TRUE), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_store_key_set_verified(st, ACC, PEER, k1, TRUE), ==, ESESS_OK);
+	esess_store_free(st);
+
+	t = file_text(fx->path);
+	g_assert_true(g_str_has_prefix(t, "ESESS-STORE 3\nR "));
+	g_assert_nonnull(strstr(t, "\nK YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t "));
+	g_free(t);
+
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11");
+	kk = esess_store_key_get(st, ACC, PEER);
+	g_assert_true(esess_pubkey_equal(kk->key, k1));
+	g_assert_true(kk->verified);
+	g_assert_cmpint(kk->first_seen, ==, seen);
+	esess_known_key_free(kk);
+	/* the same key again keeps its first-seen time */
+	g_assert_cmpint(esess_store_key_set(st, ACC, PEER, k1, TRUE), ==, ESESS_OK);
+	kk = esess_store_key_get(st, ACC, PEER);
+	g_assert_cmpint(kk->first_seen, ==, seen);
+	esess_known_key_free(kk);
+	/* key associations: the same key for two JIDs is listed */
+	g_assert_cmpint(esess_store_key_set(st, ACC, "carol@example.net", k1, FALSE), ==, ESESS_OK);
+	g_assert_cmpint(esess_store_key_set(st, "other@example.org", "dave@example.net", k1, FALSE),
+			==, ESESS_OK);
+	peers = esess_store_key_peers(st, ACC, k1);
+	g_assert_cmpuint(g_strv_length(peers), ==, 2);
+	g_assert_cmpstr(peers[0], ==, PEER);
+	g_assert_cmpstr(peers[1], ==, "carol@example.net");
+	g_strfreev(peers);
+	peers = esess_store_key_peers(st, ACC, k2);
+	g_assert_cmpuint(g_strv_length(peers), ==, 0);
+	g_strfreev(peers);
+	/* the user accepted another key: new, with its own first-seen time */
+	g_usleep(2000);
+	g_assert_cmpint(esess_store_key_set(st, ACC, PEER, k2, FALSE), ==, ESESS_OK);
+	kk = esess_store_key_get(st, ACC, PEER);
+	g_assert_true(esess_pubkey_equal(kk->key, k2));
+	g_assert_false(kk->verified);
+	g_assert_cmpint(kk->first_seen, >, seen);
+	esess_known_key_free(kk);
+	/* the reset forgets the key with the secrets; forgetting keys only */
+	g_assert_cmpint(esess_store_forget_peer(st, ACC, PEER), ==, ESESS_OK);
+	g_assert_null(esess_store_key_get(st, ACC, PEER));
+	g_assert_cmpint(esess_store_key_forget(st, ACC, "carol@example.net"), ==, ESESS_OK);
+	g_assert_cmpint(esess_store_key_forget(st, "other@example.org", "dave@example.net"), ==,
+			ESESS_OK);
+	g_assert_cmpint(esess_store_key_forget(st, ACC, PEER), ==, ESESS_OK);
+	esess_store_free(st);
+	/* no key held any more: back to version 1 */
+	t = file_text(fx->path);
+	g_assert_cmpstr(t, ==, "ESESS-STORE 1\n");
+	g_free(t);
+	esess_pubkey_free(k1);
+	esess_pubkey_free(k2);
+}
+
+/* A K line of a real-looking key built from fake_key(0x01). */
+static char *
+k_line(const char *verified, const char *seen, guint8 last, gboolean zero)
+{
+	guint8 n[257];
+	g_autofree char *b64 = NULL;
+
+	memset(n, 0xff, sizeof n);
+	n[0] = 0;
+	n[256] = last;
+	b64 = esess_base64_encode(zero ? n : n + 1, zero ? 257 : 256);
+	return g_strdup_printf("K YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t %s AQAB %s %s\n",
+			       b64, verified, seen);
+}
+
+static void
+test_keys_corrupt(Fixture *fx, gconstpointer data)
+{
+	EsessStore *st;
+	EsessKnownKey *kk;
+	char *good = k_line("1", "1700000000000000", 0x01, FALSE);
+	char *t;
+
+	(void)data;
+	t = g_strconcat("ESESS-STORE 3\n", GOOD_LINE, GOOD_F, good, NULL);
+	g_assert_true(g_file_set_contents(fx->path, t, -1, NULL));
+	g_free(t);
+	st = open_store(fx->path);
+	assert_summary(st, PEER, "11v");
+	g_assert_cmpuint(esess_store_peer_flags(st, ACC, PEER), ==, ESESS_PEER_COMMITTED_SAS);
+	kk = esess_store_key_get(st, ACC, PEER);
+	g_assert_nonnull(kk);
+	g_assert_true(kk->verified);
+	g_assert_cmpint(kk->first_seen, ==, 1700000000000000);
+	esess_known_key_free(kk);
+	esess_store_free(st);
+	/* K before F and without F is fine too */
+	t = g_strconcat("ESESS-STORE 3\n", GOOD_LINE, good, NULL);
+	g_assert_true(g_file_set_contents(fx->path, t, -1, NULL));
+	g_free(t);
+	st = open_store(fx->path);
+	esess_store_free(st);
+#define CORRUPT(...) G_STMT_START { \
+	t = g_strconcat(__VA_ARGS__, NULL); \
+	expect_corrupt(fx->path, t); \
+	g_free(t); \
+} G_STMT_END
+	CORRUPT("ESESS-STORE 2\n", GOOD_LINE, GOOD_F, good);   /* K in version 2 */
+	CORRUPT("ESESS-STORE 1\n", GOOD_LINE, good);           /* K in version 1 */
+	CORRUPT("ESESS-STORE 3\n", GOOD_LINE, GOOD_F);         /* 3 without K */
+	CORRUPT("ESESS-STORE 3\n", good, GOOD_LINE);           /* R after K */
+	CORRUPT("ESESS-STORE 3\n", good, good);                /* twice */
+	{
+		char *even = k_line("1", "1", 0x02, FALSE);
+		char *lead = k_line("1", "1", 0x01, TRUE);
+		char *flag = k_line("2", "1", 0x01, FALSE);
+		char *when = k_line("1", "-1", 0x01, FALSE);
+
+		CORRUPT("ESESS-STORE 3\n", even);   /* not a key we would accept */
+		CORRUPT("ESESS-STORE 3\n", lead);   /* a leading zero octet */
+		CORRUPT("ESESS-STORE 3\n", flag);
+		CORRUPT("ESESS-STORE 3\n", when);
+		g_free(even);
+		g_free(lead);
+		g_free(flag);
+		g_free(when);
+	}
+	CORRUPT("ESESS-STORE 3\n", "K YWxpY2VAZXhhbXBsZS5vcmc= Ym9iQGV4YW1wbGUuY29t AQAB 1 1\n");
+#undef CORRUPT
+	g_free(good);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -754,6 +930,8 @@ main(int argc, char **argv)
 	ADD("/store/corrupt-file", test_corrupt);
 	ADD("/store/r23-peer-flags", test_peer_flags);
 	ADD("/store/r23-peer-flags-corrupt", test_peer_flags_corrupt);
+	ADD("/store/r21-known-keys", test_keys);
+	ADD("/store/r21-known-keys-corrupt", test_keys_corrupt);
 	ADD("/forms/security/33-retained-secret-mismatch", test_sec33_mismatch);
 	return g_test_run();
 }
