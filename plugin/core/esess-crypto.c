@@ -3,9 +3,10 @@
  * src/backend): SHA-256, HMAC-SHA-256, AES-CTR with the counter rules of
  * INTEROP R5, random numbers, MODP Diffie-Hellman with full validation.
  *
- * Handles are opened once per key and kept (doc/hacking.md: opening and keying per
- * message is 20 times slower).  Keys, DH exponents and shared values live in
- * libgcrypt secure memory (SECURITY rule 9).
+ * Handles are opened once and kept (doc/hacking.md: opening a handle per
+ * message is 20 times slower), one per kind shared by every key (issue 11
+ * items 1 and 3: see the HMAC and AES-CTR sections).  Keys, DH exponents and
+ * shared values live in libgcrypt secure memory (SECURITY rule 9).
  */
 #include "config.h"
 
@@ -225,38 +226,79 @@ esess_sha256_finish(EsessSha256 *h, guint8 out[ESESS_SHA256_LEN])
 /* ---- HMAC-SHA-256 --------------------------------------------------- */
 
 /*
- * HMAC (RFC 2104) built here on two plain SHA-256 handles kept open for the
- * key's life, rather than libgcrypt's GCRY_MAC_HMAC_SHA256: libgcrypt
- * finishes an HMAC by allocating a temporary block in secure memory, and its
- * secure allocator walks every live block, so the per-message cost grew with
- * the number of sessions (issue 11 item 1); when that allocation failed
- * (another component's small pool) libgcrypt aborted the process (item 4).
- * Here nothing is allocated per message: the padded keys K^ipad and K^opad
- * sit in one secure block, and one SHA-256 handle is reset and fed the pad
- * block for each pass (two SHA-256 blocks more per message, tens of
- * nanoseconds).  One handle rather than two: fewer secure blocks per session
- * (item 3).
+ * HMAC (RFC 2104) built here on plain SHA-256 rather than libgcrypt's
+ * GCRY_MAC_HMAC_SHA256: libgcrypt finishes an HMAC by allocating a temporary
+ * block in secure memory, and its secure allocator walks every live block,
+ * so the per-message cost grew with the number of sessions (issue 11 item
+ * 1); when that allocation failed (another component's small pool) libgcrypt
+ * aborted the process (item 4).
+ *
+ * An EsessHmac is only its padded keys K^ipad || K^opad, 128 bytes in one
+ * secure block.  The SHA-256 state lives in one handle shared by the whole
+ * process (the engine runs on one thread, esess_crypto_init): a libgcrypt
+ * handle is about 400 bytes in its own block, and with one per key a client
+ * with a thousand sessions touched a thousand cold handles spread over the
+ * secure pool, which made a message at 1000 sessions twice as dear as at one
+ * (item 1), and cost two secure blocks per key (item 3).  Per message the
+ * work is what it was (the pad block is hashed at the start of each pass
+ * either way).  The shared handle is reset, which wipes it, after every
+ * final and when its HMAC is freed.
+ *
+ * One HMAC is computed at a time: update on another EsessHmac before the
+ * first one's final takes the shared state away, and the first one's final
+ * then fails (ESESS_ERR_INTERNAL) rather than give a wrong MAC.
  */
 #define HMAC_BLOCK 64
 
 struct _EsessHmac {
-	gcry_md_hd_t md;     /* H(K^ipad || m) since the last final */
-	guint8 *pads;        /* K^ipad || K^opad, secure (or wiped) memory */
+	guint8 pads[2 * HMAC_BLOCK]; /* K^ipad || K^opad */
+	gboolean lost;               /* its pass was taken away (see above) */
 };
 
-/* HMAC pads the key with zero bytes to the block size (RFC 2104 §2), so the
- * empty key and the one-byte key "\0" give the same MAC. */
-static void
-hmac_restart(EsessHmac *h)
+static gcry_md_hd_t hmac_md;       /* shared SHA-256 state */
+static EsessHmac *hmac_md_owner;   /* whose inner pass hmac_md holds, or NULL */
+
+static EsessStatus
+hmac_shared_md(void)
 {
-	gcry_md_reset(h->md);
-	gcry_md_write(h->md, h->pads, HMAC_BLOCK);
+	if (G_LIKELY(hmac_md != NULL))
+		return ESESS_OK;
+	return crypto_md_open(&hmac_md);
+}
+
+/* Makes the shared state hold h's inner pass: H(K^ipad || ...). */
+static gboolean
+hmac_claim(EsessHmac *h)
+{
+	if (G_LIKELY(hmac_md_owner == h))
+		return TRUE;
+	if (hmac_shared_md() != ESESS_OK) {
+		h->lost = TRUE;
+		return FALSE;
+	}
+	if (hmac_md_owner != NULL)
+		hmac_md_owner->lost = TRUE;
+	/* HMAC pads the key with zero bytes to the block size (RFC 2104 §2),
+	 * so the empty key and the one-byte key "\0" give the same MAC */
+	gcry_md_reset(hmac_md);
+	gcry_md_write(hmac_md, h->pads, HMAC_BLOCK);
+	hmac_md_owner = h;
+	return TRUE;
+}
+
+/* Wipes the shared state (gcry_md_reset zeroes the hash context). */
+static void
+hmac_release(void)
+{
+	if (hmac_md != NULL)
+		gcry_md_reset(hmac_md);
+	hmac_md_owner = NULL;
 }
 
 EsessStatus
 esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
 {
-	EsessHmac *h = NULL;
+	EsessHmac *h;
 	EsessStatus r;
 	size_t i;
 
@@ -264,9 +306,13 @@ esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
 	*out = NULL;
 	g_return_val_if_fail(key_len == 0 || key != NULL, ESESS_ERR_INVALID_ARG);
 	crypto_ensure_init();
+	/* the shared handle is opened with the first key, so that a failure
+	 * shows here and not at the first message */
+	r = hmac_shared_md();
+	if (r != ESESS_OK)
+		return r;
 
-	h = g_new0(EsessHmac, 1);
-	h->pads = esess_crypto_secure_alloc(2 * HMAC_BLOCK);
+	h = esess_crypto_secure_alloc(sizeof(*h));
 	/* RFC 2104 §2: a key longer than the block is hashed first */
 	if (key_len > HMAC_BLOCK)
 		gcry_md_hash_buffer(GCRY_MD_SHA256, h->pads, key, key_len);
@@ -277,15 +323,8 @@ esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
 		h->pads[i] ^= 0x36;
 		h->pads[HMAC_BLOCK + i] ^= 0x5c;
 	}
-	r = crypto_md_open(&h->md);
-	if (r != ESESS_OK)
-		goto out;
-	hmac_restart(h);
 	*out = h;
-	h = NULL;
-out:
-	esess_hmac_free(h);
-	return r;
+	return ESESS_OK;
 }
 
 void
@@ -293,8 +332,10 @@ esess_hmac_update(EsessHmac *h, const void *data, size_t len)
 {
 	g_return_if_fail(h != NULL);
 	g_return_if_fail(len == 0 || data != NULL);
+	if (h->lost || !hmac_claim(h))
+		return;
 	if (len > 0)
-		gcry_md_write(h->md, data, len);
+		gcry_md_write(hmac_md, data, len);
 }
 
 EsessStatus
@@ -305,14 +346,18 @@ esess_hmac_final(EsessHmac *h, guint8 out[ESESS_HMAC_LEN])
 	EsessStatus r = ESESS_ERR_INTERNAL;
 
 	g_return_val_if_fail(h != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
-	d = gcry_md_read(h->md, GCRY_MD_SHA256);
+	/* a pass taken away by another HMAC fails closed, once; the next
+	 * message starts afresh */
+	if (h->lost || !hmac_claim(h))
+		goto out;
+	d = gcry_md_read(hmac_md, GCRY_MD_SHA256);
 	if (d == NULL)
 		goto out;
 	memcpy(inner, d, sizeof inner);
-	gcry_md_reset(h->md);
-	gcry_md_write(h->md, h->pads + HMAC_BLOCK, HMAC_BLOCK);
-	gcry_md_write(h->md, inner, sizeof inner);
-	d = gcry_md_read(h->md, GCRY_MD_SHA256);
+	gcry_md_reset(hmac_md);
+	gcry_md_write(hmac_md, h->pads + HMAC_BLOCK, HMAC_BLOCK);
+	gcry_md_write(hmac_md, inner, sizeof inner);
+	d = gcry_md_read(hmac_md, GCRY_MD_SHA256);
 	if (d == NULL)
 		goto out;
 	/* the full 32 bytes; callers compare all of them themselves
@@ -323,9 +368,10 @@ out:
 	if (r != ESESS_OK)
 		esess_wipe(out, ESESS_HMAC_LEN);
 	esess_wipe(inner, sizeof inner);
-	/* the next message starts fresh with the same key (reset wipes the
-	 * state of this one) */
-	hmac_restart(h);
+	h->lost = FALSE;
+	/* the next message starts fresh; nothing of this one stays behind */
+	if (hmac_md_owner == h)
+		hmac_release();
 	return r;
 }
 
@@ -334,14 +380,10 @@ esess_hmac_free(EsessHmac *h)
 {
 	if (h == NULL)
 		return;
-	/* gcry_md_close wipes the context */
-	if (h->md != NULL)
-		gcry_md_close(h->md);
-	if (h->pads != NULL) {
-		esess_wipe(h->pads, 2 * HMAC_BLOCK);
-		esess_crypto_secure_free(h->pads);
-	}
-	g_free(h);
+	if (hmac_md_owner == h)
+		hmac_release();
+	esess_wipe(h, sizeof(*h));
+	esess_crypto_secure_free(h);
 }
 
 EsessStatus
@@ -371,12 +413,28 @@ esess_hmac_sha256(const void *key, size_t key_len,
 
 /* ---- AES-CTR, INTEROP R4/R5 ----------------------------------------- */
 
+/*
+ * An EsessCtr is its key, counter and block count: 72 bytes in one secure
+ * block.  The AES key schedule lives in one libgcrypt handle per key size,
+ * shared by the process (one thread, esess_crypto_init), and is re-made only
+ * when a different EsessCtr than the last one encrypts (about 50 ns): a
+ * libgcrypt cipher handle is about 2 KB, and with one per direction and
+ * session a client with a thousand sessions touched a thousand cold handles
+ * spread over the secure pool (issue 11 item 1), two secure blocks of 2 KB
+ * per session (item 3).  When an EsessCtr changes its key or is freed while
+ * the shared handle holds its schedule, the handle is re-keyed with zeros
+ * and reset, so no key outlives its EsessCtr there.
+ */
 struct _EsessCtr {
-	gcry_cipher_hd_t cipher;
-	size_t key_len;
+	guint8 key[32];
+	size_t key_len;                    /* 16 or 32; 0 after a failed set_key */
 	guint8 counter[ESESS_COUNTER_LEN]; /* C: before the next pre-increment */
 	guint64 blocks;                    /* since the key was set */
 };
+
+/* [0]: AES-128, [1]: AES-256 */
+static gcry_cipher_hd_t ctr_hd[2];
+static const EsessCtr *ctr_owner[2]; /* whose schedule ctr_hd[i] holds */
 
 /* c = c + n mod 2^128, big-endian */
 static void
@@ -397,46 +455,65 @@ counter_add(guint8 c[ESESS_COUNTER_LEN], guint64 n)
 }
 
 static EsessStatus
-ctr_open(EsessCtr *c, const guint8 *key, size_t key_len)
+ctr_shared_open(guint i)
 {
-	int algo;
+	int algo = i == 0 ? GCRY_CIPHER_AES128 : GCRY_CIPHER_AES256;
+	gcry_error_t err;
 
-	switch (key_len) {
-	case 16:
-		algo = GCRY_CIPHER_AES128;
-		break;
-	case 32:
-		/* INTEROP R4: the full 32-byte key, so AES-256 */
-		algo = GCRY_CIPHER_AES256;
-		break;
-	default:
-		return ESESS_ERR_INVALID_ARG;
+	if (G_LIKELY(ctr_hd[i] != NULL))
+		return ESESS_OK;
+	if (gcry_cipher_open(&ctr_hd[i], algo, GCRY_CIPHER_MODE_CTR, GCRY_CIPHER_SECURE) == 0)
+		return ESESS_OK;
+	/* issue 11 item 4: a full pool that does not grow (set up by another
+	 * component) moves the key schedule to ordinary memory, which
+	 * ctr_forget overwrites; said once */
+	err = gcry_cipher_open(&ctr_hd[i], algo, GCRY_CIPHER_MODE_CTR, 0);
+	if (err != 0) {
+		ctr_hd[i] = NULL;
+		return crypto_status_of(err);
 	}
-	if (c->cipher != NULL && c->key_len != key_len) {
-		gcry_cipher_close(c->cipher);
-		c->cipher = NULL;
-	}
-	if (c->cipher == NULL &&
-	    gcry_cipher_open(&c->cipher, algo, GCRY_CIPHER_MODE_CTR, GCRY_CIPHER_SECURE) != 0) {
-		gcry_error_t err;
+	crypto_note_insecure("pool full");
+	return ESESS_OK;
+}
 
-		/* issue 11 item 4: a full pool that does not grow (set up by
-		 * another component) moves the key schedule to ordinary
-		 * memory, which gcry_cipher_close wipes; said once */
-		err = gcry_cipher_open(&c->cipher, algo, GCRY_CIPHER_MODE_CTR, 0);
-		if (err != 0) {
-			c->cipher = NULL;
-			return crypto_status_of(err);
+/* If a shared handle holds c's key schedule, overwrite it with a zero key's
+ * and drop the keystream and counter state (gcry_cipher_reset). */
+static void
+ctr_forget(const EsessCtr *c)
+{
+	static const guint8 zero[32];
+	guint i;
+
+	for (i = 0; i < G_N_ELEMENTS(ctr_hd); i++) {
+		if (ctr_owner[i] != c)
+			continue;
+		ctr_owner[i] = NULL;
+		if (gcry_cipher_setkey(ctr_hd[i], zero, i == 0 ? 16 : 32) != 0) {
+			/* cannot overwrite: close it (gcry_cipher_close wipes) */
+			gcry_cipher_close(ctr_hd[i]);
+			ctr_hd[i] = NULL;
+			continue;
 		}
-		crypto_note_insecure("pool full");
+		gcry_cipher_reset(ctr_hd[i]);
 	}
+}
+
+static EsessStatus
+ctr_set(EsessCtr *c, const guint8 *key, size_t key_len)
+{
+	EsessStatus r;
+
+	if (key_len != 16 && key_len != 32)
+		return ESESS_ERR_INVALID_ARG;
+	/* INTEROP R4: a 32-byte key is AES-256; the handle for its size is
+	 * opened with the first key, so a failure shows here */
+	r = ctr_shared_open(key_len == 16 ? 0 : 1);
+	if (r != ESESS_OK)
+		return r;
+	ctr_forget(c);
+	esess_wipe(c->key, sizeof(c->key));
+	memcpy(c->key, key, key_len);
 	c->key_len = key_len;
-	if (gcry_cipher_setkey(c->cipher, key, key_len) != 0) {
-		/* never leave a handle holding the previous key */
-		gcry_cipher_close(c->cipher);
-		c->cipher = NULL;
-		return ESESS_ERR_INTERNAL;
-	}
 	c->blocks = 0;
 	return ESESS_OK;
 }
@@ -453,8 +530,8 @@ esess_ctr_new(const guint8 *key, size_t key_len,
 	g_return_val_if_fail(key != NULL && counter != NULL, ESESS_ERR_INVALID_ARG);
 	crypto_ensure_init();
 
-	c = g_new0(EsessCtr, 1);
-	r = ctr_open(c, key, key_len);
+	c = esess_crypto_secure_alloc(sizeof(*c));
+	r = ctr_set(c, key, key_len);
 	if (r != ESESS_OK)
 		goto out;
 	memcpy(c->counter, counter, ESESS_COUNTER_LEN);
@@ -476,12 +553,14 @@ EsessStatus
 esess_ctr_crypt(EsessCtr *c, const guint8 *in, guint8 *out, size_t len)
 {
 	guint8 first[ESESS_COUNTER_LEN];
+	gcry_cipher_hd_t hd;
 	guint64 n;
+	guint i;
 	gcry_error_t err;
 
 	g_return_val_if_fail(c != NULL, ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(len == 0 || (in != NULL && out != NULL), ESESS_ERR_INVALID_ARG);
-	if (c->cipher == NULL)
+	if (c->key_len == 0)
 		return ESESS_ERR_INTERNAL; /* a failed esess_ctr_set_key */
 	if (len == 0)
 		return ESESS_OK;
@@ -490,17 +569,27 @@ esess_ctr_crypt(EsessCtr *c, const guint8 *in, guint8 *out, size_t len)
 	if (n > ESESS_MAX_BLOCKS_PER_KEY - c->blocks)
 		return ESESS_ERR_COUNTER_EXHAUSTED;
 
+	i = c->key_len == 16 ? 0 : 1;
+	if (G_UNLIKELY(ctr_shared_open(i) != ESESS_OK))
+		return ESESS_ERR_NOMEM;
+	hd = ctr_hd[i];
+	if (ctr_owner[i] != c) {
+		ctr_owner[i] = NULL;
+		if (gcry_cipher_setkey(hd, c->key, c->key_len) != 0)
+			return ESESS_ERR_INTERNAL;
+		ctr_owner[i] = c;
+	}
 	/* INTEROP R5: pre-increment, the first block uses C+1.  Setting the
 	 * counter per message also drops the unused keystream that libgcrypt
 	 * keeps from an earlier partial block. */
 	memcpy(first, c->counter, ESESS_COUNTER_LEN);
 	counter_add(first, 1);
-	if (gcry_cipher_setctr(c->cipher, first, ESESS_COUNTER_LEN) != 0)
+	if (gcry_cipher_setctr(hd, first, ESESS_COUNTER_LEN) != 0)
 		return ESESS_ERR_INTERNAL;
 	if (in == out)
-		err = gcry_cipher_encrypt(c->cipher, out, len, NULL, 0);
+		err = gcry_cipher_encrypt(hd, out, len, NULL, 0);
 	else
-		err = gcry_cipher_encrypt(c->cipher, out, len, in, len);
+		err = gcry_cipher_encrypt(hd, out, len, in, len);
 	if (err != 0)
 		return ESESS_ERR_INTERNAL;
 	/* a partial last block still consumes one counter step */
@@ -537,9 +626,19 @@ esess_ctr_blocks_used(const EsessCtr *c)
 EsessStatus
 esess_ctr_set_key(EsessCtr *c, const guint8 *key, size_t key_len)
 {
+	EsessStatus r;
+
 	g_return_val_if_fail(c != NULL && key != NULL, ESESS_ERR_INVALID_ARG);
 	/* INTEROP R5: the counter carries across the switch to new keys */
-	return ctr_open(c, key, key_len);
+	r = ctr_set(c, key, key_len);
+	if (r != ESESS_OK && r != ESESS_ERR_INVALID_ARG) {
+		/* a bad length changes nothing; any other failure never leaves c
+		 * holding the previous key */
+		ctr_forget(c);
+		esess_wipe(c->key, sizeof(c->key));
+		c->key_len = 0;
+	}
+	return r;
 }
 
 void
@@ -547,10 +646,31 @@ esess_ctr_free(EsessCtr *c)
 {
 	if (c == NULL)
 		return;
-	if (c->cipher != NULL)
-		gcry_cipher_close(c->cipher);
-	/* the counter is public; the key was in libgcrypt's secure memory */
-	g_free(c);
+	ctr_forget(c);
+	esess_wipe(c, sizeof(*c));
+	esess_crypto_secure_free(c);
+}
+
+void
+esess_crypto_close_shared(void)
+{
+	guint i;
+
+	/* gcry_md_close and gcry_cipher_close wipe the handles; the EsessCtr
+	 * and EsessHmac objects keep their keys and re-key a new handle */
+	if (hmac_md != NULL) {
+		if (hmac_md_owner != NULL)
+			hmac_md_owner->lost = TRUE;
+		hmac_md_owner = NULL;
+		gcry_md_close(hmac_md);
+		hmac_md = NULL;
+	}
+	for (i = 0; i < G_N_ELEMENTS(ctr_hd); i++) {
+		ctr_owner[i] = NULL;
+		if (ctr_hd[i] != NULL)
+			gcry_cipher_close(ctr_hd[i]);
+		ctr_hd[i] = NULL;
+	}
 }
 
 void

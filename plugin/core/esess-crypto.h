@@ -3,8 +3,9 @@
  * src/backend).  SHA-256, HMAC-SHA-256, AES-CTR with the counter rules of
  * INTEROP R5, random numbers, MODP Diffie-Hellman with full validation.
  *
- * Handles (EsessHmac, EsessCtr) are kept open for a session's life: opening
- * and keying per message is 20 times slower (doc/hacking.md).
+ * EsessHmac and EsessCtr hold only their keys and counters, in secure memory;
+ * the libgcrypt handles that compute with them are shared by the process, so
+ * the engine is to be used from one thread (issue 11 items 1 and 3).
  */
 #ifndef ESESS_CRYPTO_H
 #define ESESS_CRYPTO_H
@@ -42,6 +43,12 @@ void esess_crypto_set_notice_func(EsessCryptoNoticeFunc fn);
 /* TRUE once that notice was given (for tests). */
 gboolean esess_crypto_noticed_insecure(void);
 
+/* Closes (and so wipes) the cipher and hash handles that every EsessCtr and
+ * EsessHmac share (see esess-crypto.c); they are opened again when next
+ * needed.  Keys in use stay valid.  For a host unloading the engine, and for
+ * tests of a failing allocation. */
+void esess_crypto_close_shared(void);
+
 /* Strong random bytes (GCRY_STRONG_RANDOM), for secrets. */
 void esess_random(void *buf, size_t len);
 
@@ -73,9 +80,11 @@ EsessStatus esess_hmac_sha256(const void *key, size_t key_len,
 			      const void *msg, size_t msg_len,
 			      guint8 out[ESESS_HMAC_LEN]);
 
-/* A keyed HMAC handle kept open; the padded key and hash states live in
- * secure memory while the pool has room.  Use: update* then final (which
- * resets for the next message).  Nothing is allocated per message.
+/* A keyed HMAC: the padded key in secure memory while the pool has room; the
+ * hash state is the process's shared handle.  Use: update* then final (which
+ * resets for the next message).  Nothing is allocated per message.  One
+ * HMAC at a time: update on another EsessHmac before this one's final makes
+ * this one's final fail (ESESS_ERR_INTERNAL), never give a wrong MAC.
  * Returns ESESS_OK or ESESS_ERR_NOMEM. */
 typedef struct _EsessHmac EsessHmac;
 G_GNUC_WARN_UNUSED_RESULT

@@ -282,6 +282,60 @@ test_hmac_empty(void)
 	esess_hmac_free(NULL);
 }
 
+/* Every EsessHmac shares one hash state (issue 11 items 1, 3): keys used
+ * in turn, message after message, give each key's own MAC; a second HMAC
+ * started before the first one's final makes that final fail, never give a
+ * wrong MAC; the one after it works again. */
+static void
+test_hmac_shared(void)
+{
+	static const guint8 k1[32] = { 1 }, k2[32] = { 2 };
+	guint8 w1[ESESS_HMAC_LEN], w2[ESESS_HMAC_LEN], out[ESESS_HMAC_LEN];
+	EsessHmac *h1 = NULL, *h2 = NULL;
+	int round;
+
+	g_assert_cmpint(esess_hmac_sha256(k1, 32, "message", 7, w1), ==, ESESS_OK);
+	g_assert_cmpint(esess_hmac_sha256(k2, 32, "message", 7, w2), ==, ESESS_OK);
+	g_assert_false(esess_ct_equal(w1, w2, sizeof(w1)));
+	g_assert_cmpint(esess_hmac_new(k1, 32, &h1), ==, ESESS_OK);
+	g_assert_cmpint(esess_hmac_new(k2, 32, &h2), ==, ESESS_OK);
+	for (round = 0; round < 3; round++) {
+		esess_hmac_update(h1, "mess", 4);
+		esess_hmac_update(h1, "age", 3);
+		g_assert_cmpint(esess_hmac_final(h1, out), ==, ESESS_OK);
+		g_assert_true(esess_ct_equal(out, w1, sizeof(out)));
+		esess_hmac_update(h2, "message", 7);
+		g_assert_cmpint(esess_hmac_final(h2, out), ==, ESESS_OK);
+		g_assert_true(esess_ct_equal(out, w2, sizeof(out)));
+	}
+	/* interleaved: h1's pass is taken away by h2 */
+	esess_hmac_update(h1, "mess", 4);
+	esess_hmac_update(h2, "message", 7);
+	esess_hmac_update(h1, "age", 3);
+	g_assert_cmpint(esess_hmac_final(h1, out), ==, ESESS_ERR_INTERNAL);
+	g_assert_cmpint(esess_hmac_final(h2, out), ==, ESESS_OK);
+	g_assert_true(esess_ct_equal(out, w2, sizeof(out)));
+	/* the failure is not sticky */
+	esess_hmac_update(h1, "message", 7);
+	g_assert_cmpint(esess_hmac_final(h1, out), ==, ESESS_OK);
+	g_assert_true(esess_ct_equal(out, w1, sizeof(out)));
+	/* a freed HMAC in the middle of a pass leaves the next one intact */
+	esess_hmac_update(h2, "mess", 4);
+	esess_hmac_free(h2);
+	esess_hmac_update(h1, "message", 7);
+	g_assert_cmpint(esess_hmac_final(h1, out), ==, ESESS_OK);
+	g_assert_true(esess_ct_equal(out, w1, sizeof(out)));
+	/* handles closed under a pass: that pass fails, the next works */
+	esess_hmac_update(h1, "mess", 4);
+	esess_crypto_close_shared();
+	esess_hmac_update(h1, "age", 3);
+	g_assert_cmpint(esess_hmac_final(h1, out), ==, ESESS_ERR_INTERNAL);
+	esess_hmac_update(h1, "message", 7);
+	g_assert_cmpint(esess_hmac_final(h1, out), ==, ESESS_OK);
+	g_assert_true(esess_ct_equal(out, w1, sizeof(out)));
+	esess_hmac_free(h1);
+}
+
 /* ---- AES-CTR -------------------------------------------------------- */
 
 static void
@@ -570,6 +624,59 @@ test_security_39_counter_wrap(void)
 	g_assert_cmpint(esess_ctr_crypt(ea, zeros, a, 16), ==, ESESS_ERR_COUNTER_EXHAUSTED);
 	esess_ctr_free(ea);
 	esess_ctr_free(eb);
+}
+
+/* Every EsessCtr shares one AES handle per key size (issue 11 items 1, 3):
+ * directions with different keys used in turn give what each gives alone,
+ * also across a re-key, a freed neighbour and closed handles. */
+static void
+test_ctr_shared(void)
+{
+	static const guint8 k1[32] = { 1 }, k2[32] = { 2 }, k3[16] = { 3 };
+	guint8 c[16], zeros[48] = { 0 };
+	guint8 alone[3][4][48], got[48];
+	EsessCtr *ctr[3];
+	const guint8 *keys[3] = { k1, k2, k3 };
+	const size_t lens[3] = { 32, 32, 16 };
+	int i, m;
+
+	memset(c, 0x5a, sizeof(c));
+	/* each key alone: four messages of 48 bytes */
+	for (i = 0; i < 3; i++) {
+		g_assert_cmpint(esess_ctr_new(keys[i], lens[i], c, &ctr[i]), ==, ESESS_OK);
+		for (m = 0; m < 4; m++)
+			g_assert_cmpint(esess_ctr_crypt(ctr[i], zeros, alone[i][m], 48), ==,
+					ESESS_OK);
+		esess_ctr_free(ctr[i]);
+	}
+	g_assert_true(memcmp(alone[0][0], alone[1][0], 48) != 0);
+	/* in turn */
+	for (i = 0; i < 3; i++)
+		g_assert_cmpint(esess_ctr_new(keys[i], lens[i], c, &ctr[i]), ==, ESESS_OK);
+	for (m = 0; m < 2; m++) {
+		for (i = 0; i < 3; i++) {
+			g_assert_cmpint(esess_ctr_crypt(ctr[i], zeros, got, 48), ==, ESESS_OK);
+			g_assert_true(memcmp(got, alone[i][m], 48) == 0);
+		}
+	}
+	/* ctr[0] re-keyed to k2 (its counter runs on): the third message is
+	 * what k2's third message was */
+	g_assert_cmpint(esess_ctr_set_key(ctr[0], k2, 32), ==, ESESS_OK);
+	g_assert_cmpint(esess_ctr_crypt(ctr[0], zeros, got, 48), ==, ESESS_OK);
+	g_assert_true(memcmp(got, alone[1][2], 48) == 0);
+	/* the last user of the handle is freed; the other keeps its key */
+	esess_ctr_free(ctr[0]);
+	esess_crypto_close_shared();
+	g_assert_cmpint(esess_ctr_crypt(ctr[1], zeros, got, 48), ==, ESESS_OK);
+	g_assert_true(memcmp(got, alone[1][2], 48) == 0);
+	g_assert_cmpint(esess_ctr_crypt(ctr[2], zeros, got, 48), ==, ESESS_OK);
+	g_assert_true(memcmp(got, alone[2][2], 48) == 0);
+	/* a re-key with a bad length changes nothing */
+	g_assert_cmpint(esess_ctr_set_key(ctr[1], k1, 24), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_ctr_crypt(ctr[1], zeros, got, 48), ==, ESESS_OK);
+	g_assert_true(memcmp(got, alone[1][3], 48) == 0);
+	esess_ctr_free(ctr[1]);
+	esess_ctr_free(ctr[2]);
 }
 
 /* ---- Diffie-Hellman: DIGEST §14 ------------------------------------- */
@@ -1087,12 +1194,14 @@ main(int argc, char **argv)
 	g_test_add_func("/crypto/sha256/known", test_sha256);
 	g_test_add_func("/crypto/hmac/rfc4231", test_hmac_rfc4231);
 	g_test_add_func("/crypto/hmac/empty-key", test_hmac_empty);
+	g_test_add_func("/crypto/hmac/shared-state", test_hmac_shared);
 	g_test_add_func("/crypto/ctr/sp800-38a", test_ctr_sp800_38a);
 	g_test_add_func("/crypto/ctr/partial-block", test_ctr_partial);
 	g_test_add_func("/crypto/ctr/wrap", test_ctr_wrap);
 	g_test_add_func("/crypto/ctr/exhausted", test_ctr_exhausted);
 	g_test_add_func("/crypto/ctr/keys", test_ctr_keys);
 	g_test_add_func("/crypto/ctr/counter-flip", test_counter_flip);
+	g_test_add_func("/crypto/ctr/shared-handle", test_ctr_shared);
 	g_test_add_func("/crypto/dh/digest14", test_dh_digest14);
 	g_test_add_func("/crypto/dh/keygen", test_dh_keygen);
 	g_test_add_func("/crypto/dh/unknown-group", test_dh_unknown_group);
