@@ -1,24 +1,30 @@
 /*
  * bench-scale.c - the per-message cost with 1, 100 and 1000 established
- * sessions live in one process (issue 11 item 1): one 100-byte message
- * encrypted (esess_session_encrypt) and decrypted (esess_session_decrypt_text)
- * between two sessions, while the other sessions hold their keys, cipher and
- * MAC handles and DH key pairs (group 14) in libgcrypt's secure memory as
- * established sessions do.
+ * pairs of sessions live in one process (issue 11 item 1): one 100-byte
+ * message encrypted (esess_session_encrypt, "send") and decrypted
+ * (esess_session_decrypt_text, "receive"), each message on the next pair in
+ * turn (round robin), as a client with that many conversations sees them.
+ * The sessions hold their keys, cipher and MAC state and group-14 DH key
+ * pairs in libgcrypt's secure memory, as negotiated sessions do.
  *
- * libotr is never linked here: otrl_init replaces libgcrypt's allocator with
- * plain malloc for the whole process, and the point is to measure the secure
- * allocator that Pidgin runs with this plugin alone.
+ * The work per timed batch is the same at each size: a batch of B messages
+ * (B a multiple of 1000), message k on pair k mod N; first the B sends, then
+ * the B receives in the same order (each pair receives its own messages in
+ * order).  What changes with N is only how many sessions' state the batch
+ * touches, so the ratio shows what grows with the number of sessions: cache
+ * misses on per-session state, lookups, the allocators.
  *
- * Prints, per session count, the median over samples of the mean cost of a
- * batch of messages, and the ratio of the largest count's median to the
- * smallest's (issue target: at most 1.1), two ways: always on the same pair
- * (what grows with the number of sessions is then the engine's own work, such
- * as libgcrypt's secure allocator walking every live block), and round robin
- * over every live pair (adds the cache misses of touching every session).
- * This program prints figures; it never fails on time.
+ * libgcrypt is set up by the engine; libotr is never linked here (otrl_init
+ * replaces libgcrypt's allocator with plain malloc for the whole process).
  *
- * ESESS_BENCH_SCALE=0.1 makes a quick run.
+ * Prints, per size, the median over runs of the mean CPU time per message,
+ * with the fastest and slowest run, for send, receive and both, and the
+ * ratio of the 1000-pair median to the 1-pair median (issue target: at most
+ * 1.10).  This program prints figures; it never fails on time.
+ *
+ *   bench-scale [RUNS]          RUNS timed batches per size (default 9, >= 3)
+ *   ESESS_BENCH_SCALE=0.1       fewer messages per batch (a quick run)
+ *   ESESS_BENCH_SCALE_SIZES=1000  only these sizes (comma-separated; profiling)
  */
 #include "config.h"
 
@@ -107,7 +113,7 @@ scale_pair_init(ScalePair *p)
 }
 
 /* CPU time of this thread: on a shared machine the time spent descheduled
- * would otherwise swamp a 2 µs message. */
+ * would otherwise swamp a 1 us message. */
 static gint64
 scale_cpu_ns(void)
 {
@@ -116,22 +122,6 @@ scale_cpu_ns(void)
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
 		return bench_now_ns();
 	return (gint64)ts.tv_sec * G_GINT64_CONSTANT(1000000000) + ts.tv_nsec;
-}
-
-static void
-scale_oneway(ScalePair *p, GString *wire, const char *payload, size_t len)
-{
-	EsessXmlNode *node = NULL;
-	EsessStatus r;
-
-	g_string_truncate(wire, 0);
-	r = esess_session_encrypt(p->alice, payload, len, wire);
-	if (r != ESESS_OK)
-		bench_fail("esess_session_encrypt", esess_status_name(r));
-	r = esess_session_decrypt_text(p->bob, wire->str, wire->len, &node, NULL, NULL);
-	if (r != ESESS_OK || node == NULL)
-		bench_fail("esess_session_decrypt_text", esess_status_name(r));
-	esess_xml_free(node);
 }
 
 /* A <body/> payload whose text is exactly body_len bytes. */
@@ -149,88 +139,169 @@ scale_payload(size_t body_len, size_t *len)
 	return g_string_free(s, FALSE);
 }
 
+/* One timed run: batch messages round robin over the first n pairs, in
+ * chunks of SCALE_CHUNK sends then the same SCALE_CHUNK receives (the wire
+ * buffers stay few and cache-warm, alike at every size); the mean CPU ns per
+ * message for sending and for receiving. */
+#define SCALE_CHUNK 100
+
+static void
+scale_batch(GPtrArray *pairs, guint n, GString **wires, size_t batch, const char *payload,
+	    size_t plen, double *send_ns, double *recv_ns)
+{
+	gint64 t0, t1, t2, send = 0, recv = 0;
+	size_t base, k;
+
+	for (base = 0; base < batch; base += SCALE_CHUNK) {
+		for (k = 0; k < SCALE_CHUNK; k++)
+			g_string_truncate(wires[k], 0);
+		t0 = scale_cpu_ns();
+		for (k = 0; k < SCALE_CHUNK; k++) {
+			ScalePair *p = g_ptr_array_index(pairs, (base + k) % n);
+			EsessStatus r = esess_session_encrypt(p->alice, payload, plen, wires[k]);
+
+			if (G_UNLIKELY(r != ESESS_OK))
+				bench_fail("esess_session_encrypt", esess_status_name(r));
+		}
+		t1 = scale_cpu_ns();
+		for (k = 0; k < SCALE_CHUNK; k++) {
+			ScalePair *p = g_ptr_array_index(pairs, (base + k) % n);
+			EsessXmlNode *node = NULL;
+			EsessStatus r = esess_session_decrypt_text(p->bob, wires[k]->str,
+								   wires[k]->len, &node, NULL,
+								   NULL);
+
+			if (G_UNLIKELY(r != ESESS_OK || node == NULL))
+				bench_fail("esess_session_decrypt_text", esess_status_name(r));
+			esess_xml_free(node);
+		}
+		t2 = scale_cpu_ns();
+		send += t1 - t0;
+		recv += t2 - t1;
+	}
+	*send_ns = (double)send / (double)batch;
+	*recv_ns = (double)recv / (double)batch;
+}
+
+typedef struct {
+	double med, lo, hi;
+} ScaleStat;
+
+static ScaleStat
+scale_stat(double *v, size_t n)
+{
+	ScaleStat st;
+	size_t i;
+
+	st.lo = st.hi = v[0];
+	for (i = 1; i < n; i++) {
+		st.lo = MIN(st.lo, v[i]);
+		st.hi = MAX(st.hi, v[i]);
+	}
+	st.med = bench_median(v, n);
+	return st;
+}
+
+static gboolean
+scale_size_wanted(guint n)
+{
+	const char *sizes = g_getenv("ESESS_BENCH_SCALE_SIZES");
+	gchar **v;
+	gboolean found = FALSE;
+	guint i;
+
+	if (sizes == NULL || *sizes == '\0')
+		return TRUE;
+	v = g_strsplit(sizes, ",", -1);
+	for (i = 0; v[i] != NULL; i++)
+		if ((guint)g_ascii_strtoull(v[i], NULL, 10) == n)
+			found = TRUE;
+	g_strfreev(v);
+	return found;
+}
+
 int
 main(int argc, char **argv)
 {
-	size_t samples = bench_reps(31, 5);
-	size_t batch = bench_reps(500, 50);
+	size_t runs = 9;
+	/* a multiple of every size: the same messages per pair at each size */
+	size_t batch = bench_reps(4, 1) * 1000;
 	GPtrArray *pairs;
-	GString *wire;
-	double *t, *rr;
-	double med[G_N_ELEMENTS(bench_counts)], rmed[G_N_ELEMENTS(bench_counts)];
-	double mins[G_N_ELEMENTS(bench_counts)];
+	GString **wires;
+	double *snd, *rcv, *both;
+	ScaleStat st[G_N_ELEMENTS(bench_counts)][3];
+	gboolean done[G_N_ELEMENTS(bench_counts)];
 	char *payload;
-	size_t plen;
+	size_t plen, k;
 	guint ci, j;
 
-	(void)argc;
-	(void)argv;
+	if (argc > 1) {
+		runs = (size_t)g_ascii_strtoull(argv[1], NULL, 10);
+		if (runs < 3)
+			runs = 3;
+	}
 	if (esess_crypto_init() != ESESS_OK)
 		bench_fail("esess_crypto_init", "libgcrypt");
 	pairs = g_ptr_array_new();
-	wire = g_string_sized_new(4096);
 	payload = scale_payload(100, &plen);
-	t = g_new0(double, samples);
-	rr = g_new0(double, samples);
+	wires = g_new0(GString *, SCALE_CHUNK);
+	for (k = 0; k < SCALE_CHUNK; k++)
+		wires[k] = g_string_sized_new(512);
+	snd = g_new0(double, runs);
+	rcv = g_new0(double, runs);
+	both = g_new0(double, runs);
+	memset(done, 0, sizeof(done));
 
-	printf("bench-scale: one 100-byte message, esess_session_encrypt + "
-	       "esess_session_decrypt_text,\n  with N established pairs live "
-	       "(2N sessions, group-14 key pairs held); %zu samples x %zu messages, "
-	       "median CPU ns per message\n", samples, batch);
-	printf("  one pair: always the first pair (the cost of the engine's own "
-	       "work as sessions are added)\n"
-	       "  round robin: each message on the next pair (adds the cache misses "
-	       "of touching every session's state)\n");
-	printf("%-6s %10s %10s %10s %12s %10s %10s\n", "pairs", "one pair", "min", "max",
-	       "round robin", "min", "max");
+	printf("bench-scale: one 100-byte message per step, round robin over N established "
+	       "pairs\n  (2N sessions, group-14 key pairs held), libotr not in the process; "
+	       "%zu messages per run,\n  median of %zu runs of the mean CPU ns per message "
+	       "[fastest run, slowest run]\n", batch, runs);
+	printf("%-6s %-22s %-22s %-22s\n", "pairs", "send (encrypt)", "receive (decrypt)",
+	       "send + receive");
 	for (ci = 0; ci < G_N_ELEMENTS(bench_counts); ci++) {
-		size_t s, k, next = 0;
-		double lo, hi, rlo, rhi;
+		guint n = bench_counts[ci];
+		size_t s;
 
-		while (pairs->len < bench_counts[ci]) {
+		if (!scale_size_wanted(n))
+			continue;
+		while (pairs->len < n) {
 			ScalePair *p = g_new0(ScalePair, 1);
 
 			scale_pair_init(p);
 			g_ptr_array_add(pairs, p);
 		}
-		for (j = 0; j < pairs->len; j++)
-			scale_oneway(g_ptr_array_index(pairs, j), wire, payload, plen);
-		/* the two ways interleaved sample by sample, so that the
-		 * machine's drift touches both alike */
-		for (s = 0; s < samples; s++) {
-			gint64 t0 = scale_cpu_ns();
+		/* one untimed batch: first-touch costs are not per message */
+		scale_batch(pairs, n, wires, batch, payload, plen, &snd[0], &rcv[0]);
+		for (s = 0; s < runs; s++) {
+			scale_batch(pairs, n, wires, batch, payload, plen, &snd[s], &rcv[s]);
+			both[s] = snd[s] + rcv[s];
+		}
+		st[ci][0] = scale_stat(snd, runs);
+		st[ci][1] = scale_stat(rcv, runs);
+		st[ci][2] = scale_stat(both, runs);
+		done[ci] = TRUE;
+		printf("%-6u", n);
+		for (j = 0; j < 3; j++) {
+			char cell[64];
 
-			for (k = 0; k < batch; k++)
-				scale_oneway(g_ptr_array_index(pairs, 0), wire, payload, plen);
-			t[s] = (double)(scale_cpu_ns() - t0) / (double)batch;
-			t0 = scale_cpu_ns();
-			for (k = 0; k < batch; k++) {
-				scale_oneway(g_ptr_array_index(pairs, next), wire, payload, plen);
-				next = (next + 1) % pairs->len;
-			}
-			rr[s] = (double)(scale_cpu_ns() - t0) / (double)batch;
+			g_snprintf(cell, sizeof(cell), "%.0f [%.0f, %.0f]", st[ci][j].med,
+				   st[ci][j].lo, st[ci][j].hi);
+			printf(" %-22s", cell);
 		}
-		lo = hi = t[0];
-		rlo = rhi = rr[0];
-		for (s = 1; s < samples; s++) {
-			lo = MIN(lo, t[s]);
-			hi = MAX(hi, t[s]);
-			rlo = MIN(rlo, rr[s]);
-			rhi = MAX(rhi, rr[s]);
-		}
-		mins[ci] = lo;
-		med[ci] = bench_median(t, samples);
-		rmed[ci] = bench_median(rr, samples);
-		printf("%-6u %10.0f %10.0f %10.0f %12.0f %10.0f %10.0f\n", bench_counts[ci],
-		       med[ci], lo, hi, rmed[ci], rlo, rhi);
+		printf("\n");
+		fflush(stdout);
 	}
 	ci = G_N_ELEMENTS(bench_counts) - 1;
-	printf("  ratio %u pairs / %u pair: one pair %.2f, round robin %.2f "
-	       "(target <= 1.10)\n", bench_counts[ci], bench_counts[0],
-	       med[ci] / med[0], rmed[ci] / rmed[0]);
-	/* the fastest sample is the least disturbed by the machine's other
-	 * tenants: its ratio is the steadier figure on a shared machine */
-	printf("  ratio of the fastest samples, one pair: %.2f\n", mins[ci] / mins[0]);
+	if (done[0] && done[ci]) {
+		printf("  ratio %u pairs / %u pair (medians): send %.2f, receive %.2f, "
+		       "send + receive %.2f (target <= 1.10)\n", bench_counts[ci],
+		       bench_counts[0], st[ci][0].med / st[0][0].med,
+		       st[ci][1].med / st[0][1].med, st[ci][2].med / st[0][2].med);
+		/* the fastest runs are the least disturbed by the machine's other
+		 * tenants */
+		printf("  ratio of the fastest runs: send + receive %.2f\n",
+		       st[ci][2].lo / st[0][2].lo);
+	}
 
 	for (j = 0; j < pairs->len; j++) {
 		ScalePair *p = g_ptr_array_index(pairs, j);
@@ -240,9 +311,12 @@ main(int argc, char **argv)
 		g_free(p);
 	}
 	g_ptr_array_free(pairs, TRUE);
-	g_string_free(wire, TRUE);
+	for (k = 0; k < SCALE_CHUNK; k++)
+		g_string_free(wires[k], TRUE);
+	g_free(wires);
 	g_free(payload);
-	g_free(t);
-	g_free(rr);
+	g_free(snd);
+	g_free(rcv);
+	g_free(both);
 	return 0;
 }
