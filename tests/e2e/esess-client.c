@@ -40,7 +40,8 @@
  * SECONDARY, state CONV N, title CONV TITLE, ipc NAME JID RESULT,
  * has-feature JID NS 0|1, buddy-signed-on JID, buddy-signed-off JID,
  * debug LEVEL CATEGORY TEXT (warnings and errors only; everything goes to
- * DIR/debug.log), glib LEVEL TEXT, loaded ID / load-failed PATH, unloaded ID.
+ * DIR/debug.log), glib LEVEL TEXT, loaded ID [VERSION PATH] (at start-up the
+ * plugin's version and file) / load-failed PATH, unloaded ID.
  */
 #include "config.h"
 
@@ -939,7 +940,11 @@ main(int argc, char **argv)
 			continue;
 		}
 		plugins = g_slist_append(plugins, p);
-		emit("loaded", purple_plugin_get_id(p), NULL);
+		/* the version and the file it came from let the package test
+		 * (tests/package) tell the installed plugin from the built one */
+		emit("loaded", purple_plugin_get_id(p),
+		     purple_plugin_get_version(p) ? purple_plugin_get_version(p) : "",
+		     p->path ? p->path : "", NULL);
 		purple_signal_connect(p, "esessions-state-changed", &loop,
 				      PURPLE_CALLBACK(state_changed_cb), NULL);
 	}

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# tests/package/check-deb.sh: the Debian package as a user gets it (TAP).
+#
+# Builds pidgin-esessions with dpkg-buildpackage from a clean copy of the
+# source (`make distdir`: what a release tarball holds, so a file missing
+# from EXTRA_DIST fails here), runs lintian (errors and warnings fail),
+# unpacks the .deb into a fresh root with dpkg -x, checks its file list,
+# owners and modes, the plugin's exported symbols and the paths compiled into
+# it, then loads the INSTALLED plugin into two headless libpurple clients
+# (tests/e2e/esess-client) that set up a private session through a private
+# Prosody (deb-e2e.py).
+#
+# Run through `make check-deb` (needs ESESS_BUILDDIR, a configured build
+# tree, and the client built there).  ESESS_DEB_JOBS: make -j of the package
+# build (default 2).  ESESS_DEB_KEEP=1 keeps the scratch directory.
+set -u
+
+srcdir="${ESESS_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+builddir="${ESESS_BUILDDIR:?run through make check-deb}"
+export ESESS_CLIENT="${ESESS_CLIENT:-$builddir/tests/e2e/esess-client}"
+jobs="${ESESS_DEB_JOBS:-2}"
+
+# the package build runs its own make: it must not join this one's jobserver
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
+work="$(mktemp -d "${TMPDIR:-/tmp}/esess-deb.XXXXXX")"
+cleanup() {
+	if [ "${ESESS_DEB_KEEP:-0}" = 1 ]; then
+		echo "# kept $work"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+
+n=0
+failed=0
+ok() {
+	n=$((n + 1))
+	echo "ok $n - $1"
+}
+not_ok() {
+	n=$((n + 1))
+	failed=$((failed + 1))
+	echo "not ok $n - $1"
+	shift
+	local l
+	for l in "$@"; do
+		printf '%s\n' "$l" | sed 's/^/#   /'
+	done
+}
+# check DESCRIPTION COMMAND...: one TAP line from a command's status
+check() {
+	local what="$1" out
+	shift
+	if out="$("$@" 2>&1)"; then
+		ok "$what"
+	else
+		not_ok "$what" "$out"
+	fi
+}
+finish() {
+	echo "1..$n"
+	echo "# $((n - failed)) passed, $failed failed"
+	[ "$failed" -eq 0 ]
+	exit
+}
+bail() {
+	not_ok "$@"
+	finish
+}
+
+for tool in dpkg-buildpackage dpkg-deb lintian dh_autoreconf; do
+	command -v "$tool" >/dev/null 2>&1 ||
+		bail "$tool is installed (scripts/setup-deps installs it)"
+done
+
+version="$(sed -n 's/^PACKAGE_VERSION = //p' "$builddir/Makefile")"
+package="$(sed -n 's/^PACKAGE = //p' "$builddir/Makefile")"
+multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
+arch="$(dpkg-architecture -qDEB_HOST_ARCH)"
+
+# ---- 1. the changelog names the version configure.ac has (a native
+# package: no Debian revision)
+clversion="$(dpkg-parsechangelog -l "$srcdir/debian/changelog" -S Version)"
+if [ "$clversion" = "$version" ]; then
+	ok "debian/changelog version $clversion is configure.ac's"
+else
+	not_ok "debian/changelog version $clversion is configure.ac's ($version)"
+fi
+
+# ---- 2. a clean source tree, as the release tarball has it
+rm -rf "${builddir:?}/$package-$version"
+if make -s -C "$builddir" distdir >"$work/distdir.log" 2>&1 &&
+	mv "$builddir/$package-$version" "$work/"; then
+	ok "make distdir gives a clean source tree with debian/"
+else
+	bail "make distdir gives a clean source tree with debian/" "$(tail -n 20 "$work/distdir.log")"
+fi
+src="$work/$package-$version"
+
+# ---- 3. the package builds with the distribution's tools (dpkg-buildpackage
+# also checks that debian/control's Build-Depends are installed)
+t0=$SECONDS
+if (cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs" dpkg-buildpackage -us -uc -b) \
+	>"$work/build.log" 2>&1; then
+	ok "dpkg-buildpackage -us -uc -b builds the package ($((SECONDS - t0)) s)"
+else
+	bail "dpkg-buildpackage -us -uc -b builds the package" "$(tail -n 40 "$work/build.log")"
+fi
+deb="$work/pidgin-esessions_${version}_${arch}.deb"
+changes="$work/${package}_${version}_${arch}.changes"
+[ -f "$deb" ] || bail "the build made $(basename "$deb")" "$(ls "$work")"
+
+# ---- 4. lintian: no error, no warning; the rest is shown
+lintian_out="$(lintian --display-info --fail-on error,warning "$changes" 2>&1)"
+lintian_rc=$?
+lintian_out="$(printf '%s\n' "$lintian_out" | grep -v '^running with root privileges')"
+if [ "$lintian_rc" -eq 0 ] && ! printf '%s\n' "$lintian_out" | grep -q '^[EW]: '; then
+	ok "lintian: no errors, no warnings"
+	[ -n "$lintian_out" ] && printf '%s\n' "$lintian_out" | sed 's/^/# lintian: /'
+else
+	not_ok "lintian: no errors, no warnings" "$lintian_out"
+fi
+
+# ---- 5. control fields
+field() {
+	dpkg-deb -f "$deb" "$1"
+}
+depends="$(field Depends)"
+enhances="$(field Enhances)"
+if [ "$(field Package)" = pidgin-esessions ] &&
+	printf '%s\n' "$depends" | grep -q '\blibpurple0\b' &&
+	printf '%s\n' "$enhances" | grep -q '\bpidgin\b' &&
+	printf '%s\n' "$enhances" | grep -q '\bfinch\b'; then
+	ok "control: Depends has libpurple0, Enhances pidgin and finch"
+else
+	not_ok "control: Depends has libpurple0, Enhances pidgin and finch" \
+		"Depends: $depends" "Enhances: $enhances"
+fi
+
+# ---- 6. owners and modes, as dpkg will install them
+listing="$(dpkg-deb -c "$deb")"
+bad="$(printf '%s\n' "$listing" | awk '
+	$2 != "root/root" { print "owner: " $0; next }
+	/^d/ && $1 != "drwxr-xr-x" { print "mode: " $0; next }
+	/^-/ && $1 != "-rw-r--r--" { print "mode: " $0; next }
+	/^[^d-]/ { print "not a file or directory: " $0 }')"
+if [ -z "$bad" ]; then
+	ok "every file is root-owned, 0644 (plugins too), directories 0755"
+else
+	not_ok "every file is root-owned, 0644 (plugins too), directories 0755" "$bad"
+fi
+outside="$(printf '%s\n' "$listing" | awk '{ print $6 }' | grep -v -e '^\./$' -e '^\./usr/' || true)"
+libtool="$(printf '%s\n' "$listing" | awk '{ print $6 }' | grep '\.la$' || true)"
+if [ -z "$outside$libtool" ]; then
+	ok "everything is under /usr, no libtool .la files"
+else
+	not_ok "everything is under /usr, no libtool .la files" "$(printf '%s\n' $outside $libtool)"
+fi
+
+# ---- 7. unpack into a fresh root and check the file list
+root="$work/root"
+mkdir "$root"
+check "dpkg -x unpacks the package into a fresh root" dpkg -x "$deb" "$root"
+plugindir="$root/usr/lib/$multiarch/purple-2"
+pidgindir="$root/usr/lib/$multiarch/pidgin"
+plugin="$plugindir/esessions.so"
+gtkplugin="$pidgindir/esessions-gtk.so"
+pixmaps="$root/usr/share/pixmaps/purple-esessions"
+missing=()
+for f in "$plugin" "$gtkplugin" \
+	"$root/usr/share/doc/pidgin-esessions/copyright" \
+	"$root/usr/share/doc/pidgin-esessions/changelog.gz" \
+	"$root/usr/share/doc/pidgin-esessions/README.gz"; do
+	[ -f "$f" ] || missing+=("${f#"$root"}")
+done
+[ ${#missing[@]} -eq 0 ] && ok "the libpurple plugin, the Pidgin extra and the documents are there" ||
+	not_ok "the libpurple plugin, the Pidgin extra and the documents are there" "${missing[@]}"
+
+# every language of po/LINGUAS, as a catalogue gettext can read
+missing=()
+for lang in $(sed 's/#.*//' "$srcdir/po/LINGUAS"); do
+	mo="$root/usr/share/locale/$lang/LC_MESSAGES/$package.mo"
+	if [ ! -f "$mo" ]; then
+		missing+=("${mo#"$root"}: missing")
+	elif ! msgunfmt "$mo" 2>/dev/null | grep -q '^msgstr "[^"]'; then
+		missing+=("${mo#"$root"}: no translation in it")
+	fi
+done
+[ ${#missing[@]} -eq 0 ] && ok "a translation catalogue for every language in po/LINGUAS" ||
+	not_ok "a translation catalogue for every language in po/LINGUAS" "${missing[@]}"
+
+# every state icon (pixmaps/*.svg) in every size the Pidgin extra uses
+missing=()
+for svg in "$srcdir"/pixmaps/esess-*.svg; do
+	name="$(basename "$svg" .svg)"
+	for f in 16/$name.png 22/$name.png 24/$name.png scalable/$name.svg; do
+		[ -s "$pixmaps/$f" ] || missing+=("${pixmaps#"$root"}/$f")
+	done
+done
+[ ${#missing[@]} -eq 0 ] && ok "every state icon in 16, 22, 24 px and scalable" ||
+	not_ok "every state icon in 16, 22, 24 px and scalable" "${missing[@]}"
+
+# ---- 8. the plugins as shared objects
+exports() {
+	nm -D --defined-only "$1" | awk '{ print $3 }' | sort -u | tr '\n' ' '
+}
+for so in "$plugin" "$gtkplugin"; do
+	got="$(exports "$so")"
+	if [ "$got" = "purple_init_plugin " ]; then
+		ok "$(basename "$so") exports purple_init_plugin only"
+	else
+		not_ok "$(basename "$so") exports purple_init_plugin only" "exports: $got"
+	fi
+done
+dyn="$(readelf -d "$plugin" "$gtkplugin" 2>&1)"
+if ! printf '%s\n' "$dyn" | grep -q -e RPATH -e RUNPATH &&
+	[ "$(printf '%s\n' "$dyn" | grep -c 'Flags:.*NOW')" -ge 2 ]; then
+	ok "no RPATH, RELRO with BIND_NOW in both plugins"
+else
+	not_ok "no RPATH, RELRO with BIND_NOW in both plugins" "$dyn"
+fi
+unresolved="$(ldd "$plugin" 2>&1 | grep 'not found' || true)"
+[ -z "$unresolved" ] && ok "every library esessions.so needs is found" ||
+	not_ok "every library esessions.so needs is found" "$unresolved"
+
+# the directories compiled in are the ones the package fills: the text
+# domain's (plugin) and the icons' (Pidgin extra)
+if grep -qa '/usr/share/locale' "$plugin" && [ -d "$root/usr/share/locale" ]; then
+	ok "the plugin looks for its translations in /usr/share/locale"
+else
+	not_ok "the plugin looks for its translations in /usr/share/locale"
+fi
+if grep -qa '/usr/share/pixmaps/purple-esessions' "$gtkplugin" && [ -d "$pixmaps" ]; then
+	ok "the Pidgin extra looks for its icons in /usr/share/pixmaps/purple-esessions"
+else
+	not_ok "the Pidgin extra looks for its icons in /usr/share/pixmaps/purple-esessions" \
+		"$(strings "$gtkplugin" | grep pixmaps)"
+fi
+
+# ---- 9. the INSTALLED plugin in two headless libpurple clients
+if [ ! -x "$ESESS_CLIENT" ]; then
+	bail "the headless client is built ($ESESS_CLIENT)"
+fi
+ESESS_PLUGIN="$plugin" /usr/bin/python3 "$srcdir/tests/package/deb-e2e.py" "$version" \
+	>"$work/e2e.out" 2>&1
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) ok "${line#ok }" ;;
+	"not-ok "*) not_ok "${line#not-ok }" ;;
+	*) printf '# %s\n' "$line" ;;
+	esac
+done <"$work/e2e.out"
+grep -q '^ok ' "$work/e2e.out" || not_ok "the installed-plugin session ran"
+
+finish

@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""The INSTALLED plugin at work: two headless libpurple clients load the
+esessions.so that the Debian package put into a scratch root (ESESS_PLUGIN,
+set by tests/package/check-deb.sh), set up a private session through a
+private Prosody and exchange one message each way.
+
+Prints one line per check, "ok DESCRIPTION" or "not-ok DESCRIPTION", which
+check-deb.sh turns into TAP; exits non-zero if any check failed.
+Usage: deb-e2e.py EXPECTED-VERSION
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+import esess_harness as h  # noqa: E402
+
+failed = 0
+
+
+def result(good, what, detail=""):
+    global failed
+    if not good:
+        failed += 1
+    print("%s %s%s" % ("ok" if good else "not-ok", what,
+                        (": " + detail) if detail and not good else ""), flush=True)
+    return good
+
+
+def main():
+    version = sys.argv[1]
+    plugin = os.path.realpath(h.PLUGIN)
+    server = h.Prosody().start()
+    try:
+        alice = h.Client(server, "alice")
+        bob = h.Client(server, "bob")
+        for c in (alice, bob):
+            ev = c.wait_event("loaded", "core-esessions", timeout=30)
+            # the client names the file libpurple loaded: it must be the one
+            # in the package root, never the build tree's
+            where = os.path.realpath(ev[3]) if len(ev) > 3 else ""
+            result(len(ev) > 3 and ev[2] == version and where == plugin,
+                   "%s loaded the installed plugin, version %s" % (c.user, version),
+                   "got %r" % (ev[1:],))
+        failures = alice.find(lambda e: e[0] == "load-failed") + \
+            bob.find(lambda e: e[0] == "load-failed")
+        result(not failures, "no plugin failed to load", repr(failures))
+
+        alice.signed_on(timeout=30)
+        bob.signed_on(timeout=30)
+        for c in (alice, bob):
+            c.cmd("account-set esessions-policy opportunistic")
+            c.cmd("answer They match")
+        h.befriend(alice, bob)
+        # the installed plugin advertises XEP-0116 through disco/caps
+        h.wait_feature(alice, bob.full_jid, h.FEATURE_116, timeout=30)
+        h.wait_feature(bob, alice.full_jid, h.FEATURE_116, timeout=30)
+        result(True, "both clients advertise ESessions (XEP-0116)")
+
+        alice.cmd("cmd %s esession start" % bob.jid)
+        sas = []
+        for c in (alice, bob):
+            ev = c.wait_for(lambda e: e[0] == "dialog" and e[2] == "Verify the encrypted session",
+                            timeout=60)
+            sas.append(ev[3].split(":", 1)[1].strip() if ":" in ev[3] else ev[3])
+        alice.wait_for(lambda e: e[0] == "state" and e[2] == "3", timeout=60)
+        bob.wait_for(lambda e: e[0] == "state" and e[2] == "3", timeout=60)
+        result(sas[0] == sas[1] and sas[0] != "",
+               "a private session is set up and verified, both sides show SAS %s" % sas[0],
+               "alice %r, bob %r" % tuple(sas))
+
+        texts = ((alice, bob, "package check from alice: quince"),
+                 (bob, alice, "package check from bob: kumquat"))
+        for sender, receiver, text in texts:
+            sender.cmd("send %s %s" % (receiver.jid, text))
+            receiver.wait_for(lambda e, t=text: e[0] == "msg" and "recv" in e[1] and t in e[4],
+                              timeout=30)
+        alice.sync()
+        bob.sync()
+        encrypted = [s for s in server.tap_stanzas() if "xep-0200.html#ns" in s]
+        leaked = [w for w in ("quince", "kumquat") if server.saw(w)]
+        result(len(encrypted) >= 2 and not leaked,
+               "messages both ways arrive, the server routed %d encrypted stanzas and "
+               "saw no plaintext" % len(encrypted),
+               "leaked %r" % leaked)
+    except Exception as e:  # a timeout: say which step, count it as a failure
+        result(False, "the session with the installed plugin completes", repr(e))
+    finally:
+        h.stop_all()
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
