@@ -1,6 +1,7 @@
 /*
  * esess-cmd.c - the /esession command in XMPP conversations:
  *   /esession start | end | status | verify | help
+ *   /esession key [export FILE | import FILE]   (esess-keys.c)
  */
 #include "config.h"
 
@@ -14,11 +15,14 @@ static PurpleCmdId cmd_id;
 static const char *
 help_text(void)
 {
-	return _("esession &lt;start|end|status|verify&gt;: encrypted sessions.\n"
+	return _("esession &lt;start|end|status|verify|key&gt;: encrypted sessions.\n"
 		 "start: set up an encrypted session with this contact.\n"
 		 "end: end the encrypted session (messages are then sent unencrypted).\n"
 		 "status: show whether this conversation is private, with the details.\n"
-		 "verify: compare the short authentication string again.");
+		 "verify: compare the short authentication string again.\n"
+		 "key: show your identity key and this contact's.\n"
+		 "key export FILE, key import FILE: copy your identity key to "
+		 "your other computers.");
 }
 
 static PurpleCmdRet
@@ -56,6 +60,9 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 							"start."));
 		else
 			esess_ui_sas_dialog(peer);
+	} else if (strcmp(sub, "key") == 0 &&
+		   esess_keys_command(account, who, args[1])) {
+		/* done there */
 	} else {
 		*error = g_strdup(help_text());
 		return PURPLE_CMD_RET_FAILED;
@@ -66,7 +73,7 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 void
 esess_cmd_register(void)
 {
-	cmd_id = purple_cmd_register("esession", "w", PURPLE_CMD_P_PLUGIN,
+	cmd_id = purple_cmd_register("esession", "ws", PURPLE_CMD_P_PLUGIN,
 				     PURPLE_CMD_FLAG_IM | PURPLE_CMD_FLAG_PRPL_ONLY |
 				     PURPLE_CMD_FLAG_ALLOW_WRONG_ARGS,
 				     "prpl-jabber", esession_cmd_cb, help_text(), NULL);

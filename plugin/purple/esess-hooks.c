@@ -136,8 +136,10 @@ void
 esess_hooks_add_features(void)
 {
 	PurplePlugin *jabber = purple_find_prpl("prpl-jabber");
+	/* XEP-0189 "Determining Support": we publish keys and answer direct
+	 * requests (revocations and attestations are not supported) */
 	static const char *const features[] = {
-		ESESS_NS_XEP0116, ESESS_NS_SSN, ESESS_NS_PURPLE
+		ESESS_NS_XEP0116, ESESS_NS_SSN, ESESS_NS_PURPLE, ESESS_NS_PUBKEY
 	};
 	gsize i;
 	gboolean ok;
@@ -781,6 +783,12 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 		observe_presence(account, *packet);
 		return;
 	}
+	if (strcmp((*packet)->name, "iq") == 0) {
+		/* XEP-0189: our PEP requests' answers, direct key requests */
+		if (esess_pep_receive_iq(account, *packet))
+			drop_packet(packet);
+		return;
+	}
 	if (strcmp((*packet)->name, "message") != 0)
 		return;
 
@@ -1088,6 +1096,11 @@ sending_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	(void)data;
 	if (packet == NULL || *packet == NULL || esess_ctx == NULL || esess_ctx->sending_own)
 		return;
+	if (strcmp((*packet)->name, "presence") == 0) {
+		/* XEP-0189 <generating/> while our key is being made */
+		esess_pep_outgoing_presence(purple_connection_get_account(gc), *packet);
+		return;
+	}
 	if (strcmp((*packet)->name, "message") != 0)
 		return;
 	to = xmlnode_get_attrib(*packet, "to");

@@ -201,6 +201,7 @@ signing_off_cb(PurpleConnection *gc, gpointer data)
 	esess_ctx->quiet = TRUE;
 	esess_hooks_pending_free_all(account, !lost);
 	esess_peers_signoff(account, lost);
+	esess_pep_forget(account);
 	esess_ctx->quiet = quiet;
 }
 
@@ -225,6 +226,9 @@ account_removed_cb(PurpleAccount *account, gpointer data)
 	contact_dialogs_close(account);
 	esess_ctx->quiet = TRUE;
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
+	esess_pep_forget(account);
+	esess_ui_keys_close(account);
+	esess_identity_forget_account(account);
 	esess_ctx->quiet = FALSE;
 }
 
@@ -257,12 +261,20 @@ deleting_conversation_cb(PurpleConversation *conv, gpointer data)
 	esess_ctx->quiet = FALSE;
 }
 
+static gboolean
+xmpp_account(PurpleAccount *account)
+{
+	return g_strcmp0(purple_account_get_protocol_id(account), "prpl-jabber") == 0;
+}
+
 static void
 signed_on_cb(PurpleConnection *gc, gpointer data)
 {
 	(void)data;
 	g_hash_table_remove(esess_ctx->conn_lost, purple_connection_get_account(gc));
 	esess_hooks_add_features();
+	if (xmpp_account(purple_connection_get_account(gc)))
+		esess_identity_signed_on(purple_connection_get_account(gc));
 }
 
 /* ---- buddy-list menu ------------------------------------------------ */
@@ -502,6 +514,36 @@ plugin_actions(PurplePlugin *plugin, gpointer context)
 
 /* ---- prefs frame ------------------------------------------------------ */
 
+/* Issue 12: each XMPP account's identity key, in a form people read aloud
+ * to compare; a key is not made just because this frame is shown. */
+static void
+add_identity_prefs(PurplePluginPrefFrame *frame)
+{
+	GList *l;
+
+	purple_plugin_pref_frame_add(frame,
+				     purple_plugin_pref_new_with_label(_("Identity keys")));
+	for (l = purple_accounts_get_all(); l != NULL; l = l->next) {
+		PurpleAccount *account = l->data;
+		const char *fpr;
+		char *text;
+
+		if (!xmpp_account(account))
+			continue;
+		fpr = esess_identity_fingerprint(account);
+		if (fpr != NULL)
+			text = g_strdup_printf("%s: %s", purple_account_get_username(account), fpr);
+		else if (esess_identity_generating(account))
+			text = g_strdup_printf(_("%s: being made"),
+					       purple_account_get_username(account));
+		else
+			text = g_strdup_printf(_("%s: none yet (made when first needed)"),
+					       purple_account_get_username(account));
+		purple_plugin_pref_frame_add(frame, purple_plugin_pref_new_with_label(text));
+		g_free(text);
+	}
+}
+
 static PurplePluginPrefFrame *
 get_pref_frame(PurplePlugin *plugin)
 {
@@ -536,6 +578,7 @@ get_pref_frame(PurplePlugin *plugin)
 		purple_plugin_pref_add_choice(pref, esess_logpref_label((EsessLogPref)l),
 					      (gpointer)esess_logpref_to_string((EsessLogPref)l));
 	purple_plugin_pref_frame_add(frame, pref);
+	add_identity_prefs(frame);
 	return frame;
 }
 
@@ -603,6 +646,8 @@ plugin_load(PurplePlugin *plugin)
 						 ESESS_STRANGER_IN_FLIGHT);
 	esess_ctx->conn_lost = g_hash_table_new(g_direct_hash, g_direct_equal);
 	esess_peers_init();
+	esess_pep_init();
+	esess_identity_init();
 
 	register_ipc(plugin);
 	esess_hooks_connect(plugin);
@@ -639,6 +684,10 @@ plugin_unload(PurplePlugin *plugin)
 	esess_hooks_pending_free_all(NULL, TRUE);
 	contact_dialogs_close(NULL);
 	esess_peers_shutdown();
+	esess_ui_keys_close(NULL);
+	esess_pep_shutdown();
+	/* waits for a key generation still running (SECURITY 62) */
+	esess_identity_shutdown();
 	esess_cmd_unregister();
 	purple_signals_disconnect_by_handle(plugin);
 	purple_request_close_with_handle(plugin);

@@ -10,6 +10,9 @@
  *   esess-cmd.c     /esession start|end|status|verify
  *   esess-ui.c      every user-visible sentence and dialog
  *   esess-policy.c  policy per account and per contact, group, logging
+ *   esess-identity.c the account's identity key: file, generation, passphrase
+ *   esess-pep.c     XEP-0189 over PEP and iq: publish, fetch, direct requests
+ *   esess-keys.c    /esession key, and the sentences about identity keys
  */
 #ifndef ESESS_PURPLE_H
 #define ESESS_PURPLE_H
@@ -18,6 +21,7 @@
 #include <purple.h>
 
 #include "esess-chat.h"
+#include "esess-idkey.h"
 #include "esess-status.h"
 
 #define ESESS_PLUGIN_ID "core-esessions"
@@ -27,6 +31,7 @@
 #define ESESS_NS_XEP0116 "http://www.xmpp.org/extensions/xep-0116.html#ns"
 #define ESESS_NS_SSN "urn:xmpp:ssn"
 #define ESESS_NS_PURPLE "urn:xmpp:esessions:purple:0"
+#define ESESS_NS_PUBKEY "urn:xmpp:pubkey:2"   /* XEP-0189: PEP node and iq */
 
 /* seconds a negotiation may take before it is abandoned */
 #define ESESS_NEGOTIATION_TIMEOUT 60
@@ -210,6 +215,60 @@ void esess_ui_withheld(PurpleAccount *account, const char *jid, const char *why,
 		       const char *body);
 void esess_ui_connect(PurplePlugin *plugin);
 void esess_ui_disconnect(void);
+
+/* ---- esess-pep.c --------------------------------------------------- */
+/* pubkey: the <pubkey/> element as text (a publication: "" when it
+ * worked), NULL when there is none or the request failed. */
+typedef void (*EsessPepKeyCb)(PurpleAccount *account, const char *bare, const char *pubkey,
+			      gpointer data);
+void esess_pep_init(void);
+void esess_pep_shutdown(void);
+void esess_pep_publish(PurpleAccount *account, const char *pubkey_xml, EsessPepKeyCb cb,
+		       gpointer data);
+/* The contact's PEP node, then a direct request to its full JID. */
+void esess_pep_fetch(PurpleAccount *account, const char *bare, EsessPepKeyCb cb, gpointer data);
+/* An incoming iq: TRUE when it was ours (the caller drops it). */
+gboolean esess_pep_receive_iq(PurpleAccount *account, xmlnode *iq);
+void esess_pep_set_generating(PurpleAccount *account, gboolean on);
+void esess_pep_outgoing_presence(PurpleAccount *account, xmlnode *pres);
+/* Requests of the account (NULL: all) end unanswered (callbacks run). */
+void esess_pep_forget(PurpleAccount *account);
+
+/* ---- esess-identity.c ---------------------------------------------- */
+typedef void (*EsessIdentityDoneCb)(PurpleAccount *account, gboolean ok, gpointer data);
+void esess_identity_init(void);
+void esess_identity_shutdown(void);
+void esess_identity_forget_account(PurpleAccount *account);
+void esess_identity_signed_on(PurpleAccount *account);
+/* TRUE when the account has a key; otherwise its generation starts (in the
+ * background) and FALSE is returned. */
+gboolean esess_identity_need(PurpleAccount *account);
+gboolean esess_identity_generating(PurpleAccount *account);
+/* NULL while there is no key. */
+const char *esess_identity_fingerprint(PurpleAccount *account);
+char *esess_identity_pubkey_xml(PurpleAccount *account);
+const EsessPubKey *esess_identity_public(PurpleAccount *account);
+/* NULL while locked (see esess_identity_unlock) or absent. */
+const EsessIdKey *esess_identity_private(PurpleAccount *account);
+/* Asks the passphrase (once per start) when the key is locked; cb says
+ * whether the private key is available now. */
+void esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer data);
+EsessStatus esess_identity_export(PurpleAccount *account, const char *file);
+EsessStatus esess_identity_import(PurpleAccount *account, const char *file,
+				  const char *passphrase);
+gboolean esess_identity_file_encrypted(const char *file);
+/* A XEP-0189 <pubkey/> text; *jid its <jid/> (g_free), jid may be NULL. */
+EsessStatus esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, char **jid);
+
+/* ---- esess-keys.c -------------------------------------------------- */
+gboolean esess_keys_command(PurpleAccount *account, const char *who, const char *rest);
+void esess_ui_identity_ready(PurpleAccount *account, const char *fpr);
+void esess_ui_identity_locked(PurpleAccount *account, gboolean wrong);
+void esess_ui_ask_passphrase(PurpleAccount *account, gpointer handle, GCallback ok_cb,
+			     GCallback cancel_cb);
+/* Closes the dialogs and forgets the waiting conversations of the account
+ * (NULL: all). */
+void esess_ui_keys_close(PurpleAccount *account);
 
 /* ---- esess-plugin.c ----------------------------------------------- */
 void esess_plugin_emit_state(PurpleConversation *conv, EsessUiState st);

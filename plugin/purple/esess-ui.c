@@ -792,5 +792,11 @@ esess_ui_details(EsessPeer *peer)
 		g_string_append_printf(s, _("Check: the weaker one. %s\n"), weaker_sas_sentence());
 	since = (time_t)(esess_chat_since(peer->chat) / G_USEC_PER_SEC);
 	g_string_append_printf(s, _("Since: %s\n"), purple_date_format_long(localtime(&since)));
+	/* issue 12: the key this account is known by (never made from here) */
+	if (esess_identity_fingerprint(peer->account) != NULL) {
+		g_string_append_printf(s, _("Your identity key: %s"),
+				       esess_identity_fingerprint(peer->account));
+		g_string_append_c(s, '\n');
+	}
 	return g_string_free(s, FALSE);
 }

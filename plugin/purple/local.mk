@@ -9,6 +9,9 @@ plugin_purple_esessions_la_SOURCES = \
 	plugin/purple/esess-cmd.c \
 	plugin/purple/esess-ui.c \
 	plugin/purple/esess-policy.c \
+	plugin/purple/esess-identity.c \
+	plugin/purple/esess-pep.c \
+	plugin/purple/esess-keys.c \
 	plugin/purple/esess-purple.h \
 	plugin/purple/esess-i18n.h
 plugin_purple_esessions_la_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS)

@@ -80,8 +80,9 @@ class Prosody:
     """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
 
     def __init__(self, users=("alice", "bob", "carol"), keep=False, dup_match=None,
-                 faults=False, extra_config=""):
+                 faults=False, extra_config="", pep=False):
         self.dup_match = dup_match    # mod_esess_dup: deliver this stanza twice
+        self.pep = pep                # mod_pep (XEP-0163): identity keys, issue 12
         self.extra_config = extra_config
         self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
         # tests/e2e/mod_esess_fault.lua, driven through these two files
@@ -131,7 +132,7 @@ component_ports = { }
 modules_disabled = { "s2s" }
 modules_enabled = {
 	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "carbons"; "mam";
-	"ping"; "posix"; "stanza_debug"; "esess_tap"; "esess_dup"; %(faultmod)s
+	"ping"; "posix"; "stanza_debug"; "esess_tap"; "esess_dup"; %(faultmod)s %(pepmod)s
 }
 %(dup)s
 esess_fault_file = "%(fault_ctl)s"
@@ -153,6 +154,7 @@ VirtualHost "localhost"
        "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert,
        "dup": 'esess_dup_match = "%s"' % self.dup_match if self.dup_match else "",
        "faultmod": '"esess_fault";' if self.faults else "",
+       "pepmod": '"pep";' if self.pep else "",
        "fault_ctl": self.fault_ctl, "fault_log": self.fault_log,
        "extra": self.extra_config})
 

@@ -9,6 +9,7 @@ process started is stopped, even on failure (esess_harness.stop_all).
 """
 import os
 import random
+import re
 import string
 import sys
 import time
@@ -1160,6 +1161,125 @@ def group_plain_untouched():
     finally:
         s.stop()
 
+FPR_RE = re.compile(r"((?:[0-9A-F]{4} ){15}[0-9A-F]{4})")
+
+
+def fpr_in(ev):
+    m = FPR_RE.search(ev[4])
+    return m.group(1) if m else None
+
+
+def own_key(c, peer, timeout=20):
+    """Runs /esession key in the conversation with peer until c's own key
+    is ready; returns its fingerprint."""
+    since = c.mark()
+    c.cmd("cmd %s esession key" % peer.jid)
+    ev = c.wait_for(lambda e: sys_pred("Your identity key")(e) and fpr_in(e) is not None,
+                    timeout=timeout, since=since, what="own fingerprint")
+    return fpr_in(ev)
+
+
+def contact_key(c, peer, timeout=20):
+    """c's view of peer's published key: its fingerprint, or None."""
+    since = c.mark()
+    c.cmd("cmd %s esession key" % peer.jid)
+    ev = c.wait_for(lambda e: e[0] == "msg" and "system" in e[1].split(",") and
+                    peer.jid in e[4] and ("Identity key of" in e[4] or
+                                          "published no identity key" in e[4]),
+                    timeout=timeout, since=since, what="contact's key")
+    return fpr_in(ev)
+
+
+def group_identity():
+    """Issue 12: the identity key is made once in the background (0600, with
+    <generating/> in presence), published to PEP with options that push it to
+    nobody, fetched by a contact, refused to a stranger, exported and
+    imported on a second client of the same account."""
+    s = h.Prosody(pep=True).start()
+    a, b = pair(s)
+    c = h.Client(s, "carol")
+    c.signed_on()
+    keyfile = os.path.join(a.dir, "esessions", "alice@localhost-idkey.pem")
+    fpr = {}
+
+    def made_once():
+        check(not os.path.exists(keyfile), "a key exists before it was needed")
+        since = a.mark()
+        a.cmd("cmd %s esession key" % b.jid)
+        a.wait_for(sys_pred("is being made"), since=since, what="being made")
+        ev = a.wait_for(sys_pred("Your identity key is ready"), timeout=30, since=since,
+                        what="key ready")
+        fpr["a"] = fpr_in(ev)
+        check(fpr["a"] is not None, "no fingerprint in %r" % ev)
+        mode = os.stat(keyfile).st_mode & 0o777
+        check(mode == 0o600, "key file mode %o" % mode)
+        with open(keyfile) as f:
+            check(f.read().startswith("-----BEGIN PRIVATE KEY-----"), "not PKCS#8 PEM")
+        # made once: asking again shows the same key, the file is unchanged
+        st = os.stat(keyfile)
+        check(own_key(a, b) == fpr["a"], "a second key was made")
+        check(os.stat(keyfile).st_mtime_ns == st.st_mtime_ns, "the key file was rewritten")
+        check(len(a.find(sys_pred("Your identity key is ready"))) == 1,
+              "the key was made twice")
+        gen = [p for p in s.saw("generating xmlns='urn:xmpp:pubkey:2'")] + \
+            [p for p in s.saw('generating xmlns="urn:xmpp:pubkey:2"')]
+        check(gen, "no <generating/> presence reached the server")
+    record("identity: key made once in the background, mode 0600, <generating/> sent",
+           made_once)
+
+    def published():
+        check(wait_debug(a, "identity key published", timeout=15),
+              "alice never saw her key published")
+        # Prosody's store: the node holds the key, configured never to push
+        nodes = [p for p, data in s.server_texts()
+                 if b"urn:xmpp:pubkey:2" in data and "/pep" in p]
+        check(nodes, "no PEP data for the pubkey node")
+        conf = b"".join(data for p, data in s.server_texts()
+                        if os.path.basename(os.path.dirname(p)) == "pep")
+        check(b'"presence"' in conf, "access model not presence")
+        check(b'["notify_items"] = false' in conf, "notifications not off")
+        check(b'"never"' in conf, "send_last_published_item not never")
+        with open(s.log, errors="replace") as f:
+            check(not re.search(r"Sending notification to \S+ from \S+ for node "
+                                r"urn:xmpp:pubkey:2", f.read()),
+                  "the server pushed the key to someone")
+    record("identity: published to PEP, presence access, never pushed", published)
+
+    def fetched():
+        check(contact_key(b, a) == fpr["a"], "bob read another key for alice")
+        # bob has no key yet: alice is told so, nothing is made for bob
+        check(contact_key(a, b) is None, "a key for bob appeared")
+        check(not os.path.exists(os.path.join(b.dir, "esessions", "bob@localhost-idkey.pem")),
+              "bob's key was made without being needed")
+    record("identity: a contact fetches the published key; same fingerprint", fetched)
+
+    def stranger():
+        # carol is not subscribed to alice's presence: the node refuses her
+        # and alice's client does not answer her direct request
+        check(contact_key(c, a) is None, "a stranger read alice's key")
+    record("identity: a stranger cannot read the key", stranger)
+
+    def exported():
+        out = os.path.join(s.dir, "alice-export.pem")
+        since = a.mark()
+        a.cmd("cmd %s esession key export %s" % (b.jid, out))
+        a.wait_for(sys_pred("was written to"), since=since, what="exported")
+        check(os.stat(out).st_mode & 0o777 == 0o600, "export not 0600")
+        a2 = h.Client(s, "alice", resource="laptop")
+        a2.signed_on()
+        since = a2.mark()
+        a2.cmd("cmd %s esession key import %s" % (b.jid, out))
+        ev = a2.wait_for(sys_pred("is now this account"), since=since, what="imported")
+        check(fpr_in(ev) == fpr["a"], "imported key differs: %r" % ev)
+        k2 = os.path.join(a2.dir, "esessions", "alice@localhost-idkey.pem")
+        check(os.stat(k2).st_mode & 0o777 == 0o600, "imported key file not 0600")
+        check(own_key(a2, b) == fpr["a"], "second client shows another key")
+        a2.stop()
+    record("identity: export and import give the same key on a second client", exported)
+    for x in (a, b, c):
+        x.stop()
+    s.stop()
+
 
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
@@ -1169,7 +1289,8 @@ def main():
               group_forged_request, group_otr_log, group_server_restart, group_reload,
               group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
               group_duplicate_neg, group_forged_crossing,
-              group_sizes, group_second_device, group_plain_untouched]
+              group_sizes, group_second_device, group_plain_untouched,
+              group_identity]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
