@@ -233,8 +233,13 @@ VirtualHost "localhost"
         for root, _, files in os.walk(self.data):
             for n in files:
                 p = os.path.join(root, n)
-                with open(p, "rb") as f:
-                    out.append((p, f.read()))
+                try:
+                    with open(p, "rb") as f:
+                        out.append((p, f.read()))
+                except FileNotFoundError:
+                    # a temporary file the server renamed meanwhile
+                    # (its "name~" files); its content is in the new one
+                    pass
         return out
 
     def saw(self, needle):
