@@ -1,7 +1,7 @@
 /*
  * esess-cmd.c - the /esession command in XMPP conversations:
  *   /esession start | end | status | verify | help
- *   /esession key [export FILE | import FILE]   (esess-keys.c)
+ *   /esession key [export FILE | import FILE | verify | accept]  (esess-keys.c)
  */
 #include "config.h"
 
@@ -22,7 +22,9 @@ help_text(void)
 		 "verify: compare the short authentication string again.\n"
 		 "key: show your identity key and this contact's.\n"
 		 "key export FILE, key import FILE: copy your identity key to "
-		 "your other computers.");
+		 "your other computers.\n"
+		 "key verify: compare identity keys with this contact.\n"
+		 "key accept: keep this contact's changed identity key.");
 }
 
 static PurpleCmdRet

@@ -1,7 +1,11 @@
 /*
  * esess-keys.c - what the user sees of identity keys (issue 12): the
- * `/esession key` commands (show, export, import), the passphrase dialog,
- * and the sentences about our key and the contact's.  The keys themselves
+ * `/esession key` commands (show, export, import, verify, accept), the
+ * passphrase dialog, the fingerprint comparison, the warning when a
+ * contact's key changed, and the sentences about our key and the
+ * contact's.  A contact's key is kept in the store (esess-store.h): the
+ * first one seen, not verified; a different one never replaces it without
+ * the user's `/esession key accept`, and is never verified by itself.  The keys themselves
  * are handled in esess-identity.c; publication in esess-pep.c.
  */
 #include "config.h"
@@ -12,6 +16,7 @@
 #include "esess-i18n.h"
 #include "esess-idkey.h"
 #include "esess-purple.h"
+#include "esess-store.h"
 
 /* Conversations whose user asked for our key while it was being made: they
  * are told its fingerprint when it is ready.  "account\nbare" strings. */
@@ -121,17 +126,142 @@ esess_ui_identity_locked(PurpleAccount *account, gboolean wrong)
 
 /* ---- /esession key ------------------------------------------------ */
 
+/* ---- the contact's key: the store's record against what is presented -- */
+
+/* A changed key the user was warned about, waiting for `key accept`:
+ * "account\nbare" -> EsessPubKey. */
+static GHashTable *changed;
+
+static char *
+changed_key(PurpleAccount *account, const char *bare)
+{
+	return g_strdup_printf("%p\n%s", (void *)account, bare);
+}
+
+static char *
+date_text(gint64 usec)
+{
+	time_t t = (time_t)(usec / G_USEC_PER_SEC);
+
+	return g_strdup(purple_date_format_long(localtime(&t)));
+}
+
+/* The warning of an SSH host-key change: what it may mean, what to do,
+ * and that nothing was trusted by itself. */
+void
+esess_ui_key_changed(PurpleAccount *account, const char *bare, const EsessKnownKey *held,
+		     const EsessPubKey *presented)
+{
+	char *old_fpr = esess_pubkey_fingerprint_text(held->key);
+	char *new_fpr = esess_pubkey_fingerprint_text(presented);
+	char *since = date_text(held->first_seen);
+	char *text;
+
+	if (changed == NULL)
+		changed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+						(GDestroyNotify)esess_pubkey_free);
+	g_hash_table_insert(changed, changed_key(account, bare), esess_pubkey_copy(presented));
+	text = g_strdup_printf(_("Warning: the identity key of %s has changed.\n"
+				 "Key on record (first seen %s): %s\n"
+				 "Key presented now: %s\n"
+				 "Your contact may have reinstalled or be using a computer without "
+				 "their key, but someone may also be intercepting your "
+				 "conversations. The conversation is not verified. Compare the new "
+				 "fingerprint with your contact in person or by phone (or compare "
+				 "the short authentication string); only then type /esession key "
+				 "accept to keep the new key."),
+			       bare, since, old_fpr, new_fpr);
+	esess_ui_error(account, bare, text);
+	g_free(text);
+	g_free(since);
+	g_free(old_fpr);
+	g_free(new_fpr);
+}
+
+/* The account's bare JID, the store's name for it (caller frees). */
+static char *
+own_bare(PurpleAccount *account)
+{
+	return esess_bare_jid(purple_account_get_username(account));
+}
+
+/* The store's record for the contact (NULL: none, or no store). */
+static EsessKnownKey *
+known_key(PurpleAccount *account, const char *bare)
+{
+	char *own;
+	EsessKnownKey *k;
+
+	if (esess_ctx->store == NULL)
+		return NULL;
+	own = own_bare(account);
+	k = esess_store_key_get(esess_ctx->store, own, bare);
+	g_free(own);
+	return k;
+}
+
+static void
+say_known(PurpleAccount *account, const char *bare, const EsessKnownKey *k)
+{
+	char *fpr = esess_pubkey_fingerprint_text(k->key);
+	char *since = date_text(k->first_seen);
+	char *text = g_strdup_printf(k->verified
+				     ? _("Identity key of %s: %s (first seen %s, verified)")
+				     : _("Identity key of %s: %s (first seen %s, not verified)"),
+				     bare, fpr, since);
+
+	say(account, bare, text);
+	g_free(text);
+	g_free(since);
+	g_free(fpr);
+}
+
+/* A key the contact presents outside a session (their PEP node, a direct
+ * answer): the first one is kept, not verified; the same one is shown
+ * with its record; another one raises the warning and replaces nothing. */
+static void
+presented_key(PurpleAccount *account, const char *bare, EsessPubKey *pk)
+{
+	EsessKnownKey *k = known_key(account, bare);
+	char *own;
+
+	if (k != NULL && !esess_pubkey_equal(k->key, pk)) {
+		esess_ui_key_changed(account, bare, k, pk);
+		esess_known_key_free(k);
+		return;
+	}
+	if (k == NULL && esess_ctx->store != NULL) {
+		own = own_bare(account);
+		if (esess_store_key_set(esess_ctx->store, own, bare, pk, FALSE) != ESESS_OK)
+			purple_debug_error(ESESS_DEBUG, "could not keep a contact's key\n");
+		g_free(own);
+		k = known_key(account, bare);
+	}
+	if (k != NULL) {
+		say_known(account, bare, k);
+		esess_known_key_free(k);
+	}
+}
+
+typedef enum {
+	FETCH_SHOW,
+	FETCH_VERIFY
+} FetchWhy;
+
 typedef struct {
 	PurpleAccount *account;
 	char *who;
+	FetchWhy why;
 } KeyShow;
+
+static void verify_dialog(PurpleAccount *account, const char *bare);
 
 static void
 contact_key_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpointer data)
 {
 	KeyShow *ks = data;
 	EsessPubKey *pk = NULL;
-	char *jid = NULL, *fpr, *text;
+	char *jid = NULL, *text;
 
 	(void)bare;
 	if (esess_ctx == NULL || esess_ctx->quiet || !purple_account_is_connected(account)) {
@@ -148,11 +278,9 @@ contact_key_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpo
 		say(account, ks->who, text);
 		g_free(text);
 	} else {
-		fpr = esess_pubkey_fingerprint_text(pk);
-		text = g_strdup_printf(_("Identity key of %s: %s"), ks->who, fpr);
-		say(account, ks->who, text);
-		g_free(text);
-		g_free(fpr);
+		presented_key(account, ks->who, pk);
+		if (ks->why == FETCH_VERIFY)
+			verify_dialog(account, ks->who);
 	}
 	esess_pubkey_free(pk);
 	g_free(jid);
@@ -161,10 +289,20 @@ contact_key_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpo
 }
 
 static void
+fetch(PurpleAccount *account, const char *bare, FetchWhy why)
+{
+	KeyShow *ks = g_new0(KeyShow, 1);
+
+	ks->account = account;
+	ks->who = g_strdup(bare);
+	ks->why = why;
+	esess_pep_fetch(account, bare, contact_key_cb, ks);
+}
+
+static void
 key_show(PurpleAccount *account, const char *who)
 {
 	char *text;
-	KeyShow *ks;
 	char *bare = esess_bare_jid(who);
 
 	if (!esess_identity_need(account))
@@ -172,10 +310,136 @@ key_show(PurpleAccount *account, const char *who)
 	text = own_key_sentence(account);
 	say(account, bare, text);
 	g_free(text);
-	ks = g_new0(KeyShow, 1);
-	ks->account = account;
-	ks->who = bare;
-	esess_pep_fetch(account, bare, contact_key_cb, ks);
+	fetch(account, bare, FETCH_SHOW);
+	g_free(bare);
+}
+
+/* ---- verifying by fingerprint, accepting a changed key ---------------- */
+
+typedef struct {
+	PurpleAccount *account;
+	char *bare;
+	EsessPubKey *key;        /* the key the user compared */
+} VerifyReq;
+
+static GList *verifies;   /* VerifyReq * whose dialog is open */
+
+static void
+verify_free(VerifyReq *v)
+{
+	verifies = g_list_remove(verifies, v);
+	esess_pubkey_free(v->key);
+	g_free(v->bare);
+	g_free(v);
+}
+
+static void
+verify_match_cb(VerifyReq *v, int choice)
+{
+	char *own, *text;
+	EsessStatus st = ESESS_ERR_STORE_IO;
+
+	(void)choice;
+	if (g_list_find(verifies, v) == NULL)
+		return;
+	own = own_bare(v->account);
+	/* only the key the user saw: a key changed meanwhile is not marked */
+	if (esess_ctx->store != NULL)
+		st = esess_store_key_set_verified(esess_ctx->store, own, v->bare, v->key, TRUE);
+	g_free(own);
+	if (st == ESESS_OK)
+		text = g_strdup_printf(_("The identity key of %s is verified. Sessions with any "
+					 "of their devices holding this key are verified."),
+				       v->bare);
+	else
+		text = g_strdup_printf(_("The identity key of %s could not be marked as "
+					 "verified."), v->bare);
+	say(v->account, v->bare, text);
+	g_free(text);
+	verify_free(v);
+}
+
+static void
+verify_cancel_cb(VerifyReq *v, int choice)
+{
+	(void)choice;
+	if (g_list_find(verifies, v) == NULL)
+		return;
+	verify_free(v);
+}
+
+static void
+verify_dialog(PurpleAccount *account, const char *bare)
+{
+	EsessKnownKey *k = known_key(account, bare);
+	const char *mine = esess_identity_fingerprint(account);
+	char *theirs, *primary, *secondary;
+	VerifyReq *v;
+
+	if (k == NULL)
+		return;   /* told by contact_key_cb why there is none */
+	v = g_new0(VerifyReq, 1);
+	v->account = account;
+	v->bare = g_strdup(bare);
+	v->key = esess_pubkey_copy(k->key);
+	theirs = esess_pubkey_fingerprint_text(k->key);
+	primary = g_strdup_printf(_("Compare identity keys with %s"), bare);
+	secondary = g_strdup_printf(_("Your contact's key: %s\nYour key: %s\n\n"
+				      "Read them to each other in person or by phone. Choose "
+				      "\"They match\" only if your contact's program shows "
+				      "exactly these two fingerprints."),
+				    theirs, mine != NULL ? mine : "-");
+	verifies = g_list_prepend(verifies, v);
+	purple_request_action(v, _("Verify identity key"), primary, secondary, 1,
+			      account, bare, NULL, v, 2,
+			      _("They match"), PURPLE_CALLBACK(verify_match_cb),
+			      _("_Cancel"), PURPLE_CALLBACK(verify_cancel_cb));
+	g_free(secondary);
+	g_free(primary);
+	g_free(theirs);
+	esess_known_key_free(k);
+}
+
+static void
+key_verify(PurpleAccount *account, const char *who)
+{
+	char *bare = esess_bare_jid(who);
+
+	esess_identity_need(account);
+	/* the key is read again first, so the user compares what the contact
+	 * publishes now (a change is warned about instead) */
+	fetch(account, bare, FETCH_VERIFY);
+	g_free(bare);
+}
+
+static void
+key_accept(PurpleAccount *account, const char *who)
+{
+	char *bare = esess_bare_jid(who);
+	char *key = changed_key(account, bare);
+	EsessPubKey *pk = changed != NULL ? g_hash_table_lookup(changed, key) : NULL;
+	char *own, *text;
+
+	if (pk == NULL || esess_ctx->store == NULL) {
+		text = g_strdup_printf(_("No changed identity key of %s is waiting to be "
+					 "accepted."), bare);
+	} else {
+		own = own_bare(account);
+		/* the user's explicit choice, and still not verified */
+		if (esess_store_key_set(esess_ctx->store, own, bare, pk, FALSE) == ESESS_OK)
+			text = g_strdup_printf(_("The new identity key of %s is now the one on "
+						 "record, not verified. Compare fingerprints with "
+						 "/esession key verify."), bare);
+		else
+			text = g_strdup_printf(_("The identity key of %s could not be saved."),
+					       bare);
+		g_free(own);
+		g_hash_table_remove(changed, key);
+	}
+	say(account, bare, text);
+	g_free(text);
+	g_free(key);
+	g_free(bare);
 }
 
 static char *
@@ -311,6 +575,32 @@ esess_ui_keys_close(PurpleAccount *account)
 			import_free(r);
 		}
 	}
+	for (l = verifies; l != NULL; l = next) {
+		VerifyReq *v = l->data;
+
+		next = l->next;
+		if (account == NULL || v->account == account) {
+			verifies = g_list_delete_link(verifies, l);
+			purple_request_close_with_handle(v);
+			verify_free(v);
+		}
+	}
+	if (changed != NULL) {
+		if (account == NULL) {
+			g_hash_table_destroy(changed);
+			changed = NULL;
+		} else {
+			char *prefix = g_strdup_printf("%p\n", (void *)account);
+			GHashTableIter it;
+			gpointer k;
+
+			g_hash_table_iter_init(&it, changed);
+			while (g_hash_table_iter_next(&it, &k, NULL))
+				if (g_str_has_prefix(k, prefix))
+					g_hash_table_iter_remove(&it);
+			g_free(prefix);
+		}
+	}
 	keys_forget(account);
 }
 
@@ -330,6 +620,10 @@ esess_keys_command(PurpleAccount *account, const char *who, const char *rest)
 		key_export(account, who, arg);
 	else if (strcmp(sub, "import") == 0 && arg[0] != '\0')
 		key_import(account, who, arg);
+	else if (strcmp(sub, "verify") == 0)
+		key_verify(account, who);
+	else if (strcmp(sub, "accept") == 0)
+		key_accept(account, who);
 	else
 		ok = FALSE;
 	g_strfreev(w);

@@ -23,6 +23,7 @@
 #include "esess-chat.h"
 #include "esess-idkey.h"
 #include "esess-status.h"
+#include "esess-store.h"
 
 #define ESESS_PLUGIN_ID "core-esessions"
 #define ESESS_PREFS_ROOT "/plugins/core/esessions"
@@ -264,6 +265,10 @@ EsessStatus esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, cha
 gboolean esess_keys_command(PurpleAccount *account, const char *who, const char *rest);
 void esess_ui_identity_ready(PurpleAccount *account, const char *fpr);
 void esess_ui_identity_locked(PurpleAccount *account, gboolean wrong);
+/* The contact's key is not the one on record (held): the warning, and
+ * `/esession key accept` may then keep the presented one. */
+void esess_ui_key_changed(PurpleAccount *account, const char *bare,
+			  const EsessKnownKey *held, const EsessPubKey *presented);
 void esess_ui_ask_passphrase(PurpleAccount *account, gpointer handle, GCallback ok_cb,
 			     GCallback cancel_cb);
 /* Closes the dialogs and forgets the waiting conversations of the account

@@ -1276,6 +1276,47 @@ def group_identity():
         check(own_key(a2, b) == fpr["a"], "second client shows another key")
         a2.stop()
     record("identity: export and import give the same key on a second client", exported)
+
+    def verified():
+        since = b.mark()
+        b.cmd("cmd %s esession key verify" % a.jid)
+        ev = b.wait_event("dialog", since=since)
+        check(ev[2] == "Verify identity key" and fpr["a"] in ev[4], "dialog: %r" % ev[:5])
+        b.cmd("click They match")
+        b.wait_for(sys_pred("is verified"), since=since, what="verified")
+        since = b.mark()
+        check(contact_key(b, a) == fpr["a"], "another key")
+        check(b.find(sys_pred("verified)"), since), "the record does not say verified")
+        check(not b.find(sys_pred("not verified)"), since), "still not verified")
+    record("identity: a contact's key is verified by comparing fingerprints", verified)
+
+    def changed():
+        # alice on a new computer without her key: a new one is made and
+        # published over the old one
+        a3 = h.Client(s, "alice", resource="new")
+        a3.signed_on()
+        new = own_key(a3, b, timeout=30)
+        check(new != fpr["a"], "the new computer has the old key")
+        check(wait_debug(a3, "identity key published", timeout=15), "new key not published")
+        since = b.mark()
+        b.cmd("cmd %s esession key" % a.jid)
+        ev = b.wait_for(lambda e: e[0] == "msg" and "has changed" in e[4], since=since,
+                        what="changed warning")
+        check("error" in ev[1].split(",") and fpr["a"] in ev[4] and new in ev[4],
+              "warning without both fingerprints: %r" % ev)
+        check("intercept" in ev[4] and "/esession key accept" in ev[4],
+              "the warning does not say what it may mean and what to do")
+        # never silently re-trusted: the record still holds the old key
+        check(not b.find(lambda e: e[0] == "msg" and "Identity key of" in e[4] and
+                         new in e[4], since), "the new key was taken silently")
+        since = b.mark()
+        b.cmd("cmd %s esession key accept" % a.jid)
+        b.wait_for(sys_pred("now the one on record"), since=since, what="accepted")
+        check(contact_key(b, a) == new, "the record does not hold the new key")
+        check(b.find(sys_pred("not verified)"), since), "the new key came verified")
+        a3.stop()
+    record("identity: a changed key raises the warning; kept only when accepted, unverified",
+           changed)
     for x in (a, b, c):
         x.stop()
     s.stop()
