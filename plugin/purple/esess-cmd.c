@@ -1,7 +1,8 @@
 /*
  * esess-cmd.c - the /esession command in XMPP conversations:
  *   /esession start | end | status | verify | help
- *   /esession key [export FILE | import FILE | verify | accept]  (esess-keys.c)
+ *   /esession key [export FILE | import FILE | verify | accept | passphrase]
+ *                                           (esess-keys.c)
  */
 #include "config.h"
 
@@ -24,7 +25,8 @@ help_text(void)
 		 "key export FILE, key import FILE: copy your identity key to "
 		 "your other computers.\n"
 		 "key verify: compare identity keys with this contact.\n"
-		 "key accept: keep this contact's changed identity key.");
+		 "key accept: keep this contact's changed identity key.\n"
+		 "key passphrase: protect your identity key with a passphrase.");
 }
 
 static PurpleCmdRet

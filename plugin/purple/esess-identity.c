@@ -621,6 +621,32 @@ esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer d
 				G_CALLBACK(unlock_cancel_cb));
 }
 
+/* ---- protection ----------------------------------------------------- */
+
+EsessStatus
+esess_identity_protect(PurpleAccount *account, const char *passphrase)
+{
+	EsessIdentity *id = identity_get(account);
+	gboolean enc = passphrase != NULL && passphrase[0] != '\0';
+	char *path, *pem = NULL;
+	size_t len = 0;
+	EsessStatus st;
+
+	if (!load(id) || id->key == NULL)
+		return ESESS_ERR_KEY_PASSPHRASE;
+	st = esess_idkey_export_pem(id->key, enc ? passphrase : NULL, &pem, &len);
+	if (st != ESESS_OK)
+		return st;
+	path = key_path(id, "pem");
+	if (write_private(path, pem, len))
+		id->encrypted = enc;
+	else
+		st = ESESS_ERR_STORE_IO;
+	g_free(path);
+	esess_idkey_pem_free(pem, len);
+	return st;
+}
+
 /* ---- export and import ---------------------------------------------- */
 
 EsessStatus

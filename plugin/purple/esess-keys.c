@@ -15,6 +15,7 @@
 #include "esess-bytes.h"
 #include "esess-i18n.h"
 #include "esess-idkey.h"
+#include "esess-mem.h"
 #include "esess-purple.h"
 #include "esess-store.h"
 
@@ -560,6 +561,116 @@ key_import(PurpleAccount *account, const char *who, const char *file)
 			     account, who, NULL, r);
 }
 
+/* ---- choosing a passphrase ------------------------------------------- */
+
+typedef struct {
+	PurpleAccount *account;
+	char *who;
+	char *first;           /* the passphrase typed first (wiped) */
+} ProtectReq;
+
+static GList *protects;   /* ProtectReq * waiting for the user */
+
+static void
+protect_free(ProtectReq *r)
+{
+	protects = g_list_remove(protects, r);
+	if (r->first != NULL)
+		esess_wipe(r->first, strlen(r->first));
+	g_free(r->first);
+	g_free(r->who);
+	g_free(r);
+}
+
+static void protect_ask(ProtectReq *r);
+
+static void
+protect_ok_cb(ProtectReq *r, const char *pass)
+{
+	EsessStatus st;
+	const char *text;
+
+	if (g_list_find(protects, r) == NULL)
+		return;
+	if (r->first == NULL) {
+		/* asked twice, so a typing mistake cannot lock the key away */
+		r->first = g_strdup(pass != NULL ? pass : "");
+		protect_ask(r);
+		return;
+	}
+	if (g_strcmp0(r->first, pass != NULL ? pass : "") != 0) {
+		text = _("The two passphrases differ; nothing was changed.");
+	} else {
+		st = esess_identity_protect(r->account, r->first);
+		if (st != ESESS_OK)
+			text = _("Your identity key could not be saved; nothing was changed.");
+		else if (r->first[0] != '\0')
+			text = _("Your identity key is now protected by a passphrase.");
+		else
+			text = _("Your identity key is no longer protected by a passphrase.");
+	}
+	say(r->account, r->who, text);
+	protect_free(r);
+}
+
+static void
+protect_cancel_cb(ProtectReq *r, const char *pass)
+{
+	(void)pass;
+	if (g_list_find(protects, r) == NULL)
+		return;
+	protect_free(r);
+}
+
+static void
+protect_ask(ProtectReq *r)
+{
+	purple_request_input(r, _("Identity key passphrase"),
+			     r->first == NULL ? _("Choose a passphrase for your identity key.")
+			     : _("Type the passphrase again."),
+			     _("It is asked once after each start of the program, when the "
+			       "key is first needed. Leave it empty to remove the "
+			       "protection."),
+			     NULL, FALSE, TRUE, NULL,
+			     _("_Save"), G_CALLBACK(protect_ok_cb),
+			     _("_Cancel"), G_CALLBACK(protect_cancel_cb),
+			     r->account, r->who, NULL, r);
+}
+
+static void
+protect_unlocked_cb(PurpleAccount *account, gboolean ok, gpointer data)
+{
+	ProtectReq *r = data;
+
+	if (g_list_find(protects, r) == NULL)
+		return;
+	if (!ok) {
+		say(account, r->who, _("Your identity key could not be unlocked, so its "
+				       "protection was not changed."));
+		protect_free(r);
+		return;
+	}
+	protect_ask(r);
+}
+
+static void
+key_passphrase(PurpleAccount *account, const char *who)
+{
+	ProtectReq *r;
+
+	if (!esess_identity_need(account)) {
+		wait_for_key(account, who);
+		say(account, who, _("Your identity key is being made; its fingerprint will be "
+				    "shown here when it is ready."));
+		return;
+	}
+	r = g_new0(ProtectReq, 1);
+	r->account = account;
+	r->who = g_strdup(who);
+	protects = g_list_prepend(protects, r);
+	esess_identity_unlock(account, protect_unlocked_cb, r);
+}
+
 void
 esess_ui_keys_close(PurpleAccount *account)
 {
@@ -573,6 +684,16 @@ esess_ui_keys_close(PurpleAccount *account)
 			imports = g_list_delete_link(imports, l);
 			purple_request_close_with_handle(r);
 			import_free(r);
+		}
+	}
+	for (l = protects; l != NULL; l = next) {
+		ProtectReq *r = l->data;
+
+		next = l->next;
+		if (account == NULL || r->account == account) {
+			protects = g_list_delete_link(protects, l);
+			purple_request_close_with_handle(r);
+			protect_free(r);
 		}
 	}
 	for (l = verifies; l != NULL; l = next) {
@@ -604,7 +725,8 @@ esess_ui_keys_close(PurpleAccount *account)
 	keys_forget(account);
 }
 
-/* `/esession key [export FILE | import FILE]`; rest: what follows "key". */
+/* `/esession key [export FILE | import FILE | verify | accept | passphrase]`;
+ * rest: what follows "key". */
 gboolean
 esess_keys_command(PurpleAccount *account, const char *who, const char *rest)
 {
@@ -624,6 +746,8 @@ esess_keys_command(PurpleAccount *account, const char *who, const char *rest)
 		key_verify(account, who);
 	else if (strcmp(sub, "accept") == 0)
 		key_accept(account, who);
+	else if (strcmp(sub, "passphrase") == 0)
+		key_passphrase(account, who);
 	else
 		ok = FALSE;
 	g_strfreev(w);

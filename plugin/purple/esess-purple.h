@@ -255,6 +255,9 @@ const EsessIdKey *esess_identity_private(PurpleAccount *account);
  * whether the private key is available now. */
 void esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer data);
 EsessStatus esess_identity_export(PurpleAccount *account, const char *file);
+/* Rewrites the key file protected by passphrase (NULL or "": none); the
+ * private key must be unlocked. */
+EsessStatus esess_identity_protect(PurpleAccount *account, const char *passphrase);
 EsessStatus esess_identity_import(PurpleAccount *account, const char *file,
 				  const char *passphrase);
 gboolean esess_identity_file_encrypted(const char *file);

@@ -18,6 +18,8 @@
  *   answer LABEL             from now on answer every dialog having a button
  *                            LABEL with it (several allowed; first wins)
  *   answer-clear             forget the standing answers
+ *   input-text TEXT          text inputs (passphrases) are answered with TEXT
+ *                            when their OK button is clicked or answered
  *   click LABEL              answer the oldest pending dialog with LABEL
  *   ipc NAME JID             call the plugin's IPC NAME on the conversation
  *   has-feature JID NS       the XMPP plugin's contact_has_feature
@@ -64,6 +66,7 @@ typedef struct {
 	GArray *cbs;            /* PurpleRequestActionCb */
 	void *user_data;
 	gboolean answering;     /* an idle answer is scheduled */
+	gboolean input;         /* a text input: cbs are PurpleRequestInputCb */
 } Dialog;
 
 static GMainLoop *loop;
@@ -71,6 +74,7 @@ static PurpleAccount *account;
 static GSList *plugins;          /* PurplePlugin * loaded by --plugin */
 static GList *dialogs;           /* Dialog *, oldest first */
 static GPtrArray *standing;      /* char *: standing answers */
+static char *input_text;         /* what a text input is answered with */
 static guint next_dialog_id = 1;
 static FILE *debug_file;
 static gboolean quitting;
@@ -292,11 +296,14 @@ answer_idle_cb(gpointer data)
 		g_snprintf(idbuf, sizeof(idbuf), "%u", d->id);
 		emit("dialog-answered", idbuf, (const char *)g_ptr_array_index(d->labels, a->index), NULL);
 		cb = g_array_index(d->cbs, PurpleRequestActionCb, a->index);
-		if (cb != NULL)
+		if (cb != NULL && d->input)
+			((PurpleRequestInputCb)(void (*)(void))cb)(d->user_data,
+								  input_text != NULL ? input_text : "");
+		else if (cb != NULL)
 			cb(d->user_data, (int)a->index);
 		/* the callback may have closed it already */
 		if (dialog_find(a->id) != NULL)
-			purple_request_close(PURPLE_REQUEST_ACTION, d);
+			purple_request_close(d->input ? PURPLE_REQUEST_INPUT : PURPLE_REQUEST_ACTION, d);
 	}
 	g_free(a);
 	return FALSE;
@@ -323,38 +330,37 @@ dialog_answer(Dialog *d, const char *label)
 	return FALSE;
 }
 
-static void *
-request_action(const char *title, const char *primary, const char *secondary,
-	       int default_action, PurpleAccount *acct, const char *who,
-	       PurpleConversation *conv, void *user_data, size_t action_count,
-	       va_list actions)
+static Dialog *
+dialog_new(const char *title, void *user_data)
 {
 	Dialog *d = g_new0(Dialog, 1);
-	GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
-	size_t i;
-	guint j;
 
-	(void)default_action;
-	(void)acct;
-	(void)who;
-	(void)conv;
 	d->id = next_dialog_id++;
 	d->title = g_strdup(title);
 	d->labels = g_ptr_array_new_with_free_func(g_free);
 	d->cbs = g_array_new(FALSE, TRUE, sizeof(PurpleRequestActionCb));
 	d->user_data = user_data;
-	for (i = 0; i < action_count; i++) {
-		const char *label = va_arg(actions, const char *);
-		PurpleRequestActionCb cb = va_arg(actions, PurpleRequestActionCb);
-		char *stripped = purple_strreplace(label ? label : "", "_", "");
+	return d;
+}
 
-		g_ptr_array_add(d->labels, stripped);
-		g_array_append_val(d->cbs, cb);
-	}
+static void
+dialog_add(Dialog *d, const char *label, PurpleRequestActionCb cb)
+{
+	g_ptr_array_add(d->labels, purple_strreplace(label ? label : "", "_", ""));
+	g_array_append_val(d->cbs, cb);
+}
+
+/* Lists the dialog, prints it, and answers it when a standing answer fits. */
+static void *
+dialog_show(Dialog *d, const char *primary, const char *secondary)
+{
+	GPtrArray *fields = g_ptr_array_new_with_free_func(g_free);
+	guint j;
+
 	dialogs = g_list_append(dialogs, d);
 
 	g_ptr_array_add(fields, g_strdup_printf("%u", d->id));
-	g_ptr_array_add(fields, g_strdup(title ? title : ""));
+	g_ptr_array_add(fields, g_strdup(d->title ? d->title : ""));
 	g_ptr_array_add(fields, g_strdup(primary ? primary : ""));
 	g_ptr_array_add(fields, g_strdup(secondary ? secondary : ""));
 	{
@@ -384,13 +390,35 @@ request_action(const char *title, const char *primary, const char *secondary,
 	return d;
 }
 
+static void *
+request_action(const char *title, const char *primary, const char *secondary,
+	       int default_action, PurpleAccount *acct, const char *who,
+	       PurpleConversation *conv, void *user_data, size_t action_count,
+	       va_list actions)
+{
+	Dialog *d = dialog_new(title, user_data);
+	size_t i;
+
+	(void)default_action;
+	(void)acct;
+	(void)who;
+	(void)conv;
+	for (i = 0; i < action_count; i++) {
+		const char *label = va_arg(actions, const char *);
+		PurpleRequestActionCb cb = va_arg(actions, PurpleRequestActionCb);
+
+		dialog_add(d, label, cb);
+	}
+	return dialog_show(d, primary, secondary);
+}
+
 static void
 close_request(PurpleRequestType type, void *ui_handle)
 {
 	GList *l = g_list_find(dialogs, ui_handle);
 	char idbuf[16];
 
-	if (type != PURPLE_REQUEST_ACTION || l == NULL)
+	if ((type != PURPLE_REQUEST_ACTION && type != PURPLE_REQUEST_INPUT) || l == NULL)
 		return;
 	g_snprintf(idbuf, sizeof(idbuf), "%u", ((Dialog *)ui_handle)->id);
 	emit("dialog-closed", idbuf, NULL);
@@ -398,7 +426,33 @@ close_request(PurpleRequestType type, void *ui_handle)
 	dialog_free(ui_handle);
 }
 
+/* A text input (a passphrase): shown as a dialog with its two buttons; the
+ * OK button answers with the text set by the input-text command. */
+static void *
+request_input(const char *title, const char *primary, const char *secondary,
+	      const char *default_value, gboolean multiline, gboolean masked, gchar *hint,
+	      const char *ok_text, GCallback ok_cb, const char *cancel_text,
+	      GCallback cancel_cb, PurpleAccount *acct, const char *who,
+	      PurpleConversation *conv, void *user_data)
+{
+	Dialog *d;
+
+	(void)default_value;
+	(void)multiline;
+	(void)masked;
+	(void)hint;
+	(void)acct;
+	(void)who;
+	(void)conv;
+	d = dialog_new(title, user_data);
+	d->input = TRUE;
+	dialog_add(d, ok_text, (PurpleRequestActionCb)(void (*)(void))ok_cb);
+	dialog_add(d, cancel_text, (PurpleRequestActionCb)(void (*)(void))cancel_cb);
+	return dialog_show(d, primary, secondary);
+}
+
 static PurpleRequestUiOps request_ops = {
+	.request_input = request_input,
 	.request_action = request_action,
 	.close_request = close_request
 };
@@ -717,6 +771,9 @@ handle_line(char *line)
 		g_ptr_array_add(standing, g_strdup(rest));
 		for (l = dialogs; l != NULL; l = l->next)
 			(void)dialog_answer(l->data, rest);
+	} else if (strcmp(cmd, "input-text") == 0) {
+		g_free(input_text);
+		input_text = g_strdup(rest);
 	} else if (strcmp(cmd, "answer-clear") == 0) {
 		g_ptr_array_set_size(standing, 0);
 	} else if (strcmp(cmd, "click") == 0) {

@@ -1317,6 +1317,58 @@ def group_identity():
         a3.stop()
     record("identity: a changed key raises the warning; kept only when accepted, unverified",
            changed)
+
+    def protected():
+        pw = token("pw")
+        since = a.mark()
+        a.cmd("input-text " + pw)
+        a.cmd("cmd %s esession key passphrase" % b.jid)
+        a.wait_for(lambda e: e[0] == "dialog" and "Choose a passphrase" in e[3], since=since,
+                   what="passphrase dialog")
+        a.cmd("click Save")
+        a.wait_for(lambda e: e[0] == "dialog" and "again" in e[3], since=since,
+                   what="repeat dialog")
+        a.cmd("click Save")
+        a.wait_for(sys_pred("now protected by a passphrase"), since=since, what="protected")
+        with open(keyfile) as f:
+            pem = f.read()
+        check(pem.startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----"), "key not encrypted")
+        check(pw not in pem, "the passphrase is in the file")
+        check(os.stat(keyfile).st_mode & 0o777 == 0o600, "key file not 0600")
+        out = os.path.join(s.dir, "alice-protected.pem")
+        a.cmd("cmd %s esession key export %s" % (b.jid, out))
+        a.wait_for(sys_pred("was written to"), since=since, what="exported")
+        with open(out) as f:
+            check(f.read().startswith("-----BEGIN ENCRYPTED"), "export not protected")
+        # the public half needs no passphrase: a restart shows the key at once
+        a.stop()
+        a2 = h.Client(s, "alice")
+        a2.signed_on()
+        check(own_key(a2, b) == fpr["a"], "another key after the restart")
+        check(not a2.find(lambda e: e[0] == "dialog"), "a passphrase was asked for nothing")
+        a2.stop()
+        # a second computer: the wrong passphrase is refused, the right one works
+        o = h.Client(s, "alice", resource="office")
+        o.signed_on()
+        since = o.mark()
+        o.cmd("input-text wrong-" + pw)
+        o.cmd("cmd %s esession key import %s" % (b.jid, out))
+        o.wait_for(lambda e: e[0] == "dialog" and "protected by a passphrase" in e[3],
+                   since=since, what="import passphrase dialog")
+        o.cmd("click Import")
+        o.wait_for(sys_pred("the passphrase is wrong"), since=since, what="refused")
+        since = o.mark()
+        o.cmd("input-text " + pw)
+        o.cmd("cmd %s esession key import %s" % (b.jid, out))
+        o.wait_for(lambda e: e[0] == "dialog", since=since, what="import dialog")
+        o.cmd("click Import")
+        ev = o.wait_for(sys_pred("is now this account"), since=since, what="imported")
+        check(fpr_in(ev) == fpr["a"], "imported another key")
+        with open(os.path.join(o.dir, "esessions", "alice@localhost-idkey.pem")) as f:
+            check(f.read().startswith("-----BEGIN ENCRYPTED"), "imported key stored in clear")
+        o.stop()
+    record("identity: a passphrase protects the key file, its export and import; the public "
+           "half needs none", protected)
     for x in (a, b, c):
         x.stop()
     s.stop()
