@@ -33,6 +33,8 @@
  *   account-set KEY VALUE    account setting (string)
  *   buddy-set JID KEY VALUE  buddy-node setting (string)
  *   raw XML                  sends a stanza as it is (e.g. the carbons iq)
+ *   stall-watch start|stop   measure the longest main-loop stall; stop prints
+ *                            "stall MS"
  *   echo TOKEN               prints "echo TOKEN" (a barrier)
  *   quit                     signs off, unloads the plugins, exits 0
  *
@@ -725,6 +727,45 @@ do_quit(void)
 	g_main_loop_quit(loop);
 }
 
+/* ---- main-loop stalls (issue 12: key generation must not block) ---- */
+
+static guint stall_id;
+static gint64 stall_last, stall_max;
+
+static gboolean
+stall_tick_cb(gpointer data)
+{
+	gint64 now = g_get_monotonic_time();
+
+	(void)data;
+	if (now - stall_last > stall_max)
+		stall_max = now - stall_last;
+	stall_last = now;
+	return TRUE;
+}
+
+/* start: a 5 ms tick records the longest gap between two ticks; stop:
+ * prints "stall MS" (the longest gap, in milliseconds). */
+static void
+stall_watch(gboolean start)
+{
+	char buf[32];
+
+	if (stall_id != 0) {
+		g_source_remove(stall_id);
+		stall_id = 0;
+	}
+	if (start) {
+		stall_last = g_get_monotonic_time();
+		stall_max = 0;
+		stall_id = g_timeout_add(5, stall_tick_cb, NULL);
+		return;
+	}
+	stall_tick_cb(NULL);
+	g_snprintf(buf, sizeof(buf), "%" G_GINT64_FORMAT, stall_max / 1000);
+	emit("stall", buf, NULL);
+}
+
 /* Splits "a b rest..." into n fields, the last taking the rest. */
 static char **
 split_args(const char *line, int n)
@@ -863,6 +904,8 @@ handle_line(char *line)
 		if (node != NULL)
 			xmlnode_free(node);
 		emit("raw-sent", NULL);
+	} else if (strcmp(cmd, "stall-watch") == 0) {
+		stall_watch(strcmp(rest, "start") == 0);
 	} else if (strcmp(cmd, "echo") == 0) {
 		emit("echo", rest, NULL);
 	} else if (strcmp(cmd, "quit") == 0) {
