@@ -36,6 +36,12 @@
  *   stall-watch start|stop   measure the longest main-loop stall; stop prints
  *                            "stall MS"
  *   echo TOKEN               prints "echo TOKEN" (a barrier)
+ *   burst JID TAG N LEN      sends N messages of LEN bytes, "TAG-i " and filler
+ *                            (make bench-e2e); prints burst-start, burst-sent
+ *   expect TAG N LEN         counts the messages of such a burst as they are
+ *                            shown, each compared with what was sent, without
+ *                            a msg event each; prints expect-done when all came
+ *   cpu                      prints this process's CPU time so far
  *   quit                     signs off, unloads the plugins, exits 0
  *
  * Events: ready, signed-on, signed-off, connection-error, msg (conversation
@@ -45,7 +51,20 @@
  * has-feature JID NS 0|1, buddy-signed-on JID, buddy-signed-off JID,
  * debug LEVEL CATEGORY TEXT (warnings and errors only; everything goes to
  * DIR/debug.log), glib LEVEL TEXT, loaded ID [VERSION PATH] (at start-up the
- * plugin's version and file) / load-failed PATH, unloaded ID.
+ * plugin's version and file) / load-failed PATH, unloaded ID,
+ * burst-start TAG T, burst-sent TAG COUNTS... T, expect-done TAG COUNTS... T,
+ * expect-bad TAG TEXT, expect-late TAG TEXT, cpu CPU_US T (T: CLOCK_MONOTONIC
+ * in microseconds, the same clock in every process of the machine).
+ *
+ * The wire counters (burst-sent, expect-done) say what went over the
+ * connection during a burst: message stanzas sent as text (the bytes after
+ * every plugin, just before the XMPP plugin writes them) and received as XML
+ * (before any plugin), each counted as an ESession <c/> (XEP-0200), an OTR
+ * body ("?OTR:") or a plain body; "leak" counts sent stanzas that carry the
+ * burst's plaintext.
+ *
+ * --debug-log 0 leaves out DIR/debug.log and libpurple's debug output below
+ * warnings, as Pidgin runs with its debug window closed (the benchmark).
  */
 #include "config.h"
 
@@ -57,6 +76,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define CLIENT_UI_ID "esess-e2e"
@@ -79,7 +99,45 @@ static GPtrArray *standing;      /* char *: standing answers */
 static char *input_text;         /* what a text input is answered with */
 static guint next_dialog_id = 1;
 static FILE *debug_file;
+static gboolean debug_all = TRUE;    /* --debug-log */
 static gboolean quitting;
+
+/* make bench-e2e: one burst sent, one expected, and the wire counters */
+#define BENCH_NS_C "http://www.xmpp.org/extensions/xep-0200.html#ns"
+#define BENCH_CHUNK 8           /* messages per main-loop turn while sending */
+
+typedef struct {
+	char *to;
+	char *tag;
+	guint n;
+	guint next;
+	guint len;
+} Burst;
+
+typedef struct {
+	char *tag;
+	guint n;
+	guint len;
+	guint good;
+	guint bad;
+	guint dup;
+	guint8 *seen;
+	gboolean done;
+} Expect;
+
+typedef struct {
+	guint total;
+	guint esess;
+	guint otr;
+	guint plain;
+	guint leak;
+	guint64 bytes;
+} WireCount;
+
+static Burst *burst;
+static char *burst_prefix;      /* "TAG-" of the last burst: quiet, leak check */
+static Expect *expect;
+static WireCount wire_sent, wire_recv;
 
 /* ---- output --------------------------------------------------------- */
 
@@ -232,9 +290,8 @@ debug_print(PurpleDebugLevel level, const char *category, const char *arg)
 static gboolean
 debug_is_enabled(PurpleDebugLevel level, const char *category)
 {
-	(void)level;
 	(void)category;
-	return TRUE;
+	return debug_all || level >= PURPLE_DEBUG_WARNING;
 }
 
 static PurpleDebugUiOps debug_ops = {
@@ -527,6 +584,255 @@ static PurpleAccountUiOps account_ops = {
 	.request_authorize = request_authorize
 };
 
+/* ---- make bench-e2e: bursts, expectations, wire counters ------------- */
+
+static PurpleConversation *get_conv(const char *who);
+
+static gint64
+now_us(void)
+{
+	return g_get_monotonic_time();
+}
+
+/* Message i of a burst: "TAG-i " and filler, len bytes in all (no markup,
+ * no character libpurple escapes, no trailing space). */
+static char *
+bench_text(const char *tag, guint i, guint len)
+{
+	static const char filler[] = "the quick brown fox jumps over the lazy dog ";
+	GString *t = g_string_new(NULL);
+
+	g_string_printf(t, "%s-%u ", tag, i);
+	while (t->len < len)
+		g_string_append_c(t, filler[(t->len) % (sizeof(filler) - 1)]);
+	if (t->len > 0 && t->str[t->len - 1] == ' ')
+		t->str[t->len - 1] = 'x';
+	return g_string_free(t, FALSE);
+}
+
+static void
+wire_emit(const char *event, const char *tag, const WireCount *w)
+{
+	char total[16], esess[16], otr[16], plain[16], leak[16], bytes[32], t[32];
+
+	g_snprintf(total, sizeof(total), "%u", w->total);
+	g_snprintf(esess, sizeof(esess), "%u", w->esess);
+	g_snprintf(otr, sizeof(otr), "%u", w->otr);
+	g_snprintf(plain, sizeof(plain), "%u", w->plain);
+	g_snprintf(leak, sizeof(leak), "%u", w->leak);
+	g_snprintf(bytes, sizeof(bytes), "%" G_GUINT64_FORMAT, w->bytes);
+	g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, now_us());
+	emit(event, tag, total, esess, otr, plain, leak, bytes, t, NULL);
+}
+
+/* jabber-sending-text, last of all handlers: the text the XMPP plugin writes */
+static void
+wire_sending_cb(PurpleConnection *gc, char **text, gpointer data)
+{
+	const char *s = text != NULL ? *text : NULL;
+
+	(void)gc;
+	(void)data;
+	if (s == NULL || strncmp(s, "<message", 8) != 0)
+		return;
+	wire_sent.total++;
+	wire_sent.bytes += strlen(s);
+	if (strstr(s, BENCH_NS_C) != NULL)
+		wire_sent.esess++;
+	else if (strstr(s, "?OTR:") != NULL)
+		wire_sent.otr++;
+	else if (strstr(s, "<body") != NULL)
+		wire_sent.plain++;
+	if (burst_prefix != NULL && strstr(s, burst_prefix) != NULL)
+		wire_sent.leak++;
+}
+
+/* jabber-receiving-xmlnode, first of all handlers: the stanza as it came */
+static void
+wire_receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
+{
+	xmlnode *node = packet != NULL ? *packet : NULL;
+	xmlnode *c;
+	gboolean esess = FALSE, otr = FALSE, plain = FALSE;
+
+	(void)gc;
+	(void)data;
+	if (node == NULL || node->name == NULL || strcmp(node->name, "message") != 0)
+		return;
+	wire_recv.total++;
+	for (c = node->child; c != NULL; c = c->next) {
+		if (c->type != XMLNODE_TYPE_TAG)
+			continue;
+		if (strcmp(c->name, "c") == 0 &&
+		    g_strcmp0(xmlnode_get_namespace(c), BENCH_NS_C) == 0) {
+			esess = TRUE;
+		} else if (strcmp(c->name, "body") == 0) {
+			xmlnode *d = c->child;
+
+			if (d != NULL && d->type == XMLNODE_TYPE_DATA && d->data_sz >= 5 &&
+			    memcmp(d->data, "?OTR:", 5) == 0)
+				otr = TRUE;
+			else
+				plain = TRUE;
+		}
+	}
+	if (esess)
+		wire_recv.esess++;
+	else if (otr)
+		wire_recv.otr++;
+	else if (plain)
+		wire_recv.plain++;
+}
+
+static void
+burst_free(Burst *b)
+{
+	g_free(b->to);
+	g_free(b->tag);
+	g_free(b);
+}
+
+static gboolean
+burst_idle_cb(gpointer data)
+{
+	guint i;
+
+	(void)data;
+	for (i = 0; i < BENCH_CHUNK && burst->next < burst->n; i++, burst->next++) {
+		char *text = bench_text(burst->tag, burst->next, burst->len);
+
+		purple_conv_im_send(PURPLE_CONV_IM(get_conv(burst->to)), text);
+		g_free(text);
+	}
+	if (burst->next < burst->n)
+		return TRUE;
+	wire_emit("burst-sent", burst->tag, &wire_sent);
+	burst_free(burst);
+	burst = NULL;
+	return FALSE;
+}
+
+static void
+do_burst(const char *rest)
+{
+	char **r = g_strsplit(rest, " ", 4);
+	char t[32];
+
+	if (burst != NULL || g_strv_length(r) != 4) {
+		emit("burst-failed", rest, NULL);
+		g_strfreev(r);
+		return;
+	}
+	burst = g_new0(Burst, 1);
+	burst->to = g_strdup(r[0]);
+	burst->tag = g_strdup(r[1]);
+	burst->n = (guint)strtoul(r[2], NULL, 10);
+	burst->len = (guint)strtoul(r[3], NULL, 10);
+	g_free(burst_prefix);
+	burst_prefix = g_strdup_printf("%s-", burst->tag);
+	memset(&wire_sent, 0, sizeof(wire_sent));
+	g_strfreev(r);
+	g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, now_us());
+	emit("burst-start", burst->tag, t, NULL);
+	/* below I/O: what arrives meanwhile is handled between chunks */
+	g_idle_add(burst_idle_cb, NULL);
+}
+
+static void
+expect_free(Expect *e)
+{
+	g_free(e->tag);
+	g_free(e->seen);
+	g_free(e);
+}
+
+static void
+do_expect(const char *rest)
+{
+	char **r = g_strsplit(rest, " ", 3);
+
+	if (g_strv_length(r) != 3) {
+		emit("expect-failed", rest, NULL);
+		g_strfreev(r);
+		return;
+	}
+	if (expect != NULL)
+		expect_free(expect);
+	expect = g_new0(Expect, 1);
+	expect->tag = g_strdup(r[0]);
+	expect->n = (guint)strtoul(r[1], NULL, 10);
+	expect->len = (guint)strtoul(r[2], NULL, 10);
+	expect->seen = g_malloc0(expect->n + 1);
+	memset(&wire_recv, 0, sizeof(wire_recv));
+	g_strfreev(r);
+	emit("expecting", expect->tag, NULL);
+}
+
+/* TRUE when the conversation write belongs to a burst and is counted here
+ * instead of printed (one event per message would cost more than the
+ * message). */
+static gboolean
+bench_write_conv(const char *message, PurpleMessageFlags flags)
+{
+	size_t tl;
+	char *end = NULL;
+	char *want;
+	unsigned long i;
+
+	if (message == NULL)
+		return FALSE;
+	if ((flags & PURPLE_MESSAGE_SEND) && burst_prefix != NULL &&
+	    g_str_has_prefix(message, burst_prefix))
+		return TRUE;
+	if (!(flags & PURPLE_MESSAGE_RECV) || expect == NULL)
+		return FALSE;
+	tl = strlen(expect->tag);
+	if (strncmp(message, expect->tag, tl) != 0 || message[tl] != '-')
+		return FALSE;
+	i = strtoul(message + tl + 1, &end, 10);
+	if (expect->done) {
+		emit("expect-late", expect->tag, message, NULL);
+		return TRUE;
+	}
+	want = i < expect->n ? bench_text(expect->tag, (guint)i, expect->len) : NULL;
+	if (want == NULL || strcmp(want, message) != 0) {
+		if (expect->bad++ == 0)
+			emit("expect-bad", expect->tag, message, NULL);
+	} else if (expect->seen[i]) {
+		expect->dup++;
+	} else {
+		expect->seen[i] = 1;
+		expect->good++;
+	}
+	g_free(want);
+	if (expect->good == expect->n) {
+		char good[16], bad[16], dup[16];
+
+		expect->done = TRUE;
+		g_snprintf(good, sizeof(good), "%u", expect->good);
+		g_snprintf(bad, sizeof(bad), "%u", expect->bad);
+		g_snprintf(dup, sizeof(dup), "%u", expect->dup);
+		emit("expect-counts", expect->tag, good, bad, dup, NULL);
+		wire_emit("expect-done", expect->tag, &wire_recv);
+	}
+	return TRUE;
+}
+
+static void
+do_cpu(void)
+{
+	struct rusage ru;
+	char cpu[32], t[32];
+	gint64 us;
+
+	getrusage(RUSAGE_SELF, &ru);
+	us = (gint64)ru.ru_utime.tv_sec * G_USEC_PER_SEC + ru.ru_utime.tv_usec +
+	     (gint64)ru.ru_stime.tv_sec * G_USEC_PER_SEC + ru.ru_stime.tv_usec;
+	g_snprintf(cpu, sizeof(cpu), "%" G_GINT64_FORMAT, us);
+	g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, now_us());
+	emit("cpu", cpu, t, NULL);
+}
+
 /* ---- conversations -------------------------------------------------- */
 
 static void
@@ -537,6 +843,8 @@ write_conv(PurpleConversation *conv, const char *name, const char *alias,
 
 	(void)alias;
 	(void)mtime;
+	if (bench_write_conv(message, flags))
+		return;
 	if (flags & PURPLE_MESSAGE_SEND)
 		g_string_append(f, "send,");
 	if (flags & PURPLE_MESSAGE_RECV)
@@ -632,11 +940,23 @@ conv_updated_cb(PurpleConversation *conv, PurpleConvUpdateType type, gpointer da
 static void
 state_changed_cb(PurpleConversation *conv, gint state, gpointer data)
 {
-	char buf[16];
+	char buf[16], t[32];
 
 	(void)data;
 	g_snprintf(buf, sizeof(buf), "%d", state);
-	emit("state", conv ? purple_conversation_get_name(conv) : "", buf, NULL);
+	g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, now_us());
+	emit("state", conv ? purple_conversation_get_name(conv) : "", buf, t, NULL);
+}
+
+/* Only this project's plugin has the signal (pidgin-otr, loaded by the
+ * benchmark, does not: connecting there is a GLib critical). */
+static void
+connect_state_signal(PurplePlugin *p)
+{
+	if (g_strcmp0(purple_plugin_get_id(p), "core-esessions") != 0)
+		return;
+	purple_signal_connect(p, "esessions-state-changed", &loop,
+			      PURPLE_CALLBACK(state_changed_cb), NULL);
 }
 
 /* ---- commands ------------------------------------------------------- */
@@ -858,9 +1178,7 @@ handle_line(char *line)
 
 				emit(ok ? "loaded" : "load-failed", purple_plugin_get_id(p), NULL);
 				if (ok)
-					purple_signal_connect(p, "esessions-state-changed", &loop,
-							      PURPLE_CALLBACK(state_changed_cb),
-							      NULL);
+					connect_state_signal(p);
 			}
 		}
 	} else if (strcmp(cmd, "privacy") == 0) {
@@ -908,6 +1226,12 @@ handle_line(char *line)
 		stall_watch(strcmp(rest, "start") == 0);
 	} else if (strcmp(cmd, "echo") == 0) {
 		emit("echo", rest, NULL);
+	} else if (strcmp(cmd, "burst") == 0) {
+		do_burst(rest);
+	} else if (strcmp(cmd, "expect") == 0) {
+		do_expect(rest);
+	} else if (strcmp(cmd, "cpu") == 0) {
+		do_cpu();
 	} else if (strcmp(cmd, "quit") == 0) {
 		do_quit();
 	} else if (cmd[0] != '\0') {
@@ -959,7 +1283,7 @@ main(int argc, char **argv)
 {
 	char *dir = NULL, *jid = NULL, *password = NULL, *ui_id = NULL;
 	char **plugin_paths = NULL;
-	int port = 5222, log_ims = 0;
+	int port = 5222, log_ims = 0, debug_log = 1;
 	GOptionEntry entries[] = {
 		{ "dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "user dir", "DIR" },
 		{ "jid", 0, 0, G_OPTION_ARG_STRING, &jid, "full JID", "JID" },
@@ -968,6 +1292,7 @@ main(int argc, char **argv)
 		{ "log-ims", 0, 0, G_OPTION_ARG_INT, &log_ims, "libpurple IM logs", "0|1" },
 		{ "plugin", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &plugin_paths, "plugin", "PATH" },
 		{ "ui-id", 0, 0, G_OPTION_ARG_STRING, &ui_id, "UI id", "ID" },
+		{ "debug-log", 0, 0, G_OPTION_ARG_INT, &debug_log, "DIR/debug.log", "0|1" },
 		{ NULL, 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL }
 	};
 	GOptionContext *ctx = g_option_context_new("- headless ESessions test client");
@@ -990,9 +1315,12 @@ main(int argc, char **argv)
 
 	loop = g_main_loop_new(NULL, FALSE);
 	standing = g_ptr_array_new_with_free_func(g_free);
-	path = g_build_filename(dir, "debug.log", NULL);
-	debug_file = fopen(path, "a");
-	g_free(path);
+	debug_all = debug_log != 0;
+	if (debug_all) {
+		path = g_build_filename(dir, "debug.log", NULL);
+		debug_file = fopen(path, "a");
+		g_free(path);
+	}
 	g_log_set_default_handler(glib_log, NULL);
 
 	purple_util_set_user_dir(dir);
@@ -1030,6 +1358,14 @@ main(int argc, char **argv)
 			      PURPLE_CALLBACK(buddy_signed_off_cb), NULL);
 	purple_signal_connect(purple_conversations_get_handle(), "conversation-updated", &loop,
 			      PURPLE_CALLBACK(conv_updated_cb), NULL);
+	/* the wire counters: after every plugin on send, before them on receive */
+	purple_signal_connect_priority(purple_find_prpl("prpl-jabber"), "jabber-sending-text",
+				       &loop, PURPLE_CALLBACK(wire_sending_cb), NULL,
+				       PURPLE_SIGNAL_PRIORITY_HIGHEST);
+	purple_signal_connect_priority(purple_find_prpl("prpl-jabber"),
+				       "jabber-receiving-xmlnode", &loop,
+				       PURPLE_CALLBACK(wire_receiving_cb), NULL,
+				       PURPLE_SIGNAL_PRIORITY_LOWEST);
 
 	for (i = 0; plugin_paths != NULL && plugin_paths[i] != NULL; i++) {
 		PurplePlugin *p = purple_plugin_probe(plugin_paths[i]);
@@ -1045,8 +1381,7 @@ main(int argc, char **argv)
 		emit("loaded", purple_plugin_get_id(p),
 		     purple_plugin_get_version(p) ? purple_plugin_get_version(p) : "",
 		     p->path ? p->path : "", NULL);
-		purple_signal_connect(p, "esessions-state-changed", &loop,
-				      PURPLE_CALLBACK(state_changed_cb), NULL);
+		connect_state_signal(p);
 	}
 
 	account = purple_account_new(jid, "prpl-jabber");

@@ -79,11 +79,19 @@ def unescape(field):
 class Prosody:
     """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
 
+    # lean=True (the benchmark): only what two clients need to log in, see
+    # each other's presence and exchange messages, with logging at "warn";
+    # no archive, no offline store, no stanza debug log, no tap module.
+    LEAN_MODULES = ("roster", "saslauth", "tls", "disco", "posix", "esess_modlist")
+    LEAN_DISABLED = ("s2s", "offline")
+
     def __init__(self, users=("alice", "bob", "carol"), keep=False, dup_match=None,
-                 faults=False, extra_config="", pep=False):
+                 faults=False, extra_config="", pep=False, lean=False):
         self.dup_match = dup_match    # mod_esess_dup: deliver this stanza twice
         self.pep = pep                # mod_pep (XEP-0163): identity keys, issue 12
         self.extra_config = extra_config
+        self.lean = lean
+        self.log_level = "warn" if lean else "debug"
         self.dir = tempfile.mkdtemp(prefix="esess-e2e-")
         # tests/e2e/mod_esess_fault.lua, driven through these two files
         self.faults = faults
@@ -95,6 +103,7 @@ class Prosody:
         self.cfg = os.path.join(self.dir, "prosody.cfg.lua")
         self.log = os.path.join(self.dir, "prosody.log")
         self.tap = os.path.join(self.dir, "tap.log")
+        self.modlist = os.path.join(self.dir, "modules.txt")
         self.data = os.path.join(self.dir, "data")
         self.cert = os.path.join(self.dir, "localhost.crt")
         self.key = os.path.join(self.dir, "localhost.key")
@@ -129,11 +138,11 @@ s2s_ports = { }
 http_ports = { }
 https_ports = { }
 component_ports = { }
-modules_disabled = { "s2s" }
+modules_disabled = { %(disabled)s }
 modules_enabled = {
-	"roster"; "saslauth"; "tls"; "dialback"; "disco"; "carbons"; "mam";
-	"ping"; "posix"; "stanza_debug"; "esess_tap"; "esess_dup"; %(faultmod)s %(pepmod)s
+	%(modules)s
 }
+esess_modlist_file = "%(modlist)s"
 %(dup)s
 esess_fault_file = "%(fault_ctl)s"
 esess_fault_log = "%(fault_log)s"
@@ -145,7 +154,7 @@ allow_registration = false
 archive_expires_after = "never"
 default_archive_policy = true
 esess_tap_file = "%(tap)s"
-log = { { levels = { min = "debug" }, to = "file", filename = "%(log)s" } }
+log = { { levels = { min = "%(level)s" }, to = "file", filename = "%(log)s" } }
 ssl = { key = "%(key)s", certificate = "%(cert)s" }
 VirtualHost "localhost"
 	ssl = { key = "%(key)s", certificate = "%(cert)s" }
@@ -153,10 +162,39 @@ VirtualHost "localhost"
        "dir": self.dir, "data": self.data, "moddir": moddir, "port": self.port,
        "tap": self.tap, "log": self.log, "key": self.key, "cert": self.cert,
        "dup": 'esess_dup_match = "%s"' % self.dup_match if self.dup_match else "",
-       "faultmod": '"esess_fault";' if self.faults else "",
-       "pepmod": '"pep";' if self.pep else "",
        "fault_ctl": self.fault_ctl, "fault_log": self.fault_log,
-       "extra": self.extra_config})
+       "extra": self.extra_config, "level": self.log_level, "modlist": self.modlist,
+       "modules": " ".join('"%s";' % m for m in self.modules()),
+       "disabled": " ".join('"%s";' % m for m in
+                            (self.LEAN_DISABLED if self.lean else ("s2s",)))})
+
+    def modules(self):
+        """The modules_enabled of the config."""
+        if self.lean:
+            return list(self.LEAN_MODULES)
+        mods = ["roster", "saslauth", "tls", "dialback", "disco", "carbons", "mam",
+                "ping", "posix", "stanza_debug", "esess_tap", "esess_dup", "esess_modlist"]
+        if self.faults:
+            mods.append("esess_fault")
+        if self.pep:
+            mods.append("pep")
+        return mods
+
+    def loaded_modules(self, timeout=5.0):
+        """{host: [module, ...]} as Prosody's module manager had them once
+        started (tests/e2e/mod_esess_modlist.lua); {} if it never wrote."""
+        deadline = time.time() + timeout
+        while not os.path.exists(self.modlist) and time.time() < deadline:
+            time.sleep(0.05)
+        out = {}
+        try:
+            with open(self.modlist) as f:
+                for line in f:
+                    host, _, mods = line.rstrip("\n").partition(": ")
+                    out[host] = mods.split()
+        except OSError:
+            pass
+        return out
 
     def start(self):
         self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"],
@@ -258,7 +296,7 @@ class Client:
     """One headless libpurple client logged into the private Prosody."""
 
     def __init__(self, server, user, resource="e2e", plugins=None, log_ims=False,
-                 ui_id=None):
+                 ui_id=None, preload=None, debug_log=True):
         self.server = server
         self.user = user
         self.jid = "%s@%s" % (user, HOST)
@@ -276,8 +314,14 @@ class Client:
             args += ["--plugin", p]
         if ui_id:
             args += ["--ui-id", ui_id]
+        if not debug_log:
+            args += ["--debug-log", "0"]
         env = dict(os.environ)
         env.setdefault("G_DEBUG", "")
+        if preload:
+            # libraries the client runs with (LD_PRELOAD), e.g. what
+            # pidgin-otr needs from Pidgin (tests/e2e/otr-stub.c)
+            env["LD_PRELOAD"] = " ".join(preload)
         self.stderr_path = os.path.join(server.dir, "%s-%s.stderr" % (user, resource))
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=open(self.stderr_path, "wb"),

@@ -16,7 +16,8 @@ EXTRA_DIST += \
 	tests/e2e/mod_esess_fault.lua \
 	tests/e2e/bench-e2e.py \
 	tests/e2e/mod_esess_tap.lua \
-	tests/e2e/mod_esess_dup.lua
+	tests/e2e/mod_esess_dup.lua \
+	tests/e2e/mod_esess_modlist.lua
 
 E2E_ENV = \
 	ESESS_SRCDIR='$(abs_top_srcdir)' \
@@ -28,8 +29,35 @@ E2E_ENV = \
 check-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/run-e2e.py
 
-bench-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
-	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e.py
+# pidgin-otr beside the plugin (issue 11 item 6): a preloaded library that
+# stands in for Pidgin's UI (otr-stub.c) and the OTR keys made beforehand
+# (otr-keygen.c).  Built only for the benchmark; never linked into the
+# client, so libotr's otrl_init stays out of the plugin's processes.
+BENCH_E2E_DEPS = tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
+BENCH_E2E_ENV = $(E2E_ENV)
+if HAVE_OTR
+EXTRA_LTLIBRARIES = tests/e2e/libesess-otrstub.la
+tests_e2e_libesess_otrstub_la_SOURCES = tests/e2e/otr-stub.c
+tests_e2e_libesess_otrstub_la_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS) $(OTR_CFLAGS)
+# -rpath: a shared library even though it is never installed
+tests_e2e_libesess_otrstub_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-rpath '$(abs_builddir)/tests/e2e'
+tests_e2e_libesess_otrstub_la_LIBADD = $(PURPLE_LIBS) $(GLIB_LIBS)
+EXTRA_PROGRAMS += tests/e2e/esess-otr-keygen
+tests_e2e_esess_otr_keygen_SOURCES = tests/e2e/otr-keygen.c
+tests_e2e_esess_otr_keygen_CPPFLAGS = $(AM_CPPFLAGS) $(OTR_CFLAGS)
+tests_e2e_esess_otr_keygen_LDADD = $(OTR_LIBS) $(GCRYPT_LIBS)
+CLEANFILES += tests/e2e/libesess-otrstub.la tests/e2e/esess-otr-keygen$(EXEEXT)
+BENCH_E2E_DEPS += tests/e2e/libesess-otrstub.la tests/e2e/esess-otr-keygen$(EXEEXT)
+BENCH_E2E_ENV += \
+	ESESS_OTR_STUB='$(abs_top_builddir)/tests/e2e/.libs/libesess-otrstub.so' \
+	ESESS_OTR_KEYGEN='$(abs_top_builddir)/tests/e2e/esess-otr-keygen$(EXEEXT)'
+endif
+
+# not part of check or tests/run-all: figures, not a verdict.
+# ESESS_BENCH_N, ESESS_BENCH_RUNS override the burst size and repetitions.
+bench-e2e: $(BENCH_E2E_DEPS)
+	$(BENCH_E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e.py
 
 # the fault stage (issue 10): a fault-injecting Prosody module between the
 # clients; a table of outcomes per fault and TAP lines
