@@ -8,7 +8,8 @@
 # owners and modes, the plugin's exported symbols and the paths compiled into
 # it, then loads the INSTALLED plugin into two headless libpurple clients
 # (tests/e2e/esess-client) that set up a private session through a private
-# Prosody (deb-e2e.py).
+# Prosody, and both installed plugins into Pidgin under Xvfb, in German with
+# the package's icons and catalogue (deb-e2e.py).
 #
 # Run through `make check-deb` (needs ESESS_BUILDDIR, a configured build
 # tree, and the client built there).  ESESS_DEB_JOBS: make -j of the package
@@ -239,11 +240,13 @@ else
 		"$(strings "$gtkplugin" | grep pixmaps)"
 fi
 
-# ---- 9. the INSTALLED plugin in two headless libpurple clients
+# ---- 9. the INSTALLED plugin in two headless libpurple clients, then both
+# plugins in Pidgin with the package's icons and catalogues
 if [ ! -x "$ESESS_CLIENT" ]; then
 	bail "the headless client is built ($ESESS_CLIENT)"
 fi
-ESESS_PLUGIN="$plugin" /usr/bin/python3 "$srcdir/tests/package/deb-e2e.py" "$version" \
+ESESS_PLUGIN="$plugin" ESESS_GTK_PLUGIN="$gtkplugin" ESESS_PIXMAPSDIR="$pixmaps" \
+	ESESS_LOCALEDIR="$root/usr/share/locale" /usr/bin/python3 "$srcdir/tests/package/deb-e2e.py" "$version" \
 	>"$work/e2e.out" 2>&1
 while IFS= read -r line; do
 	case "$line" in

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""The INSTALLED plugin at work: two headless libpurple clients load the
+"""The INSTALLED plugins at work.  Two headless libpurple clients load the
 esessions.so that the Debian package put into a scratch root (ESESS_PLUGIN,
 set by tests/package/check-deb.sh), set up a private session through a
-private Prosody and exchange one message each way.
+private Prosody and exchange one message each way.  Then Pidgin (under Xvfb,
+in German) loads both of the package's plugins, with the package's icons
+(ESESS_PIXMAPSDIR) and catalogues (ESESS_LOCALEDIR): the toolbar button
+appears with its icon and its label from the installed German catalogue.
 
 Prints one line per check, "ok DESCRIPTION" or "not-ok DESCRIPTION", which
 check-deb.sh turns into TAP; exits non-zero if any check failed.
@@ -11,8 +14,13 @@ Usage: deb-e2e.py EXPECTED-VERSION
 import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+sys.path.insert(0, os.path.join(HERE, "..", "ui"))
 import esess_harness as h  # noqa: E402
+import esess_ui as U  # noqa: E402
+
+PIDGIN_LANG = "de"
 
 failed = 0
 
@@ -86,7 +94,44 @@ def main():
         result(False, "the session with the installed plugin completes", repr(e))
     finally:
         h.stop_all()
+    pidgin_check()
     return 1 if failed else 0
+
+
+def pidgin_check():
+    rundir = None
+    try:
+        server = h.Prosody(users=("alice", "bob"))
+        for u, other in (("alice", "bob"), ("bob", "alice")):
+            U.write_roster(server, u, [other])
+        server.start()
+        rundir = os.path.join(server.dir, "pidgin")
+        os.makedirs(rundir)
+        bob = h.Client(server, "bob")
+        bob.signed_on(timeout=30)
+        # UiConfig copies the two files into Pidgin's --config dir
+        cfg = U.UiConfig(server, "alice", "pidgin", [U.CORE_PLUGIN, U.GTK_PLUGIN])
+        pidgin = U.Pidgin(cfg, U.Xvfb(rundir), rundir, lang=PIDGIN_LANG)
+        log = pidgin.log
+        log.wait(r"gtk-esessions: loaded", timeout=60, proc=pidgin.proc)
+        bob.wait_event("buddy-signed-on", "alice@localhost", timeout=60)
+        result(True, "Pidgin loads both installed plugins and signs on")
+
+        bob.cmd("send alice@localhost Hallo von bob")
+        m = log.wait(r'gtk-esessions: toolbar state=not-private conv=bob@localhost\S* '
+                     r'label="([^"]*)"', timeout=60, since=0, proc=pidgin.proc)
+        want = U.gettext_of("Not private", PIDGIN_LANG)
+        missing = [x for x in log.text().splitlines() if "gtk-esessions: icon" in x]
+        result(m.group(1) == want and want != "Not private" and not missing,
+               "a conversation gets the toolbar button, its icon from the package and its "
+               "label from the installed %s catalogue (%s)" % (PIDGIN_LANG, want),
+               "label %r, catalogue says %r, %r" % (m.group(1), want, missing))
+    except Exception as e:
+        result(False, "Pidgin with the installed plugins", repr(e))
+        if rundir:
+            print(open(os.path.join(rundir, "pidgin-debug.log"), errors="replace").read()[-3000:])
+    finally:
+        h.stop_all()
 
 
 if __name__ == "__main__":

@@ -24,6 +24,8 @@ GTK_PLUGIN = os.environ.get("ESESS_GTK_PLUGIN",
                             os.path.join(BUILDDIR, "plugin/gtk/.libs/esessions-gtk.so"))
 # compiled catalogues for uninstalled runs (built by `make check-ui`)
 LOCALEDIR = os.environ.get("ESESS_LOCALEDIR", os.path.join(BUILDDIR, "tests/ui/locale"))
+# the state icons: the source tree's, or a package's (tests/package)
+PIXMAPSDIR = os.environ.get("ESESS_PIXMAPSDIR") or os.path.join(SRCDIR, "pixmaps")
 CONVERT = "/usr/bin/convert"      # doc/hacking.md pitfall 10
 PREFS_POLICY = "/plugins/core/esessions/policy"
 
@@ -61,7 +63,7 @@ def ui_env(home, lang=None):
     # no D-Bus autolaunch: it would leave dbus-daemons behind
     env["DBUS_SESSION_BUS_ADDRESS"] = "unix:path=/nonexistent-esess-ui-bus"
     env["NO_AT_BRIDGE"] = "1"
-    env["ESESS_PIXMAPSDIR"] = os.path.join(SRCDIR, "pixmaps")
+    env["ESESS_PIXMAPSDIR"] = PIXMAPSDIR
     env["ESESS_LOCALEDIR"] = LOCALEDIR
     env["G_DEBUG"] = ""
     for k in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
