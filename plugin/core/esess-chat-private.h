@@ -45,6 +45,8 @@ struct _EsessChat {
 	char *cipher;
 	gint64 since;
 	EsessSecret *new_rs;
+	EsessPeerKeyStatus key_status; /* INTEROP R21 */
+	EsessPubKey *peer_key;
 };
 
 G_GNUC_WARN_UNUSED_RESULT

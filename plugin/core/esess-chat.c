@@ -100,6 +100,8 @@ neg_config(const EsessChatConfig *cfg, const EsessChat *chat, EsessNegConfig *nc
 	nc->n_groups = cfg->modp_offer != NULL ? cfg->n_modp_offer : G_N_ELEMENTS(default_groups);
 	nc->rekey = ext; /* R19, R20 */
 	nc->fixed = cfg->fixed_for_test;
+	nc->idkey = cfg->idkey;    /* INTEROP R21: the negotiation takes a reference */
+	nc->policy.pubkey_hash_first = cfg->pubkey_hash_first;
 }
 
 EsessStatus
@@ -302,6 +304,8 @@ establish(EsessChat *chat, EsessStep *step)
 	chat->cipher = g_strdup(res->cipher);
 	chat->since = g_get_real_time();
 	chat->new_rs = esess_secret_dup(res->new_rs);
+	chat->key_status = res->key_status;
+	chat->peer_key = esess_pubkey_copy(res->peer_key);
 	/* issue 11 item 3: nothing of the negotiation is needed any more (a
 	 * late or duplicate negotiation stanza meets chat->neg == NULL and
 	 * gets ESESS_ERR_STATE, as it did from the finished negotiation,
@@ -701,13 +705,31 @@ esess_chat_sas_result(EsessChat *chat, gboolean match, EsessStep *step)
 		if (chat->store != NULL && chat->new_rs != NULL)
 			r = esess_store_set_verified(chat->store, chat->account, chat->peer_bare,
 						     chat->new_rs, TRUE);
-		if (r == ESESS_OK)
+		/* INTEROP R21: the SAS also verifies the key that signed this
+		 * session; for a CHANGED key this is the user's explicit
+		 * acceptance of the new one, never an automatic one */
+		if (r == ESESS_OK && chat->store != NULL && chat->peer_key != NULL)
+			r = esess_store_key_set(chat->store, chat->account, chat->peer_bare,
+						chat->peer_key, TRUE);
+		if (r == ESESS_OK) {
 			chat->verified = TRUE;
+			if (chat->peer_key != NULL)
+				chat->key_status = ESESS_PEER_KEY_VERIFIED;
+		}
 		return r;
 	}
 	/* SECURITY 31: end now, keep no retained secret from this session */
 	if (chat->store != NULL && chat->new_rs != NULL)
 		r = esess_store_remove(chat->store, chat->account, chat->peer_bare, chat->new_rs);
+	/* ... nor the key it brought first (INTEROP R21): it may be the man in
+	 * the middle's, and holding it would make the real one look CHANGED */
+	if (chat->store != NULL && chat->key_status == ESESS_PEER_KEY_NEW) {
+		EsessStatus k = esess_store_key_forget(chat->store, chat->account,
+							chat->peer_bare);
+
+		if (r == ESESS_OK)
+			r = k;
+	}
 	esess_secret_free(chat->new_rs);
 	chat->new_rs = NULL;
 	if (chat->state == ESESS_CHAT_ESTABLISHED) {
@@ -776,6 +798,18 @@ esess_chat_verified(const EsessChat *chat)
 	return chat->verified;
 }
 
+EsessPeerKeyStatus
+esess_chat_peer_key_status(const EsessChat *chat)
+{
+	return chat->key_status;
+}
+
+const EsessPubKey *
+esess_chat_peer_key(const EsessChat *chat)
+{
+	return chat->peer_key;
+}
+
 EsessLogging
 esess_chat_logging(const EsessChat *chat)
 {
@@ -817,6 +851,7 @@ esess_chat_free(EsessChat *chat)
 	}
 	g_ptr_array_unref(chat->queue);
 	esess_secret_free(chat->new_rs);
+	esess_pubkey_free(chat->peer_key);
 	g_free(chat->account);
 	g_free(chat->own_jid);
 	g_free(chat->peer);

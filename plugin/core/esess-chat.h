@@ -28,6 +28,8 @@ typedef struct _EsessStore EsessStore;     /* esess-store.h */
 typedef struct _EsessKeyPool EsessKeyPool; /* prepared DH key pairs, below */
 typedef struct _EsessLimiter EsessLimiter; /* rate limit and cap, below */
 typedef struct _EsessNegFixed EsessNegFixed; /* esess-negotiate.h: tests only */
+typedef struct _EsessIdKey EsessIdKey;     /* esess-idkey.h */
+typedef struct _EsessPubKey EsessPubKey;   /* esess-idkey.h */
 
 /* XEP-0136 archiving preference (DIGEST §10.1 tables) */
 typedef enum {
@@ -52,6 +54,21 @@ typedef enum {
 	ESESS_CONT_VERIFIED,    /* continues a chain confirmed by SAS */
 	ESESS_CONT_BROKEN       /* secrets were held but none matched: possible attack */
 } EsessContinuity;
+
+/* The peer's public key in an established session (INTEROP R21, issue
+ * 12), against the one the store holds for the peer.  CHANGED and MISSING
+ * must be shown as a warning, like an SSH host-key change: the held key
+ * is never replaced without the user (esess_chat_sas_result, or the
+ * adapter's esess_store_key_set). */
+typedef enum {
+	ESESS_PEER_KEY_NONE,     /* no key in this session and none held */
+	ESESS_PEER_KEY_NEW,      /* the first key seen for the peer: now held, unverified */
+	ESESS_PEER_KEY_KNOWN,    /* the held key, not verified yet */
+	ESESS_PEER_KEY_VERIFIED, /* the held key, verified by the user: the session is
+	                          * verified even with no retained secret */
+	ESESS_PEER_KEY_CHANGED,  /* another key than the held one (which stays held) */
+	ESESS_PEER_KEY_MISSING   /* a key is held but the peer proved none */
+} EsessPeerKeyStatus;
 
 typedef enum {
 	ESESS_CHAT_NEGOTIATING,
@@ -135,6 +152,11 @@ typedef struct {
 	                             * negotiations in flight; NULL = no limit.  Must
 	                             * outlive every chat created with it. */
 	const EsessNegFixed *fixed_for_test; /* known-answer tests only; NULL */
+	EsessIdKey *idkey;          /* our identity key (R21): the chat takes a
+	                             * reference; NULL = none yet (generating,
+	                             * locked): public keys are then offered and
+	                             * chosen as `none` for us */
+	gboolean pubkey_hash_first; /* tests: offer `hash` before `key` (R21) */
 } EsessChatConfig;
 
 /* ---- inspecting incoming stanzas ---------------------------------- */
@@ -245,7 +267,12 @@ gboolean esess_chat_sas_committed(const EsessChat *chat);
  * committed one; continuity is then ESESS_CONT_BROKEN (R23). */
 gboolean esess_chat_sas_fallback(const EsessChat *chat);
 EsessContinuity esess_chat_continuity(const EsessChat *chat);
-gboolean esess_chat_verified(const EsessChat *chat); /* chain confirmed by SAS */
+gboolean esess_chat_verified(const EsessChat *chat); /* chain confirmed by SAS, or the
+                                                     * peer's key verified (R21) */
+/* The peer's key in this session (R21): its status, and the key itself
+ * (owned by the chat; NULL when the peer proved none).  Established only. */
+EsessPeerKeyStatus esess_chat_peer_key_status(const EsessChat *chat);
+const EsessPubKey *esess_chat_peer_key(const EsessChat *chat);
 EsessLogging esess_chat_logging(const EsessChat *chat);
 guint esess_chat_group(const EsessChat *chat);
 const char *esess_chat_cipher(const EsessChat *chat); /* e.g. "aes128-ctr" as negotiated */

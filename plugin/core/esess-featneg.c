@@ -233,6 +233,9 @@ esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize
 	static const char *const crypt_ext[] = { "aes256-ctr", "aes128-ctr" };
 	static const char *const stanzas[] = { "message" };
 	static const char *const pubkey[] = { "none" };
+	const char *init_pk[3], *resp_pk[3];
+	gsize n_init_pk = 0, n_resp_pk = 0;
+	gboolean pk;
 	static const char *const sas_ext[] = { ESESS_SAS_COMMITTED_NAME, ESESS_SAS_LEGACY_NAME };
 	const EsessQuirks *q;
 	const char *logging[2];
@@ -302,9 +305,32 @@ esess_featneg_build_offer(const EsessFeatPolicy *pol, const guint *groups, gsize
 	add_hidden(f, "hash_algs", "sha256");
 	add_hidden(f, "compress", "none");
 	add_list(f, "stanzas", ESESS_FIELD_LIST_MULTI, stanzas, 1, FALSE);
-	/* public keys are not implemented yet: none only, for every peer */
-	add_list(f, "init_pubkey", ESESS_FIELD_LIST_SINGLE, pubkey, 1, FALSE);
-	add_list(f, "resp_pubkey", ESESS_FIELD_LIST_SINGLE, pubkey, 1, FALSE);
+	/* INTEROP R21: public keys only to a peer of this plugin, or one whose
+	 * key we hold (its capabilities may not be known yet, as for R23),
+	 * never to Gajim (R20); `key` first, so that a changed key can be shown
+	 * and checked (`hash` names a key we already hold); `none` last for a
+	 * peer whose key is not ready (generating, locked) */
+	pk = (pol->own_key || pol->peer_key) && (ext || pol->peer_key) &&
+	     !(q != NULL && q->no_extensions);
+	if (pk && pol->own_key) {
+		if (pol->pubkey_hash_first)
+			init_pk[n_init_pk++] = "hash";
+		init_pk[n_init_pk++] = "key";
+		if (!pol->pubkey_hash_first)
+			init_pk[n_init_pk++] = "hash";
+	}
+	init_pk[n_init_pk++] = "none";
+	if (pk) {
+		if (pol->peer_key && pol->pubkey_hash_first)
+			resp_pk[n_resp_pk++] = "hash";
+		resp_pk[n_resp_pk++] = "key";
+		if (pol->peer_key && !pol->pubkey_hash_first)
+			resp_pk[n_resp_pk++] = "hash";
+	}
+	resp_pk[n_resp_pk++] = "none";
+	add_list(f, "init_pubkey", ESESS_FIELD_LIST_SINGLE, init_pk, n_init_pk, FALSE);
+	add_list(f, "resp_pubkey", ESESS_FIELD_LIST_SINGLE, resp_pk, n_resp_pk, FALSE);
+	(void)pubkey;
 	add_hidden(f, "ver", "1.0");
 	/* Gajim sends 2^32-1 (no re-keying); plugin peers re-key */
 	num = g_strdup_printf("%" G_GUINT64_FORMAT, ext ? REKEY_EXTENDED : REKEY_MAX);
@@ -638,10 +664,32 @@ esess_featneg_choose(const EsessForm *request, const EsessFeatPolicy *pol,
 	}
 	r = ESESS_OK;
 	for (i = 0; i < G_N_ELEMENTS(list_rules); i++) {
+		ListRule rule = list_rules[i];
+		const char *pk_acc[4];
+
 		fld = esess_form_get(request, list_rules[i].var);
 		if (fld == NULL)
 			continue;
-		switch (pick(fld, &list_rules[i], &picked[i])) {
+		/* INTEROP R21: public keys only with a peer of this plugin or
+		 * one whose key we hold (another implementation's idea of the
+		 * key and signature forms may differ), never with a quirks peer
+		 * (R20); then what we can verify (init_pubkey: `hash` only
+		 * names a key we hold) and sign with (resp_pubkey) */
+		if (strcmp(rule.var, "init_pubkey") == 0 || strcmp(rule.var, "resp_pubkey") == 0) {
+			gsize n = 0;
+			gboolean init = strcmp(rule.var, "init_pubkey") == 0;
+			gboolean pk_ok = (pol->extensions || pol->peer_key) &&
+					 !(pol->quirks != NULL && pol->quirks->no_extensions);
+
+			if (pk_ok && (init || pol->own_key))
+				pk_acc[n++] = "key";
+			if (pk_ok && (init ? pol->peer_key : pol->own_key))
+				pk_acc[n++] = "hash";
+			pk_acc[n++] = "none";
+			pk_acc[n] = NULL;
+			rule.accept = pk_acc;
+		}
+		switch (pick(fld, &rule, &picked[i])) {
 		case PICK_OK:
 			*choice_slot(&c, list_rules[i].var) = g_strdup(picked[i]);
 			break;

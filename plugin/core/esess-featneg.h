@@ -35,6 +35,13 @@ typedef struct {
 	                           * extensions: this peer completed a session
 	                           * with it before (never to a quirks peer) */
 	guint64 min_rekey_freq;   /* our minimum */
+	/* INTEROP R21: public keys are offered (init_pubkey, resp_pubkey
+	 * key/hash/none) to a peer of this plugin or one whose key we hold,
+	 * never to a quirks peer (R20), and only when we hold a key of either
+	 * side; the responder chooses `key` or `hash` only as these allow */
+	gboolean own_key;         /* we hold an identity key to sign with */
+	gboolean peer_key;        /* we hold a key for this peer (`hash` usable) */
+	gboolean pubkey_hash_first; /* tests: offer `hash` before `key` */
 } EsessFeatPolicy;
 
 /* Initiator: adds the R12 fields (FORM_TYPE, accept, logging per the DIGEST

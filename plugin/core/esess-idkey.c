@@ -38,6 +38,7 @@ struct _EsessPubKey {
 };
 
 struct _EsessIdKey {
+	gint ref;                   /* atomic: a chat may hold the key too */
 	gnutls_x509_privkey_t x509;
 	EsessPubKey *pub;
 };
@@ -280,6 +281,7 @@ esess_idkey_generate(guint bits, EsessIdKey **out)
 	if (bits < ESESS_IDKEY_MIN_BITS || bits > ESESS_IDKEY_MAX_BITS || bits % 8 != 0)
 		return ESESS_ERR_INVALID_ARG;
 	k = g_new0(EsessIdKey, 1);
+	k->ref = 1;
 	if (gnutls_x509_privkey_init(&k->x509) < 0) {
 		g_free(k);
 		return ESESS_ERR_INTERNAL;
@@ -297,10 +299,18 @@ esess_idkey_generate(guint bits, EsessIdKey **out)
 	return ESESS_OK;
 }
 
+EsessIdKey *
+esess_idkey_ref(EsessIdKey *k)
+{
+	g_return_val_if_fail(k != NULL, NULL);
+	g_atomic_int_inc(&k->ref);
+	return k;
+}
+
 void
 esess_idkey_free(EsessIdKey *k)
 {
-	if (k == NULL)
+	if (k == NULL || !g_atomic_int_dec_and_test(&k->ref))
 		return;
 	if (k->x509 != NULL)
 		gnutls_x509_privkey_deinit(k->x509);
@@ -384,6 +394,7 @@ esess_idkey_import_pem(const char *pem, size_t len, const char *passphrase, Eses
 	if (enc && (passphrase == NULL || passphrase[0] == '\0'))
 		return ESESS_ERR_KEY_PASSPHRASE;
 	k = g_new0(EsessIdKey, 1);
+	k->ref = 1;
 	if (gnutls_x509_privkey_init(&k->x509) < 0) {
 		g_free(k);
 		return ESESS_ERR_INTERNAL;

@@ -55,8 +55,13 @@ typedef struct _EsessPubKey EsessPubKey;
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_idkey_generate(guint bits, EsessIdKey **out);
 
-/* Frees the key; GnuTLS wipes its numbers.  NULL allowed. */
+/* Keys are reference-counted (atomically): a chat takes a reference for
+ * its negotiation, so the adapter may drop its own at any time.
+ * esess_idkey_free drops one reference; the last one frees the key (GnuTLS
+ * wipes its numbers).  NULL allowed. */
+EsessIdKey *esess_idkey_ref(EsessIdKey *k);
 void esess_idkey_free(EsessIdKey *k);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessIdKey, esess_idkey_free)
 
 /* The private key as PEM PKCS#8: "ENCRYPTED PRIVATE KEY" (PBES2, AES-256,
  * PBKDF2) when passphrase is neither NULL nor "", else "PRIVATE KEY".

@@ -13,6 +13,17 @@
 
 static const char *const no_identity[] = { "identity", "mac", NULL };
 
+/* mac_B as Alice recomputes it, for a pubKey term (INTEROP R21). */
+static EsessStatus
+mac_b_for(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+{
+	const GString *form_b2 = data;
+
+	return esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
+				      neg->n_b, neg->n_b_len, neg->peer_pub, neg->peer_pub_len,
+				      pubkey, neg->form_b, form_b2, out);
+}
+
 /* ---- message 1 (XEP-0116 §ESession Request, INTEROP R1, R12) -------- */
 
 /* The groups as they ended up in the offer (after policy and quirks). */
@@ -168,8 +179,11 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	EsessXmlNode *x = NULL, *wrapper;
 	guint8 *nb = NULL, *d = NULL, *ctr = NULL;
 	size_t nb_len = 0, d_len = 0, ctr_len = 0;
-	guint8 mac_a[ESESS_HMAC_LEN], id_a[ESESS_NEG_ID_LEN];
+	guint8 mac_a[ESESS_HMAC_LEN], *id_a = NULL, *plain = NULL;
+	size_t plain_len = 0;
 	guint8 c_after[ESESS_COUNTER_LEN];
+	EsessNegPk m_init;
+	GString *pkterm = NULL;
 	const guint8 *e;
 	size_t e_len;
 	EsessField *fld;
@@ -264,19 +278,29 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	esess_form_canon(x, no_identity, form_a2);
 	esess_xml_free(x);
 	x = NULL;
-	r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
-				neg->n_a, neg->n_a_len, e, e_len, neg->form_a, form_a2, mac_a);
+	/* mac_A = HMAC(KS_A, N_B || N_A || MPI(e) || pubKey_A || form_A ||
+	 * form_A2), pubKey_A our <KeyValue/> when Bob asked for one (R21) */
+	m_init = esess_neg_pk_method(choice.init_pubkey);
+	pkterm = g_string_new(NULL);
+	esess_neg_pk_own_term(neg, m_init, pkterm);
+	r = esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
+				   neg->n_a, neg->n_a_len, e, e_len, pkterm, neg->form_a, form_a2,
+				   mac_a);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, mac_a, id_a,
-				     sizeof id_a, c_after);
+	r = esess_neg_pk_payload(neg, m_init, mac_a, &plain, &plain_len);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, sizeof id_a,
+	id_a = g_malloc(plain_len);
+	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, plain, id_a,
+				     plain_len, c_after);
+	if (r != ESESS_OK)
+		goto out;
+	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, plain_len,
 				   neg->m_a);
 	if (r != ESESS_OK)
 		goto out;
-	esess_neg_add_b64(m3, "identity", id_a, sizeof id_a);
+	esess_neg_add_b64(m3, "identity", id_a, plain_len);
 	esess_neg_add_b64(m3, "mac", neg->m_a, sizeof neg->m_a);
 	x = esess_form_to_xml(m3);
 	wrapper = esess_xml_new("feature", ESESS_NS_FEATURENEG);
@@ -303,6 +327,10 @@ out:
 	if (r != ESESS_OK)
 		esess_neg_out_field(o, field);
 	esess_wipe(mac_a, sizeof mac_a);
+	esess_free_wiped(plain, plain_len);
+	g_free(id_a);
+	if (pkterm != NULL)
+		g_string_free(pkterm, TRUE);
 	esess_choice_clear(&choice);
 	esess_form_free(resp);
 	esess_form_free(m3);
@@ -328,8 +356,9 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	GPtrArray *held = NULL;
 	EsessRetained *ret, *match = NULL;
 	guint8 srshash[ESESS_HMAC_LEN], h[ESESS_HMAC_LEN];
-	guint8 id_b[ESESS_NEG_ID_LEN], m_b[ESESS_HMAC_LEN], mac_b[ESESS_HMAC_LEN];
-	guint8 mac_b2[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN];
+	guint8 *id_b = NULL, *plain = NULL, m_b[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN];
+	size_t id_len = 0;
+	EsessNegPk m_resp = esess_neg_pk_method(neg->choice.resp_pubkey);
 	guint8 c_b_after[ESESS_COUNTER_LEN];
 	GString *form_b2 = NULL;
 	const char *field = NULL;
@@ -358,8 +387,12 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	r = esess_neg_get_b64_exact(fin, "srshash", srshash, sizeof srshash);
 	if (r != ESESS_OK)
 		goto out;
+	/* without public keys exactly mac_B (32 bytes), with them up to
+	 * ESESS_NEG_ID_MAX (R21); another length is an identity failure */
 	field = "identity";
-	r = esess_neg_get_b64_exact(fin, "identity", id_b, sizeof id_b);
+	r = esess_neg_get_b64(fin, "identity", 1, ESESS_NEG_ID_MAX, &id_b, &id_len);
+	if (r == ESESS_OK && m_resp == ESESS_NEG_PK_NONE && id_len != ESESS_NEG_ID_LEN)
+		r = ESESS_ERR_LENGTH;
 	if (r == ESESS_ERR_LENGTH)
 		r = ESESS_ERR_IDENTITY;
 	if (r != ESESS_OK)
@@ -387,7 +420,7 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	if (r != ESESS_OK)
 		goto out;
 	/* M_B = HMAC(KM_B, MPI(C_B) || ID_B), before decrypting anything */
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, sizeof id_b, mm);
+	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, id_len, mm);
 	if (r != ESESS_OK)
 		goto out;
 	if (!esess_ct_equal(mm, m_b, sizeof mm)) {
@@ -395,19 +428,16 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 		field = "mac";
 		goto out;
 	}
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, id_b, mac_b,
-				     sizeof mac_b, c_b_after);
+	plain = g_malloc(id_len);
+	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, id_b, plain, id_len,
+				     c_b_after);
 	if (r != ESESS_OK)
 		goto out;
 	form_b2 = g_string_new(NULL);
 	esess_form_canon(xin, no_identity, form_b2);
-	r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
-				neg->n_b, neg->n_b_len, neg->peer_pub, neg->peer_pub_len,
-				neg->form_b, form_b2, mac_b2);
-	if (r != ESESS_OK)
-		goto out;
-	if (!esess_ct_equal(mac_b, mac_b2, sizeof mac_b)) {
-		r = ESESS_ERR_IDENTITY;
+	/* mac_B, and with public keys Bob's signature of it (R21) */
+	r = esess_neg_pk_check(neg, m_resp, plain, id_len, mac_b_for, form_b2);
+	if (r != ESESS_OK) {
 		field = "identity";
 		goto out;
 	}
@@ -421,12 +451,12 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 out:
 	if (r != ESESS_OK)
 		esess_neg_out_field(o, field);
-	if (r == ESESS_ERR_IDENTITY)
+	if (r == ESESS_ERR_IDENTITY || r == ESESS_ERR_SIGNATURE || r == ESESS_ERR_KEY_UNKNOWN)
 		o->error = esess_neg_error_new("feature-not-implemented", fni_vars, 1);
 	esess_wipe(h, sizeof h);
-	esess_wipe(mac_b, sizeof mac_b);
-	esess_wipe(mac_b2, sizeof mac_b2);
 	esess_wipe(mm, sizeof mm);
+	esess_free_wiped(plain, id_len);
+	g_free(id_b);
 	esess_form_free(fin);
 	if (held != NULL)
 		g_ptr_array_unref(held);

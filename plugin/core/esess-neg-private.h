@@ -18,8 +18,18 @@
 #define ESESS_NEG_MIN_RSHASHES 4
 /* cap on any base64 DH value: the largest group (8192 bits) */
 #define ESESS_NEG_MAX_DH_BYTES 1024
-/* identity payload: mac_X only (no public keys in this profile) */
+/* identity payload without public keys: mac_X only */
 #define ESESS_NEG_ID_LEN ESESS_HMAC_LEN
+/* with them (R21): the R7 <KeyValue/> of an 8192-bit key and its
+ * <SignatureValue/> take about 2.8 KB */
+#define ESESS_NEG_ID_MAX 4096
+
+/* INTEROP R21: how a side identifies itself (init_pubkey, resp_pubkey) */
+typedef enum {
+	ESESS_NEG_PK_NONE,
+	ESESS_NEG_PK_KEY,
+	ESESS_NEG_PK_HASH
+} EsessNegPk;
 
 struct _EsessNeg {
 	EsessNegState state;
@@ -59,6 +69,11 @@ struct _EsessNeg {
 	EsessNegResult result;
 	EsessSecret *new_rs;
 	EsessSession *session;
+
+	/* INTEROP R21 */
+	EsessIdKey *idkey;        /* ours (a reference), dropped with the secrets */
+	EsessKnownKey *known;     /* the peer's key held in the store at the start */
+	EsessPubKey *peer_key;    /* the key the peer proved it holds */
 };
 
 /* esess-negotiate.c */
@@ -104,6 +119,34 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 			     const guint8 own_c[ESESS_COUNTER_LEN],
 			     const guint8 peer_c[ESESS_COUNTER_LEN]);
+
+/* esess-neg-pubkey.c (INTEROP R21) */
+EsessNegPk esess_neg_pk_method(const char *choice);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_sigma_mac_pk(const EsessSecret *ks, const guint8 *n1, size_t n1_len,
+				   const guint8 *n2, size_t n2_len, const guint8 *dh, size_t dh_len,
+				   const GString *pubkey, const GString *form1, const GString *form2,
+				   guint8 out[ESESS_HMAC_LEN]);
+/* Our pubKey term of mac_X: the R7 <KeyValue/> of our key, or "" (none). */
+void esess_neg_pk_own_term(const EsessNeg *neg, EsessNegPk m, GString *out);
+/* The identity plaintext: mac alone (none), or our key's form (the
+ * <KeyValue/>, or <fingerprint/> for hash) and <SignatureValue/> of mac.
+ * Caller frees with esess_free_wiped(*out, *len). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_pk_payload(const EsessNeg *neg, EsessNegPk m,
+				 const guint8 mac[ESESS_HMAC_LEN], guint8 **out, size_t *len);
+/* Checks the peer's decrypted identity plaintext against a recomputed
+ * mac_X: mac_fn computes it for a pubKey term.  On success neg->peer_key
+ * holds the key the peer proved (none: NULL).  ESESS_OK, ESESS_ERR_IDENTITY
+ * (malformed, or the MAC differs), ESESS_ERR_KEY_UNKNOWN (hash of a key we
+ * do not hold), ESESS_ERR_SIGNATURE, or mac_fn's error. */
+typedef EsessStatus (*EsessNegMacFn)(EsessNeg *neg, const GString *pubkey,
+				     guint8 out[ESESS_HMAC_LEN], gpointer data);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
+			       EsessNegMacFn mac_fn, gpointer data);
+/* The peer's key against the held one (result.key_status). */
+EsessPeerKeyStatus esess_neg_key_status(const EsessNeg *neg);
 
 /* esess-neg-init.c (Alice) */
 G_GNUC_WARN_UNUSED_RESULT

@@ -13,6 +13,24 @@
 
 static const char *const no_identity[] = { "identity", "mac", NULL };
 
+/* What Bob's recomputation of mac_A needs besides neg. */
+typedef struct {
+	const guint8 *e;
+	size_t e_len;
+	const GString *form_a2;
+} MacACtx;
+
+/* mac_A as Bob recomputes it, for a pubKey term (INTEROP R21). */
+static EsessStatus
+mac_a_for(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+{
+	const MacACtx *c = data;
+
+	return esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
+				      neg->n_a, neg->n_a_len, c->e, c->e_len, pubkey, neg->form_a,
+				      c->form_a2, out);
+}
+
 static EsessXmlNode *
 error_for(const char *condition, const char *var)
 {
@@ -66,7 +84,8 @@ esess_neg_respond(const EsessNegConfig *cfg, const EsessXmlNode *feature, EsessN
 		esess_neg_out_field(o, "dhkeys");
 		goto out;
 	}
-	r = esess_featneg_choose(req, &cfg->policy, &answer, &neg->choice, bad);
+	/* neg->policy: cfg's, with what we hold of the keys (R21) */
+	r = esess_featneg_choose(req, &neg->policy, &answer, &neg->choice, bad);
 	if (r != ESESS_OK) {
 		o->error = esess_neg_error_new("not-acceptable",
 					       (const char *const *)bad->pdata, bad->len);
@@ -159,8 +178,10 @@ build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[E
 	EsessForm *m4;
 	EsessField *fld;
 	EsessXmlNode *x, *wrapper = NULL;
-	GString *form_b2;
-	guint8 mac_b[ESESS_HMAC_LEN], id_b[ESESS_NEG_ID_LEN], m_b[ESESS_HMAC_LEN];
+	GString *form_b2, *pkterm;
+	guint8 mac_b[ESESS_HMAC_LEN], *id_b = NULL, *plain = NULL, m_b[ESESS_HMAC_LEN];
+	size_t plain_len = 0;
+	EsessNegPk m_resp = esess_neg_pk_method(neg->choice.resp_pubkey);
 	const guint8 *d;
 	size_t d_len;
 
@@ -174,24 +195,35 @@ build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[E
 	esess_form_canon(x, no_identity, form_b2);
 	esess_xml_free(x);
 	d = esess_dh_key_public(neg->own, &d_len);
-	/* mac_B = HMAC(KS_B, N_A || N_B || MPI(d) || "" || form_B || form_B2) */
-	*r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
-				 neg->n_b, neg->n_b_len, d, d_len, neg->form_b, form_b2, mac_b);
+	/* mac_B = HMAC(KS_B, N_A || N_B || MPI(d) || pubKey_B || form_B ||
+	 * form_B2), pubKey_B our <KeyValue/> when Alice asked for one (R21) */
+	pkterm = g_string_new(NULL);
+	esess_neg_pk_own_term(neg, m_resp, pkterm);
+	*r = esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
+				    neg->n_b, neg->n_b_len, d, d_len, pkterm, neg->form_b, form_b2,
+				    mac_b);
+	g_string_free(pkterm, TRUE);
 	if (*r != ESESS_OK)
 		goto out;
-	*r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, mac_b, id_b,
-				      sizeof id_b, c_b_after);
+	*r = esess_neg_pk_payload(neg, m_resp, mac_b, &plain, &plain_len);
 	if (*r != ESESS_OK)
 		goto out;
-	*r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, sizeof id_b, m_b);
+	id_b = g_malloc(plain_len);
+	*r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, plain, id_b,
+				      plain_len, c_b_after);
 	if (*r != ESESS_OK)
 		goto out;
-	esess_neg_add_b64(m4, "identity", id_b, sizeof id_b);
+	*r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, plain_len, m_b);
+	if (*r != ESESS_OK)
+		goto out;
+	esess_neg_add_b64(m4, "identity", id_b, plain_len);
 	esess_neg_add_b64(m4, "mac", m_b, sizeof m_b);
 	wrapper = esess_xml_new("init", ESESS_NS_INIT); /* R1 */
 	esess_xml_append(wrapper, esess_form_to_xml(m4));
 out:
 	esess_wipe(mac_b, sizeof mac_b);
+	esess_free_wiped(plain, plain_len);
+	g_free(id_b);
 	g_string_free(form_b2, TRUE);
 	esess_form_free(m4);
 	return wrapper;
@@ -208,8 +240,11 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	EsessXmlNode *reply = NULL;
 	guint8 *e = NULL;
 	size_t e_len = 0;
-	guint8 he[ESESS_SHA256_LEN], id_a[ESESS_NEG_ID_LEN], m_a[ESESS_HMAC_LEN];
-	guint8 mm[ESESS_HMAC_LEN], mac_a[ESESS_HMAC_LEN], mac_a2[ESESS_HMAC_LEN];
+	guint8 he[ESESS_SHA256_LEN], *id_a = NULL, *plain = NULL, m_a[ESESS_HMAC_LEN];
+	size_t id_len = 0;
+	guint8 mm[ESESS_HMAC_LEN];
+	EsessNegPk m_init = esess_neg_pk_method(neg->choice.init_pubkey);
+	MacACtx mctx;
 	guint8 h[ESESS_HMAC_LEN], srshash[ESESS_HMAC_LEN];
 	guint8 (*rshashes)[ESESS_HMAC_LEN] = NULL;
 	guint8 c_a_after[ESESS_COUNTER_LEN], c_b_after[ESESS_COUNTER_LEN];
@@ -265,7 +300,11 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 			}
 		}
 	}
-	r = esess_neg_get_b64_exact(m3, "identity", id_a, sizeof id_a);
+	/* without public keys exactly mac_A (32 bytes), with them up to
+	 * ESESS_NEG_ID_MAX (R21) */
+	r = esess_neg_get_b64(m3, "identity", 1, ESESS_NEG_ID_MAX, &id_a, &id_len);
+	if (r == ESESS_OK && m_init == ESESS_NEG_PK_NONE && id_len != ESESS_NEG_ID_LEN)
+		r = ESESS_ERR_LENGTH;
 	if (r == ESESS_ERR_LENGTH)
 		r = ESESS_ERR_IDENTITY;
 	if (r != ESESS_OK) {
@@ -287,7 +326,7 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 		goto out;
 	}
 	/* M_A = HMAC(KM_A, MPI(C_A) || ID_A) first, then decrypt (R6) */
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, sizeof id_a, mm);
+	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, id_len, mm);
 	if (r != ESESS_OK)
 		goto out;
 	if (!esess_ct_equal(mm, m_a, sizeof mm)) {
@@ -295,18 +334,19 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 		fail_var = "mac";
 		goto out;
 	}
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, id_a, mac_a,
-				     sizeof mac_a, c_a_after);
+	plain = g_malloc(id_len);
+	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, id_a, plain, id_len,
+				     c_a_after);
 	if (r != ESESS_OK)
 		goto out;
 	form_a2 = g_string_new(NULL);
 	esess_form_canon(xin, no_identity, form_a2);
-	r = esess_neg_sigma_mac(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
-				neg->n_a, neg->n_a_len, e, e_len, neg->form_a, form_a2, mac_a2);
-	if (r != ESESS_OK)
-		goto out;
-	if (!esess_ct_equal(mac_a, mac_a2, sizeof mac_a)) {
-		r = ESESS_ERR_IDENTITY;
+	/* mac_A, and with public keys Alice's signature of it (R21) */
+	mctx.e = e;
+	mctx.e_len = e_len;
+	mctx.form_a2 = form_a2;
+	r = esess_neg_pk_check(neg, m_init, plain, id_len, mac_a_for, &mctx);
+	if (r != ESESS_OK) {
 		fail_var = "identity";
 		goto out;
 	}
@@ -354,11 +394,12 @@ out:
 	if (r != ESESS_OK)
 		esess_neg_out_field(o, fail_var);
 	if (r == ESESS_ERR_COMMITMENT || r == ESESS_ERR_IDENTITY || r == ESESS_ERR_DH_RANGE ||
-	    r == ESESS_ERR_DH_REFLECTED || r == ESESS_ERR_DH_SHARED || r == ESESS_ERR_MPI)
+	    r == ESESS_ERR_DH_REFLECTED || r == ESESS_ERR_DH_SHARED || r == ESESS_ERR_MPI ||
+	    r == ESESS_ERR_SIGNATURE || r == ESESS_ERR_KEY_UNKNOWN)
 		o->error = error_for("feature-not-implemented", fail_var); /* DIGEST §12 */
-	esess_wipe(mac_a, sizeof mac_a);
-	esess_wipe(mac_a2, sizeof mac_a2);
 	esess_wipe(mm, sizeof mm);
+	esess_free_wiped(plain, id_len);
+	g_free(id_a);
 	esess_wipe(h, sizeof h);
 	esess_wipe(srshash, sizeof srshash);
 	esess_xml_free(reply);

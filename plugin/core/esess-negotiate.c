@@ -156,6 +156,13 @@ esess_neg_alloc(const EsessNegConfig *cfg, gboolean initiator)
 	neg->fixed = cfg->fixed;
 	neg->form_a = g_string_new(NULL);
 	neg->form_b = g_string_new(NULL);
+	/* INTEROP R21: our key, and the peer's as the store holds it now */
+	if (cfg->idkey != NULL)
+		neg->idkey = esess_idkey_ref(cfg->idkey);
+	if (neg->store != NULL && neg->account != NULL && neg->peer != NULL)
+		neg->known = esess_store_key_get(neg->store, neg->account, neg->peer);
+	neg->policy.own_key = neg->idkey != NULL;
+	neg->policy.peer_key = neg->known != NULL;
 	return neg;
 }
 
@@ -200,6 +207,9 @@ esess_neg_wipe(EsessNeg *neg)
 	neg->form_a = g_string_new(NULL);
 	esess_gstring_free_wiped(neg->form_b);
 	neg->form_b = g_string_new(NULL);
+	/* our private key is not needed any more (the adapter holds it) */
+	esess_idkey_free(neg->idkey);
+	neg->idkey = NULL;
 }
 
 static EsessStatus
@@ -232,6 +242,8 @@ esess_neg_free(EsessNeg *neg)
 	(void)neg_fail(neg, ESESS_OK);
 	g_string_free(neg->form_a, TRUE);
 	g_string_free(neg->form_b, TRUE);
+	esess_known_key_free(neg->known);
+	esess_pubkey_free(neg->peer_key);
 	g_free(neg->account);
 	g_free(neg->peer);
 	g_free(neg);
@@ -526,26 +538,15 @@ out:
 }
 
 /* mac_X = HMAC(KS_X, n1 || n2 || MPI(dh) || pubKey="" || form1 || form2)
- * (XEP-0116 §Hiding Alice's/Bob's Identity, DIGEST §6 #10) */
+ * (XEP-0116 §Hiding Alice's/Bob's Identity, DIGEST §6 #10); with a public
+ * key, esess_neg_sigma_mac_pk (INTEROP R21) */
 EsessStatus
 esess_neg_sigma_mac(const EsessSecret *ks, const guint8 *n1, size_t n1_len,
 		    const guint8 *n2, size_t n2_len, const guint8 *dh, size_t dh_len,
 		    const GString *form1, const GString *form2, guint8 out[ESESS_HMAC_LEN])
 {
-	EsessHmac *h = NULL;
-	EsessStatus r;
-
-	r = esess_hmac_new(ks->data, ks->len, &h);
-	if (r != ESESS_OK)
-		return r;
-	esess_hmac_update(h, n1, n1_len);
-	esess_hmac_update(h, n2, n2_len);
-	esess_hmac_update(h, dh, dh_len);
-	esess_hmac_update(h, form1->str, form1->len);
-	esess_hmac_update(h, form2->str, form2->len);
-	r = esess_hmac_final(h, out);
-	esess_hmac_free(h);
-	return r;
+	return esess_neg_sigma_mac_pk(ks, n1, n1_len, n2, n2_len, dh, dh_len, NULL, form1, form2,
+				      out);
 }
 
 /* ID = CIPHER(KC, C, in) in CTR mode (R4: AES-256, R5: pre-increment);
@@ -690,6 +691,23 @@ esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 		if (r != ESESS_OK)
 			return r;
 	}
+	/* INTEROP R21: the peer's key against the one held; the first key
+	 * seen is held from now on, unverified; another one never replaces it
+	 * here (CHANGED: the user decides) */
+	neg->result.key_status = esess_neg_key_status(neg);
+	neg->result.peer_key = neg->peer_key;
+	if (neg->store != NULL && neg->result.key_status == ESESS_PEER_KEY_NEW) {
+		r = esess_store_key_set(neg->store, neg->account, neg->peer, neg->peer_key, FALSE);
+		if (r != ESESS_OK)
+			return r;
+	}
+	/* A key the user verified authenticates this session by itself: the
+	 * signature covers both forms (so no man in the middle chose the SAS
+	 * algorithm either), with or without a retained secret */
+	if (neg->result.key_status == ESESS_PEER_KEY_VERIFIED) {
+		neg->result.continuity = ESESS_CONT_VERIFIED;
+		neg->result.sas_fallback = FALSE;
+	}
 	if (neg->store != NULL) {
 		/* SECURITY 67: the responder stores before its message 4
 		 * reaches the initiator, so its chain stays pending; the
@@ -722,6 +740,23 @@ esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 	neg->session = s;
 	neg->result.verified = verified && neg->result.continuity != ESESS_CONT_NEW &&
 			       neg->result.continuity != ESESS_CONT_BROKEN;
+	/* R21: the chain this session starts or continues is as verified as
+	 * the key that signed it */
+	if (neg->result.key_status == ESESS_PEER_KEY_VERIFIED) {
+		if (neg->store != NULL && !verified) {
+			r = esess_store_set_verified(neg->store, neg->account, neg->peer,
+						     neg->new_rs, TRUE);
+			if (r != ESESS_OK)
+				return r;
+		}
+		neg->result.verified = TRUE;
+	}
+	/* a changed or missing key is shown as a warning: the session is not
+	 * called verified, whatever the chain says, until the user compares
+	 * the SAS again (which then accepts the new key: esess-chat.c) */
+	if (neg->result.key_status == ESESS_PEER_KEY_CHANGED ||
+	    neg->result.key_status == ESESS_PEER_KEY_MISSING)
+		neg->result.verified = FALSE;
 	neg->result.logging = neg->choice.logging;
 	neg->result.group = neg->choice.modp;
 	neg->result.cipher = neg->choice.crypt_algs;

@@ -17,6 +17,7 @@
 #include "esess-chat.h"
 #include "esess-crypto.h"
 #include "esess-featneg.h"
+#include "esess-idkey.h"
 #include "esess-mem.h"
 #include "esess-sas.h"
 #include "esess-session.h"
@@ -71,6 +72,8 @@ typedef struct {
 	gsize n_groups;
 	gboolean rekey;          /* hand our DH key to the session (R19, R20) */
 	const EsessNegFixed *fixed; /* known-answer tests only; NULL */
+	EsessIdKey *idkey;       /* our identity key (R21; the negotiation takes
+	                          * a reference); NULL: none */
 } EsessNegConfig;
 
 /* longest field name we report, with its NUL */
@@ -100,6 +103,9 @@ typedef struct {
 	guint group;
 	const char *cipher;           /* as negotiated */
 	const EsessSecret *new_rs;    /* the retained secret stored (NULL: no store) */
+	EsessPeerKeyStatus key_status; /* the peer's key against the held one (R21) */
+	const EsessPubKey *peer_key;  /* the key the peer proved it holds (owned by
+	                               * the negotiation), NULL: none */
 } EsessNegResult;
 
 /* Alice: message 1 (INTEROP R1, R12).  o->reply is the <feature/>.

@@ -716,8 +716,8 @@ main(int argc, char **argv)
 	g_test_add_func("/idkey/r22/pubkey2-vector", test_r22_pubkey2);
 	g_test_add_func("/idkey/r22/signs-vector", test_r22_signs);
 	g_test_add_func("/idkey/r22/decimal", test_r22_decimal);
-	g_test_add_func("/idkey/security/hostile-pubkey2", test_hostile_pubkey2);
-	g_test_add_func("/idkey/security/hostile-keyvalue", test_hostile_keyvalue);
+	g_test_add_func("/idkey/security/29-hostile-pubkey2", test_hostile_pubkey2);
+	g_test_add_func("/idkey/security/29-hostile-keyvalue", test_hostile_keyvalue);
 	g_test_add_func("/idkey/pem", test_pem);
 	g_test_add_func("/idkey/generate", test_generate);
 	return g_test_run();
