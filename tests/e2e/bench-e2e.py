@@ -54,6 +54,7 @@ WARMUP = 50
 # time to private: the plugin admits 5 negotiations per contact per minute
 # (SECURITY 58, ESESS_LIMIT_PER_PEER); one cold start and 4 timed ones fit
 TTP_RUNS = max(1, min(RUNS, 4))
+SETTLE = 0.5    # seconds after private before the negotiation's CPU is read
 OTR_STUB = os.environ.get("ESESS_OTR_STUB", "")
 OTR_KEYGEN = os.environ.get("ESESS_OTR_KEYGEN", "")
 GTK = "libgtk-x11-2.0.so.0"
@@ -90,11 +91,12 @@ def event_time(ev):
 
 
 def cpu(c):
-    """(CPU µs, monotonic µs) of client c, from a fresh cpu event."""
+    """(process CPU µs, monotonic µs, main thread CPU µs) of client c, from
+    a fresh cpu event."""
     since = c.mark()
     c.cmd("cpu")
     ev = c.wait_event("cpu", since=since)
-    return int(ev[1]), int(ev[2])
+    return int(ev[1]), int(ev[2]), int(ev[3])
 
 
 class Pair:
@@ -107,9 +109,13 @@ class Pair:
         self.cpu_s = []
         self.cpu_r = []
         self.ttp = []
+        self.ttp_cpu = []
         self.ttp_cold = None
+        self.ttp_cpu_cold = None
         self.failed = None
         self.wire_bytes = None   # mean bytes per message stanza sent
+        self.wire_last = None    # the last burst's wire counters, sent/received
+        self.background = []     # share of the bursts' CPU outside the main threads
 
     def fail(self, why):
         if self.failed is None:
@@ -122,9 +128,9 @@ class Pair:
         mr = r.mark()
         r.cmd("expect %s %d %d" % (tag, n, self.length))
         r.wait_event("expecting", tag, since=mr)
-        cr0, _ = cpu(r)
+        cr0, _, tr0 = cpu(r)
         ms = s.mark()
-        cs0, _ = cpu(s)
+        cs0, _, ts0 = cpu(s)
         s.cmd("burst %s %s %d %d" % (r.jid, tag, n, self.length))
         start = s.wait_event("burst-start", tag, since=ms, timeout=30)
         timeout = 60 + n / 20.0
@@ -135,12 +141,17 @@ class Pair:
             raise Failed("%s: not all %d messages arrived within %.0f s %s"
                          % (tag, n, timeout, got[:2]))
         sent = s.wait_event("burst-sent", tag, since=ms, timeout=timeout)
-        cr1, _ = cpu(r)
-        cs1, _ = cpu(s)
+        cr1, _, tr1 = cpu(r)
+        cs1, _, ts1 = cpu(s)
         counts = r.wait_event("expect-counts", tag, since=mr)
         self.verify(tag, n, counts, sent, done, r.find(lambda e: e[0] == "expect-bad", mr))
         self.wire_bytes = int(sent[7]) / max(1, int(sent[2]))
+        self.wire_last = (sent, done)
         if record:
+            total = (cs1 - cs0) + (cr1 - cr0)
+            if total > 0:
+                self.background.append(
+                    ((cs1 - cs0) - (ts1 - ts0) + (cr1 - cr0) - (tr1 - tr0)) / total)
             secs = (event_time(done) - event_time(start)) / 1e6
             self.rates.append(n / secs)
             self.cpu_s.append((cs1 - cs0) / n)
@@ -163,18 +174,35 @@ class Pair:
             raise Failed("%s: %d stanzas carried the plaintext on the wire" % (tag, sl))
 
 
+def timed_start(p, command, private_a, private_b):
+    """Runs command on the sender and waits until both report private: the
+    time from the command to the later of the two (the clients' monotonic
+    clock), and the CPU both clients spent, counted until SETTLE after that
+    so that what the start leaves to do (the key pool refilled) is in it."""
+    a, b = p.s, p.r
+    ma, mb = a.mark(), b.mark()
+    cb0 = cpu(b)
+    ca0 = cpu(a)
+    a.cmd("cmd %s %s" % (b.jid, command))
+    ea = a.wait_for(private_a, 30, since=ma, what="private")
+    eb = b.wait_for(private_b, 30, since=mb, what="private")
+    p.ttp.append((max(event_time(ea), event_time(eb)) - ca0[1]) / 1000.0)
+    time.sleep(SETTLE)
+    ca1 = cpu(a)
+    cb1 = cpu(b)
+    p.ttp_cpu.append(((ca1[0] - ca0[0]) + (cb1[0] - cb0[0])) / 1000.0)
+    return ea, eb
+
+
 def start_ours(p):
     """Time to private for ours: '/esession start' on the sender until both
     report private (states 2 or 3)."""
     a, b = p.s, p.r
-    ma, mb = a.mark(), b.mark()
-    _, t0 = cpu(a)
-    a.cmd("cmd %s esession start" % b.jid)
-    ea = a.wait_for(lambda e: e[0] == "state" and e[1].split("/")[0] == b.jid and
-                    e[2] in ("2", "3"), 30, since=ma, what="ours private")
-    eb = b.wait_for(lambda e: e[0] == "state" and e[1].split("/")[0] == a.jid and
-                    e[2] in ("2", "3"), 30, since=mb, what="ours private")
-    p.ttp.append((max(event_time(ea), event_time(eb)) - t0) / 1000.0)
+    timed_start(p, "esession start",
+                lambda e: e[0] == "state" and e[1].split("/")[0] == b.jid and
+                e[2] in ("2", "3"),
+                lambda e: e[0] == "state" and e[1].split("/")[0] == a.jid and
+                e[2] in ("2", "3"))
 
 
 def ours_private(p):
@@ -190,17 +218,10 @@ def start_otr(p):
     """The same with pidgin-otr: its 'Start private conversation' (the
     default query message) until libotr reports ENCRYPTED on both sides
     (gone_secure -> otrg_dialog_connected)."""
-    a, b = p.s, p.r
-    ma, mb = a.mark(), b.mark()
-    _, t0 = cpu(a)
-    a.cmd("cmd %s otr-start" % b.jid)
-    ea = a.wait_for(lambda e: e[0] == "otr" and e[1] == "connected", 30, since=ma,
-                    what="OTR connected")
-    eb = b.wait_for(lambda e: e[0] == "otr" and e[1] == "connected", 30, since=mb,
-                    what="OTR connected")
+    connected = (lambda e: e[0] == "otr" and e[1] == "connected")
+    ea, eb = timed_start(p, "otr-start", connected, connected)
     if ea[3] != OTR_ENCRYPTED or eb[3] != OTR_ENCRYPTED:
         raise Failed("libotr connected but not ENCRYPTED (%s, %s)" % (ea[3], eb[3]))
-    p.ttp.append((max(event_time(ea), event_time(eb)) - t0) / 1000.0)
 
 
 def otr_private(p):
@@ -247,6 +268,7 @@ def ratio_cell(ours, other, get):
 
 def print_table(pairs):
     rows = (("time to private, ms", lambda p: p.ttp, "%.1f"),
+            ("CPU to private, both clients, ms", lambda p: p.ttp_cpu, "%.1f"),
             ("messages/s through Prosody", lambda p: p.rates, "%.0f"),
             ("client CPU/message, sender, us", lambda p: p.cpu_s, "%.1f"),
             ("client CPU/message, receiver, us", lambda p: p.cpu_r, "%.1f"))
@@ -259,7 +281,7 @@ def print_table(pairs):
         for m in MODES:
             p = pairs.get(m)
             vals = get(p) if p is not None else []
-            if label.startswith("time") and m in ("plaintext", "padded"):
+            if "private" in label and m in ("plaintext", "padded"):
                 line += "%-*s" % (w, "-")
             else:
                 line += "%-*s" % (w, cell(p, vals, fmt))
@@ -270,7 +292,7 @@ def print_table(pairs):
     for label, get, _ in rows:
         line = "%-*s" % (w0, label)
         for o in others:
-            if label.startswith("time") and o != "pidgin-otr":
+            if "private" in label and o != "pidgin-otr":
                 line += "%-*s" % (w, "-")
             else:
                 line += "%-*s" % (w, ratio_cell(pairs.get("ours"), pairs.get(o), get))
@@ -328,9 +350,10 @@ def main():
         print("make bench-e2e: %d messages of %d B per burst, %d runs, after a %d-message "
               "warm-up; time to private: %d runs after a cold one"
               % (N, LEN, RUNS, WARMUP, TTP_RUNS))
-        print("Prosody %s on 127.0.0.1, TLS, log level %s (to a file); lean config: no "
-              "archive (mod_mam), no offline store, no carbons, no stanza debug log"
-              % (pkg_version("prosody"), server.log_level))
+        print("Prosody %s on 127.0.0.1, TLS, log level %s (as Prosody read it: %s); lean "
+              "config: no archive (mod_mam), no offline store, no carbons, no stanza "
+              "debug log" % (pkg_version("prosody"), server.log_level,
+                             server.log_levels() or "unknown"))
         for host in sorted(mods):
             print("  modules loaded on %s: %s" % (host, " ".join(mods[host])))
         if not mods:
@@ -388,21 +411,21 @@ def main():
                     start(p)
                     if r < TTP_RUNS:
                         end_session(p)
-                except (Failed, TimeoutError) as exc:
+                except (Failed, TimeoutError, RuntimeError) as exc:
                     p.fail("time to private: %s" % exc)
         for name in ("ours", "pidgin-otr"):
             if pairs[name].ttp:
                 pairs[name].ttp_cold = pairs[name].ttp.pop(0)
-        print("time to private, first session after sign-in (not in the medians): "
-              "ours %s, pidgin-otr %s" % tuple(
-                  "%.1f ms" % pairs[m].ttp_cold if pairs[m].ttp_cold is not None else "-"
-                  for m in ("ours", "pidgin-otr")))
+                pairs[name].ttp_cpu_cold = pairs[name].ttp_cpu.pop(0)
+        print("first session after sign-in (not in the medians): " + ", ".join(
+            "%s %.1f ms (CPU %.1f ms)" % (m, pairs[m].ttp_cold, pairs[m].ttp_cpu_cold)
+            for m in ("ours", "pidgin-otr") if pairs[m].ttp_cold is not None))
         for name, check in (("ours", ours_private), ("pidgin-otr", otr_private)):
             p = pairs[name]
             if not p.failed:
                 try:
                     check(p)
-                except (Failed, TimeoutError) as exc:
+                except (Failed, TimeoutError, RuntimeError) as exc:
                     p.fail(str(exc))
 
         # warm-up; it also gives each pair's stanza size on the wire
@@ -411,7 +434,7 @@ def main():
             if not p.failed:
                 try:
                     p.burst("warm%s" % name[:4], WARMUP, record=False)
-                except (Failed, TimeoutError) as exc:
+                except (Failed, TimeoutError, RuntimeError) as exc:
                     p.fail("warm-up: %s" % exc)
         pad = pairs["padded"]
         if pairs["ours"].wire_bytes and pairs["plaintext"].wire_bytes:
@@ -421,7 +444,7 @@ def main():
                 pad.length = LEN
             try:
                 pad.burst("warmpad", WARMUP, record=False)
-            except (Failed, TimeoutError) as exc:
+            except (Failed, TimeoutError, RuntimeError) as exc:
                 pad.fail("warm-up: %s" % exc)
         else:
             pad.fail("no stanza size from ours and plaintext")
@@ -438,7 +461,7 @@ def main():
                     continue
                 try:
                     p.burst("r%d%s" % (r, name[:4]), N)
-                except (Failed, TimeoutError) as exc:
+                except (Failed, TimeoutError, RuntimeError) as exc:
                     p.fail(str(exc))
         # still private after the bursts
         for name, check in (("ours", ours_private), ("pidgin-otr", otr_private)):
@@ -446,10 +469,26 @@ def main():
             if not p.failed:
                 try:
                     check(p)
-                except (Failed, TimeoutError) as exc:
+                except (Failed, TimeoutError, RuntimeError) as exc:
                     p.fail("after the bursts: %s" % exc)
 
         print_table(pairs)
+        print("wire, last burst (message stanzas sent / received; kind; with the "
+              "plaintext):")
+        for m in MODES:
+            p = pairs[m]
+            if p.wire_last is None or p.failed:
+                continue
+            sent, done = p.wire_last
+            kinds = [("XEP-0200 <c/>", 3), ("?OTR: body", 4), ("plain body", 5)]
+            kind = ", ".join("%s %s/%s" % (k, sent[i], done[i]) for k, i in kinds
+                             if sent[i] != "0" or done[i] != "0")
+            print("  %-11s %s/%s; %s; %s" % (m, sent[2], done[2], kind, sent[6]))
+        busy = ["%s %.0f%%" % (m, 100 * max(pairs[m].background)) for m in MODES
+                if pairs[m].background and max(pairs[m].background) > 0.02]
+        if busy:
+            print("note: CPU outside the clients' main threads during a burst (in the "
+                  "figures; a background job?): " + ", ".join(busy))
         print("verified: every message arrived once and as sent; ours and pidgin-otr "
               "encrypted on the wire (XEP-0200 <c/> / ?OTR: bodies), no plaintext there; "
               "both still private at the end")

@@ -180,21 +180,36 @@ VirtualHost "localhost"
             mods.append("pep")
         return mods
 
+    def _modlist(self, timeout):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                with open(self.modlist) as f:
+                    lines = f.read().splitlines()
+                if lines and lines[-1].startswith("log: "):
+                    return lines
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return []
+
     def loaded_modules(self, timeout=5.0):
         """{host: [module, ...]} as Prosody's module manager had them once
         started (tests/e2e/mod_esess_modlist.lua); {} if it never wrote."""
-        deadline = time.time() + timeout
-        while not os.path.exists(self.modlist) and time.time() < deadline:
-            time.sleep(0.05)
         out = {}
-        try:
-            with open(self.modlist) as f:
-                for line in f:
-                    host, _, mods = line.rstrip("\n").partition(": ")
-                    out[host] = mods.split()
-        except OSError:
-            pass
+        for line in self._modlist(timeout):
+            if line.startswith("modules "):
+                host, _, mods = line[len("modules "):].partition(": ")
+                out[host] = mods.split()
         return out
+
+    def log_levels(self, timeout=5.0):
+        """The log levels Prosody runs with, as its configuration manager
+        has them ("warn to file"); None if unknown."""
+        for line in self._modlist(timeout):
+            if line.startswith("log: "):
+                return line[len("log: "):]
+        return None
 
     def start(self):
         self.proc = subprocess.Popen(["prosody", "--config", self.cfg, "-F"],
