@@ -233,16 +233,16 @@ esess_sha256_finish(EsessSha256 *h, guint8 out[ESESS_SHA256_LEN])
  * 1); when that allocation failed (another component's small pool) libgcrypt
  * aborted the process (item 4).
  *
- * An EsessHmac is only its padded keys K^ipad || K^opad, 128 bytes in one
- * secure block.  The SHA-256 state lives in one handle shared by the whole
- * process (the engine runs on one thread, esess_crypto_init): a libgcrypt
- * handle is about 400 bytes in its own block, and with one per key a client
- * with a thousand sessions touched a thousand cold handles spread over the
- * secure pool, which made a message at 1000 sessions twice as dear as at one
- * (item 1), and cost two secure blocks per key (item 3).  Per message the
- * work is what it was (the pad block is hashed at the start of each pass
- * either way).  The shared handle is reset, which wipes it, after every
- * final and when its HMAC is freed.
+ * An EsessHmac is only its key padded to the block, K0 (RFC 2104 §2): one
+ * 64-byte slot of a secure slab (esess-mem.h); the two pad blocks K0^ipad
+ * and K0^opad are made on the stack for each pass and wiped.  The SHA-256
+ * state lives in one handle shared by the whole process (the engine runs on
+ * one thread, esess_crypto_init): a libgcrypt handle is about 400 bytes in
+ * its own block, and with one per key a client with a thousand sessions
+ * touched a thousand cold handles spread over the secure pool, which made a
+ * message at 1000 sessions twice as dear as at one (item 1), and cost two
+ * secure blocks per key (item 3).  The shared handle is reset, which wipes
+ * it, after every final and when its HMAC is freed.
  *
  * One HMAC is computed at a time: update on another EsessHmac before the
  * first one's final takes the shared state away, and the first one's final
@@ -251,12 +251,47 @@ esess_sha256_finish(EsessSha256 *h, guint8 out[ESESS_SHA256_LEN])
 #define HMAC_BLOCK 64
 
 struct _EsessHmac {
-	guint8 pads[2 * HMAC_BLOCK]; /* K^ipad || K^opad */
-	gboolean lost;               /* its pass was taken away (see above) */
+	guint8 k0[HMAC_BLOCK]; /* the key, zero-padded or hashed to the block */
 };
+
+G_STATIC_ASSERT(sizeof(EsessHmac) <= ESESS_HMAC_SIZE);
+
+static EsessSlab slab_hmac = ESESS_SLAB_INIT(ESESS_HMAC_SIZE, TRUE);
+
+/* pad = K0 XOR the byte x repeated (0x36: ipad, 0x5c: opad) */
+static void
+hmac_pad(const EsessHmac *h, guint8 x, guint8 pad[HMAC_BLOCK])
+{
+	size_t i;
+
+	for (i = 0; i < HMAC_BLOCK; i++)
+		pad[i] = h->k0[i] ^ x;
+}
 
 static gcry_md_hd_t hmac_md;       /* shared SHA-256 state */
 static EsessHmac *hmac_md_owner;   /* whose inner pass hmac_md holds, or NULL */
+/* HMACs whose pass was taken away (a misuse, so kept out of the slot) */
+static GPtrArray *hmac_lost;
+
+static void
+hmac_set_lost(EsessHmac *h)
+{
+	if (hmac_lost == NULL)
+		hmac_lost = g_ptr_array_new();
+	if (!g_ptr_array_find(hmac_lost, h, NULL))
+		g_ptr_array_add(hmac_lost, h);
+}
+
+/* TRUE if h's pass was lost; forgets it when clear is set. */
+static gboolean
+hmac_is_lost(EsessHmac *h, gboolean clear)
+{
+	if (G_LIKELY(hmac_lost == NULL || hmac_lost->len == 0))
+		return FALSE;
+	if (clear)
+		return g_ptr_array_remove_fast(hmac_lost, h);
+	return g_ptr_array_find(hmac_lost, h, NULL);
+}
 
 static EsessStatus
 hmac_shared_md(void)
@@ -270,18 +305,22 @@ hmac_shared_md(void)
 static gboolean
 hmac_claim(EsessHmac *h)
 {
+	guint8 pad[HMAC_BLOCK];
+
 	if (G_LIKELY(hmac_md_owner == h))
 		return TRUE;
 	if (hmac_shared_md() != ESESS_OK) {
-		h->lost = TRUE;
+		hmac_set_lost(h);
 		return FALSE;
 	}
 	if (hmac_md_owner != NULL)
-		hmac_md_owner->lost = TRUE;
+		hmac_set_lost(hmac_md_owner);
 	/* HMAC pads the key with zero bytes to the block size (RFC 2104 §2),
 	 * so the empty key and the one-byte key "\0" give the same MAC */
 	gcry_md_reset(hmac_md);
-	gcry_md_write(hmac_md, h->pads, HMAC_BLOCK);
+	hmac_pad(h, 0x36, pad);
+	gcry_md_write(hmac_md, pad, HMAC_BLOCK);
+	esess_wipe(pad, sizeof(pad));
 	hmac_md_owner = h;
 	return TRUE;
 }
@@ -295,15 +334,27 @@ hmac_release(void)
 	hmac_md_owner = NULL;
 }
 
-EsessStatus
-esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
+/* K0 from key (RFC 2104 §2): a key longer than the block is hashed first,
+ * a shorter one zero-padded. */
+static void
+hmac_set_k0(EsessHmac *h, const void *key, size_t key_len)
 {
-	EsessHmac *h;
+	esess_wipe(h->k0, sizeof(h->k0));
+	if (key_len > HMAC_BLOCK)
+		gcry_md_hash_buffer(GCRY_MD_SHA256, h->k0, key, key_len);
+	else if (key_len > 0)
+		memcpy(h->k0, key, key_len);
+}
+
+EsessStatus
+esess_hmac_init(void *mem, const void *key, size_t key_len, EsessHmac **out)
+{
+	EsessHmac *h = mem;
 	EsessStatus r;
-	size_t i;
 
 	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
 	*out = NULL;
+	g_return_val_if_fail(mem != NULL, ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(key_len == 0 || key != NULL, ESESS_ERR_INVALID_ARG);
 	crypto_ensure_init();
 	/* the shared handle is opened with the first key, so that a failure
@@ -311,20 +362,37 @@ esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
 	r = hmac_shared_md();
 	if (r != ESESS_OK)
 		return r;
-
-	h = esess_crypto_secure_alloc(sizeof(*h));
-	/* RFC 2104 §2: a key longer than the block is hashed first */
-	if (key_len > HMAC_BLOCK)
-		gcry_md_hash_buffer(GCRY_MD_SHA256, h->pads, key, key_len);
-	else if (key_len > 0)
-		memcpy(h->pads, key, key_len);
-	memcpy(h->pads + HMAC_BLOCK, h->pads, HMAC_BLOCK);
-	for (i = 0; i < HMAC_BLOCK; i++) {
-		h->pads[i] ^= 0x36;
-		h->pads[HMAC_BLOCK + i] ^= 0x5c;
-	}
+	hmac_set_k0(h, key, key_len);
 	*out = h;
 	return ESESS_OK;
+}
+
+EsessStatus
+esess_hmac_new(const void *key, size_t key_len, EsessHmac **out)
+{
+	void *mem;
+	EsessStatus r;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	g_return_val_if_fail(key_len == 0 || key != NULL, ESESS_ERR_INVALID_ARG);
+	mem = esess_slab_alloc(&slab_hmac);
+	r = esess_hmac_init(mem, key, key_len, out);
+	if (r != ESESS_OK)
+		esess_slab_free(&slab_hmac, mem);
+	return r;
+}
+
+void
+esess_hmac_set_key(EsessHmac *h, const void *key, size_t key_len)
+{
+	g_return_if_fail(h != NULL);
+	g_return_if_fail(key_len == 0 || key != NULL);
+	/* a pass in progress under the old key is dropped, wiped */
+	if (hmac_md_owner == h)
+		hmac_release();
+	(void)hmac_is_lost(h, TRUE);
+	hmac_set_k0(h, key, key_len);
 }
 
 void
@@ -332,7 +400,7 @@ esess_hmac_update(EsessHmac *h, const void *data, size_t len)
 {
 	g_return_if_fail(h != NULL);
 	g_return_if_fail(len == 0 || data != NULL);
-	if (h->lost || !hmac_claim(h))
+	if (hmac_is_lost(h, FALSE) || !hmac_claim(h))
 		return;
 	if (len > 0)
 		gcry_md_write(hmac_md, data, len);
@@ -341,21 +409,22 @@ esess_hmac_update(EsessHmac *h, const void *data, size_t len)
 EsessStatus
 esess_hmac_final(EsessHmac *h, guint8 out[ESESS_HMAC_LEN])
 {
-	guint8 inner[ESESS_SHA256_LEN];
+	guint8 inner[ESESS_SHA256_LEN], pad[HMAC_BLOCK];
 	const guint8 *d;
 	EsessStatus r = ESESS_ERR_INTERNAL;
 
 	g_return_val_if_fail(h != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
 	/* a pass taken away by another HMAC fails closed, once; the next
 	 * message starts afresh */
-	if (h->lost || !hmac_claim(h))
+	if (hmac_is_lost(h, TRUE) || !hmac_claim(h))
 		goto out;
 	d = gcry_md_read(hmac_md, GCRY_MD_SHA256);
 	if (d == NULL)
 		goto out;
 	memcpy(inner, d, sizeof inner);
 	gcry_md_reset(hmac_md);
-	gcry_md_write(hmac_md, h->pads + HMAC_BLOCK, HMAC_BLOCK);
+	hmac_pad(h, 0x5c, pad);
+	gcry_md_write(hmac_md, pad, HMAC_BLOCK);
 	gcry_md_write(hmac_md, inner, sizeof inner);
 	d = gcry_md_read(hmac_md, GCRY_MD_SHA256);
 	if (d == NULL)
@@ -368,7 +437,7 @@ out:
 	if (r != ESESS_OK)
 		esess_wipe(out, ESESS_HMAC_LEN);
 	esess_wipe(inner, sizeof inner);
-	h->lost = FALSE;
+	esess_wipe(pad, sizeof pad);
 	/* the next message starts fresh; nothing of this one stays behind */
 	if (hmac_md_owner == h)
 		hmac_release();
@@ -376,14 +445,23 @@ out:
 }
 
 void
-esess_hmac_free(EsessHmac *h)
+esess_hmac_clear(EsessHmac *h)
 {
 	if (h == NULL)
 		return;
 	if (hmac_md_owner == h)
 		hmac_release();
+	(void)hmac_is_lost(h, TRUE);
 	esess_wipe(h, sizeof(*h));
-	esess_crypto_secure_free(h);
+}
+
+void
+esess_hmac_free(EsessHmac *h)
+{
+	if (h == NULL)
+		return;
+	esess_hmac_clear(h);
+	esess_slab_free(&slab_hmac, h);
 }
 
 EsessStatus
@@ -414,9 +492,9 @@ esess_hmac_sha256(const void *key, size_t key_len,
 /* ---- AES-CTR, INTEROP R4/R5 ----------------------------------------- */
 
 /*
- * An EsessCtr is its key, counter and block count: 72 bytes in one secure
- * block.  The AES key schedule lives in one libgcrypt handle per key size,
- * shared by the process (one thread, esess_crypto_init), and is re-made only
+ * An EsessCtr is its key, counter and block count: one 64-byte slot of a
+ * secure slab (esess-mem.h).  The AES key schedule lives in one libgcrypt
+ * handle per key size, shared by the process (one thread, esess_crypto_init), and is re-made only
  * when a different EsessCtr than the last one encrypts (about 50 ns): a
  * libgcrypt cipher handle is about 2 KB, and with one per direction and
  * session a client with a thousand sessions touched a thousand cold handles
@@ -427,10 +505,14 @@ esess_hmac_sha256(const void *key, size_t key_len,
  */
 struct _EsessCtr {
 	guint8 key[32];
-	size_t key_len;                    /* 16 or 32; 0 after a failed set_key */
 	guint8 counter[ESESS_COUNTER_LEN]; /* C: before the next pre-increment */
 	guint64 blocks;                    /* since the key was set */
+	guint8 key_len;                    /* 16 or 32; 0 after a failed set_key */
 };
+
+G_STATIC_ASSERT(sizeof(EsessCtr) <= ESESS_CTR_SIZE);
+
+static EsessSlab slab_ctr = ESESS_SLAB_INIT(ESESS_CTR_SIZE, TRUE);
 
 /* [0]: AES-128, [1]: AES-256 */
 static gcry_cipher_hd_t ctr_hd[2];
@@ -513,8 +595,30 @@ ctr_set(EsessCtr *c, const guint8 *key, size_t key_len)
 	ctr_forget(c);
 	esess_wipe(c->key, sizeof(c->key));
 	memcpy(c->key, key, key_len);
-	c->key_len = key_len;
+	c->key_len = (guint8)key_len;
 	c->blocks = 0;
+	return ESESS_OK;
+}
+
+EsessStatus
+esess_ctr_init(void *mem, const guint8 *key, size_t key_len,
+	       const guint8 counter[ESESS_COUNTER_LEN], EsessCtr **out)
+{
+	EsessCtr *c = mem;
+	EsessStatus r;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	g_return_val_if_fail(mem != NULL && key != NULL && counter != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	crypto_ensure_init();
+	r = ctr_set(c, key, key_len);
+	if (r != ESESS_OK) {
+		esess_ctr_clear(c);
+		return r;
+	}
+	memcpy(c->counter, counter, ESESS_COUNTER_LEN);
+	*out = c;
 	return ESESS_OK;
 }
 
@@ -522,23 +626,16 @@ EsessStatus
 esess_ctr_new(const guint8 *key, size_t key_len,
 	      const guint8 counter[ESESS_COUNTER_LEN], EsessCtr **out)
 {
-	EsessCtr *c = NULL;
+	void *mem;
 	EsessStatus r;
 
 	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
 	*out = NULL;
 	g_return_val_if_fail(key != NULL && counter != NULL, ESESS_ERR_INVALID_ARG);
-	crypto_ensure_init();
-
-	c = esess_crypto_secure_alloc(sizeof(*c));
-	r = ctr_set(c, key, key_len);
+	mem = esess_slab_alloc(&slab_ctr);
+	r = esess_ctr_init(mem, key, key_len, counter, out);
 	if (r != ESESS_OK)
-		goto out;
-	memcpy(c->counter, counter, ESESS_COUNTER_LEN);
-	*out = c;
-	c = NULL;
-out:
-	esess_ctr_free(c);
+		esess_slab_free(&slab_ctr, mem);
 	return r;
 }
 
@@ -642,13 +739,21 @@ esess_ctr_set_key(EsessCtr *c, const guint8 *key, size_t key_len)
 }
 
 void
-esess_ctr_free(EsessCtr *c)
+esess_ctr_clear(EsessCtr *c)
 {
 	if (c == NULL)
 		return;
 	ctr_forget(c);
 	esess_wipe(c, sizeof(*c));
-	esess_crypto_secure_free(c);
+}
+
+void
+esess_ctr_free(EsessCtr *c)
+{
+	if (c == NULL)
+		return;
+	esess_ctr_clear(c);
+	esess_slab_free(&slab_ctr, c);
 }
 
 void
@@ -660,7 +765,7 @@ esess_crypto_close_shared(void)
 	 * and EsessHmac objects keep their keys and re-key a new handle */
 	if (hmac_md != NULL) {
 		if (hmac_md_owner != NULL)
-			hmac_md_owner->lost = TRUE;
+			hmac_set_lost(hmac_md_owner);
 		hmac_md_owner = NULL;
 		gcry_md_close(hmac_md);
 		hmac_md = NULL;

@@ -96,6 +96,18 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_hmac_final(EsessHmac *h, guint8 out[ESESS_HMAC_LEN]);
 void esess_hmac_free(EsessHmac *h);
 
+/* The same state kept in the caller's memory: mem is ESESS_HMAC_SIZE bytes
+ * of zero-filled secure memory (esess-session.c keeps a session's keys next
+ * to its other per-message fields, issue 11 item 1).  esess_hmac_clear
+ * wipes it (and the shared state if it holds a pass of it), frees nothing. */
+#define ESESS_HMAC_SIZE 64u
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_hmac_init(void *mem, const void *key, size_t key_len, EsessHmac **out);
+void esess_hmac_clear(EsessHmac *h);
+
+/* Replaces h's key (a pass in progress is dropped); cannot fail. */
+void esess_hmac_set_key(EsessHmac *h, const void *key, size_t key_len);
+
 /* ---- AES in CTR mode, INTEROP R4/R5 --------------------------------- */
 /* One direction's cipher: an AES key (16 bytes: AES-128, 32 bytes: AES-256)
  * and its running 128-bit counter C.  Per message: the first keystream block
@@ -132,6 +144,14 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_ctr_set_key(EsessCtr *c, const guint8 *key, size_t key_len);
 
 void esess_ctr_free(EsessCtr *c);
+
+/* The same state kept in the caller's memory: mem is ESESS_CTR_SIZE bytes of
+ * zero-filled secure memory; esess_ctr_clear wipes it, frees nothing. */
+#define ESESS_CTR_SIZE 64u
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_ctr_init(void *mem, const guint8 *key, size_t key_len,
+			   const guint8 counter[ESESS_COUNTER_LEN], EsessCtr **out);
+void esess_ctr_clear(EsessCtr *c);
 
 /* 128-bit counter helpers (big-endian 16 bytes). */
 /* out = a XOR 2^127 (C_B from C_A, INTEROP R5). */

@@ -139,3 +139,76 @@ esess_gstring_reserve(GString *s, size_t extra)
 	s->str = buf;
 	s->allocated_len = cap;
 }
+
+/* ---- slabs -------------------------------------------------------------- */
+
+#define SLAB_SLOTS 32u
+#define SLAB_ALIGN 64u
+
+typedef struct {
+	void *mem;     /* as allocated */
+	guint8 *base;  /* mem rounded up to SLAB_ALIGN */
+	guint32 used;  /* bit i: slot i in use */
+} SlabChunk;
+
+void *
+esess_slab_alloc(EsessSlab *sl)
+{
+	SlabChunk *ch;
+	size_t len;
+	gint bit;
+	guint i;
+
+	g_return_val_if_fail(sl != NULL && sl->slot > 0 && sl->slot % SLAB_ALIGN == 0, NULL);
+	if (sl->chunks == NULL)
+		sl->chunks = g_ptr_array_new();
+	/* the newest chunks first: the older ones are usually full */
+	for (i = sl->chunks->len; i > 0; i--) {
+		ch = g_ptr_array_index(sl->chunks, i - 1);
+		if (ch->used != G_MAXUINT32) {
+			bit = g_bit_nth_lsf((gulong)(~ch->used & G_MAXUINT32), -1);
+			ch->used |= (guint32)1 << bit;
+			return ch->base + (size_t)bit * sl->slot;
+		}
+	}
+	ch = g_new0(SlabChunk, 1);
+	len = SLAB_SLOTS * sl->slot + SLAB_ALIGN - 1;
+	ch->mem = sl->secure ? esess_crypto_secure_alloc(len) : g_malloc0(len);
+	ch->base = (guint8 *)(((guintptr)ch->mem + SLAB_ALIGN - 1) & ~(guintptr)(SLAB_ALIGN - 1));
+	ch->used = 1;
+	g_ptr_array_add(sl->chunks, ch);
+	return ch->base;
+}
+
+void
+esess_slab_free(EsessSlab *sl, void *p)
+{
+	guint8 *q = p;
+	guint i;
+
+	if (p == NULL)
+		return;
+	g_return_if_fail(sl != NULL);
+	for (i = 0; sl->chunks != NULL && i < sl->chunks->len; i++) {
+		SlabChunk *ch = g_ptr_array_index(sl->chunks, i);
+		size_t idx;
+
+		if (q < ch->base || q >= ch->base + SLAB_SLOTS * sl->slot)
+			continue;
+		idx = (size_t)(q - ch->base) / sl->slot;
+		g_return_if_fail(q == ch->base + idx * sl->slot &&
+				 (ch->used & ((guint32)1 << idx)) != 0);
+		esess_wipe(q, sl->slot);
+		ch->used &= ~((guint32)1 << idx);
+		if (ch->used == 0) {
+			if (sl->secure)
+				esess_crypto_secure_free(ch->mem);
+			else
+				g_free(ch->mem);
+			g_ptr_array_remove_index_fast(sl->chunks, i);
+			g_free(ch);
+		}
+		return;
+	}
+	g_return_if_reached();
+}

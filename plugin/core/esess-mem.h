@@ -55,6 +55,28 @@ void esess_gstring_free_wiped(GString *s);
  * heap as they are. */
 void esess_gstring_reserve(GString *s, size_t extra);
 
+/* Fixed-size slots packed in 32-slot chunks (issue 11 item 1): the state
+ * that every message touches (a session's counters, its cipher and MAC keys)
+ * of a thousand sessions then sits in a few hundred KB, where each in its
+ * own allocation would be spread over megabytes between colder data, and
+ * every message would miss it in cache and TLB.  Secure slabs take their
+ * chunks from libgcrypt's secure memory (falling back as
+ * esess_crypto_secure_alloc does); every slot is zero-filled when handed
+ * out and wiped when freed; a chunk whose slots are all free is given back.
+ * Declare one with ESESS_SLAB_INIT(slot size, secure); slot sizes are
+ * multiples of 64 (a cache line) and slots are 64-byte aligned.  Not
+ * thread-safe (the engine runs on one thread). */
+typedef struct {
+	size_t slot;
+	gboolean secure;
+	GPtrArray *chunks;
+} EsessSlab;
+
+#define ESESS_SLAB_INIT(slot, secure) { (slot), (secure), NULL }
+
+void *esess_slab_alloc(EsessSlab *sl);
+void esess_slab_free(EsessSlab *sl, void *p);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessSecret, esess_secret_free)
 
 G_END_DECLS

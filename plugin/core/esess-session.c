@@ -58,37 +58,55 @@ typedef struct {
 } EsessRecvSet;
 
 struct _EsessSession {
+	/* what every message reads or writes first: the first two cache lines
+	 * of a slot of a dense slab, the keys of both directions in the next
+	 * three (issue 11 item 1; session_slab below) */
+	EsessCtr *own_ctr;      /* in own_ctr_mem while the session lives */
+	EsessHmac *own_hmac;    /* in own_hmac_mem */
+	EsessCtr *peer_ctr;     /* in peer_ctr_mem; keyed with cur_set's kc */
+	/* sets[0]->hmac, and whether cur_set is sets[0]: an ordinary stanza
+	 * (no <new/>) is checked without reading the sets (session_sets_sync) */
+	EsessHmac *hmac0;
+	gboolean cur_first;
 	gboolean ended;
-	/* own direction */
-	EsessCtr *own_ctr;
-	EsessHmac *own_hmac;
-	EsessSecret *own_km;
-	/* peer direction: the running counter, keyed with cur_set's kc */
-	EsessCtr *peer_ctr;
-	EsessRecvSet *cur_set;
-	GPtrArray *sets; /* EsessRecvSet *, oldest first */
-	/* counters saved when the handles are freed at the end */
-	guint8 own_counter[ESESS_COUNTER_LEN];
-	guint8 peer_counter[ESESS_COUNTER_LEN];
-	/* re-keying */
-	guint group;
-	guint8 *peer_public;
-	size_t peer_public_len;
-	guint64 rekey_freq;
-	guint64 since_rekey;    /* stanzas exchanged since the last key exchange */
-	EsessDhKey *pending_dh; /* our next <key/>, set by esess_session_rekey */
-	EsessSecret *pending_keys; /* KC_A | KC_B | KM_A | KM_B from pending_dh */
 	guint new_count;
-	GPtrArray *old_own_km;  /* our replaced MAC keys, not yet publishable */
-	GPtrArray *publish;     /* MAC keys to put in <old/> (EsessSecret *) */
+	EsessDhKey *pending_dh; /* our next <key/>, set by esess_session_rekey */
+	GPtrArray *publish;     /* MAC keys to put in <old/> (EsessSecret *); NULL: none */
 	guint64 sent;
 	guint64 received;
+	guint64 since_rekey;    /* stanzas exchanged since the last key exchange */
 	/* the peer's re-keys (issue 9 item 8): its stanzas since its last
 	 * <key/>, ours in all, and how many of ours its re-keys have needed */
 	guint64 peer_since_key;
 	guint64 own_plain_sent;
 	guint64 own_needed;
+	GPtrArray *sets; /* EsessRecvSet *, oldest first */
+	EsessRecvSet *cur_set;
+	guint8 own_ctr_mem[ESESS_CTR_SIZE];
+	guint8 own_hmac_mem[ESESS_HMAC_SIZE];
+	guint8 peer_ctr_mem[ESESS_CTR_SIZE];
+	/* the rest is read on re-keys and at the end */
+	EsessSecret *own_km;
+	/* counters saved when the keys are wiped at the end */
+	guint8 own_counter[ESESS_COUNTER_LEN];
+	guint8 peer_counter[ESESS_COUNTER_LEN];
+	guint group;
+	guint8 *peer_public;
+	size_t peer_public_len;
+	guint64 rekey_freq;
+	EsessSecret *pending_keys; /* KC_A | KC_B | KM_A | KM_B from pending_dh */
+	GPtrArray *old_own_km;  /* our replaced MAC keys, not yet publishable; NULL: none */
 };
+
+/* Sessions sit in slots of a dense secure slab (they hold keys) rather than
+ * each in heap blocks of its own between colder data: the per-message
+ * fields and keys of a thousand sessions then share a few hundred KB and
+ * lie next to each other, so that a message misses one place in cache, not
+ * five (issue 11 item 1). */
+#define ESESS_SESSION_SLOT 448u
+G_STATIC_ASSERT(sizeof(struct _EsessSession) <= ESESS_SESSION_SLOT);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(struct _EsessSession, own_ctr_mem) == 128);
+static EsessSlab session_slab = ESESS_SLAB_INIT(ESESS_SESSION_SLOT, TRUE);
 
 static void
 session_recv_set_free(gpointer p)
@@ -122,6 +140,36 @@ session_recv_set_new(const EsessSecret *kc, const EsessSecret *km, EsessDhKey *d
 	}
 	*out = rs;
 	return ESESS_OK;
+}
+
+/* Keeps hmac0 and cur_first in step with sets and cur_set: called after
+ * every change to either. */
+static void
+session_sets_sync(EsessSession *s)
+{
+	EsessRecvSet *first = s->sets != NULL && s->sets->len > 0 ?
+				      g_ptr_array_index(s->sets, 0) : NULL;
+
+	s->hmac0 = first != NULL ? first->hmac : NULL;
+	s->cur_first = first != NULL && s->cur_set == first;
+}
+
+/* Appends k to *arr, made when first needed (most sessions never re-key). */
+static void
+session_keys_add(GPtrArray **arr, EsessSecret *k)
+{
+	if (*arr == NULL)
+		*arr = g_ptr_array_new_with_free_func((GDestroyNotify)esess_secret_free);
+	g_ptr_array_add(*arr, k);
+}
+
+/* Frees *arr and its keys (wiped). */
+static void
+session_keys_clear(GPtrArray **arr)
+{
+	if (*arr != NULL)
+		g_ptr_array_unref(*arr);
+	*arr = NULL;
 }
 
 static gboolean
@@ -160,25 +208,24 @@ esess_session_new(const EsessSessionParams *params, EsessSession **out)
 			goto out;
 		}
 	}
-	s = g_new0(EsessSession, 1);
+	s = esess_slab_alloc(&session_slab);
 	s->sets = g_ptr_array_new_with_free_func(session_recv_set_free);
-	s->old_own_km = g_ptr_array_new_with_free_func((GDestroyNotify)esess_secret_free);
-	s->publish = g_ptr_array_new_with_free_func((GDestroyNotify)esess_secret_free);
 	s->group = params->group;
 	s->rekey_freq = params->rekey_freq;
 	if (dh != NULL) {
 		s->peer_public = g_memdup2(params->peer_public, params->peer_public_len);
 		s->peer_public_len = params->peer_public_len;
 	}
-	r = esess_ctr_new(params->own_cipher_key->data, params->own_cipher_key->len,
-			  params->own_counter, &s->own_ctr);
+	r = esess_ctr_init(s->own_ctr_mem, params->own_cipher_key->data,
+			   params->own_cipher_key->len, params->own_counter, &s->own_ctr);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_ctr_new(params->peer_cipher_key->data, params->peer_cipher_key->len,
-			  params->peer_counter, &s->peer_ctr);
+	r = esess_ctr_init(s->peer_ctr_mem, params->peer_cipher_key->data,
+			   params->peer_cipher_key->len, params->peer_counter, &s->peer_ctr);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_hmac_new(params->own_mac_key->data, params->own_mac_key->len, &s->own_hmac);
+	r = esess_hmac_init(s->own_hmac_mem, params->own_mac_key->data,
+			    params->own_mac_key->len, &s->own_hmac);
 	if (r != ESESS_OK)
 		goto out;
 	s->own_km = esess_secret_dup(params->own_mac_key);
@@ -188,6 +235,7 @@ esess_session_new(const EsessSessionParams *params, EsessSession **out)
 		goto out;
 	g_ptr_array_add(s->sets, rs);
 	s->cur_set = rs;
+	session_sets_sync(s);
 	*out = s;
 	s = NULL;
 out:
@@ -271,7 +319,6 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 	size_t padded = 0;
 	GString *content = NULL;
 	EsessRecvSet *rs = NULL;
-	EsessHmac *new_hmac = NULL;
 	EsessSecret *kc_b = NULL, *km_b = NULL;
 	gboolean send_key, send_old;
 	EsessStatus r;
@@ -289,16 +336,13 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 		return ESESS_ERR_TOO_LARGE;
 	send_key = s->pending_dh != NULL;
 	/* §7.6: old MAC keys ride only on a stanza with content */
-	send_old = len > 0 && s->publish->len > 0;
+	send_old = len > 0 && s->publish != NULL && s->publish->len > 0;
 
 	if (send_key) {
 		/* everything that can fail is prepared before the counter moves */
 		kc_b = esess_secret_new_from(KEY_KC_B(s->pending_keys), ESESS_SESSION_KEY_LEN);
 		km_b = esess_secret_new_from(KEY_KM_B(s->pending_keys), ESESS_SESSION_KEY_LEN);
 		r = session_recv_set_new(kc_b, km_b, NULL, &rs);
-		if (r != ESESS_OK)
-			goto out;
-		r = esess_hmac_new(KEY_KM_A(s->pending_keys), ESESS_SESSION_KEY_LEN, &new_hmac);
 		if (r != ESESS_OK)
 			goto out;
 	}
@@ -358,20 +402,19 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 			esess_session_end(s);
 			goto out;
 		}
-		esess_hmac_free(s->own_hmac);
-		s->own_hmac = new_hmac;
-		new_hmac = NULL;
-		g_ptr_array_add(s->old_own_km, s->own_km);
+		esess_hmac_set_key(s->own_hmac, KEY_KM_A(s->pending_keys), ESESS_SESSION_KEY_LEN);
+		session_keys_add(&s->old_own_km, s->own_km);
 		s->own_km = esess_secret_new_from(KEY_KM_A(s->pending_keys), ESESS_SESSION_KEY_LEN);
 		rs->dh = s->pending_dh;
 		s->pending_dh = NULL;
 		g_ptr_array_add(s->sets, rs);
 		rs = NULL;
+		session_sets_sync(s);
 		session_cancel_pending_rekey(s);
 		s->since_rekey = 0;
 	}
 	if (send_old)
-		g_ptr_array_set_size(s->publish, 0);
+		session_keys_clear(&s->publish);
 	s->new_count = 0;
 	s->sent++;
 	if (!send_key) {
@@ -391,7 +434,6 @@ out:
 	esess_wipe(mac, sizeof(mac));
 	esess_wipe(c16, sizeof(c16));
 	session_recv_set_free(rs);
-	esess_hmac_free(new_hmac);
 	esess_secret_free(kc_b);
 	esess_secret_free(km_b);
 	return r;
@@ -731,7 +773,7 @@ session_accept_rekey(EsessSession *s, guint8 *pub, size_t pub_len)
 	EsessRecvSet *oldest = g_ptr_array_index(s->sets, 0);
 	EsessSecret *k = NULL, *keys = NULL;
 	EsessHmac **hmacs = NULL;
-	EsessHmac *own_hmac = NULL;
+	gboolean swap_own;
 	EsessStatus r;
 	guint i;
 
@@ -751,11 +793,8 @@ session_accept_rekey(EsessSession *s, guint8 *pub, size_t pub_len)
 		if (r != ESESS_OK)
 			goto out;
 	}
-	if (s->sets->len == 1) {
-		r = esess_hmac_new(KEY_KM_B(keys), ESESS_SESSION_KEY_LEN, &own_hmac);
-		if (r != ESESS_OK)
-			goto out;
-	}
+	/* with exactly one set our own sending keys change too */
+	swap_own = s->sets->len == 1;
 	/* the peer's new cipher key: the running peer counter carries on (R5) */
 	r = esess_ctr_set_key(s->peer_ctr, KEY_KC_A(keys), ESESS_SESSION_KEY_LEN);
 	if (r != ESESS_OK)
@@ -772,13 +811,12 @@ session_accept_rekey(EsessSession *s, guint8 *pub, size_t pub_len)
 		hmacs[i] = NULL;
 	}
 	s->cur_set = oldest;
-	if (own_hmac != NULL) {
+	session_sets_sync(s);
+	if (swap_own) {
 		r = esess_ctr_set_key(s->own_ctr, KEY_KC_B(keys), ESESS_SESSION_KEY_LEN);
 		if (r != ESESS_OK)
 			goto out;
-		esess_hmac_free(s->own_hmac);
-		s->own_hmac = own_hmac;
-		own_hmac = NULL;
+		esess_hmac_set_key(s->own_hmac, KEY_KM_B(keys), ESESS_SESSION_KEY_LEN);
 		esess_secret_free(s->own_km);
 		s->own_km = esess_secret_new_from(KEY_KM_B(keys), ESESS_SESSION_KEY_LEN);
 	}
@@ -800,7 +838,6 @@ out:
 			esess_hmac_free(hmacs[i]);
 		g_free(hmacs);
 	}
-	esess_hmac_free(own_hmac);
 	esess_secret_free(k);
 	esess_secret_free(keys);
 	return r;
@@ -818,13 +855,15 @@ session_drop_sets(EsessSession *s, guint n)
 	for (i = 0; i < n; i++) {
 		EsessRecvSet *rs = g_ptr_array_index(s->sets, i);
 
-		g_ptr_array_add(s->publish, rs->km);
+		session_keys_add(&s->publish, rs->km);
 		rs->km = NULL;
 	}
 	g_ptr_array_remove_range(s->sets, 0, n);
-	for (i = 0; i < n && s->old_own_km->len > 0; i++) {
-		g_ptr_array_add(s->publish, g_ptr_array_steal_index(s->old_own_km, 0));
-	}
+	for (i = 0; i < n && s->old_own_km != NULL && s->old_own_km->len > 0; i++)
+		session_keys_add(&s->publish, g_ptr_array_steal_index(s->old_own_km, 0));
+	if (s->old_own_km != NULL && s->old_own_km->len == 0)
+		session_keys_clear(&s->old_own_km);
+	session_sets_sync(s);
 }
 
 static EsessStatus
@@ -832,6 +871,7 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 		      char **plain, size_t *plain_len)
 {
 	EsessRecvSet *rs;
+	EsessHmac *hmac;
 	guint8 c16[ESESS_COUNTER_LEN];
 	guint8 got[ESESS_HMAC_LEN], want[ESESS_HMAC_LEN];
 	guint8 *mac = NULL, *data = NULL, *pub = NULL;
@@ -876,18 +916,26 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 			goto out;
 		}
 	}
-	rs = g_ptr_array_index(s->sets, (guint)n_new);
+	/* the ordinary stanza: the first set, already in the peer counter's
+	 * cipher; read from the session's first cache lines */
+	if (n_new == 0 && s->cur_first) {
+		rs = NULL;
+		hmac = s->hmac0;
+	} else {
+		rs = g_ptr_array_index(s->sets, (guint)n_new);
+		hmac = rs->hmac;
+	}
 
 	/* INTEROP R6: MAC over m_content (R7 form, from the split); C as it
 	 * is before decryption */
 	esess_ctr_get_counter(s->peer_ctr, c16);
-	r = session_mac(rs->hmac, parts->content, parts->content_len, c16, FALSE, want);
+	r = session_mac(hmac, parts->content, parts->content_len, c16, FALSE, want);
 	if (r != ESESS_OK)
 		goto out;
 	ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
 	if (!ok && c16[0] == 0) {
 		/* INTEROP R6: Gajim MACs the MPI form of C */
-		r = session_mac(rs->hmac, parts->content, parts->content_len, c16, TRUE, want);
+		r = session_mac(hmac, parts->content, parts->content_len, c16, TRUE, want);
 		if (r != ESESS_OK)
 			goto out;
 		ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
@@ -906,11 +954,12 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 
 	/* the peer answered on set n_new: its keys go into the counter's
 	 * cipher before decrypting (§7.4 step 1) */
-	if (rs != s->cur_set) {
+	if (rs != NULL && rs != s->cur_set) {
 		r = esess_ctr_set_key(s->peer_ctr, rs->kc->data, rs->kc->len);
 		if (r != ESESS_OK)
 			goto out;
 		s->cur_set = rs;
+		session_sets_sync(s);
 	}
 	if (data_len > 0) {
 		r = esess_ctr_crypt(s->peer_ctr, data, data, data_len);
@@ -1048,21 +1097,20 @@ esess_session_end(EsessSession *s)
 		return;
 	session_save_counters(s);
 	s->ended = TRUE;
-	esess_ctr_free(s->own_ctr);
+	esess_ctr_clear(s->own_ctr);
 	s->own_ctr = NULL;
-	esess_ctr_free(s->peer_ctr);
+	esess_ctr_clear(s->peer_ctr);
 	s->peer_ctr = NULL;
-	esess_hmac_free(s->own_hmac);
+	esess_hmac_clear(s->own_hmac);
 	s->own_hmac = NULL;
 	esess_secret_free(s->own_km);
 	s->own_km = NULL;
 	s->cur_set = NULL;
 	if (s->sets != NULL)
 		g_ptr_array_set_size(s->sets, 0);
-	if (s->old_own_km != NULL)
-		g_ptr_array_set_size(s->old_own_km, 0);
-	if (s->publish != NULL)
-		g_ptr_array_set_size(s->publish, 0);
+	session_sets_sync(s);
+	session_keys_clear(&s->old_own_km);
+	session_keys_clear(&s->publish);
 	session_cancel_pending_rekey(s);
 	g_free(s->peer_public);
 	s->peer_public = NULL;
@@ -1113,9 +1161,7 @@ esess_session_free(EsessSession *s)
 		return;
 	esess_session_end(s);
 	g_ptr_array_unref(s->sets);
-	g_ptr_array_unref(s->old_own_km);
-	g_ptr_array_unref(s->publish);
-	g_free(s);
+	esess_slab_free(&session_slab, s);
 }
 
 gboolean
@@ -1124,8 +1170,8 @@ esess_session_keys_wiped(const EsessSession *s)
 	g_return_val_if_fail(s != NULL, FALSE);
 	return s->own_ctr == NULL && s->peer_ctr == NULL && s->own_hmac == NULL &&
 	       s->own_km == NULL && s->cur_set == NULL && s->sets->len == 0 &&
-	       s->old_own_km->len == 0 && s->publish->len == 0 && s->pending_dh == NULL &&
-	       s->pending_keys == NULL;
+	       s->hmac0 == NULL && s->old_own_km == NULL && s->publish == NULL &&
+	       s->pending_dh == NULL && s->pending_keys == NULL;
 }
 
 EsessStatus

@@ -162,6 +162,55 @@ test_free_wiped(void)
 	esess_free_wiped(NULL, 10);
 }
 
+/* Slabs (issue 11 items 1, 3): 64-byte aligned, zero-filled slots, packed
+ * in chunks; a freed slot is wiped and handed out again zeroed; secure slabs
+ * take libgcrypt's secure memory; all chunks go back once all are freed. */
+static void
+test_slab(void)
+{
+	EsessSlab heap = ESESS_SLAB_INIT(128, FALSE);
+	EsessSlab sec = ESESS_SLAB_INIT(64, TRUE);
+	guint8 *p[64], *q, *r;
+	guint i, j;
+
+	for (i = 0; i < G_N_ELEMENTS(p); i++) {
+		p[i] = esess_slab_alloc(&heap);
+		g_assert_nonnull(p[i]);
+		g_assert_cmpuint((guintptr)p[i] % 64, ==, 0);
+		for (j = 0; j < 128; j++)
+			g_assert_cmpuint(p[i][j], ==, 0);
+		memset(p[i], 0xa5, 128);
+		for (j = 0; j < i; j++)
+			g_assert_true(p[j] != p[i]);
+	}
+	/* 64 slots in 32-slot chunks: two chunks, packed */
+	g_assert_cmpuint(heap.chunks->len, ==, 2);
+	g_assert_true(p[1] == p[0] + 128);
+	/* a freed slot comes back wiped */
+	esess_slab_free(&heap, p[5]);
+	q = esess_slab_alloc(&heap);
+	g_assert_true(q == p[5]);
+	for (j = 0; j < 128; j++)
+		g_assert_cmpuint(q[j], ==, 0);
+	/* both full: a third chunk, given back when its one slot is freed */
+	r = esess_slab_alloc(&heap);
+	g_assert_cmpuint(heap.chunks->len, ==, 3);
+	esess_slab_free(&heap, r);
+	g_assert_cmpuint(heap.chunks->len, ==, 2);
+	for (i = 0; i < G_N_ELEMENTS(p); i++)
+		esess_slab_free(&heap, p[i]);
+	g_assert_cmpuint(heap.chunks->len, ==, 0);
+	esess_slab_free(&heap, NULL);
+	g_ptr_array_unref(heap.chunks);
+
+	q = esess_slab_alloc(&sec);
+	g_assert_cmpuint((guintptr)q % 64, ==, 0);
+	g_assert_true(gcry_is_secure(q));
+	esess_slab_free(&sec, q);
+	g_assert_cmpuint(sec.chunks->len, ==, 0);
+	g_ptr_array_unref(sec.chunks);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -175,5 +224,6 @@ main(int argc, char **argv)
 	g_test_add_func("/mem/secret/wiped-on-free", test_secret_wiped_on_free);
 	g_test_add_func("/mem/secret/many", test_secret_many);
 	g_test_add_func("/mem/free-wiped", test_free_wiped);
+	g_test_add_func("/mem/slab", test_slab);
 	return g_test_run();
 }
