@@ -19,6 +19,7 @@
 
 #include "esess-bytes.h"
 #include "esess-crypto.h"
+#include "esess-form.h"
 #include "esess-idkey.h"
 #include "esess-mem.h"
 
@@ -872,4 +873,72 @@ bad:
 	esess_pubkey_free(*out);
 	*out = NULL;
 	return ESESS_ERR_KEY;
+}
+
+/* ---- R22: XEP-0187 `signs` ------------------------------------------- */
+
+#define SIGNS_MAX_VALUES 16u
+
+static const char *const no_signs[] = { "signs", NULL };
+
+EsessStatus
+esess_idkey_sign_form(const EsessIdKey *k, const EsessXmlNode *x, char **b64)
+{
+	GString *c;
+	guint8 *sig = NULL;
+	size_t sig_len = 0;
+	EsessStatus r;
+
+	g_return_val_if_fail(k != NULL && b64 != NULL, ESESS_ERR_INVALID_ARG);
+	*b64 = NULL;
+	if (x == NULL || !esess_xml_is(x, "x", ESESS_NS_XDATA))
+		return ESESS_ERR_INVALID_ARG;
+	c = g_string_new(NULL);
+	esess_form_canon(x, no_signs, c);
+	r = esess_idkey_sign(k, (const guint8 *)c->str, c->len, &sig, &sig_len);
+	g_string_free(c, TRUE);
+	if (r != ESESS_OK)
+		return r;
+	*b64 = esess_base64_encode(sig, sig_len);
+	g_free(sig);
+	return ESESS_OK;
+}
+
+EsessStatus
+esess_pubkey_verify_form(const EsessPubKey *pk, const EsessXmlNode *x)
+{
+	const EsessXmlNode *f, *signs = NULL, *v;
+	GString *c;
+	guint n = 0;
+	EsessStatus r = ESESS_ERR_SIGNATURE;
+
+	g_return_val_if_fail(pk != NULL, ESESS_ERR_SIGNATURE);
+	if (x == NULL || !esess_xml_is(x, "x", ESESS_NS_XDATA))
+		return ESESS_ERR_SIGNATURE;
+	for (f = esess_xml_child(x, "field", ESESS_NS_XDATA); f != NULL;
+	     f = esess_xml_next(f, "field", ESESS_NS_XDATA)) {
+		if (g_strcmp0(esess_xml_attr(f, "var"), "signs") != 0)
+			continue;
+		if (signs != NULL)
+			return ESESS_ERR_SIGNATURE;  /* which one would count? */
+		signs = f;
+	}
+	if (signs == NULL)
+		return ESESS_ERR_SIGNATURE;
+	c = g_string_new(NULL);
+	esess_form_canon(x, no_signs, c);
+	for (v = esess_xml_child(signs, "value", ESESS_NS_XDATA);
+	     v != NULL && n < SIGNS_MAX_VALUES && r != ESESS_OK;
+	     v = esess_xml_next(v, "value", ESESS_NS_XDATA), n++) {
+		g_autofree char *t = esess_xml_text(v);
+		guint8 *sig = NULL;
+		size_t sig_len = 0;
+
+		if (esess_base64_decode(t, strlen(t), IDKEY_MAX_BYTES, &sig, &sig_len) != ESESS_OK)
+			continue;
+		r = esess_pubkey_verify(pk, (const guint8 *)c->str, c->len, sig, sig_len);
+		g_free(sig);
+	}
+	g_string_free(c, TRUE);
+	return r == ESESS_OK ? ESESS_OK : ESESS_ERR_SIGNATURE;
 }

@@ -175,6 +175,22 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_pubkey_from_pubkey2(const EsessXmlNode *pubkey, EsessPubKey **out,
 				      EsessPubkey2Info *info);
 
+/* ---- R22: XEP-0187 `signs` ------------------------------------------- */
+
+/* The `signs` value for an offline options form x (<x xmlns='jabber:x:data'>):
+ * Base64 of RSASSA-PKCS1-v1_5 SHA-256 over the R7 form of x's children
+ * without the `signs` field (the caller then adds it).  *b64 is g_malloc'd.
+ * Returns ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_idkey_sign_form(const EsessIdKey *k, const EsessXmlNode *x, char **b64);
+
+/* ESESS_OK when one of the values of x's `signs` field (at most 16 are
+ * looked at) is such a signature by pk; ESESS_ERR_SIGNATURE when none is
+ * (no `signs`, two `signs` fields, malformed base64, another key, a
+ * changed form).  XEP-0187: without one, proceed no further. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_pubkey_verify_form(const EsessPubKey *pk, const EsessXmlNode *x);
+
 /* ---- building blocks, exposed for tests ------------------------------ */
 
 /* Decimal text of the big-endian unsigned integer b[0..len) ("0" when it is

@@ -271,6 +271,54 @@ test_r22_signs(void)
 	b64 = esess_base64_encode(sig, sig_len);
 	g_assert_cmpstr(b64, ==, want);
 	g_free(sig);
+	g_free(b64);
+	/* the helpers: the same value, and it verifies (the form as
+	 * published, with the vector's value in place of the placeholder) */
+	g_assert_cmpint(esess_idkey_sign_form(k, x, &b64), ==, ESESS_OK);
+	g_assert_cmpstr(b64, ==, want);
+	{
+		EsessIdKey *other = load_key("idkey-bob.pem");
+		char *pub_form = g_strdup(form), *bad;
+		EsessXmlNode *y;
+
+		{
+			char *at = strstr(pub_form, "PLACEHOLDER");
+			char *full = g_strdup_printf("%.*s%s%s", (int)(at - pub_form), pub_form, want,
+						     at + strlen("PLACEHOLDER"));
+
+			g_free(pub_form);
+			pub_form = full;
+		}
+		y = parse(pub_form);
+		g_assert_cmpint(esess_pubkey_verify_form(esess_idkey_public(k), y), ==, ESESS_OK);
+		/* another key; the placeholder (not a signature) */
+		g_assert_cmpint(esess_pubkey_verify_form(esess_idkey_public(other), y), ==,
+				ESESS_ERR_SIGNATURE);
+		g_assert_cmpint(esess_pubkey_verify_form(esess_idkey_public(k), x), ==,
+				ESESS_ERR_SIGNATURE);
+		esess_xml_free(y);
+		/* a changed expiry, a second signs field, no signs at all */
+		bad = g_strdup(pub_form);
+		memcpy(strstr(bad, "2026-12-03T18"), "2027", 4);
+		y = parse(bad);
+		g_assert_cmpint(esess_pubkey_verify_form(esess_idkey_public(k), y), ==,
+				ESESS_ERR_SIGNATURE);
+		esess_xml_free(y);
+		g_free(bad);
+		bad = g_strdup_printf("%.*s<field var='signs'><value>%s</value></field></x>",
+				      (int)(strlen(pub_form) - 4), pub_form, want);
+		y = parse(bad);
+		g_assert_cmpint(esess_pubkey_verify_form(esess_idkey_public(k), y), ==,
+				ESESS_ERR_SIGNATURE);
+		esess_xml_free(y);
+		g_free(bad);
+		y = parse("<x xmlns='jabber:x:data' type='form'/>");
+		g_assert_cmpint(esess_pubkey_verify_form(esess_idkey_public(k), y), ==,
+				ESESS_ERR_SIGNATURE);
+		esess_xml_free(y);
+		g_free(pub_form);
+		esess_idkey_free(other);
+	}
 	g_string_free(c, TRUE);
 	esess_xml_free(x);
 	esess_idkey_free(k);
