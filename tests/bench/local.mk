@@ -10,9 +10,10 @@
 
 BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT) \
 	tests/bench/bench-negotiate-plain$(EXEEXT) tests/bench/bench-scale$(EXEEXT) \
-	tests/bench/bench-memory$(EXEEXT)
+	tests/bench/bench-memory$(EXEEXT) tests/bench/bench-pubkey$(EXEEXT)
 EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate \
-	tests/bench/bench-negotiate-plain tests/bench/bench-scale tests/bench/bench-memory
+	tests/bench/bench-negotiate-plain tests/bench/bench-scale tests/bench/bench-memory \
+	tests/bench/bench-pubkey
 CLEANFILES += $(BENCH_PROGS)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
@@ -55,6 +56,13 @@ tests_bench_bench_negotiate_plain_SOURCES = tests/bench/bench-negotiate.c $(BENC
 tests_bench_bench_negotiate_plain_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_negotiate_plain_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_bench_bench_negotiate_plain_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+
+# public-key identity (INTEROP R21, issue 12): with and without, and the
+# key generation time; never linked with libotr
+tests_bench_bench_pubkey_SOURCES = tests/bench/bench-pubkey.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_pubkey_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
+tests_bench_bench_pubkey_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
+tests_bench_bench_pubkey_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
 if HAVE_OTR
 tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
