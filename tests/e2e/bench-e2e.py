@@ -19,10 +19,12 @@ client pairs side by side:
               as ours
 
 For each: time to private (ours, pidgin-otr: from the start command to both
-sides private, taken on the clients' monotonic clock), messages per second
-through Prosody (first sent to last shown), and client CPU per message on
-the sender and on the receiver (getrusage deltas around the burst divided by
-the count).  Medians of several runs with [min-max]; the bursts of the four
+sides private, taken on the clients' monotonic clock) and the CPU both
+clients spent on it, messages per second through Prosody (a one-way burst,
+first sent to last shown), and client CPU per message on the sender and on
+the receiver (getrusage deltas around the burst divided by the count); and
+a conversation, each message answered at once: round trips per second and
+CPU per message (where libotr makes a new DH key every turn).  Medians of several runs with [min-max]; the bursts of the four
 pairs are interleaved, in a rotating order, so load on a shared machine hits
 all of them alike.  Ratios are ours over the others.
 
@@ -55,6 +57,8 @@ WARMUP = 50
 # (SECURITY 58, ESESS_LIMIT_PER_PEER); one cold start and 4 timed ones fit
 TTP_RUNS = max(1, min(RUNS, 4))
 SETTLE = 0.5    # seconds after private before the negotiation's CPU is read
+# round trips per conversation run: each waits for the answer, so fewer
+N_CONV = int(os.environ.get("ESESS_BENCH_CONV", str(max(10, N // 10))))
 OTR_STUB = os.environ.get("ESESS_OTR_STUB", "")
 OTR_KEYGEN = os.environ.get("ESESS_OTR_KEYGEN", "")
 GTK = "libgtk-x11-2.0.so.0"
@@ -116,6 +120,8 @@ class Pair:
         self.wire_bytes = None   # mean bytes per message stanza sent
         self.wire_last = None    # the last burst's wire counters, sent/received
         self.background = []     # share of the bursts' CPU outside the main threads
+        self.conv_rates = []
+        self.conv_cpu = []
 
     def fail(self, why):
         if self.failed is None:
@@ -156,6 +162,42 @@ class Pair:
             self.rates.append(n / secs)
             self.cpu_s.append((cs1 - cs0) / n)
             self.cpu_r.append((cr1 - cr0) / n)
+
+    def conversation(self, tag, n):
+        """n round trips: the sender sends message i when the answer to i-1
+        came, the receiver answers each at once (tests/e2e/esess-client.c
+        pingpong / expect reply).  Records round trips per second and the
+        CPU per message of both clients together (2n messages)."""
+        s, r = self.s, self.r
+        rtag = tag + "-r"
+        mr = r.mark()
+        r.cmd("expect %s %d %d reply" % (tag, n, self.length))
+        r.wait_event("expecting", tag, since=mr)
+        cr0 = cpu(r)[0]
+        ms = s.mark()
+        cs0 = cpu(s)[0]
+        s.cmd("pingpong %s %s %d %d" % (r.jid, tag, n, self.length))
+        start = s.wait_event("burst-start", tag, since=ms, timeout=30)
+        timeout = 60 + n / 5.0
+        try:
+            done_s = s.wait_event("expect-done", rtag, since=ms, timeout=timeout)
+        except TimeoutError:
+            raise Failed("%s: the conversation did not finish within %.0f s (%s answers)"
+                         % (tag, timeout, r.find(lambda e: e[0] == "expect-counts", mr)))
+        cr1 = cpu(r)[0]
+        cs1 = cpu(s)[0]
+        for c, m, t in ((r, mr, tag), (s, ms, rtag)):
+            counts = c.wait_event("expect-counts", t, since=m)
+            # the counters now: the receiver's last answer went after its
+            # expect-done, before the sender's
+            mw = c.mark()
+            c.cmd("wire " + t)
+            sent = c.wait_event("wire-sent", t, since=mw)
+            done = c.wait_event("wire-recv", t, since=mw)
+            self.verify(t, n, counts, sent, done, c.find(lambda e: e[0] == "expect-bad", m))
+        secs = (event_time(done_s) - event_time(start)) / 1e6
+        self.conv_rates.append(n / secs)
+        self.conv_cpu.append(((cs1 - cs0) + (cr1 - cr0)) / (2.0 * n))
 
     def verify(self, tag, n, counts, sent, done, bad):
         good, nbad, dup = (int(x) for x in counts[2:5])
@@ -271,7 +313,9 @@ def print_table(pairs):
             ("CPU to private, both clients, ms", lambda p: p.ttp_cpu, "%.1f"),
             ("messages/s through Prosody", lambda p: p.rates, "%.0f"),
             ("client CPU/message, sender, us", lambda p: p.cpu_s, "%.1f"),
-            ("client CPU/message, receiver, us", lambda p: p.cpu_r, "%.1f"))
+            ("client CPU/message, receiver, us", lambda p: p.cpu_r, "%.1f"),
+            ("conversation: round trips/s", lambda p: p.conv_rates, "%.0f"),
+            ("conversation: CPU/message, us", lambda p: p.conv_cpu, "%.1f"))
     w0 = 34
     w = 24
     print()
@@ -297,8 +341,11 @@ def print_table(pairs):
             else:
                 line += "%-*s" % (w, ratio_cell(pairs.get("ours"), pairs.get(o), get))
         print(line)
-    print("(messages/s: above 1 means ours is faster; time and CPU: below 1 means ours "
-          "costs less)")
+    print("(messages/s and round trips/s: above 1 means ours is faster; time and CPU: "
+          "below 1 means ours costs less)")
+    print("burst: %d messages one way as fast as they go; conversation: %d round trips, "
+          "each message answered at once (OTR then makes a new DH key every turn), CPU "
+          "per message = both clients' CPU / %d messages" % (N, N_CONV, 2 * N_CONV))
     for m in MODES:
         p = pairs.get(m)
         if p is not None and p.failed:
@@ -461,6 +508,7 @@ def main():
                     continue
                 try:
                     p.burst("r%d%s" % (r, name[:4]), N)
+                    p.conversation("c%d%s" % (r, name[:4]), N_CONV)
                 except (Failed, TimeoutError, RuntimeError) as exc:
                     p.fail(str(exc))
         # still private after the bursts

@@ -38,9 +38,13 @@
  *   echo TOKEN               prints "echo TOKEN" (a barrier)
  *   burst JID TAG N LEN      sends N messages of LEN bytes, "TAG-i " and filler
  *                            (make bench-e2e); prints burst-start, burst-sent
- *   expect TAG N LEN         counts the messages of such a burst as they are
+ *   expect TAG N LEN [reply] counts the messages of such a burst as they are
  *                            shown, each compared with what was sent, without
- *                            a msg event each; prints expect-done when all came
+ *                            a msg event each; prints expect-done when all came;
+ *                            with "reply", answers message i with "TAG-r-i"
+ *   pingpong JID TAG N LEN   a conversation: sends "TAG-0", and "TAG-(i+1)" when
+ *                            the answer "TAG-r-i" came, until N answers came
+ *   wire TAG                 prints the wire counters now (wire-sent, wire-recv)
  *   cpu                      prints this process's CPU time so far
  *   quit                     signs off, unloads the plugins, exits 0
  *
@@ -53,6 +57,7 @@
  * DIR/debug.log), glib LEVEL TEXT, loaded ID [VERSION PATH] (at start-up the
  * plugin's version and file) / load-failed PATH, unloaded ID,
  * burst-start TAG T, burst-sent TAG COUNTS... T, expect-done TAG COUNTS... T,
+ * expect-sent TAG COUNTS... T (what this client sent meanwhile),
  * expect-bad TAG TEXT, expect-late TAG TEXT, cpu CPU_US T MAIN_US (T: CLOCK_MONOTONIC
  * in microseconds, the same clock in every process of the machine).
  *
@@ -126,6 +131,9 @@ typedef struct {
 	guint dup;
 	guint8 *seen;
 	gboolean done;
+	char *reply_tag;        /* answer message i with "TAG-r-i" (a conversation) */
+	char *chain_to;         /* pingpong: send message i+1 when reply i came */
+	char *chain_tag;
 } Expect;
 
 typedef struct {
@@ -746,36 +754,111 @@ expect_free(Expect *e)
 {
 	g_free(e->tag);
 	g_free(e->seen);
+	g_free(e->reply_tag);
+	g_free(e->chain_to);
+	g_free(e->chain_tag);
 	g_free(e);
+}
+
+static Expect *
+expect_new(const char *tag, guint n, guint len)
+{
+	if (expect != NULL)
+		expect_free(expect);
+	expect = g_new0(Expect, 1);
+	expect->tag = g_strdup(tag);
+	expect->n = n;
+	expect->len = len;
+	expect->seen = g_malloc0(n + 1);
+	memset(&wire_recv, 0, sizeof(wire_recv));
+	return expect;
+}
+
+typedef struct {
+	char *to;
+	char *text;
+} LaterSend;
+
+static gboolean
+send_later_cb(gpointer data)
+{
+	LaterSend *l = data;
+
+	purple_conv_im_send(PURPLE_CONV_IM(get_conv(l->to)), l->text);
+	g_free(l->to);
+	g_free(l->text);
+	g_free(l);
+	return FALSE;
+}
+
+/* From the main loop, not from inside the conversation write that asked
+ * for it (a send nested in a receive is not what a user does). */
+static void
+send_later(const char *to, const char *tag, guint i, guint len)
+{
+	LaterSend *l = g_new0(LaterSend, 1);
+
+	l->to = g_strdup(to);
+	l->text = bench_text(tag, i, len);
+	g_idle_add(send_later_cb, l);
 }
 
 static void
 do_expect(const char *rest)
 {
-	char **r = g_strsplit(rest, " ", 3);
+	char **r = g_strsplit(rest, " ", 4);
+	guint n = g_strv_length(r);
 
-	if (g_strv_length(r) != 3) {
+	if (n != 3 && !(n == 4 && strcmp(r[3], "reply") == 0)) {
 		emit("expect-failed", rest, NULL);
 		g_strfreev(r);
 		return;
 	}
-	if (expect != NULL)
-		expect_free(expect);
-	expect = g_new0(Expect, 1);
-	expect->tag = g_strdup(r[0]);
-	expect->n = (guint)strtoul(r[1], NULL, 10);
-	expect->len = (guint)strtoul(r[2], NULL, 10);
-	expect->seen = g_malloc0(expect->n + 1);
-	memset(&wire_recv, 0, sizeof(wire_recv));
+	expect_new(r[0], (guint)strtoul(r[1], NULL, 10), (guint)strtoul(r[2], NULL, 10));
+	if (n == 4) {
+		expect->reply_tag = g_strdup_printf("%s-r", expect->tag);
+		/* the answers are this client's sends: quiet, counted, leak-checked */
+		g_free(burst_prefix);
+		burst_prefix = g_strdup_printf("%s-", expect->tag);
+		memset(&wire_sent, 0, sizeof(wire_sent));
+	}
 	g_strfreev(r);
 	emit("expecting", expect->tag, NULL);
+}
+
+static void
+do_pingpong(const char *rest)
+{
+	char **r = g_strsplit(rest, " ", 4);
+	char *reply_tag;
+	char t[32];
+	guint len;
+
+	if (g_strv_length(r) != 4) {
+		emit("pingpong-failed", rest, NULL);
+		g_strfreev(r);
+		return;
+	}
+	len = (guint)strtoul(r[3], NULL, 10);
+	reply_tag = g_strdup_printf("%s-r", r[1]);
+	expect_new(reply_tag, (guint)strtoul(r[2], NULL, 10), len);
+	expect->chain_to = g_strdup(r[0]);
+	expect->chain_tag = g_strdup(r[1]);
+	g_free(burst_prefix);
+	burst_prefix = g_strdup_printf("%s-", r[1]);
+	memset(&wire_sent, 0, sizeof(wire_sent));
+	g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, now_us());
+	emit("burst-start", r[1], t, NULL);
+	send_later(r[0], r[1], 0, len);
+	g_free(reply_tag);
+	g_strfreev(r);
 }
 
 /* TRUE when the conversation write belongs to a burst and is counted here
  * instead of printed (one event per message would cost more than the
  * message). */
 static gboolean
-bench_write_conv(const char *message, PurpleMessageFlags flags)
+bench_write_conv(PurpleConversation *conv, const char *message, PurpleMessageFlags flags)
 {
 	size_t tl;
 	char *end = NULL;
@@ -806,6 +889,11 @@ bench_write_conv(const char *message, PurpleMessageFlags flags)
 	} else {
 		expect->seen[i] = 1;
 		expect->good++;
+		if (expect->reply_tag != NULL)
+			send_later(purple_conversation_get_name(conv), expect->reply_tag, (guint)i,
+				   expect->len);
+		if (expect->chain_to != NULL && i + 1 < expect->n)
+			send_later(expect->chain_to, expect->chain_tag, (guint)i + 1, expect->len);
 	}
 	g_free(want);
 	if (expect->good == expect->n) {
@@ -817,6 +905,7 @@ bench_write_conv(const char *message, PurpleMessageFlags flags)
 		g_snprintf(dup, sizeof(dup), "%u", expect->dup);
 		emit("expect-counts", expect->tag, good, bad, dup, NULL);
 		wire_emit("expect-done", expect->tag, &wire_recv);
+		wire_emit("expect-sent", expect->tag, &wire_sent);
 	}
 	return TRUE;
 }
@@ -857,7 +946,7 @@ write_conv(PurpleConversation *conv, const char *name, const char *alias,
 
 	(void)alias;
 	(void)mtime;
-	if (bench_write_conv(message, flags))
+	if (bench_write_conv(conv, message, flags))
 		return;
 	if (flags & PURPLE_MESSAGE_SEND)
 		g_string_append(f, "send,");
@@ -1244,6 +1333,11 @@ handle_line(char *line)
 		do_burst(rest);
 	} else if (strcmp(cmd, "expect") == 0) {
 		do_expect(rest);
+	} else if (strcmp(cmd, "pingpong") == 0) {
+		do_pingpong(rest);
+	} else if (strcmp(cmd, "wire") == 0) {
+		wire_emit("wire-sent", rest, &wire_sent);
+		wire_emit("wire-recv", rest, &wire_recv);
 	} else if (strcmp(cmd, "cpu") == 0) {
 		do_cpu();
 	} else if (strcmp(cmd, "quit") == 0) {
