@@ -10,11 +10,12 @@
 
 BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT) \
 	tests/bench/bench-negotiate-plain$(EXEEXT) tests/bench/bench-scale$(EXEEXT) \
-	tests/bench/bench-memory$(EXEEXT) tests/bench/bench-pubkey$(EXEEXT)
+	tests/bench/bench-memory$(EXEEXT) tests/bench/bench-pubkey$(EXEEXT) $(BENCH_M1_PROGS)
+BENCH_M1_PROGS = tests/bench/bench-message1$(EXEEXT)
 EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate \
 	tests/bench/bench-negotiate-plain tests/bench/bench-scale tests/bench/bench-memory \
-	tests/bench/bench-pubkey
-CLEANFILES += $(BENCH_PROGS)
+	tests/bench/bench-pubkey tests/bench/bench-message1 tests/bench/bench-message1-otr
+CLEANFILES += $(BENCH_PROGS) tests/bench/bench-message1-otr$(EXEEXT)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
@@ -64,12 +65,31 @@ tests_bench_bench_pubkey_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_pubkey_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_bench_bench_pubkey_DEPENDENCIES = $(ESESS_CORE_LIBADD)
 
+# message 1 from a full key pool (issue 11 item 5), without libotr in the
+# process and, when libotr is found, with otrl_init run first (item 6)
+tests_bench_bench_message1_SOURCES = tests/bench/bench-message1.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_message1_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
+tests_bench_bench_message1_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
+tests_bench_bench_message1_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+
+tests_bench_bench_message1_otr_SOURCES = tests/bench/bench-message1.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_message1_otr_CPPFLAGS = $(BENCH_CPPFLAGS) -DBENCH_WITH_OTR
+tests_bench_bench_message1_otr_LDADD = $(BENCH_LDADD)
+tests_bench_bench_message1_otr_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+
 if HAVE_OTR
+BENCH_M1_PROGS += tests/bench/bench-message1-otr$(EXEEXT)
 tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
 tests_bench_bench_negotiate_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
 endif
 
-.PHONY: bench
+.PHONY: bench bench-message1
+# message 1 from a full pool, with and without libotr in the process
+bench-message1: $(BENCH_M1_PROGS)
+	@for p in $(BENCH_M1_PROGS); do \
+	  ESESS_BENCH_SCALE='$(ESESS_BENCH_SCALE)' ./$$p || exit 1; \
+	done
+
 bench: $(BENCH_PROGS)
 	@for p in $(BENCH_PROGS); do \
 	  echo "== $$p"; \
