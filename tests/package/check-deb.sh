@@ -8,8 +8,9 @@
 # owners and modes, the plugin's exported symbols and the paths compiled into
 # it, then loads the INSTALLED plugin into two headless libpurple clients
 # (tests/e2e/esess-client) that set up a private session through a private
-# Prosody, and both installed plugins into Pidgin under Xvfb, in German with
-# the package's icons and catalogue (deb-e2e.py).
+# Prosody, both installed plugins into Pidgin under Xvfb (in German, with the
+# package's icons and catalogue), and the plugin into Finch under tmux (in
+# French) where alice accepts a session (deb-e2e.py).
 #
 # Run through `make check-deb` (needs ESESS_BUILDDIR, a configured build
 # tree, and the client built there).  ESESS_DEB_JOBS: make -j of the package
@@ -241,10 +242,12 @@ else
 fi
 
 # ---- 9. the INSTALLED plugin in two headless libpurple clients, then both
-# plugins in Pidgin with the package's icons and catalogues
+# plugins in Pidgin and the plugin in Finch, with the package's icons and
+# catalogues
 if [ ! -x "$ESESS_CLIENT" ]; then
 	bail "the headless client is built ($ESESS_CLIENT)"
 fi
+t0=$SECONDS
 ESESS_PLUGIN="$plugin" ESESS_GTK_PLUGIN="$gtkplugin" ESESS_PIXMAPSDIR="$pixmaps" \
 	ESESS_LOCALEDIR="$root/usr/share/locale" /usr/bin/python3 "$srcdir/tests/package/deb-e2e.py" "$version" \
 	>"$work/e2e.out" 2>&1
@@ -256,5 +259,6 @@ while IFS= read -r line; do
 	esac
 done <"$work/e2e.out"
 grep -q '^ok ' "$work/e2e.out" || not_ok "the installed-plugin session ran"
+echo "# the installed plugins' runs took $((SECONDS - t0)) s"
 
 finish

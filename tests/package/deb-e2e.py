@@ -6,6 +6,8 @@ private Prosody and exchange one message each way.  Then Pidgin (under Xvfb,
 in German) loads both of the package's plugins, with the package's icons
 (ESESS_PIXMAPSDIR) and catalogues (ESESS_LOCALEDIR): the toolbar button
 appears with its icon and its label from the installed German catalogue.
+Last Finch (under tmux, in French) with the package's plugin: bob's request
+shows in French, alice accepts with Enter, the session becomes private.
 
 Prints one line per check, "ok DESCRIPTION" or "not-ok DESCRIPTION", which
 check-deb.sh turns into TAP; exits non-zero if any check failed.
@@ -21,6 +23,7 @@ import esess_harness as h  # noqa: E402
 import esess_ui as U  # noqa: E402
 
 PIDGIN_LANG = "de"
+FINCH_LANG = "fr"
 
 failed = 0
 
@@ -95,6 +98,7 @@ def main():
     finally:
         h.stop_all()
     pidgin_check()
+    finch_check()
     return 1 if failed else 0
 
 
@@ -132,6 +136,43 @@ def pidgin_check():
             print(open(os.path.join(rundir, "pidgin-debug.log"), errors="replace").read()[-3000:])
     finally:
         h.stop_all()
+
+
+
+def finch_check():
+    rundir = None
+    finch = None
+    try:
+        server = h.Prosody(users=("alice", "bob"))
+        for u, other in (("alice", "bob"), ("bob", "alice")):
+            U.write_roster(server, u, [other])
+        server.start()
+        rundir = os.path.join(server.dir, "finch")
+        os.makedirs(rundir)
+        bob = h.Client(server, "bob")
+        bob.signed_on(timeout=30)
+        bob.cmd("answer They match")
+        cfg = U.UiConfig(server, "alice", "finch", [U.CORE_PLUGIN])
+        finch = U.Finch(cfg, rundir, lang=FINCH_LANG)
+        bob.wait_event("buddy-signed-on", "alice@localhost", timeout=60)
+        h.wait_feature(bob, "alice@localhost/finch", h.FEATURE_116, timeout=30)
+        since = bob.mark()
+        bob.cmd("cmd alice@localhost esession start")
+        title = U.gettext_of("Encrypted session request", FINCH_LANG)
+        finch.wait_text(title, timeout=60)
+        finch.focus(title)
+        finch.keys("Enter")     # the dialog's first button: accept
+        bob.wait_for(lambda e: e[0] == "state" and e[2] in ("2", "3"), timeout=60, since=since)
+        result(title != "Encrypted session request",
+               "Finch with the installed plugin: bob's request shows in %s (%s), accepted "
+               "with Enter, the session is private" % (FINCH_LANG, title))
+    except Exception as e:
+        screen = finch.screen() if finch is not None else ""
+        result(False, "Finch with the installed plugin", "%r\n%s" % (e, screen))
+    finally:
+        h.stop_all()
+        if finch is not None:
+            finch.stop()
 
 
 if __name__ == "__main__":
