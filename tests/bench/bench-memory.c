@@ -7,6 +7,14 @@
  *
  * libotr is never linked here (otrl_init would move secure memory to the
  * heap).  Prints figures; never fails on size.
+ *
+ *   bench-memory            the table above
+ *   bench-memory --hold N   for bench-massif.sh: one warm-up pair and N more
+ *                           pairs established and held, the allocator
+ *                           counters printed ("held N: ..."), then one
+ *                           MEM_MARK-byte block allocated and freed, so that
+ *                           massif's peak snapshot is taken exactly while the
+ *                           N pairs are held, with no negotiation under way
  */
 #include "config.h"
 
@@ -24,6 +32,9 @@
 #include "neg-harness.h"
 
 static const guint mem_counts[] = { 1, 100, 1000 };
+
+/* bench-massif.sh subtracts it from massif's peak */
+#define MEM_MARK (256u * 1024u * 1024u)
 
 static gsize sec_used, sec_blocks;
 
@@ -62,6 +73,22 @@ mem_sample(gsize *heap, gsize *sec, gsize *blocks)
 	*blocks = sec_blocks;
 }
 
+/* One more established pair, kept in chats. */
+static void
+mem_add_pair(NegParty *a, NegParty *b, NegWire *w, GPtrArray *chats)
+{
+	if (!neg_run(a, b, w, TRUE))
+		bench_fail("negotiation", "not established");
+	g_ptr_array_add(chats, a->chat);
+	g_ptr_array_add(chats, b->chat);
+	a->chat = b->chat = NULL;
+	/* the wire keeps every stanza: not the sessions' memory */
+	neg_wire_clear(w);
+	neg_wire_init(w, NULL, NULL);
+	neg_party_reset(a);
+	neg_party_reset(b);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -69,10 +96,14 @@ main(int argc, char **argv)
 	NegWire w;
 	GPtrArray *chats;
 	gsize heap0, sec0, blk0;
+	gboolean hold = FALSE;
+	guint hold_n = 0;
 	guint ci;
 
-	(void)argc;
-	(void)argv;
+	if (argc == 3 && strcmp(argv[1], "--hold") == 0) {
+		hold = TRUE;
+		hold_n = (guint)g_ascii_strtoull(argv[2], NULL, 10);
+	}
 	if (esess_crypto_init() != ESESS_OK)
 		bench_fail("esess_crypto_init", "libgcrypt");
 	gcry_set_log_handler(mem_log, NULL);
@@ -83,40 +114,44 @@ main(int argc, char **argv)
 
 	/* one negotiation first, so that one-time costs (tables, pools) are
 	 * not counted as the first session's */
-	if (!neg_run(&a, &b, &w, TRUE))
-		bench_fail("negotiation", "not established");
-	g_ptr_array_add(chats, a.chat);
-	g_ptr_array_add(chats, b.chat);
-	a.chat = b.chat = NULL;
-	neg_wire_clear(&w);
-	neg_wire_init(&w, NULL, NULL);
+	mem_add_pair(&a, &b, &w, chats);
 	mem_sample(&heap0, &sec0, &blk0);
 
-	printf("bench-memory: bytes per established session per side (chat API, group 14)\n");
-	printf("%-6s %12s %12s %12s %14s\n", "pairs", "heap", "secure", "total", "secure blocks");
-	for (ci = 0; ci < G_N_ELEMENTS(mem_counts); ci++) {
+	if (hold) {
 		gsize heap, sec, blk;
-		double sides;
+		void *mark;
 
-		while (chats->len < 2 + 2 * mem_counts[ci]) {
-			if (!neg_run(&a, &b, &w, TRUE))
-				bench_fail("negotiation", "not established");
-			g_ptr_array_add(chats, a.chat);
-			g_ptr_array_add(chats, b.chat);
-			a.chat = b.chat = NULL;
-			/* the wire keeps every stanza: not the sessions' memory */
-			neg_wire_clear(&w);
-			neg_wire_init(&w, NULL, NULL);
-			neg_party_reset(&a);
-			neg_party_reset(&b);
-		}
+		while (chats->len < 2 + 2 * hold_n)
+			mem_add_pair(&a, &b, &w, chats);
 		mem_sample(&heap, &sec, &blk);
-		sides = 2.0 * mem_counts[ci];
-		printf("%-6u %12.0f %12.0f %12.0f %14.1f\n", mem_counts[ci],
-		       (double)(heap - heap0) / sides, (double)(sec - sec0) / sides,
-		       (double)(heap - heap0 + sec - sec0) / sides, (double)(blk - blk0) / sides);
+		/* the allocator counters beside massif's figure, relative to
+		 * the warm-up pair */
+		printf("held %u: heap %" G_GSSIZE_FORMAT " secure %" G_GSSIZE_FORMAT
+		       " blocks %" G_GSSIZE_FORMAT "\n", hold_n, (gssize)(heap - heap0),
+		       (gssize)(sec - sec0), (gssize)(blk - blk0));
+		fflush(stdout);
+		mark = g_malloc(MEM_MARK);
+		g_free(mark);
+	} else {
+		printf("bench-memory: bytes per established session per side (chat API, "
+		       "group 14)\n");
+		printf("%-6s %12s %12s %12s %14s\n", "pairs", "heap", "secure", "total",
+		       "secure blocks");
+		for (ci = 0; ci < G_N_ELEMENTS(mem_counts); ci++) {
+			gsize heap, sec, blk;
+			double sides;
+
+			while (chats->len < 2 + 2 * mem_counts[ci])
+				mem_add_pair(&a, &b, &w, chats);
+			mem_sample(&heap, &sec, &blk);
+			sides = 2.0 * mem_counts[ci];
+			printf("%-6u %12.0f %12.0f %12.0f %14.1f\n", mem_counts[ci],
+			       (double)(heap - heap0) / sides, (double)(sec - sec0) / sides,
+			       (double)(heap - heap0 + sec - sec0) / sides,
+			       (double)(blk - blk0) / sides);
+		}
+		printf("  target: at most 8192 bytes per session per side (issue 11 item 3)\n");
 	}
-	printf("  target: at most 8192 bytes per session per side (issue 11 item 3)\n");
 
 	while (chats->len > 0)
 		esess_chat_free(g_ptr_array_steal_index_fast(chats, chats->len - 1));

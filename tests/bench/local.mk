@@ -83,7 +83,13 @@ tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-ot
 tests_bench_bench_negotiate_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
 endif
 
-.PHONY: bench bench-message1
+EXTRA_DIST += tests/bench/bench-massif.sh
+
+.PHONY: bench bench-message1 bench-massif
+# bytes per session measured by valgrind's massif (several minutes at 1000)
+bench-massif: tests/bench/bench-memory$(EXEEXT)
+	@$(SHELL) $(top_srcdir)/tests/bench/bench-massif.sh ./tests/bench/bench-memory$(EXEEXT)
+
 # message 1 from a full pool, with and without libotr in the process
 bench-message1: $(BENCH_M1_PROGS)
 	@for p in $(BENCH_M1_PROGS); do \
