@@ -590,7 +590,7 @@ esess_identity_public(PurpleAccount *account)
 	return load(id) ? id->pub : NULL;
 }
 
-const EsessIdKey *
+EsessIdKey *
 esess_identity_private(PurpleAccount *account)
 {
 	EsessIdentity *id = identity_get(account);

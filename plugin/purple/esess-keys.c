@@ -201,20 +201,15 @@ known_key(PurpleAccount *account, const char *bare)
 	return k;
 }
 
+static char *known_line(const char *bare, const EsessKnownKey *k);
+
 static void
 say_known(PurpleAccount *account, const char *bare, const EsessKnownKey *k)
 {
-	char *fpr = esess_pubkey_fingerprint_text(k->key);
-	char *since = date_text(k->first_seen);
-	char *text = g_strdup_printf(k->verified
-				     ? _("Identity key of %s: %s (first seen %s, verified)")
-				     : _("Identity key of %s: %s (first seen %s, not verified)"),
-				     bare, fpr, since);
+	char *text = known_line(bare, k);
 
 	say(account, bare, text);
 	g_free(text);
-	g_free(since);
-	g_free(fpr);
 }
 
 /* A key the contact presents outside a session (their PEP node, a direct
@@ -242,6 +237,91 @@ presented_key(PurpleAccount *account, const char *bare, EsessPubKey *pk)
 		say_known(account, bare, k);
 		esess_known_key_free(k);
 	}
+}
+
+static char *
+known_line(const char *bare, const EsessKnownKey *k)
+{
+	char *fpr = esess_pubkey_fingerprint_text(k->key);
+	char *since = date_text(k->first_seen);
+	char *text = g_strdup_printf(k->verified
+				     ? _("Identity key of %s: %s (first seen %s, verified)")
+				     : _("Identity key of %s: %s (first seen %s, not verified)"),
+				     bare, fpr, since);
+
+	g_free(since);
+	g_free(fpr);
+	return text;
+}
+
+void
+esess_ui_peer_key(EsessPeer *peer)
+{
+	const EsessPubKey *pk;
+	EsessKnownKey *k;
+	char *text, *fpr, *since;
+
+	if (peer->chat == NULL || esess_ctx->quiet)
+		return;
+	pk = esess_chat_peer_key(peer->chat);
+	k = known_key(peer->account, peer->bare);
+	switch (esess_chat_peer_key_status(peer->chat)) {
+	case ESESS_PEER_KEY_NONE:
+		break;
+	case ESESS_PEER_KEY_NEW:
+	case ESESS_PEER_KEY_KNOWN:
+	case ESESS_PEER_KEY_VERIFIED:
+		if (k != NULL)
+			say_known(peer->account, peer->bare, k);
+		break;
+	case ESESS_PEER_KEY_CHANGED:
+		/* INTEROP R21: the held key stays; the user decides */
+		if (k != NULL && pk != NULL)
+			esess_ui_key_changed(peer->account, peer->bare, k, pk);
+		break;
+	case ESESS_PEER_KEY_MISSING:
+		if (k == NULL)
+			break;
+		fpr = esess_pubkey_fingerprint_text(k->key);
+		since = date_text(k->first_seen);
+		text = g_strdup_printf(_("Warning: %s did not prove the identity key on record "
+					 "(first seen %s): %s\n"
+					 "Your contact may be using a computer without their key, "
+					 "but someone may also be intercepting your conversations. "
+					 "The conversation is not verified: compare the short "
+					 "authentication string."),
+				       peer->bare, since, fpr);
+		esess_ui_error(peer->account, peer->bare, text);
+		g_free(text);
+		g_free(since);
+		g_free(fpr);
+		break;
+	}
+	esess_known_key_free(k);
+}
+
+char *
+esess_keys_details_line(EsessPeer *peer)
+{
+	EsessKnownKey *k;
+	const EsessPubKey *pk;
+	char *line = NULL, *fpr;
+
+	if (peer == NULL || peer->chat == NULL ||
+	    (pk = esess_chat_peer_key(peer->chat)) == NULL)
+		return NULL;
+	k = known_key(peer->account, peer->bare);
+	if (k != NULL && esess_pubkey_equal(k->key, pk)) {
+		line = known_line(peer->bare, k);
+	} else {
+		/* not the key on record: the fingerprint alone, never "verified" */
+		fpr = esess_pubkey_fingerprint_text(pk);
+		line = g_strdup_printf(_("Identity key presented by %s: %s (not the one on "
+					 "record)"), peer->bare, fpr);
+		g_free(fpr);
+	}
+	esess_known_key_free(k);
+	return line;
 }
 
 typedef enum {

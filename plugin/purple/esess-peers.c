@@ -282,6 +282,17 @@ esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_
 	cfg->peer_caps_node = g_strdup(g_hash_table_lookup(esess_ctx->caps, key));
 	g_free(key);
 	cfg->placeholder = esess_ui_placeholder();
+	/* INTEROP R21, issue 12: public keys only between peers of this
+	 * plugin (never Gajim, R20).  The key is made the first time such a
+	 * session is set up; this one goes on without it meanwhile, and a
+	 * protected key is unlocked once per start (the passphrase is asked,
+	 * this negotiation does not wait for it).  The chat takes its own
+	 * reference. */
+	if (cfg->peer_has_plugin && esess_identity_need(account)) {
+		cfg->idkey = esess_identity_private(account);
+		if (cfg->idkey == NULL)
+			esess_identity_unlock(account, NULL, NULL);
+	}
 }
 
 void
@@ -390,6 +401,9 @@ esess_peers_apply(EsessPeer *peer, EsessStep *step)
 				     "negotiation failed", peer->bare, why);
 		g_free(why);
 	}
+	/* the contact's key is told before the SAS dialog, which it explains */
+	if (step->event == ESESS_EV_ESTABLISHED)
+		esess_ui_peer_key(peer);
 	esess_ui_event(peer, step);
 
 	for (i = 0; step->unsent != NULL && i < step->unsent->len; i++)

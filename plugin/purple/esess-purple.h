@@ -250,7 +250,7 @@ const char *esess_identity_fingerprint(PurpleAccount *account);
 char *esess_identity_pubkey_xml(PurpleAccount *account);
 const EsessPubKey *esess_identity_public(PurpleAccount *account);
 /* NULL while locked (see esess_identity_unlock) or absent. */
-const EsessIdKey *esess_identity_private(PurpleAccount *account);
+EsessIdKey *esess_identity_private(PurpleAccount *account);
 /* Asks the passphrase (once per start) when the key is locked; cb says
  * whether the private key is available now. */
 void esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer data);
@@ -274,6 +274,11 @@ void esess_ui_key_changed(PurpleAccount *account, const char *bare,
 			  const EsessKnownKey *held, const EsessPubKey *presented);
 void esess_ui_ask_passphrase(PurpleAccount *account, gpointer handle, GCallback ok_cb,
 			     GCallback cancel_cb);
+/* A session was established: what it says of the contact's key (R21),
+ * the warning when the key changed or is missing. */
+void esess_ui_peer_key(EsessPeer *peer);
+/* The contact's key in the session, one line for the details (NULL: none). */
+char *esess_keys_details_line(EsessPeer *peer);
 /* Closes the dialogs and forgets the waiting conversations of the account
  * (NULL: all). */
 void esess_ui_keys_close(PurpleAccount *account);

@@ -757,7 +757,7 @@ esess_ui_details(EsessPeer *peer)
 {
 	GString *s = g_string_new(NULL);
 	const char *state = _("Not private");
-	char *sas;
+	char *sas, *line;
 	time_t since;
 
 	if (peer == NULL || peer->chat == NULL)
@@ -792,7 +792,15 @@ esess_ui_details(EsessPeer *peer)
 		g_string_append_printf(s, _("Check: the weaker one. %s\n"), weaker_sas_sentence());
 	since = (time_t)(esess_chat_since(peer->chat) / G_USEC_PER_SEC);
 	g_string_append_printf(s, _("Since: %s\n"), purple_date_format_long(localtime(&since)));
-	/* issue 12: the key this account is known by (never made from here) */
+	/* issue 12: the contact's key in this session, and the key this
+	 * account is known by (never made from here) */
+	line = esess_keys_details_line(peer);
+	if (line != NULL) {
+		g_string_append(s, line);
+		g_string_append_c(s, '\n');
+		g_free(line);
+	}
+	/* (our own key) */
 	if (esess_identity_fingerprint(peer->account) != NULL) {
 		g_string_append_printf(s, _("Your identity key: %s"),
 				       esess_identity_fingerprint(peer->account));

@@ -307,11 +307,36 @@ VirtualHost "localhost"
             return [line.rstrip("\n") for line in f]
 
 
+_idkeys = {}         # user -> PEM of the identity key made for this run
+_idkey_dir = None
+
+
+def idkey_pem(user):
+    """The identity key of user for this run (made once with openssl, RSA
+    3072, PKCS#8 PEM as the plugin writes it): every client of that user gets
+    it, as if it had been exported and imported, so that no scenario waits
+    for a key to be made (issue 12; the identity scenarios opt out)."""
+    global _idkey_dir
+    if user not in _idkeys:
+        if _idkey_dir is None:
+            _idkey_dir = tempfile.mkdtemp(prefix="esess-idkeys-")
+            atexit.register(shutil.rmtree, _idkey_dir, True)
+        path = os.path.join(_idkey_dir, user + ".pem")
+        subprocess.run(["openssl", "genpkey", "-algorithm", "RSA",
+                        "-pkeyopt", "rsa_keygen_bits:3072", "-out", path],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(path) as f:
+            _idkeys[user] = f.read()
+    return _idkeys[user]
+
+
 class Client:
-    """One headless libpurple client logged into the private Prosody."""
+    """One headless libpurple client logged into the private Prosody.
+    idkey: start with the run's identity key of user (see idkey_pem); False:
+    with none, so the plugin makes one when it first needs it."""
 
     def __init__(self, server, user, resource="e2e", plugins=None, log_ims=False,
-                 ui_id=None, preload=None, debug_log=True):
+                 ui_id=None, preload=None, debug_log=True, idkey=True):
         self.server = server
         self.user = user
         self.jid = "%s@%s" % (user, HOST)
@@ -319,6 +344,13 @@ class Client:
         self.dir = os.path.join(server.dir, "client-%s-%s" % (user, resource))
         tls = os.path.join(self.dir, "certificates", "x509", "tls_peers")
         os.makedirs(tls, mode=0o700, exist_ok=True)
+        if idkey:
+            keydir = os.path.join(self.dir, "esessions")
+            os.makedirs(keydir, mode=0o700, exist_ok=True)
+            keyfile = os.path.join(keydir, "%s-idkey.pem" % self.jid)
+            fd = os.open(keyfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(idkey_pem(user))
         shutil.copy(server.cert, os.path.join(tls, "127.0.0.1"))
         shutil.copy(server.cert, os.path.join(tls, "localhost"))
         if plugins is None:

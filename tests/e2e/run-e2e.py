@@ -62,9 +62,10 @@ def sas_of(dialog_ev):
 
 
 def pair(server, policy_a="opportunistic", policy_b="opportunistic", logging=None,
-         log_ims=False, plugins_b=None, res_b="e2e"):
-    a = h.Client(server, "alice", log_ims=log_ims)
-    b = h.Client(server, "bob", resource=res_b, plugins=plugins_b, log_ims=log_ims)
+         log_ims=False, plugins_b=None, res_b="e2e", idkey=True):
+    a = h.Client(server, "alice", log_ims=log_ims, idkey=idkey)
+    b = h.Client(server, "bob", resource=res_b, plugins=plugins_b, log_ims=log_ims,
+                 idkey=idkey)
     a.signed_on()
     b.signed_on()
     a.cmd("account-set esessions-policy " + policy_a)
@@ -1196,8 +1197,8 @@ def group_identity():
     nobody, fetched by a contact, refused to a stranger, exported and
     imported on a second client of the same account."""
     s = h.Prosody(pep=True).start()
-    a, b = pair(s)
-    c = h.Client(s, "carol")
+    a, b = pair(s, idkey=False)
+    c = h.Client(s, "carol", idkey=False)
     c.signed_on()
     keyfile = os.path.join(a.dir, "esessions", "alice@localhost-idkey.pem")
     fpr = {}
@@ -1278,7 +1279,7 @@ def group_identity():
         a.cmd("cmd %s esession key export %s" % (b.jid, out))
         a.wait_for(sys_pred("was written to"), since=since, what="exported")
         check(os.stat(out).st_mode & 0o777 == 0o600, "export not 0600")
-        a2 = h.Client(s, "alice", resource="laptop")
+        a2 = h.Client(s, "alice", resource="laptop", idkey=False)
         a2.signed_on()
         since = a2.mark()
         a2.cmd("cmd %s esession key import %s" % (b.jid, out))
@@ -1306,7 +1307,7 @@ def group_identity():
     def changed():
         # alice on a new computer without her key: a new one is made and
         # published over the old one
-        a3 = h.Client(s, "alice", resource="new")
+        a3 = h.Client(s, "alice", resource="new", idkey=False)
         a3.signed_on()
         new = own_key(a3, b, timeout=30)
         check(new != fpr["a"], "the new computer has the old key")
@@ -1355,13 +1356,13 @@ def group_identity():
             check(f.read().startswith("-----BEGIN ENCRYPTED"), "export not protected")
         # the public half needs no passphrase: a restart shows the key at once
         a.stop()
-        a2 = h.Client(s, "alice")
+        a2 = h.Client(s, "alice", idkey=False)
         a2.signed_on()
         check(own_key(a2, b) == fpr["a"], "another key after the restart")
         check(not a2.find(lambda e: e[0] == "dialog"), "a passphrase was asked for nothing")
         a2.stop()
         # a second computer: the wrong passphrase is refused, the right one works
-        o = h.Client(s, "alice", resource="office")
+        o = h.Client(s, "alice", resource="office", idkey=False)
         o.signed_on()
         since = o.mark()
         o.cmd("input-text wrong-" + pw)
@@ -1387,6 +1388,107 @@ def group_identity():
     s.stop()
 
 
+def group_identity_session():
+    """Issue 12 item 3: sessions between peers of this plugin carry their
+    identity keys (INTEROP R21); a key verified once keeps a session with
+    another device holding it verified, with no retained secret; a missing
+    or changed key raises the warning and the session is not verified."""
+    s = h.Prosody(pep=True).start()
+    a, b = pair(s)
+    wait_caps(a, b)
+    fpr = {}
+
+    def keyed():
+        fpr["a"] = own_key(a, b, timeout=30)
+        fpr["b"] = own_key(b, a, timeout=30)
+        da, db = negotiate(a, b)
+        check(da is not None and db is not None, "no SAS dialog for a first session")
+        # the standing answers ("They match") are given from idle callbacks
+        a.wait_for(state_pred(b.jid, ("3",)), what="alice verified")
+        b.wait_for(state_pred(a.jid, ("3",)), what="bob verified")
+        ev = a.wait_for(lambda e: sys_pred("Identity key of %s" % b.jid)(e) and
+                        fpr["b"] in e[4], what="bob's key in the session")
+        check("not verified)" in ev[4], "a new key came verified: %r" % ev[4])
+        b.wait_for(lambda e: sys_pred("Identity key of %s" % a.jid)(e) and fpr["a"] in e[4],
+                   what="alice's key in the session")
+        # "They match" verified the key too
+        since = a.mark()
+        a.cmd("cmd %s esession status" % b.jid)
+        ev = a.wait_for(sys_pred("first seen"), since=since, what="details")
+        check(fpr["b"] in ev[4] and "verified)" in ev[4] and "not verified)" not in ev[4],
+              "details: %r" % ev[4])
+        a.cmd("cmd %s esession end" % b.jid)
+        a.wait_for(state_pred(b.jid, ("0", "4")), since=since, what="ended")
+    record("identity: a session between plugin peers carries both keys; the SAS verifies "
+           "the contact's key", keyed)
+
+    def second_device():
+        out = os.path.join(s.dir, "bob-key.pem")
+        since = b.mark()
+        b.cmd("cmd %s esession key export %s" % (a.jid, out))
+        b.wait_for(sys_pred("was written to"), since=since, what="exported")
+        b.stop()
+        b2 = h.Client(s, "bob", resource="laptop", idkey=False)
+        b2.signed_on()
+        b2.cmd("account-set esessions-policy opportunistic")
+        b2.cmd("answer Later")
+        since = b2.mark()
+        b2.cmd("cmd %s esession key import %s" % (a.jid, out))
+        b2.wait_for(sys_pred("is now this account"), since=since, what="imported")
+        check(h.wait_feature(a, b2.full_jid, h.FEATURE_PURPLE), "no caps of bob's laptop")
+        check(h.wait_feature(b2, a.full_jid, h.FEATURE_PURPLE), "bob's laptop: no caps")
+        ma = a.mark()
+        a.cmd("cmd %s esession start" % b.jid)
+        ev = a.wait_for(state_pred(b.jid, ("2", "3")), 30, since=ma, what="alice private")
+        check(ev[2] == "3", "the session with bob's laptop is not verified")
+        check(sas_dialog(a, ma, timeout=1) is None, "alice was asked to compare a SAS")
+        ev = a.wait_for(lambda e: sys_pred("Identity key of %s" % b.jid)(e), since=ma,
+                        what="key line")
+        check(fpr["b"] in ev[4] and "not verified)" not in ev[4], "line: %r" % ev[4])
+        b2.stop()
+        a.wait_for(state_pred(b.jid, ("0", "4")), since=ma, what="ended")
+    record("identity: a second device with the same key and no retained secret is "
+           "verified at once", second_device)
+
+    def changed():
+        a.cmd("answer-clear")
+        a.cmd("answer Later")
+        b3 = h.Client(s, "bob", resource="new", idkey=False)
+        b3.signed_on()
+        b3.cmd("account-set esessions-policy opportunistic")
+        b3.cmd("answer Later")
+        check(h.wait_feature(a, b3.full_jid, h.FEATURE_PURPLE), "no caps of bob's new device")
+        check(h.wait_feature(b3, a.full_jid, h.FEATURE_PURPLE), "bob's new device: no caps")
+        # no key yet on bob's new device: the one on record is missing
+        ma = a.mark()
+        a.cmd("cmd %s esession start" % b.jid)
+        ev = a.wait_for(state_pred(b.jid, ("2", "3")), 30, since=ma, what="private")
+        check(ev[2] == "2", "verified without bob's key")
+        ev = a.wait_for(lambda e: e[0] == "msg" and "did not prove the identity key" in e[4],
+                        since=ma, what="missing warning")
+        check(fpr["b"] in ev[4] and "error" in ev[1].split(","), "warning: %r" % ev)
+        a.cmd("cmd %s esession end" % b.jid)
+        a.wait_for(state_pred(b.jid, ("0", "4")), since=ma, what="ended")
+        # the new device's own key: another key than the one on record
+        new = own_key(b3, a, timeout=30)
+        check(new != fpr["b"], "bob's new device has the old key")
+        ma = a.mark()
+        a.cmd("cmd %s esession start" % b.jid)
+        ev = a.wait_for(state_pred(b.jid, ("2", "3")), 30, since=ma, what="private again")
+        check(ev[2] == "2", "verified with a changed key")
+        ev = a.wait_for(lambda e: e[0] == "msg" and "has changed" in e[4], since=ma,
+                        what="changed warning")
+        check(fpr["b"] in ev[4] and new in ev[4] and "error" in ev[1].split(","),
+              "warning: %r" % ev)
+        check(sas_dialog(a, ma) is not None, "no SAS dialog for a changed key")
+        b3.stop()
+    record("identity: a missing key, then a changed key, raise the warning; the session is "
+           "not verified", changed)
+    for x in (a, b):
+        x.stop()
+    s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -1396,7 +1498,7 @@ def main():
               group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
-              group_identity]
+              group_identity, group_identity_session]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
