@@ -499,8 +499,16 @@ key_accept(PurpleAccount *account, const char *who)
 	char *bare = esess_bare_jid(who);
 	char *key = changed_key(account, bare);
 	EsessPubKey *pk = changed != NULL ? g_hash_table_lookup(changed, key) : NULL;
+	EsessKnownKey *k = pk != NULL ? known_key(account, bare) : NULL;
 	char *own, *text;
 
+	/* the key may be on record already (the SAS verified it meanwhile):
+	 * nothing to accept, and its verification is not undone */
+	if (k != NULL && esess_pubkey_equal(k->key, pk)) {
+		g_hash_table_remove(changed, key);
+		pk = NULL;
+	}
+	esess_known_key_free(k);
 	if (pk == NULL || esess_ctx->store == NULL) {
 		text = g_strdup_printf(_("No changed identity key of %s is waiting to be "
 					 "accepted."), bare);

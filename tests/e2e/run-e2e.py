@@ -1489,6 +1489,43 @@ def group_identity_session():
     s.stop()
 
 
+def group_identity_direct():
+    """XEP-0189 direct request: with no PEP service the contact's client is
+    asked for its key (iq to its full JID) and answers buddies only."""
+    s = h.Prosody().start()
+    a, b = pair(s)
+    c = h.Client(s, "carol")
+    c.signed_on()
+
+    def direct():
+        check(h.wait_feature(b, a.full_jid, "urn:xmpp:pubkey:2"), "no pubkey feature")
+        fa = own_key(a, b)
+        check(contact_key(b, a) == fa, "bob did not get alice's key directly")
+        # carol is not on alice's list: the node does not exist and alice's
+        # client does not answer her
+        check(contact_key(c, a) is None, "a stranger got alice's key")
+        # a stranger who knows alice's full JID asks her client directly
+        c.cmd("raw <iq type='get' id='esess-direct-probe' to='%s'>"
+              "<pubkey xmlns='urn:xmpp:pubkey:2'/></iq>" % a.full_jid)
+        deadline = time.time() + 10
+        replies = []
+        while time.time() < deadline and not replies:
+            with open(s.log, errors="replace") as f:
+                replies = [l for l in f if "esess-direct-probe" in l and
+                           "from='%s'" % a.full_jid not in l and "<iq" in l and
+                           ("type='error'" in l or "type='result'" in l)]
+            time.sleep(0.1)
+        check(replies, "alice's client did not answer the stranger")
+        check(all("rsakey" not in l and "type='result'" not in l for l in replies) and
+              any("service-unavailable" in l for l in replies),
+              "the stranger's direct request was answered with the key: %r" % replies)
+    record("identity: without PEP the key is asked directly, and given to buddies only",
+           direct)
+    for x in (a, b, c):
+        x.stop()
+    s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -1498,7 +1535,7 @@ def main():
               group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
-              group_identity, group_identity_session]
+              group_identity, group_identity_session, group_identity_direct]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
