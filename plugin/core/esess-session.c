@@ -64,8 +64,9 @@ struct _EsessSession {
 	EsessCtr *own_ctr;      /* in own_ctr_mem while the session lives */
 	EsessHmac *own_hmac;    /* in own_hmac_mem */
 	EsessCtr *peer_ctr;     /* in peer_ctr_mem; keyed with cur_set's kc */
-	/* sets[0]->hmac, and whether cur_set is sets[0]: an ordinary stanza
-	 * (no <new/>) is checked without reading the sets (session_sets_sync) */
+	/* a copy of sets[0]'s MAC key (in hmac0_mem), and whether cur_set is
+	 * sets[0]: an ordinary stanza (no <new/>) is checked without reading
+	 * the sets, which lie elsewhere (session_sets_sync) */
 	EsessHmac *hmac0;
 	gboolean cur_first;
 	gboolean ended;
@@ -85,6 +86,7 @@ struct _EsessSession {
 	guint8 own_ctr_mem[ESESS_CTR_SIZE];
 	guint8 own_hmac_mem[ESESS_HMAC_SIZE];
 	guint8 peer_ctr_mem[ESESS_CTR_SIZE];
+	guint8 hmac0_mem[ESESS_HMAC_SIZE]; /* hmac0: sets[0]'s MAC key, copied */
 	/* the rest is read on re-keys and at the end */
 	EsessSecret *own_km;
 	/* counters saved when the keys are wiped at the end */
@@ -103,7 +105,7 @@ struct _EsessSession {
  * fields and keys of a thousand sessions then share a few hundred KB and
  * lie next to each other, so that a message misses one place in cache, not
  * five (issue 11 item 1). */
-#define ESESS_SESSION_SLOT 448u
+#define ESESS_SESSION_SLOT 512u
 G_STATIC_ASSERT(sizeof(struct _EsessSession) <= ESESS_SESSION_SLOT);
 G_STATIC_ASSERT(G_STRUCT_OFFSET(struct _EsessSession, own_ctr_mem) == 128);
 static EsessSlab session_slab = ESESS_SLAB_INIT(ESESS_SESSION_SLOT, TRUE);
@@ -150,8 +152,21 @@ session_sets_sync(EsessSession *s)
 	EsessRecvSet *first = s->sets != NULL && s->sets->len > 0 ?
 				      g_ptr_array_index(s->sets, 0) : NULL;
 
-	s->hmac0 = first != NULL ? first->hmac : NULL;
-	s->cur_first = first != NULL && s->cur_set == first;
+	if (first != NULL && first->km != NULL) {
+		if (s->hmac0 == NULL) {
+			/* cannot fail: the shared hash handle is open (the set's
+			 * own HMAC was made) */
+			if (esess_hmac_init(s->hmac0_mem, first->km->data, first->km->len,
+					    &s->hmac0) != ESESS_OK)
+				s->hmac0 = NULL;
+		} else {
+			esess_hmac_set_key(s->hmac0, first->km->data, first->km->len);
+		}
+	} else if (s->hmac0 != NULL) {
+		esess_hmac_clear(s->hmac0);
+		s->hmac0 = NULL;
+	}
+	s->cur_first = s->hmac0 != NULL && s->cur_set == first;
 }
 
 /* Appends k to *arr, made when first needed (most sessions never re-key). */
