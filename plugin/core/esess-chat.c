@@ -246,19 +246,25 @@ esess_chat_yields_to(const EsessChat *ours, const EsessMsgInfo *peer_request)
 /* R15, SECURITY 55: the thread, and the JID the request went to (bare match
  * for the first reply, then pinned to the full JID that answered). */
 static gboolean
-from_peer(const EsessChat *chat, const EsessMsgInfo *msg)
+from_peer_ids(const EsessChat *chat, const char *from, const char *thread)
 {
 	char *b;
 	gboolean ok;
 
-	if (msg->from == NULL || msg->thread == NULL || strcmp(msg->thread, chat->thread) != 0)
+	if (from == NULL || thread == NULL || strcmp(thread, chat->thread) != 0)
 		return FALSE;
 	if (chat->pinned || strchr(chat->peer, '/') != NULL)
-		return esess_jid_equal(msg->from, chat->peer);
-	b = esess_chat_bare(msg->from);
+		return esess_jid_equal(from, chat->peer);
+	b = esess_chat_bare(from);
 	ok = strcmp(b, chat->peer_bare) == 0;
 	g_free(b);
 	return ok;
+}
+
+static gboolean
+from_peer(const EsessChat *chat, const EsessMsgInfo *msg)
+{
+	return from_peer_ids(chat, msg->from, msg->thread);
 }
 
 static void
@@ -435,15 +441,13 @@ delivered(const EsessXmlNode *outer, EsessXmlNode *payload)
 	return s;
 }
 
+/* The checks before a <c/> is looked at, the same on both ways in:
+ * ESESS_OK when the chat has a session to decrypt it with. */
 static EsessStatus
-on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
+encrypted_admit(EsessChat *chat, const char *from, const char *thread, gboolean has_body,
+		EsessStep *step)
 {
-	const EsessXmlNode *c;
-	EsessXmlNode *payload = NULL;
-	gboolean ack = FALSE;
-	EsessStatus r;
-
-	if (!from_peer(chat, msg))
+	if (!from_peer_ids(chat, from, thread))
 		return ESESS_ERR_WRONG_PEER; /* R15, SECURITY 46 */
 	if (chat->session == NULL) {
 		/* SECURITY 50: nothing shown, no state leaked; a message the
@@ -451,18 +455,30 @@ on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 		 * it is no longer read (issue 10, SECURITY 69) */
 		if (chat->state != ESESS_CHAT_ENDED)
 			return ESESS_ERR_STATE;
-		if (!chat->told_ended && esess_xml_child(msg->stanza, "body", NULL) != NULL) {
+		if (!chat->told_ended && has_body) {
 			chat->told_ended = TRUE;
 			esess_chat_send_plain_terminate(chat, step);
 		}
 		return ESESS_ERR_SESSION_ENDED;
 	}
-	c = esess_xml_child(msg->stanza, "c", ESESS_NS_C);
-	r = esess_session_decrypt(chat->session, c, &payload, NULL, NULL);
+	return ESESS_OK;
+}
+
+/* What follows the session's verdict r on a <c/>, the same on both ways in.
+ * *payload (owned, may be NULL) is taken; ESESS_OK with *show set: the
+ * decrypted children to show (caller frees), verified and not a terminate. */
+static EsessStatus
+encrypted_done(EsessChat *chat, EsessStatus r, EsessXmlNode *payload, EsessStep *step,
+	       EsessXmlNode **show)
+{
+	gboolean ack = FALSE;
+
+	*show = NULL;
 	if (r != ESESS_OK) {
 		/* R15, R18: the session is over; tell the peer in plaintext */
 		gboolean was_ending = chat->ack_pending;
 
+		esess_xml_free(payload);
 		if (!was_ending)
 			esess_chat_send_plain_terminate(chat, step);
 		esess_chat_end(chat, step);
@@ -498,10 +514,106 @@ on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 		esess_xml_free(payload);
 		return ESESS_ERR_SESSION_ENDED;
 	}
-	step->deliver = delivered(msg->stanza, payload);
-	esess_xml_free(payload);
+	*show = payload;
 	esess_step_event(step, ESESS_EV_MESSAGE, ESESS_OK, FALSE);
 	return ESESS_OK;
+}
+
+static EsessStatus
+on_encrypted(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
+{
+	const EsessXmlNode *c;
+	EsessXmlNode *payload = NULL, *show = NULL;
+	EsessStatus r;
+
+	r = encrypted_admit(chat, msg->from, msg->thread,
+			    esess_xml_child(msg->stanza, "body", NULL) != NULL, step);
+	if (r != ESESS_OK)
+		return r;
+	c = esess_xml_child(msg->stanza, "c", ESESS_NS_C);
+	r = esess_session_decrypt(chat->session, c, &payload, NULL, NULL);
+	r = encrypted_done(chat, r, payload, step, &show);
+	if (show != NULL) {
+		step->deliver = delivered(msg->stanza, show);
+		esess_xml_free(show);
+	}
+	return r;
+}
+
+/* Hands n's children (elements and text) to the client's sink in document
+ * order. */
+static void
+walk_payload(const EsessXmlNode *n, const EsessPayloadSink *sink, gpointer data)
+{
+	const EsessXmlNode *ch;
+
+	for (ch = n->first_child; ch != NULL; ch = ch->next) {
+		if (ch->kind == ESESS_XML_TEXT) {
+			sink->text(data, ch->text, ch->text_len);
+			continue;
+		}
+		sink->open(data, ch->name, ch->ns, ch->n_attrs,
+			   (const EsessPayloadAttr *)(const void *)ch->attrs);
+		walk_payload(ch, sink, data);
+		sink->close(data);
+	}
+}
+
+G_STATIC_ASSERT(sizeof(EsessPayloadAttr) == sizeof(EsessXmlAttr));
+G_STATIC_ASSERT(G_STRUCT_OFFSET(EsessPayloadAttr, name) == G_STRUCT_OFFSET(EsessXmlAttr, name));
+G_STATIC_ASSERT(G_STRUCT_OFFSET(EsessPayloadAttr, ns) == G_STRUCT_OFFSET(EsessXmlAttr, ns));
+G_STATIC_ASSERT(G_STRUCT_OFFSET(EsessPayloadAttr, value) == G_STRUCT_OFFSET(EsessXmlAttr, value));
+
+EsessStatus
+esess_chat_receive_c(EsessChat *chat, const EsessCIn *in, const EsessPayloadSink *sink,
+		     gpointer sink_data, EsessStep *step)
+{
+	EsessXmlNode *payload = NULL, *show = NULL, *ch;
+	EsessStatus r;
+
+	g_return_val_if_fail(chat != NULL && in != NULL && step != NULL, ESESS_ERR_INVALID_ARG);
+	g_return_val_if_fail(sink != NULL && sink->open != NULL && sink->text != NULL &&
+			     sink->close != NULL, ESESS_ERR_INVALID_ARG);
+	/* the complete way handles everything but an established session */
+	if (chat->state != ESESS_CHAT_ESTABLISHED || chat->session == NULL)
+		return ESESS_ERR_INVALID_ARG;
+	r = encrypted_admit(chat, in->from, in->thread, in->has_body, step);
+	if (r != ESESS_OK)
+		return r;
+	r = esess_session_decrypt_parts(chat->session, in->data, in->data_len, in->mac,
+					in->mac_len, &payload);
+	if (r == ESESS_ERR_INVALID_ARG)
+		return r; /* not the simple form: nothing changed */
+	r = encrypted_done(chat, r, payload, step, &show);
+	if (r == ESESS_ERR_INVALID_ARG)
+		r = ESESS_ERR_INTERNAL; /* that status says "nothing changed" */
+	if (show != NULL) {
+		/* verified, decrypted, parsed: only now does the client see it
+		 * (SECURITY rule 8); top-level text goes, as in delivered() */
+		for (ch = show->first_child; ch != NULL; ch = ch->next) {
+			if (ch->kind != ESESS_XML_ELEMENT)
+				continue;
+			sink->open(sink_data, ch->name, ch->ns, ch->n_attrs,
+				   (const EsessPayloadAttr *)(const void *)ch->attrs);
+			walk_payload(ch, sink, sink_data);
+			sink->close(sink_data);
+		}
+		esess_xml_free(show);
+	}
+	return r;
+}
+
+gboolean
+esess_chat_kept_beside_c(const char *name, const char *ns)
+{
+	EsessXmlNode n;
+
+	g_return_val_if_fail(name != NULL, FALSE);
+	memset(&n, 0, sizeof(n));
+	n.kind = ESESS_XML_ELEMENT;
+	n.name = (char *)name;
+	n.ns = (char *)ns;
+	return outer_child_kept(&n);
 }
 
 static EsessStatus

@@ -222,6 +222,66 @@ gboolean esess_chat_yields_to(const EsessChat *ours, const EsessMsgInfo *peer_re
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_chat_receive(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step);
 
+/* ---- the message path without whole-stanza text (issue 11 item 2) --
+ * A client that has parsed the stanza itself hands over only what the engine
+ * needs; what the engine gives back is built into the client's own tree.
+ * Negotiation, termination and anything unusual take the complete way above
+ * (esess_msg_inspect, esess_chat_receive, esess_chat_encrypt). */
+
+/* An incoming <message/> with one <c/> (INTEROP R14, R15), as the client's
+ * parse found it.  The client takes this way only when the stanza has that
+ * exact shape: a message (not groupchat, not error) whose element children
+ * are leaves except the one <c/> in ESESS_NS_C, unprefixed; one <thread/>;
+ * <c/>'s children are one <mac/> and at most one <data/> in ESESS_NS_C,
+ * without attributes or elements inside. */
+typedef struct {
+	const char *from;           /* outer from */
+	const char *thread;         /* the <thread/> text */
+	gboolean has_body;          /* a <body/> (the placeholder) beside <c/> */
+	const char *data;           /* <data/> text (base64), NULL when there is none */
+	size_t data_len;
+	const char *mac;            /* <mac/> text (base64) */
+	size_t mac_len;
+} EsessCIn;
+
+/* An attribute of a decrypted element: ns NULL for an unprefixed one. */
+typedef struct {
+	const char *name;
+	const char *ns;
+	const char *value;
+} EsessPayloadAttr;
+
+/* Receives the decrypted children of a <c/> in document order: open for an
+ * element (its namespace URI, NULL for none, and its attributes), text for
+ * text inside one, close at its end.  Texts are UTF-8, entities resolved;
+ * the text between the top-level children is left out. */
+typedef struct {
+	void (*open)(gpointer data, const char *name, const char *ns, guint n_attrs,
+		     const EsessPayloadAttr *attrs);
+	void (*text)(gpointer data, const char *text, size_t len);
+	void (*close)(gpointer data);
+} EsessPayloadSink;
+
+/* esess_chat_receive for an ESESS_MSG_ENCRYPTED stanza taken apart by the
+ * client (EsessCIn).  The same checks in the same order (R15 sender and
+ * thread, SECURITY 50 ended threads, the MAC before anything else, counters,
+ * sizes, the payload's XML) with the same statuses and steps; when the step's
+ * event is ESESS_EV_MESSAGE the decrypted children have gone to sink (the
+ * client puts them in place of <c/> and keeps beside them only what
+ * esess_chat_kept_beside_c allows), and step->deliver is NULL.  Returns
+ * ESESS_ERR_INVALID_ARG, having changed nothing, when the chat is not
+ * established or the texts are not in the simple form (see
+ * esess_session_decrypt_parts): the client then takes the complete way. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_receive_c(EsessChat *chat, const EsessCIn *in, const EsessPayloadSink *sink,
+				 gpointer sink_data, EsessStep *step);
+
+/* TRUE when a child (local name, namespace URI or NULL) of a received
+ * encrypted message stays beside the decrypted children: R14's unencrypted
+ * children (thread, error, amp, hints) and the server's delay.  Everything
+ * else beside <c/> is outside the MAC and is not shown (SECURITY 44). */
+gboolean esess_chat_kept_beside_c(const char *name, const char *ns);
+
 /* Handles an outgoing <message/> to the peer: while negotiating, a message
  * with a body is queued (EV_QUEUED, nothing sent; others are dropped); a
  * payload larger than esess_chat_max_payload is refused in every state

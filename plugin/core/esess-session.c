@@ -1103,6 +1103,54 @@ esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
 	return r;
 }
 
+/* The parts of a <c/> that the client took from its own parse of the stanza
+ * (issue 11 item 2).  Only the simple form is taken here: a non-empty <data/>
+ * or none, and <mac/>, each made only of base64 characters, so that the R7
+ * form of <data/> is "<data>" TEXT "</data>" byte for byte, as
+ * session_split_text reads it from wire text.  Anything else changes nothing
+ * and is ESESS_ERR_INVALID_ARG: the caller goes the complete way. */
+EsessStatus
+esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
+			    const char *mac, size_t mac_len, EsessXmlNode **payload)
+{
+	EsessCParts parts;
+	EsessStatus r;
+
+	g_return_val_if_fail(payload != NULL, ESESS_ERR_INVALID_ARG);
+	*payload = NULL;
+	g_return_val_if_fail(s != NULL, ESESS_ERR_INVALID_ARG);
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
+	if (mac == NULL || mac_len == 0 || mac_len > ESESS_SESSION_PARTS_MAX ||
+	    session_b64_span(mac, mac + mac_len) != mac_len)
+		return ESESS_ERR_INVALID_ARG;
+	if (data != NULL && (data_len == 0 || data_len > ESESS_SESSION_PARTS_MAX ||
+			     session_b64_span(data, data + data_len) != data_len))
+		return ESESS_ERR_INVALID_ARG;
+	memset(&parts, 0, sizeof(parts));
+	parts.mac_text = mac;
+	parts.mac_len = mac_len;
+	if (data != NULL) {
+		parts.has_data = TRUE;
+		parts.data_text = data;
+		parts.data_len = data_len;
+		/* INTEROP R6, R7: m_content */
+		parts.content_buf = g_string_sized_new(data_len + 16);
+		g_string_append(parts.content_buf, "<data>");
+		g_string_append_len(parts.content_buf, data, (gssize)data_len);
+		g_string_append(parts.content_buf, "</data>");
+		parts.content = parts.content_buf->str;
+		parts.content_len = parts.content_buf->len;
+	} else {
+		parts.content = "";
+	}
+	r = session_decrypt_inner(s, &parts, payload, NULL, NULL);
+	session_parts_clear(&parts);
+	if (r != ESESS_OK)
+		session_fail(s, payload);
+	return r;
+}
+
 /* ---- end, accessors ----------------------------------------------------- */
 
 void

@@ -85,6 +85,22 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
 				       EsessXmlNode **payload, char **plain, size_t *plain_len);
 
+/* The largest <data/> or <mac/> text esess_session_decrypt_parts takes: a
+ * stanza this size is far inside what the complete way parses
+ * (esess_xml_default_limits), so both ways refuse the same stanzas. */
+#define ESESS_SESSION_PARTS_MAX (64u * 1024u)
+
+/* Same as esess_session_decrypt, from the texts of <data/> (NULL when the
+ * <c/> has none) and <mac/> of a <c/> whose only children they are, each at
+ * most once (the caller checked the structure, issue 11 item 2).  Texts not
+ * in the simple form (empty, longer than ESESS_SESSION_PARTS_MAX, anything
+ * but base64 characters) give ESESS_ERR_INVALID_ARG and change nothing: the
+ * caller then takes the complete way.  Every other status is as
+ * esess_session_decrypt's, failures ending the session. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
+					const char *mac, size_t mac_len, EsessXmlNode **payload);
+
 /* Starts a re-key (XEP-0200 §Re-Key Exchange): the next encrypted stanza
  * carries <key/>.  Returns ESESS_OK, ESESS_ERR_SESSION_ENDED, ESESS_ERR_STATE
  * (re-keying disabled or too soon for rekey_freq), ESESS_ERR_INTERNAL. */

@@ -5,6 +5,7 @@
  *
  *   esess-plugin.c  registration, load/unload, prefs frame, actions, IPC
  *   esess-hooks.c   jabber-receiving-xmlnode / jabber-sending-xmlnode, presence
+ *   esess-cparts.c  encrypted messages taken apart and built on xmlnode trees
  *   esess-peers.c   the table of sessions (account, peer JID, thread) and the
  *                   application of engine steps; cleanup (SECURITY 62)
  *   esess-cmd.c     /esession start|end|status|verify

@@ -5,6 +5,8 @@ plugin_LTLIBRARIES += plugin/purple/esessions.la
 plugin_purple_esessions_la_SOURCES = \
 	plugin/purple/esess-plugin.c \
 	plugin/purple/esess-hooks.c \
+	plugin/purple/esess-cparts.c \
+	plugin/purple/esess-cparts.h \
 	plugin/purple/esess-peers.c \
 	plugin/purple/esess-cmd.c \
 	plugin/purple/esess-ui.c \
@@ -19,3 +21,12 @@ plugin_purple_esessions_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-un
 	-export-symbols-regex '^purple_init_plugin$$'
 plugin_purple_esessions_la_LIBADD = $(ESESS_CORE) \
 	$(PURPLE_LIBS) $(ESESS_CORE_DEPLIBS) $(LTLIBINTL)
+
+# tests/unit/test-cparts: the adapter's side of the message path taken apart
+# (issue 11 item 2) on libpurple's own trees
+check_PROGRAMS += tests/unit/test-cparts
+TESTS += tests/unit/test-cparts
+tests_unit_test_cparts_SOURCES = tests/unit/test-cparts.c plugin/purple/esess-cparts.c \
+	plugin/purple/esess-cparts.h
+tests_unit_test_cparts_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS) -I$(top_srcdir)/plugin/purple
+tests_unit_test_cparts_LDADD = $(ESESS_CORE) $(PURPLE_LIBS) $(ESESS_CORE_DEPLIBS)

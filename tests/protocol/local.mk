@@ -13,3 +13,9 @@ tests_protocol_test_mitm_SOURCES = tests/protocol/test-mitm.c $(ESESS_PROTO_SOUR
 tests_protocol_test_mitm_LDADD = $(ESESS_PROTO_LDADD)
 tests_protocol_test_byteflip_SOURCES = tests/protocol/test-byteflip.c $(ESESS_PROTO_SOURCES)
 tests_protocol_test_byteflip_LDADD = $(ESESS_PROTO_LDADD)
+
+# issue 11 item 2: esess_chat_receive_c fails closed exactly as the complete way
+check_PROGRAMS += tests/protocol/test-receive-c
+TESTS += tests/protocol/test-receive-c
+tests_protocol_test_receive_c_SOURCES = tests/protocol/test-receive-c.c $(ESESS_PROTO_SOURCES)
+tests_protocol_test_receive_c_LDADD = $(ESESS_PROTO_LDADD)

@@ -1,0 +1,281 @@
+/*
+ * esess-cparts.c - an encrypted message taken apart and built on
+ * libpurple's own tree (issue 11 item 2); see esess-cparts.h.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-cparts.h"
+#include "esess-mem.h"
+
+#define NS_CLIENT "jabber:client"
+#define NS_XEP0200 "http://www.xmpp.org/extensions/xep-0200.html#ns"
+#define NS_XML "http://www.w3.org/XML/1998/namespace"
+
+/* A leaf: no element inside; its text and attribute bytes add to *total. */
+static gboolean
+is_leaf(xmlnode *n, size_t *total)
+{
+	xmlnode *c;
+
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type == XMLNODE_TYPE_TAG)
+			return FALSE;
+		*total += c->type == XMLNODE_TYPE_DATA ? c->data_sz :
+			  (c->data != NULL ? strlen(c->data) : 0);
+	}
+	return TRUE;
+}
+
+static gboolean
+has_attribs(xmlnode *n)
+{
+	xmlnode *c;
+
+	for (c = n->child; c != NULL; c = c->next)
+		if (c->type == XMLNODE_TYPE_ATTRIB)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+is_whitespace(const char *t, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (t[i] != ' ' && t[i] != '\t' && t[i] != '\n' && t[i] != '\r')
+			return FALSE;
+	return TRUE;
+}
+
+/* The text of a leaf: in place when it is one piece, else joined into
+ * *own; NULL (length 0) when it has none. */
+static const char *
+leaf_text(xmlnode *n, size_t *len, char **own)
+{
+	xmlnode *c, *only = NULL;
+	guint pieces = 0;
+
+	*own = NULL;
+	*len = 0;
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type == XMLNODE_TYPE_DATA && c->data_sz > 0) {
+			only = c;
+			pieces++;
+		}
+	}
+	if (pieces == 0)
+		return NULL;
+	if (pieces == 1) {
+		*len = only->data_sz;
+		return only->data;
+	}
+	*own = xmlnode_get_data(n);
+	*len = strlen(*own);
+	return *own;
+}
+
+void
+esess_cparts_clear(EsessCTaken *t)
+{
+	g_free(t->thread);
+	g_free(t->data_own);
+	g_free(t->mac_own);
+	memset(t, 0, sizeof(*t));
+}
+
+gboolean
+esess_cparts_take(xmlnode *msg, EsessCTaken *t)
+{
+	xmlnode *ch, *c = NULL, *thread = NULL, *data = NULL, *mac = NULL;
+	const char *type, *ns;
+	size_t total = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (msg == NULL || msg->type != XMLNODE_TYPE_TAG || strcmp(msg->name, "message") != 0)
+		return FALSE;
+	ns = xmlnode_get_namespace(msg);
+	if ((ns != NULL && strcmp(ns, NS_CLIENT) != 0) || xmlnode_get_prefix(msg) != NULL)
+		return FALSE;
+	/* R15, SECURITY 46: groupchat, error and other types go the complete way */
+	type = xmlnode_get_attrib(msg, "type");
+	if (type != NULL && strcmp(type, "chat") != 0 && strcmp(type, "normal") != 0)
+		return FALSE;
+	t->in.from = xmlnode_get_attrib(msg, "from");
+	if (t->in.from == NULL)
+		return FALSE;
+	/* SECURITY 45, 47, 48: one <c/>, unprefixed, an immediate child, and
+	 * nothing else with elements inside (no carbon, no forward, no <c/>
+	 * deeper down) */
+	for (ch = msg->child; ch != NULL; ch = ch->next) {
+		if (ch->type == XMLNODE_TYPE_ATTRIB) {
+			total += ch->data != NULL ? strlen(ch->data) : 0;
+			continue;
+		}
+		if (ch->type != XMLNODE_TYPE_TAG)
+			continue;
+		ns = xmlnode_get_namespace(ch);
+		if (strcmp(ch->name, "c") == 0 && g_strcmp0(ns, NS_XEP0200) == 0) {
+			if (c != NULL || xmlnode_get_prefix(ch) != NULL)
+				return FALSE;
+			c = ch;
+			continue;
+		}
+		if (!is_leaf(ch, &total))
+			return FALSE;
+		if (strcmp(ch->name, "thread") == 0) {
+			if (thread != NULL)
+				return FALSE;
+			thread = ch;
+		} else if (strcmp(ch->name, "body") == 0) {
+			t->in.has_body = TRUE;
+		}
+	}
+	if (c == NULL || thread == NULL)
+		return FALSE;
+	for (ch = c->child; ch != NULL; ch = ch->next) {
+		if (ch->type == XMLNODE_TYPE_ATTRIB)
+			continue;
+		if (ch->type == XMLNODE_TYPE_DATA) {
+			if (!is_whitespace(ch->data, ch->data_sz))
+				return FALSE;
+			continue;
+		}
+		if (xmlnode_get_prefix(ch) != NULL ||
+		    g_strcmp0(xmlnode_get_namespace(ch), NS_XEP0200) != 0 || has_attribs(ch) ||
+		    !is_leaf(ch, &total))
+			return FALSE;
+		if (strcmp(ch->name, "data") == 0 && data == NULL)
+			data = ch;
+		else if (strcmp(ch->name, "mac") == 0 && mac == NULL)
+			mac = ch;
+		else
+			return FALSE; /* key, new, old (re-keying), duplicates, others */
+	}
+	if (mac == NULL || total > ESESS_CPARTS_MAX_TEXT)
+		return FALSE;
+	t->thread = xmlnode_get_data(thread);
+	t->in.thread = t->thread;
+	t->in.mac = leaf_text(mac, &t->in.mac_len, &t->mac_own);
+	if (data != NULL)
+		t->in.data = leaf_text(data, &t->in.data_len, &t->data_own);
+	/* no thread text, an empty <mac/> or <data/>: the complete way */
+	if (t->thread == NULL || t->in.mac == NULL || (data != NULL && t->in.data == NULL)) {
+		esess_cparts_clear(t);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- building the decrypted children ---------------------------------- */
+
+static void
+build_open(gpointer data, const char *name, const char *ns, guint n_attrs,
+	   const EsessPayloadAttr *attrs)
+{
+	EsessCBuild *b = data;
+	xmlnode *n = xmlnode_new_child(b->cur, name);
+	guint i;
+
+	xmlnode_set_namespace(n, ns);
+	for (i = 0; i < n_attrs; i++)
+		xmlnode_set_attrib_full(n, attrs[i].name, attrs[i].ns,
+					g_strcmp0(attrs[i].ns, NS_XML) == 0 ? "xml" : NULL,
+					attrs[i].value);
+	b->cur = n;
+}
+
+static void
+build_text(gpointer data, const char *text, size_t len)
+{
+	EsessCBuild *b = data;
+
+	if (len > 0)
+		xmlnode_insert_data(b->cur, text, (gssize)len);
+}
+
+static void
+build_close(gpointer data)
+{
+	EsessCBuild *b = data;
+
+	if (b->cur != b->root)
+		b->cur = b->cur->parent;
+}
+
+const EsessPayloadSink esess_cparts_sink = { build_open, build_text, build_close };
+
+void
+esess_cparts_build_init(EsessCBuild *b)
+{
+	b->root = xmlnode_new("payload");
+	b->cur = b->root;
+}
+
+/* SECURITY rule 9: the texts of a decrypted tree are wiped before they go */
+static void
+wipe_tree(xmlnode *n)
+{
+	xmlnode *c;
+
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type == XMLNODE_TYPE_TAG)
+			wipe_tree(c);
+		else if (c->data != NULL)
+			esess_wipe(c->data, c->type == XMLNODE_TYPE_DATA ? c->data_sz :
+				   strlen(c->data));
+	}
+}
+
+void
+esess_cparts_build_free(EsessCBuild *b)
+{
+	if (b->root == NULL)
+		return;
+	wipe_tree(b->root);
+	xmlnode_free(b->root);
+	b->root = NULL;
+	b->cur = NULL;
+}
+
+void
+esess_cparts_deliver(xmlnode *msg, EsessCBuild *b)
+{
+	xmlnode *c, *next, *last = NULL;
+
+	c = msg->child;
+	msg->child = NULL;
+	for (; c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		if (c->type == XMLNODE_TYPE_ATTRIB ||
+		    (c->type == XMLNODE_TYPE_TAG &&
+		     esess_chat_kept_beside_c(c->name, xmlnode_get_namespace(c)))) {
+			if (last != NULL)
+				last->next = c;
+			else
+				msg->child = c;
+			last = c;
+			continue;
+		}
+		/* unlinked first, so that xmlnode_free does not walk msg */
+		c->parent = NULL;
+		xmlnode_free(c);
+	}
+	msg->lastchild = last;
+	for (c = b->root->child; c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		xmlnode_insert_child(msg, c);
+		/* doc/hacking.md pitfall 3: a body must be in jabber:client */
+		if (strcmp(c->name, "body") == 0 && xmlnode_get_namespace(c) == NULL)
+			xmlnode_set_namespace(c, NS_CLIENT);
+	}
+	b->root->child = NULL;
+	b->root->lastchild = NULL;
+	xmlnode_free(b->root);
+	b->root = NULL;
+	b->cur = NULL;
+}

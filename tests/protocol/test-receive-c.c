@@ -1,0 +1,640 @@
+/*
+ * test-receive-c: the message path taken apart (issue 11 item 2).
+ * esess_chat_receive_c gets the texts of <thread/>, <data/> and <mac/> as a
+ * client found them; it must end every hostile stanza exactly as the
+ * complete way (esess_msg_inspect + esess_chat_receive) does: the same
+ * status, event, stanzas sent and state, and show the same children.
+ *
+ * Each case runs on two pairs negotiated the same way: pair A delivers the
+ * stanza the complete way, pair B takes it apart.  When the parts are not in
+ * the simple form, B's chat must be untouched (ESESS_ERR_INVALID_ARG, nothing
+ * sent) and the stanza then goes B's complete way, as the adapter does.
+ * After each case one more good message goes each way and must fare alike.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "esess-session.h"
+#include "esess-xml.h"
+#include "neg-harness.h"
+
+typedef struct {
+	char *dir;
+	NegParty alice, bob;
+	NegWire wire;
+	char *first;     /* the first good stanza, as delivered */
+} Pair;
+
+typedef struct {
+	gboolean taken;  /* B: esess_chat_receive_c took it */
+	EsessStatus st;
+	EsessEvent ev;
+	EsessStatus ev_status;
+	gboolean by_peer;
+	guint n_sent;
+	guint n_terminates;
+	EsessChatState state;
+	char *shown;     /* the decrypted children as esess_xml_write gives them */
+} Outcome;
+
+static void
+outcome_clear(Outcome *o)
+{
+	g_free(o->shown);
+	memset(o, 0, sizeof(*o));
+}
+
+static void
+pair_init(Pair *p, gboolean plugin)
+{
+	memset(p, 0, sizeof(*p));
+	p->dir = neg_tmpdir();
+	neg_party_init(&p->alice, "alice@example.org/pda", p->dir);
+	neg_party_init(&p->bob, "bob@example.com/laptop", p->dir);
+	p->alice.cfg.peer_has_plugin = plugin;
+	p->bob.cfg.peer_has_plugin = plugin;
+	neg_wire_init(&p->wire, NULL, NULL);
+	g_assert_true(neg_run(&p->alice, &p->bob, &p->wire, FALSE));
+}
+
+static void
+pair_clear(Pair *p)
+{
+	neg_party_clear(&p->alice);
+	neg_party_clear(&p->bob);
+	neg_wire_clear(&p->wire);
+	neg_rmdir(p->dir);
+	g_free(p->dir);
+	g_free(p->first);
+}
+
+/* alice encrypts one message for bob: the stanza as the server delivers it */
+static char *
+seal(Pair *p, const char *body)
+{
+	EsessStep step;
+	char *stanza, *out;
+
+	esess_step_init(&step);
+	stanza = g_markup_printf_escaped("<message to='%s' type='chat' id='m1'><body>%s</body>"
+					 "<active xmlns='http://jabber.org/protocol/chatstates'/>"
+					 "<x xmlns='urn:example' lang='en'>it's <b>bold</b></x></message>",
+					 p->bob.bare, body);
+	g_assert_cmpint(esess_chat_encrypt(p->alice.chat, stanza, strlen(stanza), &step), ==,
+			ESESS_OK);
+	g_free(stanza);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 1);
+	out = neg_set_from(g_ptr_array_index(step.send, 0), p->alice.jid);
+	esess_step_clear(&step);
+	return out;
+}
+
+static void
+count_sent(Outcome *o, GPtrArray *out)
+{
+	guint i;
+
+	o->n_sent = out->len;
+	for (i = 0; i < out->len; i++)
+		if (strstr(g_ptr_array_index(out, i), "terminate") != NULL)
+			o->n_terminates++;
+}
+
+/* the children of a delivered stanza that are shown: all but those kept
+ * beside <c/> */
+static char *
+shown_of_stanza(const char *deliver)
+{
+	EsessXmlNode *m = NULL, *ch;
+	GString *s = g_string_new(NULL);
+
+	g_assert_cmpint(esess_xml_parse(deliver, strlen(deliver), NULL, &m), ==, ESESS_OK);
+	for (ch = m->first_child; ch != NULL; ch = ch->next)
+		if (ch->kind == ESESS_XML_ELEMENT && !esess_chat_kept_beside_c(ch->name, ch->ns))
+			esess_xml_write(s, ch, ESESS_NS_CLIENT);
+	esess_xml_free(m);
+	return g_string_free(s, FALSE);
+}
+
+static void
+via_complete(NegParty *p, const char *stanza, Outcome *o)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	EsessMsgInfo info;
+	EsessStep step;
+
+	/* neg_deliver, with the step's details kept */
+	g_assert_cmpint(esess_msg_inspect(stanza, strlen(stanza), p->jid, &info), ==, ESESS_OK);
+	esess_step_init(&step);
+	o->st = esess_chat_receive(p->chat, &info, &step);
+	o->ev = step.event;
+	o->ev_status = step.status;
+	o->by_peer = step.by_peer;
+	if (step.deliver != NULL && step.event == ESESS_EV_MESSAGE)
+		o->shown = shown_of_stanza(step.deliver);
+	for (guint i = 0; i < esess_step_n_send(&step); i++)
+		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
+	esess_step_clear(&step);
+	esess_msg_info_clear(&info);
+	count_sent(o, out);
+	o->state = esess_chat_state(p->chat);
+	g_ptr_array_unref(out);
+}
+
+/* ---- B: taken apart ----------------------------------------------------- */
+
+typedef struct {
+	EsessXmlNode *root, *cur;
+} Tree;
+
+static void
+t_open(gpointer data, const char *name, const char *ns, guint n_attrs,
+       const EsessPayloadAttr *attrs)
+{
+	Tree *t = data;
+	guint i;
+
+	t->cur = esess_xml_add(t->cur, name, ns);
+	for (i = 0; i < n_attrs; i++) {
+		g_assert_null(attrs[i].ns);
+		esess_xml_set_attr(t->cur, attrs[i].name, attrs[i].value);
+	}
+}
+
+static void
+t_text(gpointer data, const char *text, size_t len)
+{
+	Tree *t = data;
+
+	esess_xml_add_text(t->cur, text, (gssize)len);
+}
+
+static void
+t_close(gpointer data)
+{
+	Tree *t = data;
+
+	t->cur = t->cur->parent;
+}
+
+static const EsessPayloadSink tree_sink = { t_open, t_text, t_close };
+
+/* the parts as a client finds them: first <data/> and <mac/> of <c/> */
+static void
+take_parts(const EsessXmlNode *m, EsessCIn *in, char **texts)
+{
+	const EsessXmlNode *c, *d, *mac, *th;
+
+	memset(in, 0, sizeof(*in));
+	in->from = esess_xml_attr(m, "from");
+	th = esess_xml_child(m, "thread", NULL);
+	texts[0] = th != NULL ? esess_xml_text(th) : NULL;
+	in->thread = texts[0];
+	in->has_body = esess_xml_child(m, "body", NULL) != NULL;
+	c = esess_xml_child(m, "c", ESESS_NS_C);
+	g_assert_nonnull(c);
+	d = esess_xml_child(c, "data", NULL);
+	mac = esess_xml_child(c, "mac", NULL);
+	texts[1] = d != NULL ? esess_xml_text(d) : NULL;
+	texts[2] = mac != NULL ? esess_xml_text(mac) : NULL;
+	in->data = texts[1];
+	in->data_len = texts[1] != NULL ? strlen(texts[1]) : 0;
+	in->mac = texts[2];
+	in->mac_len = texts[2] != NULL ? strlen(texts[2]) : 0;
+}
+
+static void
+via_parts(NegParty *p, const char *stanza, Outcome *o)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	EsessXmlNode *m = NULL, *ch;
+	EsessStep step;
+	EsessCIn in;
+	char *texts[3];
+	Tree t;
+	EsessChatState before = esess_chat_state(p->chat);
+
+	g_assert_cmpint(esess_xml_parse(stanza, strlen(stanza), NULL, &m), ==, ESESS_OK);
+	take_parts(m, &in, texts);
+	t.root = esess_xml_new("payload", ESESS_NS_CLIENT);
+	t.cur = t.root;
+	esess_step_init(&step);
+	o->st = esess_chat_receive_c(p->chat, &in, &tree_sink, &t, &step);
+	o->taken = o->st != ESESS_ERR_INVALID_ARG;
+	o->ev = step.event;
+	o->ev_status = step.status;
+	o->by_peer = step.by_peer;
+	g_assert_null(step.deliver);
+	if (step.event == ESESS_EV_MESSAGE) {
+		GString *s = g_string_new(NULL);
+
+		g_assert_true(t.cur == t.root); /* every open closed */
+		for (ch = t.root->first_child; ch != NULL; ch = ch->next)
+			esess_xml_write(s, ch, ESESS_NS_CLIENT);
+		o->shown = g_string_free(s, FALSE);
+	} else {
+		g_assert_null(t.root->first_child); /* nothing reached the sink */
+	}
+	for (guint i = 0; i < esess_step_n_send(&step); i++)
+		g_ptr_array_add(out, g_strdup(g_ptr_array_index(step.send, i)));
+	esess_step_clear(&step);
+	count_sent(o, out);
+	o->state = esess_chat_state(p->chat);
+	esess_xml_free(t.root);
+	esess_xml_free(m);
+	for (guint i = 0; i < 3; i++)
+		g_free(texts[i]);
+	g_ptr_array_unref(out);
+	if (!o->taken) {
+		/* nothing changed: the adapter takes the complete way */
+		g_assert_cmpuint(o->n_sent, ==, 0);
+		g_assert_cmpint(o->state, ==, before);
+		g_assert_cmpint(o->ev, ==, ESESS_EV_NONE);
+		g_free(o->shown);
+		memset(o, 0, sizeof(*o));
+		via_complete(p, stanza, o);
+		o->taken = FALSE;
+	}
+}
+
+static void
+assert_same(const Outcome *a, const Outcome *b)
+{
+	g_assert_cmpstr(esess_status_symbol(b->st), ==, esess_status_symbol(a->st));
+	g_assert_cmpint(b->ev, ==, a->ev);
+	g_assert_cmpstr(esess_status_symbol(b->ev_status), ==, esess_status_symbol(a->ev_status));
+	g_assert_cmpint(b->by_peer, ==, a->by_peer);
+	g_assert_cmpuint(b->n_sent, ==, a->n_sent);
+	g_assert_cmpuint(b->n_terminates, ==, a->n_terminates);
+	g_assert_cmpint(b->state, ==, a->state);
+	g_assert_cmpstr(b->shown, ==, a->shown);
+}
+
+/* ---- the cases ---------------------------------------------------------- */
+
+typedef char *(*Mutate)(Pair *p, const char *stanza);
+
+typedef struct {
+	const char *name;
+	Mutate mutate;
+	gboolean taken;           /* B takes it apart (else: the complete way) */
+	EsessStatus want;         /* the status both ways */
+	EsessChatState state;     /* bob's chat afterwards */
+} Case;
+
+/* replaces the text of the first <name> element in stanza */
+static char *
+set_text(const char *stanza, const char *name, const char *text)
+{
+	char *open = g_strdup_printf("<%s>", name), *close = g_strdup_printf("</%s>", name);
+	const char *a = strstr(stanza, open), *b;
+	char *out;
+
+	g_assert_nonnull(a);
+	a += strlen(open);
+	b = strstr(a, close);
+	g_assert_nonnull(b);
+	out = g_strdup_printf("%.*s%s%s", (int)(a - stanza), stanza, text, b);
+	g_free(open);
+	g_free(close);
+	return out;
+}
+
+static char *
+get_text(const char *stanza, const char *name)
+{
+	char *open = g_strdup_printf("<%s>", name), *close = g_strdup_printf("</%s>", name);
+	const char *a = strstr(stanza, open), *b;
+	char *out;
+
+	g_assert_nonnull(a);
+	a += strlen(open);
+	b = strstr(a, close);
+	out = g_strndup(a, (gsize)(b - a));
+	g_free(open);
+	g_free(close);
+	return out;
+}
+
+/* changes character i of the text of <name> to c (or to its neighbour in
+ * the alphabet when c is 0) */
+static char *
+poke(const char *stanza, const char *name, gsize i, char c)
+{
+	char *t = get_text(stanza, name), *out;
+
+	g_assert_cmpuint(i, <, strlen(t));
+	t[i] = c != 0 ? c : (t[i] == 'A' ? 'B' : 'A');
+	out = set_text(stanza, name, t);
+	g_free(t);
+	return out;
+}
+
+static char *
+m_same(Pair *p, const char *s)
+{
+	(void)p;
+	return g_strdup(s);
+}
+
+static char *
+m_mac_flip(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "mac", 3, 0);
+}
+
+static char *
+m_data_flip(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "data", 7, 0);
+}
+
+static char *
+m_mac_short(Pair *p, const char *s)
+{
+	(void)p;
+	return set_text(s, "mac", "AAAAAAAAAAAAAAAAAAAAAA==");
+}
+
+static char *
+m_mac_long(Pair *p, const char *s)
+{
+	char *t = g_strnfill(64, 'A'), *out; /* 48 bytes */
+
+	(void)p;
+	out = set_text(s, "mac", t);
+	g_free(t);
+	return out;
+}
+
+static char *
+m_data_bang(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "data", 5, '!');
+}
+
+static char *
+m_data_pad_inside(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "data", 5, '=');
+}
+
+static char *
+m_mac_bang(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "mac", 2, '*');
+}
+
+static char *
+m_data_space(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "data", 8, ' ');
+}
+
+static char *
+m_replay(Pair *p, const char *s)
+{
+	(void)s;
+	return g_strdup(p->first);
+}
+
+static char *
+m_no_data(Pair *p, const char *s)
+{
+	const char *a = strstr(s, "<data>"), *b = strstr(s, "</data>");
+
+	(void)p;
+	return g_strdup_printf("%.*s%s", (int)(a - s), s, b + strlen("</data>"));
+}
+
+static char *
+m_no_mac(Pair *p, const char *s)
+{
+	const char *a = strstr(s, "<mac>"), *b = strstr(s, "</mac>");
+
+	(void)p;
+	return g_strdup_printf("%.*s%s", (int)(a - s), s, b + strlen("</mac>"));
+}
+
+static char *
+m_thread(Pair *p, const char *s)
+{
+	(void)p;
+	return poke(s, "thread", 0, 0);
+}
+
+static char *
+m_from(Pair *p, const char *s)
+{
+	char *out, *t;
+
+	(void)p;
+	t = g_strdup(s);
+	out = g_strdup_printf("<message from='alice@example.org/other'%s",
+			      strstr(t, " to="));
+	g_free(t);
+	return out;
+}
+
+static char *
+m_big_data(Pair *p, const char *s)
+{
+	char *big = g_strnfill(ESESS_SESSION_PARTS_MAX + 4, 'A'), *out;
+
+	(void)p;
+	out = set_text(s, "data", big);
+	g_free(big);
+	return out;
+}
+
+static const Case cases[] = {
+	{ "good", m_same, TRUE, ESESS_OK, ESESS_CHAT_ESTABLISHED },
+	{ "mac-flipped", m_mac_flip, TRUE, ESESS_ERR_MAC, ESESS_CHAT_ENDED },          /* SECURITY 34 */
+	{ "data-flipped", m_data_flip, TRUE, ESESS_ERR_MAC, ESESS_CHAT_ENDED },        /* SECURITY 34 */
+	{ "mac-short", m_mac_short, TRUE, ESESS_ERR_MAC_LENGTH, ESESS_CHAT_ENDED },    /* SECURITY 35 */
+	{ "mac-long", m_mac_long, TRUE, ESESS_ERR_MAC_LENGTH, ESESS_CHAT_ENDED },      /* SECURITY 35 */
+	{ "mac-missing", m_no_mac, FALSE, ESESS_ERR_MALFORMED, ESESS_CHAT_ENDED },     /* SECURITY 36 */
+	{ "data-missing", m_no_data, TRUE, ESESS_ERR_MAC, ESESS_CHAT_ENDED },          /* SECURITY 36 */
+	{ "replayed", m_replay, TRUE, ESESS_ERR_MAC, ESESS_CHAT_ENDED },               /* SECURITY 37 */
+	{ "data-bad-char", m_data_bang, FALSE, ESESS_ERR_BASE64, ESESS_CHAT_ENDED },   /* SECURITY 40 */
+	{ "data-space", m_data_space, FALSE, ESESS_ERR_BASE64, ESESS_CHAT_ENDED },     /* SECURITY 40 */
+	{ "data-pad-inside", m_data_pad_inside, TRUE, ESESS_ERR_BASE64, ESESS_CHAT_ENDED }, /* SECURITY 40 */
+	{ "mac-bad-char", m_mac_bang, FALSE, ESESS_ERR_BASE64, ESESS_CHAT_ENDED },     /* SECURITY 40 */
+	{ "data-oversized", m_big_data, FALSE, ESESS_ERR_MAC, ESESS_CHAT_ENDED },      /* SECURITY 41 */
+	{ "wrong-thread", m_thread, TRUE, ESESS_ERR_WRONG_PEER, ESESS_CHAT_ESTABLISHED }, /* R15 */
+	{ "wrong-from", m_from, TRUE, ESESS_ERR_WRONG_PEER, ESESS_CHAT_ESTABLISHED },  /* SECURITY 46 */
+};
+
+static void
+test_case(gconstpointer data)
+{
+	const Case *c = data;
+	Pair a, b;
+	Outcome oa, ob;
+	char *sa, *sb, *ha, *hb;
+
+	pair_init(&a, FALSE);
+	pair_init(&b, FALSE);
+	memset(&oa, 0, sizeof(oa));
+	memset(&ob, 0, sizeof(ob));
+	/* one good message first, so that the counters have moved */
+	a.first = seal(&a, "first");
+	b.first = seal(&b, "first");
+	via_complete(&a.bob, a.first, &oa);
+	via_parts(&b.bob, b.first, &ob);
+	g_assert_true(ob.taken);
+	g_assert_cmpint(ob.ev, ==, ESESS_EV_MESSAGE);
+	assert_same(&oa, &ob);
+	g_assert_nonnull(strstr(ob.shown, "<body>first</body>"));
+	g_assert_nonnull(strstr(ob.shown, "<b>bold</b></x>"));
+	outcome_clear(&oa);
+	outcome_clear(&ob);
+
+	/* the case */
+	sa = seal(&a, "second");
+	sb = seal(&b, "second");
+	ha = c->mutate(&a, sa);
+	hb = c->mutate(&b, sb);
+	via_complete(&a.bob, ha, &oa);
+	via_parts(&b.bob, hb, &ob);
+	g_assert_cmpint(ob.taken, ==, c->taken);
+	g_assert_cmpstr(esess_status_symbol(oa.st), ==, esess_status_symbol(c->want));
+	g_assert_cmpint(oa.state, ==, c->state);
+	assert_same(&oa, &ob);
+	if (c->want != ESESS_OK) {
+		/* fail closed: nothing shown */
+		g_assert_null(ob.shown);
+		g_assert_cmpint(ob.ev, !=, ESESS_EV_MESSAGE);
+	}
+	outcome_clear(&oa);
+	outcome_clear(&ob);
+	g_free(sa);
+	g_free(sb);
+	g_free(ha);
+	g_free(hb);
+
+	/* what follows fares alike: shown while established, else refused */
+	if (esess_chat_state(a.alice.chat) == ESESS_CHAT_ESTABLISHED &&
+	    esess_chat_state(b.alice.chat) == ESESS_CHAT_ESTABLISHED) {
+		sa = seal(&a, "third");
+		sb = seal(&b, "third");
+		via_complete(&a.bob, sa, &oa);
+		via_parts(&b.bob, sb, &ob);
+		assert_same(&oa, &ob);
+		outcome_clear(&oa);
+		outcome_clear(&ob);
+		g_free(sa);
+		g_free(sb);
+	}
+	pair_clear(&a);
+	pair_clear(&b);
+}
+
+/* An encrypted terminate inside <c/> (R18, peers of this plugin) and its
+ * acknowledgement go the same way taken apart. */
+static void
+test_terminate(void)
+{
+	Pair a, b;
+	Outcome oa, ob;
+	EsessStep sta, stb;
+	char *ta, *tb;
+
+	pair_init(&a, TRUE);
+	pair_init(&b, TRUE);
+	memset(&oa, 0, sizeof(oa));
+	memset(&ob, 0, sizeof(ob));
+	esess_step_init(&sta);
+	esess_step_init(&stb);
+	g_assert_cmpint(esess_chat_terminate(a.alice.chat, &sta), ==, ESESS_OK);
+	g_assert_cmpint(esess_chat_terminate(b.alice.chat, &stb), ==, ESESS_OK);
+	g_assert_cmpuint(esess_step_n_send(&sta), ==, 1);
+	ta = neg_set_from(g_ptr_array_index(sta.send, 0), a.alice.jid);
+	tb = neg_set_from(g_ptr_array_index(stb.send, 0), b.alice.jid);
+	g_assert_nonnull(strstr(ta, "<c xmlns="));
+	via_complete(&a.bob, ta, &oa);
+	via_parts(&b.bob, tb, &ob);
+	g_assert_true(ob.taken);
+	g_assert_cmpint(oa.ev, ==, ESESS_EV_ENDED);
+	g_assert_cmpuint(oa.n_sent, ==, 1); /* the acknowledgement */
+	assert_same(&oa, &ob);
+	esess_step_clear(&sta);
+	esess_step_clear(&stb);
+	outcome_clear(&oa);
+	outcome_clear(&ob);
+	g_free(ta);
+	g_free(tb);
+	pair_clear(&a);
+	pair_clear(&b);
+}
+
+/* Not established, or nothing to take: ESESS_ERR_INVALID_ARG, no change. */
+static void
+test_not_taken(void)
+{
+	Pair a;
+	EsessStep step;
+	EsessCIn in;
+	char *s;
+	Outcome o;
+
+	pair_init(&a, FALSE);
+	memset(&in, 0, sizeof(in));
+	memset(&o, 0, sizeof(o));
+	in.from = a.alice.jid;
+	in.thread = esess_chat_thread(a.bob.chat);
+	esess_step_init(&step);
+	/* no mac at all */
+	g_assert_cmpint(esess_chat_receive_c(a.bob.chat, &in, &tree_sink, NULL, &step), ==,
+			ESESS_ERR_INVALID_ARG);
+	/* an empty <data/> */
+	in.mac = "AAAA";
+	in.mac_len = 4;
+	in.data = "";
+	in.data_len = 0;
+	g_assert_cmpint(esess_chat_receive_c(a.bob.chat, &in, &tree_sink, NULL, &step), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	g_assert_cmpint(step.event, ==, ESESS_EV_NONE);
+	/* the session still reads what follows */
+	s = seal(&a, "after");
+	via_parts(&a.bob, s, &o);
+	g_assert_true(o.taken);
+	g_assert_cmpint(o.ev, ==, ESESS_EV_MESSAGE);
+	outcome_clear(&o);
+	g_free(s);
+	/* ended: the complete way */
+	esess_chat_abort(a.bob.chat, ESESS_OK, &step);
+	esess_step_clear(&step);
+	s = seal(&a, "late");
+	via_parts(&a.bob, s, &o);
+	g_assert_false(o.taken);
+	g_assert_cmpstr(esess_status_symbol(o.st), ==, "ESESS_ERR_SESSION_ENDED");
+	outcome_clear(&o);
+	g_free(s);
+	pair_clear(&a);
+}
+
+int
+main(int argc, char **argv)
+{
+	gsize i;
+
+	g_test_init(&argc, &argv, NULL);
+	for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *path = g_strdup_printf("/receive-c/same-as-complete/%s", cases[i].name);
+
+		g_test_add_data_func(path, &cases[i], test_case);
+		g_free(path);
+	}
+	g_test_add_func("/receive-c/terminate", test_terminate);
+	g_test_add_func("/receive-c/not-taken", test_not_taken);
+	return g_test_run();
+}

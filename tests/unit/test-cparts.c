@@ -1,0 +1,237 @@
+/*
+ * test-cparts: the adapter's side of the message path taken apart (issue 11
+ * item 2, plugin/purple/esess-cparts.c) on libpurple's own xmlnode trees.
+ * Only the one shape every peer sends is taken apart; every other shape,
+ * hostile ones first (SECURITY 45-48: two <c/>, a prefixed or nested <c/>,
+ * carbons, groupchat; duplicate, missing or unknown children of <c/>), is
+ * left untouched for the complete way, whose checks the other tests cover.
+ * And a delivered stanza keeps only what the engine allows beside the
+ * decrypted children (SECURITY 44).
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <purple.h>
+
+#include "esess-cparts.h"
+
+/* libpurple's, from dbus-server.h (which needs the D-Bus headers) */
+void purple_dbus_init_ids(void);
+
+#define NS_C "http://www.xmpp.org/extensions/xep-0200.html#ns"
+
+/* fmt with its one "%s" replaced by middle, parsed by libpurple */
+static xmlnode *
+parse(const char *fmt, const char *middle)
+{
+	const char *at = strstr(fmt, "%s");
+	char *s;
+	xmlnode *n;
+
+	g_assert_nonnull(at);
+	s = g_strdup_printf("%.*s%s%s", (int)(at - fmt), fmt, middle, at + 2);
+	n = xmlnode_from_str(s, -1);
+
+	g_assert_nonnull(n);
+	g_free(s);
+	return n;
+}
+
+/* a message with `inner` as the children of <c/> */
+#define MSG_C "<message xmlns='jabber:client' from='alice@example.org/pda' " \
+	"to='bob@example.com/laptop' type='chat' id='m1'><body>[encrypted]</body>" \
+	"<thread>thr</thread><active xmlns='http://jabber.org/protocol/chatstates'/>" \
+	"<c xmlns='" NS_C "'>%s</c></message>"
+/* a message with `inner` beside an ordinary <c/> */
+#define MSG_BESIDE "<message xmlns='jabber:client' from='alice@example.org/pda' " \
+	"type='chat'><thread>thr</thread>%s<c xmlns='" NS_C "'><data>QUJD</data>" \
+	"<mac>TUFD</mac></c></message>"
+
+static gboolean
+takes(const char *fmt, const char *middle)
+{
+	xmlnode *n = parse(fmt, middle);
+	EsessCTaken t;
+	gboolean ok = esess_cparts_take(n, &t);
+
+	if (!ok) {
+		g_assert_null(t.in.mac);
+		g_assert_null(t.thread);
+	}
+	esess_cparts_clear(&t);
+	xmlnode_free(n);
+	return ok;
+}
+
+static void
+test_taken(void)
+{
+	xmlnode *n = parse(MSG_C, "<data>QUJD</data>\n <mac>TUFD</mac>");
+	EsessCTaken t;
+
+	g_assert_true(esess_cparts_take(n, &t));
+	g_assert_cmpstr(t.in.from, ==, "alice@example.org/pda");
+	g_assert_cmpstr(t.in.thread, ==, "thr");
+	g_assert_true(t.in.has_body);
+	g_assert_cmpuint(t.in.data_len, ==, 4);
+	g_assert_cmpint(memcmp(t.in.data, "QUJD", 4), ==, 0);
+	g_assert_cmpuint(t.in.mac_len, ==, 4);
+	g_assert_cmpint(memcmp(t.in.mac, "TUFD", 4), ==, 0);
+	esess_cparts_clear(&t);
+	xmlnode_free(n);
+	/* no <data/>: an empty stanza (the engine checks its MAC) */
+	n = parse(MSG_C, "<mac>TUFD</mac>");
+	g_assert_true(esess_cparts_take(n, &t));
+	g_assert_null(t.in.data);
+	esess_cparts_clear(&t);
+	xmlnode_free(n);
+	/* without type, type normal; hints and delay beside */
+	g_assert_true(takes("<message from='a@b/c'><thread>t</thread>%s</message>",
+			    "<c xmlns='" NS_C "'><data>QUJD</data><mac>TUFD</mac></c>"));
+	g_assert_true(takes("<message type='normal' from='a@b/c'><thread>t</thread>%s</message>",
+			    "<c xmlns='" NS_C "'><mac>TUFD</mac></c>"));
+	g_assert_true(takes(MSG_BESIDE, "<no-permanent-store xmlns='urn:xmpp:hints'/>"
+			    "<delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/>"));
+}
+
+static void
+test_message_refused(void)
+{
+	/* SECURITY 46: groupchat; errors and other types */
+	g_assert_false(takes("<message type='%s' from='a@b/c'><thread>t</thread><c xmlns='"
+			     NS_C "'><mac>TUFD</mac></c></message>", "groupchat"));
+	g_assert_false(takes("<message type='%s' from='a@b/c'><thread>t</thread><c xmlns='"
+			     NS_C "'><mac>TUFD</mac></c></message>", "error"));
+	g_assert_false(takes("<message type='%s' from='a@b/c'><thread>t</thread><c xmlns='"
+			     NS_C "'><mac>TUFD</mac></c></message>", "headline"));
+	/* no from, no thread, an empty thread, two threads */
+	g_assert_false(takes("<message type='chat'><thread>t</thread>%s</message>",
+			     "<c xmlns='" NS_C "'><mac>TUFD</mac></c>"));
+	g_assert_false(takes("<message from='a@b/c'>%s</message>",
+			     "<c xmlns='" NS_C "'><mac>TUFD</mac></c>"));
+	g_assert_false(takes("<message from='a@b/c'><thread/>%s</message>",
+			     "<c xmlns='" NS_C "'><mac>TUFD</mac></c>"));
+	g_assert_false(takes(MSG_BESIDE, "<thread>again</thread>"));
+	/* another namespace for the stanza */
+	g_assert_false(takes("<message xmlns='jabber:server' from='a@b/c'><thread>t</thread>"
+			     "%s</message>", "<c xmlns='" NS_C "'><mac>TUFD</mac></c>"));
+	/* SECURITY 45: two <c/>; SECURITY 48: a prefixed one; no <c/> at all */
+	g_assert_false(takes(MSG_BESIDE, "<c xmlns='" NS_C "'><mac>TUFD</mac></c>"));
+	g_assert_false(takes("<message from='a@b/c' xmlns:e='" NS_C "'><thread>t</thread>"
+			     "%s</message>", "<e:c><mac>TUFD</mac></e:c>"));
+	g_assert_false(takes("<message from='a@b/c'><thread>t</thread>%s</message>",
+			     "<body>hi</body>"));
+	/* SECURITY 45: a <c/> deeper down; SECURITY 47: carbons and forwards;
+	 * XHTML-IM beside <c/> (elements inside): all the complete way */
+	g_assert_false(takes(MSG_BESIDE, "<x xmlns='urn:example'><c xmlns='" NS_C "'>"
+			     "<mac>TUFD</mac></c></x>"));
+	g_assert_false(takes(MSG_BESIDE, "<received xmlns='urn:xmpp:carbons:2'><forwarded "
+			     "xmlns='urn:xmpp:forward:0'/></received>"));
+	g_assert_false(takes(MSG_BESIDE, "<html xmlns='http://jabber.org/protocol/xhtml-im'>"
+			     "<body xmlns='http://www.w3.org/1999/xhtml'>forged</body></html>"));
+}
+
+static void
+test_c_refused(void)
+{
+	/* SECURITY 45: duplicates; 36: no mac; re-keying and unknown children */
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><data>QUJD</data><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><mac>TUFD</mac><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data>"));
+	g_assert_false(takes(MSG_C, ""));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><key>QUJD</key><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><new>1</new><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><old>QUJD</old><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><junk/><mac>TUFD</mac>"));
+	/* empty children, attributes, elements inside, text between, another
+	 * namespace or a prefix for a child */
+	g_assert_false(takes(MSG_C, "<data/><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data><mac/>"));
+	g_assert_false(takes(MSG_C, "<data a='1'>QUJD</data><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QU<b/>JD</data><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data>QUJD</data>x<mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<data xmlns='urn:other'>QUJD</data><mac>TUFD</mac>"));
+	g_assert_false(takes(MSG_C, "<e:data xmlns:e='" NS_C "'>QUJD</e:data><mac>TUFD</mac>"));
+}
+
+static void
+test_size(void)
+{
+	char *big = g_strnfill(ESESS_CPARTS_MAX_TEXT + 1, 'A');
+	char *mid = g_strdup_printf("<data>%s</data><mac>TUFD</mac>", big);
+	char *body = g_strdup_printf("<subject>%s</subject>", big);
+
+	/* SECURITY 70: the complete way applies its limits */
+	g_assert_false(takes(MSG_C, mid));
+	g_assert_false(takes(MSG_BESIDE, body));
+	g_free(big);
+	g_free(mid);
+	g_free(body);
+}
+
+static void
+test_deliver(void)
+{
+	xmlnode *n = parse("<message xmlns='jabber:client' from='alice@example.org/pda' "
+			   "type='chat' id='m1'>%s</message>",
+			   "<body>[encrypted]</body><thread>thr</thread>"
+			   "<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+			   "xmlns='http://www.w3.org/1999/xhtml'>forged</body></html>"
+			   "<no-copy xmlns='urn:xmpp:hints'/>"
+			   "<delay xmlns='urn:xmpp:delay' stamp='2026-01-01T00:00:00Z'/>"
+			   "<c xmlns='" NS_C "'><data>QUJD</data><mac>TUFD</mac></c>");
+	EsessPayloadAttr attr = { "lang", "http://www.w3.org/XML/1998/namespace", "en" };
+	EsessCBuild b;
+	xmlnode *c;
+	char *s;
+	guint n_children = 0;
+
+	esess_cparts_build_init(&b);
+	esess_cparts_sink.open(&b, "body", "jabber:client", 1, &attr);
+	esess_cparts_sink.text(&b, "secret ", 7);
+	esess_cparts_sink.text(&b, "text", 4);
+	esess_cparts_sink.close(&b);
+	esess_cparts_sink.open(&b, "active", "http://jabber.org/protocol/chatstates", 0, NULL);
+	esess_cparts_sink.close(&b);
+	esess_cparts_deliver(n, &b);
+	g_assert_null(b.root);
+	for (c = n->child; c != NULL; c = c->next)
+		if (c->type == XMLNODE_TYPE_TAG)
+			n_children++;
+	/* kept: thread, the hint, the delay; then the decrypted children */
+	g_assert_cmpuint(n_children, ==, 5);
+	g_assert_cmpstr(xmlnode_get_attrib(n, "from"), ==, "alice@example.org/pda");
+	g_assert_cmpstr(xmlnode_get_attrib(n, "id"), ==, "m1");
+	g_assert_nonnull(xmlnode_get_child(n, "thread"));
+	g_assert_nonnull(xmlnode_get_child_with_namespace(n, "no-copy", "urn:xmpp:hints"));
+	g_assert_nonnull(xmlnode_get_child_with_namespace(n, "delay", "urn:xmpp:delay"));
+	g_assert_null(xmlnode_get_child(n, "html"));
+	g_assert_null(xmlnode_get_child(n, "c"));
+	c = xmlnode_get_child(n, "body");
+	g_assert_nonnull(c);
+	/* doc/hacking.md pitfall 3 */
+	g_assert_cmpstr(xmlnode_get_namespace(c), ==, "jabber:client");
+	s = xmlnode_get_data(c);
+	g_assert_cmpstr(s, ==, "secret text");
+	g_free(s);
+	g_assert_cmpstr(xmlnode_get_attrib_with_namespace(c, "lang",
+							  "http://www.w3.org/XML/1998/namespace"),
+			==, "en");
+	g_assert_true(n->lastchild != NULL && n->lastchild->next == NULL &&
+		      strcmp(n->lastchild->name, "active") == 0);
+	xmlnode_free(n);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	purple_dbus_init_ids(); /* doc/hacking.md pitfall 9 */
+	g_test_add_func("/cparts/taken", test_taken);
+	g_test_add_func("/cparts/message-refused", test_message_refused);
+	g_test_add_func("/cparts/c-refused", test_c_refused);
+	g_test_add_func("/cparts/size", test_size);
+	g_test_add_func("/cparts/deliver", test_deliver);
+	return g_test_run();
+}
