@@ -751,6 +751,86 @@ esess_chat_encrypt(EsessChat *chat, const char *stanza, size_t len, EsessStep *s
 	return r;
 }
 
+void
+esess_c_child_free(gpointer child)
+{
+	EsessCChild *ch = child;
+
+	if (ch == NULL)
+		return;
+	g_free(ch->text);
+	g_free(ch);
+}
+
+void
+esess_c_out_clear(EsessCOut *out)
+{
+	if (out == NULL)
+		return;
+	if (out->children != NULL)
+		g_ptr_array_unref(out->children);
+	memset(out, 0, sizeof(*out));
+}
+
+EsessStatus
+esess_chat_encrypt_c(EsessChat *chat, const char *children, size_t len, EsessCOut *out,
+		     EsessStep *step)
+{
+	EsessXmlNode *m = NULL;
+	EsessXmlLimits lim;
+	GString *payload;
+	GPtrArray *parts;
+	EsessStatus r;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	memset(out, 0, sizeof(*out));
+	g_return_val_if_fail(chat != NULL && step != NULL && (children != NULL || len == 0),
+			     ESESS_ERR_INVALID_ARG);
+	/* the complete way queues, refuses for size and reports the rest */
+	if (chat->state != ESESS_CHAT_ESTABLISHED || chat->session == NULL ||
+	    len > ESESS_SESSION_PARTS_MAX)
+		return ESESS_ERR_INVALID_ARG;
+	/* as esess_chat_encrypt: the receiver's depth and count limits */
+	lim = esess_xml_default_limits;
+	lim.max_bytes = ESESS_SEND_MAX_INPUT;
+	lim.max_text = ESESS_SEND_MAX_INPUT;
+	if (esess_xml_parse_fragment(children != NULL ? children : "", len, ESESS_NS_CLIENT, &lim,
+				     &m) != ESESS_OK)
+		return ESESS_ERR_INVALID_ARG;
+	payload = esess_chat_payload(m);
+	esess_xml_free(m);
+	if (payload->len > esess_chat_max_payload()) {
+		esess_gstring_free_wiped(payload);
+		return ESESS_ERR_INVALID_ARG;
+	}
+	parts = g_ptr_array_new_with_free_func(esess_c_child_free);
+	r = esess_session_encrypt_parts(chat->session, payload->str, payload->len, parts);
+	esess_gstring_free_wiped(payload);
+	if (r != ESESS_OK) {
+		g_ptr_array_unref(parts);
+		return r == ESESS_ERR_INVALID_ARG ? ESESS_ERR_INTERNAL : r;
+	}
+	out->to = chat->peer;
+	out->thread = chat->thread;
+	out->body = chat->placeholder;
+	out->no_store = esess_chat_mustnot(chat);
+	out->children = parts;
+	return ESESS_OK;
+}
+
+gboolean
+esess_chat_outside_c(const char *name, const char *ns)
+{
+	EsessXmlNode n;
+
+	g_return_val_if_fail(name != NULL, FALSE);
+	memset(&n, 0, sizeof(n));
+	n.kind = ESESS_XML_ELEMENT;
+	n.name = (char *)name;
+	n.ns = (char *)ns;
+	return esess_chat_kept_outside(&n);
+}
+
 EsessStatus
 esess_chat_terminate(EsessChat *chat, EsessStep *step)
 {

@@ -282,6 +282,48 @@ EsessStatus esess_chat_receive_c(EsessChat *chat, const EsessCIn *in, const Eses
  * else beside <c/> is outside the MAC and is not shown (SECURITY 44). */
 gboolean esess_chat_kept_beside_c(const char *name, const char *ns);
 
+/* One child of an outgoing <c/>: its name ("data", "key", "new", "old",
+ * "mac") and text (base64 or a decimal number: nothing to escape). */
+typedef struct {
+	const char *name;
+	char *text;
+} EsessCChild;
+void esess_c_child_free(gpointer child);
+
+/* An outgoing encrypted message for the client to build in its own tree:
+ * <message to type='chat' [id]> [<body>body</body>] <thread>thread</thread>
+ * the children it kept outside <c/> (esess_chat_outside_c) but <thread/>
+ * and, when no_store, the two hints, [<no-permanent-store/><no-copy/> in
+ * urn:xmpp:hints] <c xmlns=XEP-0200>children in order</c> (INTEROP R14,
+ * R15, R17), as esess_chat_encrypt writes it. */
+typedef struct {
+	const char *to;             /* the negotiated full JID */
+	const char *thread;
+	const char *body;           /* the placeholder, NULL for none */
+	gboolean no_store;          /* logging mustnot */
+	GPtrArray *children;        /* EsessCChild * */
+} EsessCOut;
+void esess_c_out_clear(EsessCOut *out);
+
+/* esess_chat_encrypt for an established chat, from the client's own
+ * serialisation of the children that go inside <c/> (those for which
+ * esess_chat_outside_c is FALSE, in order, each written as XML in the
+ * stanza's namespace).  The engine parses them as the receiver will
+ * (esess_xml_default_limits) and encrypts what the complete way would;
+ * *out says what to build (clear it with esess_c_out_clear).  Returns
+ * ESESS_OK, a failure of esess_session_encrypt, or ESESS_ERR_INVALID_ARG,
+ * having changed nothing, when the chat is not established or the children
+ * are not plain XML within the limits: the client then takes the complete
+ * way, which refuses or queues as it always did. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_chat_encrypt_c(EsessChat *chat, const char *children, size_t len,
+				 EsessCOut *out, EsessStep *step);
+
+/* TRUE when a child (local name, namespace URI or NULL for the stanza's) of
+ * an outgoing message stays outside <c/>: thread, error, amp and XEP-0334
+ * hints (R14). */
+gboolean esess_chat_outside_c(const char *name, const char *ns);
+
 /* Handles an outgoing <message/> to the peer: while negotiating, a message
  * with a body is queued (EV_QUEUED, nothing sent; others are dropped); a
  * payload larger than esess_chat_max_payload is refused in every state

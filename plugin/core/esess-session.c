@@ -325,8 +325,29 @@ session_cancel_pending_rekey(EsessSession *s)
 
 /* ---- encrypting --------------------------------------------------------- */
 
-EsessStatus
-esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out)
+/* A child of m_content as it was written: name and the span of its text. */
+typedef struct {
+	const char *name;
+	gsize start;
+	gsize len;
+} SessionSpan;
+
+#define SESSION_SPAN_OPEN(content, spans, nm) do { \
+		SessionSpan sp_ = { nm, 0, 0 }; \
+		g_string_append(content, "<" nm ">"); \
+		sp_.start = (content)->len; \
+		g_array_append_val(spans, sp_); \
+	} while (0)
+#define SESSION_SPAN_CLOSE(content, spans, nm) do { \
+		SessionSpan *sp_ = &g_array_index(spans, SessionSpan, (spans)->len - 1); \
+		sp_->len = (content)->len - sp_->start; \
+		g_string_append(content, "</" nm ">"); \
+	} while (0)
+
+/* Encrypts into out (the <c/> text) or, when parts is not NULL, into its
+ * children (EsessCChild *, in order). */
+static EsessStatus
+session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, GPtrArray *parts)
 {
 	guint8 c16[ESESS_COUNTER_LEN];
 	guint8 mac[ESESS_HMAC_LEN];
@@ -336,10 +357,11 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 	EsessRecvSet *rs = NULL;
 	EsessSecret *kc_b = NULL, *km_b = NULL;
 	gboolean send_key, send_old;
+	GArray *spans = NULL;
 	EsessStatus r;
 	guint i;
 
-	g_return_val_if_fail(s != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
+	g_return_val_if_fail(s != NULL && (out != NULL || parts != NULL), ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(payload != NULL || len == 0, ESESS_ERR_INVALID_ARG);
 	if (s->ended)
 		return ESESS_ERR_SESSION_ENDED;
@@ -377,28 +399,32 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 		goto out;
 
 	content = g_string_sized_new(padded / 3 * 4 + 256);
+	spans = g_array_sized_new(FALSE, FALSE, sizeof(SessionSpan), 4);
 	if (len > 0) {
-		g_string_append(content, "<data>");
+		SESSION_SPAN_OPEN(content, spans, "data");
 		esess_base64_append(content, buf, padded);
-		g_string_append(content, "</data>");
+		SESSION_SPAN_CLOSE(content, spans, "data");
 	}
 	if (send_key) {
 		size_t pub_len;
 		const guint8 *pub = esess_dh_key_public(s->pending_dh, &pub_len);
 
-		g_string_append(content, "<key>");
+		SESSION_SPAN_OPEN(content, spans, "key");
 		esess_base64_append(content, pub, pub_len);
-		g_string_append(content, "</key>");
+		SESSION_SPAN_CLOSE(content, spans, "key");
 	}
-	if (s->new_count > 0)
-		g_string_append_printf(content, "<new>%u</new>", s->new_count);
+	if (s->new_count > 0) {
+		SESSION_SPAN_OPEN(content, spans, "new");
+		g_string_append_printf(content, "%u", s->new_count);
+		SESSION_SPAN_CLOSE(content, spans, "new");
+	}
 	if (send_old) {
 		for (i = 0; i < s->publish->len; i++) {
 			const EsessSecret *k = g_ptr_array_index(s->publish, i);
 
-			g_string_append(content, "<old>");
+			SESSION_SPAN_OPEN(content, spans, "old");
 			esess_base64_append(content, k->data, k->len);
-			g_string_append(content, "</old>");
+			SESSION_SPAN_CLOSE(content, spans, "old");
 		}
 	}
 	/* INTEROP R6: mac = HMAC(KM, m_content || C16).  What we write is
@@ -436,13 +462,36 @@ esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString 
 		s->since_rekey++;
 		s->own_plain_sent++;
 	}
-	g_string_append(out, "<c xmlns='" ESESS_NS_C "'>");
-	g_string_append_len(out, content->str, (gssize)content->len);
-	g_string_append(out, "<mac>");
-	esess_base64_append(out, mac, sizeof(mac));
-	g_string_append(out, "</mac></c>");
+	if (parts != NULL) {
+		/* the same bytes as the text below, one child at a time */
+		for (i = 0; i < spans->len; i++) {
+			const SessionSpan *sp = &g_array_index(spans, SessionSpan, i);
+			EsessCChild *ch = g_new0(EsessCChild, 1);
+
+			ch->name = sp->name;
+			ch->text = g_strndup(content->str + sp->start, sp->len);
+			g_ptr_array_add(parts, ch);
+		}
+		{
+			EsessCChild *ch = g_new0(EsessCChild, 1);
+			GString *m = g_string_sized_new(48);
+
+			ch->name = "mac";
+			esess_base64_append(m, mac, sizeof(mac));
+			ch->text = g_string_free(m, FALSE);
+			g_ptr_array_add(parts, ch);
+		}
+	} else {
+		g_string_append(out, "<c xmlns='" ESESS_NS_C "'>");
+		g_string_append_len(out, content->str, (gssize)content->len);
+		g_string_append(out, "<mac>");
+		esess_base64_append(out, mac, sizeof(mac));
+		g_string_append(out, "</mac></c>");
+	}
 	r = ESESS_OK;
 out:
+	if (spans != NULL)
+		g_array_free(spans, TRUE);
 	esess_free_wiped(buf, padded);
 	if (content != NULL)
 		g_string_free(content, TRUE);
@@ -452,6 +501,20 @@ out:
 	esess_secret_free(kc_b);
 	esess_secret_free(km_b);
 	return r;
+}
+
+EsessStatus
+esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out)
+{
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	return session_encrypt(s, payload, len, out, NULL);
+}
+
+EsessStatus
+esess_session_encrypt_parts(EsessSession *s, const char *payload, size_t len, GPtrArray *parts)
+{
+	g_return_val_if_fail(parts != NULL, ESESS_ERR_INVALID_ARG);
+	return session_encrypt(s, payload, len, NULL, parts);
 }
 
 /* ---- re-keying ---------------------------------------------------------- */

@@ -13,6 +13,7 @@
 #include <glib.h>
 #include <stddef.h>
 
+#include "esess-chat.h"
 #include "esess-crypto.h"
 #include "esess-mem.h"
 #include "esess-status.h"
@@ -60,6 +61,13 @@ EsessStatus esess_session_new(const EsessSessionParams *params, EsessSession **o
  * ESESS_ERR_COUNTER_EXHAUSTED (re-key or end first), ESESS_ERR_TOO_LARGE. */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out);
+
+/* Same, with the children of <c/> appended to parts (EsessCChild *, caller
+ * frees them with esess_c_child_free) in the order and with the very texts
+ * the <c/> text would hold: data, key, new, old..., mac (issue 11 item 2). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_session_encrypt_parts(EsessSession *s, const char *payload, size_t len,
+					GPtrArray *parts);
 
 /* Verifies and decrypts one <c/> element (already checked by the caller to be
  * the single immediate child in the exact namespace, from the right JID and

@@ -279,3 +279,155 @@ esess_cparts_deliver(xmlnode *msg, EsessCBuild *b)
 	b->root = NULL;
 	b->cur = NULL;
 }
+
+/* ---- sending ---------------------------------------------------------- */
+
+#define NS_HINTS "urn:xmpp:hints"
+
+char *
+esess_cparts_payload(xmlnode *msg, size_t *len)
+{
+	GPtrArray *pieces;
+	GArray *lens;
+	xmlnode *c;
+	const char *ns;
+	size_t total = 0, at = 0;
+	char *buf;
+	guint i;
+
+	*len = 0;
+	ns = xmlnode_get_namespace(msg);
+	if (strcmp(msg->name, "message") != 0 || (ns != NULL && strcmp(ns, NS_CLIENT) != 0) ||
+	    xmlnode_get_prefix(msg) != NULL || msg->namespace_map != NULL)
+		return NULL;
+	pieces = g_ptr_array_new();
+	lens = g_array_new(FALSE, FALSE, sizeof(size_t));
+	for (c = msg->child; c != NULL; c = c->next) {
+		int n = 0;
+		size_t sz;
+		char *one;
+
+		if (c->type != XMLNODE_TYPE_TAG ||
+		    esess_chat_outside_c(c->name, xmlnode_get_namespace(c)))
+			continue;
+		/* written as part of msg: an xmlns where it differs from msg's,
+		 * as xmlnode_to_str(msg) would */
+		one = xmlnode_to_str(c, &n);
+		sz = n > 0 ? (size_t)n : 0;
+		g_ptr_array_add(pieces, one);
+		g_array_append_val(lens, sz);
+		total += sz;
+	}
+	/* one allocation of the final size: the plaintext is never moved and
+	 * left behind in freed memory (SECURITY rule 9) */
+	buf = g_malloc(total + 1);
+	for (i = 0; i < pieces->len; i++) {
+		char *one = g_ptr_array_index(pieces, i);
+		size_t sz = g_array_index(lens, size_t, i);
+
+		memcpy(buf + at, one, sz);
+		at += sz;
+		esess_wipe(one, sz);
+		g_free(one);
+	}
+	buf[total] = '\0';
+	g_ptr_array_free(pieces, TRUE);
+	g_array_free(lens, TRUE);
+	*len = total;
+	return buf;
+}
+
+/* Unlinks every child of n (attributes too) into a plain list. */
+static xmlnode *
+take_children(xmlnode *n)
+{
+	xmlnode *c = n->child;
+
+	n->child = NULL;
+	n->lastchild = NULL;
+	return c;
+}
+
+static xmlnode *
+text_child(xmlnode *parent, const char *name, const char *ns, const char *text)
+{
+	xmlnode *n = xmlnode_new_child(parent, name);
+
+	if (ns != NULL)
+		xmlnode_set_namespace(n, ns);
+	if (text != NULL && *text != '\0')
+		xmlnode_insert_data(n, text, -1);
+	return n;
+}
+
+void
+esess_cparts_seal(xmlnode *msg, const EsessCOut *out)
+{
+	xmlnode *c, *next, *kept = NULL, *kept_last = NULL, *cx;
+	char *id = NULL;
+	guint i;
+
+	/* R14: what went inside <c/> goes, wiped; of the attributes only id
+	 * stays (the complete way writes to, type and id) */
+	for (c = take_children(msg); c != NULL; c = next) {
+		const char *ns;
+
+		next = c->next;
+		c->next = NULL;
+		c->parent = NULL;
+		if (c->type == XMLNODE_TYPE_ATTRIB) {
+			if (id == NULL && strcmp(c->name, "id") == 0)
+				id = g_strdup(c->data);
+			xmlnode_free(c);
+			continue;
+		}
+		if (c->type == XMLNODE_TYPE_TAG) {
+			ns = xmlnode_get_namespace(c);
+			if (esess_chat_outside_c(c->name, ns) && strcmp(c->name, "thread") != 0 &&
+			    !(out->no_store && g_strcmp0(ns, NS_HINTS) == 0 &&
+			      (strcmp(c->name, "no-permanent-store") == 0 ||
+			       strcmp(c->name, "no-copy") == 0))) {
+				if (kept_last != NULL)
+					kept_last->next = c;
+				else
+					kept = c;
+				kept_last = c;
+				continue;
+			}
+		}
+		wipe_tree(c);
+		if (c->type == XMLNODE_TYPE_DATA && c->data != NULL)
+			esess_wipe(c->data, c->data_sz);
+		xmlnode_free(c);
+	}
+	xmlnode_set_namespace(msg, NULL);
+	xmlnode_set_prefix(msg, NULL);
+	if (msg->namespace_map != NULL) {
+		g_hash_table_destroy(msg->namespace_map);
+		msg->namespace_map = NULL;
+	}
+	xmlnode_set_attrib(msg, "to", out->to);
+	xmlnode_set_attrib(msg, "type", "chat");
+	if (id != NULL)
+		xmlnode_set_attrib(msg, "id", id);
+	g_free(id);
+	if (out->body != NULL)
+		(void)text_child(msg, "body", NULL, out->body);
+	(void)text_child(msg, "thread", NULL, out->thread);
+	for (c = kept; c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		xmlnode_insert_child(msg, c);
+	}
+	if (out->no_store) {
+		/* R14, R17: keep the server's archive out of it */
+		(void)text_child(msg, "no-permanent-store", NS_HINTS, NULL);
+		(void)text_child(msg, "no-copy", NS_HINTS, NULL);
+	}
+	cx = text_child(msg, "c", NS_XEP0200, NULL);
+	for (i = 0; out->children != NULL && i < out->children->len; i++) {
+		const EsessCChild *ch = g_ptr_array_index(out->children, i);
+
+		(void)text_child(cx, ch->name, NULL, ch->text);
+	}
+}

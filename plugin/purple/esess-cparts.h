@@ -53,4 +53,20 @@ void esess_cparts_build_free(EsessCBuild *b);
  * holder is consumed. */
 void esess_cparts_deliver(xmlnode *msg, EsessCBuild *b);
 
+/* ---- sending ---- */
+
+/* The children of an outgoing msg that go inside <c/> (those for which
+ * esess_chat_outside_c is FALSE), each as libpurple writes it, one after
+ * the other, in *len bytes (caller wipes and frees).  NULL when msg is not
+ * a plain <message/> in jabber:client. */
+char *esess_cparts_payload(xmlnode *msg, size_t *len);
+
+/* msg, whose payload went to esess_chat_encrypt_c, becomes the encrypted
+ * stanza out describes, in place (the node stays its sender's, doc/hacking.md
+ * pitfall 4): the children that went inside <c/> are wiped and go, the
+ * attributes but id give way to to and type, and the body placeholder, the
+ * thread, the kept children, the hints and <c/> come in the order the
+ * complete way writes them. */
+void esess_cparts_seal(xmlnode *msg, const EsessCOut *out);
+
 #endif /* ESESS_CPARTS_H */

@@ -1011,8 +1011,30 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 	int len = 0;
 
 	body = body_text(*packet);
-	text = xmlnode_to_str(*packet, &len);
 	esess_step_init(&step);
+	if (esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED) {
+		/* issue 11 item 2: only the children that go inside <c/> are
+		 * written out, and the encrypted stanza is built in place */
+		EsessCOut out;
+		size_t plen = 0;
+		char *payload = esess_cparts_payload(*packet, &plen);
+
+		if (payload != NULL) {
+			st = esess_chat_encrypt_c(peer->chat, payload, plen, &out, &step);
+			esess_wipe(payload, plen);
+			g_free(payload);
+			if (st == ESESS_OK) {
+				esess_cparts_seal(*packet, &out);
+				esess_c_out_clear(&out);
+				esess_peers_apply(peer, &step);
+				goto out;
+			}
+			if (st != ESESS_ERR_INVALID_ARG)
+				goto failed;
+			/* not taken, nothing changed: the complete way */
+		}
+	}
+	text = xmlnode_to_str(*packet, &len);
 	st = esess_chat_encrypt(peer->chat, text, (size_t)len, &step);
 	esess_wipe(text, (size_t)len);
 	g_free(text);
@@ -1027,6 +1049,7 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 			goto out;
 		}
 	}
+failed:
 	withhold_packet(packet);
 	if (st == ESESS_OK) {
 		esess_peers_apply(peer, &step);

@@ -15,6 +15,8 @@
 
 #include <string.h>
 
+#include "esess-bytes.h"
+#include "esess-chat-private.h"
 #include "esess-session.h"
 #include "esess-xml.h"
 #include "neg-harness.h"
@@ -622,6 +624,197 @@ test_not_taken(void)
 	pair_clear(&a);
 }
 
+/* ---- sending: esess_chat_encrypt_c ------------------------------------ */
+
+#define CHILDREN "<body>it&apos;s &amp; &lt;b&gt; \xc3\xa9</body>" \
+	"<active xmlns='http://jabber.org/protocol/chatstates'/>" \
+	"<html xmlns='http://jabber.org/protocol/xhtml-im'><body " \
+	"xmlns='http://www.w3.org/1999/xhtml'><b>it&apos;s</b></body></html>"
+
+/* bob's session reads <c/> of stanza: the decrypted bytes */
+static char *
+plain_of(Pair *p, const char *stanza)
+{
+	const char *a = strstr(stanza, "<c xmlns="), *b = strstr(stanza, "</c>");
+	EsessXmlNode *payload = NULL;
+	char *plain = NULL;
+	size_t plain_len = 0;
+
+	g_assert_nonnull(a);
+	g_assert_nonnull(b);
+	g_assert_cmpint(esess_session_decrypt_text(p->bob.chat->session, a,
+						   (size_t)(b + 4 - a), &payload, &plain,
+						   &plain_len), ==, ESESS_OK);
+	esess_xml_free(payload);
+	return plain;
+}
+
+/* the stanza a client builds from out, as esess-cparts.c does */
+static char *
+built(const EsessCOut *out, const char *id)
+{
+	GString *s = g_string_new(NULL);
+	guint i;
+
+	g_string_append_printf(s, "<message to='%s' type='chat' id='%s'>", out->to, id);
+	if (out->body != NULL)
+		g_string_append_printf(s, "<body>%s</body>", out->body);
+	g_string_append_printf(s, "<thread>%s</thread>", out->thread);
+	if (out->no_store)
+		g_string_append(s, "<no-permanent-store xmlns='urn:xmpp:hints'/>"
+				"<no-copy xmlns='urn:xmpp:hints'/>");
+	g_string_append(s, "<c xmlns='" ESESS_NS_C "'>");
+	for (i = 0; i < out->children->len; i++) {
+		const EsessCChild *ch = g_ptr_array_index(out->children, i);
+
+		g_string_append_printf(s, "<%s>%s</%s>", ch->name, ch->text, ch->name);
+	}
+	g_string_append(s, "</c></message>");
+	return g_string_free(s, FALSE);
+}
+
+/* the texts of <data/> and <mac/> blanked, to compare shapes */
+static char *
+blank(const char *stanza)
+{
+	char *a = set_text(stanza, "data", "D"), *b = set_text(a, "mac", "M");
+
+	g_free(a);
+	return b;
+}
+
+static void
+test_encrypt_c(gconstpointer data)
+{
+	gboolean mustnot = GPOINTER_TO_INT(data);
+	Pair a;
+	EsessStep step;
+	EsessCOut out;
+	char *stanza, *complete, *parts, *p1, *p2, *from;
+	Outcome o;
+
+	memset(&a, 0, sizeof(a));
+	a.dir = neg_tmpdir();
+	neg_party_init(&a.alice, "alice@example.org/pda", a.dir);
+	neg_party_init(&a.bob, "bob@example.com/laptop", a.dir);
+	a.alice.cfg.logging = mustnot ? ESESS_LOGPREF_REQUIRE : ESESS_LOGPREF_FORBID;
+	a.bob.cfg.logging = a.alice.cfg.logging;
+	neg_wire_init(&a.wire, NULL, NULL);
+	g_assert_true(neg_run(&a.alice, &a.bob, &a.wire, FALSE));
+	memset(&o, 0, sizeof(o));
+
+	/* the complete way */
+	stanza = g_strdup_printf("<message to='%s' type='chat' id='m1'>" CHILDREN
+				 "<thread>theirs</thread></message>", a.bob.bare);
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_encrypt(a.alice.chat, stanza, strlen(stanza), &step), ==,
+			ESESS_OK);
+	complete = g_strdup(g_ptr_array_index(step.send, 0));
+	esess_step_clear(&step);
+	/* taken apart: the same children as libpurple writes them */
+	g_assert_cmpint(esess_chat_encrypt_c(a.alice.chat, CHILDREN, strlen(CHILDREN), &out,
+					     &step), ==, ESESS_OK);
+	g_assert_cmpint(step.event, ==, ESESS_EV_NONE);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	g_assert_cmpuint(out.children->len, ==, 2);
+	g_assert_cmpstr(((EsessCChild *)g_ptr_array_index(out.children, 0))->name, ==, "data");
+	g_assert_cmpstr(((EsessCChild *)g_ptr_array_index(out.children, 1))->name, ==, "mac");
+	g_assert_cmpint(out.no_store, ==, mustnot);
+	g_assert_cmpstr(out.to, ==, a.bob.jid);
+	parts = built(&out, "m1");
+	esess_c_out_clear(&out);
+	/* the same stanza but for the encrypted texts */
+	p1 = blank(complete);
+	p2 = blank(parts);
+	g_assert_cmpstr(p2, ==, p1);
+	g_free(p1);
+	g_free(p2);
+	/* the same payload bytes, byte for byte (what Gajim decrypts) */
+	p1 = plain_of(&a, complete);
+	p2 = plain_of(&a, parts);
+	g_assert_cmpstr(p2, ==, p1);
+	g_assert_nonnull(strstr(p1, "<body>it's &amp; &lt;b&gt; \xc3\xa9</body>"));
+	esess_free_wiped(p1, strlen(p1));
+	esess_free_wiped(p2, strlen(p2));
+	/* and the stanza built from the parts reads the complete way */
+	esess_step_clear(&step);
+	g_assert_cmpint(esess_chat_encrypt_c(a.alice.chat, CHILDREN, strlen(CHILDREN), &out,
+					     &step), ==, ESESS_OK);
+	g_free(parts);
+	parts = built(&out, "m2");
+	esess_c_out_clear(&out);
+	from = neg_set_from(parts, a.alice.jid);
+	via_complete(&a.bob, from, &o);
+	g_assert_cmpint(o.ev, ==, ESESS_EV_MESSAGE);
+	g_assert_nonnull(strstr(o.shown, "<b>it's</b>"));
+	outcome_clear(&o);
+	g_free(from);
+	g_free(parts);
+	g_free(complete);
+	g_free(stanza);
+	pair_clear(&a);
+}
+
+/* Children that are not plain XML within the receiver's limits are not
+ * taken, and nothing changes: the next message still reads. */
+static void
+test_encrypt_c_not_taken(void)
+{
+	static const char *const odd[] = {
+		"<body>unclosed",
+		"<body>\x01</body>",
+		"<body>&#x1;</body>",
+		"<body>&undefined;</body>",
+		"<e:body>x</e:body>",
+		"<body>\xff\xfe</body>",
+		"<body a='1' a='2'>x</body>",
+		"<!DOCTYPE x><body>x</body>",
+	};
+	Pair a;
+	EsessStep step;
+	EsessCOut out;
+	GString *deep = g_string_new(NULL);
+	char *s, *from;
+	Outcome o;
+	guint i;
+
+	pair_init(&a, FALSE);
+	memset(&o, 0, sizeof(o));
+	esess_step_init(&step);
+	for (i = 0; i < G_N_ELEMENTS(odd); i++) {
+		g_assert_cmpint(esess_chat_encrypt_c(a.alice.chat, odd[i], strlen(odd[i]), &out,
+						     &step), ==, ESESS_ERR_INVALID_ARG);
+		g_assert_null(out.children);
+		g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	}
+	/* deeper than a receiver parses (esess_xml_default_limits) */
+	for (i = 0; i < 40; i++)
+		g_string_append(deep, "<x>");
+	for (i = 0; i < 40; i++)
+		g_string_append(deep, "</x>");
+	g_assert_cmpint(esess_chat_encrypt_c(a.alice.chat, deep->str, deep->len, &out, &step), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_string_free(deep, TRUE);
+	/* larger than taken apart */
+	s = g_strdup_printf("<body>%0*d</body>", (int)ESESS_SESSION_PARTS_MAX, 0);
+	g_assert_cmpint(esess_chat_encrypt_c(a.alice.chat, s, strlen(s), &out, &step), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_free(s);
+	/* nothing moved: the next one reads */
+	s = seal(&a, "next");
+	via_complete(&a.bob, s, &o);
+	g_assert_cmpint(o.ev, ==, ESESS_EV_MESSAGE);
+	outcome_clear(&o);
+	g_free(s);
+	/* not established: the complete way queues or refuses */
+	esess_chat_abort(a.alice.chat, ESESS_OK, &step);
+	esess_step_clear(&step);
+	g_assert_cmpint(esess_chat_encrypt_c(a.alice.chat, "<body>x</body>", 14, &out, &step), ==,
+			ESESS_ERR_INVALID_ARG);
+	(void)from;
+	pair_clear(&a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -636,5 +829,10 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/receive-c/terminate", test_terminate);
 	g_test_add_func("/receive-c/not-taken", test_not_taken);
+	g_test_add_data_func("/encrypt-c/same-as-complete/may", GINT_TO_POINTER(FALSE),
+			     test_encrypt_c);
+	g_test_add_data_func("/encrypt-c/same-as-complete/mustnot", GINT_TO_POINTER(TRUE),
+			     test_encrypt_c);
+	g_test_add_func("/encrypt-c/not-taken", test_encrypt_c_not_taken);
 	return g_test_run();
 }

@@ -223,6 +223,78 @@ test_deliver(void)
 	xmlnode_free(n);
 }
 
+/* Sending: what goes inside <c/> is written as libpurple writes it, and the
+ * stanza is rebuilt in place in the order the complete way writes it. */
+static void
+test_seal(gconstpointer data)
+{
+	gboolean no_store = GPOINTER_TO_INT(data);
+	xmlnode *n = xmlnode_new("message");
+	xmlnode *c;
+	EsessCOut out;
+	EsessCChild d = { "data", (char *)"QUJD" }, m = { "mac", (char *)"TUFD" };
+	char *payload, *s, *want;
+	size_t len = 0;
+
+	/* as jabber_message_send builds it, with a hint and a thread */
+	xmlnode_set_attrib(n, "type", "chat");
+	xmlnode_set_attrib(n, "id", "purple1");
+	xmlnode_set_attrib(n, "to", "bob@example.com");
+	xmlnode_set_attrib(n, "xml:lang", "en");
+	c = xmlnode_new_child(n, "active");
+	xmlnode_set_namespace(c, "http://jabber.org/protocol/chatstates");
+	xmlnode_insert_data(xmlnode_new_child(n, "body"), "it's <b> & \xc3\xa9", -1);
+	xmlnode_insert_data(xmlnode_new_child(n, "thread"), "mine", -1);
+	c = xmlnode_new_child(n, "no-copy");
+	xmlnode_set_namespace(c, "urn:xmpp:hints");
+	c = xmlnode_new_child(n, "html");
+	xmlnode_set_namespace(c, "http://jabber.org/protocol/xhtml-im");
+	c = xmlnode_new_child(c, "body");
+	xmlnode_set_namespace(c, "http://www.w3.org/1999/xhtml");
+	xmlnode_insert_data(c, "it's", -1);
+
+	payload = esess_cparts_payload(n, &len);
+	g_assert_nonnull(payload);
+	g_assert_cmpstr(payload, ==,
+			"<active xmlns='http://jabber.org/protocol/chatstates'/>"
+			"<body>it&apos;s &lt;b&gt; &amp; \xc3\xa9</body>"
+			"<html xmlns='http://jabber.org/protocol/xhtml-im'><body "
+			"xmlns='http://www.w3.org/1999/xhtml'>it&apos;s</body></html>");
+	g_assert_cmpuint(len, ==, strlen(payload));
+	g_free(payload);
+
+	memset(&out, 0, sizeof(out));
+	out.to = "bob@example.com/laptop";
+	out.thread = "ours";
+	out.body = "[encrypted]";
+	out.no_store = no_store;
+	out.children = g_ptr_array_new();
+	g_ptr_array_add(out.children, &d);
+	g_ptr_array_add(out.children, &m);
+	esess_cparts_seal(n, &out);
+	g_ptr_array_unref(out.children);
+	s = xmlnode_to_str(n, NULL);
+	/* to, type, id only; the thread is ours; the hint once */
+	want = g_strdup_printf("<message to='bob@example.com/laptop' type='chat' id='purple1'>"
+			       "<body>[encrypted]</body><thread>ours</thread>%s"
+			       "<c xmlns='" NS_C "'><data>QUJD</data><mac>TUFD</mac></c></message>",
+			       no_store ? "<no-permanent-store xmlns='urn:xmpp:hints'/>"
+			       "<no-copy xmlns='urn:xmpp:hints'/>" :
+			       "<no-copy xmlns='urn:xmpp:hints'/>");
+	g_assert_cmpstr(s, ==, want);
+	g_free(s);
+	g_free(want);
+	xmlnode_free(n);
+	/* another namespace, a prefix: the complete way */
+	n = xmlnode_new("message");
+	xmlnode_set_namespace(n, "jabber:server");
+	g_assert_null(esess_cparts_payload(n, &len));
+	xmlnode_free(n);
+	n = xmlnode_new("iq");
+	g_assert_null(esess_cparts_payload(n, &len));
+	xmlnode_free(n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -233,5 +305,7 @@ main(int argc, char **argv)
 	g_test_add_func("/cparts/c-refused", test_c_refused);
 	g_test_add_func("/cparts/size", test_size);
 	g_test_add_func("/cparts/deliver", test_deliver);
+	g_test_add_data_func("/cparts/seal/may", GINT_TO_POINTER(FALSE), test_seal);
+	g_test_add_data_func("/cparts/seal/mustnot", GINT_TO_POINTER(TRUE), test_seal);
 	return g_test_run();
 }
