@@ -41,7 +41,7 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 	(void)cmd;
 	(void)data;
 	if (strcmp(sub, "start") == 0) {
-		esess_peers_start(account, who);
+		esess_peers_start_user(account, who);
 	} else if (strcmp(sub, "end") == 0) {
 		esess_peers_end(account, who);
 	} else if (strcmp(sub, "status") == 0) {

@@ -488,6 +488,10 @@ identity_free(EsessIdentity *id)
 		if (u->account == id->account) {
 			unlocks = g_list_delete_link(unlocks, l);
 			purple_request_close_with_handle(u);
+			/* its owner lets go of its data (nothing starts: the
+			 * account or the plugin is going) */
+			if (u->cb != NULL)
+				u->cb(u->account, FALSE, u->data);
 			g_free(u);
 		}
 	}
@@ -596,6 +600,14 @@ esess_identity_private(PurpleAccount *account)
 	EsessIdentity *id = identity_get(account);
 
 	return load(id) ? id->key : NULL;
+}
+
+gboolean
+esess_identity_would_ask(PurpleAccount *account)
+{
+	EsessIdentity *id = identity_get(account);
+
+	return load(id) && id->key == NULL && id->encrypted && !id->asked;
 }
 
 void

@@ -254,6 +254,39 @@ known_line(const char *bare, const EsessKnownKey *k)
 	return text;
 }
 
+/* XEP-0116 "Key Associations": a key that speaks for several contacts is
+ * told, since one of them may be someone else presenting a key he copied
+ * or a server reusing it. */
+static void
+other_owners(EsessPeer *peer, const EsessPubKey *pk)
+{
+	char *own = own_bare(peer->account);
+	char **peers = esess_ctx->store != NULL
+		? esess_store_key_peers(esess_ctx->store, own, pk) : NULL;
+	GString *others = g_string_new(NULL);
+	char *text;
+	guint i;
+
+	for (i = 0; peers != NULL && peers[i] != NULL; i++) {
+		if (esess_jid_equal(peers[i], peer->bare))
+			continue;
+		if (others->len > 0)
+			g_string_append(others, ", ");
+		g_string_append(others, peers[i]);
+	}
+	if (others->len > 0) {
+		text = g_strdup_printf(_("Note: %s presents the same identity key as %s. One "
+					 "person may use several addresses; if you did not "
+					 "expect it, compare fingerprints before you trust this "
+					 "conversation."), peer->bare, others->str);
+		esess_ui_error(peer->account, peer->bare, text);
+		g_free(text);
+	}
+	g_string_free(others, TRUE);
+	g_strfreev(peers);
+	g_free(own);
+}
+
 void
 esess_ui_peer_key(EsessPeer *peer)
 {
@@ -273,6 +306,8 @@ esess_ui_peer_key(EsessPeer *peer)
 	case ESESS_PEER_KEY_VERIFIED:
 		if (k != NULL)
 			say_known(peer->account, peer->bare, k);
+		if (pk != NULL)
+			other_owners(peer, pk);
 		break;
 	case ESESS_PEER_KEY_CHANGED:
 		/* INTEROP R21: the held key stays; the user decides */

@@ -448,6 +448,40 @@ esess_peers_full_jid(PurpleAccount *account, const char *jid)
 	return g_strdup(full ? full : jid);
 }
 
+typedef struct {
+	char *jid;
+} DeferredStart;
+
+static void
+deferred_start_cb(PurpleAccount *account, gboolean ok, gpointer data)
+{
+	DeferredStart *d = data;
+
+	/* with or without the key (a refusal is not asked again this run) */
+	(void)ok;
+	if (esess_ctx != NULL && !esess_ctx->quiet && purple_account_is_connected(account))
+		esess_peers_start(account, d->jid);
+	g_free(d->jid);
+	g_free(d);
+}
+
+void
+esess_peers_start_user(PurpleAccount *account, const char *jid)
+{
+	DeferredStart *d;
+
+	/* issue 12: the passphrase is asked when the key is first needed;
+	 * the session waits for the answer instead of going without it */
+	if (purple_account_is_connected(account) && esess_identity_would_ask(account) &&
+	    esess_hooks_peer_has(account, jid, ESESS_NS_PURPLE)) {
+		d = g_new0(DeferredStart, 1);
+		d->jid = g_strdup(jid);
+		esess_identity_unlock(account, deferred_start_cb, d);
+		return;
+	}
+	esess_peers_start(account, jid);
+}
+
 void
 esess_peers_start(PurpleAccount *account, const char *jid)
 {

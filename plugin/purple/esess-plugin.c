@@ -73,7 +73,7 @@ ipc_start(PurpleConversation *conv, gpointer data)
 {
 	(void)data;
 	if (conv_is_xmpp_im(conv))
-		esess_peers_start(purple_conversation_get_account(conv),
+		esess_peers_start_user(purple_conversation_get_account(conv),
 				  purple_conversation_get_name(conv));
 }
 
@@ -290,7 +290,7 @@ menu_start_cb(PurpleBlistNode *node, gpointer data)
 	conv = esess_ui_conv(account, purple_buddy_get_name(buddy));
 	if (conv != NULL)
 		purple_conversation_present(conv);
-	esess_peers_start(account, purple_buddy_get_name(buddy));
+	esess_peers_start_user(account, purple_buddy_get_name(buddy));
 }
 
 static const EsessPolicy policy_choices[] = {
@@ -424,7 +424,7 @@ action_start_ok_cb(void *data, PurpleRequestFields *fields)
 	conv = esess_ui_conv(account, who);
 	if (conv != NULL)
 		purple_conversation_present(conv);
-	esess_peers_start(account, who);
+	esess_peers_start_user(account, who);
 }
 
 static void

@@ -163,6 +163,9 @@ void esess_peers_apply(EsessPeer *peer, EsessStep *step);
 void esess_peers_set_state(EsessPeer *peer, EsessUiState st);
 /* Starts a negotiation (user, IPC or opportunistic). */
 void esess_peers_start(PurpleAccount *account, const char *jid);
+/* The user's own start (command, menu, IPC): a protected identity key is
+ * unlocked first, so that the session it starts can carry it. */
+void esess_peers_start_user(PurpleAccount *account, const char *jid);
 void esess_peers_end(PurpleAccount *account, const char *jid);
 void esess_peers_send_text(PurpleAccount *account, const char *stanza);
 /* jid itself when it has a resource, else the resource last seen available,
@@ -255,6 +258,8 @@ EsessIdKey *esess_identity_private(PurpleAccount *account);
 /* Asks the passphrase (once per start) when the key is locked; cb says
  * whether the private key is available now. */
 void esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer data);
+/* TRUE when esess_identity_unlock would ask the passphrase now. */
+gboolean esess_identity_would_ask(PurpleAccount *account);
 EsessStatus esess_identity_export(PurpleAccount *account, const char *file);
 /* Rewrites the key file protected by passphrase (NULL or "": none); the
  * private key must be unlocked. */

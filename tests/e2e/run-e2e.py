@@ -1484,6 +1484,64 @@ def group_identity_session():
         b3.stop()
     record("identity: a missing key, then a changed key, raise the warning; the session is "
            "not verified", changed)
+
+    def shared():
+        # carol presents bob's key (XEP-0116 key associations)
+        c = h.Client(s, "carol", idkey=False)
+        c.signed_on()
+        c.cmd("account-set esessions-policy opportunistic")
+        c.cmd("answer Later")
+        since = c.mark()
+        c.cmd("cmd %s esession key import %s" % (a.jid, os.path.join(s.dir, "bob-key.pem")))
+        c.wait_for(sys_pred("is now this account"), since=since, what="imported")
+        h.befriend(a, c)
+        check(h.wait_feature(a, c.full_jid, h.FEATURE_PURPLE), "no caps of carol")
+        check(h.wait_feature(c, a.full_jid, h.FEATURE_PURPLE), "carol: no caps of alice")
+        ma = a.mark()
+        a.cmd("cmd %s esession start" % c.jid)
+        a.wait_for(state_pred(c.jid, ("2", "3")), 30, since=ma, what="private with carol")
+        ev = a.wait_for(lambda e: e[0] == "msg" and "same identity key" in e[4], since=ma,
+                        what="association notice")
+        check(c.jid in ev[4] and b.jid in ev[4], "notice: %r" % ev[4])
+        c.stop()
+    record("identity: a contact presenting another contact's key is pointed out", shared)
+
+    def protected_start():
+        pw = token("pw")
+        since = a.mark()
+        a.cmd("input-text " + pw)
+        a.cmd("answer Save")
+        a.cmd("cmd %s esession key passphrase" % b.jid)
+        a.wait_for(sys_pred("now protected by a passphrase"), since=since, what="protected")
+        a.stop()
+        # a new start: the passphrase is asked when alice starts a session,
+        # and the session waits for it, so it carries her key
+        a2 = h.Client(s, "alice", idkey=False)
+        b4 = h.Client(s, "bob")
+        for x in (a2, b4):
+            x.signed_on()
+            x.cmd("account-set esessions-policy opportunistic")
+            x.cmd("answer Later")
+        check(h.wait_feature(a2, b4.full_jid, h.FEATURE_PURPLE), "no caps of bob")
+        check(h.wait_feature(b4, a2.full_jid, h.FEATURE_PURPLE), "bob: no caps of alice")
+        ma, mb = a2.mark(), b4.mark()
+        a2.cmd("input-text " + pw)
+        a2.cmd("cmd %s esession start" % b4.jid)
+        a2.wait_for(lambda e: e[0] == "dialog" and "protected by a passphrase" in e[3],
+                    since=ma, what="passphrase asked")
+        check(not b4.find(lambda e: e[0] == "state" and e[2] in ("1", "2", "3"), mb),
+              "the session started before the passphrase was given")
+        a2.cmd("click Unlock")
+        b4.wait_for(state_pred(a2.jid, ("2", "3")), 30, since=mb, what="bob private")
+        ev = b4.wait_for(lambda e: sys_pred("Identity key of %s" % a2.jid)(e), since=mb,
+                         what="alice's key in the session")
+        check(fpr["a"] in ev[4], "another key: %r" % ev[4])
+        check(not b4.find(lambda e: e[0] == "msg" and "did not prove" in e[4], mb),
+              "bob was told alice's key is missing")
+        for x in (a2, b4):
+            x.stop()
+    record("identity: a protected key is unlocked before the session the user starts, "
+           "which then carries it", protected_start)
     for x in (a, b):
         x.stop()
     s.stop()
