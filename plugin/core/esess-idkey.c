@@ -711,8 +711,8 @@ esess_pubkey2_info_clear(EsessPubkey2Info *info)
 	memset(info, 0, sizeof *info);
 }
 
-static char *
-xep82_format(gint64 t)
+char *
+esess_datetime_format(gint64 t)
 {
 	GDateTime *dt = g_date_time_new_from_unix_utc(t);
 	char *s;
@@ -725,8 +725,8 @@ xep82_format(gint64 t)
 }
 
 /* XEP-0082 DateTime with a zone (Z or +hh:mm); fractions allowed. */
-static gboolean
-xep82_parse(const char *s, gint64 *out)
+gboolean
+esess_datetime_parse(const char *s, gint64 *out)
 {
 	GDateTime *dt;
 	size_t i, n = strlen(s);
@@ -769,8 +769,8 @@ esess_pubkey_to_pubkey2(const EsessPubKey *pk, const char *jid, gint64 begin, gi
 	guint8 h[ESESS_SHA256_LEN];
 
 	g_return_val_if_fail(pk != NULL && jid != NULL, NULL);
-	b = xep82_format(begin);
-	e = xep82_format(end);
+	b = esess_datetime_format(begin);
+	e = esess_datetime_format(end);
 	mod = esess_decimal_from_bytes(pk->n, pk->n_len);
 	exp = esess_decimal_from_bytes(pk->e, pk->e_len);
 	pubkey2_print(b, e, jid, mod, exp, h);
@@ -824,8 +824,8 @@ esess_pubkey_from_pubkey2(const EsessXmlNode *pubkey, EsessPubKey **out, EsessPu
 	b = leaf_text(pubkey, "begin", FALSE);
 	e = leaf_text(pubkey, "end", FALSE);
 	jid = leaf_text(pubkey, "jid", FALSE);
-	if (b == NULL || e == NULL || jid == NULL || !xep82_parse(b, &tb) ||
-	    !xep82_parse(e, &te) || tb > te || esess_utf8_check(jid, strlen(jid)) != ESESS_OK)
+	if (b == NULL || e == NULL || jid == NULL || !esess_datetime_parse(b, &tb) ||
+	    !esess_datetime_parse(e, &te) || tb > te || esess_utf8_check(jid, strlen(jid)) != ESESS_OK)
 		return ESESS_ERR_KEY;
 	if (esess_xml_count(pubkey, "rsakey", ESESS_NS_PUBKEY2) != 1)
 		return ESESS_ERR_KEY;

@@ -193,6 +193,12 @@ EsessStatus esess_pubkey_verify_form(const EsessPubKey *pk, const EsessXmlNode *
 
 /* ---- building blocks, exposed for tests ------------------------------ */
 
+/* XEP-0082 DateTime: "YYYY-MM-DDThh:mm:ssZ" of t (seconds since the epoch,
+ * UTC; g_free); and the strict reader (a zone, Z or +hh:mm, is required;
+ * fractions allowed), FALSE when s is not one. */
+char *esess_datetime_format(gint64 t);
+gboolean esess_datetime_parse(const char *s, gint64 *out);
+
 /* Decimal text of the big-endian unsigned integer b[0..len) ("0" when it is
  * zero).  g_free. */
 char *esess_decimal_from_bytes(const guint8 *b, size_t len);

@@ -72,7 +72,8 @@ G_BEGIN_DECLS
 	X(ESESS_ERR_KEY,                 "malformed or unacceptable public or private key") \
 	X(ESESS_ERR_KEY_PASSPHRASE,      "the identity key needs a passphrase, or it is wrong") \
 	X(ESESS_ERR_SIGNATURE,           "signature verification failed") \
-	X(ESESS_ERR_KEY_UNKNOWN,         "the peer named a key we do not hold")
+	X(ESESS_ERR_KEY_UNKNOWN,         "the peer named a key we do not hold") \
+	X(ESESS_ERR_EXPIRED,             "the offline options have expired")
 
 typedef enum {
 #define ESESS_STATUS_ENUM_(sym, text) sym,

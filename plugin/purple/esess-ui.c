@@ -146,6 +146,7 @@ esess_ui_status_sentence(EsessStatus st)
 			 "both programs support. Someone may be tampering with the "
 			 "connection, so no session was set up. Try again later.");
 	case ESESS_ERR_TIMEOUT:
+	case ESESS_ERR_EXPIRED:
 		return _("Your contact did not answer in time. They may be offline or "
 			 "their program may not support encrypted sessions.");
 	case ESESS_ERR_STORE_IO:
