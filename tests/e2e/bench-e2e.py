@@ -226,9 +226,12 @@ def timed_start(p, command, private_a, private_b):
     cb0 = cpu(b)
     ca0 = cpu(a)
     a.cmd("cmd %s %s" % (b.jid, command))
+    res = a.wait_event("cmd-result", b.jid, since=ma)
+    if res[2] != "0":
+        raise Failed("%s: the command failed: %s" % (command, res[3]))
     ea = a.wait_for(private_a, 30, since=ma, what="private")
     eb = b.wait_for(private_b, 30, since=mb, what="private")
-    p.ttp.append((max(event_time(ea), event_time(eb)) - ca0[1]) / 1000.0)
+    p.ttp.append((max(event_time(ea), event_time(eb)) - event_time(res)) / 1000.0)
     time.sleep(SETTLE)
     ca1 = cpu(a)
     cb1 = cpu(b)

@@ -58,6 +58,7 @@
  * plugin's version and file) / load-failed PATH, unloaded ID,
  * burst-start TAG T, burst-sent TAG COUNTS... T, expect-done TAG COUNTS... T,
  * expect-sent TAG COUNTS... T (what this client sent meanwhile),
+ * cmd-result JID STATUS ERROR T (T: when the command started),
  * expect-bad TAG TEXT, expect-late TAG TEXT, cpu CPU_US T MAIN_US (T: CLOCK_MONOTONIC
  * in microseconds, the same clock in every process of the machine).
  *
@@ -1211,14 +1212,17 @@ handle_line(char *line)
 	} else if (strcmp(cmd, "cmd") == 0) {
 		r = split_args(rest, 2);
 		if (r[0] && r[1]) {
+			/* when the command started, for the benchmark's time to private */
+			gint64 started = now_us();
 			PurpleConversation *conv = get_conv(r[0]);
 			char *err = NULL;
 			char *markup = g_markup_escape_text(r[1], -1);
 			PurpleCmdStatus st = purple_cmd_do_command(conv, r[1], markup, &err);
-			char buf[16];
+			char buf[16], t[32];
 
 			g_snprintf(buf, sizeof(buf), "%d", (int)st);
-			emit("cmd-result", r[0], buf, err ? err : "", NULL);
+			g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, started);
+			emit("cmd-result", r[0], buf, err ? err : "", t, NULL);
 			g_free(err);
 			g_free(markup);
 		}
