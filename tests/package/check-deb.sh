@@ -10,7 +10,10 @@
 # (tests/e2e/esess-client) that set up a private session through a private
 # Prosody, both installed plugins into Pidgin under Xvfb (in German, with the
 # package's icons and catalogue), and the plugin into Finch under tmux (in
-# French) where alice accepts a session (deb-e2e.py).
+# French) where alice accepts a session (deb-e2e.py).  When debian/control
+# also builds the engine's packages (libesessions0, libesessions-dev,
+# esession), a program is compiled against the unpacked header and .pc and
+# run on the unpacked library, and so is the unpacked esession tool.
 #
 # Run through `make check-deb` (needs ESESS_BUILDDIR, a configured build
 # tree, and the client built there).  ESESS_DEB_JOBS: make -j of the package
@@ -260,5 +263,74 @@ while IFS= read -r line; do
 done <"$work/e2e.out"
 grep -q '^ok ' "$work/e2e.out" || not_ok "the installed-plugin session ran"
 echo "# the installed plugins' runs took $((SECONDS - t0)) s"
+
+# ---- 10. the engine as a library, when debian/control builds it
+# (libesessions0, libesessions-dev, esession): a program written against the
+# installed header and pkg-config file, and the installed tool, run on the
+# unpacked library
+# relay_tap PREFIX FILE: another program's TAP lines as ours
+relay_tap() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) ok "$1: $(printf '%s' "${line#ok }" | sed 's/^[0-9]* *-* *//')" ;;
+		"not ok "*) not_ok "$1: $(printf '%s' "${line#not ok }" | sed 's/^[0-9]* *-* *//')" ;;
+		"1.."*) ;;
+		*) printf '# %s\n' "$line" ;;
+		esac
+	done <"$2"
+}
+if grep -q '^Package: libesessions-dev$' "$src/debian/control"; then
+	libroot="$work/libroot"
+	mkdir "$libroot"
+	for p in libesessions0 libesessions-dev esession; do
+		dpkg -x "$work/${p}_${version}_${arch}.deb" "$libroot" ||
+			not_ok "dpkg -x $p"
+	done
+	libdir="$libroot/usr/lib/$multiarch"
+	so="$libdir/libesessions.so.0"
+	if [ -L "$so" ] && [ -L "$libdir/libesessions.so" ] &&
+		readelf -d "$so" | grep -q 'SONAME.*\[libesessions\.so\.0\]' &&
+		dpkg-deb -I "$work/libesessions0_${version}_${arch}.deb" symbols |
+		grep -q '^libesessions\.so\.0 libesessions0 '; then
+		ok "libesessions0: soname libesessions.so.0, its links, a symbols file"
+	else
+		not_ok "libesessions0: soname libesessions.so.0, its links, a symbols file" \
+			"$(ls -l "$libdir")"
+	fi
+	foreign="$(nm -D --defined-only "$so" | awk '{ print $3 }' | grep -v '^esess_' || true)"
+	[ -z "$foreign" ] && ok "libesessions exports esess_* functions only" ||
+		not_ok "libesessions exports esess_* functions only" "$foreign"
+	# the .pc as installed, its prefix moved into the unpacked root (not
+	# --define-variable, which would move glib-2.0's too)
+	mkdir "$work/pc"
+	sed "s#^prefix=/usr\$#prefix=$libroot/usr#" "$libdir/pkgconfig/esessions-0.pc" \
+		>"$work/pc/esessions-0.pc"
+	pc() {
+		PKG_CONFIG_PATH="$work/pc" pkg-config "$@" esessions-0
+	}
+	if [ "$(pc --modversion 2>&1)" = "$version" ] &&
+		cc -o "$work/lib-consumer" "$srcdir/tests/unit/lib-consumer.c" \
+			$(pc --cflags --libs) >"$work/consumer.log" 2>&1; then
+		ok "a program builds from the installed <esessions.h> and esessions-0.pc"
+		LD_LIBRARY_PATH="$libdir" "$work/lib-consumer" >"$work/consumer.out" 2>&1 ||
+			not_ok "lib-consumer exits 0" "$(tail -n 20 "$work/consumer.out")"
+		relay_tap lib-consumer "$work/consumer.out"
+	else
+		not_ok "a program builds from the installed <esessions.h> and esessions-0.pc" \
+			"$(pc --modversion 2>&1)" "$(cat "$work/consumer.log")"
+	fi
+	tool="$libroot/usr/bin/esession"
+	if [ -x "$tool" ] && [ -s "$libroot/usr/share/man/man1/esession.1.gz" ] &&
+		[ "$(LD_LIBRARY_PATH="$libdir" ldd "$tool" | sed -n 's/.*libesessions\.so\.0 => \([^ ]*\).*/\1/p')" = "$so" ]; then
+		ok "esession: installed with its manual page, runs on the unpacked library"
+	else
+		not_ok "esession: installed with its manual page, runs on the unpacked library" \
+			"$(LD_LIBRARY_PATH="$libdir" ldd "$tool" 2>&1)"
+	fi
+	LD_LIBRARY_PATH="$libdir" /usr/bin/python3 "$srcdir/tests/unit/check-cli.py" "$tool" \
+		>"$work/cli.out" 2>&1 || not_ok "check-cli.py on the installed esession exits 0"
+	relay_tap esession "$work/cli.out"
+fi
 
 finish
