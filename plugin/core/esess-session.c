@@ -47,6 +47,8 @@
 #define ESESS_SESSION_MAX_PLAIN (ESESS_MAX_DATA_B64 / 4u * 3u)
 /* ask for a re-key this many blocks before the 2^32-block key life ends */
 #define ESESS_SESSION_REKEY_MARGIN G_GUINT64_CONSTANT(0x1000000)
+/* padded plaintext up to this size is encrypted in a stack buffer */
+#define SESSION_STACK_PLAIN 1024u
 /* at most this many unacknowledged re-keys of ours (receive sets) */
 #define ESESS_SESSION_MAX_SETS 8u
 
@@ -336,11 +338,15 @@ typedef struct {
 		SessionSpan sp_ = { nm, 0, 0 }; \
 		g_string_append(content, "<" nm ">"); \
 		sp_.start = (content)->len; \
-		g_array_append_val(spans, sp_); \
+		if ((spans) != NULL) \
+			g_array_append_val(spans, sp_); \
 	} while (0)
 #define SESSION_SPAN_CLOSE(content, spans, nm) do { \
-		SessionSpan *sp_ = &g_array_index(spans, SessionSpan, (spans)->len - 1); \
-		sp_->len = (content)->len - sp_->start; \
+		if ((spans) != NULL) { \
+			SessionSpan *sp_ = &g_array_index(spans, SessionSpan, \
+							  (spans)->len - 1); \
+			sp_->len = (content)->len - sp_->start; \
+		} \
 		g_string_append(content, "</" nm ">"); \
 	} while (0)
 
@@ -351,13 +357,17 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 {
 	guint8 c16[ESESS_COUNTER_LEN];
 	guint8 mac[ESESS_HMAC_LEN];
+	/* the padded plaintext of an ordinary message fits here: no heap
+	 * block per message (issue 11 item 1); wiped like the heap one */
+	guint8 stack_buf[SESSION_STACK_PLAIN];
 	guint8 *buf = NULL;
 	size_t padded = 0;
-	GString *content = NULL;
+	size_t start = out != NULL ? out->len : 0, cstart;
+	GString *content = NULL, *scratch = NULL;
 	EsessRecvSet *rs = NULL;
 	EsessSecret *kc_b = NULL, *km_b = NULL;
 	gboolean send_key, send_old;
-	GArray *spans = NULL;
+	GArray *spans = NULL; /* only when the children are wanted apart */
 	EsessStatus r;
 	guint i;
 
@@ -387,7 +397,7 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 	/* INTEROP R6: C before encryption */
 	esess_ctr_get_counter(s->own_ctr, c16);
 	if (len > 0) {
-		buf = g_malloc(padded);
+		buf = padded <= sizeof(stack_buf) ? stack_buf : g_malloc(padded);
 		memcpy(buf, payload, len);
 		memset(buf + len, ' ', padded - len);
 		r = esess_ctr_crypt(s->own_ctr, buf, buf, padded);
@@ -398,8 +408,17 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 	if (r != ESESS_OK)
 		goto out;
 
-	content = g_string_sized_new(padded / 3 * 4 + 256);
-	spans = g_array_sized_new(FALSE, FALSE, sizeof(SessionSpan), 4);
+	/* m_content: written straight into out after the <c> start tag (no
+	 * copy per message, issue 11 item 1; cut back on failure), or into a
+	 * scratch string when the children are wanted apart */
+	if (out != NULL) {
+		g_string_append(out, "<c xmlns='" ESESS_NS_C "'>");
+		content = out;
+	} else {
+		content = scratch = g_string_sized_new(padded / 3 * 4 + 256);
+		spans = g_array_sized_new(FALSE, FALSE, sizeof(SessionSpan), 4);
+	}
+	cstart = content->len;
 	if (len > 0) {
 		SESSION_SPAN_OPEN(content, spans, "data");
 		esess_base64_append(content, buf, padded);
@@ -430,7 +449,8 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 	/* INTEROP R6: mac = HMAC(KM, m_content || C16).  What we write is
 	 * already in R7 form, so the receiver's normalisation gives these very
 	 * bytes back. */
-	r = session_mac(s->own_hmac, content->str, content->len, c16, FALSE, mac);
+	r = session_mac(s->own_hmac, content->str + cstart, content->len - cstart, c16, FALSE,
+			mac);
 	if (r != ESESS_OK)
 		goto out;
 
@@ -482,19 +502,22 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 			g_ptr_array_add(parts, ch);
 		}
 	} else {
-		g_string_append(out, "<c xmlns='" ESESS_NS_C "'>");
-		g_string_append_len(out, content->str, (gssize)content->len);
 		g_string_append(out, "<mac>");
 		esess_base64_append(out, mac, sizeof(mac));
 		g_string_append(out, "</mac></c>");
 	}
 	r = ESESS_OK;
 out:
+	if (r != ESESS_OK && out != NULL)
+		g_string_truncate(out, start);
 	if (spans != NULL)
 		g_array_free(spans, TRUE);
-	esess_free_wiped(buf, padded);
-	if (content != NULL)
-		g_string_free(content, TRUE);
+	if (scratch != NULL)
+		g_string_free(scratch, TRUE);
+	if (buf == stack_buf)
+		esess_wipe(stack_buf, padded);
+	else
+		esess_free_wiped(buf, padded);
 	esess_wipe(mac, sizeof(mac));
 	esess_wipe(c16, sizeof(c16));
 	session_recv_set_free(rs);
@@ -952,8 +975,8 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 	EsessHmac *hmac;
 	guint8 c16[ESESS_COUNTER_LEN];
 	guint8 got[ESESS_HMAC_LEN], want[ESESS_HMAC_LEN];
-	guint8 *mac = NULL, *data = NULL, *pub = NULL;
-	size_t mac_len = 0, data_len = 0, pub_len = 0;
+	guint8 *data = NULL, *pub = NULL;
+	size_t data_len = 0, pub_len = 0;
 	guint64 n_new = 0;
 	gboolean ok;
 	EsessXmlLimits lim;
@@ -967,13 +990,11 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 	}
 	/* SECURITY 35/36: exactly 32 bytes; a MAC of another length is never
 	 * compared (libgcrypt's verify would accept a prefix) */
-	r = esess_base64_decode(parts->mac_text, parts->mac_len, 2 * ESESS_HMAC_LEN, &mac,
-				&mac_len);
-	if (r == ESESS_ERR_TOO_LARGE || (r == ESESS_OK && mac_len != ESESS_HMAC_LEN))
+	r = esess_base64_decode_exact(parts->mac_text, parts->mac_len, got, ESESS_HMAC_LEN);
+	if (r == ESESS_ERR_LENGTH)
 		r = ESESS_ERR_MAC_LENGTH;
 	if (r != ESESS_OK)
 		goto out;
-	memcpy(got, mac, ESESS_HMAC_LEN);
 	/* SECURITY 40: strict base64; public bytes, so decoding before the MAC
 	 * check reveals nothing */
 	if (parts->has_data) {
@@ -1090,7 +1111,6 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 	r = ESESS_OK;
 out:
 	esess_free_wiped(data, data_len);
-	g_free(mac);
 	g_free(pub);
 	esess_wipe(want, sizeof(want));
 	esess_wipe(c16, sizeof(c16));
