@@ -444,6 +444,17 @@ unlock_ok_cb(Unlock *u, const char *pass)
 			if (st == ESESS_OK) {
 				esess_idkey_free(id->key);
 				id->key = key;
+				/* the public half on disk must be this key's: a
+				 * stale or altered .pub is rewritten and published */
+				if (id->pub == NULL ||
+				    !esess_pubkey_equal(id->pub, esess_idkey_public(key))) {
+					purple_debug_warning(ESESS_DEBUG, "identity key: its "
+							     "public half was stale\n");
+					if (set_public(id, esess_pubkey_copy(esess_idkey_public(key)))) {
+						save_public(id);
+						publish(id, TRUE);
+					}
+				}
 			}
 		}
 		if (st != ESESS_OK)
