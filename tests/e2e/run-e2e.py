@@ -1383,6 +1383,23 @@ def group_identity():
         o.stop()
     record("identity: a passphrase protects the key file, its export and import; the public "
            "half needs none", protected)
+
+    def unload_while_making():
+        # SECURITY 62: unloading while the key is being made waits for the
+        # thread; nothing of it runs after, and the next load makes the key
+        u = h.Client(s, "carol", resource="unload", idkey=False)
+        u.signed_on()
+        since = u.mark()
+        u.cmd("cmd %s esession key" % a.jid)
+        u.wait_for(sys_pred("is being made"), since=since, what="being made")
+        u.cmd("unload")
+        u.wait_event("unloaded", "core-esessions", since=since)
+        u.cmd("load")
+        u.wait_event("loaded", "core-esessions", since=since)
+        check(own_key(u, a, timeout=30) is not None, "no key after the reload")
+        u.stop()
+    record("identity: unloading the plugin while the key is made is safe (SECURITY 62)",
+           unload_while_making)
     for x in (a, b, c):
         x.stop()
     s.stop()
