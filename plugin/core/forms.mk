@@ -40,6 +40,9 @@ EXTRA_DIST += \
 	tests/vectors/idkey-alice-enc.pem \
 	tests/vectors/idkey-bob.pem \
 	tests/vectors/idkey-mallory.pem \
+	tests/vectors/idkey-alice-2048.pem \
+	tests/vectors/idkey-bob-2048.pem \
+	tests/vectors/idkey-mallory-2048.pem \
 	tests/vectors/form-gajim-request.xml \
 	tests/vectors/form-0116-request.xml \
 	tests/vectors/form-0116-response.xml \

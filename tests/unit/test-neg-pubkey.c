@@ -1,7 +1,8 @@
 /*
  * test-neg-pubkey: public-key identity in the negotiation (INTEROP R21,
  * issue 12 item 3), two engines with the committed TEST keys of
- * tests/vectors/idkey-*.pem.
+ * tests/vectors/idkey-*-2048.pem (2048 bits, the smallest accepted: the
+ * suite runs these under memcheck too; test-idkey covers 3072).
  *
  * What it proves: between peers of this plugin both sides sign mac_A /
  * mac_B and each checks the other's signature against the key presented
@@ -29,7 +30,7 @@
 static EsessIdKey *
 test_key(const char *who)
 {
-	char *name = g_strdup_printf("idkey-%s.pem", who);
+	char *name = g_strdup_printf("idkey-%s-2048.pem", who);
 	char *pem = neg_vector(name);
 	EsessIdKey *k = NULL;
 
@@ -185,8 +186,8 @@ test_flow(void)
 	g_free(o);
 	/* the identities carry <KeyValue/> and <SignatureValue/>: longer
 	 * than a MAC, and encrypted (the modulus is nowhere in clear) */
-	g_assert_cmpuint(identity_len(f.p.m[3]), >, 900);
-	g_assert_cmpuint(identity_len(f.p.m[4]), >, 900);
+	g_assert_cmpuint(identity_len(f.p.m[3]), >, 700);
+	g_assert_cmpuint(identity_len(f.p.m[4]), >, 700);
 	n = esess_pubkey_modulus(pub(f.ka), &n_len);
 	mod_b64 = esess_base64_encode(n, n_len);
 	g_assert_null(strstr(f.p.m[3], mod_b64));
@@ -259,8 +260,8 @@ test_hash(void)
 	g_assert_cmpstr(v, ==, "hash");
 	g_free(v);
 	/* a fingerprint and a signature: shorter than a full key */
-	g_assert_cmpuint(identity_len(f.p.m[3]), <, 700);
-	g_assert_cmpuint(identity_len(f.p.m[3]), >, 384);
+	g_assert_cmpuint(identity_len(f.p.m[3]), <, 600);
+	g_assert_cmpuint(identity_len(f.p.m[3]), >, 256);
 	g_assert_cmpint(esess_neg_result(f.p.a)->key_status, ==, ESESS_PEER_KEY_KNOWN);
 	g_assert_cmpint(esess_neg_result(f.p.b)->key_status, ==, ESESS_PEER_KEY_KNOWN);
 
@@ -287,7 +288,12 @@ test_verified_without_secret(void)
 	kfx_init(&f);
 	g_assert_cmpint(esess_store_key_set(f.p.sa, ALICE, BOB, pub(f.kb), TRUE), ==, ESESS_OK);
 	g_assert_cmpint(esess_store_key_set(f.p.sb, BOB, ALICE, pub(f.ka), TRUE), ==, ESESS_OK);
-	g_assert_cmpuint(esess_store_list(f.p.sa, ALICE, BOB)->len, ==, 0);
+	{
+		GPtrArray *l = esess_store_list(f.p.sa, ALICE, BOB);
+
+		g_assert_cmpuint(l->len, ==, 0);
+		g_ptr_array_unref(l);
+	}
 	g_assert_cmpint(p_run(&f.p), ==, ESESS_OK);
 	ra = esess_neg_result(f.p.a);
 	rb = esess_neg_result(f.p.b);
