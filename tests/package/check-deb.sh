@@ -144,6 +144,18 @@ else
 		"Depends: $depends" "Enhances: $enhances"
 fi
 
+# every binary package of the build would install here: its dependencies
+# exist and are satisfiable (apt only simulates)
+debs=()
+for f in "$work"/*_"${version}"_*.deb; do
+	case "$f" in *-dbgsym_*) ;; *) debs+=("$f") ;; esac
+done
+if out="$(apt-get install -s "${debs[@]}" 2>&1)"; then
+	ok "apt-get would install $(printf '%s ' "${debs[@]##*/}")"
+else
+	not_ok "apt-get would install the packages" "$out"
+fi
+
 # ---- 6. owners and modes, as dpkg will install them
 listing="$(dpkg-deb -c "$deb")"
 bad="$(printf '%s\n' "$listing" | awk '
