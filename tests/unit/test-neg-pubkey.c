@@ -785,11 +785,108 @@ test_chat_sas(void)
 	g_free(dir);
 }
 
+/* ---- known answer: the identity plaintext (R21) ------------------------ */
+
+/* what vector_mac gives and expects */
+static struct {
+	const guint8 *mac;   /* the vector's mac_A */
+	GString *term;       /* the pubKey term it must be asked for */
+} vm;
+
+/* mac_X as the negotiation would recompute it: the vector's mac_A, for the
+ * full key's <KeyValue/> (for `hash` too: XEP-0116) */
+static EsessStatus
+vector_mac(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+{
+	(void)neg;
+	(void)data;
+	g_assert_cmpstr(pubkey->str, ==, vm.term->str);
+	memcpy(out, vm.mac, ESESS_HMAC_LEN);
+	return ESESS_OK;
+}
+
+static void
+test_payload_vector(void)
+{
+	char *vec = neg_vector("idkey-r21-r22.txt");
+	char *mac_hex = neg_vector_get(vec, "mac_A"), *want_key = neg_vector_get(vec, "identity_key_A");
+	char *want_hash = neg_vector_get(vec, "identity_hash_A");
+	char *canon = neg_vector_get(vec, "keyvalue_canon");
+	char *pem = neg_vector("idkey-alice.pem");
+	EsessIdKey *k = NULL;
+	EsessNegConfig cfg;
+	EsessNeg *alice, *bob;
+	EsessKnownKey known;
+	guint8 *mac, *out = NULL;
+	size_t mac_len, out_len;
+
+	g_assert_cmpint(esess_idkey_import_pem(pem, strlen(pem), NULL, &k), ==, ESESS_OK);
+	mac = neg_unhex(mac_hex, &mac_len);
+	g_assert_cmpuint(mac_len, ==, 32);
+	memset(&cfg, 0, sizeof cfg);
+	cfg.idkey = k;
+	alice = esess_neg_alloc(&cfg, TRUE);
+	g_assert_cmpint(esess_neg_pk_payload(alice, ESESS_NEG_PK_KEY, mac, &out, &out_len), ==,
+			ESESS_OK);
+	g_assert_cmpmem(out, out_len, want_key, strlen(want_key));
+	g_free(out);
+	g_assert_cmpint(esess_neg_pk_payload(alice, ESESS_NEG_PK_HASH, mac, &out, &out_len), ==,
+			ESESS_OK);
+	g_assert_cmpmem(out, out_len, want_hash, strlen(want_hash));
+	g_free(out);
+	g_assert_cmpint(esess_neg_pk_payload(alice, ESESS_NEG_PK_NONE, mac, &out, &out_len), ==,
+			ESESS_OK);
+	g_assert_cmpmem(out, out_len, mac, 32);
+	g_free(out);
+	/* our pubKey term of mac_A: the full <KeyValue/>, also for hash */
+	vm.term = g_string_new(NULL);
+	esess_neg_pk_own_term(alice, ESESS_NEG_PK_HASH, vm.term);
+	g_assert_cmpstr(vm.term->str, ==, canon);
+	esess_neg_pk_own_term(alice, ESESS_NEG_PK_NONE, vm.term);
+	g_assert_cmpuint(vm.term->len, ==, 0);
+	esess_neg_pk_own_term(alice, ESESS_NEG_PK_KEY, vm.term);
+	esess_neg_free(alice);
+
+	/* read back by a side that holds Alice's key (for `hash`) */
+	vm.mac = mac;
+	memset(&cfg, 0, sizeof cfg);
+	bob = esess_neg_alloc(&cfg, FALSE);
+	known.key = esess_pubkey_copy(esess_idkey_public(k));
+	known.verified = FALSE;
+	known.first_seen = 0;
+	bob->known = &known;
+	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_KEY, (const guint8 *)want_key,
+					   strlen(want_key), vector_mac, NULL), ==, ESESS_OK);
+	g_assert_true(esess_pubkey_equal(bob->peer_key, esess_idkey_public(k)));
+	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_HASH, (const guint8 *)want_hash,
+					   strlen(want_hash), vector_mac, NULL), ==, ESESS_OK);
+	g_assert_true(esess_pubkey_equal(bob->peer_key, esess_idkey_public(k)));
+	/* the other form than the one chosen is refused */
+	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_HASH, (const guint8 *)want_key,
+					   strlen(want_key), vector_mac, NULL), ==, ESESS_ERR_IDENTITY);
+	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_KEY, (const guint8 *)want_hash,
+					   strlen(want_hash), vector_mac, NULL), ==, ESESS_ERR_IDENTITY);
+	g_assert_null(bob->peer_key);
+	bob->known = NULL;
+	esess_neg_free(bob);
+	esess_pubkey_free(known.key);
+	g_string_free(vm.term, TRUE);
+	g_free(mac);
+	g_free(mac_hex);
+	g_free(want_key);
+	g_free(want_hash);
+	g_free(canon);
+	g_free(pem);
+	g_free(vec);
+	esess_idkey_free(k);
+}
+
 int
 main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_assert_cmpint(esess_crypto_init(), ==, ESESS_OK);
+	g_test_add_func("/neg/r21/identity-plaintext-vector", test_payload_vector);
 	g_test_add_func("/neg/r21/flow-new-known-verified", test_flow);
 	g_test_add_func("/neg/r21/security/28-hash-and-unknown-hash", test_hash);
 	g_test_add_func("/neg/r21/verified-key-without-retained-secret", test_verified_without_secret);
