@@ -12,6 +12,7 @@ plugin_core_libesess_crypto_la_SOURCES = \
 	plugin/core/esess-crypto.h \
 	plugin/core/esess-modp.c \
 	plugin/core/esess-modp.h
+plugin_core_libesess_crypto_la_CFLAGS = $(ESESS_CORE_CFLAGS)
 # No LIBADD: libesess-core.la bundles the module libraries (plugin/core/local.mk).
 ESESS_CORE_LIBADD += plugin/core/libesess-crypto.la
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "esess-status.h"
+#include "esess-util.h"
 
 G_BEGIN_DECLS
 
@@ -83,18 +84,9 @@ EsessStatus esess_reader_take(EsessReader *r, size_t n, const guint8 **out);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_reader_finish(const EsessReader *r);
 
-/* ---- JIDs ------------------------------------------------------------- */
-/* The one way JIDs are compared, in the engine and the adapter (issue 9
- * item 10): node and domain case-folded, the resource kept as it is (RFC
- * 7622 folds the first two only).  ASCII is lower-cased as libpurple does
- * (g_ascii_strdown); other text is case-folded and NFKC-normalised like
- * stringprep's nodeprep/nameprep, never by the user's locale (a Turkish
- * locale must not turn "I" into a dotless i).  Newly allocated; NULL gives
- * NULL.  esess_jid_bare drops the resource as well. */
-char *esess_jid_normalize(const char *jid);
-char *esess_jid_bare(const char *jid);
-/* Equal after esess_jid_normalize (NULL equals only NULL). */
-gboolean esess_jid_equal(const char *a, const char *b);
+/* JIDs (esess_jid_normalize, esess_jid_bare, esess_jid_equal): esess-util.h,
+ * the one way JIDs are compared in the engine and the adapter (issue 9
+ * item 10). */
 
 G_END_DECLS
 

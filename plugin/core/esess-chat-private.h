@@ -11,6 +11,14 @@
 #include "esess-quirks.h"
 #include "esess-session.h"
 
+G_BEGIN_DECLS
+
+/* For tests: pretend the monotonic clock reads now_us (0: the real clock). */
+void esess_limiter_set_time(EsessLimiter *lim, gint64 now_us);
+/* For tests: how many peers the limiter remembers (pruned: at most about
+ * twice those admitted within the last window, issue 11 item 1). */
+guint esess_limiter_peers_tracked(const EsessLimiter *lim);
+
 #define THREAD_LEN 20 /* R1: at least 16 random letters */
 
 struct _EsessChat {
@@ -73,5 +81,7 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_chat_send_enc_terminate(EsessChat *chat, EsessStep *step, gboolean ack);
 void esess_chat_send_plain_terminate(EsessChat *chat, EsessStep *step);
 gboolean esess_chat_terminate_encrypted(const EsessChat *chat);
+
+G_END_DECLS
 
 #endif /* ESESS_CHAT_PRIVATE_H */

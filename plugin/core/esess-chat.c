@@ -40,7 +40,7 @@
 #include "esess-chat-private.h"
 #include "esess-negotiate.h"
 #include "esess-quirks.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 
 static const guint default_groups[] = { 15, 14, 16 }; /* R12 */
 

@@ -15,6 +15,7 @@
 
 #include "esess-mem.h"
 #include "esess-status.h"
+#include "esess-util.h"
 
 G_BEGIN_DECLS
 
@@ -25,20 +26,7 @@ G_BEGIN_DECLS
 /* XEP-0200 §Maximum Key Life: at most 2^32 blocks per key exchange */
 #define ESESS_MAX_BLOCKS_PER_KEY G_GUINT64_CONSTANT(0x100000000)
 
-/* Initialises libgcrypt only if nobody did yet (pidgin-otr may have): checks
- * GCRYCTL_INITIALIZATION_FINISHED_P, never installs allocation handlers,
- * enables secure memory when it initialises.  Idempotent, thread-unsafe (call
- * from the main thread).  Returns ESESS_OK or ESESS_ERR_INTERNAL (libgcrypt
- * older than 1.8). */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_crypto_init(void);
-
-/* Where the engine says, once per process, that secrets fall out of locked
- * memory (issue 11 item 4: another component initialised libgcrypt without
- * secure memory, or with a pool that is full and does not grow).  The
- * adapter points it at its debug log; unset, the message goes to g_info. */
-typedef void (*EsessCryptoNoticeFunc)(const char *message);
-void esess_crypto_set_notice_func(EsessCryptoNoticeFunc fn);
+/* esess_crypto_init and esess_crypto_set_notice_func: esess-util.h */
 
 /* TRUE once that notice was given (for tests). */
 gboolean esess_crypto_noticed_insecure(void);

@@ -20,7 +20,7 @@
 #include "esess-bytes.h"
 #include "esess-crypto.h"
 #include "esess-form.h"
-#include "esess-idkey.h"
+#include "esess-idkey-private.h"
 #include "esess-mem.h"
 
 /* largest PEM we read: an encrypted 8192-bit PKCS#8 is about 6.5 KiB */
@@ -941,4 +941,44 @@ esess_pubkey_verify_form(const EsessPubKey *pk, const EsessXmlNode *x)
 	}
 	g_string_free(c, TRUE);
 	return r == ESESS_OK ? ESESS_OK : ESESS_ERR_SIGNATURE;
+}
+
+/* ---- the text forms of the installed API (esess-idkey.h) ------------- */
+
+char *
+esess_pubkey_to_pubkey2_text(const EsessPubKey *pk, const char *jid, gint64 begin, gint64 end)
+{
+	EsessXmlNode *x = esess_pubkey_to_pubkey2(pk, jid, begin, end);
+	char *text;
+
+	if (x == NULL)
+		return NULL;
+	text = esess_xml_to_string(x);
+	esess_xml_free(x);
+	return text;
+}
+
+EsessStatus
+esess_pubkey_from_pubkey2_text(const char *xml, size_t len, EsessPubKey **out,
+			       EsessPubkey2Info *info)
+{
+	EsessXmlNode *x = NULL;
+	EsessStatus st;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	if (info != NULL)
+		memset(info, 0, sizeof(*info));
+	if (xml == NULL)
+		return ESESS_ERR_KEY;
+	/* a text that is not one well-formed element within the limits is
+	 * not a key either: one status for every way of not being one */
+	if (esess_xml_parse(xml, len, NULL, &x) != ESESS_OK)
+		return ESESS_ERR_KEY;
+	if (!esess_xml_is(x, "pubkey", ESESS_NS_PUBKEY2))
+		st = ESESS_ERR_KEY;
+	else
+		st = esess_pubkey_from_pubkey2(x, out, info);
+	esess_xml_free(x);
+	return st;
 }

@@ -1,6 +1,8 @@
 /*
  * esess-idkey.h - long-term identity keys (INTEROP R21, R22; issue 12):
  * our RSA key pair, a contact's public key, and the forms they travel in.
+ * Part of the installed API (esessions.h); the XML-element forms the engine
+ * itself reads and writes are in esess-idkey-private.h.
  *
  *   EsessIdKey   our private key (GnuTLS), with its public half.  Generated
  *                once per account, kept by the adapter as a PEM PKCS#8 file,
@@ -28,186 +30,211 @@
 #include <glib.h>
 #include <stddef.h>
 
+#include "esess-export.h"
 #include "esess-status.h"
-#include "esess-xml.h"
 
 G_BEGIN_DECLS
 
-#define ESESS_NS_DSIG    "http://www.w3.org/2000/09/xmldsig#"
+/** @file esess-idkey.h
+ * @brief Identity keys: our RSA key pair and the contacts' public keys
+ * (INTEROP R21, R22). */
+
+/** The namespace of XEP-0189 public keys, as PEP publishes them (R22). */
 #define ESESS_NS_PUBKEY2 "urn:xmpp:pubkey:2"
 
-#define ESESS_IDKEY_BITS      3072u  /* R21 default */
-#define ESESS_IDKEY_MIN_BITS  2048u  /* smaller keys are refused everywhere */
-#define ESESS_IDKEY_MAX_BITS  8192u  /* larger ones too (cost, SECURITY) */
-#define ESESS_IDKEY_FPR_LEN   32u    /* SHA-256 */
-/* "XXXX XXXX ... XXXX": 16 groups of 4 hex digits, 15 spaces, NUL */
+/** Size of a new key unless asked otherwise, in bits (R21). */
+#define ESESS_IDKEY_BITS      3072u
+/** Smaller keys are refused everywhere. */
+#define ESESS_IDKEY_MIN_BITS  2048u
+/** Larger keys are refused too (their cost is a denial of service). */
+#define ESESS_IDKEY_MAX_BITS  8192u
+/** Bytes of a fingerprint (SHA-256). */
+#define ESESS_IDKEY_FPR_LEN   32u
+/** Characters of a written fingerprint, "XXXX XXXX ... XXXX": 16 groups of
+ * 4 hex digits and 15 spaces, without the NUL. */
 #define ESESS_IDKEY_FPR_TEXT_LEN (16u * 4u + 15u)
 
+/** Our private key, with its public half.  Opaque. */
 typedef struct _EsessIdKey EsessIdKey;
+/** An RSA public key, checked when it was made.  Opaque. */
 typedef struct _EsessPubKey EsessPubKey;
 
 /* ---- our key ---------------------------------------------------------- */
 
-/* Generates an RSA key of bits bits (0: ESESS_IDKEY_BITS; else 2048 to 8192,
- * a multiple of 8).  Takes seconds: call it from a worker thread (no global
- * state; thread-safe).  Returns ESESS_OK, ESESS_ERR_INVALID_ARG,
- * ESESS_ERR_INTERNAL.  Caller frees with esess_idkey_free. */
+/** Generates an RSA key.  Takes seconds: call it from a worker thread (no
+ * global state; thread-safe).
+ * @param bits 0 for ESESS_IDKEY_BITS, else 2048 to 8192, a multiple of 8
+ * @param[out] out the key; free it with esess_idkey_free()
+ * @return ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_idkey_generate(guint bits, EsessIdKey **out);
+ESESS_API EsessStatus esess_idkey_generate(guint bits, EsessIdKey **out);
 
-/* Keys are reference-counted (atomically): a chat takes a reference for
- * its negotiation, so the adapter may drop its own at any time.
- * esess_idkey_free drops one reference; the last one frees the key (GnuTLS
- * wipes its numbers).  NULL allowed. */
-EsessIdKey *esess_idkey_ref(EsessIdKey *k);
-void esess_idkey_free(EsessIdKey *k);
+/** Takes a reference: keys are reference-counted (atomically), so a chat
+ * holds one for its negotiation and the client may drop its own at any
+ * time.
+ * @param k the key
+ * @return k */
+ESESS_API EsessIdKey *esess_idkey_ref(EsessIdKey *k);
+/** Drops a reference; the last one frees the key (GnuTLS wipes its
+ * numbers).
+ * @param k the key, or NULL */
+ESESS_API void esess_idkey_free(EsessIdKey *k);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessIdKey, esess_idkey_free)
 
-/* The private key as PEM PKCS#8: "ENCRYPTED PRIVATE KEY" (PBES2, AES-256,
- * PBKDF2) when passphrase is neither NULL nor "", else "PRIVATE KEY".
- * *pem is NUL-terminated, *len excludes the NUL; it holds the private key
- * (in clear when there is no passphrase): free it with esess_idkey_pem_free.
- * Returns ESESS_OK, ESESS_ERR_INTERNAL. */
+/** The private key as PEM PKCS#8: "ENCRYPTED PRIVATE KEY" (PBES2, AES-256,
+ * PBKDF2) with a passphrase, else "PRIVATE KEY".
+ * @param k the key
+ * @param passphrase NULL or "" for none
+ * @param[out] pem NUL-terminated; it holds the private key (in clear without
+ *        a passphrase): free it with esess_idkey_pem_free()
+ * @param[out] len its length without the NUL
+ * @return ESESS_OK, ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_idkey_export_pem(const EsessIdKey *k, const char *passphrase, char **pem,
-				   size_t *len);
-/* Wipes and frees a PEM from esess_idkey_export_pem; NULL allowed. */
-void esess_idkey_pem_free(char *pem, size_t len);
+ESESS_API EsessStatus esess_idkey_export_pem(const EsessIdKey *k, const char *passphrase,
+					     char **pem, size_t *len);
 
-/* TRUE when pem[0..len) is an encrypted PKCS#8 key, i.e. importing it needs
- * the passphrase (the adapter asks the user only then). */
-gboolean esess_idkey_pem_is_encrypted(const char *pem, size_t len);
+/** Wipes and frees a PEM from esess_idkey_export_pem().
+ * @param pem the PEM, or NULL
+ * @param len its length */
+ESESS_API void esess_idkey_pem_free(char *pem, size_t len);
 
-/* Reads a PEM PKCS#8 private key (encrypted or not; passphrase NULL or ""
- * for none).  Returns ESESS_OK, ESESS_ERR_KEY_PASSPHRASE (encrypted and the
- * passphrase is missing or wrong), ESESS_ERR_KEY (not a PKCS#8 RSA key, or
- * its size is outside 2048..8192 bits), ESESS_ERR_TOO_LARGE. */
+/** Whether importing a PEM needs a passphrase (ask the user only then).
+ * @param pem the PEM text
+ * @param len its length
+ * @return TRUE for an encrypted PKCS#8 key */
+ESESS_API gboolean esess_idkey_pem_is_encrypted(const char *pem, size_t len);
+
+/** Reads a PEM PKCS#8 private key, encrypted or not.
+ * @param pem the PEM text
+ * @param len its length
+ * @param passphrase NULL or "" for none
+ * @param[out] out the key; free it with esess_idkey_free()
+ * @return ESESS_OK, ESESS_ERR_KEY_PASSPHRASE (encrypted and the passphrase
+ *         is missing or wrong), ESESS_ERR_KEY (not a PKCS#8 RSA key, or its
+ *         size is outside 2048..8192 bits), ESESS_ERR_TOO_LARGE */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_idkey_import_pem(const char *pem, size_t len, const char *passphrase,
-				   EsessIdKey **out);
+ESESS_API EsessStatus esess_idkey_import_pem(const char *pem, size_t len, const char *passphrase,
+					     EsessIdKey **out);
 
-/* The public half (owned by k). */
-const EsessPubKey *esess_idkey_public(const EsessIdKey *k);
+/** The public half of our key.
+ * @param k the key
+ * @return the public key (owned by k) */
+ESESS_API const EsessPubKey *esess_idkey_public(const EsessIdKey *k);
 
-/* RSASSA-PKCS1-v1_5 with SHA-256 over data[0..len) (R21, R22): *sig is
- * exactly the modulus length (g_free).  Deterministic.  Returns ESESS_OK,
- * ESESS_ERR_INTERNAL. */
+/** Signs with RSASSA-PKCS1-v1_5 and SHA-256 (R21, R22).  Deterministic.
+ * @param k the key
+ * @param data what to sign
+ * @param len its length
+ * @param[out] sig exactly the modulus length; g_free() it
+ * @param[out] sig_len its length
+ * @return ESESS_OK, ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_idkey_sign(const EsessIdKey *k, const guint8 *data, size_t len, guint8 **sig,
-			     size_t *sig_len);
+ESESS_API EsessStatus esess_idkey_sign(const EsessIdKey *k, const guint8 *data, size_t len,
+				       guint8 **sig, size_t *sig_len);
 
 /* ---- public keys ------------------------------------------------------ */
 
-/* A public key from its raw big-endian modulus and exponent, checked as
- * described at the top (leading zero octets are refused: the forms we read
- * are canonical).  Returns ESESS_OK, ESESS_ERR_KEY. */
+/** A public key from its raw big-endian modulus and exponent, checked as
+ * described at the top (leading zero octets are refused).
+ * @param n the modulus
+ * @param n_len its length
+ * @param e the exponent
+ * @param e_len its length
+ * @param[out] out the key; free it with esess_pubkey_free()
+ * @return ESESS_OK, ESESS_ERR_KEY */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_pubkey_new(const guint8 *n, size_t n_len, const guint8 *e, size_t e_len,
-			     EsessPubKey **out);
-EsessPubKey *esess_pubkey_copy(const EsessPubKey *pk);
-void esess_pubkey_free(EsessPubKey *pk);
+ESESS_API EsessStatus esess_pubkey_new(const guint8 *n, size_t n_len, const guint8 *e,
+				       size_t e_len, EsessPubKey **out);
+/** @param pk a key
+ * @return a copy; free it with esess_pubkey_free() */
+ESESS_API EsessPubKey *esess_pubkey_copy(const EsessPubKey *pk);
+/** Frees a key.
+ * @param pk the key, or NULL */
+ESESS_API void esess_pubkey_free(EsessPubKey *pk);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessPubKey, esess_pubkey_free)
 
-gboolean esess_pubkey_equal(const EsessPubKey *a, const EsessPubKey *b);
-/* Size of the modulus in bits. */
-guint esess_pubkey_bits(const EsessPubKey *pk);
-/* Big-endian, no leading zero octet; owned by pk. */
-const guint8 *esess_pubkey_modulus(const EsessPubKey *pk, size_t *len);
-const guint8 *esess_pubkey_exponent(const EsessPubKey *pk, size_t *len);
+/** @param a a key
+ * @param b a key
+ * @return TRUE when both are the same key */
+ESESS_API gboolean esess_pubkey_equal(const EsessPubKey *a, const EsessPubKey *b);
+/** @param pk a key
+ * @return the size of its modulus in bits */
+ESESS_API guint esess_pubkey_bits(const EsessPubKey *pk);
+/** @param pk a key
+ * @param[out] len the modulus' length
+ * @return the modulus, big-endian, no leading zero octet (owned by pk) */
+ESESS_API const guint8 *esess_pubkey_modulus(const EsessPubKey *pk, size_t *len);
+/** @param pk a key
+ * @param[out] len the exponent's length
+ * @return the exponent, big-endian, no leading zero octet (owned by pk) */
+ESESS_API const guint8 *esess_pubkey_exponent(const EsessPubKey *pk, size_t *len);
 
-/* Checks an RSASSA-PKCS1-v1_5 SHA-256 signature over data[0..len).  The
- * signature must be exactly the modulus length.  Returns ESESS_OK or
- * ESESS_ERR_SIGNATURE (never anything else for a bad signature). */
+/** Checks an RSASSA-PKCS1-v1_5 SHA-256 signature.
+ * @param pk the signer's key
+ * @param data what was signed
+ * @param len its length
+ * @param sig the signature: exactly the modulus length
+ * @param sig_len its length
+ * @return ESESS_OK or ESESS_ERR_SIGNATURE (never anything else for a bad
+ *         signature) */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_pubkey_verify(const EsessPubKey *pk, const guint8 *data, size_t len,
-				const guint8 *sig, size_t sig_len);
+ESESS_API EsessStatus esess_pubkey_verify(const EsessPubKey *pk, const guint8 *data, size_t len,
+					  const guint8 *sig, size_t sig_len);
 
-/* The fingerprint people compare: SHA-256 of the DER SubjectPublicKeyInfo
- * (the same as `openssl pkey -pubin -outform DER | sha256sum`). */
-void esess_pubkey_fingerprint(const EsessPubKey *pk, guint8 out[ESESS_IDKEY_FPR_LEN]);
-/* fpr as 16 groups of 4 upper-case hex digits separated by spaces; out
- * holds ESESS_IDKEY_FPR_TEXT_LEN + 1 bytes. */
-void esess_fingerprint_format(const guint8 fpr[ESESS_IDKEY_FPR_LEN],
-			      char out[ESESS_IDKEY_FPR_TEXT_LEN + 1]);
-/* Both at once, newly allocated (g_free). */
-char *esess_pubkey_fingerprint_text(const EsessPubKey *pk);
-
-/* ---- R21: <KeyValue/> ------------------------------------------------- */
-
-/* <KeyValue xmlns=ESESS_NS_DSIG><RSAKeyValue><Modulus>B64</Modulus>
- * <Exponent>B64</Exponent></RSAKeyValue></KeyValue> (caller frees). */
-EsessXmlNode *esess_pubkey_to_keyvalue(const EsessPubKey *pk);
-/* Appends the R7 form of that element (what the identity MACs and the
- * `hash` cover). */
-void esess_pubkey_keyvalue_canon(const EsessPubKey *pk, GString *out);
-/* R21 `hash`: SHA-256 of esess_pubkey_keyvalue_canon. */
-void esess_pubkey_hash(const EsessPubKey *pk, guint8 out[ESESS_IDKEY_FPR_LEN]);
-/* Reads a <KeyValue/> element (any namespace: the R7 form carries none):
- * exactly one <RSAKeyValue/> with exactly <Modulus/> then <Exponent/>, no
- * attributes, strict base64 of canonical (no leading zero octet) values;
- * whitespace-only text between elements is ignored.  Returns ESESS_OK,
- * ESESS_ERR_KEY. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_pubkey_from_keyvalue(const EsessXmlNode *kv, EsessPubKey **out);
+/** The fingerprint people compare: SHA-256 of the DER SubjectPublicKeyInfo
+ * (the same as `openssl pkey -pubin -outform DER | sha256sum`).
+ * @param pk a key
+ * @param[out] out the fingerprint */
+ESESS_API void esess_pubkey_fingerprint(const EsessPubKey *pk, guint8 out[ESESS_IDKEY_FPR_LEN]);
+/** Writes a fingerprint as 16 groups of 4 upper-case hex digits separated
+ * by spaces.
+ * @param fpr the fingerprint
+ * @param[out] out ESESS_IDKEY_FPR_TEXT_LEN + 1 bytes */
+ESESS_API void esess_fingerprint_format(const guint8 fpr[ESESS_IDKEY_FPR_LEN],
+					char out[ESESS_IDKEY_FPR_TEXT_LEN + 1]);
+/** esess_pubkey_fingerprint() and esess_fingerprint_format() at once.
+ * @param pk a key
+ * @return the written fingerprint; g_free() it */
+ESESS_API char *esess_pubkey_fingerprint_text(const EsessPubKey *pk);
 
 /* ---- R22: XEP-0189 <pubkey xmlns='urn:xmpp:pubkey:2'/> ---------------- */
 
+/** What a XEP-0189 `<pubkey/>` says besides the key. */
 typedef struct {
-	char *jid;     /* the <jid/> text as it arrived */
-	gint64 begin;  /* validity, seconds since the epoch (UTC) */
-	gint64 end;
+	char *jid;     /**< the `<jid/>` text as it arrived */
+	gint64 begin;  /**< start of validity, seconds since the epoch (UTC) */
+	gint64 end;    /**< end of validity, seconds since the epoch (UTC) */
 } EsessPubkey2Info;
-void esess_pubkey2_info_clear(EsessPubkey2Info *info);
+/** Frees what an EsessPubkey2Info holds and empties it.
+ * @param info the info */
+ESESS_API void esess_pubkey2_info_clear(EsessPubkey2Info *info);
 
-/* <pubkey><begin/><end/><jid/><rsakey><modulus/><publicExponent/>
- * <print algo='sha-256'/></rsakey></pubkey> with decimal values and the
- * XEP-0189 print: Base64(SHA-256(begin ‖ end ‖ jid ‖ modulus ‖ exponent)).
- * begin and end in seconds since the epoch, written as XEP-0082
- * "YYYY-MM-DDThh:mm:ssZ".  Caller frees. */
-EsessXmlNode *esess_pubkey_to_pubkey2(const EsessPubKey *pk, const char *jid, gint64 begin,
-				      gint64 end);
-/* Reads one (the inverse, exactly).  Decimal values: digits only, no sign,
- * no leading zero; ASCII whitespace around and between digits is ignored
- * (XEP-0189's own example folds the modulus over lines).  The print, when
- * present with algo sha-256 (the default), must match.  begin <= end.
- * info may be NULL.  Returns ESESS_OK, ESESS_ERR_KEY. */
+/** The XEP-0189 form of a key, as XML text: `<pubkey><begin/><end/><jid/>
+ * <rsakey><modulus/><publicExponent/><print algo='sha-256'/></rsakey>
+ * </pubkey>` with decimal values and the XEP-0189 print (R22).
+ * @param pk the key
+ * @param jid the bare JID it speaks for
+ * @param begin start of validity, seconds since the epoch
+ * @param end end of validity, seconds since the epoch
+ * @return the element as XML text; g_free() it */
+ESESS_API char *esess_pubkey_to_pubkey2_text(const EsessPubKey *pk, const char *jid,
+					     gint64 begin, gint64 end);
+
+/** Reads the XEP-0189 form of a key from XML text (the inverse, exactly):
+ * one `<pubkey xmlns='urn:xmpp:pubkey:2'/>` element, parsed with the
+ * engine's limits.  Decimal values: digits only, no sign, no leading zero;
+ * whitespace around and between digits is ignored.  The print, when
+ * present, must match; begin <= end.
+ * @param xml the element as text
+ * @param len its length
+ * @param[out] out the key; free it with esess_pubkey_free()
+ * @param[out] info what else it says (may be NULL); empty it with
+ *        esess_pubkey2_info_clear()
+ * @return ESESS_OK, ESESS_ERR_KEY (not one well-formed `<pubkey/>` of a
+ *         valid key) */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_pubkey_from_pubkey2(const EsessXmlNode *pubkey, EsessPubKey **out,
-				      EsessPubkey2Info *info);
-
-/* ---- R22: XEP-0187 `signs` ------------------------------------------- */
-
-/* The `signs` value for an offline options form x (<x xmlns='jabber:x:data'>):
- * Base64 of RSASSA-PKCS1-v1_5 SHA-256 over the R7 form of x's children
- * without the `signs` field (the caller then adds it).  *b64 is g_malloc'd.
- * Returns ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_INTERNAL. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_idkey_sign_form(const EsessIdKey *k, const EsessXmlNode *x, char **b64);
-
-/* ESESS_OK when one of the values of x's `signs` field (at most 16 are
- * looked at) is such a signature by pk; ESESS_ERR_SIGNATURE when none is
- * (no `signs`, two `signs` fields, malformed base64, another key, a
- * changed form).  XEP-0187: without one, proceed no further. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_pubkey_verify_form(const EsessPubKey *pk, const EsessXmlNode *x);
-
-/* ---- building blocks, exposed for tests ------------------------------ */
-
-/* XEP-0082 DateTime: "YYYY-MM-DDThh:mm:ssZ" of t (seconds since the epoch,
- * UTC; g_free); and the strict reader (a zone, Z or +hh:mm, is required;
- * fractions allowed), FALSE when s is not one. */
-char *esess_datetime_format(gint64 t);
-gboolean esess_datetime_parse(const char *s, gint64 *out);
-
-/* Decimal text of the big-endian unsigned integer b[0..len) ("0" when it is
- * zero).  g_free. */
-char *esess_decimal_from_bytes(const guint8 *b, size_t len);
-/* Strict decimal text (digits only, no leading zero, whitespace as above
- * when allow_space) to big-endian bytes without leading zero octets, at most
- * max_len bytes.  Returns ESESS_OK, ESESS_ERR_INTEGER, ESESS_ERR_TOO_LARGE. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_decimal_to_bytes(const char *text, gboolean allow_space, size_t max_len,
-				   guint8 **out, size_t *out_len);
+ESESS_API EsessStatus esess_pubkey_from_pubkey2_text(const char *xml, size_t len,
+						     EsessPubKey **out, EsessPubkey2Info *info);
 
 G_END_DECLS
 

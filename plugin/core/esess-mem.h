@@ -11,10 +11,11 @@
 #include <glib.h>
 #include <stddef.h>
 
+#include "esess-util.h"
+
 G_BEGIN_DECLS
 
-/* Overwrites n bytes at p with zeros in a way the compiler cannot elide. */
-void esess_wipe(void *p, size_t n);
+/* esess_wipe and esess_free_wiped are declared in esess-util.h (public). */
 
 /* Constant-time equality of exactly n bytes (time depends on n only).
  * Returns TRUE when equal.  Callers check lengths themselves first: a MAC,
@@ -42,8 +43,6 @@ EsessSecret *esess_secret_dup(const EsessSecret *s);
 /* Wipes and frees s; NULL is allowed. */
 void esess_secret_free(EsessSecret *s);
 
-/* Wipes a plaintext buffer allocated with g_malloc and frees it; NULL allowed. */
-void esess_free_wiped(void *p, size_t n);
 
 /* SECURITY rule 9 for growing strings: wipes the whole allocation of s
  * (allocated_len, not only len) and frees it; NULL allowed. */

@@ -9,7 +9,7 @@
 
 #include "esess-bytes.h"
 #include "esess-neg-private.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 
 static const char *const no_identity[] = { "identity", "mac", NULL };
 

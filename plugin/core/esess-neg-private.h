@@ -7,8 +7,9 @@
 #define ESESS_NEG_PRIVATE_H
 
 #include "esess-form.h"
+#include "esess-idkey-private.h"
 #include "esess-negotiate.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 
 /* nonce lengths we accept (Gajim sends 8 bytes, we send 16; DIGEST App. B) */
 #define ESESS_NEG_NONCE_LEN 16

@@ -34,7 +34,7 @@
 
 #include "esess-bytes.h"
 #include "esess-neg-private.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 
 static const char *const key_labels[ESESS_KEY_COUNT_] = {
 	"Initiator Cipher Key", "Initiator MAC Key", "Initiator SIGMA Key",

@@ -21,7 +21,7 @@
 
 #include "esess-chat.h"
 #include "esess-crypto.h"
-#include "esess-idkey.h"
+#include "esess-idkey-private.h"
 #include "esess-mem.h"
 #include "esess-status.h"
 #include "esess-xml.h"

@@ -15,8 +15,16 @@
 
 #include <glib.h>
 
+#include "esess-export.h"
+
 G_BEGIN_DECLS
 
+/** @file esess-status.h
+ * @brief EsessStatus: the one error type of the engine. */
+
+/** The status codes, one X(symbol, description) line each, in the order of
+ * their values (ESESS_OK is 0).  The description is what
+ * esess_status_name() returns. */
 #define ESESS_STATUS_LIST(X) \
 	X(ESESS_OK,                      "ok") \
 	/* generic */ \
@@ -75,25 +83,37 @@ G_BEGIN_DECLS
 	X(ESESS_ERR_KEY_UNKNOWN,         "the peer named a key we do not hold") \
 	X(ESESS_ERR_EXPIRED,             "the offline options have expired")
 
+/** What an engine call came to: ESESS_OK (0) or the reason it failed.  The
+ * values are listed, with their meaning, in ESESS_STATUS_LIST.  A code
+ * means one thing; new codes are appended (the values of existing ones
+ * never change within a major version of the library). */
 typedef enum {
+	/** @cond INTERNAL */
 #define ESESS_STATUS_ENUM_(sym, text) sym,
 	ESESS_STATUS_LIST(ESESS_STATUS_ENUM_)
 #undef ESESS_STATUS_ENUM_
 	ESESS_STATUS_COUNT_
+	/** @endcond */
 } EsessStatus;
 
-/* The constant symbol of a status ("ESESS_ERR_MAC"), for logs and tests. */
-const char *esess_status_symbol(EsessStatus s);
+/** The constant symbol of a status ("ESESS_ERR_MAC"), for logs and tests.
+ * @param s a status
+ * @return a static string; "ESESS_ERR_UNKNOWN" for a value out of range */
+ESESS_API const char *esess_status_symbol(EsessStatus s);
 
-/* A short English description, for debug logs only (not translated, not for
- * users: the adapter maps statuses to translated sentences). */
-const char *esess_status_name(EsessStatus s);
+/** A short English description, for debug logs only (not translated, not
+ * for users: a client maps statuses to its own translated sentences).
+ * @param s a status
+ * @return a static string */
+ESESS_API const char *esess_status_name(EsessStatus s);
 
-/* The debug-log form of a failure (issue 8 item 4): "SYMBOL field=NAME",
- * e.g. "ESESS_ERR_NOT_OFFERED field=modp"; field NULL or "" gives
- * "field=none".  field is one of the engine's own field names, never text
- * from the peer.  Caller frees. */
-char *esess_status_describe(EsessStatus s, const char *field);
+/** The debug-log form of a failure (issue 8 item 4): "SYMBOL field=NAME",
+ * e.g. "ESESS_ERR_NOT_OFFERED field=modp".
+ * @param s a status
+ * @param field one of the engine's own field names (EsessStep::field),
+ *        never text from the peer; NULL or "" gives "field=none"
+ * @return a new string; the caller frees it with g_free() */
+ESESS_API char *esess_status_describe(EsessStatus s, const char *field);
 
 G_END_DECLS
 

@@ -59,7 +59,7 @@
 
 #include "esess-bytes.h"
 #include "esess-idkey.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 
 #define STORE_MAGIC        "ESESS-STORE 1"
 #define STORE_MAGIC_2      "ESESS-STORE 2"   /* with per-peer flags */

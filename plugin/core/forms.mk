@@ -11,8 +11,11 @@ plugin_core_libesess_forms_la_SOURCES = \
 	plugin/core/esess-quirks.h \
 	plugin/core/esess-store.c \
 	plugin/core/esess-store.h \
+	plugin/core/esess-store-private.h \
 	plugin/core/esess-idkey.c \
-	plugin/core/esess-idkey.h
+	plugin/core/esess-idkey.h \
+	plugin/core/esess-idkey-private.h
+plugin_core_libesess_forms_la_CFLAGS = $(ESESS_CORE_CFLAGS)
 ESESS_CORE_LIBADD += plugin/core/libesess-forms.la
 
 ESESS_FORMS_TEST_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)

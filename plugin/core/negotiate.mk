@@ -19,6 +19,7 @@ plugin_core_libesess_neg_la_SOURCES = \
 	plugin/core/esess-chat-out.c \
 	plugin/core/esess-sas.c \
 	plugin/core/esess-sas.h
+plugin_core_libesess_neg_la_CFLAGS = $(ESESS_CORE_CFLAGS)
 # No LIBADD: libesess-core.la bundles the module libraries (plugin/core/local.mk).
 ESESS_CORE_LIBADD += plugin/core/libesess-neg.la
 

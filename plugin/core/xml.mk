@@ -6,12 +6,14 @@ noinst_LTLIBRARIES += plugin/core/libesess-xml.la
 plugin_core_libesess_xml_la_SOURCES = \
 	plugin/core/esess-xml.c \
 	plugin/core/esess-xml.h
+plugin_core_libesess_xml_la_CFLAGS = $(ESESS_CORE_CFLAGS)
 ESESS_CORE_LIBADD += plugin/core/libesess-xml.la
 
 noinst_LTLIBRARIES += plugin/core/libesess-session.la
 plugin_core_libesess_session_la_SOURCES = \
 	plugin/core/esess-session.c \
 	plugin/core/esess-session.h
+plugin_core_libesess_session_la_CFLAGS = $(ESESS_CORE_CFLAGS)
 ESESS_CORE_LIBADD += plugin/core/libesess-session.la
 
 # ---- unit tests (GTest, TAP) -------------------------------------------

@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "esess-cparts.h"
-#include "esess-mem.h"
 
 #define NS_CLIENT "jabber:client"
 #define NS_XEP0200 "http://www.xmpp.org/extensions/xep-0200.html#ns"

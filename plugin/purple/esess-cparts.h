@@ -12,7 +12,7 @@
 #include <glib.h>
 #include <purple.h>
 
-#include "esess-chat.h"
+#include "esessions.h"
 
 /* The largest stanza taken apart here (texts and attribute values): far
  * inside the engine's limits for the complete way (SECURITY 70). */

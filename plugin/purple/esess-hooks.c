@@ -12,10 +12,8 @@
 
 #include <string.h>
 
-#include "esess-bytes.h"
 #include "esess-cparts.h"
 #include "esess-i18n.h"
-#include "esess-mem.h"
 #include "esess-purple.h"
 
 #define NS_CAPS "http://jabber.org/protocol/caps"

@@ -31,12 +31,8 @@
 
 #include <glib/gstdio.h>
 
-#include "esess-bytes.h"
 #include "esess-i18n.h"
-#include "esess-idkey.h"
-#include "esess-mem.h"
 #include "esess-purple.h"
-#include "esess-xml.h"
 
 /* validity written into the published <pubkey/> (XEP-0189 begin/end) */
 #define IDKEY_VALID_SECONDS (5 * 365 * 24 * 3600)
@@ -147,9 +143,9 @@ static gboolean
 set_public(EsessIdentity *id, EsessPubKey *pub)
 {
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	EsessXmlNode *x = esess_pubkey_to_pubkey2(pub, id->bare, now, now + IDKEY_VALID_SECONDS);
+	char *xml = esess_pubkey_to_pubkey2_text(pub, id->bare, now, now + IDKEY_VALID_SECONDS);
 
-	if (x == NULL) {
+	if (xml == NULL) {
 		esess_pubkey_free(pub);
 		return FALSE;
 	}
@@ -157,9 +153,8 @@ set_public(EsessIdentity *id, EsessPubKey *pub)
 	g_free(id->pubkey_xml);
 	g_free(id->fpr);
 	id->pub = pub;
-	id->pubkey_xml = esess_xml_to_string(x);
+	id->pubkey_xml = xml;
 	id->fpr = esess_pubkey_fingerprint_text(pub);
-	esess_xml_free(x);
 	return TRUE;
 }
 
@@ -167,7 +162,6 @@ set_public(EsessIdentity *id, EsessPubKey *pub)
 EsessStatus
 esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, char **jid)
 {
-	EsessXmlNode *x = NULL;
 	EsessPubkey2Info info;
 	EsessStatus st;
 
@@ -175,14 +169,7 @@ esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, char **jid)
 	*out = NULL;
 	if (xml == NULL)
 		return ESESS_ERR_KEY;
-	st = esess_xml_parse(xml, strlen(xml), NULL, &x);
-	if (st != ESESS_OK)
-		return ESESS_ERR_KEY;
-	if (!esess_xml_is(x, "pubkey", ESESS_NS_PUBKEY2))
-		st = ESESS_ERR_KEY;
-	else
-		st = esess_pubkey_from_pubkey2(x, out, &info);
-	esess_xml_free(x);
+	st = esess_pubkey_from_pubkey2_text(xml, strlen(xml), out, &info);
 	if (st == ESESS_OK && jid != NULL)
 		*jid = g_strdup(info.jid);
 	esess_pubkey2_info_clear(&info);

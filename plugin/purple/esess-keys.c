@@ -12,12 +12,8 @@
 
 #include <string.h>
 
-#include "esess-bytes.h"
 #include "esess-i18n.h"
-#include "esess-idkey.h"
-#include "esess-mem.h"
 #include "esess-purple.h"
-#include "esess-store.h"
 
 /* Conversations whose user asked for our key while it was being made: they
  * are told its fingerprint when it is ready.  "account\nbare" strings. */

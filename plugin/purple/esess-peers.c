@@ -11,10 +11,8 @@
 
 #include <string.h>
 
-#include "esess-bytes.h"
 #include "esess-i18n.h"
 #include "esess-purple.h"
-#include "esess-store.h"
 
 static GHashTable *peers;    /* key (account, bare) -> EsessPeer * (owned) */
 /* key (account, thread) -> EsessPeer * (not owned): the lookup of every

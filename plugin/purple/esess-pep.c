@@ -19,7 +19,6 @@
 
 #include <string.h>
 
-#include "esess-bytes.h"
 #include "esess-purple.h"
 
 #define NS_PUBSUB "http://jabber.org/protocol/pubsub"

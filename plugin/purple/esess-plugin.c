@@ -21,10 +21,8 @@
 #include <glib/gstdio.h>
 #include <purple.h>
 
-#include "esess-crypto.h"
 #include "esess-i18n.h"
 #include "esess-purple.h"
-#include "esess-store.h"
 
 EsessContext *esess_ctx;
 

@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-#include "esess-bytes.h"
 #include "esess-i18n.h"
 #include "esess-purple.h"
 
@@ -115,7 +114,10 @@ esess_policy_set_contact(PurpleAccount *account, const char *peer, const char *v
 guint
 esess_policy_min_modp_bits(PurpleAccount *account)
 {
-	int bits = purple_account_get_int(account, "esessions-min-modp-bits", 0);
+	/* NULL: the key pool fills for the default before any account exists
+	 * (a first start); libpurple reports a NULL account as a critical */
+	int bits = account != NULL ?
+		purple_account_get_int(account, "esessions-min-modp-bits", 0) : 0;
 
 	if (bits <= 0)
 		bits = purple_prefs_get_int(PREF_MIN_BITS);

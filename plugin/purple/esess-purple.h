@@ -21,10 +21,7 @@
 #include <glib.h>
 #include <purple.h>
 
-#include "esess-chat.h"
-#include "esess-idkey.h"
-#include "esess-status.h"
-#include "esess-store.h"
+#include "esessions.h" /* the engine: only its installed API */
 
 #define ESESS_PLUGIN_ID "core-esessions"
 #define ESESS_PREFS_ROOT "/plugins/core/esessions"

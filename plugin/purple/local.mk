@@ -19,7 +19,14 @@ plugin_purple_esessions_la_SOURCES = \
 plugin_purple_esessions_la_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS)
 plugin_purple_esessions_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -no-undefined \
 	-export-symbols-regex '^purple_init_plugin$$'
-plugin_purple_esessions_la_LIBADD = $(ESESS_CORE) \
+# the engine: a private copy (default), or the shared libesessions
+# (configure --with-shared-engine); either way only its installed API
+if SHARED_ENGINE
+ESESS_PLUGIN_ENGINE = plugin/core/libesessions.la
+else
+ESESS_PLUGIN_ENGINE = $(ESESS_CORE)
+endif
+plugin_purple_esessions_la_LIBADD = $(ESESS_PLUGIN_ENGINE) \
 	$(PURPLE_LIBS) $(ESESS_CORE_DEPLIBS) $(LTLIBINTL)
 
 # tests/unit/test-cparts: the adapter's side of the message path taken apart

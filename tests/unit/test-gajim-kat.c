@@ -46,7 +46,7 @@
 #include "esess-neg-private.h"
 #include "esess-sas.h"
 #include "esess-session.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 #include "../protocol/neg-harness.h"
 
 #define ALICE_BARE "alice@example.org"

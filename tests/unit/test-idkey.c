@@ -22,7 +22,7 @@
 #include "esess-bytes.h"
 #include "esess-crypto.h"
 #include "esess-form.h"
-#include "esess-idkey.h"
+#include "esess-idkey-private.h"
 #include "esess-mem.h"
 #include "esess-xml.h"
 

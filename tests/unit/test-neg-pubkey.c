@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "esess-bytes.h"
-#include "esess-idkey.h"
+#include "esess-idkey-private.h"
 #include "esess-neg-private.h"
 #include "esess-quirks.h"
 #include "esess-store.h"

@@ -10,7 +10,7 @@
 
 #include "esess-bytes.h"
 #include "esess-form.h"
-#include "esess-idkey.h"
+#include "esess-idkey-private.h"
 #include "esess-offline.h"
 #include "../protocol/neg-harness.h"
 

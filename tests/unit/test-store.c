@@ -13,7 +13,7 @@
 #include "esess-bytes.h"
 #include "esess-idkey.h"
 #include "esess-mem.h"
-#include "esess-store.h"
+#include "esess-store-private.h"
 
 #define ACC  "alice@example.org"
 #define PEER "bob@example.com"
