@@ -1,9 +1,17 @@
 /*
- * esess-status.c - names of EsessStatus values, for logs and tests.
+ * esess-status.c - names of EsessStatus values, for logs and tests, and the
+ * library's version.
  */
 #include "config.h"
 
 #include "esess-status.h"
+#include "esess-util.h"
+
+const char *
+esess_version(void)
+{
+	return PACKAGE_VERSION;
+}
 
 static const char *const status_symbols[] = {
 #define ESESS_STATUS_SYM_(sym, text) #sym,

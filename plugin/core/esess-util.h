@@ -21,6 +21,11 @@ G_BEGIN_DECLS
 /** @file esess-util.h
  * @brief Library set-up, JID comparison and wiping of plaintext. */
 
+/** The version of the library that is running (it may be newer than the
+ * headers a program was built with).
+ * @return a static string, e.g. "0.1.0" */
+ESESS_API const char *esess_version(void);
+
 /** Sets libgcrypt up, only if nobody did yet (pidgin-otr, for instance, may
  * have): it never installs allocation handlers, and enables secure memory
  * when it is the one initialising.  Call it once before any other engine

@@ -91,3 +91,20 @@ DISTCLEANFILES += doc/Doxyfile
 check_SCRIPTS += tests/unit/check-apidoc.sh
 TESTS += tests/unit/check-apidoc.sh
 EXTRA_DIST += tests/unit/check-apidoc.sh
+
+# ---- esession: a whole session between two processes, on the public API
+if ENGINE_LIBRARY
+bin_PROGRAMS += tools/esession
+tools_esession_SOURCES = tools/esession-cli.c
+# only the installed headers' directory matters: esessions.h alone
+tools_esession_CPPFLAGS = -I$(top_srcdir)/plugin/core $(GLIB_CFLAGS) $(HARDEN_CPPFLAGS)
+tools_esession_LDADD = plugin/core/libesessions.la $(GLIB_LIBS)
+endif
+EXTRA_DIST += tools/esession-cli.c
+check_SCRIPTS += tests/unit/check-cli.sh
+TESTS += tests/unit/check-cli.sh
+EXTRA_DIST += tests/unit/check-cli.sh tests/unit/check-cli.py
+if ENGINE_LIBRARY
+tests/unit/check-cli.log: tools/esession$(EXEEXT)
+endif
+EXTRA_DIST += doc/library.md

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The engine as others get it (issue 14 item 3): install libesessions, its
-# headers and esessions-0.pc into a DESTDIR; only the
+# headers, esessions-0.pc and the esession tool into a DESTDIR; only the
 # public headers are installed and each compiles on its own with the
 # pkg-config flags; a program written against <esessions.h> alone builds
-# from the installed .pc and runs a whole session.  TAP output.
+# from the installed .pc and runs a whole session; so does the esession
+# tool's source, and the installed tool runs.  TAP output.
 srcdir="${ESESS_SRCDIR:-$(dirname "$0")/../..}"
 builddir="${ESESS_BUILDDIR:-.}"
 : "${MAKE:=make}" "${CC:=cc}" "${PKG_CONFIG:=pkg-config}"
@@ -12,7 +13,7 @@ if [ "${ESESS_ENGINE_LIBRARY:-yes}" != yes ]; then
 	echo "1..0 # SKIP configure --disable-engine-library"
 	exit 0
 fi
-echo "1..6"
+echo "1..8"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 dest="$tmp/dest"
@@ -26,9 +27,9 @@ includedir=$(pcvar includedir)
 
 # no jobserver of the calling make: this is a make of its own
 if MAKEFLAGS= $MAKE -C "$builddir" DESTDIR="$dest" install-libLTLIBRARIES \
-	install-esessionsincludeHEADERS install-pkgconfigDATA \
+	install-esessionsincludeHEADERS install-pkgconfigDATA install-binPROGRAMS \
 	> "$tmp/install.log" 2>&1; then
-	echo "ok 1 - make install (library, headers, pkg-config file) into a DESTDIR"
+	echo "ok 1 - make install (library, headers, pkg-config file, esession) into a DESTDIR"
 else
 	echo "not ok 1 - make install into a DESTDIR failed:"
 	tail -n 20 "$tmp/install.log" | sed 's/^/# /'
@@ -104,4 +105,22 @@ if [ $rc -eq 0 ] && grep -q '^1\.\.5$' "$tmp/run.log" && [ "$(grep -c '^ok ' "$t
 else
 	echo "not ok 6 - the program failed (exit $rc, libesessions from '$resolved'):"
 	sed 's/^/# /' "$tmp/run.log"
+fi
+
+# the esession tool: its source needs nothing but the installed API
+# shellcheck disable=SC2086
+if $CC $strict $san -D_POSIX_C_SOURCE=200809L $cflags "$srcdir/tools/esession-cli.c" \
+	-o "$tmp/esession" $libs > "$tmp/cli.log" 2>&1; then
+	echo "ok 7 - tools/esession-cli.c builds against the installed headers and .pc alone"
+else
+	echo "not ok 7 - tools/esession-cli.c does not build against the installed API:"
+	sed 's/^/# /' "$tmp/cli.log" | head -n 20
+fi
+exe=$(find "$dest" -type f -name esession | head -n 1)
+if [ -n "$exe" ] && LD_LIBRARY_PATH="$dest$libdir" "$exe" --version > "$tmp/v.log" 2>&1 &&
+   grep -q "libesessions $expect_version" "$tmp/v.log"; then
+	echo "ok 8 - the installed esession runs: $(cat "$tmp/v.log")"
+else
+	echo "not ok 8 - the installed esession does not run (${exe:-not installed}):"
+	sed 's/^/# /' "$tmp/v.log" 2>/dev/null | head -n 5
 fi

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The engine (plugin/core) must not include any libpurple, Pidgin or GTK header
-# (doc/hacking.md "The engine is sans-I/O").  TAP output.
+# (doc/hacking.md "The engine is sans-I/O"), and nothing outside it includes an
+# engine header but the installed esessions.h (doc/library.md).  TAP output.
 srcdir="${ESESS_SRCDIR:-$(dirname "$0")/../..}"
-echo "1..2"
+echo "1..3"
 bad=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"](purple|pidgin|gtk|gdk|libpurple|account|conversation|plugin|debug|xmlnode|signals|request|prpl|util|version|cmds|blist|connection|server|notify)[./]' \
 	"$srcdir"/plugin/core/*.c "$srcdir"/plugin/core/*.h 2>/dev/null)
 if [ -z "$bad" ]; then
@@ -18,4 +19,14 @@ if [ -z "$bad" ]; then
 	echo "ok 2 - only esess-crypto.c and esess-mem.c include gcrypt.h"
 else
 	echo "not ok 2 - gcrypt.h included outside esess-crypto.c/esess-mem.c: $bad"
+fi
+# the plugin and the tools use the engine through its installed API only
+bad=$(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*[<"]esess-[a-z0-9-]*\.h[>"]' \
+	"$srcdir"/plugin/purple/*.[ch] "$srcdir"/plugin/gtk/*.[ch] "$srcdir"/tools/*.c 2>/dev/null |
+	grep -v 'esess-\(i18n\|purple\|gtk\)[a-z-]*\.h')
+if [ -z "$bad" ]; then
+	echo "ok 3 - plugin/ and tools/ include no engine header but esessions.h"
+else
+	echo "not ok 3 - an engine header other than esessions.h is included outside plugin/core:"
+	echo "$bad" | sed 's/^/# /'
 fi
