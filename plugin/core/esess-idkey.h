@@ -209,9 +209,9 @@ typedef struct {
  * @param info the info */
 ESESS_API void esess_pubkey2_info_clear(EsessPubkey2Info *info);
 
-/** The XEP-0189 form of a key, as XML text: `<pubkey><begin/><end/><jid/>
- * <rsakey><modulus/><publicExponent/><print algo='sha-256'/></rsakey>
- * </pubkey>` with decimal values and the XEP-0189 print (R22).
+/** The XEP-0189 form of a key, as XML text (R22): a `<pubkey/>` holding
+ * `<begin/>`, `<end/>`, `<jid/>` and `<rsakey/>` with the decimal
+ * `<modulus/>` and `<publicExponent/>` and the XEP-0189 `<print/>`.
  * @param pk the key
  * @param jid the bare JID it speaks for
  * @param begin start of validity, seconds since the epoch

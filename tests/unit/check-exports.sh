@@ -61,7 +61,7 @@ fi
 # internal functions that exist in the library's objects must stay hidden
 bad=""
 for f in esess_neg_initiate esess_session_decrypt esess_xml_parse esess_store_commit \
-	esess_random esess_ct_equal esess_limiter_set_time; do
+	esess_random esess_ct_equal esess_limiter_set_time esess_pubkey_from_keyvalue; do
 	nm "$builddir/plugin/core/.libs/libesess-core.a" 2>/dev/null | grep -qE " T $f\$" ||
 		bad="$bad $f(not-in-engine)"
 	grep -qx "$f" "$tmp/exported" && bad="$bad $f"
