@@ -65,6 +65,10 @@ class Side:
             self.lines.append(line.decode(errors="replace"))
         return True
 
+    def done(self):
+        """Exited, and everything it wrote has been read."""
+        return self.proc.stdout.closed and self.proc.poll() is not None
+
     def find(self, pattern):
         for line in self.lines:
             m = re.search(pattern, line)
@@ -161,7 +165,7 @@ class Relay:
         return True
 
     def exited(self):
-        return self.alice.proc.poll() is not None and self.bob.proc.poll() is not None
+        return self.alice.done() and self.bob.done()
 
     def finish(self):
         for s in (self.alice, self.bob):
@@ -244,7 +248,7 @@ def scenario_tamper(exe):
             "--group 14: both sides agree on group 14 and the same SAS", r.transcript())
         state["armed"] = True
         r.alice.send("this must not be shown")
-        r.pump(lambda: r.bob.proc.poll() is not None, deadline)
+        r.pump(r.bob.done, deadline)
         tap(state["done"] and r.bob.find(r"this must not be shown") is None and
             r.bob.find(r"^\* ended: ESESS_ERR_MAC ") is not None and
             r.bob.proc.returncode not in (None, 0),
