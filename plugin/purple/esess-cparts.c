@@ -359,40 +359,93 @@ text_child(xmlnode *parent, const char *name, const char *ns, const char *text)
 	return n;
 }
 
+/* Replaces what n holds (wiped: it may be the plaintext) by text. */
+static void
+set_only_text(xmlnode *n, const char *text)
+{
+	xmlnode *c, *next;
+
+	for (c = take_children(n); c != NULL; c = next) {
+		next = c->next;
+		c->next = NULL;
+		c->parent = NULL;
+		wipe_tree(c);
+		if (c->type == XMLNODE_TYPE_DATA && c->data != NULL)
+			esess_wipe(c->data, c->data_sz);
+		xmlnode_free(c);
+	}
+	if (text != NULL && *text != '\0')
+		xmlnode_insert_data(n, text, -1);
+}
+
+static void
+set_attrib_text(xmlnode *a, const char *value)
+{
+	g_free(a->data);
+	a->data = g_strdup(value);
+}
+
+/* Appends c to the plain list (*first, *last). */
+static void
+list_add(xmlnode **first, xmlnode **last, xmlnode *c)
+{
+	c->next = NULL;
+	if (*last != NULL)
+		(*last)->next = c;
+	else
+		*first = c;
+	*last = c;
+}
+
 void
 esess_cparts_seal(xmlnode *msg, const EsessCOut *out)
 {
 	xmlnode *c, *next, *kept = NULL, *kept_last = NULL, *cx;
-	char *id = NULL;
+	xmlnode *to = NULL, *type = NULL, *id = NULL, *body = NULL, *thread = NULL;
 	guint i;
 
 	/* R14: what went inside <c/> goes, wiped; of the attributes only id
-	 * stays (the complete way writes to, type and id) */
+	 * stays (the complete way writes to, type and id).  The nodes that
+	 * can be are reused (each new xmlnode costs an allocation and a
+	 * D-Bus registration): to, type, id, a body for the placeholder, a
+	 * thread for ours */
 	for (c = take_children(msg); c != NULL; c = next) {
 		const char *ns;
+		xmlnode **slot = NULL;
 
 		next = c->next;
 		c->next = NULL;
 		c->parent = NULL;
-		if (c->type == XMLNODE_TYPE_ATTRIB) {
-			if (id == NULL && strcmp(c->name, "id") == 0)
-				id = g_strdup(c->data);
-			xmlnode_free(c);
-			continue;
-		}
-		if (c->type == XMLNODE_TYPE_TAG) {
+		if (c->type == XMLNODE_TYPE_ATTRIB && c->xmlns == NULL && c->prefix == NULL) {
+			if (strcmp(c->name, "to") == 0)
+				slot = &to;
+			else if (strcmp(c->name, "type") == 0)
+				slot = &type;
+			else if (strcmp(c->name, "id") == 0)
+				slot = &id;
+		} else if (c->type == XMLNODE_TYPE_TAG) {
 			ns = xmlnode_get_namespace(c);
-			if (esess_chat_outside_c(c->name, ns) && strcmp(c->name, "thread") != 0 &&
-			    !(out->no_store && g_strcmp0(ns, NS_HINTS) == 0 &&
-			      (strcmp(c->name, "no-permanent-store") == 0 ||
-			       strcmp(c->name, "no-copy") == 0))) {
-				if (kept_last != NULL)
-					kept_last->next = c;
-				else
-					kept = c;
-				kept_last = c;
-				continue;
+			if (esess_chat_outside_c(c->name, ns)) {
+				if (strcmp(c->name, "thread") == 0 && ns == NULL &&
+				    xmlnode_get_prefix(c) == NULL && c->namespace_map == NULL &&
+				    !has_attribs(c))
+					slot = &thread;
+				else if (strcmp(c->name, "thread") != 0 &&
+					 !(out->no_store && g_strcmp0(ns, NS_HINTS) == 0 &&
+					   (strcmp(c->name, "no-permanent-store") == 0 ||
+					    strcmp(c->name, "no-copy") == 0))) {
+					list_add(&kept, &kept_last, c);
+					continue;
+				}
+			} else if (strcmp(c->name, "body") == 0 && ns == NULL &&
+				   xmlnode_get_prefix(c) == NULL && c->namespace_map == NULL &&
+				   !has_attribs(c)) {
+				slot = &body;
 			}
+		}
+		if (slot != NULL && *slot == NULL) {
+			*slot = c;
+			continue;
 		}
 		wipe_tree(c);
 		if (c->type == XMLNODE_TYPE_DATA && c->data != NULL)
@@ -405,14 +458,34 @@ esess_cparts_seal(xmlnode *msg, const EsessCOut *out)
 		g_hash_table_destroy(msg->namespace_map);
 		msg->namespace_map = NULL;
 	}
-	xmlnode_set_attrib(msg, "to", out->to);
-	xmlnode_set_attrib(msg, "type", "chat");
+	/* the attributes: to, type, id in this order */
+	if (to != NULL) {
+		set_attrib_text(to, out->to);
+		xmlnode_insert_child(msg, to);
+	} else {
+		xmlnode_set_attrib(msg, "to", out->to);
+	}
+	if (type != NULL) {
+		set_attrib_text(type, "chat");
+		xmlnode_insert_child(msg, type);
+	} else {
+		xmlnode_set_attrib(msg, "type", "chat");
+	}
 	if (id != NULL)
-		xmlnode_set_attrib(msg, "id", id);
-	g_free(id);
-	if (out->body != NULL)
-		(void)text_child(msg, "body", NULL, out->body);
-	(void)text_child(msg, "thread", NULL, out->thread);
+		xmlnode_insert_child(msg, id);
+	if (out->body != NULL) {
+		if (body == NULL)
+			body = xmlnode_new("body");
+		set_only_text(body, out->body);
+		xmlnode_insert_child(msg, body);
+	} else if (body != NULL) {
+		wipe_tree(body);
+		xmlnode_free(body);
+	}
+	if (thread == NULL)
+		thread = xmlnode_new("thread");
+	set_only_text(thread, out->thread);
+	xmlnode_insert_child(msg, thread);
 	for (c = kept; c != NULL; c = next) {
 		next = c->next;
 		c->next = NULL;
