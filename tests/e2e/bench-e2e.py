@@ -22,7 +22,8 @@ For each: time to private (ours, pidgin-otr: from the start command to both
 sides private, taken on the clients' monotonic clock) and the CPU both
 clients spent on it, messages per second through Prosody (a one-way burst,
 first sent to last shown), and client CPU per message on the sender and on
-the receiver (getrusage deltas around the burst divided by the count); and
+the receiver (getrusage deltas around the burst divided by the count) and
+the server's (/proc/PID/stat, to 10 ms a burst); and
 a conversation, each message answered at once: round trips per second and
 CPU per message (where libotr makes a new DH key every turn).  Medians of several runs with [min-max]; the bursts of the four
 pairs are interleaved, in a rotating order, so load on a shared machine hits
@@ -64,6 +65,7 @@ OTR_KEYGEN = os.environ.get("ESESS_OTR_KEYGEN", "")
 GTK = "libgtk-x11-2.0.so.0"
 OTR_ENCRYPTED = "1"     # libotr's OTRL_MSGSTATE_ENCRYPTED
 MODES = ("ours", "pidgin-otr", "plaintext", "padded")
+SERVER = None   # the Prosody of the run
 
 
 class Failed(Exception):
@@ -122,6 +124,7 @@ class Pair:
         self.background = []     # share of the bursts' CPU outside the main threads
         self.conv_rates = []
         self.conv_cpu = []
+        self.server_cpu = []     # Prosody's CPU per message in the bursts, µs
 
     def fail(self, why):
         if self.failed is None:
@@ -137,6 +140,7 @@ class Pair:
         cr0, _, tr0 = cpu(r)
         ms = s.mark()
         cs0, _, ts0 = cpu(s)
+        srv0 = SERVER.cpu_seconds()
         s.cmd("burst %s %s %d %d" % (r.jid, tag, n, self.length))
         start = s.wait_event("burst-start", tag, since=ms, timeout=30)
         timeout = 60 + n / 20.0
@@ -147,6 +151,7 @@ class Pair:
             raise Failed("%s: not all %d messages arrived within %.0f s %s"
                          % (tag, n, timeout, got[:2]))
         sent = s.wait_event("burst-sent", tag, since=ms, timeout=timeout)
+        srv1 = SERVER.cpu_seconds()
         cr1, _, tr1 = cpu(r)
         cs1, _, ts1 = cpu(s)
         counts = r.wait_event("expect-counts", tag, since=mr)
@@ -162,6 +167,8 @@ class Pair:
             self.rates.append(n / secs)
             self.cpu_s.append((cs1 - cs0) / n)
             self.cpu_r.append((cr1 - cr0) / n)
+            if srv0 is not None and srv1 is not None:
+                self.server_cpu.append((srv1 - srv0) * 1e6 / n)
 
     def conversation(self, tag, n):
         """n round trips: the sender sends message i when the answer to i-1
@@ -317,6 +324,7 @@ def print_table(pairs):
             ("messages/s through Prosody", lambda p: p.rates, "%.0f"),
             ("client CPU/message, sender, us", lambda p: p.cpu_s, "%.1f"),
             ("client CPU/message, receiver, us", lambda p: p.cpu_r, "%.1f"),
+            ("server CPU/message (Prosody), us", lambda p: p.server_cpu, "%.0f"),
             ("conversation: round trips/s", lambda p: p.conv_rates, "%.0f"),
             ("conversation: CPU/message, us", lambda p: p.conv_cpu, "%.1f"))
     w0 = 34
@@ -422,8 +430,9 @@ def main():
     t_start = time.monotonic()
     if RUNS < 3:
         print("note: ESESS_BENCH_RUNS=%d: fewer than 3 runs, the medians are rough" % RUNS)
-    server = h.Prosody(users=("alice", "bob", "carol", "dave", "erin", "frank"),
-                       lean=True).start()
+    global SERVER
+    server = SERVER = h.Prosody(users=("alice", "bob", "carol", "dave", "erin", "frank"),
+                                lean=True).start()
     pairs = {}
     try:
         mods = server.loaded_modules()
