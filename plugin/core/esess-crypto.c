@@ -493,15 +493,16 @@ esess_hmac_sha256(const void *key, size_t key_len,
 
 /*
  * An EsessCtr is its key, counter and block count: one 64-byte slot of a
- * secure slab (esess-mem.h).  The AES key schedule lives in one libgcrypt
- * handle per key size, shared by the process (one thread, esess_crypto_init), and is re-made only
- * when a different EsessCtr than the last one encrypts (about 50 ns): a
- * libgcrypt cipher handle is about 2 KB, and with one per direction and
- * session a client with a thousand sessions touched a thousand cold handles
- * spread over the secure pool (issue 11 item 1), two secure blocks of 2 KB
- * per session (item 3).  When an EsessCtr changes its key or is freed while
- * the shared handle holds its schedule, the handle is re-keyed with zeros
- * and reset, so no key outlives its EsessCtr there.
+ * secure slab (esess-mem.h).  The AES key schedule lives in libgcrypt
+ * handles shared by the process (two per key size, see ctr_hd; one thread,
+ * esess_crypto_init), and is re-made (about 50 ns) only when an EsessCtr
+ * that neither holds encrypts: a libgcrypt cipher handle is about 2 KB, and
+ * with one per direction and session a client with a thousand sessions
+ * touched a thousand cold handles spread over the secure pool (issue 11
+ * item 1), two secure blocks of 2 KB per session (item 3).  When an EsessCtr
+ * changes its key or is freed while a shared handle holds its schedule, the
+ * handle is re-keyed with zeros and reset, so no key outlives its EsessCtr
+ * there.
  */
 struct _EsessCtr {
 	guint8 key[32];
@@ -514,9 +515,14 @@ G_STATIC_ASSERT(sizeof(EsessCtr) <= ESESS_CTR_SIZE);
 
 static EsessSlab slab_ctr = ESESS_SLAB_INIT(ESESS_CTR_SIZE, TRUE);
 
-/* [0]: AES-128, [1]: AES-256 */
-static gcry_cipher_hd_t ctr_hd[2];
-static const EsessCtr *ctr_owner[2]; /* whose schedule ctr_hd[i] holds */
+/* Two handles per key size, [2 * size + way] with size 0: AES-128, 1:
+ * AES-256: one conversation alternates its sending and receiving keys, and
+ * with two ways neither is re-made per message (the least recently used
+ * way is re-keyed). */
+#define CTR_WAYS 2u
+static gcry_cipher_hd_t ctr_hd[2 * CTR_WAYS];
+static const EsessCtr *ctr_owner[2 * CTR_WAYS]; /* whose schedule ctr_hd[j] holds */
+static guint ctr_last_way[2];                   /* the way used last, per size */
 
 /* c = c + n mod 2^128, big-endian */
 static void
@@ -539,7 +545,7 @@ counter_add(guint8 c[ESESS_COUNTER_LEN], guint64 n)
 static EsessStatus
 ctr_shared_open(guint i)
 {
-	int algo = i == 0 ? GCRY_CIPHER_AES128 : GCRY_CIPHER_AES256;
+	int algo = i / CTR_WAYS == 0 ? GCRY_CIPHER_AES128 : GCRY_CIPHER_AES256;
 	gcry_error_t err;
 
 	if (G_LIKELY(ctr_hd[i] != NULL))
@@ -570,7 +576,7 @@ ctr_forget(const EsessCtr *c)
 		if (ctr_owner[i] != c)
 			continue;
 		ctr_owner[i] = NULL;
-		if (gcry_cipher_setkey(ctr_hd[i], zero, i == 0 ? 16 : 32) != 0) {
+		if (gcry_cipher_setkey(ctr_hd[i], zero, i / CTR_WAYS == 0 ? 16 : 32) != 0) {
 			/* cannot overwrite: close it (gcry_cipher_close wipes) */
 			gcry_cipher_close(ctr_hd[i]);
 			ctr_hd[i] = NULL;
@@ -587,9 +593,9 @@ ctr_set(EsessCtr *c, const guint8 *key, size_t key_len)
 
 	if (key_len != 16 && key_len != 32)
 		return ESESS_ERR_INVALID_ARG;
-	/* INTEROP R4: a 32-byte key is AES-256; the handle for its size is
-	 * opened with the first key, so a failure shows here */
-	r = ctr_shared_open(key_len == 16 ? 0 : 1);
+	/* INTEROP R4: a 32-byte key is AES-256; the first handle for its size
+	 * is opened with the first key, so a failure shows here */
+	r = ctr_shared_open(key_len == 16 ? 0 : CTR_WAYS);
 	if (r != ESESS_OK)
 		return r;
 	ctr_forget(c);
@@ -652,7 +658,7 @@ esess_ctr_crypt(EsessCtr *c, const guint8 *in, guint8 *out, size_t len)
 	guint8 first[ESESS_COUNTER_LEN];
 	gcry_cipher_hd_t hd;
 	guint64 n;
-	guint i;
+	guint i, size;
 	gcry_error_t err;
 
 	g_return_val_if_fail(c != NULL, ESESS_ERR_INVALID_ARG);
@@ -666,16 +672,25 @@ esess_ctr_crypt(EsessCtr *c, const guint8 *in, guint8 *out, size_t len)
 	if (n > ESESS_MAX_BLOCKS_PER_KEY - c->blocks)
 		return ESESS_ERR_COUNTER_EXHAUSTED;
 
-	i = c->key_len == 16 ? 0 : 1;
-	if (G_UNLIKELY(ctr_shared_open(i) != ESESS_OK))
-		return ESESS_ERR_NOMEM;
-	hd = ctr_hd[i];
-	if (ctr_owner[i] != c) {
+	size = c->key_len == 16 ? 0 : 1;
+	i = size * CTR_WAYS;
+	while (i < (size + 1) * CTR_WAYS && ctr_owner[i] != c)
+		i++;
+	if (i == (size + 1) * CTR_WAYS) {
+		/* not keyed with c: re-key the least recently used way (the
+		 * first if the other cannot be opened) */
+		i = size * CTR_WAYS + (ctr_last_way[size] + 1) % CTR_WAYS;
+		if (ctr_shared_open(i) != ESESS_OK)
+			i = size * CTR_WAYS;
+		if (G_UNLIKELY(ctr_shared_open(i) != ESESS_OK))
+			return ESESS_ERR_NOMEM;
 		ctr_owner[i] = NULL;
-		if (gcry_cipher_setkey(hd, c->key, c->key_len) != 0)
+		if (gcry_cipher_setkey(ctr_hd[i], c->key, c->key_len) != 0)
 			return ESESS_ERR_INTERNAL;
 		ctr_owner[i] = c;
 	}
+	ctr_last_way[size] = i % CTR_WAYS;
+	hd = ctr_hd[i];
 	/* INTEROP R5: pre-increment, the first block uses C+1.  Setting the
 	 * counter per message also drops the unused keystream that libgcrypt
 	 * keeps from an earlier partial block. */

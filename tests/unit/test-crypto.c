@@ -632,17 +632,19 @@ test_security_39_counter_wrap(void)
 static void
 test_ctr_shared(void)
 {
-	static const guint8 k1[32] = { 1 }, k2[32] = { 2 }, k3[16] = { 3 };
+	/* three AES-256 keys (more than the handles per size, so that one is
+	 * always re-made) and one AES-128 key */
+	static const guint8 k1[32] = { 1 }, k2[32] = { 2 }, k3[16] = { 3 }, k4[32] = { 4 };
 	guint8 c[16], zeros[48] = { 0 };
-	guint8 alone[3][4][48], got[48];
-	EsessCtr *ctr[3];
-	const guint8 *keys[3] = { k1, k2, k3 };
-	const size_t lens[3] = { 32, 32, 16 };
+	guint8 alone[4][4][48], got[48];
+	EsessCtr *ctr[4];
+	const guint8 *keys[4] = { k1, k2, k3, k4 };
+	const size_t lens[4] = { 32, 32, 16, 32 };
 	int i, m;
 
 	memset(c, 0x5a, sizeof(c));
 	/* each key alone: four messages of 48 bytes */
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 4; i++) {
 		g_assert_cmpint(esess_ctr_new(keys[i], lens[i], c, &ctr[i]), ==, ESESS_OK);
 		for (m = 0; m < 4; m++)
 			g_assert_cmpint(esess_ctr_crypt(ctr[i], zeros, alone[i][m], 48), ==,
@@ -650,13 +652,16 @@ test_ctr_shared(void)
 		esess_ctr_free(ctr[i]);
 	}
 	g_assert_true(memcmp(alone[0][0], alone[1][0], 48) != 0);
-	/* in turn */
-	for (i = 0; i < 3; i++)
+	g_assert_true(memcmp(alone[0][0], alone[3][0], 48) != 0);
+	/* in turn, and in the reverse turn */
+	for (i = 0; i < 4; i++)
 		g_assert_cmpint(esess_ctr_new(keys[i], lens[i], c, &ctr[i]), ==, ESESS_OK);
 	for (m = 0; m < 2; m++) {
-		for (i = 0; i < 3; i++) {
-			g_assert_cmpint(esess_ctr_crypt(ctr[i], zeros, got, 48), ==, ESESS_OK);
-			g_assert_true(memcmp(got, alone[i][m], 48) == 0);
+		for (i = 0; i < 4; i++) {
+			int j = m == 0 ? i : 3 - i;
+
+			g_assert_cmpint(esess_ctr_crypt(ctr[j], zeros, got, 48), ==, ESESS_OK);
+			g_assert_true(memcmp(got, alone[j][m], 48) == 0);
 		}
 	}
 	/* ctr[0] re-keyed to k2 (its counter runs on): the third message is
@@ -664,8 +669,10 @@ test_ctr_shared(void)
 	g_assert_cmpint(esess_ctr_set_key(ctr[0], k2, 32), ==, ESESS_OK);
 	g_assert_cmpint(esess_ctr_crypt(ctr[0], zeros, got, 48), ==, ESESS_OK);
 	g_assert_true(memcmp(got, alone[1][2], 48) == 0);
-	/* the last user of the handle is freed; the other keeps its key */
+	/* the last user of a handle is freed; the others keep their keys */
 	esess_ctr_free(ctr[0]);
+	g_assert_cmpint(esess_ctr_crypt(ctr[3], zeros, got, 48), ==, ESESS_OK);
+	g_assert_true(memcmp(got, alone[3][2], 48) == 0);
 	esess_crypto_close_shared();
 	g_assert_cmpint(esess_ctr_crypt(ctr[1], zeros, got, 48), ==, ESESS_OK);
 	g_assert_true(memcmp(got, alone[1][2], 48) == 0);
@@ -675,8 +682,11 @@ test_ctr_shared(void)
 	g_assert_cmpint(esess_ctr_set_key(ctr[1], k1, 24), ==, ESESS_ERR_INVALID_ARG);
 	g_assert_cmpint(esess_ctr_crypt(ctr[1], zeros, got, 48), ==, ESESS_OK);
 	g_assert_true(memcmp(got, alone[1][3], 48) == 0);
+	g_assert_cmpint(esess_ctr_crypt(ctr[3], zeros, got, 48), ==, ESESS_OK);
+	g_assert_true(memcmp(got, alone[3][3], 48) == 0);
 	esess_ctr_free(ctr[1]);
 	esess_ctr_free(ctr[2]);
+	esess_ctr_free(ctr[3]);
 }
 
 /* ---- Diffie-Hellman: DIGEST §14 ------------------------------------- */
