@@ -394,14 +394,23 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 	g_return_val_if_fail(s != NULL && (out != NULL || parts != NULL), ESESS_ERR_INVALID_ARG);
 	g_return_val_if_fail(payload != NULL || len == 0, ESESS_ERR_INVALID_ARG);
 	session_prefetch(s, TRUE);
-	if (s->ended)
-		return ESESS_ERR_SESSION_ENDED;
 	/* INTEROP R14: pad with spaces to whole blocks, never a partial block */
 	if (len > ESESS_SESSION_MAX_PLAIN)
 		return ESESS_ERR_TOO_LARGE;
 	padded = (len + ESESS_AES_BLOCK - 1) / ESESS_AES_BLOCK * ESESS_AES_BLOCK;
 	if (padded > ESESS_SESSION_MAX_PLAIN)
 		return ESESS_ERR_TOO_LARGE;
+	/* the padded plaintext is made before the session is first read, so
+	 * that this work overlaps the wait for its cache lines */
+	if (len > 0) {
+		buf = padded <= sizeof(stack_buf) ? stack_buf : g_malloc(padded);
+		memcpy(buf, payload, len);
+		memset(buf + len, ' ', padded - len);
+	}
+	if (s->ended) {
+		r = ESESS_ERR_SESSION_ENDED;
+		goto out;
+	}
 	send_key = s->pending_dh != NULL;
 	/* §7.6: old MAC keys ride only on a stanza with content */
 	send_old = len > 0 && s->publish != NULL && s->publish->len > 0;
@@ -418,9 +427,6 @@ session_encrypt(EsessSession *s, const char *payload, size_t len, GString *out, 
 	/* INTEROP R6: C before encryption */
 	esess_ctr_get_counter(s->own_ctr, c16);
 	if (len > 0) {
-		buf = padded <= sizeof(stack_buf) ? stack_buf : g_malloc(padded);
-		memcpy(buf, payload, len);
-		memset(buf + len, ' ', padded - len);
 		r = esess_ctr_crypt(s->own_ctr, buf, buf, padded);
 	} else {
 		/* XEP-0200 §Encrypting: no content, the counter still moves */
@@ -1189,16 +1195,22 @@ esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
 		*plain_len = 0;
 	g_return_val_if_fail(s != NULL && (c_xml != NULL || len == 0), ESESS_ERR_INVALID_ARG);
 	session_prefetch(s, FALSE);
-	if (s->ended)
-		return ESESS_ERR_SESSION_ENDED;
-	/* the ordinary stanza needs neither the reader nor a tree */
+	/* the ordinary stanza needs neither the reader nor a tree; it is taken
+	 * apart before the session is first read, so that this work overlaps
+	 * the wait for the session's cache lines */
 	if (session_split_text(c_xml, len, &parts)) {
+		if (s->ended) {
+			session_parts_clear(&parts);
+			return ESESS_ERR_SESSION_ENDED;
+		}
 		r = session_decrypt_inner(s, &parts, payload, plain, plain_len);
 		session_parts_clear(&parts);
 		if (r != ESESS_OK)
 			session_fail(s, payload);
 		return r;
 	}
+	if (s->ended)
+		return ESESS_ERR_SESSION_ENDED;
 	r = esess_xml_parse(c_xml, len, NULL, &c);
 	if (r != ESESS_OK) {
 		esess_session_end(s);
