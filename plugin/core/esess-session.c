@@ -650,6 +650,9 @@ typedef struct {
 	/* owned by the tree form */
 	char *data_own, *mac_own;
 	GString *content_buf;
+	/* m_content is "<data>" data_text "</data>", MACed in pieces
+	 * (esess_session_decrypt_parts: no copy per message); content unused */
+	gboolean content_is_data;
 } EsessCParts;
 
 static void
@@ -994,6 +997,18 @@ session_drop_sets(EsessSession *s, guint n)
 	session_sets_sync(s);
 }
 
+/* session_mac over the m_content of p. */
+static EsessStatus
+session_mac_c(EsessHmac *h, const EsessCParts *p, const guint8 c16[ESESS_COUNTER_LEN],
+	      gboolean mpi, guint8 out[ESESS_HMAC_LEN])
+{
+	if (!p->content_is_data)
+		return session_mac(h, p->content, p->content_len, c16, mpi, out);
+	esess_hmac_update(h, "<data>", strlen("<data>"));
+	esess_hmac_update(h, p->data_text, p->data_len);
+	return session_mac(h, "</data>", strlen("</data>"), c16, mpi, out);
+}
+
 static EsessStatus
 session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **payload,
 		      char **plain, size_t *plain_len)
@@ -1055,13 +1070,13 @@ session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **
 	/* INTEROP R6: MAC over m_content (R7 form, from the split); C as it
 	 * is before decryption */
 	esess_ctr_get_counter(s->peer_ctr, c16);
-	r = session_mac(hmac, parts->content, parts->content_len, c16, FALSE, want);
+	r = session_mac_c(hmac, parts, c16, FALSE, want);
 	if (r != ESESS_OK)
 		goto out;
 	ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
 	if (!ok && c16[0] == 0) {
 		/* INTEROP R6: Gajim MACs the MPI form of C */
-		r = session_mac(hmac, parts->content, parts->content_len, c16, TRUE, want);
+		r = session_mac_c(hmac, parts, c16, TRUE, want);
 		if (r != ESESS_OK)
 			goto out;
 		ok = esess_ct_equal(got, want, ESESS_HMAC_LEN);
@@ -1253,13 +1268,8 @@ esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
 		parts.has_data = TRUE;
 		parts.data_text = data;
 		parts.data_len = data_len;
-		/* INTEROP R6, R7: m_content */
-		parts.content_buf = g_string_sized_new(data_len + 16);
-		g_string_append(parts.content_buf, "<data>");
-		g_string_append_len(parts.content_buf, data, (gssize)data_len);
-		g_string_append(parts.content_buf, "</data>");
-		parts.content = parts.content_buf->str;
-		parts.content_len = parts.content_buf->len;
+		/* INTEROP R6, R7: m_content, MACed in pieces */
+		parts.content_is_data = TRUE;
 	} else {
 		parts.content = "";
 	}
