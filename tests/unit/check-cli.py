@@ -14,9 +14,11 @@ Usage: check-cli.py PATH-TO-esession   (prints TAP)
 import os
 import re
 import select
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 DEADLINE_S = 120  # per scenario; generous: the machine is shared
@@ -262,12 +264,51 @@ def scenario_tamper(exe):
     return r
 
 
+def scenario_store(exe, tmpdir):
+    """Retained secrets kept in --store files: after the users confirmed the
+    SAS once, the next session continues a verified chain (INTEROP R9)."""
+    stores = [["--store", os.path.join(tmpdir, n)] for n in ("alice.store", "bob.store")]
+    results = []
+    for run in (1, 2):
+        r = Relay(exe, stores[0], stores[1])
+        deadline = time.monotonic() + DEADLINE_S
+        try:
+            r.pump(lambda: established(r), deadline)
+            if run == 1:
+                r.alice.send("/match")
+                r.bob.send("/match")
+                r.pump(lambda: r.alice.find(r"^\* the SAS is marked verified") is not None and
+                       r.bob.find(r"^\* the SAS is marked verified") is not None, deadline)
+            r.alice.close_stdin()
+            r.pump(r.exited, deadline)
+            results.append(r)
+        finally:
+            r.finish()
+    first, second = results
+    tap(first.alice.find(r"continuity new$") is not None and
+        first.bob.find(r"continuity new$") is not None and
+        first.alice.find(r"^\* the SAS is marked verified") is not None and
+        first.bob.find(r"^\* the SAS is marked verified") is not None,
+        "--store: a first session is new, and /match marks the SAS verified",
+        first.transcript())
+    tap(second.alice.find(r"continuity verified$") is not None and
+        second.bob.find(r"continuity verified$") is not None and
+        second.alice.proc.returncode == 0 and second.bob.proc.returncode == 0,
+        "--store: the next session continues the verified chain on both sides",
+        second.transcript())
+
+
 def main():
     exe = sys.argv[1]
-    print("1..7")
+    print("1..9")
     sys.stdout.flush()
     first = scenario_session(exe)
     scenario_tamper(exe)
+    tmpdir = tempfile.mkdtemp(prefix="esess-cli-")
+    try:
+        scenario_store(exe, tmpdir)
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
     if os.environ.get("ESESS_CLI_TRANSCRIPT"):
         with open(os.environ["ESESS_CLI_TRANSCRIPT"], "w") as f:
             f.write(first.transcript() + "\n")
