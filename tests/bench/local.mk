@@ -29,19 +29,19 @@ tests_bench_bench_stanza_SOURCES = tests/bench/bench-stanza.c \
 	tests/bench/bench-floor.c tests/bench/bench-floor.h $(BENCH_COMMON_SOURCES)
 tests_bench_bench_stanza_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_stanza_LDADD = $(BENCH_LDADD)
-tests_bench_bench_stanza_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_stanza_DEPENDENCIES = $(ESESS_CORE)
 
 tests_bench_bench_negotiate_SOURCES = tests/bench/bench-negotiate.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_negotiate_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_negotiate_LDADD = $(BENCH_LDADD)
-tests_bench_bench_negotiate_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_negotiate_DEPENDENCIES = $(ESESS_CORE)
 
 # never linked with libotr: otrl_init would replace libgcrypt's secure
 # allocator, the thing this benchmark measures (issue 11 item 1)
 tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_scale_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
-tests_bench_bench_scale_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_scale_DEPENDENCIES = $(ESESS_CORE)
 
 # bytes per established session (issue 11 item 3); never linked with libotr
 tests_bench_bench_memory_SOURCES = tests/bench/bench-memory.c $(BENCH_COMMON_SOURCES) \
@@ -49,33 +49,33 @@ tests_bench_bench_memory_SOURCES = tests/bench/bench-memory.c $(BENCH_COMMON_SOU
 tests_bench_bench_memory_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench \
 	-I$(top_srcdir)/tests/protocol
 tests_bench_bench_memory_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
-tests_bench_bench_memory_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_memory_DEPENDENCIES = $(ESESS_CORE)
 
 # the same negotiation figures without libotr in the process (issue 11
 # item 6): libgcrypt keeps its own secure allocator, as Pidgin runs it
 tests_bench_bench_negotiate_plain_SOURCES = tests/bench/bench-negotiate.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_negotiate_plain_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_negotiate_plain_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
-tests_bench_bench_negotiate_plain_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_negotiate_plain_DEPENDENCIES = $(ESESS_CORE)
 
 # public-key identity (INTEROP R21, issue 12): with and without, and the
 # key generation time; never linked with libotr
 tests_bench_bench_pubkey_SOURCES = tests/bench/bench-pubkey.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_pubkey_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_pubkey_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
-tests_bench_bench_pubkey_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_pubkey_DEPENDENCIES = $(ESESS_CORE)
 
 # message 1 from a full key pool (issue 11 item 5), without libotr in the
 # process and, when libotr is found, with otrl_init run first (item 6)
 tests_bench_bench_message1_SOURCES = tests/bench/bench-message1.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_message1_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
 tests_bench_bench_message1_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
-tests_bench_bench_message1_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_message1_DEPENDENCIES = $(ESESS_CORE)
 
 tests_bench_bench_message1_otr_SOURCES = tests/bench/bench-message1.c $(BENCH_COMMON_SOURCES)
 tests_bench_bench_message1_otr_CPPFLAGS = $(BENCH_CPPFLAGS) -DBENCH_WITH_OTR
 tests_bench_bench_message1_otr_LDADD = $(BENCH_LDADD)
-tests_bench_bench_message1_otr_DEPENDENCIES = $(ESESS_CORE_LIBADD)
+tests_bench_bench_message1_otr_DEPENDENCIES = $(ESESS_CORE)
 
 if HAVE_OTR
 BENCH_M1_PROGS += tests/bench/bench-message1-otr$(EXEEXT)
