@@ -57,7 +57,19 @@ remember_thread(EsessChat *chat)
 static char *
 thread_key(PurpleAccount *account, const char *thread)
 {
-	return g_strdup_printf("%p\n%s", (void *)account, thread);
+	/* the account's address in hex, a newline, the thread: made twice
+	 * for every encrypted stanza, so without printf (issue 11 item 2) */
+	static const char hex[] = "0123456789abcdef";
+	guintptr v = (guintptr)account;
+	size_t tlen = strlen(thread);
+	char *key = g_malloc(2 * sizeof(v) + 1 + tlen + 1), *p = key;
+	int i;
+
+	for (i = (int)(2 * sizeof(v)) - 1; i >= 0; i--)
+		*p++ = hex[(v >> (4 * i)) & 0xf];
+	*p++ = '\n';
+	memcpy(p, thread, tlen + 1);
+	return key;
 }
 
 static gboolean
