@@ -1127,3 +1127,117 @@ esess_dh_key_free(EsessDhKey *k)
 	g_free(k->pub);
 	g_free(k);
 }
+
+/* ---- RSA-OAEP ------------------------------------------------------- */
+
+EsessStatus
+esess_rsa_oaep_encrypt(const guint8 *n, size_t n_len, const guint8 *e, size_t e_len,
+		       const guint8 *in, size_t in_len, guint8 **out, size_t *out_len)
+{
+	gcry_sexp_t spk = NULL, data = NULL, enc = NULL, a = NULL;
+	gcry_mpi_t m = NULL;
+	size_t w = 0;
+	guint8 *buf;
+	EsessStatus r = ESESS_ERR_INTERNAL;
+
+	if (gcry_sexp_build(&spk, NULL, "(public-key (rsa (n %b) (e %b)))", (int)n_len, n,
+			    (int)e_len, e) != 0)
+		goto out;
+	if (gcry_sexp_build(&data, NULL, "(data (flags oaep) (hash-algo sha256) (value %b))",
+			    (int)in_len, in) != 0)
+		goto out;
+	if (gcry_pk_encrypt(&enc, data, spk) != 0)
+		goto out;
+	a = gcry_sexp_find_token(enc, "a", 0);
+	if (a == NULL)
+		goto out;
+	m = gcry_sexp_nth_mpi(a, 1, GCRYMPI_FMT_USG);
+	if (m == NULL)
+		goto out;
+	/* left-padded to the modulus' length (RFC 8017 I2OSP) */
+	if (gcry_mpi_print(GCRYMPI_FMT_USG, NULL, 0, &w, m) != 0 || w > n_len)
+		goto out;
+	buf = g_malloc0(n_len);
+	if (gcry_mpi_print(GCRYMPI_FMT_USG, buf + (n_len - w), w, NULL, m) != 0) {
+		g_free(buf);
+		goto out;
+	}
+	*out = buf;
+	*out_len = n_len;
+	r = ESESS_OK;
+out:
+	gcry_mpi_release(m);
+	gcry_sexp_release(a);
+	gcry_sexp_release(enc);
+	gcry_sexp_release(data);
+	gcry_sexp_release(spk);
+	return r;
+}
+
+static gcry_mpi_t
+oaep_mpi(const guint8 *b, size_t len, gboolean secret)
+{
+	gcry_mpi_t m = NULL;
+
+	if (gcry_mpi_scan(&m, GCRYMPI_FMT_USG, b, len, NULL) != 0)
+		return NULL;
+	if (secret)
+		gcry_mpi_set_flag(m, GCRYMPI_FLAG_SECURE);
+	return m;
+}
+
+EsessStatus
+esess_rsa_oaep_decrypt(const guint8 *n, size_t n_len, const guint8 *e, size_t e_len,
+		       const guint8 *d, size_t d_len, const guint8 *p, size_t p_len,
+		       const guint8 *q, size_t q_len, const guint8 *in, size_t in_len,
+		       guint8 **out, size_t *out_len)
+{
+	gcry_mpi_t mn, me, md, mp, mq, mu = NULL;
+	gcry_sexp_t sk = NULL, enc = NULL, plain = NULL, v = NULL;
+	const char *val;
+	size_t val_len = 0;
+	EsessStatus r = ESESS_ERR_INTERNAL;
+
+	mn = oaep_mpi(n, n_len, FALSE);
+	me = oaep_mpi(e, e_len, FALSE);
+	md = oaep_mpi(d, d_len, TRUE);
+	mp = oaep_mpi(p, p_len, TRUE);
+	mq = oaep_mpi(q, q_len, TRUE);
+	if (mn == NULL || me == NULL || md == NULL || mp == NULL || mq == NULL)
+		goto out;
+	/* libgcrypt's CRT wants p < q and u = p^-1 mod q */
+	if (gcry_mpi_cmp(mp, mq) > 0)
+		gcry_mpi_swap(mp, mq);
+	mu = gcry_mpi_snew(0);
+	if (!gcry_mpi_invm(mu, mp, mq))
+		goto out;
+	if (gcry_sexp_build(&sk, NULL,
+			    "(private-key (rsa (n %m) (e %m) (d %m) (p %m) (q %m) (u %m)))",
+			    mn, me, md, mp, mq, mu) != 0)
+		goto out;
+	if (gcry_sexp_build(&enc, NULL, "(enc-val (flags oaep) (hash-algo sha256) (rsa (a %b)))",
+			    (int)in_len, in) != 0)
+		goto out;
+	r = ESESS_ERR_MAC;
+	if (gcry_pk_decrypt(&plain, enc, sk) != 0)
+		goto out;
+	v = gcry_sexp_find_token(plain, "value", 0);
+	val = v != NULL ? gcry_sexp_nth_data(v, 1, &val_len) : NULL;
+	if (val == NULL)
+		goto out;
+	*out = g_memdup2(val, val_len);
+	*out_len = val_len;
+	r = ESESS_OK;
+out:
+	gcry_sexp_release(v);
+	gcry_sexp_release(plain);
+	gcry_sexp_release(enc);
+	gcry_sexp_release(sk);
+	gcry_mpi_release(mn);
+	gcry_mpi_release(me);
+	gcry_mpi_release(md);
+	gcry_mpi_release(mp);
+	gcry_mpi_release(mq);
+	gcry_mpi_release(mu);
+	return r;
+}

@@ -188,6 +188,23 @@ void esess_dh_key_free(EsessDhKey *k);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(EsessDhKey, esess_dh_key_free)
 
+/* ---- RSA-OAEP (the archive's key wrapping, issue 13) ------------- */
+/* RSAES-OAEP with SHA-256, MGF1-SHA-256 and no label (RFC 8017), which
+ * GnuTLS 3.7 lacks.  Numbers are big-endian without sign.  Encryption:
+ * *out g_malloc'd, exactly n_len bytes.  Returns ESESS_OK,
+ * ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_rsa_oaep_encrypt(const guint8 *n, size_t n_len, const guint8 *e, size_t e_len,
+				   const guint8 *in, size_t in_len, guint8 **out, size_t *out_len);
+/* Decryption with the private numbers (p, q in any order).  *out
+ * g_malloc'd (wipe it).  Returns ESESS_OK, ESESS_ERR_MAC (does not decrypt:
+ * another key, or changed), ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_rsa_oaep_decrypt(const guint8 *n, size_t n_len, const guint8 *e, size_t e_len,
+				   const guint8 *d, size_t d_len, const guint8 *p, size_t p_len,
+				   const guint8 *q, size_t q_len, const guint8 *in, size_t in_len,
+				   guint8 **out, size_t *out_len);
+
 G_END_DECLS
 
 #endif /* ESESS_CRYPTO_H */

@@ -8,6 +8,7 @@
 #define ESESS_IDKEY_PRIVATE_H
 
 #include <glib.h>
+#include <gnutls/x509.h>
 #include <stddef.h>
 
 #include "esess-idkey.h"
@@ -87,6 +88,10 @@ char *esess_decimal_from_bytes(const guint8 *b, size_t len);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_decimal_to_bytes(const char *text, gboolean allow_space, size_t max_len,
 				   guint8 **out, size_t *out_len);
+
+/* The GnuTLS key behind k (owned by k): esess-archive.c unwraps collection
+ * keys with RSA-OAEP through libgcrypt, which GnuTLS 3.7 does not offer. */
+gnutls_x509_privkey_t esess_idkey_x509(const EsessIdKey *k);
 
 G_END_DECLS
 

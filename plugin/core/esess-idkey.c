@@ -982,3 +982,11 @@ esess_pubkey_from_pubkey2_text(const char *xml, size_t len, EsessPubKey **out,
 	esess_xml_free(x);
 	return st;
 }
+
+/* The archive (esess-archive.c) unwraps collection keys with RSA-OAEP,
+ * which GnuTLS 3.7 cannot do: it reads the key's numbers through this. */
+gnutls_x509_privkey_t
+esess_idkey_x509(const EsessIdKey *k)
+{
+	return k->x509;
+}
