@@ -99,8 +99,9 @@ tools_esession_SOURCES = tools/esession-cli.c
 # only the installed headers' directory matters: esessions.h alone
 tools_esession_CPPFLAGS = -I$(top_srcdir)/plugin/core $(GLIB_CFLAGS) $(HARDEN_CPPFLAGS)
 tools_esession_LDADD = plugin/core/libesessions.la $(GLIB_LIBS)
+man1_MANS = tools/esession.1
 endif
-EXTRA_DIST += tools/esession-cli.c
+EXTRA_DIST += tools/esession-cli.c tools/esession.1
 check_SCRIPTS += tests/unit/check-cli.sh
 TESTS += tests/unit/check-cli.sh
 EXTRA_DIST += tests/unit/check-cli.sh tests/unit/check-cli.py

@@ -13,7 +13,7 @@ if [ "${ESESS_ENGINE_LIBRARY:-yes}" != yes ]; then
 	echo "1..0 # SKIP configure --disable-engine-library"
 	exit 0
 fi
-echo "1..8"
+echo "1..9"
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 dest="$tmp/dest"
@@ -27,9 +27,9 @@ includedir=$(pcvar includedir)
 
 # no jobserver of the calling make: this is a make of its own
 if MAKEFLAGS= $MAKE -C "$builddir" DESTDIR="$dest" install-libLTLIBRARIES \
-	install-esessionsincludeHEADERS install-pkgconfigDATA install-binPROGRAMS \
+	install-esessionsincludeHEADERS install-pkgconfigDATA install-binPROGRAMS install-man1 \
 	> "$tmp/install.log" 2>&1; then
-	echo "ok 1 - make install (library, headers, pkg-config file, esession) into a DESTDIR"
+	echo "ok 1 - make install (library, headers, pkg-config file, esession and its manual) into a DESTDIR"
 else
 	echo "not ok 1 - make install into a DESTDIR failed:"
 	tail -n 20 "$tmp/install.log" | sed 's/^/# /'
@@ -123,4 +123,12 @@ if [ -n "$exe" ] && LD_LIBRARY_PATH="$dest$libdir" "$exe" --version > "$tmp/v.lo
 else
 	echo "not ok 8 - the installed esession does not run (${exe:-not installed}):"
 	sed 's/^/# /' "$tmp/v.log" 2>/dev/null | head -n 5
+fi
+page=$(find "$dest" -type f -name esession.1 | head -n 1)
+if [ -n "$page" ] && LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings=w -l "$page" > "$tmp/man.txt" 2> "$tmp/man.err" &&
+   ! [ -s "$tmp/man.err" ] && grep -q -- '--initiate' "$tmp/man.txt"; then
+	echo "ok 9 - the manual page esession(1) is installed and man renders it without a warning"
+else
+	echo "not ok 9 - esession.1 missing or man warns (${page:-not installed}):"
+	sed 's/^/# /' "$tmp/man.err" 2>/dev/null | head -n 5
 fi
