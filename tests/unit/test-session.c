@@ -1669,6 +1669,83 @@ test_new_and_end(void)
 	pair_clear(&p);
 }
 
+/* issue 11 item 2: esess_session_encrypt_parts gives the children of <c/>
+ * a client builds itself; written out they are esess_session_encrypt's
+ * text byte for byte (twin pairs with the same keys and counters), and
+ * through re-keying (key, new, old) the peer reads them. */
+static char *
+enc_parts(EsessSession *s, const char *payload, size_t len)
+{
+	GPtrArray *parts = g_ptr_array_new_with_free_func(esess_c_child_free);
+	GString *out = g_string_new("<c xmlns='" ESESS_NS_C "'>");
+	guint i;
+
+	g_assert_cmpint(esess_session_encrypt_parts(s, payload, len, parts), ==, ESESS_OK);
+	for (i = 0; i < parts->len; i++) {
+		const EsessCChild *ch = g_ptr_array_index(parts, i);
+
+		g_string_append_printf(out, "<%s>%s</%s>", ch->name, ch->text, ch->name);
+	}
+	g_assert_cmpstr(((const EsessCChild *)g_ptr_array_index(parts, parts->len - 1))->name,
+			==, "mac");
+	g_ptr_array_unref(parts);
+	g_string_append(out, "</c>");
+	return g_string_free(out, FALSE);
+}
+
+static void
+test_encrypt_parts(void)
+{
+	Pair p, q;
+	char *c, *d;
+
+	pair_init(&p, NULL, TRUE, 2, 2);
+	pair_init(&q, NULL, TRUE, 2, 2);
+	c = enc(p.a, "<body>1</body>", 14);
+	d = enc_parts(q.a, "<body>1</body>", 14);
+	g_assert_cmpstr(d, ==, c);
+	expect_ok(p.b, c, NULL);
+	expect_ok(q.b, d, NULL);
+	g_free(c);
+	g_free(d);
+	/* an empty stanza: mac only */
+	c = enc(p.a, NULL, 0);
+	d = enc_parts(q.a, NULL, 0);
+	g_assert_cmpstr(d, ==, c);
+	g_free(c);
+	g_free(d);
+	pair_clear(&p);
+	pair_clear(&q);
+
+	/* through a re-key each way: key, new and old children */
+	pair_init(&p, NULL, TRUE, 2, 2);
+	roundtrip(p.a, p.b, "<body>1</body>", 14);
+	roundtrip(p.b, p.a, "<body>2</body>", 14);
+	g_assert_cmpint(esess_session_rekey(p.a), ==, ESESS_OK);
+	c = enc_parts(p.a, "<body>with key</body>", 21);
+	g_assert_nonnull(strstr(c, "</data><key>"));
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	c = enc_parts(p.a, "<body>new keys</body>", 21);
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	c = enc_parts(p.b, "<body>ack</body>", 16);
+	g_assert_nonnull(strstr(c, "</data><new>1</new><mac>"));
+	expect_ok(p.a, c, NULL);
+	g_free(c);
+	c = enc_parts(p.a, "<body>olds</body>", 17);
+	g_assert_nonnull(strstr(c, "</data><old>"));
+	expect_ok(p.b, c, NULL);
+	g_free(c);
+	g_assert_cmpint(esess_session_rekey(p.b), ==, ESESS_OK);
+	c = enc_parts(p.b, NULL, 0);
+	g_assert_true(g_str_has_prefix(c, "<c xmlns='" ESESS_NS_C "'><key>"));
+	expect_ok(p.a, c, NULL);
+	g_free(c);
+	roundtrip(p.a, p.b, "<body>a</body>", 14);
+	pair_clear(&p);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1693,6 +1770,7 @@ main(int argc, char **argv)
 	g_test_add_func("/session/security/45-duplicate-children", test_sec_45_duplicates);
 	g_test_add_func("/session/security/49-normalised-mac", test_sec_49_normalised);
 	g_test_add_func("/session/rekey/both-directions", test_rekey_both);
+	g_test_add_func("/session/encrypt-parts", test_encrypt_parts);
 	g_test_add_func("/session/rekey/in-flight", test_rekey_in_flight);
 	g_test_add_func("/session/rekey/crossing", test_rekey_crossing);
 	g_test_add_func("/session/rekey/bad-values", test_rekey_bad_values);
