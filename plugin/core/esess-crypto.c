@@ -912,6 +912,27 @@ out:
 }
 
 EsessStatus
+esess_dh_key_export_private(const EsessDhKey *k, EsessSecret **out)
+{
+	size_t n = 0;
+	EsessSecret *s;
+
+	g_return_val_if_fail(k != NULL && out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	if (k->x == NULL)
+		return ESESS_ERR_INTERNAL;
+	n = (gcry_mpi_get_nbits(k->x) + 7) / 8;
+	s = esess_secret_new(n);
+	/* written straight into secure memory: no copy of x elsewhere */
+	if (gcry_mpi_print(GCRYMPI_FMT_USG, s->data, s->len, &n, k->x) != 0 || n != s->len) {
+		esess_secret_free(s);
+		return ESESS_ERR_INTERNAL;
+	}
+	*out = s;
+	return ESESS_OK;
+}
+
+EsessStatus
 esess_dh_key_from_private(guint group, const guint8 *x, size_t x_len, EsessDhKey **out)
 {
 	EsessDhKey *k = NULL;

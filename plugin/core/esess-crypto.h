@@ -163,6 +163,12 @@ EsessStatus esess_dh_key_from_private(guint group, const guint8 *x, size_t x_len
 
 guint esess_dh_key_group(const EsessDhKey *k);
 
+/* The private exponent x as big-endian bytes in a new secure secret, for
+ * the XEP-0187 offline secrets that must outlive the process (caller frees
+ * with esess_secret_free).  Returns ESESS_OK, ESESS_ERR_INTERNAL. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_dh_key_export_private(const EsessDhKey *k, EsessSecret **out);
+
 /* The public value as MPI bytes (owned by k). */
 const guint8 *esess_dh_key_public(const EsessDhKey *k, size_t *len);
 

@@ -13,26 +13,30 @@
 #include "esess-form.h"
 #include "esess-modp.h"
 #include "esess-offline.h"
+#include "esess-offline-private.h"
 
 #define RSA_SHA256       "http://www.w3.org/2000/09/xmldsig#rsa-sha256"
-#define OFFLINE_NONCE    16u
 #define OFFLINE_NONCE_MIN 8u
 #define OFFLINE_NONCE_MAX 64u
 #define OFFLINE_MAX_DH   1024u  /* the largest group, 8192 bits */
 #define OFFLINE_REKEY    "1000" /* as to peers of this plugin (R12) */
 
-struct _EsessOfflineSecrets {
-	guint8 n_a[OFFLINE_NONCE];
-	gint64 expires;
-	guint *groups;
-	EsessDhKey **keys;
-	gsize n;
-};
 
 static const guint default_groups[] = { 15, 14, 16 };
 
 void
 esess_offline_secrets_free(EsessOfflineSecrets *s)
+{
+	if (s == NULL)
+		return;
+	esess_offline_secrets_destroy(s);
+	if (s->seen != NULL)
+		g_hash_table_unref(s->seen);
+	g_free(s);
+}
+
+void
+esess_offline_secrets_destroy(EsessOfflineSecrets *s)
 {
 	gsize i;
 
@@ -42,8 +46,11 @@ esess_offline_secrets_free(EsessOfflineSecrets *s)
 		esess_dh_key_free(s->keys[i]);
 	g_free(s->keys);
 	g_free(s->groups);
+	s->keys = NULL;
+	s->groups = NULL;
+	s->n = 0;
 	esess_wipe(s->n_a, sizeof s->n_a);
-	g_free(s);
+	s->destroyed = TRUE;
 }
 
 gint64
@@ -131,6 +138,7 @@ esess_offline_options_new(const EsessOfflineConfig *cfg, EsessXmlNode **x,
 	/* XEP-0187 §Security: new N_A and x every time the options are
 	 * published, so that a replayed offline session is recognised */
 	s = g_new0(EsessOfflineSecrets, 1);
+	s->seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	s->expires = cfg->expires;
 	s->groups = g_memdup2(groups, n * sizeof *groups);
 	s->keys = g_new0(EsessDhKey *, n);

@@ -4,8 +4,10 @@
  * checking a set fetched from a contact's PEP node (Bob, who wants to write
  * to her while she is away).  Issue 12 item 4, first part.
  *
- * The offline session itself (Bob's form with identity and mac, Alice's
- * acceptance, the replay store) is not here yet.
+ * The offline session itself (esess-offline-session.c): the sender seals
+ * one message as a one-shot XEP-0187 session against a checked set; the
+ * recipient opens it with the secrets kept since publishing, which also
+ * remember every d and N_B accepted (replays are refused).
  *
  * The options form is the XEP-0116 request form with XEP-0187's changes:
  * no `accept`, no `init_pubkey` / `resp_pubkey` (the published key is the
@@ -50,7 +52,12 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_offline_options_new(const EsessOfflineConfig *cfg, EsessXmlNode **x,
 				      EsessOfflineSecrets **secrets);
 
+/* Wipes and frees (the replay memory too); NULL allowed. */
 void esess_offline_secrets_free(EsessOfflineSecrets *s);
+/* XEP-0187 §Accepting: destroys N_A and every x now (the options were
+ * replaced or expired, or the offline messages were read); later
+ * esess_offline_open calls give ESESS_ERR_SESSION_ENDED. */
+void esess_offline_secrets_destroy(EsessOfflineSecrets *s);
 gint64 esess_offline_secrets_expires(const EsessOfflineSecrets *s);
 /* N_A (owned by s). */
 const guint8 *esess_offline_secrets_nonce(const EsessOfflineSecrets *s, size_t *len);
@@ -84,6 +91,46 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_offline_options_check(const EsessXmlNode *x, const EsessPubKey *trusted,
 					gint64 now, guint min_modp_bits, EsessLogPref logging,
 					EsessOfflineOffer *offer);
+
+/* The secrets at rest between publishing and return (doc/wire-profile.md
+ * "Offline sessions"): written to path through a fresh 0600 file renamed
+ * over it; read back; overwritten and unlinked.  ESESS_OK,
+ * ESESS_ERR_STORE_IO, ESESS_ERR_STORE_FORMAT (load). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_offline_secrets_save(const EsessOfflineSecrets *s, const char *path);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_offline_secrets_load(const char *path, EsessOfflineSecrets **out);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_offline_secrets_destroy_file(const char *path);
+
+/* The sender: one message as a one-shot offline session against a checked
+ * offer (esess_offline_options_check), signed with idkey (R21, `key`).
+ * payload[0..len) is the serialised content (R14, e.g. the <body/>); the
+ * SHIM Created header with created (seconds since the epoch, UTC) is added
+ * inside the encryption.  *init receives the <init/> element (caller frees)
+ * and the <c/> text is appended to c_out; both go in one <message/>.
+ * Returns ESESS_OK, ESESS_ERR_INVALID_ARG (no key), the DH and crypto
+ * errors. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey,
+			       const char *payload, size_t len, gint64 created,
+			       EsessXmlNode **init, GString *c_out);
+
+/* The recipient, back online: opens the <init/> and <c/> of one offline
+ * message with the secrets s, the key trusted for the sender and the time
+ * now.  On success *payload receives the decrypted content (caller frees;
+ * the SHIM headers taken out) and *created the writing time (0: none
+ * given).  Every failure is to be dropped WITHOUT any answer (XEP-0187):
+ * ESESS_ERR_EXPIRED, ESESS_ERR_SESSION_ENDED (secrets destroyed),
+ * ESESS_ERR_KEY_UNKNOWN (no trusted key), ESESS_ERR_FORM, ESESS_ERR_NONCE
+ * (not this set's N_A), ESESS_ERR_NOT_OFFERED, ESESS_ERR_REPLAY (d or N_B
+ * seen before), ESESS_ERR_IDENTITY (M_B or mac_B), ESESS_ERR_SIGNATURE (not
+ * signed by the trusted key), the DH errors, and esess_session_decrypt's
+ * (ESESS_ERR_MAC ...) for the content. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 now,
+			       const EsessXmlNode *init, const EsessXmlNode *c,
+			       EsessXmlNode **payload, gint64 *created);
 
 G_END_DECLS
 

@@ -81,7 +81,8 @@ G_BEGIN_DECLS
 	X(ESESS_ERR_KEY_PASSPHRASE,      "the identity key needs a passphrase, or it is wrong") \
 	X(ESESS_ERR_SIGNATURE,           "signature verification failed") \
 	X(ESESS_ERR_KEY_UNKNOWN,         "the peer named a key we do not hold") \
-	X(ESESS_ERR_EXPIRED,             "the offline options have expired")
+	X(ESESS_ERR_EXPIRED,             "the offline options have expired") \
+	X(ESESS_ERR_REPLAY,              "an offline message was replayed")
 
 /** What an engine call came to: ESESS_OK (0) or the reason it failed.  The
  * values are listed, with their meaning, in ESESS_STATUS_LIST.  A code

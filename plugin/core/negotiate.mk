@@ -11,6 +11,8 @@ plugin_core_libesess_neg_la_SOURCES = \
 	plugin/core/esess-neg-pubkey.c \
 	plugin/core/esess-offline.c \
 	plugin/core/esess-offline.h \
+	plugin/core/esess-offline-private.h \
+	plugin/core/esess-offline-session.c \
 	plugin/core/esess-keypool.c \
 	plugin/core/esess-msg.c \
 	plugin/core/esess-chat.c \
@@ -30,10 +32,12 @@ ESESS_NEG_PAIR_SOURCES = tests/unit/neg-pair.c tests/unit/neg-pair.h \
 
 check_PROGRAMS += tests/unit/test-negotiate tests/unit/test-neg-security \
 	tests/unit/test-neg-state tests/unit/test-msg tests/unit/test-sas-r23 \
-	tests/unit/test-neg-pubkey tests/unit/test-offline
+	tests/unit/test-neg-pubkey tests/unit/test-offline \
+	tests/unit/test-offline-session
 TESTS += tests/unit/test-negotiate tests/unit/test-neg-security \
 	tests/unit/test-neg-state tests/unit/test-msg tests/unit/test-sas-r23 \
-	tests/unit/test-neg-pubkey tests/unit/test-offline
+	tests/unit/test-neg-pubkey tests/unit/test-offline \
+	tests/unit/test-offline-session
 tests_unit_test_negotiate_SOURCES = tests/unit/test-negotiate.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_negotiate_LDADD = $(ESESS_NEG_TEST_LDADD) -ldl
 tests_unit_test_neg_security_SOURCES = tests/unit/test-neg-security.c $(ESESS_NEG_PAIR_SOURCES)
@@ -46,6 +50,8 @@ tests_unit_test_neg_pubkey_SOURCES = tests/unit/test-neg-pubkey.c $(ESESS_NEG_PA
 tests_unit_test_neg_pubkey_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_offline_SOURCES = tests/unit/test-offline.c $(ESESS_NEG_PAIR_SOURCES)
 tests_unit_test_offline_LDADD = $(ESESS_NEG_TEST_LDADD)
+tests_unit_test_offline_session_SOURCES = tests/unit/test-offline-session.c $(ESESS_NEG_PAIR_SOURCES)
+tests_unit_test_offline_session_LDADD = $(ESESS_NEG_TEST_LDADD)
 tests_unit_test_msg_SOURCES = tests/unit/test-msg.c
 tests_unit_test_msg_LDADD = $(ESESS_NEG_TEST_LDADD)
 

@@ -103,6 +103,7 @@ esess_ui_status_sentence(EsessStatus st)
 	case ESESS_ERR_NOT_OFFERED:
 	case ESESS_ERR_SIGNATURE:
 	case ESESS_ERR_KEY_UNKNOWN:
+	case ESESS_ERR_REPLAY:
 		return _("The key exchange failed a security check. Someone may be "
 			 "tampering with the connection. Try again later, and compare the "
 			 "short authentication string when it works.");
