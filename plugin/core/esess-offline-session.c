@@ -661,3 +661,136 @@ esess_offline_secrets_destroy_file(const char *path)
 	close(fd);
 	return unlink(path) == 0 || errno == ENOENT ? ESESS_OK : ESESS_ERR_STORE_IO;
 }
+
+/* ---- the installed API: XML as text (esess-offline.h) --------------- */
+
+EsessStatus
+esess_offline_options_new_text(const EsessOfflineConfig *cfg, char **form_xml,
+			       EsessOfflineSecrets **secrets)
+{
+	EsessXmlNode *x = NULL;
+	EsessStatus r;
+
+	g_return_val_if_fail(form_xml != NULL, ESESS_ERR_INVALID_ARG);
+	*form_xml = NULL;
+	r = esess_offline_options_new(cfg, &x, secrets);
+	if (r == ESESS_OK)
+		*form_xml = esess_xml_to_string(x);
+	esess_xml_free(x);
+	return r;
+}
+
+EsessStatus
+esess_offline_options_check_text(const char *form_xml, size_t len, const EsessPubKey *trusted,
+				 gint64 now, guint min_modp_bits, EsessLogPref logging,
+				 EsessOfflineOffer *offer)
+{
+	EsessXmlNode *x = NULL;
+	EsessStatus r;
+
+	g_return_val_if_fail(form_xml != NULL && offer != NULL, ESESS_ERR_INVALID_ARG);
+	memset(offer, 0, sizeof *offer);
+	r = esess_xml_parse(form_xml, len, NULL, &x);
+	if (r != ESESS_OK)
+		return r;
+	if (!esess_xml_is(x, "x", ESESS_NS_XDATA))
+		r = ESESS_ERR_FORM;
+	else
+		r = esess_offline_options_check(x, trusted, now, min_modp_bits, logging, offer);
+	esess_xml_free(x);
+	return r;
+}
+
+EsessStatus
+esess_offline_seal_text(const EsessOfflineOffer *offer, EsessIdKey *idkey, const char *payload,
+			size_t len, gint64 created, char **children)
+{
+	EsessXmlNode *init = NULL;
+	GString *out;
+	EsessStatus r;
+
+	g_return_val_if_fail(children != NULL, ESESS_ERR_INVALID_ARG);
+	*children = NULL;
+	out = g_string_new(NULL);
+	{
+		GString *c = g_string_new(NULL);
+
+		r = esess_offline_seal(offer, idkey, payload, len, created, &init, c);
+		if (r == ESESS_OK) {
+			esess_xml_write(out, init, ESESS_NS_CLIENT);
+			g_string_append_len(out, c->str, c->len);
+		}
+		g_string_free(c, TRUE);
+	}
+	esess_xml_free(init);
+	if (r != ESESS_OK) {
+		g_string_free(out, TRUE);
+		return r;
+	}
+	*children = g_string_free(out, FALSE);
+	return ESESS_OK;
+}
+
+/* The <init/> holding a submit form, and the <c/>, of a <message/>. */
+static gboolean
+offline_parts(const EsessXmlNode *msg, const EsessXmlNode **init, const EsessXmlNode **c)
+{
+	const EsessXmlNode *x;
+
+	if (!esess_xml_is(msg, "message", NULL))
+		return FALSE;
+	*init = esess_xml_child(msg, "init", ESESS_NS_INIT);
+	*c = esess_xml_child(msg, "c", ESESS_NS_C);
+	if (*init == NULL || esess_xml_count(msg, "init", ESESS_NS_INIT) != 1)
+		return FALSE;
+	x = esess_xml_child(*init, "x", ESESS_NS_XDATA);
+	return x != NULL && g_strcmp0(esess_xml_attr(x, "type"), "submit") == 0;
+}
+
+gboolean
+esess_offline_is_offline_stanza(const char *msg_xml, size_t len)
+{
+	EsessXmlNode *msg = NULL;
+	const EsessXmlNode *init, *c;
+	gboolean yes;
+
+	if (msg_xml == NULL || esess_xml_parse(msg_xml, len, NULL, &msg) != ESESS_OK)
+		return FALSE;
+	yes = offline_parts(msg, &init, &c);
+	esess_xml_free(msg);
+	return yes;
+}
+
+EsessStatus
+esess_offline_open_text(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 now,
+			const char *msg_xml, size_t len, char **payload_xml, gint64 *created)
+{
+	EsessXmlNode *msg = NULL, *payload = NULL, *ch;
+	const EsessXmlNode *init, *c;
+	GString *out;
+	EsessStatus r;
+
+	g_return_val_if_fail(msg_xml != NULL && payload_xml != NULL && created != NULL,
+			     ESESS_ERR_INVALID_ARG);
+	*payload_xml = NULL;
+	*created = 0;
+	r = esess_xml_parse(msg_xml, len, NULL, &msg);
+	if (r != ESESS_OK)
+		return r;
+	if (!offline_parts(msg, &init, &c) || c == NULL ||
+	    esess_xml_count(msg, "c", ESESS_NS_C) != 1) {
+		esess_xml_free(msg);
+		return ESESS_ERR_FORM;
+	}
+	r = esess_offline_open(s, trusted, now, init, c, &payload, created);
+	esess_xml_free(msg);
+	if (r != ESESS_OK)
+		return r;
+	out = g_string_new(NULL);
+	for (ch = payload != NULL ? payload->first_child : NULL; ch != NULL; ch = ch->next)
+		if (ch->kind == ESESS_XML_ELEMENT)
+			esess_xml_write(out, ch, ESESS_NS_CLIENT);
+	esess_xml_free(payload);
+	*payload_xml = g_string_free(out, FALSE);
+	return ESESS_OK;
+}

@@ -20,117 +20,120 @@
 #define ESESS_OFFLINE_H
 
 #include <glib.h>
+#include <stddef.h>
 
 #include "esess-chat.h"
-#include "esess-crypto.h"
-#include "esess-idkey-private.h"
-#include "esess-mem.h"
+#include "esess-export.h"
+#include "esess-idkey.h"
 #include "esess-status.h"
-#include "esess-xml.h"
 
 G_BEGIN_DECLS
 
-/* What Alice keeps while the options are published: N_A, one DH key pair
- * per offered group, the expiry.  Secret (secure memory); freed wiped. */
+/** What the recipient keeps while its options are published: N_A, one DH
+ * key pair per offered group, the expiry, and the replay memory.  Secret
+ * (secure memory); freed wiped.  Opaque. */
 typedef struct _EsessOfflineSecrets EsessOfflineSecrets;
 
+/** How esess_offline_options_new_text() builds an options set. */
 typedef struct {
-	EsessIdKey *key;            /* signs the form (R22); required */
-	const guint *groups;        /* groups to offer, in order; NULL = 15, 14, 16 */
-	gsize n_groups;
-	guint min_modp_bits;        /* 0 = 2048 (R11) */
-	EsessLogPref logging;
-	gint64 expires;             /* seconds since the epoch (UTC); in the future */
-	const char *match_resource; /* NULL: none */
+	EsessIdKey *key;            /**< signs the form (R22); required */
+	const guint *groups;        /**< groups to offer, in order; NULL = 15, 14, 16 */
+	gsize n_groups;             /**< entries of groups */
+	guint min_modp_bits;        /**< 0 = 2048 (R11) */
+	EsessLogPref logging;       /**< archiving preference */
+	gint64 expires;             /**< seconds since the epoch (UTC); in the future */
+	const char *match_resource; /**< NULL: none */
 } EsessOfflineConfig;
 
-/* A fresh options form (fresh nonce and DH values every time: XEP-0187
- * §Security, replay) and the secrets that go with it.  Returns ESESS_OK,
- * ESESS_ERR_INVALID_ARG (no key, expiry in the past), ESESS_ERR_UNKNOWN_GROUP,
- * ESESS_ERR_INTERNAL.  Caller frees *x (esess_xml_free) and *secrets. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_options_new(const EsessOfflineConfig *cfg, EsessXmlNode **x,
-				      EsessOfflineSecrets **secrets);
-
-/* Wipes and frees (the replay memory too); NULL allowed. */
-void esess_offline_secrets_free(EsessOfflineSecrets *s);
-/* XEP-0187 §Accepting: destroys N_A and every x now (the options were
- * replaced or expired, or the offline messages were read); later
- * esess_offline_open calls give ESESS_ERR_SESSION_ENDED. */
-void esess_offline_secrets_destroy(EsessOfflineSecrets *s);
-gint64 esess_offline_secrets_expires(const EsessOfflineSecrets *s);
-/* N_A (owned by s). */
-const guint8 *esess_offline_secrets_nonce(const EsessOfflineSecrets *s, size_t *len);
-/* The key pair of group (owned by s), NULL when not offered. */
-const EsessDhKey *esess_offline_secrets_key(const EsessOfflineSecrets *s, guint group);
-
-/* What Bob takes from a checked options form. */
+/** What the sender takes from a checked options form. */
 typedef struct {
-	guint group;            /* the first offered group we accept */
-	guint8 *e;              /* its DH value (MPI), checked 1 < e < p-1 */
-	size_t e_len;
-	guint8 *n_a;            /* Alice's nonce */
-	size_t n_a_len;
-	char *cipher;           /* "aes256-ctr" or "aes128-ctr" */
-	EsessLogging logging;
-	gint64 expires;
-	char *match_resource;   /* NULL: none */
+	guint group;            /**< the first offered group we accept */
+	guint8 *e;              /**< its DH value (MPI), checked 1 < e < p-1 */
+	size_t e_len;           /**< bytes of e */
+	guint8 *n_a;            /**< the recipient's nonce */
+	size_t n_a_len;         /**< bytes of n_a */
+	char *cipher;           /**< "aes256-ctr" or "aes128-ctr" */
+	EsessLogging logging;   /**< the logging choice */
+	gint64 expires;         /**< when the options expire */
+	char *match_resource;   /**< NULL: none */
 } EsessOfflineOffer;
 
-void esess_offline_offer_clear(EsessOfflineOffer *o);
+/** Frees what an offer holds (not the struct). */
+ESESS_API void esess_offline_offer_clear(EsessOfflineOffer *o);
 
-/* Checks a fetched options form against the key we trust for the contact
- * (XEP-0187: without a good signature proceed no further), the time now
- * (seconds since the epoch) and our policy.  Returns ESESS_OK,
- * ESESS_ERR_SIGNATURE, ESESS_ERR_EXPIRED, ESESS_ERR_FORM (not an options
- * form: accept, pubkey, sas_algs or dhhashes present, iq in stanzas, a
- * missing field, dhkeys not one per group), ESESS_ERR_NOT_ACCEPTABLE or
- * ESESS_ERR_POLICY (nothing we accept in a field), ESESS_ERR_DH_RANGE,
- * ESESS_ERR_BASE64, ESESS_ERR_LENGTH.  Fills *offer on success. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_options_check(const EsessXmlNode *x, const EsessPubKey *trusted,
-					gint64 now, guint min_modp_bits, EsessLogPref logging,
-					EsessOfflineOffer *offer);
+/** Wipes and frees (the replay memory too); NULL allowed. */
+ESESS_API void esess_offline_secrets_free(EsessOfflineSecrets *s);
+/** XEP-0187 §Accepting: destroys N_A and every x now (the options were
+ * replaced or expired, or the offline messages were read); later opens
+ * give ESESS_ERR_SESSION_ENDED. */
+ESESS_API void esess_offline_secrets_destroy(EsessOfflineSecrets *s);
+/** The expiry of the options the secrets go with. */
+ESESS_API gint64 esess_offline_secrets_expires(const EsessOfflineSecrets *s);
 
-/* The secrets at rest between publishing and return (doc/wire-profile.md
+/** The secrets at rest between publishing and return (doc/wire-profile.md
  * "Offline sessions"): written to path through a fresh 0600 file renamed
- * over it; read back; overwritten and unlinked.  ESESS_OK,
- * ESESS_ERR_STORE_IO, ESESS_ERR_STORE_FORMAT (load). */
+ * over it.
+ * @return ESESS_OK, ESESS_ERR_STORE_IO */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_secrets_save(const EsessOfflineSecrets *s, const char *path);
+ESESS_API EsessStatus esess_offline_secrets_save(const EsessOfflineSecrets *s, const char *path);
+/** Reads secrets written by esess_offline_secrets_save().
+ * @return ESESS_OK, ESESS_ERR_STORE_IO, ESESS_ERR_STORE_FORMAT */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_secrets_load(const char *path, EsessOfflineSecrets **out);
+ESESS_API EsessStatus esess_offline_secrets_load(const char *path, EsessOfflineSecrets **out);
+/** Overwrites and unlinks the file (none: ESESS_OK).
+ * @return ESESS_OK, ESESS_ERR_STORE_IO */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_secrets_destroy_file(const char *path);
+ESESS_API EsessStatus esess_offline_secrets_destroy_file(const char *path);
 
-/* The sender: one message as a one-shot offline session against a checked
- * offer (esess_offline_options_check), signed with idkey (R21, `key`).
- * payload[0..len) is the serialised content (R14, e.g. the <body/>); the
- * SHIM Created header with created (seconds since the epoch, UTC) is added
- * inside the encryption.  *init receives the <init/> element (caller frees)
- * and the <c/> text is appended to c_out; both go in one <message/>.
- * Returns ESESS_OK, ESESS_ERR_INVALID_ARG (no key), the DH and crypto
- * errors. */
+/** A fresh options form, signed (R22), as XML text (*form_xml, the
+ * jabber:x:data `<x/>`; caller frees), and its secrets (caller frees).
+ * @return ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_UNKNOWN_GROUP,
+ * ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey,
-			       const char *payload, size_t len, gint64 created,
-			       EsessXmlNode **init, GString *c_out);
+ESESS_API EsessStatus esess_offline_options_new_text(const EsessOfflineConfig *cfg,
+						     char **form_xml,
+						     EsessOfflineSecrets **secrets);
 
-/* The recipient, back online: opens the <init/> and <c/> of one offline
- * message with the secrets s, the key trusted for the sender and the time
- * now.  On success *payload receives the decrypted content (caller frees;
- * the SHIM headers taken out) and *created the writing time (0: none
- * given).  Every failure is to be dropped WITHOUT any answer (XEP-0187):
- * ESESS_ERR_EXPIRED, ESESS_ERR_SESSION_ENDED (secrets destroyed),
- * ESESS_ERR_KEY_UNKNOWN (no trusted key), ESESS_ERR_FORM, ESESS_ERR_NONCE
- * (not this set's N_A), ESESS_ERR_NOT_OFFERED, ESESS_ERR_REPLAY (d or N_B
- * seen before), ESESS_ERR_IDENTITY (M_B or mac_B), ESESS_ERR_SIGNATURE (not
- * signed by the trusted key), the DH errors, and esess_session_decrypt's
- * (ESESS_ERR_MAC ...) for the content. */
+/** Checks a fetched options form (XML text of the `<x/>`) against the key
+ * trusted for the contact, the time now and our policy; fills *offer
+ * (esess_offline_offer_clear() it).
+ * @return ESESS_OK, ESESS_ERR_XML, ESESS_ERR_SIGNATURE, ESESS_ERR_EXPIRED,
+ * ESESS_ERR_FORM, ESESS_ERR_NOT_ACCEPTABLE, ESESS_ERR_POLICY, ... */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 now,
-			       const EsessXmlNode *init, const EsessXmlNode *c,
-			       EsessXmlNode **payload, gint64 *created);
+ESESS_API EsessStatus esess_offline_options_check_text(const char *form_xml, size_t len,
+						       const EsessPubKey *trusted, gint64 now,
+						       guint min_modp_bits, EsessLogPref logging,
+						       EsessOfflineOffer *offer);
+
+/** The sender: one message as a one-shot offline session (see
+ * doc/wire-profile.md).  payload[0..len) is the serialised content (R14);
+ * the SHIM Created header (created, seconds since the epoch) goes inside.
+ * *children receives the XML text of the `<init/>` and the `<c/>` to put
+ * in the `<message/>` (caller frees).
+ * @return ESESS_OK, ESESS_ERR_INVALID_ARG, DH and crypto errors */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_offline_seal_text(const EsessOfflineOffer *offer, EsessIdKey *idkey,
+					      const char *payload, size_t len, gint64 created,
+					      char **children);
+
+/** TRUE when the `<message/>` text looks like an offline session's stanza
+ * (an `<init/>` holding a submit form): the caller then hands it to
+ * esess_offline_open_text() and never treats it as anything else. */
+ESESS_API gboolean esess_offline_is_offline_stanza(const char *msg_xml, size_t len);
+
+/** The recipient: opens a whole `<message/>` (text) with the secrets, the
+ * key trusted for the sender and the time now.  On success *payload_xml
+ * holds the decrypted children (without the SHIM headers; caller frees
+ * wiped) and *created the writing time (0: none).  Every failure is
+ * dropped WITHOUT an answer (XEP-0187).
+ * @return ESESS_OK, ESESS_ERR_XML, ESESS_ERR_EXPIRED,
+ * ESESS_ERR_SESSION_ENDED, ESESS_ERR_KEY_UNKNOWN, ESESS_ERR_FORM,
+ * ESESS_ERR_NONCE, ESESS_ERR_NOT_OFFERED, ESESS_ERR_REPLAY,
+ * ESESS_ERR_IDENTITY, ESESS_ERR_SIGNATURE, ESESS_ERR_MAC, ... */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_offline_open_text(EsessOfflineSecrets *s, const EsessPubKey *trusted,
+					      gint64 now, const char *msg_xml, size_t len,
+					      char **payload_xml, gint64 *created);
 
 G_END_DECLS
 

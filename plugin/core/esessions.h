@@ -53,5 +53,6 @@
 #include "esess-idkey.h"
 #include "esess-store.h"
 #include "esess-chat.h"
+#include "esess-offline.h"
 
 #endif /* ESESSIONS_H */

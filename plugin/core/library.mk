@@ -16,7 +16,8 @@ ESESS_API_HEADER_LIST = \
 	plugin/core/esess-util.h \
 	plugin/core/esess-idkey.h \
 	plugin/core/esess-store.h \
-	plugin/core/esess-chat.h
+	plugin/core/esess-chat.h \
+	plugin/core/esess-offline.h
 
 EXTRA_DIST += plugin/core/esessions-0.pc.in
 

@@ -18,6 +18,7 @@
 #include "esess-form.h"
 #include "esess-idkey.h"
 #include "esess-offline.h"
+#include "esess-offline-private.h"
 #include "../protocol/neg-harness.h"
 
 static const guint g14[] = { 14 };
@@ -451,6 +452,57 @@ test_at_rest(void)
 	fx_clear(&fx);
 }
 
+/* the installed API: the same round trip with XML as text, as the plugin
+ * does it (a whole <message/> in, the children out) */
+static void
+test_text_api(void)
+{
+	EsessIdKey *bob = test_key("bob"), *alice = test_key("alice");
+	EsessOfflineConfig cfg;
+	EsessOfflineSecrets *s = NULL;
+	EsessOfflineOffer offer;
+	char *form = NULL, *children = NULL, *msg, *payload = NULL;
+	gint64 created = 0;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.key = bob;
+	cfg.groups = g14;
+	cfg.n_groups = 1;
+	cfg.expires = now_s() + 600;
+	g_assert_cmpint(esess_offline_options_new_text(&cfg, &form, &s), ==, ESESS_OK);
+	g_assert_cmpint(esess_offline_options_check_text(form, strlen(form),
+							 esess_idkey_public(bob), now_s(), 2048,
+							 ESESS_LOGPREF_PREFER, &offer),
+			==, ESESS_OK);
+	g_assert_cmpint(esess_offline_seal_text(&offer, alice, "<body>as text</body>", 20, 1234567,
+						&children),
+			==, ESESS_OK);
+	g_assert_null(strstr(children, "as text"));
+	msg = g_strdup_printf("<message xmlns='jabber:client' from='alice@example.org/a' "
+			      "to='bob@example.org' type='chat'><thread>t1</thread>%s"
+			      "<store xmlns='urn:xmpp:hints'/></message>",
+			      children);
+	g_assert_true(esess_offline_is_offline_stanza(msg, strlen(msg)));
+	g_assert_false(esess_offline_is_offline_stanza("<message><body>x</body></message>", 33));
+	g_assert_cmpint(esess_offline_open_text(s, esess_idkey_public(alice), now_s(), msg,
+						strlen(msg), &payload, &created),
+			==, ESESS_OK);
+	g_assert_cmpstr(payload, ==, "<body>as text</body>");
+	g_assert_cmpint(created, ==, 1234567);
+	g_free(payload);
+	g_assert_cmpint(esess_offline_open_text(s, esess_idkey_public(alice), now_s(), msg,
+						strlen(msg), &payload, &created),
+			==, ESESS_ERR_REPLAY);
+	g_assert_null(payload);
+	g_free(msg);
+	g_free(children);
+	g_free(form);
+	esess_offline_offer_clear(&offer);
+	esess_offline_secrets_free(s);
+	esess_idkey_free(bob);
+	esess_idkey_free(alice);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -463,5 +515,6 @@ main(int argc, char **argv)
 	g_test_add_func("/offline/session/security/tampered", test_tampered);
 	g_test_add_func("/offline/session/destroyed", test_destroyed);
 	g_test_add_func("/offline/session/at-rest", test_at_rest);
+	g_test_add_func("/offline/session/text-api", test_text_api);
 	return g_test_run();
 }

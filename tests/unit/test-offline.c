@@ -12,6 +12,7 @@
 #include "esess-form.h"
 #include "esess-idkey-private.h"
 #include "esess-offline.h"
+#include "esess-offline-private.h"
 #include "../protocol/neg-harness.h"
 
 static const guint g14[] = { 14 };
