@@ -41,6 +41,9 @@ typedef struct {
 	char *to;                 /* NULL: our own server (publish) */
 	char *bare;               /* the contact whose key is fetched */
 	PepKind kind;
+	char *node;               /* the PEP node published to or fetched */
+	char *child;              /* the element the item must hold, and its */
+	char *child_ns;           /* namespace (fetch) */
 	EsessPepKeyCb cb;
 	gpointer data;
 	guint timeout_id;
@@ -62,6 +65,9 @@ request_free(gpointer p)
 	g_free(r->id);
 	g_free(r->to);
 	g_free(r->bare);
+	g_free(r->node);
+	g_free(r->child);
+	g_free(r->child_ns);
 	g_free(r);
 }
 
@@ -105,13 +111,15 @@ request_done(PepRequest *r, const char *pubkey)
 		r->timeout_id = 0;
 	}
 	if (r->kind == PEP_FETCH_NODE && pubkey == NULL &&
-	    purple_account_is_connected(r->account)) {
+	    g_strcmp0(r->node, ESESS_NS_PUBKEY) == 0 && purple_account_is_connected(r->account)) {
 		fetch_direct(r);
 		request_free(r);
 		return;
 	}
 	if (r->kind == PEP_PUBLISH)
-		purple_debug_info(ESESS_DEBUG, "identity key %s\n",
+		purple_debug_info(ESESS_DEBUG, "%s %s\n",
+				  g_strcmp0(r->node, ESESS_NS_PUBKEY) == 0 ? "identity key"
+									   : "offline options",
 				  pubkey != NULL ? "published" : "not published");
 	if (r->cb != NULL)
 		r->cb(r->account, r->bare, pubkey, r->data);
@@ -140,6 +148,9 @@ request_new(PurpleAccount *account, PepKind kind, const char *to, const char *ba
 	r->id = g_strdup_printf("esess-pk-%u", ++next_id);
 	r->to = g_strdup(to);
 	r->bare = g_strdup(bare);
+	r->node = g_strdup(ESESS_NS_PUBKEY);
+	r->child = g_strdup("pubkey");
+	r->child_ns = g_strdup(ESESS_NS_PUBKEY);
 	r->cb = cb;
 	r->data = data;
 	r->timeout_id = purple_timeout_add_seconds(PEP_IQ_TIMEOUT, request_timeout_cb, r);
@@ -174,24 +185,36 @@ void
 esess_pep_publish(PurpleAccount *account, const char *pubkey_xml, EsessPepKeyCb cb,
 		  gpointer data)
 {
-	xmlnode *key = xmlnode_from_str(pubkey_xml, -1);
+	esess_pep_publish_node(account, ESESS_NS_PUBKEY, pubkey_xml, cb, data);
+}
+
+void
+esess_pep_publish_node(PurpleAccount *account, const char *node, const char *item_xml,
+		       EsessPepKeyCb cb, gpointer data)
+{
+	xmlnode *key = item_xml != NULL && *item_xml != '\0' ? xmlnode_from_str(item_xml, -1)
+							     : NULL;
 	xmlnode *iq, *pubsub, *publish, *item, *opts, *x;
 	PepRequest *r;
 
-	if (key == NULL) {
-		purple_debug_error(ESESS_DEBUG, "identity key: unparsable <pubkey/>\n");
+	/* an empty item_xml publishes an empty item (XEP-0187 §Accepting) */
+	if (key == NULL && item_xml != NULL && *item_xml != '\0') {
+		purple_debug_error(ESESS_DEBUG, "PEP: unparsable item for %s\n", node);
 		return;
 	}
 	r = request_new(account, PEP_PUBLISH, NULL, NULL, cb, data);
+	g_free(r->node);
+	r->node = g_strdup(node);
 	iq = iq_new("set", r->id, NULL);
 	pubsub = xmlnode_new_child(iq, "pubsub");
 	xmlnode_set_namespace(pubsub, NS_PUBSUB);
 	publish = xmlnode_new_child(pubsub, "publish");
-	xmlnode_set_attrib(publish, "node", ESESS_NS_PUBKEY);
+	xmlnode_set_attrib(publish, "node", node);
 	/* XEP-0189 "Publication via PEP": one key, one item, "current" */
 	item = xmlnode_new_child(publish, "item");
 	xmlnode_set_attrib(item, "id", "current");
-	xmlnode_insert_child(item, key);
+	if (key != NULL)
+		xmlnode_insert_child(item, key);
 	/* XEP-0223: the server creates the node with these options, or refuses
 	 * the publication when an existing node has others (precondition) */
 	opts = xmlnode_new_child(pubsub, "publish-options");
@@ -209,14 +232,27 @@ esess_pep_publish(PurpleAccount *account, const char *pubkey_xml, EsessPepKeyCb 
 void
 esess_pep_fetch(PurpleAccount *account, const char *bare, EsessPepKeyCb cb, gpointer data)
 {
+	esess_pep_fetch_node(account, bare, ESESS_NS_PUBKEY, "pubkey", ESESS_NS_PUBKEY, cb, data);
+}
+
+void
+esess_pep_fetch_node(PurpleAccount *account, const char *bare, const char *node,
+		     const char *child, const char *child_ns, EsessPepKeyCb cb, gpointer data)
+{
 	PepRequest *r = request_new(account, PEP_FETCH_NODE, bare, bare, cb, data);
 	xmlnode *iq = iq_new("get", r->id, bare);
 	xmlnode *pubsub = xmlnode_new_child(iq, "pubsub");
 	xmlnode *items;
 
+	g_free(r->node);
+	g_free(r->child);
+	g_free(r->child_ns);
+	r->node = g_strdup(node);
+	r->child = g_strdup(child);
+	r->child_ns = g_strdup(child_ns);
 	xmlnode_set_namespace(pubsub, NS_PUBSUB);
 	items = xmlnode_new_child(pubsub, "items");
-	xmlnode_set_attrib(items, "node", ESESS_NS_PUBKEY);
+	xmlnode_set_attrib(items, "node", node);
 	xmlnode_set_attrib(items, "max_items", "1");
 	send_node(account, iq);
 }
@@ -256,11 +292,10 @@ result_pubkey(PepRequest *r, xmlnode *iq)
 	} else if (r->kind == PEP_FETCH_NODE) {
 		n = xmlnode_get_child_with_namespace(iq, "pubsub", NS_PUBSUB);
 		n = n != NULL ? xmlnode_get_child(n, "items") : NULL;
-		if (n != NULL && g_strcmp0(xmlnode_get_attrib(n, "node"), ESESS_NS_PUBKEY) != 0)
+		if (n != NULL && g_strcmp0(xmlnode_get_attrib(n, "node"), r->node) != 0)
 			n = NULL;
 		n = n != NULL ? xmlnode_get_child(n, "item") : NULL;
-		pk = n != NULL ? xmlnode_get_child_with_namespace(n, "pubkey",
-								   ESESS_NS_PUBKEY) : NULL;
+		pk = n != NULL ? xmlnode_get_child_with_namespace(n, r->child, r->child_ns) : NULL;
 	}
 	return pk != NULL ? xmlnode_to_str(pk, NULL) : NULL;
 }

@@ -229,6 +229,15 @@ void esess_pep_publish(PurpleAccount *account, const char *pubkey_xml, EsessPepK
 		       gpointer data);
 /* The contact's PEP node, then a direct request to its full JID. */
 void esess_pep_fetch(PurpleAccount *account, const char *bare, EsessPepKeyCb cb, gpointer data);
+/* The same for another node (XEP-0187 offline options): item "current"
+ * holding item_xml ("" publishes an empty item), with the same node
+ * options; a fetch gives the text of the item's child element (no direct
+ * request). */
+void esess_pep_publish_node(PurpleAccount *account, const char *node, const char *item_xml,
+			    EsessPepKeyCb cb, gpointer data);
+void esess_pep_fetch_node(PurpleAccount *account, const char *bare, const char *node,
+			  const char *child, const char *child_ns, EsessPepKeyCb cb,
+			  gpointer data);
 /* An incoming iq: TRUE when it was ours (the caller drops it). */
 gboolean esess_pep_receive_iq(PurpleAccount *account, xmlnode *iq);
 void esess_pep_set_generating(PurpleAccount *account, gboolean on);
