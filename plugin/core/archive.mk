@@ -4,7 +4,8 @@
 noinst_LTLIBRARIES += plugin/core/libesess-archive.la
 plugin_core_libesess_archive_la_SOURCES = \
 	plugin/core/esess-archive.c \
-	plugin/core/esess-archive.h
+	plugin/core/esess-archive.h \
+	plugin/core/esess-archive-private.h
 plugin_core_libesess_archive_la_CFLAGS = $(ESESS_CORE_CFLAGS)
 ESESS_CORE_LIBADD += plugin/core/libesess-archive.la
 

@@ -22,7 +22,7 @@
 
 #include <string.h>
 
-#include "esess-archive.h"
+#include "esess-archive-private.h"
 #include "esess-bytes.h"
 #include "esess-crypto.h"
 #include "esess-idkey-private.h"

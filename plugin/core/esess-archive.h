@@ -1,6 +1,6 @@
 /*
  * esess-archive.h - the encrypted archive of session messages (issue 13,
- * XEP-0241 in spirit; the format is doc/archive.md).
+ * XEP-0241 in spirit; doc/archive.md is the format, byte for byte).
  *
  * A collection (one per conversation, day and program run) is a byte
  * string: a header that wraps a random 256-bit collection key to each of
@@ -13,9 +13,10 @@
  * missing trailer are all refused, and a collection is returned whole or
  * not at all.
  *
- * Writing needs only the public keys; reading needs one private key.
- * No I/O here: the adapter writes the bytes the writer gives.  Not part of
- * the installed API.
+ * Writing needs only the public keys; reading needs one private key.  No
+ * I/O here: the caller writes the bytes the writer gives.  Part of the
+ * installed API (esessions.h); the known-answer building blocks are in
+ * esess-archive-private.h.
  */
 #ifndef ESESS_ARCHIVE_H
 #define ESESS_ARCHIVE_H
@@ -23,101 +24,115 @@
 #include <glib.h>
 #include <stddef.h>
 
+#include "esess-export.h"
 #include "esess-idkey.h"
 #include "esess-status.h"
 
 G_BEGIN_DECLS
 
+/** @file esess-archive.h
+ * @brief The encrypted archive of session messages (doc/archive.md). */
+
+/** The first bytes of every collection. */
 #define ESESS_ARCHIVE_MAGIC        "ESESSAR1"
+/** Length of ESESS_ARCHIVE_MAGIC. */
 #define ESESS_ARCHIVE_MAGIC_LEN    8u
+/** Length of a collection key (AES-256). */
 #define ESESS_ARCHIVE_KEY_LEN      32u
-/* u32 0xffffffff, u32 record count, MAC */
+/** Length of the trailer: u32 0xffffffff, u32 record count, MAC. */
 #define ESESS_ARCHIVE_TRAILER_LEN  40u
-/* limits: anything larger is refused before any work */
+/** Largest header; a larger one is refused before any work. */
 #define ESESS_ARCHIVE_MAX_HEADER   (64u * 1024u)
+/** Largest record (its encrypted length). */
 #define ESESS_ARCHIVE_MAX_RECORD   (1024u * 1024u)
+/** Most identity keys a collection is wrapped to. */
 #define ESESS_ARCHIVE_MAX_KEYS     16u
+/** Largest collection. */
 #define ESESS_ARCHIVE_MAX_BYTES    (256u * 1024u * 1024u)
 
+/** Who wrote a message. */
 typedef enum {
-	ESESS_ARCHIVE_RECEIVED = 1,
-	ESESS_ARCHIVE_SENT = 2
+	ESESS_ARCHIVE_RECEIVED = 1, /**< the contact */
+	ESESS_ARCHIVE_SENT = 2      /**< we */
 } EsessArchiveDir;
 
+/** One message of a collection. */
 typedef struct {
-	EsessArchiveDir dir;
-	gint64 time;        /* seconds since the epoch */
-	char *sender;       /* UTF-8 */
-	char *text;         /* UTF-8: the text or XHTML as shown */
+	EsessArchiveDir dir; /**< who wrote it */
+	gint64 time;         /**< seconds since the epoch */
+	char *sender;        /**< the sender's name as shown, UTF-8 */
+	char *text;          /**< the text or XHTML as shown, UTF-8 */
 } EsessArchiveRecord;
 
-void esess_archive_record_free(EsessArchiveRecord *r);
+/** Frees a record (its text is wiped).
+ * @param r the record, or NULL */
+ESESS_API void esess_archive_record_free(EsessArchiveRecord *r);
 
+/** A collection being written.  Opaque. */
 typedef struct _EsessArchiveWriter EsessArchiveWriter;
 
-/* A new collection for keys[0..n_keys) (1 to ESESS_ARCHIVE_MAX_KEYS): a
- * random collection key wrapped to each.  *bytes (replaced) is the whole
- * new collection (header and an empty trailer): write it as a new file.
- * Returns ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_INTERNAL. */
+/** Starts a collection for some public keys: a random collection key
+ * wrapped to each.
+ * @param keys the account's identity public keys
+ * @param n_keys their number, 1 to ESESS_ARCHIVE_MAX_KEYS
+ * @param[out] out the writer; free it with esess_archive_writer_free()
+ * @param bytes replaced by the whole new collection (header and an empty
+ *        trailer): write it as a new file
+ * @return ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_NOMEM,
+ *         ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_writer_new(const EsessPubKey *const *keys, guint n_keys,
-				     EsessArchiveWriter **out, GByteArray *bytes);
+ESESS_API EsessStatus esess_archive_writer_new(const EsessPubKey *const *keys, guint n_keys,
+					       EsessArchiveWriter **out, GByteArray *bytes);
 
-/* Adds one message.  *bytes (replaced) is the record and the new trailer:
- * write them at offset esess_archive_writer_size(w) before this call minus
- * ESESS_ARCHIVE_TRAILER_LEN (they replace the old trailer).
- * Returns ESESS_OK, ESESS_ERR_INVALID_ARG (not UTF-8, bad direction),
- * ESESS_ERR_TOO_LARGE, ESESS_ERR_INTERNAL. */
+/** Adds one message.
+ * @param w the writer
+ * @param dir who wrote it
+ * @param time seconds since the epoch
+ * @param sender the sender's name as shown (UTF-8, at most 1024 bytes)
+ * @param text the text or XHTML as shown (UTF-8)
+ * @param bytes replaced by the record and the new trailer: write them at
+ *        esess_archive_writer_size() (before this call) minus
+ *        ESESS_ARCHIVE_TRAILER_LEN, over the old trailer
+ * @return ESESS_OK, ESESS_ERR_INVALID_ARG (not UTF-8, bad direction),
+ *         ESESS_ERR_TOO_LARGE, ESESS_ERR_NOMEM, ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_writer_append(EsessArchiveWriter *w, EsessArchiveDir dir,
-					gint64 time, const char *sender, const char *text,
-					GByteArray *bytes);
+ESESS_API EsessStatus esess_archive_writer_append(EsessArchiveWriter *w, EsessArchiveDir dir,
+						  gint64 time, const char *sender,
+						  const char *text, GByteArray *bytes);
 
-/* The collection's length so far. */
-guint64 esess_archive_writer_size(const EsessArchiveWriter *w);
-guint esess_archive_writer_count(const EsessArchiveWriter *w);
-void esess_archive_writer_free(EsessArchiveWriter *w);
+/** @param w the writer
+ * @return the collection's length so far */
+ESESS_API guint64 esess_archive_writer_size(const EsessArchiveWriter *w);
+/** @param w the writer
+ * @return the number of messages written */
+ESESS_API guint esess_archive_writer_count(const EsessArchiveWriter *w);
+/** Frees a writer (its keys are wiped).
+ * @param w the writer, or NULL */
+ESESS_API void esess_archive_writer_free(EsessArchiveWriter *w);
 
-/* Whether the collection has an <EncryptedKey/> for pk (its header is
- * read, nothing is checked): a reader can tell "not for this key" from
- * "damaged" before it asks for a passphrase. */
-gboolean esess_archive_has_key(const guint8 *data, size_t len, const EsessPubKey *pk);
+/** Whether a collection has an `<EncryptedKey/>` for a key (only its
+ * header is read, nothing is checked): tells "written for other keys" from
+ * "damaged" before asking for a passphrase.
+ * @param data the collection
+ * @param len its length
+ * @param pk a public key
+ * @return TRUE when the header wraps the collection key to pk */
+ESESS_API gboolean esess_archive_has_key(const guint8 *data, size_t len, const EsessPubKey *pk);
 
-/* Checks and decrypts a whole collection with our private key.
- * *records (EsessArchiveRecord *, freeing) only on ESESS_OK.
- * Returns ESESS_OK; ESESS_ERR_KEY (no <EncryptedKey/> for this key: the
- * collection was written for other keys); ESESS_ERR_MAC (the header or a
- * record does not authenticate, records were reordered, dropped or cut, the
- * key does not unwrap: tampered or damaged); ESESS_ERR_MALFORMED (not a
- * collection, no trailer, trailing bytes); ESESS_ERR_TOO_LARGE. */
+/** Checks and decrypts a whole collection with our private key; nothing
+ * is returned unless all of it is intact.
+ * @param data the collection
+ * @param len its length
+ * @param k our private key
+ * @param[out] records EsessArchiveRecord pointers (the array frees them),
+ *        set only on ESESS_OK
+ * @return ESESS_OK; ESESS_ERR_KEY (no `<EncryptedKey/>` for this key);
+ *         ESESS_ERR_MAC (changed or damaged: a MAC fails, records were
+ *         reordered, dropped or cut, the key does not unwrap);
+ *         ESESS_ERR_MALFORMED (not a collection); ESESS_ERR_TOO_LARGE */
 G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_read(const guint8 *data, size_t len, const EsessIdKey *k,
-			       GPtrArray **records);
-
-/* ---- building blocks, exposed for the known-answer tests --------------- */
-
-/* As esess_archive_writer_new with a given collection key and name (32
- * lower-case hex digits); n_keys may be 0 (a header without
- * <EncryptedKey/>, readable only with esess_archive_read_with_key). */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_writer_new_with_key(const guint8 key[ESESS_ARCHIVE_KEY_LEN],
-					      const char *name,
-					      const EsessPubKey *const *keys, guint n_keys,
-					      EsessArchiveWriter **out, GByteArray *bytes);
-/* As esess_archive_read with the collection key itself. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_read_with_key(const guint8 *data, size_t len,
-					const guint8 key[ESESS_ARCHIVE_KEY_LEN],
-					GPtrArray **records);
-/* RSA-OAEP (SHA-256, MGF1-SHA-256, no label) of key to pk: *out g_malloc'd,
- * the modulus' length.  And the inverse: ESESS_ERR_MAC when it does not
- * decrypt to ESESS_ARCHIVE_KEY_LEN bytes. */
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_wrap(const EsessPubKey *pk, const guint8 key[ESESS_ARCHIVE_KEY_LEN],
-			       guint8 **out, size_t *out_len);
-G_GNUC_WARN_UNUSED_RESULT
-EsessStatus esess_archive_unwrap(const EsessIdKey *k, const guint8 *in, size_t in_len,
-				 guint8 key[ESESS_ARCHIVE_KEY_LEN]);
+ESESS_API EsessStatus esess_archive_read(const guint8 *data, size_t len, const EsessIdKey *k,
+					 GPtrArray **records);
 
 G_END_DECLS
 

@@ -51,6 +51,7 @@
 #include "esess-status.h"
 #include "esess-util.h"
 #include "esess-idkey.h"
+#include "esess-archive.h"
 #include "esess-store.h"
 #include "esess-chat.h"
 #include "esess-offline.h"

@@ -15,6 +15,7 @@ ESESS_API_HEADER_LIST = \
 	plugin/core/esess-status.h \
 	plugin/core/esess-util.h \
 	plugin/core/esess-idkey.h \
+	plugin/core/esess-archive.h \
 	plugin/core/esess-store.h \
 	plugin/core/esess-chat.h \
 	plugin/core/esess-offline.h

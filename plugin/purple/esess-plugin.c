@@ -646,6 +646,7 @@ plugin_load(PurplePlugin *plugin)
 	esess_peers_init();
 	esess_pep_init();
 	esess_identity_init();
+	esess_archive_log_init(plugin);
 
 	register_ipc(plugin);
 	esess_hooks_connect(plugin);
@@ -684,6 +685,7 @@ plugin_unload(PurplePlugin *plugin)
 	esess_peers_shutdown();
 	esess_ui_keys_close(NULL);
 	esess_pep_shutdown();
+	esess_archive_log_shutdown();
 	/* waits for a key generation still running (SECURITY 62) */
 	esess_identity_shutdown();
 	esess_cmd_unregister();

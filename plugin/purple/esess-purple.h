@@ -276,6 +276,14 @@ gboolean esess_identity_file_encrypted(const char *file);
 /* A XEP-0189 <pubkey/> text; *jid its <jid/> (g_free), jid may be NULL. */
 EsessStatus esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, char **jid);
 
+/* ---- esess-archive-log.c ------------------------------------------- */
+void esess_archive_log_init(PurplePlugin *plugin);
+void esess_archive_log_shutdown(void);
+/* TRUE when the peer's session agreed logging `may` and the account has
+ * an identity key: its messages go to the encrypted log, and Pidgin's own
+ * log of the conversation stays off (issue 13). */
+gboolean esess_archive_log_applies(EsessPeer *peer);
+
 /* ---- esess-keys.c -------------------------------------------------- */
 gboolean esess_keys_command(PurpleAccount *account, const char *who, const char *rest);
 void esess_ui_identity_ready(PurpleAccount *account, const char *fpr);

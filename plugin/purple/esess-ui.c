@@ -271,8 +271,11 @@ esess_ui_mark_conv(EsessPeer *peer)
 	purple_conversation_set_title(conv, title);
 	refresh_title(conv);
 	g_free(title);
-	/* INTEROP R17: no log of an off-the-record session, for its life */
-	if (peer->chat != NULL && esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT)
+	/* INTEROP R17: no log of an off-the-record session, for its life; and
+	 * a `may` session goes to the encrypted log only (issue 13), never in
+	 * plaintext under the purple user directory */
+	if (peer->chat != NULL && (esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT ||
+				   esess_archive_log_applies(peer)))
 		log_off(peer, conv);
 	else
 		log_restore(peer, conv);

@@ -1197,6 +1197,38 @@ split_args(const char *line, int n)
 	return g_strsplit(line, " ", n);
 }
 
+/* The log viewer's paths (issue 13): every log of the conversation with
+ * peer, from every logger (libpurple's purple_log_get_logs, as Pidgin's
+ * and Finch's viewers list them), each read as they show it (their search
+ * reads the same text): "log", logger id, size, read text; then
+ * "logs-done", count, total size. */
+static void
+do_logs(const char *peer)
+{
+	GList *logs = purple_log_get_logs(PURPLE_LOG_IM, peer, account), *l;
+	guint n = 0;
+	char num[32], total[32];
+
+	for (l = logs; l != NULL; l = l->next) {
+		PurpleLog *log = l->data;
+		PurpleLogReadFlags flags = 0;
+		char *text = purple_log_read(log, &flags);
+		char size[32];
+
+		g_snprintf(size, sizeof size, "%d", purple_log_get_size(log));
+		emit("log", log->logger != NULL ? log->logger->id : "", size,
+		     text != NULL ? text : "", NULL);
+		g_free(text);
+		purple_log_free(log);
+		n++;
+	}
+	g_list_free(logs);
+	g_snprintf(num, sizeof num, "%u", n);
+	g_snprintf(total, sizeof total, "%d",
+		   purple_log_get_total_size(PURPLE_LOG_IM, peer, account));
+	emit("logs-done", num, total, NULL);
+}
+
 static void
 handle_line(char *line)
 {
@@ -1344,6 +1376,8 @@ handle_line(char *line)
 		wire_emit("wire-recv", rest, &wire_recv);
 	} else if (strcmp(cmd, "cpu") == 0) {
 		do_cpu();
+	} else if (strcmp(cmd, "logs") == 0) {
+		do_logs(rest);
 	} else if (strcmp(cmd, "quit") == 0) {
 		do_quit();
 	} else if (cmd[0] != '\0') {

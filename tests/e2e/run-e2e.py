@@ -1601,6 +1601,150 @@ def group_identity_direct():
     s.stop()
 
 
+def archive_files(c):
+    """The encrypted log's collections of client c (issue 13)."""
+    out = []
+    for root, _, files in os.walk(os.path.join(c.dir, "esessions", "archive")):
+        out += [os.path.join(root, n) for n in files if n.endswith(".esa")]
+    return sorted(out)
+
+
+def dir_contains(c, needle):
+    """Every file under the client's purple user directory holding needle."""
+    hits = []
+    for root, _, files in os.walk(c.dir):
+        for n in files:
+            p = os.path.join(root, n)
+            with open(p, "rb") as f:
+                if needle.encode("utf-8") in f.read():
+                    hits.append(p)
+    return hits
+
+
+def read_logs(c, peer):
+    """What the log viewer shows: every log of the conversation with peer,
+    from every logger, read (Pidgin's and Finch's search reads the same
+    text).  [(logger id, size, text)], total size."""
+    m = c.mark()
+    c.cmd("logs " + peer)
+    done = c.wait_event("logs-done", since=m)
+    logs = [(e[1], int(e[2]), e[3]) for e in c.find(lambda e: e[0] == "log", m)]
+    check(len(logs) == int(done[1]), "logs %r vs %r" % (logs, done))
+    return logs, int(done[2])
+
+
+def group_archive():
+    """Issue 13: a `may` session's messages are in the encrypted log and
+    nowhere in plaintext under the purple user directory; a `mustnot`
+    session leaves nothing; the logger lists, reads (and so searches) them;
+    a flipped byte in a collection is detected and nothing of it shown."""
+    s = h.Prosody().start()
+    try:
+        # "forbid" (always keep records) on both sides agrees `may`
+        a, b = pair(s, "on-request", "opportunistic", logging="forbid", log_ims=True)
+        st = {}
+
+        def run_may():
+            wait_caps(a, b)
+            control = token("archctl")
+            a.cmd("send %s %s" % (b.jid, control))
+            b.wait_for(recv_pred(control), what="control message")
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            a.wait_for(sys_pred("logging allowed"), what="alice told `may`")
+            t1, t2 = token("archout"), token("archin")
+            a.cmd("send %s <b>bold %s</b> &amp; more" % (b.jid, t1))
+            b.wait_for(recv_pred(t1), what="alice's message")
+            b.cmd("send %s %s" % (a.jid, t2))
+            a.wait_for(recv_pred(t2), what="bob's message")
+            a.sync()
+            b.sync()
+            # the control (before the session) proves Pidgin's log was on
+            check(a.logs_contain(control), "libpurple logging is not on")
+            for c in (a, b):
+                files = archive_files(c)
+                check(len(files) == 1, "%s: collections %r" % (c.user, files))
+                with open(files[0], "rb") as f:
+                    check(f.read(8) == b"ESESSAR1", "not a collection")
+                check(os.stat(files[0]).st_mode & 0o077 == 0, "collection readable by others")
+                for t in (t1, t2):
+                    check(not dir_contains(c, t), "%s: plaintext %s in %r" %
+                          (c.user, t, dir_contains(c, t)))
+            st.update(t1=t1, t2=t2, control=control)
+        record("archive: a `may` session's messages are in the encrypted log (one collection, "
+               "0600) and nowhere in plaintext under either purple user directory", run_may)
+
+        def run_read():
+            check(st, "no `may` session")
+            for c, peer in ((a, b.jid), (b, a.jid)):
+                logs, total = read_logs(c, peer)
+                ours = [x for x in logs if x[0] == "esessions"]
+                check(len(ours) == 1, "%s: logs %r" % (c.user, [(x[0], x[1]) for x in logs]))
+                text = ours[0][2]
+                for t in (st["t1"], st["t2"]):
+                    check(t in text, "%s: %s not read back: %r" % (c.user, t, text[:300]))
+                check("<b>bold" in text or "font-weight" in text,
+                      "formatting lost: %r" % text[:300])
+                check(text.index(st["t1"]) < text.index(st["t2"]), "order lost")
+                check(ours[0][1] == os.path.getsize(archive_files(c)[0]), "size")
+                check(total >= ours[0][1], "total size %d" % total)
+                # Pidgin's own log holds the control message only
+                html = [x for x in logs if x[0] != "esessions"]
+                check(any(st["control"] in x[2] for x in html), "control not in Pidgin's log")
+                check(not any(st["t1"] in x[2] or st["t2"] in x[2] for x in html),
+                      "session messages in Pidgin's log")
+        record("archive: the logger lists, sizes and reads (the viewer's search path) the "
+               "session's messages on both sides, in order, with their formatting", run_read)
+
+        def run_mustnot():
+            check(st, "no `may` session")
+            mb = b.mark()
+            a.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a.jid, ("4", "0")), since=mb, what="bob ended")
+            a.cmd("account-set esessions-logging require")
+            b.cmd("account-set esessions-logging require")
+            before = {c.user: {p: os.path.getsize(p) for p in archive_files(c)} for c in (a, b)}
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            a.wait_for(sys_pred("off the record"), since=mb, what="alice told `mustnot`")
+            t3 = token("archotr")
+            a.cmd("send %s %s" % (b.jid, t3))
+            b.wait_for(recv_pred(t3), what="off-the-record message")
+            b.cmd("send %s re-%s" % (a.jid, t3))
+            a.wait_for(recv_pred("re-" + t3), what="off-the-record reply")
+            a.sync()
+            b.sync()
+            for c in (a, b):
+                after = {p: os.path.getsize(p) for p in archive_files(c)}
+                check(after == before[c.user], "%s: the archive changed: %r -> %r" %
+                      (c.user, before[c.user], after))
+                check(not dir_contains(c, t3), "%s: %s kept in %r" % (c.user, t3,
+                                                                     dir_contains(c, t3)))
+        record("archive: a `mustnot` session leaves nothing (no collection written or grown, "
+               "no plaintext anywhere)", run_mustnot)
+
+        def run_flip():
+            check(st, "no `may` session")
+            path = archive_files(a)[0]
+            with open(path, "rb") as f:
+                data = bytearray(f.read())
+            # a byte of the last record's ciphertext
+            data[len(data) - 40 - 32 - 3] ^= 0x01
+            with open(path, "wb") as f:
+                f.write(data)
+            logs, _ = read_logs(a, b.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 1, "logs %r" % logs)
+            text = ours[0][2]
+            check("changed or damaged" in text, "no notice: %r" % text[:300])
+            check(st["t1"] not in text and st["t2"] not in text, "shown in part: %r" % text)
+            # bob's, untouched, still reads
+            logs, _ = read_logs(b, a.jid)
+            check(any(st["t1"] in x[2] for x in logs if x[0] == "esessions"), "bob's log")
+        record("archive: a flipped byte in a collection is detected: a notice, nothing of it "
+               "shown", run_flip)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -1610,7 +1754,8 @@ def main():
               group_peer_offline_negotiating, group_requests_loose_ends, group_strangers,
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
-              group_identity, group_identity_session, group_identity_direct]
+              group_identity, group_identity_session, group_identity_direct,
+              group_archive]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
