@@ -269,7 +269,7 @@ test_idkey(void)
 	const char *dir = g_getenv("ESESS_VECTORS");
 	char *path, *pem = NULL, *out = NULL, *enc = NULL, *b64;
 	gsize len;
-	size_t out_len, enc_len, der_len, i, j;
+	size_t out_len, enc_len, der_len = 0, i, j;
 	guint8 *der = NULL, *sig = NULL;
 	size_t sig_len;
 	EsessIdKey *k = NULL, *k2 = NULL;
