@@ -10,11 +10,13 @@
 
 BENCH_PROGS = tests/bench/bench-stanza$(EXEEXT) tests/bench/bench-negotiate$(EXEEXT) \
 	tests/bench/bench-negotiate-plain$(EXEEXT) tests/bench/bench-scale$(EXEEXT) \
-	tests/bench/bench-memory$(EXEEXT) tests/bench/bench-pubkey$(EXEEXT) $(BENCH_M1_PROGS)
+	tests/bench/bench-memory$(EXEEXT) tests/bench/bench-pubkey$(EXEEXT) $(BENCH_M1_PROGS) \
+	tests/bench/bench-archive$(EXEEXT)
 BENCH_M1_PROGS = tests/bench/bench-message1$(EXEEXT)
 EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate \
 	tests/bench/bench-negotiate-plain tests/bench/bench-scale tests/bench/bench-memory \
-	tests/bench/bench-pubkey tests/bench/bench-message1 tests/bench/bench-message1-otr
+	tests/bench/bench-pubkey tests/bench/bench-message1 tests/bench/bench-message1-otr \
+	tests/bench/bench-archive
 CLEANFILES += $(BENCH_PROGS) tests/bench/bench-message1-otr$(EXEEXT)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
@@ -101,3 +103,12 @@ bench: $(BENCH_PROGS)
 	  echo "== $$p"; \
 	  ESESS_BENCH_SCALE='$(ESESS_BENCH_SCALE)' ./$$p || exit 1; \
 	done
+
+# the encrypted log against Pidgin's HTML logger through libpurple's log API
+# (issue 13): the built plugin, loaded by a headless libpurple
+tests_bench_bench_archive_SOURCES = tests/bench/bench-archive.c
+tests_bench_bench_archive_CPPFLAGS = $(AM_CPPFLAGS) $(PURPLE_CFLAGS) \
+	-DESESS_BENCH_PLUGIN='"$(abs_top_builddir)/plugin/purple/.libs/esessions.so"' \
+	-DESESS_TEST_VECTORS='"$(abs_top_srcdir)/tests/vectors"'
+tests_bench_bench_archive_LDADD = $(PURPLE_LIBS) $(GLIB_LIBS)
+tests_bench_bench_archive_DEPENDENCIES = plugin/purple/esessions.la
