@@ -295,6 +295,65 @@ test_seal(gconstpointer data)
 	xmlnode_free(n);
 }
 
+/* The payload is what xmlnode_to_str writes for each child that goes
+ * inside <c/>, byte for byte, whichever way esess-cparts.c writes it. */
+static void
+test_payload_bytes(void)
+{
+	static const char *const texts[] = {
+		"plain", "it's \"quoted\" & <tagged> \xc3\xa9", "tab\tnew\nline\r",
+		"ctl \x01 \x7f", "]]>", ""
+	};
+	xmlnode *n = xmlnode_new("message"), *c, *d;
+	GString *want = g_string_new(NULL);
+	char *got, *one;
+	size_t len = 0;
+	guint i;
+	int n_one;
+
+	for (i = 0; i < G_N_ELEMENTS(texts); i++) {
+		c = xmlnode_new_child(n, "body");
+		if (*texts[i] != '\0')
+			xmlnode_insert_data(c, texts[i], -1);
+	}
+	/* two pieces of text; a chat state; the stanza's namespace again; an
+	 * attribute; an element inside; a prefix; odd names and namespaces */
+	c = xmlnode_new_child(n, "body");
+	xmlnode_insert_data(c, "one ", -1);
+	xmlnode_insert_data(c, "two", -1);
+	c = xmlnode_new_child(n, "active");
+	xmlnode_set_namespace(c, "http://jabber.org/protocol/chatstates");
+	c = xmlnode_new_child(n, "x-1.Y_z");
+	xmlnode_set_namespace(c, "jabber:client");
+	c = xmlnode_new_child(n, "subject");
+	xmlnode_set_attrib(c, "lang", "en");
+	xmlnode_insert_data(c, "s", -1);
+	c = xmlnode_new_child(n, "html");
+	xmlnode_set_namespace(c, "http://jabber.org/protocol/xhtml-im");
+	d = xmlnode_new_child(c, "body");
+	xmlnode_set_namespace(d, "http://www.w3.org/1999/xhtml");
+	xmlnode_insert_data(d, "<b>", -1);
+	c = xmlnode_new_child(n, "e");
+	xmlnode_set_prefix(c, "p");
+	c = xmlnode_new_child(n, "q");
+	xmlnode_set_namespace(c, "urn:a&b");
+	c = xmlnode_new_child(n, "thread"); /* stays outside <c/> */
+	xmlnode_insert_data(c, "t", -1);
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type != XMLNODE_TYPE_TAG || strcmp(c->name, "thread") == 0)
+			continue;
+		one = xmlnode_to_str(c, &n_one);
+		g_string_append_len(want, one, n_one);
+		g_free(one);
+	}
+	got = esess_cparts_payload(n, &len);
+	g_assert_cmpstr(got, ==, want->str);
+	g_assert_cmpuint(len, ==, want->len);
+	g_free(got);
+	g_string_free(want, TRUE);
+	xmlnode_free(n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -305,6 +364,7 @@ main(int argc, char **argv)
 	g_test_add_func("/cparts/c-refused", test_c_refused);
 	g_test_add_func("/cparts/size", test_size);
 	g_test_add_func("/cparts/deliver", test_deliver);
+	g_test_add_func("/cparts/payload-bytes", test_payload_bytes);
 	g_test_add_data_func("/cparts/seal/may", GINT_TO_POINTER(FALSE), test_seal);
 	g_test_add_data_func("/cparts/seal/mustnot", GINT_TO_POINTER(TRUE), test_seal);
 	return g_test_run();
