@@ -430,6 +430,8 @@ logger_read(PurpleLog *log, PurpleLogReadFlags *flags)
 			      : _("This log was changed or damaged after it was written, so none "
 				  "of it is shown."));
 	}
+	/* how many, never what (tests/ui waits for this line) */
+	purple_debug_info(ESESS_DEBUG, "archive: read a log of %u messages\n", recs->len);
 	out = g_string_new(NULL);
 	for (i = 0; i < recs->len; i++)
 		append_record(out, g_ptr_array_index(recs, i));

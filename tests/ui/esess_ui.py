@@ -81,7 +81,7 @@ class UiConfig:
     ("gnt-purple") with the plugins loaded and the account auto-logging in."""
 
     def __init__(self, server, user, ui, plugins, policy="on-request", log_ims=False,
-                 resource=None, buddy_settings=None):
+                 resource=None, buddy_settings=None, logging=None):
         self.server = server
         self.user = user
         self.ui = ui
@@ -99,6 +99,7 @@ class UiConfig:
             shutil.copy(p, dst)
             self.plugin_paths.append(dst)
         self.resource = resource or ui
+        self.logging = logging
         self._accounts()
         self._prefs(policy, log_ims)
         if buddy_settings:
@@ -156,7 +157,7 @@ class UiConfig:
  <pref name='plugins'>
   <pref name='core'>
    <pref name='esessions'>
-    <pref name='policy' type='string' value='%(policy)s'/>
+    <pref name='policy' type='string' value='%(policy)s'/>%(logging)s
    </pref>
   </pref>
  </pref>
@@ -167,7 +168,9 @@ class UiConfig:
  </pref>
 </pref>
 """ % {"log": 1 if log_ims else 0, "policy": escape(policy), "uiroot": uiroot,
-       "loaded": loaded, "extra": extra})
+       "loaded": loaded, "extra": extra,
+       "logging": ("\n    <pref name='logging' type='string' value='%s'/>" % escape(self.logging)
+                   if self.logging else "")})
 
     def _blist(self, buddy_settings):
         """buddy_settings: {contact: {key: value}} stored on the buddy node."""

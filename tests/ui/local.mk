@@ -22,7 +22,7 @@ tests_ui_esess_clip_CPPFLAGS = $(AM_CPPFLAGS) $(PIDGIN_CFLAGS:-I%=-isystem %) \
 	-DGLIB_DISABLE_DEPRECATION_WARNINGS
 tests_ui_esess_clip_LDADD = $(PIDGIN_LIBS)
 UI_GTK_PLUGIN = plugin/gtk/esessions-gtk.la tests/ui/esess-clip$(EXEEXT)
-UI_SCENARIOS = pidgin pidgin-de pidgin-fr pidgin-differ finch prefs
+UI_SCENARIOS = pidgin pidgin-de pidgin-fr pidgin-differ pidgin-log finch prefs
 else
 UI_GTK_PLUGIN =
 UI_SCENARIOS = finch prefs

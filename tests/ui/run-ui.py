@@ -9,6 +9,8 @@
                 go to the run directory.
   pidgin-de/fr  the same start with LANG=de_DE.UTF-8 / fr_FR.UTF-8: the SAS
                 dialog and the state in the window title are translated.
+  pidgin-log    a `may` session in Pidgin goes only to the encrypted log
+                (issue 13); Conversation > View Log shows it (log-viewer.png).
   finch         alice in Finch under tmux: /esession start, read the SAS off
                 the screen and compare it with bob's, answer, see the title
                 change, /esession end.
@@ -504,11 +506,109 @@ def prefs_scenario():
             obj.stop()
 
 
+def pidgin_log_scenario():
+    """Issue 13: Pidgin's log viewer shows a `may` session kept in the
+    encrypted log (screenshot log-viewer.png in the run directory)."""
+    tag = "pidgin-log"
+    shots = os.path.join(RUNDIR, tag)
+    os.makedirs(shots, exist_ok=True)
+    server = fresh_server()
+    bob = pidgin = xvfb = None
+    try:
+        bob = start_bob(server, policy="opportunistic")
+        bob.cmd("pref-string /plugins/core/esessions/logging forbid")
+        bob.cmd("answer Later")
+        # "forbid" (always keep records) on both sides: logging `may`
+        cfg = U.UiConfig(server, "alice", "pidgin", [U.CORE_PLUGIN, U.GTK_PLUGIN],
+                         policy="opportunistic", log_ims=True, logging="forbid")
+        keydir = os.path.join(cfg.dir, "esessions")
+        os.makedirs(keydir, mode=0o700, exist_ok=True)
+        fd = os.open(os.path.join(keydir, "alice@localhost-idkey.pem"),
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(H.idkey_pem("alice"))
+        xvfb = U.Xvfb(shots)
+        pidgin = U.Pidgin(cfg, xvfb, shots)
+        texts = ["Encrypted history line %d %s" % (i, "".join(
+            chr(ord("a") + (i * 7 + j) % 26) for j in range(8))) for i in range(3)]
+
+        def session():
+            pidgin.log.wait(r"gtk-esessions: loaded", proc=pidgin.proc)
+            bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30)
+            since = bob.mark()
+            bob.cmd("cmd alice@localhost esession start")
+            bob.wait_for(lambda e: e[0] == "state" and e[2] in ("2", "3"), 30, since=since,
+                         what="bob private")
+            for t in texts:
+                bob.cmd("send alice@localhost %s" % t)
+            bob.sync()
+            files = []
+            deadline = time.time() + 20
+            while time.time() < deadline and not files:
+                for root, _, names in os.walk(os.path.join(cfg.dir, "esessions", "archive")):
+                    files += [os.path.join(root, n) for n in names if n.endswith(".esa")]
+                time.sleep(0.2)
+            if not files:
+                raise RuntimeError("no encrypted log was written")
+            # doc/archive.md: header and trailer, then 51 bytes, the sender
+            # and the text per message
+            want = 1346 + sum(51 + 3 + len(t) for t in texts)
+            deadline = time.time() + 20
+            while time.time() < deadline and os.path.getsize(files[0]) < want:
+                time.sleep(0.2)
+            if os.path.getsize(files[0]) < want:
+                raise RuntimeError("the messages did not reach the encrypted log")
+            for root, _, names in os.walk(cfg.dir):
+                for n in names:
+                    p = os.path.join(root, n)
+                    with open(p, "rb") as f:
+                        body = f.read()
+                    for t in texts:
+                        if t.encode() in body:
+                            raise RuntimeError("plaintext %r in %s" % (t, p))
+            return "collection %s" % os.path.basename(files[0])
+        if not check("%s: a `may` session in Pidgin is kept only in the encrypted log" % tag,
+                     session):
+            return
+
+        def viewer():
+            conv = pidgin.find_window("^bob")
+            pidgin.xdo("windowmove", "--sync", conv, 0, 0)
+            pidgin.xdo("windowfocus", "--sync", conv)
+            pidgin.log.mark()
+            # Conversation > View Log, by their mnemonics
+            pidgin.xdo("key", "alt+c")
+            time.sleep(0.4)
+            pidgin.xdo("key", "l")
+            win = pidgin.find_window("Conversations with")
+            pidgin.xdo("windowmove", "--sync", win, 0, 0)
+            pidgin.xdo("windowsize", "--sync", win, 900, 500)
+            try:
+                pidgin.log.wait(r"archive: read a log of (\d+) messages", timeout=5)
+            except TimeoutError:
+                # no log selected yet: pick the first one in the list
+                pidgin.xdo("windowfocus", "--sync", win)
+                pidgin.xdo("key", "Down")
+                pidgin.xdo("key", "Return")
+            m = pidgin.log.wait(r"archive: read a log of (\d+) messages", timeout=15)
+            if int(m.group(1)) < len(texts):
+                raise RuntimeError("read %s messages" % m.group(1))
+            time.sleep(0.8)
+            shot = pidgin.screenshot(os.path.join(shots, "log-viewer.png"), win=win)
+            return "%s (%s messages read)" % (shot, m.group(1))
+        check("%s: Pidgin's log viewer opens and reads the encrypted log" % tag, viewer)
+    finally:
+        for obj in (pidgin, bob, xvfb, server):
+            if obj is not None:
+                obj.stop()
+
+
 SCENARIOS = {
     "pidgin": lambda: pidgin_scenario(None),
     "pidgin-de": lambda: pidgin_scenario("de"),
     "pidgin-fr": lambda: pidgin_scenario("fr"),
     "pidgin-differ": lambda: pidgin_scenario(None, differ=True),
+    "pidgin-log": pidgin_log_scenario,
     "finch": finch_scenario,
     "prefs": prefs_scenario,
 }
