@@ -1741,6 +1741,23 @@ def group_archive():
             check(any(st["t1"] in x[2] for x in logs if x[0] == "esessions"), "bob's log")
         record("archive: a flipped byte in a collection is detected: a notice, nothing of it "
                "shown", run_flip)
+
+        def run_other_key():
+            check(st, "no `may` session")
+            # bob's collection (its key wrapped to bob's identity key only)
+            # among alice's logs: alice's viewer says so, shows nothing of it
+            src = archive_files(b)[0]
+            dst = os.path.join(os.path.dirname(archive_files(a)[0]), "20200101T000000.esa")
+            with open(src, "rb") as f, open(dst, "wb") as g:
+                g.write(f.read())
+            logs, _ = read_logs(a, b.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 2, "logs %r" % [(x[0], x[1]) for x in logs])
+            other = [x for x in ours if "does not have" in x[2]]
+            check(len(other) == 1, "no notice for the other key: %r" % [x[2][:80] for x in ours])
+            check(st["t1"] not in other[0][2] and st["t2"] not in other[0][2], "garbage shown")
+        record("archive: a collection written for another identity key says so, instead of "
+               "garbage", run_other_key)
     finally:
         s.stop()
 
