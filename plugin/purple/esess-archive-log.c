@@ -230,9 +230,12 @@ wrote_im_cb(PurpleAccount *account, const char *who, const char *message,
 	    (flags & (PURPLE_MESSAGE_SYSTEM | PURPLE_MESSAGE_ERROR)))
 		return;
 	peer = esess_peers_for_conv(conv);
-	/* INTEROP R17: `mustnot` keeps nothing; no session, nothing here */
+	/* INTEROP R17: `mustnot` keeps nothing; no session, nothing here; and
+	 * nothing either when the user keeps no log of this conversation
+	 * (saved_logging: what it was before esess-ui.c switched it off) */
 	if (peer == NULL || !esess_archive_log_applies(peer) ||
-	    (peer->ui_state != ESESS_UI_UNVERIFIED && peer->ui_state != ESESS_UI_VERIFIED))
+	    (peer->ui_state != ESESS_UI_UNVERIFIED && peer->ui_state != ESESS_UI_VERIFIED) ||
+	    !peer->logging_off || !peer->saved_logging)
 		return;
 	key = g_strdup_printf("%s\n%s", purple_account_get_username(account), peer->bare);
 	c = g_hash_table_lookup(open_colls, key);

@@ -1721,6 +1721,33 @@ def group_archive():
         record("archive: a `mustnot` session leaves nothing (no collection written or grown, "
                "no plaintext anywhere)", run_mustnot)
 
+        def run_no_logs():
+            check(st, "no `may` session")
+            # the user keeps no logs at all: a `may` session keeps none either
+            mb = b.mark()
+            a.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a.jid, ("4", "0")), since=mb, what="bob ended")
+            for c in (a, b):
+                c.cmd("account-set esessions-logging forbid")
+            a.cmd("pref-bool /purple/logging/log_ims 0")
+            # a conversation takes the preference when it opens
+            a.cmd("close %s" % b.jid)
+            a.sync()
+            before = {p: os.path.getsize(p) for p in archive_files(a)}
+            mb = b.mark()
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            a.wait_for(sys_pred("logging allowed"), since=mb, what="alice told `may`")
+            t4 = token("archnolog")
+            b.cmd("send %s %s" % (a.jid, t4))
+            a.wait_for(recv_pred(t4), what="message while alice keeps no logs")
+            a.sync()
+            after = {p: os.path.getsize(p) for p in archive_files(a)}
+            check(after == before, "alice's archive changed: %r -> %r" % (before, after))
+            check(not dir_contains(a, t4), "%s kept in %r" % (t4, dir_contains(a, t4)))
+            a.cmd("pref-bool /purple/logging/log_ims 1")
+        record("archive: with Pidgin's logging off, a `may` session keeps nothing either",
+               run_no_logs)
+
         def run_flip():
             check(st, "no `may` session")
             path = archive_files(a)[0]
