@@ -1753,6 +1753,7 @@ def group_archive():
             path = archive_files(a)[0]
             with open(path, "rb") as f:
                 data = bytearray(f.read())
+            st["orig"] = (path, bytes(data))
             # a byte of the last record's ciphertext
             data[len(data) - 40 - 32 - 3] ^= 0x01
             with open(path, "wb") as f:
@@ -1785,6 +1786,44 @@ def group_archive():
             check(st["t1"] not in other[0][2] and st["t2"] not in other[0][2], "garbage shown")
         record("archive: a collection written for another identity key says so, instead of "
                "garbage", run_other_key)
+
+        def run_locked():
+            check(st.get("orig"), "no collection")
+            path, data = st["orig"]
+            for p in archive_files(a):
+                os.unlink(p)
+            with open(path, "wb") as f:
+                f.write(data)
+            # alice protects her key, then starts again: the key is locked
+            pw = token("pw")
+            since = a.mark()
+            a.cmd("input-text " + pw)
+            a.cmd("answer Save")
+            a.cmd("cmd %s esession key passphrase" % b.jid)
+            a.wait_for(sys_pred("now protected by a passphrase"), since=since, what="protected")
+            a.stop()
+            a2 = h.Client(s, "alice", idkey=False)
+            a2.signed_on()
+            ma = a2.mark()
+            logs, _ = read_logs(a2, b.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 1 and "locked" in ours[0][2], "no locked notice: %r" %
+                  [x[2][:80] for x in ours])
+            check(st["t1"] not in ours[0][2], "shown while locked")
+            # opening the log asked for the passphrase; given, the log reads
+            a2.wait_for(lambda e: e[0] == "dialog" and "protected by a passphrase" in e[3],
+                        since=ma, what="passphrase asked")
+            a2.cmd("input-text " + pw)
+            a2.cmd("click Unlock")
+            a2.wait_for(lambda e: e[0] == "dialog-closed", since=ma, what="unlocked")
+            a2.sync()
+            logs, _ = read_logs(a2, b.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 1 and st["t1"] in ours[0][2] and st["t2"] in ours[0][2],
+                  "not read after unlocking: %r" % [x[2][:80] for x in ours])
+            a2.stop()
+        record("archive: with a locked key the log says so and asks for the passphrase; "
+               "unlocked, it reads", run_locked)
     finally:
         s.stop()
 
