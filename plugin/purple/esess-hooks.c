@@ -845,6 +845,9 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	}
 	if (strcmp((*packet)->name, "message") != 0)
 		return;
+	/* XEP-0187: a stored message of an offline session */
+	if (esess_offline_receive(account, packet))
+		return;
 	if (receive_fast(account, packet))
 		return;
 
@@ -1079,6 +1082,29 @@ withhold_message(PurpleAccount *account, const char *to, xmlnode **packet, const
 	}
 }
 
+/* The message leaves the wire; its children go to the offline path. */
+static void
+send_offline(PurpleAccount *account, const char *to, xmlnode **packet)
+{
+	size_t plen = 0;
+	char *payload = esess_cparts_payload(*packet, &plen);
+	char *body = body_text(*packet);
+
+	if (payload == NULL) {
+		withhold_message(account, to, packet,
+				 _("Your settings require encryption with this contact, but no "
+				   "encrypted session is possible (their program does not "
+				   "support it or the last attempt failed)."));
+	} else {
+		withhold_packet(packet);
+		esess_offline_send(account, to, payload, plen, body);
+	}
+	if (body != NULL) {
+		esess_wipe(body, strlen(body));
+		g_free(body);
+	}
+}
+
 /* An outgoing one-to-one message to `to` (a copy: withhold_packet frees
  * the node's attributes, so nothing may point into the packet).
  *
@@ -1118,6 +1144,13 @@ sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 	 * encrypted sessions */
 	known = supports || esess_hooks_peer_has(account, to, NS_DISCO_INFO);
 	pinned = has_body && esess_policy_pinned(account, to);
+	/* XEP-0187: the contact is offline and encryption is required (or a
+	 * session existed): privately when they return, or not at all */
+	if (has_body && (pinned || policy == ESESS_POLICY_REQUIRED) &&
+	    esess_offline_contact_away(account, to)) {
+		send_offline(account, to, packet);
+		return;
+	}
 	if (pinned) {
 		/* a session existed before a reload or a reconnect: a new one
 		 * may start by itself where the policy says so; never the clear */

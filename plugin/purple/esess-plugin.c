@@ -199,6 +199,12 @@ signing_off_cb(PurpleConnection *gc, gpointer data)
 	esess_ctx->quiet = TRUE;
 	esess_hooks_pending_free_all(account, !lost);
 	esess_peers_signoff(account, lost);
+	/* XEP-0187: fresh options for the time away, while the connection
+	 * still carries them */
+	if (!lost)
+		esess_offline_signing_off(account);
+	else
+		esess_offline_forget(account);
 	esess_pep_forget(account);
 	esess_ctx->quiet = quiet;
 }
@@ -225,6 +231,7 @@ account_removed_cb(PurpleAccount *account, gpointer data)
 	esess_ctx->quiet = TRUE;
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
 	esess_pep_forget(account);
+	esess_offline_forget(account);
 	esess_ui_keys_close(account);
 	esess_identity_forget_account(account);
 	esess_ctx->quiet = FALSE;
@@ -271,8 +278,10 @@ signed_on_cb(PurpleConnection *gc, gpointer data)
 	(void)data;
 	g_hash_table_remove(esess_ctx->conn_lost, purple_connection_get_account(gc));
 	esess_hooks_add_features();
-	if (xmpp_account(purple_connection_get_account(gc)))
+	if (xmpp_account(purple_connection_get_account(gc))) {
 		esess_identity_signed_on(purple_connection_get_account(gc));
+		esess_offline_signed_on(purple_connection_get_account(gc));
+	}
 }
 
 /* ---- buddy-list menu ------------------------------------------------ */
@@ -645,6 +654,7 @@ plugin_load(PurplePlugin *plugin)
 	esess_ctx->conn_lost = g_hash_table_new(g_direct_hash, g_direct_equal);
 	esess_peers_init();
 	esess_pep_init();
+	esess_offline_init();
 	esess_identity_init();
 	esess_archive_log_init(plugin);
 
@@ -684,6 +694,7 @@ plugin_unload(PurplePlugin *plugin)
 	contact_dialogs_close(NULL);
 	esess_peers_shutdown();
 	esess_ui_keys_close(NULL);
+	esess_offline_shutdown();
 	esess_pep_shutdown();
 	esess_archive_log_shutdown();
 	/* waits for a key generation still running (SECURITY 62) */

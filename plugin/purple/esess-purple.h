@@ -14,6 +14,7 @@
  *   esess-identity.c the account's identity key: file, generation, passphrase
  *   esess-pep.c     XEP-0189 over PEP and iq: publish, fetch, direct requests
  *   esess-keys.c    /esession key, and the sentences about identity keys
+ *   esess-offline-purple.c XEP-0187 offline messages: options, send, receive
  */
 #ifndef ESESS_PURPLE_H
 #define ESESS_PURPLE_H
@@ -244,6 +245,24 @@ void esess_pep_set_generating(PurpleAccount *account, gboolean on);
 void esess_pep_outgoing_presence(PurpleAccount *account, xmlnode *pres);
 /* Requests of the account (NULL: all) end unanswered (callbacks run). */
 void esess_pep_forget(PurpleAccount *account);
+
+/* ---- esess-offline-purple.c (XEP-0187) ----------------------------- */
+void esess_offline_init(void);
+void esess_offline_shutdown(void);
+void esess_offline_forget(PurpleAccount *account);
+/* publishes fresh options (and reads the last set's secrets once) */
+void esess_offline_signed_on(PurpleAccount *account);
+void esess_offline_signing_off(PurpleAccount *account);
+/* TRUE when *packet was an offline-session stanza: shown decrypted or
+ * dropped (never answered) */
+gboolean esess_offline_receive(PurpleAccount *account, xmlnode **packet);
+/* TRUE when the contact shows no online resource */
+gboolean esess_offline_contact_away(PurpleAccount *account, const char *jid);
+/* Sends payload (the children to encrypt; taken, wiped when done) to the
+ * offline contact as an offline session, or tells the user it was not
+ * sent; body is what the user typed, for that notice. */
+void esess_offline_send(PurpleAccount *account, const char *to, char *payload, size_t len,
+			const char *body);
 
 /* ---- esess-identity.c ---------------------------------------------- */
 typedef void (*EsessIdentityDoneCb)(PurpleAccount *account, gboolean ok, gpointer data);

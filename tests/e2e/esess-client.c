@@ -944,9 +944,9 @@ write_conv(PurpleConversation *conv, const char *name, const char *alias,
 	   const char *message, PurpleMessageFlags flags, time_t mtime)
 {
 	GString *f = g_string_new(NULL);
+	char when[32];
 
 	(void)alias;
-	(void)mtime;
 	if (bench_write_conv(conv, message, flags))
 		return;
 	if (flags & PURPLE_MESSAGE_SEND)
@@ -961,12 +961,16 @@ write_conv(PurpleConversation *conv, const char *name, const char *alias,
 		g_string_append(f, "notify,");
 	if (flags & PURPLE_MESSAGE_NO_LOG)
 		g_string_append(f, "nolog,");
+	if (flags & PURPLE_MESSAGE_DELAYED)
+		g_string_append(f, "delayed,");
 	if (f->len > 0)
 		g_string_truncate(f, f->len - 1);
 	else
 		g_string_append(f, "none");
+	/* the sixth field: the message's time (seconds since the epoch) */
+	g_snprintf(when, sizeof when, "%" G_GINT64_FORMAT, (gint64)mtime);
 	emit("msg", f->str, purple_conversation_get_name(conv), name ? name : "",
-	     message ? message : "", NULL);
+	     message ? message : "", when, NULL);
 	g_string_free(f, TRUE);
 }
 

@@ -1600,6 +1600,103 @@ def group_identity_direct():
         x.stop()
     s.stop()
 
+def group_offline():
+    """Issue 12 items 4 and 5: XEP-0187 offline messages.  bob signs off
+    (publishing fresh options); alice, whose policy requires encryption,
+    writes to him: the server's tap, log and offline store hold no
+    plaintext; bob signs on and reads them decrypted, marked as written
+    while he was offline, dated when they were written; a replayed stanza is refused with nothing
+    shown; a message to a contact with no options is not sent at all."""
+    s = h.Prosody(pep=True).start()
+    a, b = pair(s, policy_a="required", policy_b="opportunistic")
+    wait_caps(a, b)
+    texts = [token("offline-one"), "<b>%s</b>" % token("offline-bold"),
+             token("offline-Grüße-日本")]
+    st = {}
+
+    def sent_offline():
+        # alice holds bob's key (fetched from his PEP node, as /esession key does)
+        check(contact_key(a, b, timeout=30), "alice could not fetch bob's key")
+        # and bob holds alice's, which signs her offline sessions
+        check(contact_key(b, a, timeout=30), "bob could not fetch alice's key")
+        since = a.mark()
+        b.cmd("signoff")
+        a.wait_event("buddy-signed-off", b.jid, since=since, timeout=20)
+        check(wait_debug(b, "offline: options sent for publication", timeout=20),
+              "bob published no offline options")
+        st["t0"] = time.time()
+        for t in texts:
+            since = a.mark()
+            a.cmd("send %s %s" % (b.jid, t))
+            a.wait_for(sys_pred("will be delivered privately"), since=since, timeout=20,
+                       what="the offline notice")
+        deadline = time.time() + 10
+        stored = []
+        while len(stored) < 3 and time.time() < deadline:
+            stored = [x for x in s.tap_stanzas() if "xep-0116.html#ns-init" in x]
+            time.sleep(0.05)
+        check(len(stored) >= 3, "no offline stanzas reached the server")
+        st["stanza"] = stored[0]
+        for t in texts:
+            plain = t.replace("<b>", "").replace("</b>", "")
+            check(not s.saw(plain), "the server saw %r in %s" % (plain, s.saw(plain)))
+    record("offline: alice's messages to offline bob leave encrypted; the server's tap, "
+           "log and offline store hold no plaintext", sent_offline)
+
+    def read_on_return():
+        check("stanza" in st, "nothing was sent")
+        since = b.mark()
+        b.cmd("signon")
+        for t in texts:
+            plain = t.replace("<b>", "").replace("</b>", "")
+            ev = b.wait_for(lambda e, p=plain: e[0] == "msg" and "recv" in e[1].split(",") and
+                            p in e[4], since=since, timeout=30, what="offline message")
+            # its time is when it was written (libpurple takes the
+            # <delay/> the plugin rebuilt from the encrypted Created header)
+            written = int(ev[5])
+            check(abs(written - st["t0"]) < 60, "time %d, sent at %d" % (written, st["t0"]))
+        st["shown"] = time.time()
+        notes = b.find(sys_pred("while you were offline"), since)
+        check(len(notes) >= len(texts),
+              "bob was not told each message was written while he was offline: %r" % notes)
+    record("offline: bob signs on and reads them decrypted, each marked as written while he "
+           "was offline, with the time it was written", read_on_return)
+
+    def replay():
+        check("stanza" in st, "nothing to replay")
+        line = st["stanza"]
+        stanza = line[line.index("<message"):]
+        stanza = re.sub(r" from=(['\"])[^'\"]*\1", "", stanza, count=1)
+        since = b.mark()
+        # alice's client without the plugin, so the copy goes out as it is
+        ma = a.mark()
+        a.cmd("unload")
+        a.wait_event("unloaded", "core-esessions", since=ma)
+        try:
+            a.cmd("raw " + stanza)
+            check(wait_debug(b, "offline: message refused (ESESS_ERR_REPLAY)", timeout=20),
+                  "the replayed stanza was not refused as a replay")
+            b.sync()
+            plain = texts[0]
+            check(not [e for e in b.messages(since, "recv") if plain in e[4]],
+                  "the replayed message was shown again")
+        finally:
+            ma = a.mark()
+            a.cmd("load")
+            a.wait_event("loaded", "core-esessions", since=ma)
+    record("offline: a replayed offline stanza is refused and nothing is shown", replay)
+
+    def no_options():
+        since = a.mark()
+        secret = token("to-carol")
+        a.cmd("send carol@%s %s" % (h.HOST, secret))
+        a.wait_for(not_sent_pred(secret), since=since, timeout=30, what="not sent notice")
+        check(a.find(lambda e: e[0] == "msg" and "no usable keys" in e[4], since),
+              "alice was not told why")
+        check(not s.saw(secret), "the server saw the unsent message")
+    record("offline: a message to an offline contact without options is not sent, and the "
+           "user is told", no_options)
+
 
 def archive_files(c):
     """The encrypted log's collections of client c (issue 13)."""
@@ -1838,7 +1935,7 @@ def main():
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
               group_identity, group_identity_session, group_identity_direct,
-              group_archive]
+              group_archive, group_offline]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:
