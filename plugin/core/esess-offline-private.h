@@ -69,6 +69,6 @@ EsessStatus esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 now,
 			       const EsessXmlNode *init, const EsessXmlNode *c,
-			       EsessXmlNode **payload, gint64 *created);
+			       EsessXmlNode **payload, gint64 *created, EsessPubKey **signer);
 
 #endif /* ESESS_OFFLINE_PRIVATE_H */

@@ -306,7 +306,7 @@ take_created(EsessXmlNode *payload)
 EsessStatus
 esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 now,
 		   const EsessXmlNode *init, const EsessXmlNode *c, EsessXmlNode **payload,
-		   gint64 *created)
+		   gint64 *created, EsessPubKey **signer)
 {
 	static const char *const acc_crypt[] = { "aes256-ctr", "aes128-ctr", NULL };
 	static const char *const acc_sha[] = { "sha256", NULL };
@@ -335,13 +335,16 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 			     ESESS_ERR_INVALID_ARG);
 	*payload = NULL;
 	*created = 0;
+	if (signer != NULL)
+		*signer = NULL;
 	memset(&cfg, 0, sizeof cfg);
 	/* XEP-0187: past the expiry she MUST discard them undecrypted */
 	if (s->destroyed)
 		return ESESS_ERR_SESSION_ENDED;
 	if (now >= s->expires)
 		return ESESS_ERR_EXPIRED;
-	if (trusted == NULL)
+	/* no key held and the caller does not take a first one (R21) */
+	if (trusted == NULL && signer == NULL)
 		return ESESS_ERR_KEY_UNKNOWN;
 	if (c == NULL || !esess_xml_is(init, "init", ESESS_NS_INIT))
 		return ESESS_ERR_FORM;
@@ -445,9 +448,12 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 	r = esess_neg_pk_check(neg, ESESS_NEG_PK_KEY, plain, id_len, mac_b_for, &mctx);
 	if (r != ESESS_OK)
 		goto out;
-	/* the key that signed must be the one the user trusts for the
-	 * contact (XEP-0187: verify Bob's identity) */
-	if (neg->peer_key == NULL || !esess_pubkey_equal(neg->peer_key, trusted)) {
+	/* the key that signed must be the one the user holds for the
+	 * contact (XEP-0187: verify Bob's identity); with none held, the
+	 * key that proved itself is the first one seen, as in an online
+	 * session (R21: kept, not verified, by the caller) */
+	if (neg->peer_key == NULL ||
+	    (trusted != NULL && !esess_pubkey_equal(neg->peer_key, trusted))) {
 		r = ESESS_ERR_SIGNATURE;
 		goto out;
 	}
@@ -471,6 +477,8 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 	if (r != ESESS_OK)
 		goto out;
 	*created = take_created(*payload);
+	if (signer != NULL)
+		*signer = esess_pubkey_copy(neg->peer_key);
 out:
 	esess_wipe(mm, sizeof mm);
 	esess_free_wiped(plain, id_len);
@@ -763,7 +771,8 @@ esess_offline_is_offline_stanza(const char *msg_xml, size_t len)
 
 EsessStatus
 esess_offline_open_text(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 now,
-			const char *msg_xml, size_t len, char **payload_xml, gint64 *created)
+			const char *msg_xml, size_t len, char **payload_xml, gint64 *created,
+			EsessPubKey **signer)
 {
 	EsessXmlNode *msg = NULL, *payload = NULL, *ch;
 	const EsessXmlNode *init, *c;
@@ -774,6 +783,8 @@ esess_offline_open_text(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint
 			     ESESS_ERR_INVALID_ARG);
 	*payload_xml = NULL;
 	*created = 0;
+	if (signer != NULL)
+		*signer = NULL;
 	r = esess_xml_parse(msg_xml, len, NULL, &msg);
 	if (r != ESESS_OK)
 		return r;
@@ -782,7 +793,7 @@ esess_offline_open_text(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint
 		esess_xml_free(msg);
 		return ESESS_ERR_FORM;
 	}
-	r = esess_offline_open(s, trusted, now, init, c, &payload, created);
+	r = esess_offline_open(s, trusted, now, init, c, &payload, created, signer);
 	esess_xml_free(msg);
 	if (r != ESESS_OK)
 		return r;

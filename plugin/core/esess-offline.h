@@ -122,10 +122,14 @@ ESESS_API EsessStatus esess_offline_seal_text(const EsessOfflineOffer *offer, Es
 ESESS_API gboolean esess_offline_is_offline_stanza(const char *msg_xml, size_t len);
 
 /** The recipient: opens a whole `<message/>` (text) with the secrets, the
- * key trusted for the sender and the time now.  On success *payload_xml
+ * key held for the sender and the time now.  On success *payload_xml
  * holds the decrypted children (without the SHIM headers; caller frees
- * wiped) and *created the writing time (0: none).  Every failure is
- * dropped WITHOUT an answer (XEP-0187).
+ * wiped), *created the writing time (0: none) and, when signer is not
+ * NULL, *signer a copy of the key that signed (caller frees).  With no key
+ * held (trusted NULL) and signer not NULL, the key the message proves is
+ * accepted as the first one seen (INTEROP R21: the caller keeps it, not
+ * verified); with signer NULL it is ESESS_ERR_KEY_UNKNOWN.  Every failure
+ * is dropped WITHOUT an answer (XEP-0187).
  * @return ESESS_OK, ESESS_ERR_XML, ESESS_ERR_EXPIRED,
  * ESESS_ERR_SESSION_ENDED, ESESS_ERR_KEY_UNKNOWN, ESESS_ERR_FORM,
  * ESESS_ERR_NONCE, ESESS_ERR_NOT_OFFERED, ESESS_ERR_REPLAY,
@@ -133,7 +137,8 @@ ESESS_API gboolean esess_offline_is_offline_stanza(const char *msg_xml, size_t l
 G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_offline_open_text(EsessOfflineSecrets *s, const EsessPubKey *trusted,
 					      gint64 now, const char *msg_xml, size_t len,
-					      char **payload_xml, gint64 *created);
+					      char **payload_xml, gint64 *created,
+					      EsessPubKey **signer);
 
 G_END_DECLS
 

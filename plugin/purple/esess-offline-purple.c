@@ -426,8 +426,8 @@ gboolean
 esess_offline_receive(PurpleAccount *account, xmlnode **packet)
 {
 	OfflineAccount *a;
-	EsessPubKey *pk;
-	char *text, *bare, *payload = NULL, *note;
+	EsessPubKey *pk, *signer = NULL;
+	char *text, *bare, *payload = NULL, *note, *own;
 	const char *when;
 	const char *from = xmlnode_get_attrib(*packet, "from");
 	gint64 created = 0;
@@ -452,13 +452,22 @@ esess_offline_receive(PurpleAccount *account, xmlnode **packet)
 	for (i = 0; i < a->sets->len; i++) {
 		LiveSet *l = g_ptr_array_index(a->sets, i);
 
+		/* with no key held for the sender, the key the message proves
+		 * is the first one seen, as in an online session (R21) */
 		r = esess_offline_open_text(l->s, pk, now_s(), text, (size_t)len, &payload,
-					    &created);
+					    &created, pk == NULL && bare != NULL ? &signer : NULL);
 		if (r != ESESS_ERR_NONCE)
 			break;
 	}
 	esess_wipe(text, (size_t)len);
 	g_free(text);
+	if (r == ESESS_OK && pk == NULL && signer != NULL && esess_ctx->store != NULL) {
+		own = own_bare(account);
+		if (esess_store_key_set(esess_ctx->store, own, bare, signer, FALSE) != ESESS_OK)
+			purple_debug_error(ESESS_DEBUG, "could not keep a contact's key\n");
+		g_free(own);
+	}
+	esess_pubkey_free(signer);
 	esess_pubkey_free(pk);
 	if (r != ESESS_OK) {
 		purple_debug_info(ESESS_DEBUG, "offline: message refused (%s)\n",

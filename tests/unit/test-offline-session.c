@@ -129,7 +129,7 @@ open_as(Fx *fx, EsessIdKey *trusted, gint64 now, const Sealed *m, char **body, g
 	EsessStatus r;
 
 	r = esess_offline_open(fx->s, esess_idkey_public(trusted), now, m->init, m->c, &payload,
-			       &t);
+			       &t, NULL);
 	if (r != ESESS_OK) {
 		g_assert_null(payload); /* nothing of a refused message is shown */
 		return r;
@@ -304,9 +304,22 @@ test_wrong_key(void)
 		EsessXmlNode *p = NULL;
 		gint64 t;
 
-		g_assert_cmpint(esess_offline_open(fx.s, NULL, now_s(), m.init, m.c, &p, &t), ==,
-				ESESS_ERR_KEY_UNKNOWN);
+		EsessPubKey *signer = NULL;
+
+		g_assert_cmpint(esess_offline_open(fx.s, NULL, now_s(), m.init, m.c, &p, &t, NULL),
+				==, ESESS_ERR_KEY_UNKNOWN);
 		g_assert_null(p);
+		/* a caller that takes a first key (R21): with none held, the
+		 * key that proved itself comes back to be kept unverified;
+		 * here eve's (a held key is what refuses her, above) */
+		g_assert_cmpint(esess_offline_open(fx.s, NULL, now_s(), me.init, me.c, &p, &t,
+						   &signer),
+				==, ESESS_OK);
+		g_assert_nonnull(p);
+		g_assert_true(esess_pubkey_equal(signer, esess_idkey_public(fx.eve)));
+		g_assert_false(esess_pubkey_equal(signer, esess_idkey_public(fx.alice)));
+		esess_pubkey_free(signer);
+		esess_xml_free(p);
 	}
 	/* none of this spent alice's message */
 	g_assert_cmpint(open_as(&fx, fx.alice, now_s(), &m, NULL, NULL), ==, ESESS_OK);
@@ -485,13 +498,13 @@ test_text_api(void)
 	g_assert_true(esess_offline_is_offline_stanza(msg, strlen(msg)));
 	g_assert_false(esess_offline_is_offline_stanza("<message><body>x</body></message>", 33));
 	g_assert_cmpint(esess_offline_open_text(s, esess_idkey_public(alice), now_s(), msg,
-						strlen(msg), &payload, &created),
+						strlen(msg), &payload, &created, NULL),
 			==, ESESS_OK);
 	g_assert_cmpstr(payload, ==, "<body>as text</body>");
 	g_assert_cmpint(created, ==, 1234567);
 	g_free(payload);
 	g_assert_cmpint(esess_offline_open_text(s, esess_idkey_public(alice), now_s(), msg,
-						strlen(msg), &payload, &created),
+						strlen(msg), &payload, &created, NULL),
 			==, ESESS_ERR_REPLAY);
 	g_assert_null(payload);
 	g_free(msg);
