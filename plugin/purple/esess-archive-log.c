@@ -299,8 +299,9 @@ logger_finalize(PurpleLog *log)
 	log->logger_data = NULL;
 }
 
+/* The start of a collection from its file name (local time). */
 static time_t
-name_time(const char *name, struct tm *tm_out)
+name_time(const char *name)
 {
 	struct tm tm;
 
@@ -311,7 +312,6 @@ name_time(const char *name, struct tm *tm_out)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	tm.tm_isdst = -1;
-	*tm_out = tm;
 	return mktime(&tm);
 }
 
@@ -328,19 +328,19 @@ logger_list(PurpleLogType type, const char *name, PurpleAccount *account)
 	dir = coll_dir(account, name);
 	d = g_dir_open(dir, 0, NULL);
 	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
-		struct tm tm;
 		time_t t;
 		PurpleLog *log;
 		ArchColl *c;
 
 		if (!g_str_has_suffix(f, ARCHIVE_EXT))
 			continue;
-		t = name_time(f, &tm);
+		t = name_time(f);
 		if (t == (time_t)-1)
 			continue;
 		/* purple_log_new takes the chosen format (whose create, for
-		 * libpurple's own, is none): this log is ours */
-		log = purple_log_new(PURPLE_LOG_IM, name, account, NULL, t, &tm);
+		 * libpurple's own, is none): this log is ours.  No struct tm: the
+		 * viewers then show t in local time, weekday included */
+		log = purple_log_new(PURPLE_LOG_IM, name, account, NULL, t, NULL);
 		log->logger = logger;
 		c = g_new0(ArchColl, 1);
 		c->path = g_build_filename(dir, f, NULL);

@@ -1204,7 +1204,8 @@ split_args(const char *line, int n)
 /* The log viewer's paths (issue 13): every log of the conversation with
  * peer, from every logger (libpurple's purple_log_get_logs, as Pidgin's
  * and Finch's viewers list them), each read as they show it (their search
- * reads the same text): "log", logger id, size, read text; then
+ * reads the same text): "log", logger id, size, read text, date as shown
+ * ("Thu 2026-12-03"); then
  * "logs-done", count, total size. */
 static void
 do_logs(const char *peer)
@@ -1217,11 +1218,18 @@ do_logs(const char *peer)
 		PurpleLog *log = l->data;
 		PurpleLogReadFlags flags = 0;
 		char *text = purple_log_read(log, &flags);
-		char size[32];
+		char size[32], date[64] = "";
+		struct tm tm;
 
 		g_snprintf(size, sizeof size, "%d", purple_log_get_size(log));
+		/* the date as the viewers show it: the log's struct tm if any */
+		if (log->tm != NULL)
+			tm = *log->tm;
+		else
+			localtime_r(&log->time, &tm);
+		strftime(date, sizeof date, "%a %Y-%m-%d", &tm);
 		emit("log", log->logger != NULL ? log->logger->id : "", size,
-		     text != NULL ? text : "", NULL);
+		     text != NULL ? text : "", date, NULL);
 		g_free(text);
 		purple_log_free(log);
 		n++;

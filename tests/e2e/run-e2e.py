@@ -1725,8 +1725,14 @@ def read_logs(c, peer):
     m = c.mark()
     c.cmd("logs " + peer)
     done = c.wait_event("logs-done", since=m)
-    logs = [(e[1], int(e[2]), e[3]) for e in c.find(lambda e: e[0] == "log", m)]
+    evs = c.find(lambda e: e[0] == "log", m)
+    logs = [(e[1], int(e[2]), e[3]) for e in evs]
     check(len(logs) == int(done[1]), "logs %r vs %r" % (logs, done))
+    # the date the viewers show: its weekday is that date's
+    for e in evs:
+        wd, day = e[4].split(" ")
+        check(time.strftime("%a", time.strptime(day, "%Y-%m-%d")) == wd,
+              "%s log shown with the wrong weekday: %r" % (e[1], e[4]))
     return logs, int(done[2])
 
 
