@@ -1624,6 +1624,13 @@ def group_offline():
         a.wait_event("buddy-signed-off", b.jid, since=since, timeout=20)
         check(wait_debug(b, "offline: options sent for publication", timeout=20),
               "bob published no offline options")
+        # the secrets of the published options wait on bob's disk, 0600
+        keydir = os.path.join(b.dir, "esessions")
+        files = [f for f in os.listdir(keydir) if f.startswith("offline-")]
+        check(files, "no offline secrets on bob's disk")
+        for f in files:
+            mode = os.stat(os.path.join(keydir, f)).st_mode & 0o777
+            check(mode == 0o600, "%s has mode %o" % (f, mode))
         st["t0"] = time.time()
         for t in texts:
             since = a.mark()
