@@ -29,6 +29,10 @@
 
 G_BEGIN_DECLS
 
+/** @file esess-offline.h
+ * @brief XEP-0187 offline sessions: signed options (INTEROP R22) and
+ * one-shot sealed messages to a contact who is offline. */
+
 /** What the recipient keeps while its options are published: N_A, one DH
  * key pair per offered group, the expiry, and the replay memory.  Secret
  * (secure memory); freed wiped.  Opaque. */
@@ -58,35 +62,48 @@ typedef struct {
 	char *match_resource;   /**< NULL: none */
 } EsessOfflineOffer;
 
-/** Frees what an offer holds (not the struct). */
+/** Frees what an offer holds (not the struct).
+ * @param o the offer; NULL allowed */
 ESESS_API void esess_offline_offer_clear(EsessOfflineOffer *o);
 
-/** Wipes and frees (the replay memory too); NULL allowed. */
+/** Wipes and frees (the replay memory too).
+ * @param s the secrets, or NULL */
 ESESS_API void esess_offline_secrets_free(EsessOfflineSecrets *s);
 /** XEP-0187 §Accepting: destroys N_A and every x now (the options were
  * replaced or expired, or the offline messages were read); later opens
- * give ESESS_ERR_SESSION_ENDED. */
+ * give ESESS_ERR_SESSION_ENDED.
+ * @param s the secrets */
 ESESS_API void esess_offline_secrets_destroy(EsessOfflineSecrets *s);
-/** The expiry of the options the secrets go with. */
+/** The expiry of the options the secrets go with.
+ * @param s the secrets
+ * @return seconds since the epoch (UTC) */
 ESESS_API gint64 esess_offline_secrets_expires(const EsessOfflineSecrets *s);
 
 /** The secrets at rest between publishing and return (doc/wire-profile.md
  * "Offline sessions"): written to path through a fresh 0600 file renamed
  * over it.
+ * @param s the secrets
+ * @param path the file to write
  * @return ESESS_OK, ESESS_ERR_STORE_IO */
 G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_offline_secrets_save(const EsessOfflineSecrets *s, const char *path);
 /** Reads secrets written by esess_offline_secrets_save().
+ * @param path the file to read
+ * @param[out] out the secrets; free with esess_offline_secrets_free()
  * @return ESESS_OK, ESESS_ERR_STORE_IO, ESESS_ERR_STORE_FORMAT */
 G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_offline_secrets_load(const char *path, EsessOfflineSecrets **out);
 /** Overwrites and unlinks the file (none: ESESS_OK).
+ * @param path the file
  * @return ESESS_OK, ESESS_ERR_STORE_IO */
 G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_offline_secrets_destroy_file(const char *path);
 
 /** A fresh options form, signed (R22), as XML text (*form_xml, the
  * jabber:x:data `<x/>`; caller frees), and its secrets (caller frees).
+ * @param cfg what to offer and the key that signs
+ * @param[out] form_xml the signed form as XML text
+ * @param[out] secrets what the recipient keeps until it returns
  * @return ESESS_OK, ESESS_ERR_INVALID_ARG, ESESS_ERR_UNKNOWN_GROUP,
  * ESESS_ERR_INTERNAL */
 G_GNUC_WARN_UNUSED_RESULT
@@ -97,6 +114,13 @@ ESESS_API EsessStatus esess_offline_options_new_text(const EsessOfflineConfig *c
 /** Checks a fetched options form (XML text of the `<x/>`) against the key
  * trusted for the contact, the time now and our policy; fills *offer
  * (esess_offline_offer_clear() it).
+ * @param form_xml the fetched `<x/>` as XML text
+ * @param len bytes of form_xml
+ * @param trusted the key held for the contact
+ * @param now seconds since the epoch (UTC)
+ * @param min_modp_bits the smallest group our policy accepts
+ * @param logging our archiving preference
+ * @param[out] offer what the sender takes from the form
  * @return ESESS_OK, ESESS_ERR_XML, ESESS_ERR_SIGNATURE, ESESS_ERR_EXPIRED,
  * ESESS_ERR_FORM, ESESS_ERR_NOT_ACCEPTABLE, ESESS_ERR_POLICY, ... */
 G_GNUC_WARN_UNUSED_RESULT
@@ -110,6 +134,12 @@ ESESS_API EsessStatus esess_offline_options_check_text(const char *form_xml, siz
  * the SHIM Created header (created, seconds since the epoch) goes inside.
  * *children receives the XML text of the `<init/>` and the `<c/>` to put
  * in the `<message/>` (caller frees).
+ * @param offer a checked offer (esess_offline_options_check_text())
+ * @param idkey our identity key, which signs
+ * @param payload the serialised content
+ * @param len bytes of payload
+ * @param created the writing time, seconds since the epoch (UTC)
+ * @param[out] children the `<init/>` and `<c/>` as XML text
  * @return ESESS_OK, ESESS_ERR_INVALID_ARG, DH and crypto errors */
 G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_offline_seal_text(const EsessOfflineOffer *offer, EsessIdKey *idkey,
@@ -118,7 +148,10 @@ ESESS_API EsessStatus esess_offline_seal_text(const EsessOfflineOffer *offer, Es
 
 /** TRUE when the `<message/>` text looks like an offline session's stanza
  * (an `<init/>` holding a submit form): the caller then hands it to
- * esess_offline_open_text() and never treats it as anything else. */
+ * esess_offline_open_text() and never treats it as anything else.
+ * @param msg_xml the `<message/>` as XML text
+ * @param len bytes of msg_xml
+ * @return TRUE for an offline session's stanza */
 ESESS_API gboolean esess_offline_is_offline_stanza(const char *msg_xml, size_t len);
 
 /** The recipient: opens a whole `<message/>` (text) with the secrets, the
@@ -130,6 +163,14 @@ ESESS_API gboolean esess_offline_is_offline_stanza(const char *msg_xml, size_t l
  * accepted as the first one seen (INTEROP R21: the caller keeps it, not
  * verified); with signer NULL it is ESESS_ERR_KEY_UNKNOWN.  Every failure
  * is dropped WITHOUT an answer (XEP-0187).
+ * @param s the secrets kept since publishing
+ * @param trusted the key held for the sender, or NULL
+ * @param now seconds since the epoch (UTC)
+ * @param msg_xml the `<message/>` as XML text
+ * @param len bytes of msg_xml
+ * @param[out] payload_xml the decrypted children
+ * @param[out] created the writing time (0: none)
+ * @param[out] signer the key that signed, or NULL
  * @return ESESS_OK, ESESS_ERR_XML, ESESS_ERR_EXPIRED,
  * ESESS_ERR_SESSION_ENDED, ESESS_ERR_KEY_UNKNOWN, ESESS_ERR_FORM,
  * ESESS_ERR_NONCE, ESESS_ERR_NOT_OFFERED, ESESS_ERR_REPLAY,
