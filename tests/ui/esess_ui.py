@@ -7,6 +7,7 @@ Finch rewrite prefs.xml and accounts.xml on exit).
 """
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -230,25 +231,37 @@ class LogWatch:
 
 
 class Xvfb:
-    """Xvfb on a free display, local connections only."""
+    """Xvfb on a free display, local connections only.  Xvfb picks the
+    display itself (-displayfd) and tells us which: two runs starting at
+    the same moment (the UI and package stages of tests/run-all overlap)
+    can never pick the same one, as they could by probing for lock files."""
 
     def __init__(self, rundir):
-        n = 91
-        while os.path.exists("/tmp/.X11-unix/X%d" % n) or os.path.exists("/tmp/.X%d-lock" % n):
-            n += 1
-        self.display = ":%d" % n
-        self.sock = "/tmp/.X11-unix/X%d" % n
-        self.proc = subprocess.Popen(["Xvfb", self.display, "-nolisten", "tcp", "-screen", "0",
-                                      "1024x768x24", "-nocursor"],
+        rfd, wfd = os.pipe()
+        self.proc = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-nolisten", "tcp",
+                                      "-screen", "0", "1024x768x24", "-nocursor"],
                                      stdout=subprocess.DEVNULL,
                                      stderr=open(os.path.join(rundir, "xvfb.log"), "wb"),
-                                     start_new_session=True)
+                                     pass_fds=(wfd,), start_new_session=True)
+        os.close(wfd)
         H._live.append(self)
-        deadline = time.time() + 10
-        while not os.path.exists(self.sock):
-            if self.proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("Xvfb did not start")
-            time.sleep(0.05)
+        out = b""
+        # a guard against a hang only: Xvfb writes the number once it listens
+        deadline = time.time() + 60
+        try:
+            while not out.endswith(b"\n"):
+                left = deadline - time.time()
+                if left <= 0 or not select.select([rfd], [], [], left)[0]:
+                    raise RuntimeError("Xvfb did not start")
+                chunk = os.read(rfd, 64)
+                if not chunk:
+                    raise RuntimeError("Xvfb did not start")
+                out += chunk
+        finally:
+            os.close(rfd)
+        n = int(out.strip())
+        self.display = ":%d" % n
+        self.sock = "/tmp/.X11-unix/X%d" % n
 
     def env(self, env):
         env = dict(env)
