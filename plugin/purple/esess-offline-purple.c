@@ -38,9 +38,9 @@
 #define NS_DELAY "urn:xmpp:delay"
 #define NS_HINTS "urn:xmpp:hints"
 
-/* how long published options stay valid: a day of refresh plus margin
- * (XEP-0187 §Security: shortly after the expected return) */
-#define OFFLINE_LIFETIME (3 * 24 * 3600)
+/* the longest lifetime the hidden pref may ask for: the secrets of a
+ * set must not wait on the disk for weeks */
+#define OFFLINE_LIFETIME_MAX (30 * 24 * 3600)
 #define OFFLINE_REFRESH (24 * 3600)
 /* seconds after sign-on (or a replacement) during which an older set
  * still opens the messages stored for it */
@@ -175,8 +175,12 @@ sweep(OfflineAccount *a)
 	while (i < a->sets->len) {
 		LiveSet *l = g_ptr_array_index(a->sets, i);
 
-		if ((l->destroy_at != 0 && l->destroy_at <= now) ||
-		    esess_offline_secrets_expires(l->s) <= now || i >= OFFLINE_MAX_SETS)
+		/* XEP-0187: past the expiry, messages for a set are
+		 * discarded undecrypted; its secrets go now */
+		if (esess_offline_secrets_expires(l->s) <= now) {
+			purple_debug_info(ESESS_DEBUG, "offline: an expired set destroyed\n");
+			g_ptr_array_remove_index(a->sets, i);
+		} else if ((l->destroy_at != 0 && l->destroy_at <= now) || i >= OFFLINE_MAX_SETS)
 			g_ptr_array_remove_index(a->sets, i);
 		else
 			i++;
@@ -259,6 +263,16 @@ rotate(const char *path)
 	g_free(prev);
 }
 
+/* The lifetime of a new set (ESESS_PREFS_OFFLINE_LIFETIME), kept within
+ * one second and OFFLINE_LIFETIME_MAX. */
+static gint64
+lifetime(void)
+{
+	int t = purple_prefs_get_int(ESESS_PREFS_OFFLINE_LIFETIME);
+
+	return CLAMP(t, 1, OFFLINE_LIFETIME_MAX);
+}
+
 /* Publishes a fresh set (new N_A and DH values, XEP-0187 §Security); the
  * one it replaces keeps OFFLINE_GRACE seconds for messages already sent
  * against it. */
@@ -287,7 +301,7 @@ publish(OfflineAccount *a)
 	cfg.n_groups = n;
 	cfg.min_modp_bits = esess_policy_min_modp_bits(a->account);
 	cfg.logging = esess_policy_logging(a->account);
-	cfg.expires = now_s() + OFFLINE_LIFETIME;
+	cfg.expires = now_s() + lifetime();
 	r = esess_offline_options_new_text(&cfg, &form, &s);
 	if (r != ESESS_OK) {
 		purple_debug_warning(ESESS_DEBUG, "offline: options not made (%s)\n",

@@ -23,6 +23,9 @@ esess_policy_init_prefs(void)
 	purple_prefs_add_string(PREF_POLICY, "opportunistic");
 	purple_prefs_add_int(PREF_MIN_BITS, 2048);  /* INTEROP R11 */
 	purple_prefs_add_string(PREF_LOGGING, "prefer");
+	/* hidden (no UI): seconds the published offline options stay valid,
+	 * esess-offline-purple.c */
+	purple_prefs_add_int(ESESS_PREFS_OFFLINE_LIFETIME, ESESS_OFFLINE_LIFETIME);
 }
 
 const char *

@@ -26,6 +26,12 @@
 
 #define ESESS_PLUGIN_ID "core-esessions"
 #define ESESS_PREFS_ROOT "/plugins/core/esessions"
+/* how long published offline options stay valid, in seconds: a day of
+ * refresh plus margin (XEP-0187 §Security: shortly after the expected
+ * return); a hidden pref, for users who are seldom away long and want the
+ * offline secrets gone sooner */
+#define ESESS_PREFS_OFFLINE_LIFETIME ESESS_PREFS_ROOT "/offline_lifetime"
+#define ESESS_OFFLINE_LIFETIME (3 * 24 * 3600)
 #define ESESS_DEBUG "esessions"
 
 #define ESESS_NS_XEP0116 "http://www.xmpp.org/extensions/xep-0116.html#ns"

@@ -1605,8 +1605,9 @@ def group_offline():
     (publishing fresh options); alice, whose policy requires encryption,
     writes to him: the server's tap, log and offline store hold no
     plaintext; bob signs on and reads them decrypted, marked as written
-    while he was offline, dated when they were written; a replayed stanza is refused with nothing
-    shown; a message to a contact with no options is not sent at all."""
+    while he was offline, dated when they were written; a replayed stanza, a
+    stored stanza altered at the server and one sealed against expired
+    options are refused with nothing shown; a message to a contact with no options is not sent at all."""
     s = h.Prosody(pep=True).start()
     a, b = pair(s, policy_a="required", policy_b="opportunistic")
     wait_caps(a, b)
@@ -1692,6 +1693,112 @@ def group_offline():
             a.cmd("load")
             a.wait_event("loaded", "core-esessions", since=ma)
     record("offline: a replayed offline stanza is refused and nothing is shown", replay)
+
+    def debug_count(c, text):
+        try:
+            with open(os.path.join(c.dir, "debug.log"), errors="replace") as f:
+                return sum(1 for line in f if text in line)
+        except FileNotFoundError:
+            return 0
+
+    def wait_debug_more(c, text, n, timeout=20):
+        """True once c's debug log holds more than n lines with text."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if debug_count(c, text) > n:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def away_and_written(secret):
+        """bob signs off (publishing fresh options), alice writes secret to
+        him; returns the sealed stanza as the server's tap saw it and the
+        time bob's options were seen published."""
+        pub = "offline: options sent for publication"
+        n = debug_count(b, pub)
+        since = a.mark()
+        b.cmd("signoff")
+        a.wait_event("buddy-signed-off", b.jid, since=since, timeout=20)
+        check(wait_debug_more(b, pub, n), "bob published no offline options")
+        published = time.time()
+        before = len([x for x in s.tap_stanzas() if "xep-0116.html#ns-init" in x])
+        since = a.mark()
+        a.cmd("send %s %s" % (b.jid, secret))
+        a.wait_for(sys_pred("will be delivered privately"), since=since, timeout=20,
+                   what="the offline notice")
+        deadline = time.time() + 10
+        stored = []
+        while len(stored) <= before and time.time() < deadline:
+            stored = [x for x in s.tap_stanzas() if "xep-0116.html#ns-init" in x]
+            time.sleep(0.05)
+        check(len(stored) > before, "the offline stanza did not reach the server")
+        return stored[before], published
+
+    def refused_on_return(secret, why):
+        """bob signs on: the stored stanza is refused for why, and nothing
+        of it is shown."""
+        refused = "offline: message refused (ESESS_ERR_"
+        n = debug_count(b, refused)
+        n_why = debug_count(b, why)
+        since = b.mark()
+        b.cmd("signon")
+        b.wait_event("signed-on", since=since, timeout=30)
+        check(wait_debug_more(b, refused, n), "the stored stanza was not refused")
+        check(debug_count(b, why) > n_why,
+              "refused, but not for %r: %r" % (why, wait_debug(b, refused)))
+        b.sync()
+        check(not [e for e in b.messages(since) if secret in e[4]],
+              "the refused message was shown")
+
+    def forged():
+        # the server (or anyone on the way) alters a sealed stanza before
+        # bob reads it: here one character of my_nonce (N_B), which only
+        # the signature over mac_B covers (XEP-0116: N_B is in mac_B, not
+        # in M_B); the genuine copy is the one altered in the server's
+        # offline store, so bob never sees an unaltered d or N_B first
+        secret = token("offline-forged")
+        stanza, _ = away_and_written(secret)
+        m = re.search(r"var=['\"]my_nonce['\"][^>]*>\s*<value>([^<]+)</value>", stanza)
+        check(m, "no my_nonce in the sealed stanza: %r" % stanza[:2000])
+        nb = m.group(1)
+        i = len(nb) // 2
+        flipped = nb[:i] + ("A" if nb[i] != "A" else "B") + nb[i + 1:]
+        deadline = time.time() + 10
+        paths = []
+        while not paths and time.time() < deadline:
+            paths = [p for p in s.saw(nb) if p.startswith(s.data)]
+            time.sleep(0.05)
+        check(paths, "the sealed stanza is not in the server's offline store")
+        for p in paths:
+            with open(p, "rb") as f:
+                data = f.read()
+            with open(p, "wb") as f:
+                f.write(data.replace(nb.encode(), flipped.encode()))
+        refused_on_return(secret, "(ESESS_ERR_SIGNATURE)")
+    record("offline: a stored stanza whose signed form was altered (N_B) is refused as a "
+           "bad signature, and nothing is shown", forged)
+
+    def expired():
+        # bob's options live 4 s (the hidden pref; the default is 3 days);
+        # alice seals against them at once, and bob returns after their
+        # expiry: the set is destroyed and the message discarded undecrypted
+        lifetime = 4
+        b.cmd("pref-int /plugins/core/esessions/offline_lifetime %d" % lifetime)
+        b.sync()
+        secret = token("offline-expired")
+        try:
+            _, published = away_and_written(secret)
+            # a lower bound: the expiry is at most lifetime s after
+            # the publication bob logged (whole seconds)
+            time.sleep(max(0.0, published + lifetime + 1.2 - time.time()))
+            n = debug_count(b, "offline: an expired set destroyed")
+            refused_on_return(secret, "(ESESS_ERR_")
+            check(debug_count(b, "offline: an expired set destroyed") > n,
+                  "the expired set was not destroyed")
+        finally:
+            b.cmd("pref-int /plugins/core/esessions/offline_lifetime %d" % (3 * 24 * 3600))
+    record("offline: a message sealed against options that have since expired is refused, "
+           "their secrets destroyed, and nothing is shown", expired)
 
     def no_options():
         since = a.mark()
