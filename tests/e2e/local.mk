@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/e2e/run-faults.py \
 	tests/e2e/mod_esess_fault.lua \
 	tests/e2e/bench-e2e.py \
+	tests/e2e/bench-offline.py \
 	tests/e2e/mod_esess_tap.lua \
 	tests/e2e/mod_esess_dup.lua \
 	tests/e2e/mod_esess_modlist.lua
@@ -25,7 +26,7 @@ E2E_ENV = \
 	ESESS_CLIENT='$(abs_top_builddir)/tests/e2e/esess-client$(EXEEXT)' \
 	ESESS_PLUGIN='$(abs_top_builddir)/plugin/purple/.libs/esessions.so'
 
-.PHONY: check-e2e check-faults bench-e2e
+.PHONY: check-e2e check-faults bench-e2e bench-offline
 check-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/run-e2e.py
 
@@ -58,6 +59,12 @@ endif
 # ESESS_BENCH_N, ESESS_BENCH_RUNS override the burst size and repetitions.
 bench-e2e: $(BENCH_E2E_DEPS)
 	$(BENCH_E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e.py
+
+# one XEP-0187 offline message end to end, each run on a fresh Prosody: the
+# sender's fetch-check-seal and the receiver's sign-on to the message shown.
+# Not part of check or tests/run-all; ESESS_BENCH_RUNS overrides the runs.
+bench-offline: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
+	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-offline.py
 
 # the fault stage (issue 10): a fault-injecting Prosody module between the
 # clients; a table of outcomes per fault and TAP lines
