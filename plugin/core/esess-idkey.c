@@ -859,7 +859,7 @@ esess_pubkey_from_pubkey2(const EsessXmlNode *pubkey, EsessPubKey **out, EsessPu
 			pubkey2_print(b, e, jid, cmod, cexp, h);
 			if (esess_base64_decode(pr, strlen(pr), sizeof h, &prb, &prb_len) !=
 				    ESESS_OK ||
-			    prb_len != sizeof h || memcmp(prb, h, sizeof h) != 0)
+			    prb_len != sizeof h || !esess_ct_equal(prb, h, sizeof h))
 				goto bad;
 		}
 	}

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "esess-bytes.h"
+#include "esess-mem.h"
 #include "esess-neg-private.h"
 #include "esess-store.h"
 
@@ -196,7 +197,7 @@ esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
 	canon = g_string_sized_new(len);
 	esess_xml_canon(canon, first);
 	esess_xml_canon(canon, second);
-	if (canon->len != len || memcmp(canon->str, plain, len) != 0)
+	if (canon->len != len || !esess_ct_equal(canon->str, plain, len))
 		goto out;
 	r = named_key(neg, m, first, &pk);
 	if (r != ESESS_OK)
