@@ -349,6 +349,19 @@ neg_vector(const char *name)
 	return text;
 }
 
+EsessIdKey *
+neg_test_idkey(const char *who)
+{
+	char *name = g_strdup_printf("idkey-%s-2048.pem", who);
+	char *pem = neg_vector(name);
+	EsessIdKey *k = NULL;
+
+	g_assert_cmpint(esess_idkey_import_pem(pem, strlen(pem), NULL, &k), ==, ESESS_OK);
+	g_free(pem);
+	g_free(name);
+	return k;
+}
+
 char *
 neg_vector_get(const char *text, const char *key)
 {

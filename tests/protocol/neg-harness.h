@@ -81,6 +81,8 @@ int neg_count_values(const char *stanza, const char *var);
 
 /* Reads tests/vectors/<name> into a string (caller frees). */
 char *neg_vector(const char *name);
+/* the committed 2048-bit test identity key of WHO ("alice", "bob", ...) */
+EsessIdKey *neg_test_idkey(const char *who);
 /* The value of "key = value" in a vector file (caller frees) or NULL. */
 char *neg_vector_get(const char *text, const char *key);
 guint8 *neg_unhex(const char *hex, size_t *len);

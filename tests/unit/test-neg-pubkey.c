@@ -27,19 +27,6 @@
 #define ALICE "alice@example.org"
 #define BOB   "bob@example.com"
 
-static EsessIdKey *
-test_key(const char *who)
-{
-	char *name = g_strdup_printf("idkey-%s-2048.pem", who);
-	char *pem = neg_vector(name);
-	EsessIdKey *k = NULL;
-
-	g_assert_cmpint(esess_idkey_import_pem(pem, strlen(pem), NULL, &k), ==, ESESS_OK);
-	g_free(pem);
-	g_free(name);
-	return k;
-}
-
 typedef struct {
 	P p;
 	EsessIdKey *ka, *kb, *km;
@@ -66,9 +53,9 @@ kfx_init(KFx *f)
 	p_init(&f->p);
 	f->p.ca.policy.extensions = f->p.cb.policy.extensions = TRUE;
 	open_stores(&f->p);
-	f->ka = test_key("alice");
-	f->kb = test_key("bob");
-	f->km = test_key("mallory");
+	f->ka = neg_test_idkey("alice");
+	f->kb = neg_test_idkey("bob");
+	f->km = neg_test_idkey("mallory");
 	f->p.ca.idkey = f->ka;
 	f->p.cb.idkey = f->kb;
 }
@@ -719,7 +706,7 @@ static void
 test_chat_sas(void)
 {
 	char *dir = neg_tmpdir();
-	EsessIdKey *ka = test_key("alice"), *kb = test_key("bob"), *km = test_key("mallory");
+	EsessIdKey *ka = neg_test_idkey("alice"), *kb = neg_test_idkey("bob"), *km = neg_test_idkey("mallory");
 	NegParty a, b;
 	NegWire w;
 	EsessStep step;

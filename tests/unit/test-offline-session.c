@@ -37,19 +37,6 @@ typedef struct {
 	EsessXmlNode *c;
 } Sealed;
 
-static EsessIdKey *
-test_key(const char *who)
-{
-	char *name = g_strdup_printf("idkey-%s-2048.pem", who);
-	char *pem = neg_vector(name);
-	EsessIdKey *k = NULL;
-
-	g_assert_cmpint(esess_idkey_import_pem(pem, strlen(pem), NULL, &k), ==, ESESS_OK);
-	g_free(pem);
-	g_free(name);
-	return k;
-}
-
 static gint64
 now_s(void)
 {
@@ -62,9 +49,9 @@ fx_init(Fx *fx)
 	EsessOfflineConfig cfg;
 
 	memset(fx, 0, sizeof *fx);
-	fx->bob = test_key("bob");
-	fx->alice = test_key("alice");
-	fx->eve = test_key("mallory");
+	fx->bob = neg_test_idkey("bob");
+	fx->alice = neg_test_idkey("alice");
+	fx->eve = neg_test_idkey("mallory");
 	memset(&cfg, 0, sizeof cfg);
 	cfg.key = fx->bob;
 	cfg.groups = g14;
@@ -470,7 +457,7 @@ test_at_rest(void)
 static void
 test_text_api(void)
 {
-	EsessIdKey *bob = test_key("bob"), *alice = test_key("alice");
+	EsessIdKey *bob = neg_test_idkey("bob"), *alice = neg_test_idkey("alice");
 	EsessOfflineConfig cfg;
 	EsessOfflineSecrets *s = NULL;
 	EsessOfflineOffer offer;

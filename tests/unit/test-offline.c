@@ -17,19 +17,6 @@
 
 static const guint g14[] = { 14 };
 
-static EsessIdKey *
-test_key(const char *who)
-{
-	char *name = g_strdup_printf("idkey-%s-2048.pem", who);
-	char *pem = neg_vector(name);
-	EsessIdKey *k = NULL;
-
-	g_assert_cmpint(esess_idkey_import_pem(pem, strlen(pem), NULL, &k), ==, ESESS_OK);
-	g_free(pem);
-	g_free(name);
-	return k;
-}
-
 static gint64
 now_s(void)
 {
@@ -77,7 +64,7 @@ field_value(const EsessXmlNode *x, const char *var)
 static void
 test_round_trip(void)
 {
-	EsessIdKey *ka = test_key("alice"), *kb = test_key("bob");
+	EsessIdKey *ka = neg_test_idkey("alice"), *kb = neg_test_idkey("bob");
 	EsessOfflineSecrets *s = NULL, *s2 = NULL;
 	EsessXmlNode *x, *x2;
 	EsessOfflineOffer o;
@@ -137,7 +124,7 @@ test_round_trip(void)
 static void
 test_expired_and_tampered(void)
 {
-	EsessIdKey *ka = test_key("alice");
+	EsessIdKey *ka = neg_test_idkey("alice");
 	EsessOfflineSecrets *s = NULL;
 	EsessXmlNode *x, *y;
 	EsessOfflineOffer o;
@@ -277,7 +264,7 @@ check_mutation(EsessIdKey *ka, const EsessXmlNode *x, Mutate m, EsessStatus want
 static void
 test_hostile(void)
 {
-	EsessIdKey *ka = test_key("alice");
+	EsessIdKey *ka = neg_test_idkey("alice");
 	EsessOfflineSecrets *s = NULL;
 	EsessXmlNode *x = build(ka, NULL, &s);
 
