@@ -40,6 +40,7 @@
 #include "esess-neg-private.h"
 #include "esess-offline.h"
 #include "esess-offline-private.h"
+#include "esess-store-private.h"
 
 #define NS_SHIM "http://jabber.org/protocol/shim"
 #define OFFLINE_REKEY "1000"
@@ -498,84 +499,43 @@ out:
 
 /* ---- the secrets at rest -------------------------------------------- */
 
-static gboolean
-write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return FALSE;
-		p += w;
-		n -= (size_t)w;
-	}
-	return TRUE;
-}
-
 EsessStatus
 esess_offline_secrets_save(const EsessOfflineSecrets *s, const char *path)
 {
 	EsessSecret *xs = NULL;
 	char *tmp = NULL, *line, *b64;
-	int fd = -1, tries;
+	int fd;
 	gsize i;
 	gboolean ok;
-	EsessStatus r = ESESS_ERR_STORE_IO;
+	EsessStatus r, er = ESESS_OK;
 
 	g_return_val_if_fail(s != NULL && path != NULL, ESESS_ERR_INVALID_ARG);
-	for (tries = 0; tries < 8 && fd < 0; tries++) {
-		g_free(tmp);
-		tmp = g_strdup_printf("%s.%08x.tmp", path, g_random_int());
-		/* doc/wire-profile.md: 0600 from creation, never chmod later */
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
+	/* doc/wire-profile.md: 0600 from creation, renamed over path */
+	fd = esess_private_file_begin(path, &tmp);
 	if (fd < 0)
-		goto out;
+		return ESESS_ERR_STORE_IO;
 	b64 = esess_base64_encode(s->n_a, sizeof s->n_a);
 	line = g_strdup_printf(SECRETS_MAGIC "\n%" G_GINT64_FORMAT " %s\n", s->expires, b64);
-	ok = write_all(fd, line, strlen(line));
+	ok = esess_private_file_write(fd, line, strlen(line));
 	esess_free_wiped(b64, strlen(b64));
 	esess_free_wiped(line, strlen(line));
-	if (!ok)
-		goto out;
-	for (i = 0; i < s->n; i++) {
-		r = esess_dh_key_export_private(s->keys[i], &xs);
-		if (r != ESESS_OK)
-			goto out;
-		r = ESESS_ERR_STORE_IO;
+	for (i = 0; ok && i < s->n; i++) {
+		er = esess_dh_key_export_private(s->keys[i], &xs);
+		if (er != ESESS_OK) {
+			ok = FALSE;
+			break;
+		}
 		b64 = esess_base64_encode(xs->data, xs->len);
 		esess_secret_free(xs);
 		xs = NULL;
 		line = g_strdup_printf("%u %s\n", s->groups[i], b64);
-		ok = write_all(fd, line, strlen(line));
+		ok = esess_private_file_write(fd, line, strlen(line));
 		esess_free_wiped(b64, strlen(b64));
 		esess_free_wiped(line, strlen(line));
-		if (!ok)
-			goto out;
 	}
-	if (fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0)
-		goto out;
-	g_clear_pointer(&tmp, g_free);
-	r = ESESS_OK;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);
-		g_free(tmp);
-	}
-	return r;
+	r = esess_private_file_end(fd, &tmp, path, ok);
+	/* a failed export reports its own status, not an I/O error */
+	return er != ESESS_OK ? er : r;
 }
 
 EsessStatus
@@ -661,7 +621,7 @@ esess_offline_secrets_destroy_file(const char *path)
 	memset(zero, 0, sizeof zero);
 	if (fstat(fd, &st) == 0) {
 		for (left = st.st_size; left > 0; left -= (off_t)sizeof zero)
-			if (!write_all(fd, (const char *)zero,
+			if (!esess_private_file_write(fd, (const char *)zero,
 				       left < (off_t)sizeof zero ? (size_t)left : sizeof zero))
 				break;
 		(void)fsync(fd);

@@ -64,6 +64,17 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_store_add_peer_flags(EsessStore *st, const char *account, const char *peer,
 				       guint flags);
 
+/* Files that hold secrets (the store, the offline secrets): made 0600 from
+ * creation under a fresh temporary name beside path (doc/hacking.md: never
+ * chmod afterwards), written, fsync'd and renamed over path.
+ * esess_private_file_begin gives the descriptor (-1: ESESS_ERR_STORE_IO)
+ * and *tmp; esess_private_file_end commits when ok is TRUE (otherwise, or
+ * when committing fails, it removes the temporary file) and frees *tmp. */
+int esess_private_file_begin(const char *path, char **tmp);
+gboolean esess_private_file_write(int fd, const char *p, size_t n);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_private_file_end(int fd, char **tmp, const char *path, gboolean ok);
+
 G_END_DECLS
 
 #endif /* ESESS_STORE_PRIVATE_H */

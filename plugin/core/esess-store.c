@@ -572,8 +572,8 @@ esess_store_free(EsessStore *st)
 
 /* ---- writing ---------------------------------------------------------- */
 
-static gboolean
-write_all(int fd, const char *p, size_t n)
+gboolean
+esess_private_file_write(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -586,6 +586,60 @@ write_all(int fd, const char *p, size_t n)
 		n -= (size_t)w;
 	}
 	return TRUE;
+}
+
+int
+esess_private_file_begin(const char *path, char **tmp)
+{
+	int fd = -1, tries;
+
+	*tmp = NULL;
+	for (tries = 0; tries < 8 && fd < 0; tries++) {
+		g_free(*tmp);
+		*tmp = g_strdup_printf("%s.%08x.tmp", path, g_random_int());
+		/* doc/hacking.md: 0600 from creation, never chmod afterwards */
+		fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		g_clear_pointer(tmp, g_free);
+	return fd;
+}
+
+EsessStatus
+esess_private_file_end(int fd, char **tmp, const char *path, gboolean ok)
+{
+	char *dir;
+	int dfd;
+	EsessStatus r = ESESS_ERR_STORE_IO;
+
+	if (fd < 0)
+		goto out;
+	if (!ok || fsync(fd) != 0) {
+		close(fd);
+		goto out;
+	}
+	if (close(fd) != 0)
+		goto out;
+	if (rename(*tmp, path) != 0)
+		goto out;
+	g_clear_pointer(tmp, g_free);
+	/* make the rename durable; failure here loses nothing */
+	dir = g_path_get_dirname(path);
+	dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
+	if (dfd >= 0) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+	g_free(dir);
+	r = ESESS_OK;
+out:
+	if (*tmp != NULL) {
+		(void)unlink(*tmp);  /* may not exist: nothing to report */
+		g_clear_pointer(tmp, g_free);
+	}
+	return r;
 }
 
 static gboolean
@@ -614,7 +668,7 @@ write_entry(int fd, const StoreEntry *e)
 		g_string_append_printf(line, " %c", e->prev_verified ? '1' : '0');
 	}
 	g_string_append_c(line, '\n');
-	ok = write_all(fd, line->str, line->len);
+	ok = esess_private_file_write(fd, line->str, line->len);
 	esess_wipe(line->str, line->allocated_len);
 	g_string_free(line, TRUE);
 	return ok;
@@ -631,7 +685,7 @@ write_flags(int fd, const char *key, guint flags)
 	g_string_append_c(line, ' ');
 	esess_base64_append(line, (const guint8 *)nl + 1, strlen(nl + 1));
 	g_string_append_printf(line, " %u\n", flags);
-	ok = write_all(fd, line->str, line->len);
+	ok = esess_private_file_write(fd, line->str, line->len);
 	g_string_free(line, TRUE);
 	return ok;
 }
@@ -656,7 +710,7 @@ write_key(int fd, const char *key, const EsessKnownKey *k)
 	esess_base64_append(line, b, len);
 	g_string_append_printf(line, " %c %" G_GINT64_FORMAT "\n", k->verified ? '1' : '0',
 			       k->first_seen);
-	ok = write_all(fd, line->str, line->len);
+	ok = esess_private_file_write(fd, line->str, line->len);
 	g_string_free(line, TRUE);
 	return ok;
 }
@@ -668,25 +722,19 @@ persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags, GHash
 {
 	const char *magic;
 	GList *fkeys = NULL, *keys_l = NULL, *l;
-	char *tmp = NULL, *dir = NULL;
-	int fd = -1, tries, dfd;
+	char *tmp = NULL;
+	int fd;
 	guint i;
-	EsessStatus r = ESESS_ERR_STORE_IO;
+	gboolean ok = FALSE;
+	EsessStatus r;
 
-	for (tries = 0; tries < 8 && fd < 0; tries++) {
-		g_free(tmp);
-		tmp = g_strdup_printf("%s.%08x.tmp", st->path, g_random_int());
-		/* doc/hacking.md: 0600 from creation, never chmod afterwards */
-		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0 && errno != EEXIST)
-			break;
-	}
+	fd = esess_private_file_begin(st->path, &tmp);
 	if (fd < 0)
-		goto out;
+		return ESESS_ERR_STORE_IO;
 	magic = g_hash_table_size(keys) > 0    ? STORE_MAGIC_3 "\n"
 		: g_hash_table_size(flags) > 0 ? STORE_MAGIC_2 "\n"
 					       : STORE_MAGIC "\n";
-	if (!write_all(fd, magic, strlen(STORE_MAGIC) + 1))
+	if (!esess_private_file_write(fd, magic, strlen(STORE_MAGIC) + 1))
 		goto out;
 	for (i = 0; i < entries->len; i++)
 		if (!write_entry(fd, g_ptr_array_index(entries, i)))
@@ -702,32 +750,9 @@ persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags, GHash
 		if (!write_key(fd, l->data, g_hash_table_lookup(keys, l->data)))
 			goto out;
 	}
-	if (fsync(fd) != 0)
-		goto out;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, st->path) != 0)
-		goto out;
-	g_clear_pointer(&tmp, g_free);
-	/* make the rename durable; failure here loses nothing */
-	dir = g_path_get_dirname(st->path);
-	dfd = open(dir, O_RDONLY | O_CLOEXEC | O_DIRECTORY);
-	if (dfd >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	r = ESESS_OK;
+	ok = TRUE;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp != NULL) {
-		(void)unlink(tmp);  /* may not exist: nothing to report */
-		g_free(tmp);
-	}
-	g_free(dir);
+	r = esess_private_file_end(fd, &tmp, st->path, ok);
 	g_list_free(fkeys);
 	g_list_free(keys_l);
 	return r;
