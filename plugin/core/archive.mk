@@ -11,7 +11,8 @@ ESESS_CORE_LIBADD += plugin/core/libesess-archive.la
 
 check_PROGRAMS += tests/unit/test-archive
 TESTS += tests/unit/test-archive
-tests_unit_test_archive_SOURCES = tests/unit/test-archive.c
+tests_unit_test_archive_SOURCES = tests/unit/test-archive.c \
+	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
 tests_unit_test_archive_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_unit_test_archive_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DESESS_TEST_VECTORS='"$(abs_top_srcdir)/tests/vectors"'

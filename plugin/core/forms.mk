@@ -32,7 +32,8 @@ tests_unit_test_quirks_SOURCES = tests/unit/test-quirks.c
 tests_unit_test_quirks_LDADD = $(ESESS_FORMS_TEST_LDADD)
 tests_unit_test_store_SOURCES = tests/unit/test-store.c
 tests_unit_test_store_LDADD = $(ESESS_FORMS_TEST_LDADD)
-tests_unit_test_idkey_SOURCES = tests/unit/test-idkey.c
+tests_unit_test_idkey_SOURCES = tests/unit/test-idkey.c \
+	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
 tests_unit_test_idkey_LDADD = $(ESESS_FORMS_TEST_LDADD)
 tests_unit_test_idkey_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DESESS_TEST_VECTORS='"$(abs_top_srcdir)/tests/vectors"'

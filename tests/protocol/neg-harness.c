@@ -333,20 +333,30 @@ neg_count_values(const char *stanza, const char *var)
 }
 
 char *
-neg_vector(const char *name)
+neg_vector_len(const char *name, gsize *len)
 {
 	const char *dir;
 	char *path, *text = NULL;
 	GError *err = NULL;
 
 	dir = g_getenv("ESESS_VECTORS");
+#ifdef ESESS_TEST_VECTORS
+	if (dir == NULL)
+		dir = ESESS_TEST_VECTORS;
+#endif
 	if (dir == NULL)
 		dir = "tests/vectors";
 	path = g_build_filename(dir, name, NULL);
-	g_file_get_contents(path, &text, NULL, &err);
+	g_file_get_contents(path, &text, len, &err);
 	g_assert_no_error(err);
 	g_free(path);
 	return text;
+}
+
+char *
+neg_vector(const char *name)
+{
+	return neg_vector_len(name, NULL);
 }
 
 EsessIdKey *

@@ -81,6 +81,8 @@ int neg_count_values(const char *stanza, const char *var);
 
 /* Reads tests/vectors/<name> into a string (caller frees). */
 char *neg_vector(const char *name);
+/* the same, and its length */
+char *neg_vector_len(const char *name, gsize *len);
 /* the committed 2048-bit test identity key of WHO ("alice", "bob", ...) */
 EsessIdKey *neg_test_idkey(const char *who);
 /* The value of "key = value" in a vector file (caller frees) or NULL. */

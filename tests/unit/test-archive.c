@@ -19,42 +19,17 @@
 #include "esess-bytes.h"
 #include "esess-crypto.h"
 #include "esess-idkey-private.h"
-
-static char *
-vec_path(const char *name)
-{
-	const char *dir = g_getenv("ESESS_VECTORS");
-
-	return g_build_filename(dir != NULL ? dir : ESESS_TEST_VECTORS, name, NULL);
-}
-
-static char *
-vec_file(const char *name, gsize *len)
-{
-	char *path = vec_path(name), *text = NULL;
-	GError *err = NULL;
-
-	g_file_get_contents(path, &text, len, &err);
-	g_assert_no_error(err);
-	g_free(path);
-	return text;
-}
+#include "../protocol/neg-harness.h"
 
 static char *
 vec_get(const char *key)
 {
 	static char *text;
-	char **lines, *v = NULL;
-	size_t kl = strlen(key);
-	guint i;
+	char *v;
 
 	if (text == NULL)
-		text = vec_file("archive-kat.txt", NULL);
-	lines = g_strsplit(text, "\n", -1);
-	for (i = 0; lines[i] != NULL && v == NULL; i++)
-		if (strncmp(lines[i], key, kl) == 0 && strncmp(lines[i] + kl, " = ", 3) == 0)
-			v = g_strdup(lines[i] + kl + 3);
-	g_strfreev(lines);
+		text = neg_vector("archive-kat.txt");
+	v = neg_vector_get(text, key);
 	g_assert_nonnull(v);
 	return v;
 }
@@ -231,7 +206,7 @@ static EsessIdKey *
 load_key(const char *file)
 {
 	gsize len;
-	char *pem = vec_file(file, &len);
+	char *pem = neg_vector_len(file, &len);
 	EsessIdKey *k = NULL;
 
 	g_assert_cmpint(esess_idkey_import_pem(pem, len, NULL, &k), ==, ESESS_OK);

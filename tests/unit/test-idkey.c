@@ -25,6 +25,7 @@
 #include "esess-idkey-private.h"
 #include "esess-mem.h"
 #include "esess-xml.h"
+#include "../protocol/neg-harness.h"
 
 /* Under memcheck (CI's valgrind stage) RSA generation and GnuTLS's PBKDF2
  * cost a minute: those parts run in the other stages only. */
@@ -39,40 +40,14 @@ under_valgrind(void)
 }
 
 static char *
-vec_path(const char *name)
-{
-	const char *dir = g_getenv("ESESS_VECTORS");
-
-	return g_build_filename(dir != NULL ? dir : ESESS_TEST_VECTORS, name, NULL);
-}
-
-static char *
-vec_file(const char *name, gsize *len)
-{
-	char *path = vec_path(name), *text = NULL;
-	GError *err = NULL;
-
-	g_file_get_contents(path, &text, len, &err);
-	g_assert_no_error(err);
-	g_free(path);
-	return text;
-}
-
-static char *
 vec_get(const char *key)
 {
 	static char *text;
-	char **lines, *v = NULL;
-	size_t kl = strlen(key);
-	guint i;
+	char *v;
 
 	if (text == NULL)
-		text = vec_file("idkey-r21-r22.txt", NULL);
-	lines = g_strsplit(text, "\n", -1);
-	for (i = 0; lines[i] != NULL && v == NULL; i++)
-		if (strncmp(lines[i], key, kl) == 0 && strncmp(lines[i] + kl, " = ", 3) == 0)
-			v = g_strdup(lines[i] + kl + 3);
-	g_strfreev(lines);
+		text = neg_vector("idkey-r21-r22.txt");
+	v = neg_vector_get(text, key);
 	g_assert_nonnull(v);
 	return v;
 }
@@ -106,7 +81,7 @@ static EsessIdKey *
 load_key(const char *name)
 {
 	gsize len;
-	char *pem = vec_file(name, &len);
+	char *pem = neg_vector_len(name, &len);
 	EsessIdKey *k = NULL;
 
 	g_assert_cmpint(esess_idkey_import_pem(pem, len, NULL, &k), ==, ESESS_OK);
@@ -675,7 +650,7 @@ test_pem(void)
 	char *pem = NULL;
 	size_t len;
 	gsize elen;
-	char *enc = vec_file("idkey-alice-enc.pem", &elen);
+	char *enc = neg_vector_len("idkey-alice-enc.pem", &elen);
 	g_autofree char *bad = NULL;
 	GString *huge;
 
