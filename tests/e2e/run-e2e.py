@@ -1914,11 +1914,16 @@ def group_archive():
 
         def run_mustnot():
             check(st, "no `may` session")
-            mb = b.mark()
+            ma, mb = a.mark(), b.mark()
             a.cmd("cmd %s esession end" % b.jid)
             b.wait_for(state_pred(a.jid, ("4", "0")), since=mb, what="bob ended")
+            a.wait_for(state_pred(b.jid, ("4", "0")), since=ma, what="alice ended")
             a.cmd("account-set esessions-logging require")
             b.cmd("account-set esessions-logging require")
+            # commands are written, not awaited: both must hold the new
+            # preference before alice's request can reach bob
+            a.sync()
+            b.sync()
             before = {c.user: {p: os.path.getsize(p) for p in archive_files(c)} for c in (a, b)}
             negotiate(a, b, answer_a="Later", answer_b="Later")
             a.wait_for(sys_pred("off the record"), since=mb, what="alice told `mustnot`")
@@ -1941,15 +1946,17 @@ def group_archive():
         def run_no_logs():
             check(st, "no `may` session")
             # the user keeps no logs at all: a `may` session keeps none either
-            mb = b.mark()
+            ma, mb = a.mark(), b.mark()
             a.cmd("cmd %s esession end" % b.jid)
             b.wait_for(state_pred(a.jid, ("4", "0")), since=mb, what="bob ended")
+            a.wait_for(state_pred(b.jid, ("4", "0")), since=ma, what="alice ended")
             for c in (a, b):
                 c.cmd("account-set esessions-logging forbid")
             a.cmd("pref-bool /purple/logging/log_ims 0")
             # a conversation takes the preference when it opens
             a.cmd("close %s" % b.jid)
             a.sync()
+            b.sync()
             before = {p: os.path.getsize(p) for p in archive_files(a)}
             mb = b.mark()
             negotiate(a, b, answer_a="Later", answer_b="Later")
