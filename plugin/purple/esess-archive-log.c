@@ -36,6 +36,8 @@ typedef struct {
 	char *path;
 	EsessArchiveWriter *w;
 	int day;                  /* local YYYYMMDD of its start */
+	PurpleAccount *account;   /* being written: whose, with whom */
+	char *who;
 } ArchColl;
 
 static PurpleLogLogger *logger;
@@ -49,7 +51,21 @@ coll_free(ArchColl *c)
 		return;
 	esess_archive_writer_free(c->w);
 	g_free(c->path);
+	g_free(c->who);
 	g_free(c);
+}
+
+/* A collection being written is closed (its conversation closed, the day
+ * changed, the account signs off, the plugin unloads): nothing is added to
+ * it any more, so its server copy can be made (esess-archive-server.c). */
+static void
+coll_close(ArchColl *c)
+{
+	if (c == NULL)
+		return;
+	if (c->w != NULL && c->account != NULL)
+		esess_archive_server_closed(c->account, c->who, c->path);
+	coll_free(c);
 }
 
 static int
@@ -62,13 +78,15 @@ local_day(time_t t)
 	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
-/* <user dir>/esessions/archive/<account>/<contact> */
-static char *
-coll_dir(PurpleAccount *account, const char *name)
+/* <user dir>/esessions/archive/<account>/<contact> (name NULL: the
+ * account's folder) */
+char *
+esess_archive_log_dir(PurpleAccount *account, const char *name)
 {
 	char *acct = g_strdup(purple_escape_filename(
 		purple_normalize(account, purple_account_get_username(account))));
-	char *who = g_strdup(purple_escape_filename(purple_normalize(account, name)));
+	char *who = name != NULL ? g_strdup(purple_escape_filename(purple_normalize(account, name)))
+		    : NULL;
 	char *dir = g_build_filename(purple_user_dir(), "esessions", "archive", acct, who, NULL);
 
 	g_free(acct);
@@ -116,7 +134,7 @@ coll_start(PurpleAccount *account, const char *name, time_t start)
 		g_byte_array_unref(b);
 		return NULL;
 	}
-	dir = coll_dir(account, name);
+	dir = esess_archive_log_dir(account, name);
 	if (g_mkdir_with_parents(dir, 0700) != 0) {
 		purple_debug_error(ESESS_DEBUG, "archive: cannot make its folder: %s\n",
 				   g_strerror(errno));
@@ -153,6 +171,8 @@ coll_start(PurpleAccount *account, const char *name, time_t start)
 	c->path = path;
 	c->w = w;
 	c->day = local_day(start);
+	c->account = account;
+	c->who = g_strdup(name);
 	return c;
 }
 
@@ -254,7 +274,10 @@ wrote_im_cb(PurpleAccount *account, const char *who, const char *message,
 	if (!coll_append(c, (flags & PURPLE_MESSAGE_SEND) ? ESESS_ARCHIVE_SENT
 			 : ESESS_ARCHIVE_RECEIVED, now, sender, message)) {
 		key = g_strdup_printf("%s\n%s", purple_account_get_username(account), peer->bare);
-		/* the next message starts a new collection */
+		/* the next message starts a new collection; this one may be
+		 * damaged, so it is not copied to the server */
+		esess_archive_writer_free(c->w);
+		c->w = NULL;
 		g_hash_table_remove(open_colls, key);
 		g_free(key);
 	}
@@ -295,7 +318,7 @@ logger_write(PurpleLog *log, PurpleMessageFlags type, const char *from, time_t t
 static void
 logger_finalize(PurpleLog *log)
 {
-	coll_free(log->logger_data);
+	coll_close(log->logger_data);
 	log->logger_data = NULL;
 }
 
@@ -325,7 +348,7 @@ logger_list(PurpleLogType type, const char *name, PurpleAccount *account)
 
 	if (type != PURPLE_LOG_IM)
 		return NULL;
-	dir = coll_dir(account, name);
+	dir = esess_archive_log_dir(account, name);
 	d = g_dir_open(dir, 0, NULL);
 	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
 		time_t t;
@@ -467,17 +490,84 @@ logger_total_size(PurpleLogType type, const char *name, PurpleAccount *account)
 	return total > G_MAXINT ? G_MAXINT : (int)total;
 }
 
+/* ---- closing collections ----------------------------------------------- */
+
+gboolean
+esess_archive_log_is_open(const char *path)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (open_colls == NULL)
+		return FALSE;
+	g_hash_table_iter_init(&it, open_colls);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (g_strcmp0(((ArchColl *)v)->path, path) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* The collections of the account (contact NULL: all of them) are closed;
+ * upload: their server copy is made (not when the history is forgotten). */
+void
+esess_archive_log_close(PurpleAccount *account, const char *contact, gboolean upload)
+{
+	GHashTableIter it;
+	gpointer v;
+
+	if (open_colls == NULL)
+		return;
+	g_hash_table_iter_init(&it, open_colls);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		ArchColl *c = v;
+
+		if (c->account != account ||
+		    (contact != NULL && g_strcmp0(purple_normalize(account, c->who),
+						  purple_normalize(account, contact)) != 0))
+			continue;
+		/* without its writer, closing it copies nothing */
+		if (!upload) {
+			esess_archive_writer_free(c->w);
+			c->w = NULL;
+		}
+		g_hash_table_iter_remove(&it);
+	}
+}
+
+/* A conversation is closed: so is its collection (doc/archive.md). */
+static void
+deleting_conv_cb(PurpleConversation *conv, gpointer data)
+{
+	(void)data;
+	if (purple_conversation_get_type(conv) == PURPLE_CONV_TYPE_IM)
+		esess_archive_log_close(purple_conversation_get_account(conv),
+					purple_conversation_get_name(conv), TRUE);
+}
+
+/* The account signs off, still connected: its collections are closed and
+ * their copies go out now. */
+static void
+signing_off_cb(PurpleConnection *gc, gpointer data)
+{
+	(void)data;
+	esess_archive_log_close(purple_connection_get_account(gc), NULL, TRUE);
+}
+
 void
 esess_archive_log_init(PurplePlugin *plugin)
 {
 	open_colls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-					   (GDestroyNotify)coll_free);
+					   (GDestroyNotify)coll_close);
 	logger = purple_log_logger_new("esessions", _("ESessions encrypted"), 7,
 				       NULL, logger_write, logger_finalize, logger_list,
 				       logger_read, logger_size, logger_total_size);
 	purple_log_logger_add(logger);
 	purple_signal_connect(purple_conversations_get_handle(), "wrote-im-msg", plugin,
 			      PURPLE_CALLBACK(wrote_im_cb), NULL);
+	purple_signal_connect(purple_conversations_get_handle(), "deleting-conversation",
+			      plugin, PURPLE_CALLBACK(deleting_conv_cb), NULL);
+	purple_signal_connect(purple_connections_get_handle(), "signing-off", plugin,
+			      PURPLE_CALLBACK(signing_off_cb), NULL);
 }
 
 /* Logs of open conversations that use this format (the user chose it for

@@ -3,6 +3,7 @@
  *   /esession start | end | status | verify | help
  *   /esession key [export FILE | import FILE | verify | accept | passphrase]
  *                                           (esess-keys.c)
+ *   /esession archive fetch                 (esess-archive-server.c)
  */
 #include "config.h"
 
@@ -26,7 +27,9 @@ help_text(void)
 		 "your other computers.\n"
 		 "key verify: compare identity keys with this contact.\n"
 		 "key accept: keep this contact's changed identity key.\n"
-		 "key passphrase: protect your identity key with a passphrase.");
+		 "key passphrase: protect your identity key with a passphrase.\n"
+		 "archive fetch: copy your encrypted history from your server to this "
+		 "computer.");
 }
 
 static PurpleCmdRet
@@ -67,6 +70,10 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 	} else if (strcmp(sub, "key") == 0 &&
 		   esess_keys_command(account, who, args[1])) {
 		/* done there */
+	} else if (strcmp(sub, "archive") == 0 && args[1] != NULL &&
+		   strcmp(g_strstrip(args[1]), "fetch") == 0) {
+		/* issue 13: the server copies this computer does not have yet */
+		esess_archive_server_fetch(account, who);
 	} else {
 		*error = g_strdup(help_text());
 		return PURPLE_CMD_RET_FAILED;

@@ -839,7 +839,8 @@ receiving_cb(PurpleConnection *gc, xmlnode **packet, gpointer data)
 	}
 	if (strcmp((*packet)->name, "iq") == 0) {
 		/* XEP-0189: our PEP requests' answers, direct key requests */
-		if (esess_pep_receive_iq(account, *packet))
+		if (esess_pep_receive_iq(account, *packet) ||
+		    esess_archive_server_receive_iq(account, *packet))
 			drop_packet(packet);
 		return;
 	}

@@ -206,6 +206,7 @@ signing_off_cb(PurpleConnection *gc, gpointer data)
 	else
 		esess_offline_forget(account);
 	esess_pep_forget(account);
+	esess_archive_server_forget(account);
 	esess_ctx->quiet = quiet;
 }
 
@@ -231,6 +232,7 @@ account_removed_cb(PurpleAccount *account, gpointer data)
 	esess_ctx->quiet = TRUE;
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
 	esess_pep_forget(account);
+	esess_archive_server_forget(account);
 	esess_offline_forget(account);
 	esess_ui_keys_close(account);
 	esess_identity_forget_account(account);
@@ -281,6 +283,7 @@ signed_on_cb(PurpleConnection *gc, gpointer data)
 	if (xmpp_account(purple_connection_get_account(gc))) {
 		esess_identity_signed_on(purple_connection_get_account(gc));
 		esess_offline_signed_on(purple_connection_get_account(gc));
+		esess_archive_server_signed_on(purple_connection_get_account(gc));
 	}
 }
 
@@ -585,6 +588,11 @@ get_pref_frame(PurplePlugin *plugin)
 		purple_plugin_pref_add_choice(pref, esess_logpref_label((EsessLogPref)l),
 					      (gpointer)esess_logpref_to_string((EsessLogPref)l));
 	purple_plugin_pref_frame_add(frame, pref);
+	/* issue 13 item 3 (doc/archive.md): the server sees only ciphertext */
+	pref = purple_plugin_pref_new_with_name_and_label(ESESS_PREFS_ARCHIVE_SERVER,
+							  _("Keep an encrypted copy of conversation "
+							    "history on my server"));
+	purple_plugin_pref_frame_add(frame, pref);
 	add_identity_prefs(frame);
 	return frame;
 }
@@ -656,6 +664,7 @@ plugin_load(PurplePlugin *plugin)
 	esess_pep_init();
 	esess_offline_init();
 	esess_identity_init();
+	esess_archive_server_init();
 	esess_archive_log_init(plugin);
 
 	register_ipc(plugin);
@@ -697,6 +706,7 @@ plugin_unload(PurplePlugin *plugin)
 	esess_offline_shutdown();
 	esess_pep_shutdown();
 	esess_archive_log_shutdown();
+	esess_archive_server_shutdown();
 	/* waits for a key generation still running (SECURITY 62) */
 	esess_identity_shutdown();
 	esess_cmd_unregister();

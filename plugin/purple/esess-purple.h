@@ -38,6 +38,10 @@
 #define ESESS_NS_SSN "urn:xmpp:ssn"
 #define ESESS_NS_PURPLE "urn:xmpp:esessions:purple:0"
 #define ESESS_NS_PUBKEY "urn:xmpp:pubkey:2"   /* XEP-0189: PEP node and iq */
+/* issue 13: the PEP node of the server copy, and its payload */
+#define ESESS_NS_ARCHIVE "urn:xmpp:esessions:purple:archive:0"
+/* issue 13: keep an encrypted copy of the history on the user's server */
+#define ESESS_PREFS_ARCHIVE_SERVER ESESS_PREFS_ROOT "/archive_server"
 
 /* seconds a negotiation may take before it is abandoned */
 #define ESESS_NEGOTIATION_TIMEOUT 60
@@ -308,6 +312,28 @@ void esess_archive_log_shutdown(void);
  * an identity key: its messages go to the encrypted log, and Pidgin's own
  * log of the conversation stays off (issue 13). */
 gboolean esess_archive_log_applies(EsessPeer *peer);
+/* <user dir>/esessions/archive/<account>/<contact> (contact NULL: the
+ * account's folder).  Caller frees. */
+char *esess_archive_log_dir(PurpleAccount *account, const char *contact);
+/* TRUE while the collection at path is being written. */
+gboolean esess_archive_log_is_open(const char *path);
+/* Closes the collections of the account being written (contact NULL: all);
+ * upload: their server copy is made. */
+void esess_archive_log_close(PurpleAccount *account, const char *contact, gboolean upload);
+
+/* ---- esess-archive-server.c ---------------------------------------- */
+void esess_archive_server_init(void);
+void esess_archive_server_shutdown(void);
+gboolean esess_archive_server_enabled(void);
+/* A collection was closed: its copy goes to the server (when enabled). */
+void esess_archive_server_closed(PurpleAccount *account, const char *contact, const char *path);
+/* Fetches the server copies this computer does not have; report_to: the
+ * conversation told how many (NULL: none). */
+void esess_archive_server_fetch(PurpleAccount *account, const char *report_to);
+void esess_archive_server_signed_on(PurpleAccount *account);
+void esess_archive_server_forget(PurpleAccount *account);
+/* An incoming iq: TRUE when it answered one of ours (the caller drops it). */
+gboolean esess_archive_server_receive_iq(PurpleAccount *account, xmlnode *iq);
 
 /* ---- esess-keys.c -------------------------------------------------- */
 gboolean esess_keys_command(PurpleAccount *account, const char *who, const char *rest);

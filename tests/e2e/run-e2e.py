@@ -2055,6 +2055,145 @@ def group_archive():
         s.stop()
 
 
+NS_ARCHIVE = "urn:xmpp:esessions:purple:archive:0"
+PREF_ARCHIVE_SERVER = "/plugins/core/esessions/archive_server"
+
+
+def pep_archive_files(s):
+    """(path, bytes) of Prosody's stored PEP data of the archive node."""
+    return [(p, d) for p, d in s.server_texts()
+            if p.startswith(s.data) and "pep" in os.path.relpath(p, s.data)
+            and (b"esessions%3apurple%3aarchive" in p.encode() or NS_ARCHIVE.encode() in d
+                 or b"esessions:purple:archive" in d)]
+
+
+def publish_raw(c, item_id, data):
+    """c publishes bytes as the archive item item_id, with the plugin's own
+    node options (the server copy changed or made by somebody else)."""
+    import base64
+    c.cmd("raw <iq type='set' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+          "<publish node='%s'><item id='%s'><collection xmlns='%s'>%s</collection></item>"
+          "</publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
+          "<field var='FORM_TYPE' type='hidden'><value>"
+          "http://jabber.org/protocol/pubsub#publish-options</value></field>"
+          "<field var='pubsub#persist_items'><value>true</value></field>"
+          "<field var='pubsub#access_model'><value>whitelist</value></field>"
+          "<field var='pubsub#max_items'><value>max</value></field>"
+          "<field var='pubsub#send_last_published_item'><value>never</value></field>"
+          "<field var='pubsub#deliver_notifications'><value>false</value></field>"
+          "</x></publish-options></pubsub></iq>"
+          % (token("raw"), NS_ARCHIVE, item_id, NS_ARCHIVE, base64.b64encode(data).decode()))
+
+
+def wait_server_has(s, needle, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(needle in d for _, d in pep_archive_files(s)):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def group_archive_server():
+    """Issue 13 item 3: with the preference on, a closed collection is
+    copied, still encrypted, to a private PEP node (XEP-0223 options, never
+    pushed); another client of the same account with the same identity key
+    fetches and reads it; a copy changed on the server is refused."""
+    import base64
+    s = h.Prosody(pep=True).start()
+    try:
+        a, b = pair(s, "on-request", "opportunistic", logging="forbid", log_ims=True)
+        st = {}
+
+        def run_upload():
+            a.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            wait_caps(a, b)
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            a.wait_for(sys_pred("logging allowed"), what="alice told `may`")
+            t1, t2 = token("srvout"), token("srvin")
+            a.cmd("send %s <b>bold %s</b>" % (b.jid, t1))
+            b.wait_for(recv_pred(t1), what="alice's message")
+            b.cmd("send %s %s" % (a.jid, t2))
+            a.wait_for(recv_pred(t2), what="bob's message")
+            a.sync()
+            check(not pep_archive_files(s), "copied before the collection was closed")
+            # closing the conversation closes its collection
+            a.cmd("close %s" % b.jid)
+            check(wait_debug(a, "a collection was copied to the server"), "no upload")
+            files = archive_files(a)
+            check(len(files) == 1, "collections %r" % files)
+            check(re.search(r"/\d{8}T\d{6}\.[0-9a-f]{8}\.esa$", files[0]),
+                  "not renamed after upload: %s" % files[0])
+            with open(files[0], "rb") as f:
+                data = f.read()
+            stored = pep_archive_files(s)
+            check(any(base64.b64encode(data) in d for _, d in stored),
+                  "the server does not hold the collection: %r" % [p for p, _ in stored])
+            conf = b"".join(d for p, d in s.server_texts()
+                            if os.path.basename(os.path.dirname(p)) == "pep")
+            # the archive node's own configuration (Prosody's pep store)
+            m = re.search(rb'\["urn:xmpp:esessions:purple:archive:0"\] = \{(.*?)\n\t\};', conf,
+                          re.S)
+            check(m, "no archive node in %r" % conf[:600])
+            conf = m.group(1)
+            check(b'["access_model"] = "whitelist"' in conf, "node not whitelist: %r" % conf)
+            check(b'["max_items"] = "max"' in conf, "max_items not max: %r" % conf)
+            check(b'["notify_items"] = false' in conf, "notifications not off")
+            check(b'["send_last_published_item"] = "never"' in conf, "last item sent")
+            check(b'["persist_items"] = true' in conf, "not persistent")
+            for t in (t1, t2):
+                check(not s.saw(t), "plaintext %s on the server: %r" % (t, s.saw(t)))
+            # never pushed: no message carried the node to anybody
+            with open(s.log, errors="replace") as f:
+                check(not re.search(r"<message[^\n]*esessions:purple:archive", f.read()),
+                      "a notification of the archive node went out")
+            st.update(t1=t1, t2=t2, data=data, name=os.path.basename(files[0]))
+        record("archive server: a closed collection is copied, still encrypted, to a whitelist, "
+               "persistent, never-pushed PEP node; no plaintext on the server", run_upload)
+
+        def run_fetch():
+            check(st, "nothing uploaded")
+            # a copy changed on the server, and a hostile item id
+            bad = bytearray(st["data"])
+            bad[len(bad) - 40 - 32 - 3] ^= 0x01
+            publish_raw(a, "bob@localhost/20200101T000000.00000000", bytes(bad))
+            publish_raw(a, "../20200102T000000.0badc0de", st["data"])
+            check(wait_server_has(s, b"0badc0de") and wait_server_has(s, b"20200101T000000"),
+                  "raw items not stored")
+            a2 = h.Client(s, "alice", resource="other")
+            a2.signed_on()
+            m = a2.mark()
+            a2.cmd("cmd %s esession archive fetch" % b.jid)
+            a2.wait_for(sys_pred("fetched from your server: 2"), since=m, what="fetched")
+            got = archive_files(a2)
+            check(sorted(os.path.basename(p) for p in got) ==
+                  sorted([st["name"], "20200101T000000.00000000.esa"]),
+                  "fetched %r" % got)
+            for p in got:
+                check(os.stat(p).st_mode & 0o077 == 0, "fetched file readable by others")
+            check(not any("0badc0de" in n for _, _, ns in os.walk(a2.dir) for n in ns),
+                  "a hostile item id made a file")
+            logs, _ = read_logs(a2, b.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 2, "logs %r" % [(x[0], x[1]) for x in logs])
+            good = [x for x in ours if st["t1"] in x[2]]
+            check(len(good) == 1 and st["t2"] in good[0][2], "not read: %r" %
+                  [x[2][:120] for x in ours])
+            refused = [x for x in ours if x is not good[0]]
+            check("changed or damaged" in refused[0][2], "no notice: %r" % refused[0][2][:200])
+            check(st["t1"] not in refused[0][2], "changed copy shown")
+            # fetching again takes nothing twice
+            m = a2.mark()
+            a2.cmd("cmd %s esession archive fetch" % b.jid)
+            a2.wait_for(sys_pred("fetched from your server: 0"), since=m, what="second fetch")
+            a2.stop()
+        record("archive server: a second client of the account (same identity key) fetches the "
+               "copy and reads it through the logger; a copy changed on the server is refused, "
+               "a hostile item id makes no file", run_fetch)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -2065,7 +2204,7 @@ def main():
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
               group_identity, group_identity_session, group_identity_direct,
-              group_archive, group_offline]
+              group_archive, group_archive_server, group_offline]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:

@@ -1,0 +1,679 @@
+/*
+ * esess-archive-server.c - the encrypted archive on the user's own server
+ * (issue 13 item 3; doc/archive.md "On your server").
+ *
+ * When the user asks for it (a preference, off by default), every closed
+ * collection is published, still encrypted, to a private PEP node of the
+ * account (XEP-0223): whitelist access (nobody but the account), persistent
+ * items, never pushed.  The publication carries these options as
+ * publish-options, so a server that cannot honour them refuses it, and then
+ * nothing is uploaded.  Another computer of the same person, holding the
+ * same identity key, fetches what it does not have (at sign-on when the
+ * preference is on, and with `/esession archive fetch`) into the same
+ * archive folder, where the logger reads and checks it as any collection.
+ * The server sees ciphertext, sizes, and the item ids (the contact and the
+ * collection's start, as the local path already shows them).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "esess-i18n.h"
+#include "esess-purple.h"
+
+#define NS_PUBSUB "http://jabber.org/protocol/pubsub"
+#define NS_PUBSUB_PUBOPTS "http://jabber.org/protocol/pubsub#publish-options"
+#define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
+#define NS_XDATA "jabber:x:data"
+#define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+
+#define SRV_IQ_TIMEOUT 30
+/* One item per collection: its base64 must fit Prosody's default c2s
+ * stanza limit (256 KiB) with room for the envelope; a larger collection
+ * stays local (doc/archive.md). */
+#define SRV_MAX_COLLECTION (180u * 1024u)
+#define ARCHIVE_EXT ".esa"
+#define HASH_HEX 8
+
+typedef enum {
+	SRV_UPLOAD,
+	SRV_LIST,       /* disco#items of the node: the item ids */
+	SRV_ITEM        /* one item */
+} SrvKind;
+
+/* A fetch: the ids still to get, one request at a time. */
+typedef struct {
+	PurpleAccount *account;
+	char *report_to;          /* the conversation asking, or NULL */
+	GQueue ids;               /* char * */
+	guint fetched;
+	guint failed;
+} SrvFetch;
+
+typedef struct {
+	PurpleAccount *account;
+	char *id;
+	SrvKind kind;
+	char *path;               /* upload: the file, and its name once */
+	char *new_path;           /* uploaded (with the hash) */
+	char *item_id;
+	SrvFetch *fetch;
+	guint timeout_id;
+} SrvRequest;
+
+static GHashTable *requests;  /* id -> SrvRequest */
+static GList *fetches;        /* SrvFetch * */
+static guint next_id;
+
+static void fetch_next(SrvFetch *f);
+
+static void
+fetch_free(SrvFetch *f)
+{
+	fetches = g_list_remove(fetches, f);
+	g_queue_clear_full(&f->ids, g_free);
+	g_free(f->report_to);
+	g_free(f);
+}
+
+static void
+request_free(gpointer p)
+{
+	SrvRequest *r = p;
+
+	if (r->timeout_id != 0)
+		purple_timeout_remove(r->timeout_id);
+	g_free(r->id);
+	g_free(r->path);
+	g_free(r->new_path);
+	g_free(r->item_id);
+	g_free(r);
+}
+
+gboolean
+esess_archive_server_enabled(void)
+{
+	return purple_prefs_get_bool(ESESS_PREFS_ARCHIVE_SERVER);
+}
+
+static gboolean
+send_node(PurpleAccount *account, xmlnode *node)
+{
+	PurpleConnection *gc = purple_account_get_connection(account);
+	gboolean sent = FALSE;
+
+	if (esess_ctx != NULL && gc != NULL &&
+	    purple_connection_get_state(gc) == PURPLE_CONNECTED) {
+		esess_ctx->sending_own = TRUE;
+		purple_signal_emit(purple_connection_get_prpl(gc), "jabber-sending-xmlnode",
+				   gc, &node);
+		esess_ctx->sending_own = FALSE;
+		sent = TRUE;
+	}
+	if (node != NULL)
+		xmlnode_free(node);
+	return sent;
+}
+
+static void request_done(SrvRequest *r, xmlnode *iq, gboolean ok);
+
+static gboolean
+request_timeout_cb(gpointer data)
+{
+	SrvRequest *r = data;
+
+	r->timeout_id = 0;
+	request_done(r, NULL, FALSE);
+	return FALSE;
+}
+
+static SrvRequest *
+request_new(PurpleAccount *account, SrvKind kind)
+{
+	SrvRequest *r = g_new0(SrvRequest, 1);
+
+	r->account = account;
+	r->kind = kind;
+	r->id = g_strdup_printf("esess-arch-%u", ++next_id);
+	r->timeout_id = purple_timeout_add_seconds(SRV_IQ_TIMEOUT, request_timeout_cb, r);
+	g_hash_table_insert(requests, r->id, r);
+	return r;
+}
+
+/* An iq of ours to our own account (PEP). */
+static xmlnode *
+iq_new(SrvRequest *r, const char *type)
+{
+	xmlnode *iq = xmlnode_new("iq");
+
+	xmlnode_set_attrib(iq, "type", type);
+	xmlnode_set_attrib(iq, "id", r->id);
+	return iq;
+}
+
+static void
+send_request(SrvRequest *r, xmlnode *iq)
+{
+	if (!send_node(r->account, iq))
+		request_done(r, NULL, FALSE);
+}
+
+static void
+add_field(xmlnode *x, const char *var, const char *value)
+{
+	xmlnode *f = xmlnode_new_child(x, "field");
+
+	xmlnode_set_attrib(f, "var", var);
+	if (strcmp(var, "FORM_TYPE") == 0)
+		xmlnode_set_attrib(f, "type", "hidden");
+	xmlnode_insert_data(xmlnode_new_child(f, "value"), value, -1);
+}
+
+/* The condition of an error reply, for the debug log. */
+static const char *
+error_condition(xmlnode *iq)
+{
+	xmlnode *e = iq != NULL ? xmlnode_get_child(iq, "error") : NULL;
+	xmlnode *c;
+
+	for (c = e != NULL ? e->child : NULL; c != NULL; c = c->next)
+		if (c->type == XMLNODE_TYPE_TAG &&
+		    g_strcmp0(xmlnode_get_namespace(c), NS_STANZAS) == 0)
+			return c->name;
+	return iq != NULL ? "unknown" : "no answer";
+}
+
+/* ---- names ------------------------------------------------------------ */
+
+/* "STEM.HHHHHHHH": a collection already uploaded (or fetched) keeps its
+ * server name, the first hex digits of the SHA-256 of its bytes, so that
+ * two computers never give the same item id to different collections. */
+static gboolean
+stem_is_uploaded(const char *stem)
+{
+	const char *dot = strrchr(stem, '.');
+	int i;
+
+	if (dot == NULL || strlen(dot + 1) != HASH_HEX)
+		return FALSE;
+	for (i = 0; i < HASH_HEX; i++)
+		if (!g_ascii_isxdigit(dot[1 + i]) || g_ascii_isupper(dot[1 + i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* A stem as this plugin writes them: YYYYMMDDTHHMMSS, "-N" (1 to 99) when
+ * that second was taken, then the hash. */
+static gboolean
+stem_valid(const char *stem)
+{
+	size_t n = strlen(stem), i;
+
+	if (!stem_is_uploaded(stem) || n < 15 + 1 + HASH_HEX)
+		return FALSE;
+	for (i = 0; i < 15; i++)
+		if (i == 8 ? stem[i] != 'T' : !g_ascii_isdigit(stem[i]))
+			return FALSE;
+	n -= 1 + HASH_HEX;
+	if (n == 15)
+		return TRUE;
+	if (stem[15] != '-' || n < 17 || n > 18)
+		return FALSE;
+	for (i = 16; i < n; i++)
+		if (!g_ascii_isdigit(stem[i]))
+			return FALSE;
+	return stem[16] != '0';
+}
+
+static char *
+normalized_contact(PurpleAccount *account, const char *contact)
+{
+	const char *n = purple_normalize(account, contact);
+
+	return g_strdup(n != NULL ? n : contact);
+}
+
+/* ---- upload ------------------------------------------------------------ */
+
+static void
+upload_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	if (!ok) {
+		/* XEP-0223: precondition-not-met is the server saying it cannot
+		 * keep the node private and persistent; nothing was stored */
+		purple_debug_warning(ESESS_DEBUG, "archive: the server did not take the copy of a "
+				     "collection (%s); it stays on this computer only\n",
+				     error_condition(iq));
+		return;
+	}
+	if (r->new_path != NULL && g_rename(r->path, r->new_path) != 0)
+		purple_debug_warning(ESESS_DEBUG, "archive: an uploaded collection could not be "
+				     "renamed: %s\n", g_strerror(errno));
+	purple_debug_info(ESESS_DEBUG, "archive: a collection was copied to the server\n");
+}
+
+/* Publishes one closed collection file (XEP-0223). */
+static void
+upload_file(PurpleAccount *account, const char *contact, const char *path)
+{
+	char *data = NULL, *b64, *base, *stem, *norm, *hash;
+	gsize len = 0;
+	GStatBuf sb;
+	SrvRequest *r;
+	xmlnode *iq, *pubsub, *publish, *item, *coll, *opts, *x;
+
+	if (g_stat(path, &sb) != 0)
+		return;
+	if ((guint64)sb.st_size > SRV_MAX_COLLECTION) {
+		purple_debug_warning(ESESS_DEBUG, "archive: a collection of %" G_GUINT64_FORMAT
+				     " bytes is too large for one server item; it stays on this "
+				     "computer only\n", (guint64)sb.st_size);
+		return;
+	}
+	if (!g_file_get_contents(path, &data, &len, NULL))
+		return;
+	if (len < ESESS_ARCHIVE_MAGIC_LEN ||
+	    memcmp(data, ESESS_ARCHIVE_MAGIC, ESESS_ARCHIVE_MAGIC_LEN) != 0) {
+		g_free(data);
+		return;
+	}
+	base = g_path_get_basename(path);
+	stem = g_strndup(base, strlen(base) - strlen(ARCHIVE_EXT));
+	norm = normalized_contact(account, contact);
+	r = request_new(account, SRV_UPLOAD);
+	r->path = g_strdup(path);
+	if (stem_is_uploaded(stem)) {
+		r->item_id = g_strdup_printf("%s/%s", norm, stem);
+	} else {
+		char *dir = g_path_get_dirname(path), *name;
+
+		hash = g_compute_checksum_for_data(G_CHECKSUM_SHA256, (const guchar *)data, len);
+		hash[HASH_HEX] = '\0';
+		r->item_id = g_strdup_printf("%s/%s.%s", norm, stem, hash);
+		name = g_strdup_printf("%s.%s%s", stem, hash, ARCHIVE_EXT);
+		r->new_path = g_build_filename(dir, name, NULL);
+		g_free(name);
+		g_free(dir);
+		g_free(hash);
+	}
+	b64 = g_base64_encode((const guchar *)data, len);
+	g_free(data);
+	iq = iq_new(r, "set");
+	pubsub = xmlnode_new_child(iq, "pubsub");
+	xmlnode_set_namespace(pubsub, NS_PUBSUB);
+	publish = xmlnode_new_child(pubsub, "publish");
+	xmlnode_set_attrib(publish, "node", ESESS_NS_ARCHIVE);
+	item = xmlnode_new_child(publish, "item");
+	xmlnode_set_attrib(item, "id", r->item_id);
+	coll = xmlnode_new_child(item, "collection");
+	xmlnode_set_namespace(coll, ESESS_NS_ARCHIVE);
+	xmlnode_insert_data(coll, b64, -1);
+	/* XEP-0223: the node is made with these options, or the publication is
+	 * refused (precondition-not-met) when the server cannot honour them */
+	opts = xmlnode_new_child(pubsub, "publish-options");
+	x = xmlnode_new_child(opts, "x");
+	xmlnode_set_namespace(x, NS_XDATA);
+	xmlnode_set_attrib(x, "type", "submit");
+	add_field(x, "FORM_TYPE", NS_PUBSUB_PUBOPTS);
+	add_field(x, "pubsub#persist_items", "true");
+	add_field(x, "pubsub#access_model", "whitelist");
+	add_field(x, "pubsub#max_items", "max");
+	add_field(x, "pubsub#send_last_published_item", "never");
+	add_field(x, "pubsub#deliver_notifications", "false");
+	g_free(b64);
+	g_free(norm);
+	g_free(stem);
+	g_free(base);
+	send_request(r, iq);
+}
+
+void
+esess_archive_server_closed(PurpleAccount *account, const char *contact, const char *path)
+{
+	if (account == NULL || contact == NULL || path == NULL || requests == NULL ||
+	    !esess_archive_server_enabled() ||
+	    g_strcmp0(purple_account_get_protocol_id(account), "prpl-jabber") != 0)
+		return;
+	upload_file(account, contact, path);
+}
+
+/* Collections of the account never uploaded (closed while offline, or
+ * before the preference was on): uploaded at sign-on. */
+static void
+upload_pending(PurpleAccount *account)
+{
+	char *adir = esess_archive_log_dir(account, NULL);
+	GDir *d = g_dir_open(adir, 0, NULL);
+	const char *who;
+
+	while (d != NULL && (who = g_dir_read_name(d)) != NULL) {
+		char *cdir = g_build_filename(adir, who, NULL);
+		GDir *cd = g_dir_open(cdir, 0, NULL);
+		const char *f;
+
+		while (cd != NULL && (f = g_dir_read_name(cd)) != NULL) {
+			char *stem, *path;
+
+			if (!g_str_has_suffix(f, ARCHIVE_EXT))
+				continue;
+			stem = g_strndup(f, strlen(f) - strlen(ARCHIVE_EXT));
+			path = g_build_filename(cdir, f, NULL);
+			if (!stem_is_uploaded(stem) && !esess_archive_log_is_open(path))
+				upload_file(account, purple_unescape_filename(who), path);
+			g_free(path);
+			g_free(stem);
+		}
+		if (cd != NULL)
+			g_dir_close(cd);
+		g_free(cdir);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_free(adir);
+}
+
+/* ---- fetch ------------------------------------------------------------- */
+
+/* The local file for a server item id, or NULL when the id is not one this
+ * plugin makes (a hostile server chooses ids: no path may come of one but
+ * <archive dir>/<account>/<contact>/<stem>.esa). */
+static char *
+item_path(PurpleAccount *account, const char *item_id)
+{
+	const char *slash = strchr(item_id, '/');
+	char *contact, *stem, *dir, *name, *path = NULL;
+
+	if (slash == NULL || slash == item_id)
+		return NULL;
+	contact = g_strndup(item_id, slash - item_id);
+	stem = g_strdup(slash + 1);
+	if (stem_valid(stem) && strcmp(contact, ".") != 0 && strcmp(contact, "..") != 0 &&
+	    g_strcmp0(purple_normalize(account, contact), contact) == 0) {
+		dir = esess_archive_log_dir(account, contact);
+		name = g_strconcat(stem, ARCHIVE_EXT, NULL);
+		path = g_build_filename(dir, name, NULL);
+		g_free(name);
+		g_free(dir);
+	}
+	g_free(contact);
+	g_free(stem);
+	return path;
+}
+
+/* Writes a fetched collection: 0600 from creation, fsynced, then renamed
+ * into place, so the logger never lists half a file. */
+static gboolean
+write_collection(const char *path, const guint8 *data, gsize len)
+{
+	char *dir = g_path_get_dirname(path);
+	char *tmp = g_strconcat(path, ".part", NULL);
+	gboolean ok = FALSE;
+	int fd;
+
+	if (g_mkdir_with_parents(dir, 0700) != 0)
+		goto out;
+	fd = g_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	ok = TRUE;
+	while (len > 0 && ok) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0;
+		if (ok) {
+			data += n;
+			len -= (gsize)n;
+		}
+	}
+	if (ok && fsync(fd) != 0)
+		ok = FALSE;
+	if (close(fd) != 0)
+		ok = FALSE;
+	if (ok && g_rename(tmp, path) != 0)
+		ok = FALSE;
+	if (!ok)
+		g_unlink(tmp);
+out:
+	g_free(tmp);
+	g_free(dir);
+	return ok;
+}
+
+static void
+fetch_finish(SrvFetch *f)
+{
+	purple_debug_info(ESESS_DEBUG, "archive: %u collections fetched from the server, "
+			  "%u refused\n", f->fetched, f->failed);
+	if (f->report_to != NULL) {
+		char *text = g_strdup_printf(_("Conversation logs fetched from your server: %u."),
+					     f->fetched);
+
+		esess_ui_system(f->account, f->report_to, text);
+		g_free(text);
+	}
+	fetch_free(f);
+}
+
+static void
+fetch_next(SrvFetch *f)
+{
+	char *id = g_queue_pop_head(&f->ids);
+	SrvRequest *r;
+	xmlnode *iq, *pubsub, *items, *item;
+
+	if (id == NULL) {
+		fetch_finish(f);
+		return;
+	}
+	r = request_new(f->account, SRV_ITEM);
+	r->fetch = f;
+	r->item_id = id;
+	iq = iq_new(r, "get");
+	pubsub = xmlnode_new_child(iq, "pubsub");
+	xmlnode_set_namespace(pubsub, NS_PUBSUB);
+	items = xmlnode_new_child(pubsub, "items");
+	xmlnode_set_attrib(items, "node", ESESS_NS_ARCHIVE);
+	item = xmlnode_new_child(items, "item");
+	xmlnode_set_attrib(item, "id", id);
+	send_request(r, iq);
+}
+
+static void
+item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	SrvFetch *f = r->fetch;
+	xmlnode *n = NULL;
+	char *path = item_path(r->account, r->item_id), *text = NULL;
+	guchar *data = NULL;
+	gsize len = 0;
+
+	if (ok) {
+		n = xmlnode_get_child_with_namespace(iq, "pubsub", NS_PUBSUB);
+		n = n != NULL ? xmlnode_get_child(n, "items") : NULL;
+		if (n != NULL && g_strcmp0(xmlnode_get_attrib(n, "node"), ESESS_NS_ARCHIVE) != 0)
+			n = NULL;
+		n = n != NULL ? xmlnode_get_child(n, "item") : NULL;
+		if (n != NULL && g_strcmp0(xmlnode_get_attrib(n, "id"), r->item_id) != 0)
+			n = NULL;
+		n = n != NULL ? xmlnode_get_child_with_namespace(n, "collection",
+								 ESESS_NS_ARCHIVE) : NULL;
+		text = n != NULL ? xmlnode_get_data(n) : NULL;
+	}
+	if (text != NULL && strlen(text) <= (SRV_MAX_COLLECTION / 3 + 1) * 4 + 64) {
+		data = g_base64_decode(text, &len);
+	}
+	/* only the shape is checked here; the logger checks every MAC when the
+	 * collection is read, and refuses a changed one whole */
+	if (path != NULL && data != NULL && len > ESESS_ARCHIVE_MAGIC_LEN &&
+	    len <= SRV_MAX_COLLECTION &&
+	    memcmp(data, ESESS_ARCHIVE_MAGIC, ESESS_ARCHIVE_MAGIC_LEN) == 0 &&
+	    !g_file_test(path, G_FILE_TEST_EXISTS) && write_collection(path, data, len)) {
+		f->fetched++;
+	} else {
+		f->failed++;
+		purple_debug_warning(ESESS_DEBUG, "archive: a server item was not taken (%s)\n",
+				     ok ? "not a collection" : error_condition(iq));
+	}
+	g_free(data);
+	g_free(text);
+	g_free(path);
+	fetch_next(f);
+}
+
+static void
+list_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	SrvFetch *f = r->fetch;
+	xmlnode *q, *it;
+
+	q = ok ? xmlnode_get_child_with_namespace(iq, "query", NS_DISCO_ITEMS) : NULL;
+	if (!ok && g_strcmp0(error_condition(iq), "item-not-found") != 0)
+		purple_debug_warning(ESESS_DEBUG, "archive: the server's list of copies was not "
+				     "read (%s)\n", error_condition(iq));
+	for (it = q != NULL ? xmlnode_get_child(q, "item") : NULL; it != NULL;
+	     it = xmlnode_get_next_twin(it)) {
+		const char *id = xmlnode_get_attrib(it, "name");
+		char *path = id != NULL ? item_path(r->account, id) : NULL;
+
+		if (path != NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
+			g_queue_push_tail(&f->ids, g_strdup(id));
+		else if (path == NULL)
+			f->failed++;
+		g_free(path);
+	}
+	fetch_next(f);
+}
+
+void
+esess_archive_server_fetch(PurpleAccount *account, const char *report_to)
+{
+	SrvFetch *f;
+	SrvRequest *r;
+	xmlnode *iq, *q;
+	char *own;
+
+	if (requests == NULL)
+		return;
+	f = g_new0(SrvFetch, 1);
+	f->account = account;
+	f->report_to = g_strdup(report_to);
+	g_queue_init(&f->ids);
+	fetches = g_list_prepend(fetches, f);
+	r = request_new(account, SRV_LIST);
+	r->fetch = f;
+	iq = iq_new(r, "get");
+	/* XEP-0060 "Discover Items for a Node": the ids, not the items */
+	own = esess_bare_jid(purple_account_get_username(account));
+	xmlnode_set_attrib(iq, "to", own);
+	g_free(own);
+	q = xmlnode_new_child(iq, "query");
+	xmlnode_set_namespace(q, NS_DISCO_ITEMS);
+	xmlnode_set_attrib(q, "node", ESESS_NS_ARCHIVE);
+	send_request(r, iq);
+}
+
+/* ---- answers ----------------------------------------------------------- */
+
+static void
+request_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	g_hash_table_steal(requests, r->id);
+	if (r->timeout_id != 0) {
+		purple_timeout_remove(r->timeout_id);
+		r->timeout_id = 0;
+	}
+	switch (r->kind) {
+	case SRV_UPLOAD:
+		upload_done(r, iq, ok);
+		break;
+	case SRV_LIST:
+		list_done(r, iq, ok);
+		break;
+	case SRV_ITEM:
+		item_done(r, iq, ok);
+		break;
+	}
+	request_free(r);
+}
+
+gboolean
+esess_archive_server_receive_iq(PurpleAccount *account, xmlnode *iq)
+{
+	const char *type = xmlnode_get_attrib(iq, "type");
+	const char *id = xmlnode_get_attrib(iq, "id");
+	const char *from = xmlnode_get_attrib(iq, "from");
+	SrvRequest *r;
+	char *own;
+	gboolean mine;
+
+	if (requests == NULL || type == NULL || id == NULL ||
+	    (strcmp(type, "result") != 0 && strcmp(type, "error") != 0))
+		return FALSE;
+	r = g_hash_table_lookup(requests, id);
+	if (r == NULL || r->account != account)
+		return FALSE;
+	/* our own account answers (the server stamps it): nobody else may */
+	own = esess_bare_jid(purple_account_get_username(account));
+	mine = from == NULL || esess_jid_equal(from, own);
+	g_free(own);
+	if (!mine)
+		return FALSE;
+	request_done(r, iq, strcmp(type, "result") == 0);
+	return TRUE;
+}
+
+/* ---- life ------------------------------------------------------------- */
+
+void
+esess_archive_server_signed_on(PurpleAccount *account)
+{
+	if (!esess_archive_server_enabled())
+		return;
+	upload_pending(account);
+	esess_archive_server_fetch(account, NULL);
+}
+
+/* The account's requests end unanswered, and nothing of them runs later. */
+void
+esess_archive_server_forget(PurpleAccount *account)
+{
+	GHashTableIter it;
+	gpointer v;
+	GList *l, *next;
+
+	if (requests == NULL)
+		return;
+	g_hash_table_iter_init(&it, requests);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (account == NULL || ((SrvRequest *)v)->account == account)
+			g_hash_table_iter_remove(&it);
+	for (l = fetches; l != NULL; l = next) {
+		SrvFetch *f = l->data;
+
+		next = l->next;
+		if (account == NULL || f->account == account)
+			fetch_free(f);
+	}
+}
+
+void
+esess_archive_server_init(void)
+{
+	requests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, request_free);
+}
+
+void
+esess_archive_server_shutdown(void)
+{
+	esess_archive_server_forget(NULL);
+	g_hash_table_destroy(requests);
+	requests = NULL;
+}
