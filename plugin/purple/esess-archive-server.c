@@ -41,10 +41,14 @@
 #define ARCHIVE_EXT ".esa"
 #define HASH_HEX 8
 
+#define NS_MAM "urn:xmpp:mam:2"
+
 typedef enum {
 	SRV_UPLOAD,
 	SRV_LIST,       /* disco#items of the node: the item ids */
-	SRV_ITEM        /* one item */
+	SRV_ITEM,       /* one item */
+	SRV_MAM_GET,    /* XEP-0313 preferences, read */
+	SRV_MAM_SET     /* and written */
 } SrvKind;
 
 /* A fetch: the ids still to get, one request at a time. */
@@ -64,6 +68,8 @@ typedef struct {
 	char *new_path;           /* uploaded (with the hash) */
 	char *item_id;
 	SrvFetch *fetch;
+	char *contact;            /* MAM: the contact of the change */
+	gboolean exclude;         /* MAM: TRUE keep it out, FALSE restore */
 	guint timeout_id;
 } SrvRequest;
 
@@ -72,6 +78,8 @@ static GList *fetches;        /* SrvFetch * */
 static guint next_id;
 
 static void fetch_next(SrvFetch *f);
+static void mam_get_done(SrvRequest *r, xmlnode *iq, gboolean ok);
+static void mam_set_done(SrvRequest *r, xmlnode *iq, gboolean ok);
 
 static void
 fetch_free(SrvFetch *f)
@@ -93,6 +101,7 @@ request_free(gpointer p)
 	g_free(r->path);
 	g_free(r->new_path);
 	g_free(r->item_id);
+	g_free(r->contact);
 	g_free(r);
 }
 
@@ -580,6 +589,351 @@ esess_archive_server_fetch(PurpleAccount *account, const char *report_to)
 	send_request(r, iq);
 }
 
+/* ---- XEP-0313 preferences (INTEROP R17) ---------------------------------
+ *
+ * A `mustnot` session's messages carry the XEP-0334 hints (R14, R17), so a
+ * server that honours them archives none of ours; but a contact's client
+ * may not add them, and the server archives what it receives for us too.
+ * So for the session's life the contact is put into the <never/> list of
+ * the account's XEP-0313 preferences, and taken out again afterwards (back
+ * into <always/> if it was there).  The contacts we put there are written
+ * to <user dir>/esessions/mam-excluded before the change is sent, so that a
+ * crash or a sign-off before the restoration is repaired at the next
+ * sign-on.  A contact the user had put into <never/> is left alone.  The
+ * changes of an account are made one at a time (read, change, write), so
+ * two sessions never overwrite each other's change. */
+
+typedef struct {
+	char *contact;
+	gboolean exclude;
+} MamOp;
+
+typedef struct {
+	GQueue ops;               /* MamOp * */
+	gboolean busy;
+	gboolean unsupported;     /* the server has no XEP-0313 preferences */
+} MamAccount;
+
+static GHashTable *mam_accounts;  /* PurpleAccount * -> MamAccount */
+static GHashTable *mam_running;   /* "account\ncontact": excluded for a session */
+
+static void
+mam_op_free(gpointer p)
+{
+	MamOp *op = p;
+
+	g_free(op->contact);
+	g_free(op);
+}
+
+static void
+mam_account_free(gpointer p)
+{
+	MamAccount *m = p;
+
+	g_queue_clear_full(&m->ops, mam_op_free);
+	g_free(m);
+}
+
+static char *
+mam_file(void)
+{
+	return g_build_filename(purple_user_dir(), "esessions", "mam-excluded", NULL);
+}
+
+/* The record: "account\tcontact\tprevious" lines (previous: "always" or
+ * "none"). */
+static GPtrArray *
+mam_records_load(void)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)g_strfreev);
+	char *path = mam_file(), *text = NULL, **lines;
+	int i;
+
+	if (g_file_get_contents(path, &text, NULL, NULL)) {
+		lines = g_strsplit(text, "\n", -1);
+		for (i = 0; lines[i] != NULL; i++) {
+			char **f = g_strsplit(lines[i], "\t", 3);
+
+			if (g_strv_length(f) == 3)
+				g_ptr_array_add(out, f);
+			else
+				g_strfreev(f);
+		}
+		g_strfreev(lines);
+	}
+	g_free(text);
+	g_free(path);
+	return out;
+}
+
+static void
+mam_records_save(GPtrArray *recs)
+{
+	GString *text = g_string_new(NULL);
+	char *path = mam_file(), *dir = g_path_get_dirname(path);
+	guint i;
+
+	for (i = 0; i < recs->len; i++) {
+		char **f = g_ptr_array_index(recs, i);
+
+		g_string_append_printf(text, "%s\t%s\t%s\n", f[0], f[1], f[2]);
+	}
+	if (g_mkdir_with_parents(dir, 0700) != 0 ||
+	    !write_collection(path, (const guint8 *)text->str, text->len))
+		purple_debug_error(ESESS_DEBUG, "archive: the record of the server archive "
+				   "preferences could not be written\n");
+	g_string_free(text, TRUE);
+	g_free(dir);
+	g_free(path);
+}
+
+static int
+mam_record_find(GPtrArray *recs, PurpleAccount *account, const char *contact)
+{
+	guint i;
+
+	for (i = 0; i < recs->len; i++) {
+		char **f = g_ptr_array_index(recs, i);
+
+		if (strcmp(f[0], purple_account_get_username(account)) == 0 &&
+		    strcmp(f[1], contact) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+static MamAccount *
+mam_account(PurpleAccount *account)
+{
+	MamAccount *m = g_hash_table_lookup(mam_accounts, account);
+
+	if (m == NULL) {
+		m = g_new0(MamAccount, 1);
+		g_queue_init(&m->ops);
+		g_hash_table_insert(mam_accounts, account, m);
+	}
+	return m;
+}
+
+static void
+mam_next(PurpleAccount *account)
+{
+	MamAccount *m = mam_account(account);
+	MamOp *op;
+	SrvRequest *r;
+	xmlnode *iq, *prefs;
+
+	if (m->busy)
+		return;
+	op = g_queue_pop_head(&m->ops);
+	if (op == NULL)
+		return;
+	if (m->unsupported) {
+		mam_op_free(op);
+		g_queue_clear_full(&m->ops, mam_op_free);
+		return;
+	}
+	m->busy = TRUE;
+	r = request_new(account, SRV_MAM_GET);
+	r->contact = op->contact;
+	r->exclude = op->exclude;
+	g_free(op);
+	iq = iq_new(r, "get");
+	prefs = xmlnode_new_child(iq, "prefs");
+	xmlnode_set_namespace(prefs, NS_MAM);
+	send_request(r, iq);
+}
+
+static void
+mam_queue(PurpleAccount *account, const char *contact, gboolean exclude)
+{
+	MamOp *op = g_new0(MamOp, 1);
+
+	op->contact = g_strdup(contact);
+	op->exclude = exclude;
+	g_queue_push_tail(&mam_account(account)->ops, op);
+	mam_next(account);
+}
+
+static void
+mam_op_finished(PurpleAccount *account)
+{
+	MamAccount *m = g_hash_table_lookup(mam_accounts, account);
+
+	if (m != NULL)
+		m->busy = FALSE;
+	mam_next(account);
+}
+
+/* The <jid/>s of a list, except contact; *had: contact was in it. */
+static GList *
+mam_list(xmlnode *prefs, const char *name, const char *contact, gboolean *had)
+{
+	xmlnode *l = prefs != NULL ? xmlnode_get_child(prefs, name) : NULL;
+	xmlnode *j;
+	GList *out = NULL;
+
+	*had = FALSE;
+	for (j = l != NULL ? xmlnode_get_child(l, "jid") : NULL; j != NULL;
+	     j = xmlnode_get_next_twin(j)) {
+		char *v = xmlnode_get_data(j);
+
+		if (v == NULL)
+			continue;
+		if (esess_jid_equal(v, contact)) {
+			*had = TRUE;
+			g_free(v);
+		} else {
+			out = g_list_append(out, v);
+		}
+	}
+	return out;
+}
+
+static void
+mam_add_list(xmlnode *prefs, const char *name, GList *jids)
+{
+	xmlnode *l = xmlnode_new_child(prefs, name);
+
+	for (; jids != NULL; jids = jids->next)
+		xmlnode_insert_data(xmlnode_new_child(l, "jid"), jids->data, -1);
+}
+
+static void
+mam_get_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	xmlnode *prefs = ok ? xmlnode_get_child_with_namespace(iq, "prefs", NS_MAM) : NULL;
+	GList *always, *never;
+	gboolean in_always, in_never;
+	GPtrArray *recs;
+	int rec;
+	SrvRequest *set;
+	xmlnode *siq, *sp;
+	const char *def;
+
+	if (prefs == NULL) {
+		/* no XEP-0313 preferences: the hints (R14) are all there is */
+		purple_debug_info(ESESS_DEBUG, "archive: the server has no XEP-0313 preferences "
+				  "(%s)\n", error_condition(iq));
+		mam_account(r->account)->unsupported = iq != NULL;
+		mam_op_finished(r->account);
+		return;
+	}
+	always = mam_list(prefs, "always", r->contact, &in_always);
+	never = mam_list(prefs, "never", r->contact, &in_never);
+	recs = mam_records_load();
+	rec = mam_record_find(recs, r->account, r->contact);
+	if (r->exclude && in_never) {
+		/* already kept out: by the user (left alone), or by us before a
+		 * crash (the record stays, for the restoration) */
+		purple_debug_info(ESESS_DEBUG, "archive: the server archive already leaves out this "
+				  "contact\n");
+		goto done;
+	}
+	if (!r->exclude && rec < 0)
+		goto done;   /* never ours to restore */
+	if (r->exclude) {
+		char **f = g_new0(char *, 4);
+
+		f[0] = g_strdup(purple_account_get_username(r->account));
+		f[1] = g_strdup(r->contact);
+		f[2] = g_strdup(in_always ? "always" : "none");
+		if (rec >= 0)
+			g_ptr_array_remove_index(recs, rec);
+		g_ptr_array_add(recs, f);
+		/* written before the server is changed: a crash leaves a record
+		 * of a change that may not have happened, never the reverse */
+		mam_records_save(recs);
+		never = g_list_append(never, g_strdup(r->contact));
+	} else {
+		char **f = g_ptr_array_index(recs, rec);
+
+		if (strcmp(f[2], "always") == 0)
+			always = g_list_append(always, g_strdup(r->contact));
+	}
+	set = request_new(r->account, SRV_MAM_SET);
+	set->contact = g_strdup(r->contact);
+	set->exclude = r->exclude;
+	siq = iq_new(set, "set");
+	sp = xmlnode_new_child(siq, "prefs");
+	xmlnode_set_namespace(sp, NS_MAM);
+	def = xmlnode_get_attrib(prefs, "default");
+	xmlnode_set_attrib(sp, "default", def != NULL ? def : "always");
+	mam_add_list(sp, "always", always);
+	mam_add_list(sp, "never", never);
+	g_list_free_full(always, g_free);
+	g_list_free_full(never, g_free);
+	g_ptr_array_unref(recs);
+	send_request(set, siq);
+	return;
+done:
+	g_list_free_full(always, g_free);
+	g_list_free_full(never, g_free);
+	g_ptr_array_unref(recs);
+	mam_op_finished(r->account);
+}
+
+static void
+mam_set_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	if (!ok) {
+		purple_debug_warning(ESESS_DEBUG, "archive: the server archive preferences were not "
+				     "changed (%s)\n", error_condition(iq));
+	} else if (r->exclude) {
+		purple_debug_info(ESESS_DEBUG, "archive: the server archive leaves out an off-the-"
+				  "record contact for the session's life\n");
+	} else {
+		GPtrArray *recs = mam_records_load();
+		int rec = mam_record_find(recs, r->account, r->contact);
+
+		if (rec >= 0) {
+			g_ptr_array_remove_index(recs, rec);
+			mam_records_save(recs);
+		}
+		g_ptr_array_unref(recs);
+		purple_debug_info(ESESS_DEBUG, "archive: the server archive preferences were "
+				  "restored\n");
+	}
+	mam_op_finished(r->account);
+}
+
+void
+esess_archive_server_session(EsessPeer *peer, gboolean mustnot)
+{
+	char *key;
+
+	if (mam_running == NULL || peer == NULL ||
+	    g_strcmp0(purple_account_get_protocol_id(peer->account), "prpl-jabber") != 0)
+		return;
+	key = g_strdup_printf("%s\n%s", purple_account_get_username(peer->account), peer->bare);
+	if (mustnot && !g_hash_table_contains(mam_running, key)) {
+		/* INTEROP R17: not archived by the server while the session lasts */
+		g_hash_table_add(mam_running, key);
+		mam_queue(peer->account, peer->bare, TRUE);
+		return;
+	}
+	if (!mustnot && g_hash_table_remove(mam_running, key))
+		mam_queue(peer->account, peer->bare, FALSE);
+	g_free(key);
+}
+
+/* Contacts left out by a run that ended before it could restore them. */
+static void
+mam_signed_on(PurpleAccount *account)
+{
+	GPtrArray *recs = mam_records_load();
+	guint i;
+
+	for (i = 0; i < recs->len; i++) {
+		char **f = g_ptr_array_index(recs, i);
+
+		if (strcmp(f[0], purple_account_get_username(account)) == 0)
+			mam_queue(account, f[1], FALSE);
+	}
+	g_ptr_array_unref(recs);
+}
+
 /* ---- answers ----------------------------------------------------------- */
 
 static void
@@ -599,6 +953,12 @@ request_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 		break;
 	case SRV_ITEM:
 		item_done(r, iq, ok);
+		break;
+	case SRV_MAM_GET:
+		mam_get_done(r, iq, ok);
+		break;
+	case SRV_MAM_SET:
+		mam_set_done(r, iq, ok);
 		break;
 	}
 	request_free(r);
@@ -635,6 +995,7 @@ esess_archive_server_receive_iq(PurpleAccount *account, xmlnode *iq)
 void
 esess_archive_server_signed_on(PurpleAccount *account)
 {
+	mam_signed_on(account);
 	if (!esess_archive_server_enabled())
 		return;
 	upload_pending(account);
@@ -662,12 +1023,29 @@ esess_archive_server_forget(PurpleAccount *account)
 		if (account == NULL || f->account == account)
 			fetch_free(f);
 	}
+	/* the record keeps what is still to restore (next sign-on) */
+	if (account == NULL) {
+		g_hash_table_remove_all(mam_accounts);
+		g_hash_table_remove_all(mam_running);
+	} else {
+		char *prefix = g_strdup_printf("%s\n", purple_account_get_username(account));
+
+		g_hash_table_remove(mam_accounts, account);
+		g_hash_table_iter_init(&it, mam_running);
+		while (g_hash_table_iter_next(&it, &v, NULL))
+			if (g_str_has_prefix(v, prefix))
+				g_hash_table_iter_remove(&it);
+		g_free(prefix);
+	}
 }
 
 void
 esess_archive_server_init(void)
 {
 	requests = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, request_free);
+	mam_accounts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+					     mam_account_free);
+	mam_running = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 }
 
 void
@@ -676,4 +1054,8 @@ esess_archive_server_shutdown(void)
 	esess_archive_server_forget(NULL);
 	g_hash_table_destroy(requests);
 	requests = NULL;
+	g_hash_table_destroy(mam_accounts);
+	g_hash_table_destroy(mam_running);
+	mam_accounts = NULL;
+	mam_running = NULL;
 }

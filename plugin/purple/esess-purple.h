@@ -332,6 +332,10 @@ void esess_archive_server_closed(PurpleAccount *account, const char *contact, co
 void esess_archive_server_fetch(PurpleAccount *account, const char *report_to);
 void esess_archive_server_signed_on(PurpleAccount *account);
 void esess_archive_server_forget(PurpleAccount *account);
+/* The session with the peer is established (mustnot: its agreed logging
+ * mode is `mustnot`) or not: the server's XEP-0313 preferences leave the
+ * contact out for the life of a `mustnot` session (INTEROP R17). */
+void esess_archive_server_session(EsessPeer *peer, gboolean mustnot);
 /* An incoming iq: TRUE when it answered one of ours (the caller drops it). */
 gboolean esess_archive_server_receive_iq(PurpleAccount *account, xmlnode *iq);
 

@@ -261,6 +261,9 @@ esess_ui_mark_conv(EsessPeer *peer)
 	PurpleConversation *conv = esess_ui_conv(peer->account, peer->bare);
 	char *title;
 
+	/* INTEROP R17: the server's archive too, with or without a window */
+	esess_archive_server_session(peer, peer->chat != NULL &&
+				     esess_chat_logging(peer->chat) == ESESS_LOGGING_MUSTNOT);
 	if (conv == NULL)
 		return;
 	if (peer->saved_title == NULL)
@@ -287,6 +290,7 @@ esess_ui_unmark_conv(EsessPeer *peer)
 	PurpleConversation *conv = purple_find_conversation_with_account(
 		PURPLE_CONV_TYPE_IM, peer->bare, peer->account);
 
+	esess_archive_server_session(peer, FALSE);
 	if (conv != NULL && peer->saved_title != NULL) {
 		purple_conversation_set_title(conv, peer->saved_title);
 		refresh_title(conv);
