@@ -48,16 +48,21 @@ typedef enum {
 	SRV_LIST,       /* disco#items of the node: the item ids */
 	SRV_ITEM,       /* one item */
 	SRV_MAM_GET,    /* XEP-0313 preferences, read */
-	SRV_MAM_SET     /* and written */
+	SRV_MAM_SET,    /* and written */
+	SRV_RETRACT     /* forget: one item removed */
 } SrvKind;
 
-/* A fetch: the ids still to get, one request at a time. */
+/* A fetch (or a forget): the ids still to get (or retract), one request
+ * at a time. */
 typedef struct {
 	PurpleAccount *account;
 	char *report_to;          /* the conversation asking, or NULL */
 	GQueue ids;               /* char * */
-	guint fetched;
+	guint fetched;            /* forget: retracted */
 	guint failed;
+	char *forget;             /* forget: the contact (normalized) */
+	guint local;              /* forget: files removed here */
+	gboolean server_failed;   /* forget: the list could not be read */
 } SrvFetch;
 
 typedef struct {
@@ -87,6 +92,7 @@ fetch_free(SrvFetch *f)
 	fetches = g_list_remove(fetches, f);
 	g_queue_clear_full(&f->ids, g_free);
 	g_free(f->report_to);
+	g_free(f->forget);
 	g_free(f);
 }
 
@@ -456,6 +462,9 @@ out:
 	return ok;
 }
 
+static void forget_finish(SrvFetch *f);
+static void retract_next(SrvFetch *f);
+
 static void
 fetch_finish(SrvFetch *f)
 {
@@ -544,9 +553,25 @@ list_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	xmlnode *q, *it;
 
 	q = ok ? xmlnode_get_child_with_namespace(iq, "query", NS_DISCO_ITEMS) : NULL;
-	if (!ok && g_strcmp0(error_condition(iq), "item-not-found") != 0)
+	if (!ok && g_strcmp0(error_condition(iq), "item-not-found") != 0) {
 		purple_debug_warning(ESESS_DEBUG, "archive: the server's list of copies was not "
 				     "read (%s)\n", error_condition(iq));
+		f->server_failed = TRUE;
+	}
+	if (f->forget != NULL) {
+		size_t n = strlen(f->forget);
+
+		/* this contact's items: "<contact>/<stem>" */
+		for (it = q != NULL ? xmlnode_get_child(q, "item") : NULL; it != NULL;
+		     it = xmlnode_get_next_twin(it)) {
+			const char *id = xmlnode_get_attrib(it, "name");
+
+			if (id != NULL && strncmp(id, f->forget, n) == 0 && id[n] == '/')
+				g_queue_push_tail(&f->ids, g_strdup(id));
+		}
+		retract_next(f);
+		return;
+	}
 	for (it = q != NULL ? xmlnode_get_child(q, "item") : NULL; it != NULL;
 	     it = xmlnode_get_next_twin(it)) {
 		const char *id = xmlnode_get_attrib(it, "name");
@@ -561,21 +586,26 @@ list_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	fetch_next(f);
 }
 
-void
-esess_archive_server_fetch(PurpleAccount *account, const char *report_to)
+static SrvFetch *
+job_new(PurpleAccount *account, const char *report_to)
 {
-	SrvFetch *f;
-	SrvRequest *r;
-	xmlnode *iq, *q;
-	char *own;
+	SrvFetch *f = g_new0(SrvFetch, 1);
 
-	if (requests == NULL)
-		return;
-	f = g_new0(SrvFetch, 1);
 	f->account = account;
 	f->report_to = g_strdup(report_to);
 	g_queue_init(&f->ids);
 	fetches = g_list_prepend(fetches, f);
+	return f;
+}
+
+static void
+list_items(SrvFetch *f)
+{
+	PurpleAccount *account = f->account;
+	SrvRequest *r;
+	xmlnode *iq, *q;
+	char *own;
+
 	r = request_new(account, SRV_LIST);
 	r->fetch = f;
 	iq = iq_new(r, "get");
@@ -587,6 +617,218 @@ esess_archive_server_fetch(PurpleAccount *account, const char *report_to)
 	xmlnode_set_namespace(q, NS_DISCO_ITEMS);
 	xmlnode_set_attrib(q, "node", ESESS_NS_ARCHIVE);
 	send_request(r, iq);
+}
+
+void
+esess_archive_server_fetch(PurpleAccount *account, const char *report_to)
+{
+	if (requests == NULL)
+		return;
+	list_items(job_new(account, report_to));
+}
+
+/* ---- forget history with a contact --------------------------------------- */
+
+/* Overwrites a file with zeros, then unlinks it: the collections are
+ * encrypted, but the user asked for them to be gone. */
+static gboolean
+wipe_file(const char *path)
+{
+	static const guint8 zeros[4096];
+	GStatBuf sb;
+	off_t left;
+	int fd = g_open(path, O_WRONLY | O_CLOEXEC, 0);
+
+	if (fd >= 0 && fstat(fd, &sb) == 0) {
+		for (left = sb.st_size; left > 0;) {
+			ssize_t n = write(fd, zeros, left < (off_t)sizeof zeros ? (size_t)left
+					  : sizeof zeros);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			left -= n;
+		}
+		(void)fsync(fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	return g_unlink(path) == 0;
+}
+
+static guint
+forget_local(PurpleAccount *account, const char *contact)
+{
+	char *dir = esess_archive_log_dir(account, contact);
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *f;
+	guint n = 0;
+
+	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
+		char *path;
+
+		if (!g_str_has_suffix(f, ARCHIVE_EXT) && !g_str_has_suffix(f, ".part"))
+			continue;
+		path = g_build_filename(dir, f, NULL);
+		if (wipe_file(path) && g_str_has_suffix(f, ARCHIVE_EXT))
+			n++;
+		g_free(path);
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	(void)g_rmdir(dir);
+	g_free(dir);
+	return n;
+}
+
+static void
+retract_next(SrvFetch *f)
+{
+	char *id = g_queue_pop_head(&f->ids);
+	SrvRequest *r;
+	xmlnode *iq, *pubsub, *retract, *item;
+
+	if (id == NULL) {
+		forget_finish(f);
+		return;
+	}
+	r = request_new(f->account, SRV_RETRACT);
+	r->fetch = f;
+	r->item_id = id;
+	iq = iq_new(r, "set");
+	pubsub = xmlnode_new_child(iq, "pubsub");
+	xmlnode_set_namespace(pubsub, NS_PUBSUB);
+	retract = xmlnode_new_child(pubsub, "retract");
+	xmlnode_set_attrib(retract, "node", ESESS_NS_ARCHIVE);
+	item = xmlnode_new_child(retract, "item");
+	xmlnode_set_attrib(item, "id", id);
+	send_request(r, iq);
+}
+
+static void
+retract_done(SrvRequest *r, xmlnode *iq, gboolean ok)
+{
+	SrvFetch *f = r->fetch;
+
+	if (ok) {
+		f->fetched++;
+	} else {
+		f->failed++;
+		purple_debug_warning(ESESS_DEBUG, "archive: a server copy was not removed (%s)\n",
+				     error_condition(iq));
+	}
+	retract_next(f);
+}
+
+static void
+forget_finish(SrvFetch *f)
+{
+	char *text;
+
+	purple_debug_info(ESESS_DEBUG, "archive: history forgotten: %u logs here, %u on the "
+			  "server, %u not removed there\n", f->local, f->fetched, f->failed);
+	text = g_strdup_printf(_("Encrypted history with this contact forgotten: %u logs removed "
+				 "from this computer, %u from your server."), f->local, f->fetched);
+	esess_ui_system(f->account, f->report_to, text);
+	g_free(text);
+	if (f->server_failed || f->failed > 0)
+		esess_ui_error(f->account, f->report_to,
+			       _("Some copies on your server could not be removed now. Run "
+				 "/esession forget again when you are connected."));
+	fetch_free(f);
+}
+
+static void
+forget_now(PurpleAccount *account, const char *contact)
+{
+	SrvFetch *f = job_new(account, contact);
+
+	f->forget = normalized_contact(account, contact);
+	/* the collection being written goes too, without a copy */
+	esess_archive_log_close(account, contact, FALSE);
+	f->local = forget_local(account, contact);
+	/* the server's copies: whatever the preference is now, some may have
+	 * been made while it was on */
+	list_items(f);
+}
+
+typedef struct {
+	PurpleAccount *account;
+	char *contact;
+} ForgetAsk;
+
+static GList *asks;  /* ForgetAsk *: confirmations shown */
+
+static void
+ask_free(ForgetAsk *a)
+{
+	asks = g_list_remove(asks, a);
+	g_free(a->contact);
+	g_free(a);
+}
+
+/* Finch calls the cancel callback when the dialog is closed by
+ * purple_request_close_with_handle too: only listed requests act. */
+static void
+ask_forget_cb(ForgetAsk *a, int action)
+{
+	(void)action;
+	if (g_list_find(asks, a) == NULL)
+		return;
+	forget_now(a->account, a->contact);
+	ask_free(a);
+}
+
+static void
+ask_cancel_cb(ForgetAsk *a, int action)
+{
+	(void)action;
+	if (g_list_find(asks, a) == NULL)
+		return;
+	ask_free(a);
+}
+
+void
+esess_archive_server_ask_forget(PurpleAccount *account, const char *contact)
+{
+	ForgetAsk *a;
+	char *primary;
+
+	if (requests == NULL || contact == NULL)
+		return;
+	a = g_new0(ForgetAsk, 1);
+	a->account = account;
+	a->contact = esess_bare_jid(contact);
+	asks = g_list_prepend(asks, a);
+	primary = g_strdup_printf(_("Forget the encrypted history with %s?"), a->contact);
+	/* the default is Cancel: a typo never removes anything */
+	purple_request_action(a, _("Forget history"), primary,
+			      _("This removes the encrypted logs of your private conversations "
+				"with this contact from this computer, and their copies from your "
+				"server. Pidgin's own logs are not touched. This cannot be undone."),
+			      1, account, a->contact, NULL, a, 2,
+			      _("_Forget"), PURPLE_CALLBACK(ask_forget_cb),
+			      _("_Cancel"), PURPLE_CALLBACK(ask_cancel_cb));
+	g_free(primary);
+}
+
+static void
+asks_close(PurpleAccount *account)
+{
+	GList *l, *next;
+
+	for (l = asks; l != NULL; l = next) {
+		ForgetAsk *a = l->data;
+
+		next = l->next;
+		if (account == NULL || a->account == account) {
+			asks = g_list_delete_link(asks, l);
+			purple_request_close_with_handle(a);
+			g_free(a->contact);
+			g_free(a);
+		}
+	}
 }
 
 /* ---- XEP-0313 preferences (INTEROP R17) ---------------------------------
@@ -960,6 +1202,9 @@ request_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	case SRV_MAM_SET:
 		mam_set_done(r, iq, ok);
 		break;
+	case SRV_RETRACT:
+		retract_done(r, iq, ok);
+		break;
 	}
 	request_free(r);
 }
@@ -1023,6 +1268,8 @@ esess_archive_server_forget(PurpleAccount *account)
 		if (account == NULL || f->account == account)
 			fetch_free(f);
 	}
+	if (account == NULL)
+		asks_close(NULL);
 	/* the record keeps what is still to restore (next sign-on) */
 	if (account == NULL) {
 		g_hash_table_remove_all(mam_accounts);
@@ -1037,6 +1284,13 @@ esess_archive_server_forget(PurpleAccount *account)
 				g_hash_table_iter_remove(&it);
 		g_free(prefix);
 	}
+}
+
+void
+esess_archive_server_account_removed(PurpleAccount *account)
+{
+	asks_close(account);
+	esess_archive_server_forget(account);
 }
 
 void

@@ -3,7 +3,7 @@
  *   /esession start | end | status | verify | help
  *   /esession key [export FILE | import FILE | verify | accept | passphrase]
  *                                           (esess-keys.c)
- *   /esession archive fetch                 (esess-archive-server.c)
+ *   /esession archive fetch | forget        (esess-archive-server.c)
  */
 #include "config.h"
 
@@ -29,7 +29,9 @@ help_text(void)
 		 "key accept: keep this contact's changed identity key.\n"
 		 "key passphrase: protect your identity key with a passphrase.\n"
 		 "archive fetch: copy your encrypted history from your server to this "
-		 "computer.");
+		 "computer.\n"
+		 "forget: remove the encrypted history with this contact, here and on "
+		 "your server (asks first).");
 }
 
 static PurpleCmdRet
@@ -74,6 +76,9 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 		   strcmp(g_strstrip(args[1]), "fetch") == 0) {
 		/* issue 13: the server copies this computer does not have yet */
 		esess_archive_server_fetch(account, who);
+	} else if (strcmp(sub, "forget") == 0) {
+		/* issue 13 item 4: after a confirmation */
+		esess_archive_server_ask_forget(account, who);
 	} else {
 		*error = g_strdup(help_text());
 		return PURPLE_CMD_RET_FAILED;

@@ -232,7 +232,7 @@ account_removed_cb(PurpleAccount *account, gpointer data)
 	esess_ctx->quiet = TRUE;
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
 	esess_pep_forget(account);
-	esess_archive_server_forget(account);
+	esess_archive_server_account_removed(account);
 	esess_offline_forget(account);
 	esess_ui_keys_close(account);
 	esess_identity_forget_account(account);
@@ -393,6 +393,17 @@ menu_reset_cb(PurpleBlistNode *node, gpointer data)
 				    esess_ui_status_sentence(st));
 }
 
+/* issue 13 item 4: asks first (esess-archive-server.c) */
+static void
+menu_forget_cb(PurpleBlistNode *node, gpointer data)
+{
+	PurpleBuddy *buddy = (PurpleBuddy *)node;
+
+	(void)data;
+	esess_archive_server_ask_forget(purple_buddy_get_account(buddy),
+					purple_buddy_get_name(buddy));
+}
+
 static void
 blist_menu_cb(PurpleBlistNode *node, GList **menu, gpointer data)
 {
@@ -411,6 +422,8 @@ blist_menu_cb(PurpleBlistNode *node, GList **menu, gpointer data)
 			      PURPLE_CALLBACK(menu_settings_cb), NULL, NULL));
 	*menu = g_list_append(*menu, purple_menu_action_new(_("Reset verification"),
 			      PURPLE_CALLBACK(menu_reset_cb), NULL, NULL));
+	*menu = g_list_append(*menu, purple_menu_action_new(_("Forget encrypted history..."),
+			      PURPLE_CALLBACK(menu_forget_cb), NULL, NULL));
 }
 
 /* ---- plugin actions --------------------------------------------------- */

@@ -332,6 +332,12 @@ void esess_archive_server_closed(PurpleAccount *account, const char *contact, co
 void esess_archive_server_fetch(PurpleAccount *account, const char *report_to);
 void esess_archive_server_signed_on(PurpleAccount *account);
 void esess_archive_server_forget(PurpleAccount *account);
+/* ...and its confirmation dialogs are closed. */
+void esess_archive_server_account_removed(PurpleAccount *account);
+/* "Forget history with this contact": asks first (Cancel is the default),
+ * then removes the local collections (overwritten, unlinked) and retracts
+ * the server copies, and says how many in the conversation. */
+void esess_archive_server_ask_forget(PurpleAccount *account, const char *contact);
 /* The session with the peer is established (mustnot: its agreed logging
  * mode is `mustnot`) or not: the server's XEP-0313 preferences leave the
  * contact out for the life of a `mustnot` session (INTEROP R17). */

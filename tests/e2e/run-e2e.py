@@ -2157,7 +2157,7 @@ def group_archive_server():
             bad = bytearray(st["data"])
             bad[len(bad) - 40 - 32 - 3] ^= 0x01
             publish_raw(a, "bob@localhost/20200101T000000.00000000", bytes(bad))
-            publish_raw(a, "../20200102T000000.0badc0de", st["data"])
+            publish_raw(a, "../20200102T000000.0badc0de", b"ESESSAR1" + st["data"])
             check(wait_server_has(s, b"0badc0de") and wait_server_has(s, b"20200101T000000"),
                   "raw items not stored")
             a2 = h.Client(s, "alice", resource="other")
@@ -2266,6 +2266,59 @@ def group_archive_server():
         record("archive server: during a `mustnot` session each side's XEP-0313 preferences "
                "leave the contact out (INTEROP R17) and Prosody archives nothing of it; they "
                "are restored at the session's end, and at the next sign-on after a crash", run_mam)
+
+        def run_forget():
+            check(st, "nothing uploaded")
+            a3 = h.Client(s, "alice")
+            a3.signed_on()
+            # the preference on at sign-on: the copy only the server had
+            # (published above) comes by itself, with no command
+            a3.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            m = a3.mark()
+            a3.cmd("signoff")
+            a3.wait_event("signed-off", since=m)
+            a3.cmd("signon")
+            a3.wait_event("signed-on", since=m)
+            deadline = time.time() + 15
+            while time.time() < deadline and len(archive_files(a3)) < 2:
+                time.sleep(0.1)
+            names = sorted(os.path.basename(p) for p in archive_files(a3))
+            check(names == sorted([st["name"], "20200101T000000.00000000.esa"]),
+                  "not fetched at sign-on: %r" % names)
+            m = a3.mark()
+            a3.cmd("cmd %s esession archive fetch" % b.jid)
+            a3.wait_for(sys_pred("fetched from your server: 0"), since=m, what="fetch barrier")
+            ids = [("bob@localhost/" + n[:-4]).encode() for n in names]
+            check(all(wait_server_has(s, i, timeout=1) for i in ids), "server items missing")
+            # asked first; Cancel (the default) removes nothing
+            m = a3.mark()
+            a3.cmd("cmd %s esession forget" % b.jid)
+            ev = a3.wait_for(lambda e: e[0] == "dialog" and e[2] == "Forget history",
+                             since=m, what="confirmation")
+            check("Pidgin's own logs are not touched" in ev[4], "what it removes: %r" % ev)
+            a3.cmd("click Cancel")
+            a3.wait_event("dialog-closed", ev[1], since=m)
+            a3.sync()
+            check(len(archive_files(a3)) == 2, "Cancel removed files")
+            check(all(wait_server_has(s, i, timeout=1) for i in ids), "Cancel removed copies")
+            m = a3.mark()
+            a3.cmd("cmd %s esession forget" % b.jid)
+            ev = a3.wait_for(lambda e: e[0] == "dialog" and e[2] == "Forget history",
+                             since=m, what="confirmation")
+            a3.cmd("click Forget")
+            a3.wait_for(sys_pred("forgotten: 2 logs removed from this computer, 2 from your "
+                                 "server"), since=m, what="forgotten")
+            check(not archive_files(a3), "files left: %r" % archive_files(a3))
+            stored = b"".join(d for _, d in pep_archive_files(s))
+            for i in ids:
+                check(i not in stored, "%r still on the server" % i)
+            check(base64.b64encode(st["data"]) not in stored, "the copy is still stored")
+            logs, _ = read_logs(a3, b.jid)
+            check(not [x for x in logs if x[0] == "esessions"], "the viewer still lists some")
+            a3.stop()
+        record("archive server: forget asks first (Cancel keeps everything), then removes the "
+               "contact's local collections and retracts the server copies, and says how many; "
+               "copies only the server had are fetched at sign-on", run_forget)
     finally:
         s.stop()
 
