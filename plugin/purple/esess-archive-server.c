@@ -32,6 +32,7 @@
 #define NS_DISCO_ITEMS "http://jabber.org/protocol/disco#items"
 #define NS_XDATA "jabber:x:data"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
+#define NS_PUBSUB_ERRORS "http://jabber.org/protocol/pubsub#errors"
 
 #define SRV_IQ_TIMEOUT 30
 /* One item per collection: its base64 must fit Prosody's default c2s
@@ -190,13 +191,18 @@ add_field(xmlnode *x, const char *var, const char *value)
 	xmlnode_insert_data(xmlnode_new_child(f, "value"), value, -1);
 }
 
-/* The condition of an error reply, for the debug log. */
+/* The condition of an error reply, for the debug log: the pubsub one
+ * (XEP-0060, e.g. precondition-not-met) before the general one. */
 static const char *
 error_condition(xmlnode *iq)
 {
 	xmlnode *e = iq != NULL ? xmlnode_get_child(iq, "error") : NULL;
 	xmlnode *c;
 
+	for (c = e != NULL ? e->child : NULL; c != NULL; c = c->next)
+		if (c->type == XMLNODE_TYPE_TAG &&
+		    g_strcmp0(xmlnode_get_namespace(c), NS_PUBSUB_ERRORS) == 0)
+			return c->name;
 	for (c = e != NULL ? e->child : NULL; c != NULL; c = c->next)
 		if (c->type == XMLNODE_TYPE_TAG &&
 		    g_strcmp0(xmlnode_get_namespace(c), NS_STANZAS) == 0)

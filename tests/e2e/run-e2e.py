@@ -2067,7 +2067,7 @@ def pep_archive_files(s):
                  or b"esessions:purple:archive" in d)]
 
 
-def publish_raw(c, item_id, data):
+def publish_raw(c, item_id, data, access="whitelist"):
     """c publishes bytes as the archive item item_id, with the plugin's own
     node options (the server copy changed or made by somebody else)."""
     import base64
@@ -2077,12 +2077,17 @@ def publish_raw(c, item_id, data):
           "<field var='FORM_TYPE' type='hidden'><value>"
           "http://jabber.org/protocol/pubsub#publish-options</value></field>"
           "<field var='pubsub#persist_items'><value>true</value></field>"
-          "<field var='pubsub#access_model'><value>whitelist</value></field>"
+          "<field var='pubsub#access_model'><value>%s</value></field>"
           "<field var='pubsub#max_items'><value>max</value></field>"
           "<field var='pubsub#send_last_published_item'><value>never</value></field>"
           "<field var='pubsub#deliver_notifications'><value>false</value></field>"
           "</x></publish-options></pubsub></iq>"
-          % (token("raw"), NS_ARCHIVE, item_id, NS_ARCHIVE, base64.b64encode(data).decode()))
+          % (token("raw"), NS_ARCHIVE, item_id, NS_ARCHIVE, base64.b64encode(data).decode(),
+             access))
+
+
+def p_is_data(s, path):
+    return path.startswith(s.data)
 
 
 def wait_server_has(s, needle, timeout=15):
@@ -2098,7 +2103,10 @@ def group_archive_server():
     """Issue 13 item 3: with the preference on, a closed collection is
     copied, still encrypted, to a private PEP node (XEP-0223 options, never
     pushed); another client of the same account with the same identity key
-    fetches and reads it; a copy changed on the server is refused."""
+    fetches and reads it; a copy changed on the server is refused; a
+    `mustnot` session's contact is left out of both users' XEP-0313 archive
+    (R17); forget removes local files and server copies; a node with other
+    options gets no copy (XEP-0223 precondition)."""
     import base64
     s = h.Prosody(pep=True).start()
     try:
@@ -2319,6 +2327,26 @@ def group_archive_server():
         record("archive server: forget asks first (Cancel keeps everything), then removes the "
                "contact's local collections and retracts the server copies, and says how many; "
                "copies only the server had are fetched at sign-on", run_forget)
+
+        def run_precondition():
+            check(st, "no `may` session")
+            # bob's node exists with other options (readable by his contacts):
+            # the server cannot honour the plugin's, so nothing is copied
+            publish_raw(b, "other", b"not a collection", access="presence")
+            check(wait_server_has(s, base64.b64encode(b"not a collection")), "raw item not stored")
+            files = archive_files(b)
+            check(len(files) == 1, "bob's collections %r" % files)
+            b.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            b.cmd("close %s" % a.jid)
+            line = wait_debug(b, "did not take the copy of a collection")
+            check(line and "precondition-not-met" in line, "not refused: %r" % line)
+            check(archive_files(b) == files, "renamed as copied: %r" % archive_files(b))
+            with open(files[0], "rb") as f:
+                data = f.read()
+            check(not any(base64.b64encode(data) in d for _, d in s.server_texts()
+                          if d and p_is_data(s, _)), "bob's collection is on the server")
+        record("archive server: a server that cannot honour the node options (XEP-0223 "
+               "precondition) gets no copy; the debug log says why", run_precondition)
     finally:
         s.stop()
 
