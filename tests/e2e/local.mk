@@ -16,6 +16,8 @@ EXTRA_DIST += \
 	tests/e2e/mod_esess_fault.lua \
 	tests/e2e/bench-e2e.py \
 	tests/e2e/bench-offline.py \
+	tests/e2e/bench-stanza.py \
+	tests/e2e/mod_esess_vmcount.lua \
 	tests/e2e/mod_esess_tap.lua \
 	tests/e2e/mod_esess_dup.lua \
 	tests/e2e/mod_esess_modlist.lua
@@ -26,7 +28,7 @@ E2E_ENV = \
 	ESESS_CLIENT='$(abs_top_builddir)/tests/e2e/esess-client$(EXEEXT)' \
 	ESESS_PLUGIN='$(abs_top_builddir)/plugin/purple/.libs/esessions.so'
 
-.PHONY: check-e2e check-faults bench-e2e bench-offline
+.PHONY: check-e2e check-faults bench-e2e bench-offline bench-stanza
 check-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/run-e2e.py
 
@@ -65,6 +67,13 @@ bench-e2e: $(BENCH_E2E_DEPS)
 # Not part of check or tests/run-all; ESESS_BENCH_RUNS overrides the runs.
 bench-offline: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-offline.py
+
+# what one message stanza costs Prosody, by shape (ours, pidgin-otr's,
+# plaintext, and variants): raw clients, no libpurple, so it needs no build.
+# Not part of check or tests/run-all; ESESS_BENCH_N, ESESS_BENCH_RUNS and
+# ESESS_BENCH_LEN override the burst, the runs and the body length.
+bench-stanza:
+	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-stanza.py
 
 # the fault stage (issue 10): a fault-injecting Prosody module between the
 # clients; a table of outcomes per fault and TAP lines
