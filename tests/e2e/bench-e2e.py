@@ -120,6 +120,7 @@ class Pair:
         self.ttp_cpu_cold = None
         self.failed = None
         self.wire_bytes = None   # mean bytes per message stanza sent
+        self.wire_shape = None   # mean elements and xmlns declarations per stanza sent
         self.wire_last = None    # the last burst's wire counters, sent/received
         self.background = []     # share of the bursts' CPU outside the main threads
         self.conv_rates = []
@@ -157,6 +158,8 @@ class Pair:
         counts = r.wait_event("expect-counts", tag, since=mr)
         self.verify(tag, n, counts, sent, done, r.find(lambda e: e[0] == "expect-bad", mr))
         self.wire_bytes = int(sent[7]) / max(1, int(sent[2]))
+        self.wire_shape = (int(sent[8]) / max(1, int(sent[2])),
+                           int(sent[9]) / max(1, int(sent[2])))
         self.wire_last = (sent, done)
         if record:
             total = (cs1 - cs0) + (cr1 - cr0)
@@ -547,9 +550,13 @@ def main():
                 pad.fail("warm-up: %s" % exc)
         else:
             pad.fail("no stanza size from ours and plaintext")
-        print("message stanza on the wire (mean bytes sent): " + ", ".join(
-            "%s %s" % (m, "%.0f" % pairs[m].wire_bytes if pairs[m].wire_bytes else "-")
-            for m in MODES) + "; padded body %d B" % pad.length)
+        print("message stanza on the wire (mean bytes, elements, xmlns declarations sent): "
+              + ", ".join("%s %s" % (m, "%.0f B %.0f/%.0f" % ((pairs[m].wire_bytes,) +
+                                                             pairs[m].wire_shape)
+                                    if pairs[m].wire_bytes else "-")
+                          for m in MODES) + "; padded body %d B" % pad.length)
+        print("(Prosody's cost per stanza grows with its elements and namespaces more than "
+              "with its bytes: make bench-stanza)")
 
         # the bursts, interleaved in a rotating order
         for r in range(RUNS):

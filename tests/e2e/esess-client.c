@@ -67,7 +67,9 @@
  * every plugin, just before the XMPP plugin writes them) and received as XML
  * (before any plugin), each counted as an ESession <c/> (XEP-0200), an OTR
  * body ("?OTR:") or a plain body; "leak" counts sent stanzas that carry the
- * burst's plaintext.
+ * burst's plaintext.  COUNTS are: total esess otr plain leak bytes, and for
+ * the stanzas sent their elements and namespace declarations (what the
+ * server's parser and serialiser work on: make bench-stanza).
  *
  * --debug-log 0 leaves out DIR/debug.log and libpurple's debug output below
  * warnings, as Pidgin runs with its debug window closed (the benchmark).
@@ -144,6 +146,8 @@ typedef struct {
 	guint plain;
 	guint leak;
 	guint64 bytes;
+	guint64 elements;       /* start tags in the stanzas sent */
+	guint64 xmlns;          /* namespace declarations in them */
 } WireCount;
 
 static Burst *burst;
@@ -626,6 +630,7 @@ static void
 wire_emit(const char *event, const char *tag, const WireCount *w)
 {
 	char total[16], esess[16], otr[16], plain[16], leak[16], bytes[32], t[32];
+	char elements[32], xmlns[32];
 
 	g_snprintf(total, sizeof(total), "%u", w->total);
 	g_snprintf(esess, sizeof(esess), "%u", w->esess);
@@ -633,8 +638,10 @@ wire_emit(const char *event, const char *tag, const WireCount *w)
 	g_snprintf(plain, sizeof(plain), "%u", w->plain);
 	g_snprintf(leak, sizeof(leak), "%u", w->leak);
 	g_snprintf(bytes, sizeof(bytes), "%" G_GUINT64_FORMAT, w->bytes);
+	g_snprintf(elements, sizeof(elements), "%" G_GUINT64_FORMAT, w->elements);
+	g_snprintf(xmlns, sizeof(xmlns), "%" G_GUINT64_FORMAT, w->xmlns);
 	g_snprintf(t, sizeof(t), "%" G_GINT64_FORMAT, now_us());
-	emit(event, tag, total, esess, otr, plain, leak, bytes, t, NULL);
+	emit(event, tag, total, esess, otr, plain, leak, bytes, elements, xmlns, t, NULL);
 }
 
 /* jabber-sending-text, last of all handlers: the text the XMPP plugin writes */
@@ -642,6 +649,7 @@ static void
 wire_sending_cb(PurpleConnection *gc, char **text, gpointer data)
 {
 	const char *s = text != NULL ? *text : NULL;
+	const char *p;
 
 	(void)gc;
 	(void)data;
@@ -649,6 +657,12 @@ wire_sending_cb(PurpleConnection *gc, char **text, gpointer data)
 		return;
 	wire_sent.total++;
 	wire_sent.bytes += strlen(s);
+	for (p = s; (p = strchr(p, '<')) != NULL; p++)
+		if (g_ascii_isalpha(p[1]))
+			wire_sent.elements++;
+	for (p = s; (p = strstr(p, " xmlns")) != NULL; p++)
+		if (p[6] == '=' || p[6] == ':')
+			wire_sent.xmlns++;
 	if (strstr(s, BENCH_NS_C) != NULL)
 		wire_sent.esess++;
 	else if (strstr(s, "?OTR:") != NULL)
