@@ -1148,6 +1148,24 @@ esess_store_peer_flags(EsessStore *st, const char *account, const char *peer)
 	return v;
 }
 
+gboolean
+esess_store_has_peer(EsessStore *st, const char *account_in, const char *peer_in)
+{
+	g_autofree char *account = NULL;
+	g_autofree char *peer = NULL;
+	g_autofree char *key = NULL;
+	guint i;
+
+	g_return_val_if_fail(st != NULL && account_in != NULL && peer_in != NULL, FALSE);
+	account = esess_jid_bare(account_in);
+	peer = esess_jid_bare(peer_in);
+	for (i = 0; i < st->entries->len; i++)
+		if (entry_is(g_ptr_array_index(st->entries, i), account, peer))
+			return TRUE;
+	key = peer_key(account, peer);
+	return g_hash_table_contains(st->flags, key) || g_hash_table_contains(st->keys, key);
+}
+
 EsessStatus
 esess_store_add_peer_flags(EsessStore *st, const char *account, const char *peer, guint flags)
 {

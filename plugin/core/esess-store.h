@@ -66,6 +66,16 @@ ESESS_API EsessStatus esess_store_forget_peer(EsessStore *st, const char *accoun
  * @return ESESS_PEER_* bits, 0 when none */
 ESESS_API guint esess_store_peer_flags(EsessStore *st, const char *account, const char *peer);
 
+/** Whether anything is held for a peer: retained secrets (a session was
+ * established with it), flags or its key.  What the client calls "a
+ * contact with whom encrypted sessions were held" (issue 13: the logs
+ * offered for encryption).
+ * @param st the store
+ * @param account our bare JID
+ * @param peer the peer's JID (the resource is ignored)
+ * @return TRUE when the store has a record of the peer */
+ESESS_API gboolean esess_store_has_peer(EsessStore *st, const char *account, const char *peer);
+
 /* ---- contacts' public keys (INTEROP R21, issue 12) -------------------- */
 
 /** The one key held for a peer: the one the user trusts or was first shown.

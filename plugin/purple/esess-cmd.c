@@ -4,6 +4,7 @@
  *   /esession key [export FILE | import FILE | verify | accept | passphrase]
  *                                           (esess-keys.c)
  *   /esession archive fetch | forget        (esess-archive-server.c)
+ *   /esession archive migrate               (esess-archive-migrate.c)
  */
 #include "config.h"
 
@@ -30,6 +31,7 @@ help_text(void)
 		 "key passphrase: protect your identity key with a passphrase.\n"
 		 "archive fetch: copy your encrypted history from your server to this "
 		 "computer.\n"
+		 "archive migrate: encrypt the old plaintext logs of this conversation.\n"
 		 "forget: remove the encrypted history with this contact, here and on "
 		 "your server (asks first).");
 }
@@ -79,6 +81,9 @@ esession_cmd_cb(PurpleConversation *conv, const gchar *cmd, gchar **args,
 	} else if (strcmp(sub, "forget") == 0) {
 		/* issue 13 item 4: after a confirmation */
 		esess_archive_server_ask_forget(account, who);
+	} else if (strcmp(sub, "archive") == 0 &&
+		   esess_archive_migrate_command(account, who, args[1])) {
+		/* done there (issue 13 item 4) */
 	} else {
 		*error = g_strdup(help_text());
 		return PURPLE_CMD_RET_FAILED;

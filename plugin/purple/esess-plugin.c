@@ -521,6 +521,13 @@ action_account(PurplePluginAction *action)
 			      _("_Cancel"), NULL, NULL, NULL, NULL, NULL);
 }
 
+static void
+action_migrate(PurplePluginAction *action)
+{
+	(void)action;
+	esess_archive_migrate_action();
+}
+
 static GList *
 plugin_actions(PurplePlugin *plugin, gpointer context)
 {
@@ -532,6 +539,8 @@ plugin_actions(PurplePlugin *plugin, gpointer context)
 						      action_start));
 	l = g_list_append(l, purple_plugin_action_new(_("Encryption settings for an account..."),
 						      action_account));
+	l = g_list_append(l, purple_plugin_action_new(_("Encrypt old conversation logs..."),
+						      action_migrate));
 	return l;
 }
 
@@ -718,6 +727,7 @@ plugin_unload(PurplePlugin *plugin)
 	esess_ui_keys_close(NULL);
 	esess_offline_shutdown();
 	esess_pep_shutdown();
+	esess_archive_migrate_shutdown();
 	esess_archive_log_shutdown();
 	esess_archive_server_shutdown();
 	/* waits for a key generation still running (SECURITY 62) */

@@ -345,6 +345,16 @@ void esess_archive_server_session(EsessPeer *peer, gboolean mustnot);
 /* An incoming iq: TRUE when it answered one of ours (the caller drops it). */
 gboolean esess_archive_server_receive_iq(PurpleAccount *account, xmlnode *iq);
 
+/* ---- esess-archive-migrate.c ---------------------------------------- */
+/* `/esession archive migrate`: this contact's plaintext logs, with the
+ * user's consent; FALSE when rest is not a known subcommand. */
+gboolean esess_archive_migrate_command(PurpleAccount *account, const char *who,
+				       const char *rest);
+/* The plugin action: the plaintext logs of every contact with a record of
+ * encrypted sessions, with the user's consent. */
+void esess_archive_migrate_action(void);
+void esess_archive_migrate_shutdown(void);
+
 /* ---- esess-keys.c -------------------------------------------------- */
 gboolean esess_keys_command(PurpleAccount *account, const char *who, const char *rest);
 void esess_ui_identity_ready(PurpleAccount *account, const char *fpr);

@@ -16,6 +16,7 @@ plugin_purple_esessions_la_SOURCES = \
 	plugin/purple/esess-keys.c \
 	plugin/purple/esess-archive-log.c \
 	plugin/purple/esess-archive-server.c \
+	plugin/purple/esess-archive-migrate.c \
 	plugin/purple/esess-offline-purple.c \
 	plugin/purple/esess-purple.h \
 	plugin/purple/esess-i18n.h

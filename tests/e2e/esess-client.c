@@ -26,6 +26,8 @@
  *   add-buddy JID            add to the roster and subscribe
  *   signoff / signon         disconnect / connect the account
  *   drop                     the connection fails (libpurple's network error path)
+ *   action LABEL             run the first plugin's action LABEL (Tools menu);
+ *                            prints action-done / action-failed LABEL
  *   unload                   unload every plugin loaded by --plugin
  *   load                     load them again (a plugin reload)
  *   privacy allow-all|allow-buddies   the account's privacy setting
@@ -1255,6 +1257,32 @@ do_logs(const char *peer)
 	emit("logs-done", num, total, NULL);
 }
 
+/* The first plugin's action with this label (as the Tools menu runs it). */
+static void
+run_action(const char *label)
+{
+	PurplePlugin *p = first_plugin();
+	GList *actions = NULL, *l;
+	gboolean done = FALSE;
+
+	if (p != NULL && p->info != NULL && p->info->actions != NULL)
+		actions = p->info->actions(p, NULL);
+	for (l = actions; l != NULL; l = l->next) {
+		PurplePluginAction *a = l->data;
+
+		if (a == NULL)
+			continue;
+		if (!done && g_strcmp0(a->label, label) == 0) {
+			a->plugin = p;
+			a->callback(a);
+			done = TRUE;
+		}
+		purple_plugin_action_free(a);
+	}
+	g_list_free(actions);
+	emit(done ? "action-done" : "action-failed", label, NULL);
+}
+
 static void
 handle_line(char *line)
 {
@@ -1330,6 +1358,8 @@ handle_line(char *line)
 						       "connection dropped by the test");
 	} else if (strcmp(cmd, "signon") == 0) {
 		purple_account_set_enabled(account, purple_core_get_ui(), TRUE);
+	} else if (strcmp(cmd, "action") == 0) {
+		run_action(rest);
 	} else if (strcmp(cmd, "unload") == 0) {
 		unload_plugins();
 	} else if (strcmp(cmd, "load") == 0) {

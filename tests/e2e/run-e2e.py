@@ -2351,6 +2351,253 @@ def group_archive_server():
         s.stop()
 
 
+def plain_logs(c, peer, ext=None):
+    """The files of Pidgin's own logs (HTML, text) of c's conversation with peer."""
+    d = os.path.join(c.dir, "logs", "jabber", c.jid, peer)
+    if not os.path.isdir(d):
+        return []
+    return sorted(os.path.join(d, n) for n in os.listdir(d)
+                  if n.endswith(ext or (".html", ".txt")))
+
+
+def appended_only(before, after):
+    """Nothing removed or rewritten: the same files, each only appended to
+    (the plugin's own notices are logged like any system line)."""
+    return set(before) == set(after) and all(after[p].startswith(before[p]) for p in before)
+
+
+def snapshot(c):
+    """Every file of Pidgin's logs and of the encrypted log: path -> bytes."""
+    out = {}
+    for sub in ("logs", os.path.join("esessions", "archive")):
+        for root, _, files in os.walk(os.path.join(c.dir, sub)):
+            for n in files:
+                p = os.path.join(root, n)
+                with open(p, "rb") as f:
+                    out[p] = f.read()
+    return out
+
+
+def line_of(text, needle):
+    """The line of a log as read that holds needle."""
+    lines = [ln for ln in text.split("\n") if needle in ln]
+    check(len(lines) == 1, "%r in %d lines of %r" % (needle, len(lines), text[:400]))
+    return lines[0]
+
+
+def group_archive_migrate():
+    """Issue 13 items 1 and 4: before bob has an identity key a `may` session
+    is kept in Pidgin's own log (and a `mustnot` one nowhere); bob's old
+    plaintext logs are converted to the encrypted log only with his consent,
+    the plaintext files are then gone, and the encrypted log reads back the
+    same messages, times and directions."""
+    s = h.Prosody().start()
+    try:
+        a = h.Client(s, "alice", log_ims=True)
+        b = h.Client(s, "bob", log_ims=True, idkey=False)
+        c = h.Client(s, "carol", plugins=[])
+        # bob's key cannot be made yet (a folder where its file goes): the
+        # state before a key exists, held still while the session runs
+        bkey = os.path.join(b.dir, "esessions", "%s-idkey.pem" % b.jid)
+        os.makedirs(bkey, mode=0o700, exist_ok=True)
+        for x in (a, b, c):
+            x.signed_on()
+        # bob keeps Pidgin's HTML logs (the client's default is text)
+        b.cmd("pref-string /purple/logging/format html")
+        a.cmd("account-set esessions-policy on-request")
+        b.cmd("account-set esessions-policy opportunistic")
+        for x in (a, b):
+            x.cmd("account-set esessions-logging forbid")
+        h.befriend(a, b)
+        h.befriend(b, c)
+        st = {}
+
+        def may_before_key():
+            wait_caps(a, b)
+            control = token("migplain")
+            a.cmd("send %s %s" % (b.jid, control))
+            b.wait_for(recv_pred(control), what="control message")
+            mb = b.mark()
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            b.wait_for(sys_pred("logging allowed"), since=mb, what="bob told `may`")
+            t1, t2 = token("migin"), token("migout")
+            a.cmd("send %s <b>bold %s</b>" % (b.jid, t1))
+            b.wait_for(recv_pred(t1), what="alice's message")
+            b.cmd("send %s %s" % (a.jid, t2))
+            a.wait_for(recv_pred(t2), what="bob's message")
+            a.sync()
+            b.sync()
+            check(os.path.isdir(bkey), "bob got a key")
+            check(archive_files(b) == [], "bob wrote an encrypted log without a key: %r" %
+                  archive_files(b))
+            for t in (control, t1, t2):
+                check(b.logs_contain(t), "%s not in bob's Pidgin log" % t)
+            # alice has a key: her side is only in the encrypted log
+            check(len(archive_files(a)) == 1, "alice's collections %r" % archive_files(a))
+            check(not a.logs_contain(t1), "alice logged %s in plaintext" % t1)
+            st.update(control=control, t1=t1, t2=t2)
+        record("archive migrate: before an identity key exists a `may` session is kept in "
+               "Pidgin's own log, not the encrypted one", may_before_key)
+
+        def mustnot_before_key():
+            check(st, "no `may` session")
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a.jid, ("4", "0")), since=mb, what="bob ended")
+            a.wait_for(state_pred(b.jid, ("4", "0")), since=ma, what="alice ended")
+            for x in (a, b):
+                x.cmd("account-set esessions-logging require")
+                x.sync()
+            before = snapshot(b)
+            mb = b.mark()
+            negotiate(a, b, answer_a="Later", answer_b="Later")
+            b.wait_for(sys_pred("off the record"), since=mb, what="bob told `mustnot`")
+            t3 = token("migotr")
+            a.cmd("send %s %s" % (b.jid, t3))
+            b.wait_for(recv_pred(t3), what="off-the-record message")
+            b.cmd("send %s re-%s" % (a.jid, t3))
+            a.wait_for(recv_pred("re-" + t3), what="off-the-record reply")
+            b.sync()
+            check(not dir_contains(b, t3), "bob kept %s in %r" % (t3, dir_contains(b, t3)))
+            check(archive_files(b) == [], "bob wrote an encrypted log")
+            after = snapshot(b)
+            grown = [p for p in after if p in before and after[p] != before[p] and
+                     not after[p].startswith(before[p])]
+            check(not grown, "a log was rewritten: %r" % grown)
+            ma, mb = a.mark(), b.mark()
+            a.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a.jid, ("4", "0")), since=mb, what="bob ended")
+            a.wait_for(state_pred(b.jid, ("4", "0")), since=ma, what="alice ended")
+        record("archive migrate: before an identity key exists a `mustnot` session is kept "
+               "nowhere", mustnot_before_key)
+
+        def no_key():
+            check(st, "no `may` session")
+            # a plain conversation with carol (no plugin), kept in Pidgin's
+            # plain-text format; one message of two lines
+            b.cmd("pref-string /purple/logging/format txt")
+            tc1, tc2 = token("migtxt"), token("migtxtin")
+            b.cmd("send %s line one %s<br>line two" % (c.jid, tc1))
+            c.wait_for(recv_pred(tc1), what="bob's plain message")
+            c.cmd("send %s %s" % (b.jid, tc2))
+            b.wait_for(recv_pred(tc2), what="carol's plain message")
+            b.cmd("pref-string /purple/logging/format html")
+            b.sync()
+            check(len(plain_logs(b, c.jid, ".txt")) == 1, "bob's text logs of carol %r" %
+                  plain_logs(b, c.jid))
+            st.update(tc1=tc1, tc2=tc2)
+            before = snapshot(b)
+            m = b.mark()
+            b.cmd("cmd %s esession archive migrate" % a.jid)
+            b.wait_for(sys_pred("has no identity key"), since=m, what="no key said")
+            b.sync()
+            check(not any(e[0] == "dialog" for e in b.find(lambda e: True, m)), "asked anyway")
+            check(appended_only(before, snapshot(b)), "something changed without a key")
+        record("archive migrate: without an identity key it says so and changes nothing",
+               no_key)
+
+        def refused():
+            check(st.get("tc1"), "no plaintext logs")
+            os.rmdir(bkey)
+            fd = os.open(bkey, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(h.idkey_pem("bob"))
+            old = plain_logs(b, a.jid)
+            check(len(old) == 1 and old[0].endswith(".html"), "bob's logs of alice %r" % old)
+            before = snapshot(b)
+            m = b.mark()
+            b.cmd("answer-clear")
+            b.cmd("action Encrypt old conversation logs...")
+            ev = b.wait_for(lambda e: e[0] == "dialog" and "Plaintext logs to encrypt" in e[4],
+                            since=m, what="consent asked")
+            # what it will do: how many, with whom, that the files go;
+            # carol (no session, ever) is not among them
+            check("Plaintext logs to encrypt: 1, of your conversations with alice@localhost."
+                  in ev[4], "dialog %r" % ev[4])
+            check("removed" in ev[4] and c.jid not in ev[4], "dialog %r" % ev[4])
+            b.cmd("click Cancel")
+            b.wait_for(lambda e: e[0] == "dialog-closed" and e[1] == ev[1], since=m,
+                       what="dialog closed")
+            b.sync()
+            check(appended_only(before, snapshot(b)), "something changed without consent")
+            st.update(old=old, before=before)
+        record("archive migrate: the plugin action says how many logs, whose, and that the "
+               "files are removed; refused, nothing changes", refused)
+
+        def consent():
+            check(st.get("old"), "not asked")
+            html = st["before"][st["old"][0]].decode("utf-8")
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("action Encrypt old conversation logs...")
+            b.wait_for(lambda e: e[0] == "notify" and
+                       "Old logs encrypted: 1 (3 messages)" in "\t".join(e), since=m,
+                       what="result reported")
+            b.cmd("answer-clear")
+            b.sync()
+            check(not os.path.exists(st["old"][0]), "the plaintext file is still there")
+            for t in (st["control"], st["t1"], st["t2"]):
+                check(not b.logs_contain(t), "%s still in %r" % (t, b.logs_contain(t)))
+            for t in (st["t1"], st["t2"]):
+                check(not dir_contains(b, t), "%s in %r" % (t, dir_contains(b, t)))
+            files = archive_files(b)
+            check(len(files) == 1, "collections %r" % files)
+            # named after the old log's start (both local time)
+            name = os.path.basename(st["old"][0])
+            want = name[0:4] + name[5:7] + name[8:10] + "T" + name[11:17] + ".esa"
+            check(os.path.basename(files[0]) == want, "%s for %s" % (files[0], name))
+            logs, _ = read_logs(b, a.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 1, "logs %r" % [(x[0], x[1]) for x in logs])
+            text = ours[0][2]
+            order = [text.find(t) for t in (st["control"], st["t1"], st["t2"])]
+            check(-1 not in order and order == sorted(order), "messages %r in %r" %
+                  (order, text[:500]))
+            check(re.search(r"(<b>|font-weight: bold;'>)bold " + st["t1"], text),
+                  "formatting lost: %r" % text[:500])
+            # direction and time as the old log had them
+            for t, colour in ((st["control"], "#A82F2F"), (st["t1"], "#A82F2F"),
+                              (st["t2"], "#16569E")):
+                new, was = line_of(text, t), line_of(html, t)
+                check(colour in new, "direction of %s: %r" % (t, new))
+                stamp = re.search(r"\((\d\d:\d\d:\d\d)\)", was).group(1)
+                check("(%s)" % stamp in new, "time of %s: %r vs %r" % (t, new, was))
+                check(re.search(r"<b>%s(/\S+)?:</b>" % (b.jid if colour == "#16569E" else a.jid),
+                                new), "sender %r" % new)
+            st["migrated"] = True
+        record("archive migrate: with consent the log is encrypted (the same messages, order, "
+               "formatting, times, directions, senders) and the plaintext file is gone",
+               consent)
+
+        def command_txt():
+            check(st.get("migrated"), "no migration")
+            old = plain_logs(b, c.jid, ".txt")
+            check(len(old) == 1, "text logs %r" % old)
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd %s esession archive migrate" % c.jid)
+            ev = b.wait_for(lambda e: e[0] == "dialog" and "Plaintext logs to encrypt" in e[4],
+                            since=m, what="consent asked")
+            check("1, of your conversations with %s." % c.jid in ev[4], "dialog %r" % ev[4])
+            b.wait_for(sys_pred("Old logs encrypted: 1 (2 messages)"), since=m,
+                       what="result in the conversation")
+            b.cmd("answer-clear")
+            b.sync()
+            check(not os.path.exists(old[0]), "the text log is still there")
+            check(not b.logs_contain(st["tc2"]), "%s still in plaintext" % st["tc2"])
+            logs, _ = read_logs(b, c.jid)
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 1, "logs %r" % [(x[0], x[1]) for x in logs])
+            text = ours[0][2]
+            check("line one %s<br/>line two" % st["tc1"] in text, "lines: %r" % text[:400])
+            check("#16569E" in line_of(text, st["tc1"]), "bob's message not sent")
+            check("#A82F2F" in line_of(text, st["tc2"]), "carol's message not received")
+        record("archive migrate: /esession archive migrate converts the contact's plain-text "
+               "log (a message of two lines, directions from the names)", command_txt)
+    finally:
+        s.stop()
+
+
 def main():
     groups = [group_load_unload, group_main, group_differ, group_refused, group_no_plugin,
               group_signoff,
@@ -2361,7 +2608,8 @@ def main():
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
               group_identity, group_identity_session, group_identity_direct,
-              group_archive, group_archive_server, group_offline]
+              group_archive, group_archive_server, group_archive_migrate,
+              group_offline]
     only = os.environ.get("ESESS_E2E_ONLY")
     try:
         for g in groups:

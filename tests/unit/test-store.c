@@ -299,6 +299,10 @@ test_remove_and_forget(Fixture *fx, gconstpointer data)
 	commit(st, PEER, 0, 0x11, FALSE);
 	commit(st, PEER, 0, 0x22, FALSE);
 	commit(st, "carol@example.net", 0, 0x33, FALSE);
+	g_assert_true(esess_store_has_peer(st, ACC, PEER));
+	g_assert_true(esess_store_has_peer(st, ACC, "Carol@Example.net/home"));
+	g_assert_false(esess_store_has_peer(st, ACC, "dave@example.net"));
+	g_assert_false(esess_store_has_peer(st, "other@example.com", PEER));
 	g_assert_cmpint(esess_store_remove(st, ACC, PEER, s), ==, ESESS_OK);
 	g_assert_cmpint(esess_store_remove(st, ACC, PEER, missing), ==, ESESS_OK);
 	assert_summary(st, PEER, "11");
@@ -306,10 +310,13 @@ test_remove_and_forget(Fixture *fx, gconstpointer data)
 			ESESS_ERR_INVALID_ARG);
 	g_assert_cmpint(esess_store_forget_peer(st, ACC, PEER), ==, ESESS_OK);
 	assert_summary(st, PEER, "");
+	g_assert_false(esess_store_has_peer(st, ACC, PEER));
 	esess_store_free(st);
 	st = open_store(fx->path);
 	assert_summary(st, PEER, "");
 	assert_summary(st, "carol@example.net", "33");
+	g_assert_true(esess_store_has_peer(st, ACC, "carol@example.net"));
+	g_assert_false(esess_store_has_peer(st, ACC, PEER));
 	esess_store_free(st);
 	esess_secret_free(s);
 	esess_secret_free(missing);

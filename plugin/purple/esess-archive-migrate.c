@@ -1,0 +1,943 @@
+/*
+ * esess-archive-migrate.c - old plaintext logs into the encrypted log
+ * (issue 13 item 4; doc/archive.md "Migrating old logs").
+ *
+ * Pidgin's own logs (its HTML and plain-text formats) of conversations with
+ * a contact are converted, with the user's consent, into collections of
+ * the encrypted log (esess-archive-log.c), one collection per old log:
+ *   - `/esession archive migrate` in a conversation: that contact's logs
+ *     (the user chose the contact);
+ *   - the plugin action "Encrypt old conversation logs...": the logs of
+ *     every contact with whom this plugin has a record of encrypted
+ *     sessions (a session existed and the user has not chosen unencrypted
+ *     messages since, or the contact's identity key is held).
+ * Nothing happens before the user has read what will happen (how many
+ * logs, which contacts, that the plaintext files are removed) and said
+ * yes.  Writing needs only the identity public key; each new collection is
+ * read back from the disk and checked (decrypted and compared message by
+ * message when the private key is unlocked, otherwise compared byte for
+ * byte with what was written and its key wrapping checked) BEFORE the
+ * plaintext file is overwritten with zeros, synced and unlinked.
+ */
+/* strptime: the stamps are read in the locale they were written in */
+#define _GNU_SOURCE 1
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "esess-i18n.h"
+#include "esess-purple.h"
+
+/* an old log larger than this is left alone (a log is a day or a
+ * conversation; this is far beyond any) */
+#define MIGRATE_MAX_LOG (64 * 1024 * 1024)
+/* contact names listed in the consent dialog; more are counted */
+#define MIGRATE_MAX_NAMES 12
+
+typedef struct {
+	PurpleAccount *account;
+	char *name;               /* the contact, as the log names it */
+	char *path;               /* the plaintext file */
+	gboolean txt;             /* Pidgin's plain-text format, else HTML */
+	time_t start;             /* the log's start (from its file name) */
+} OldLog;
+
+typedef struct {
+	GList *logs;              /* OldLog * */
+	PurpleAccount *account;   /* the conversation of the command, or NULL */
+	char *who;                /* (the action reports in a notification) */
+	GList *unlock;            /* PurpleAccount * still to unlock */
+} Job;
+
+static GList *jobs;
+
+static void
+oldlog_free(OldLog *o)
+{
+	g_free(o->name);
+	g_free(o->path);
+	g_free(o);
+}
+
+static void
+job_free(Job *job)
+{
+	jobs = g_list_remove(jobs, job);
+	g_list_free_full(job->logs, (GDestroyNotify)oldlog_free);
+	g_list_free(job->unlock);
+	g_free(job->who);
+	g_free(job);
+}
+
+/* ---- which logs ---------------------------------------------------- */
+
+static gboolean
+job_has_path(Job *job, const char *path)
+{
+	GList *l;
+
+	for (l = job->logs; l != NULL; l = l->next)
+		if (strcmp(((OldLog *)l->data)->path, path) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* An open conversation may still be writing to a log being migrated: that
+ * log is closed first (libpurple opens a new one at its next message), so
+ * nothing is written into a file after it was converted. */
+static void
+close_in_use(Job *job)
+{
+	GList *cl;
+
+	for (cl = purple_get_conversations(); cl != NULL; cl = cl->next) {
+		PurpleConversation *conv = cl->data;
+		GList *l = conv->logs;
+
+		while (l != NULL) {
+			GList *next = l->next;
+			PurpleLog *log = l->data;
+			PurpleLogCommonLoggerData *d = log->logger_data;
+
+			if (log->logger != NULL && d != NULL && d->path != NULL &&
+			    (strcmp(log->logger->id, "html") == 0 ||
+			     strcmp(log->logger->id, "txt") == 0) &&
+			    job_has_path(job, d->path)) {
+				purple_log_free(log);
+				conv->logs = g_list_delete_link(conv->logs, l);
+			}
+			l = next;
+		}
+	}
+}
+
+/* The contact's logs in Pidgin's plaintext formats, appended to job. */
+static guint
+collect(Job *job, PurpleAccount *account, const char *name)
+{
+	GList *logs = purple_log_get_logs(PURPLE_LOG_IM, name, account), *l;
+	guint n = 0;
+
+	for (l = logs; l != NULL; l = l->next) {
+		PurpleLog *log = l->data;
+		PurpleLogCommonLoggerData *d = log->logger_data;
+		const char *id = log->logger != NULL ? log->logger->id : "";
+
+		if ((strcmp(id, "html") == 0 || strcmp(id, "txt") == 0) && d != NULL &&
+		    d->path != NULL) {
+			OldLog *o = g_new0(OldLog, 1);
+
+			o->account = account;
+			o->name = g_strdup(name);
+			o->path = g_strdup(d->path);
+			o->txt = strcmp(id, "txt") == 0;
+			o->start = log->time;
+			job->logs = g_list_append(job->logs, o);
+			n++;
+		}
+		purple_log_free(log);
+	}
+	g_list_free(logs);
+	return n;
+}
+
+/* A record of encrypted sessions with the contact: what "conversations
+ * held in ESessions" means for the action (doc/archive.md): the store
+ * holds retained secrets (a session was established), a flag or the
+ * contact's key, or the contact is pinned (a session existed lately). */
+static gboolean
+has_record(PurpleAccount *account, const char *name)
+{
+	char *own;
+	gboolean yes;
+
+	if (esess_policy_pinned(account, name))
+		return TRUE;
+	if (esess_ctx->store == NULL)
+		return FALSE;
+	own = esess_bare_jid(purple_account_get_username(account));
+	yes = esess_store_has_peer(esess_ctx->store, own, name);
+	g_free(own);
+	return yes;
+}
+
+/* ---- reading Pidgin's formats ------------------------------------- */
+
+typedef struct {
+	EsessArchiveDir dir;
+	gint64 time;
+	char *sender;
+	GString *text;
+} Msg;
+
+static void
+msg_free(Msg *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->sender);
+	if (m->text != NULL) {
+		esess_wipe(m->text->str, m->text->len);
+		g_string_free(m->text, TRUE);
+	}
+	g_free(m);
+}
+
+/* Our own names as libpurple writes them for sent messages: the account's
+ * alias, the connection's display name, the JID with or without resource,
+ * its local part. */
+static gboolean
+is_own_name(PurpleAccount *account, const char *sender)
+{
+	const char *user = purple_account_get_username(account);
+	const char *alias = purple_account_get_alias(account);
+	PurpleConnection *gc = purple_account_get_connection(account);
+	char *bare = esess_bare_jid(user);
+	char *local = g_strndup(bare, strcspn(bare, "@"));
+	gboolean yes;
+
+	yes = g_strcmp0(sender, user) == 0 || g_strcmp0(sender, bare) == 0 ||
+	      g_strcmp0(sender, local) == 0 || (alias != NULL && strcmp(sender, alias) == 0) ||
+	      (gc != NULL && g_strcmp0(sender, purple_connection_get_display_name(gc)) == 0);
+	g_free(bare);
+	g_free(local);
+	return yes;
+}
+
+/* The local midnight of the day of t, and t's date into tm. */
+static void
+day_of(time_t t, struct tm *tm)
+{
+	if (localtime_r(&t, tm) == NULL)
+		memset(tm, 0, sizeof *tm);
+	tm->tm_hour = tm->tm_min = tm->tm_sec = 0;
+	tm->tm_isdst = -1;
+}
+
+/* A message's time from its stamp: libpurple writes the time of day
+ * ("%X") or, for a message written long after it was sent, the date too
+ * ("%x %X"), both in the writer's locale.  The date is taken when this
+ * locale reads it back; otherwise the day is the log's, moved on when the
+ * time of day goes backwards (a log across midnight).  A stamp that does
+ * not read keeps the previous message's time. */
+static gint64
+stamp_time(const char *stamp, time_t start, gint64 prev)
+{
+	static GRegex *rx;
+	GMatchInfo *mi = NULL;
+	struct tm tm;
+	const char *end;
+	gboolean dated = FALSE;
+	gint64 t;
+	int h, mi_, s;
+
+	memset(&tm, 0, sizeof tm);
+	end = strptime(stamp, "%x %X", &tm);
+	if (end != NULL && *end == '\0') {
+		tm.tm_isdst = -1;
+		t = (gint64)mktime(&tm);
+		return t == -1 ? prev : t;
+	}
+	if (rx == NULL)
+		rx = g_regex_new("(\\d{1,2})[:.](\\d{2})(?:[:.](\\d{2}))?\\s*([AaPp])?",
+				 G_REGEX_OPTIMIZE, 0, NULL);
+	memset(&tm, 0, sizeof tm);
+	end = strptime(stamp, "%x", &tm);
+	if (end != NULL && end != stamp) {
+		dated = TRUE;
+		stamp = end;
+	} else {
+		day_of(start, &tm);
+	}
+	if (!g_regex_match(rx, stamp, 0, &mi)) {
+		g_match_info_free(mi);
+		return prev;
+	}
+	{
+		char *hs = g_match_info_fetch(mi, 1), *ms = g_match_info_fetch(mi, 2);
+		char *ss = g_match_info_fetch(mi, 3), *ap = g_match_info_fetch(mi, 4);
+
+		h = atoi(hs);
+		mi_ = atoi(ms);
+		s = ss != NULL && *ss != '\0' ? atoi(ss) : 0;
+		if (ap != NULL && (*ap == 'p' || *ap == 'P') && h < 12)
+			h += 12;
+		else if (ap != NULL && (*ap == 'a' || *ap == 'A') && h == 12)
+			h = 0;
+		g_free(hs);
+		g_free(ms);
+		g_free(ss);
+		g_free(ap);
+	}
+	g_match_info_free(mi);
+	tm.tm_hour = h;
+	tm.tm_min = mi_;
+	tm.tm_sec = s;
+	tm.tm_isdst = -1;
+	t = (gint64)mktime(&tm);
+	if (t == -1)
+		return prev;
+	/* across midnight: the time of day went backwards by more than a
+	 * clock change could explain */
+	while (!dated && prev != G_MININT64 && t < prev - 3600)
+		t += 24 * 3600;
+	return t;
+}
+
+/* One line of Pidgin's HTML log: "<span style="color: C"><span
+ * style="font-size: smaller">(STAMP)</span> <b>SENDER:</b></span>
+ * MESSAGE<br>" (libpurple 2.14), or the same with <font color=C><font
+ * size=2> and <br/> (earlier versions).  The colour says the direction
+ * (#16569E sent, #A82F2F received); an action ("/me", #062585) has one
+ * colour for both, so its direction comes from the sender's name.  System
+ * lines, errors and the header are not messages. */
+static Msg *
+parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 prev)
+{
+	static GRegex *rx;
+	GMatchInfo *mi = NULL;
+	Msg *m = NULL;
+
+	if (rx == NULL)
+		rx = g_regex_new("^<(?:font color=\"|span style=\"color: )(#[0-9A-Fa-f]{6})\">"
+				 "<(?:font size=\"2\"|span style=\"font-size: smaller\")>"
+				 "\\((.*?)\\)</(?:font|span)> ?<b> ?(.*?)</b></(?:font|span)> "
+				 "(.*?)<br/?>\\s*$", G_REGEX_OPTIMIZE, 0, NULL);
+	if (g_regex_match(rx, line, 0, &mi)) {
+		char *color = g_match_info_fetch(mi, 1), *stamp = g_match_info_fetch(mi, 2);
+		char *who = g_match_info_fetch(mi, 3), *text = g_match_info_fetch(mi, 4);
+		gboolean me = g_str_has_prefix(who, "***");
+		char *sender;
+		size_t n;
+
+		if (me)
+			memmove(who, who + 3, strlen(who + 3) + 1);
+		n = strlen(who);
+		if (!me && n > 0 && who[n - 1] == ':')
+			who[--n] = '\0';
+		if (g_str_has_suffix(who, " &lt;AUTO-REPLY&gt;"))
+			who[n - strlen(" &lt;AUTO-REPLY&gt;")] = '\0';
+		sender = purple_unescape_html(who);
+		m = g_new0(Msg, 1);
+		m->sender = sender != NULL ? sender : g_strdup("");
+		if (g_ascii_strcasecmp(color, "#16569E") == 0)
+			m->dir = ESESS_ARCHIVE_SENT;
+		else if (g_ascii_strcasecmp(color, "#A82F2F") == 0)
+			m->dir = ESESS_ARCHIVE_RECEIVED;
+		else
+			m->dir = is_own_name(account, m->sender) ? ESESS_ARCHIVE_SENT
+				 : ESESS_ARCHIVE_RECEIVED;
+		m->time = stamp_time(stamp, start, prev);
+		m->text = g_string_new(me ? "/me " : "");
+		g_string_append(m->text, text);
+		esess_wipe(text, strlen(text));
+		g_free(color);
+		g_free(stamp);
+		g_free(who);
+		g_free(text);
+	}
+	g_match_info_free(mi);
+	return m;
+}
+
+/* The contact's names as libpurple writes them for received messages:
+ * the JID (bare, or full with a resource), its local part, the aliases of
+ * its buddy. */
+static gboolean
+is_contact_name(PurpleAccount *account, const char *name, const char *sender)
+{
+	PurpleBuddy *b = purple_find_buddy(account, name);
+	size_t n = strlen(name);
+	char *local = g_strndup(name, strcspn(name, "@"));
+	gboolean yes;
+
+	yes = strcmp(sender, name) == 0 || strcmp(sender, local) == 0 ||
+	      (strncmp(sender, name, n) == 0 && sender[n] == '/') ||
+	      (b != NULL && (g_strcmp0(sender, purple_buddy_get_alias(b)) == 0 ||
+			     g_strcmp0(sender, purple_buddy_get_contact_alias(b)) == 0 ||
+			     g_strcmp0(sender, purple_buddy_get_server_alias(b)) == 0 ||
+			     g_strcmp0(sender, purple_buddy_get_local_buddy_alias(b)) == 0));
+	g_free(local);
+	return yes;
+}
+
+/* One line of Pidgin's plain-text log: "(STAMP) SENDER: MESSAGE".  The
+ * format marks neither direction nor system lines: a sender that is one of
+ * our own names is us, one of the contact's names or any other name
+ * without a space is the contact; anything else ("(STAMP) Some sentence:
+ * more") is a system line. */
+static Msg *
+parse_txt_line(const OldLog *o, const char *line, gint64 prev)
+{
+	static GRegex *rx;
+	GMatchInfo *mi = NULL;
+	Msg *m = NULL;
+
+	if (rx == NULL)
+		rx = g_regex_new("^\\(([^)]*)\\) (.*?)(?: <AUTO-REPLY>)?: (.*)$", G_REGEX_OPTIMIZE,
+				 0, NULL);
+	if (g_regex_match(rx, line, 0, &mi)) {
+		char *stamp = g_match_info_fetch(mi, 1), *who = g_match_info_fetch(mi, 2);
+		char *text = g_match_info_fetch(mi, 3), *esc;
+		gboolean own = is_own_name(o->account, who);
+
+		if (own || is_contact_name(o->account, o->name, who) ||
+		    (*who != '\0' && strpbrk(who, " \t") == NULL)) {
+			m = g_new0(Msg, 1);
+			m->sender = who;
+			who = NULL;
+			m->dir = own ? ESESS_ARCHIVE_SENT : ESESS_ARCHIVE_RECEIVED;
+			m->time = stamp_time(stamp, o->start, prev);
+			/* the encrypted log keeps the text as shown: markup */
+			esc = g_markup_escape_text(text, -1);
+			m->text = g_string_new(esc);
+			esess_wipe(esc, strlen(esc));
+			g_free(esc);
+		}
+		esess_wipe(text, strlen(text));
+		g_free(text);
+		g_free(who);
+		g_free(stamp);
+	}
+	g_match_info_free(mi);
+	return m;
+}
+
+/* The messages of an old log (Msg *), oldest first.  A line that is not a
+ * message's start continues the message before it (a message of several
+ * lines); lines before the first message (the header), system and error
+ * lines (which start like messages) are not kept. */
+static GPtrArray *
+parse_log(const OldLog *o, char *data)
+{
+	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
+	char **lines = g_strsplit(data, "\n", -1);
+	gint64 prev = G_MININT64;
+	Msg *last = NULL;
+	guint i;
+
+	for (i = 0; lines[i] != NULL; i++) {
+		char *line = lines[i];
+		Msg *m;
+		size_t n = strlen(line);
+
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		m = o->txt ? parse_txt_line(o, line, prev)
+		    : parse_html_line(o->account, line, o->start, prev);
+		if (m != NULL) {
+			if (m->time == G_MININT64)
+				m->time = (gint64)o->start;
+			prev = m->time;
+			g_ptr_array_add(out, m);
+			last = m;
+		} else if (i > 0 && last != NULL && n > 0 &&
+			   !(o->txt ? (line[0] == '(' && strstr(line, ") ") != NULL)
+			     : (g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span") ||
+				g_str_has_prefix(line, "</body>")))) {
+			char *esc = o->txt ? g_markup_escape_text(line, -1) : g_strdup(line);
+
+			g_string_append(last->text, "<br/>");
+			g_string_append(last->text, esc);
+			esess_wipe(esc, strlen(esc));
+			g_free(esc);
+		}
+		esess_wipe(line, n);
+	}
+	g_strfreev(lines);
+	return out;
+}
+
+/* ---- writing, checking, removing ----------------------------------- */
+
+static gboolean
+write_file(const char *path, const guint8 *b, size_t len)
+{
+	int fd = g_open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	gboolean ok = fd >= 0;
+
+	while (ok && len > 0) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0;
+		if (ok) {
+			b += n;
+			len -= (size_t)n;
+		}
+	}
+	if (fd >= 0) {
+		ok = ok && fsync(fd) == 0;
+		if (close(fd) != 0)
+			ok = FALSE;
+	}
+	return ok;
+}
+
+static void
+sync_dir(const char *dir)
+{
+	int fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* The collection read back from the disk is the one written: with the
+ * private key, every message decrypts to what was parsed; without it, the
+ * bytes equal those written and the key is wrapped to ours. */
+static gboolean
+verify(const OldLog *o, const char *path, const GByteArray *want, GPtrArray *msgs,
+       const char **why)
+{
+	const EsessPubKey *pk = esess_identity_public(o->account);
+	EsessIdKey *k = esess_identity_private(o->account);
+	char *data = NULL;
+	gsize len = 0;
+	GPtrArray *recs = NULL;
+	gboolean ok;
+	guint i;
+
+	if (!g_file_get_contents(path, &data, &len, NULL)) {
+		*why = "cannot read the new collection back";
+		return FALSE;
+	}
+	ok = len == want->len && memcmp(data, want->data, len) == 0 && pk != NULL &&
+	     esess_archive_has_key((const guint8 *)data, len, pk);
+	if (!ok)
+		*why = "the new collection on disk differs from what was written";
+	if (ok && k != NULL) {
+		ok = esess_archive_read((const guint8 *)data, len, k, &recs) == ESESS_OK &&
+		     recs->len == msgs->len;
+		for (i = 0; ok && i < recs->len; i++) {
+			const EsessArchiveRecord *r = g_ptr_array_index(recs, i);
+			const Msg *m = g_ptr_array_index(msgs, i);
+
+			ok = r->dir == m->dir && r->time == m->time &&
+			     strcmp(r->sender, m->sender) == 0 && strcmp(r->text, m->text->str) == 0;
+		}
+		if (recs != NULL)
+			g_ptr_array_unref(recs);
+		if (!ok)
+			*why = "the new collection does not decrypt to the old log's messages";
+	}
+	g_free(data);
+	return ok;
+}
+
+/* Overwrites the plaintext with zeros, syncs it, unlinks it (on SSDs and
+ * copy-on-write file systems the old blocks may survive: doc/archive.md). */
+static gboolean
+shred(const char *path)
+{
+	static const guint8 zeros[65536];
+	int fd = g_open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+	GStatBuf sb;
+	off_t left;
+	gboolean ok;
+	char *dir;
+
+	if (fd < 0)
+		return FALSE;
+	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+	for (left = ok ? sb.st_size : 0; ok && left > 0;) {
+		ssize_t n = write(fd, zeros, left < (off_t)sizeof zeros ? (size_t)left
+				  : sizeof zeros);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		ok = n > 0;
+		if (ok)
+			left -= n;
+	}
+	ok = ok && fsync(fd) == 0;
+	if (close(fd) != 0)
+		ok = FALSE;
+	if (!ok || g_unlink(path) != 0)
+		return FALSE;
+	dir = g_path_get_dirname(path);
+	sync_dir(dir);
+	g_free(dir);
+	return TRUE;
+}
+
+/* One old log: parsed, written as a new collection, checked, then its
+ * plaintext removed.  *n_msgs: messages carried over.  FALSE leaves the
+ * old log as it was (and no new collection). */
+static gboolean
+migrate_one(const OldLog *o, guint *n_msgs)
+{
+	const EsessPubKey *pk = esess_identity_public(o->account);
+	const EsessPubKey *keys[1];
+	EsessArchiveWriter *w = NULL;
+	GByteArray *all = NULL, *b = NULL;
+	GPtrArray *msgs = NULL;
+	char *data = NULL, *dir = NULL, *tmp = NULL, *final = NULL, stamp[32];
+	const char *why = NULL;
+	gsize len = 0;
+	GStatBuf sb;
+	struct tm tm;
+	gboolean ok = FALSE, linked = FALSE;
+	guint i;
+
+	if (pk == NULL) {
+		why = "no identity key";
+		goto out;
+	}
+	if (g_lstat(o->path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > MIGRATE_MAX_LOG ||
+	    !g_file_get_contents(o->path, &data, &len, NULL)) {
+		why = "cannot read the old log";
+		goto out;
+	}
+	if (!g_utf8_validate(data, len, NULL)) {
+		why = "the old log is not UTF-8";
+		goto out;
+	}
+	msgs = parse_log(o, data);
+	if (msgs->len == 0) {
+		why = "no message in the old log";
+		goto out;
+	}
+	keys[0] = pk;
+	all = g_byte_array_new();
+	b = g_byte_array_new();
+	if (esess_archive_writer_new(keys, 1, &w, all) != ESESS_OK) {
+		why = "cannot start a collection";
+		goto out;
+	}
+	for (i = 0; i < msgs->len; i++) {
+		const Msg *m = g_ptr_array_index(msgs, i);
+
+		if (esess_archive_writer_append(w, m->dir, m->time, m->sender, m->text->str,
+						b) != ESESS_OK) {
+			why = "a message does not fit the format";
+			goto out;
+		}
+		/* the record and the new trailer replace the old trailer */
+		g_byte_array_set_size(all, all->len - ESESS_ARCHIVE_TRAILER_LEN);
+		g_byte_array_append(all, b->data, b->len);
+	}
+	dir = esess_archive_log_dir(o->account, o->name);
+	if (g_mkdir_with_parents(dir, 0700) != 0) {
+		why = "cannot make the folder of the encrypted log";
+		goto out;
+	}
+	tmp = g_strdup_printf("%s/.migrating-%u.tmp", dir, g_random_int());
+	if (!write_file(tmp, all->data, all->len)) {
+		why = "cannot write the new collection";
+		goto out;
+	}
+	if (!verify(o, tmp, all, msgs, &why))
+		goto out;
+	/* the collection under its log's start time; never over another */
+	if (localtime_r(&o->start, &tm) == NULL) {
+		why = "the old log has no start time";
+		goto out;
+	}
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	for (i = 0; i < 100 && !linked; i++) {
+		g_free(final);
+		final = i == 0 ? g_strdup_printf("%s/%s.esa", dir, stamp)
+			: g_strdup_printf("%s/%s-%u.esa", dir, stamp, i);
+		linked = link(tmp, final) == 0;
+		if (!linked && errno != EEXIST)
+			break;
+	}
+	if (!linked) {
+		why = "cannot name the new collection";
+		goto out;
+	}
+	g_unlink(tmp);
+	sync_dir(dir);
+	if (!shred(o->path)) {
+		/* the history is in both forms now: say so, keep both */
+		why = "the plaintext file could not be removed";
+		goto out_kept;
+	}
+	*n_msgs = msgs->len;
+	ok = TRUE;
+	goto out_kept;
+out:
+	if (tmp != NULL)
+		g_unlink(tmp);
+out_kept:
+	if (!ok)
+		purple_debug_warning(ESESS_DEBUG, "archive: an old log of %s was not migrated: %s\n",
+				     o->name, why != NULL ? why : "?");
+	if (data != NULL) {
+		esess_wipe(data, len);
+		g_free(data);
+	}
+	if (all != NULL) {
+		esess_wipe(all->data, all->len);
+		g_byte_array_unref(all);
+	}
+	if (b != NULL)
+		g_byte_array_unref(b);
+	if (msgs != NULL)
+		g_ptr_array_unref(msgs);
+	esess_archive_writer_free(w);
+	g_free(dir);
+	g_free(tmp);
+	g_free(final);
+	return ok;
+}
+
+/* ---- the user's side ----------------------------------------------- */
+
+static void
+tell(Job *job, const char *text)
+{
+	if (job->account != NULL)
+		esess_ui_system(job->account, job->who, text);
+	else
+		purple_notify_info(esess_ctx->plugin, _("Encrypt old conversation logs"),
+				   _("Encrypt old conversation logs"), text);
+}
+
+static void
+run(Job *job)
+{
+	guint done = 0, failed = 0, msgs = 0;
+	GList *l;
+	char *text;
+
+	close_in_use(job);
+	for (l = job->logs; l != NULL; l = l->next) {
+		guint n = 0;
+
+		if (migrate_one(l->data, &n)) {
+			done++;
+			msgs += n;
+		} else {
+			failed++;
+		}
+	}
+	/* counts, never names or contents, in the debug log */
+	purple_debug_info(ESESS_DEBUG, "archive: migrated %u old logs (%u messages), %u left\n",
+			  done, msgs, failed);
+	if (failed == 0)
+		text = g_strdup_printf(_("Old logs encrypted: %u (%u messages); their plaintext "
+					 "files were overwritten and removed."), done, msgs);
+	else
+		text = g_strdup_printf(_("Old logs encrypted: %u (%u messages); their plaintext "
+					 "files were overwritten and removed. Left as they were: "
+					 "%u (the debug window says why)."), done, msgs, failed);
+	tell(job, text);
+	g_free(text);
+	job_free(job);
+}
+
+static void next_unlock(Job *job);
+
+static void
+unlocked_cb(PurpleAccount *account, gboolean ok, gpointer data)
+{
+	(void)account;
+	(void)ok;
+	/* without the private key the check is the structural one */
+	if (g_list_find(jobs, data) != NULL)
+		next_unlock(data);
+}
+
+/* With the private key unlocked, each new collection is decrypted before
+ * its plaintext goes: ask for the passphrases first (the user just asked
+ * for this), one account after the other. */
+static void
+next_unlock(Job *job)
+{
+	while (job->unlock != NULL) {
+		PurpleAccount *account = job->unlock->data;
+
+		job->unlock = g_list_delete_link(job->unlock, job->unlock);
+		if (esess_identity_would_ask(account)) {
+			esess_identity_unlock(account, unlocked_cb, job);
+			return;
+		}
+	}
+	run(job);
+}
+
+static void
+consent_cb(Job *job, int choice)
+{
+	GList *l;
+
+	(void)choice;
+	if (g_list_find(jobs, job) == NULL)
+		return;
+	for (l = job->logs; l != NULL; l = l->next) {
+		OldLog *o = l->data;
+
+		if (g_list_find(job->unlock, o->account) == NULL)
+			job->unlock = g_list_append(job->unlock, o->account);
+	}
+	next_unlock(job);
+}
+
+static void
+refuse_cb(Job *job, int choice)
+{
+	(void)choice;
+	if (g_list_find(jobs, job) != NULL)
+		job_free(job);
+}
+
+/* Says what will happen, and waits for the user's yes. */
+static void
+ask(Job *job, PurpleConversation *conv)
+{
+	GString *names = g_string_new(NULL);
+	GList *l;
+	guint n_names = 0;
+	char *text;
+
+	for (l = job->logs; l != NULL; l = l->next) {
+		OldLog *o = l->data;
+		GList *p;
+		gboolean seen = FALSE;
+
+		for (p = job->logs; p != l && !seen; p = p->next)
+			seen = strcmp(((OldLog *)p->data)->name, o->name) == 0;
+		if (seen)
+			continue;
+		if (n_names < MIGRATE_MAX_NAMES)
+			g_string_append_printf(names, "%s%s", names->len > 0 ? ", " : "", o->name);
+		else if (n_names == MIGRATE_MAX_NAMES)
+			g_string_append(names, ", ...");
+		n_names++;
+	}
+	text = g_strdup_printf(_("Plaintext logs to encrypt: %u, of your conversations with %s. "
+				 "Each becomes an encrypted log that only the holder of your "
+				 "identity key (and its passphrase, if it has one) can read. Each "
+				 "new log is read back and checked, then the plaintext file is "
+				 "overwritten and removed; a log that fails the check stays as it "
+				 "is."), g_list_length(job->logs), names->str);
+	jobs = g_list_prepend(jobs, job);
+	purple_request_action(job, _("Encrypt old conversation logs"),
+			      _("Encrypt old conversation logs?"), text, 1,
+			      job->account, job->who, conv, job, 2,
+			      _("_Encrypt and remove"), G_CALLBACK(consent_cb),
+			      _("_Cancel"), G_CALLBACK(refuse_cb));
+	g_free(text);
+	g_string_free(names, TRUE);
+}
+
+gboolean
+esess_archive_migrate_command(PurpleAccount *account, const char *who, const char *rest)
+{
+	Job *job;
+	char *bare, *sub;
+	gboolean yes;
+
+	sub = g_strstrip(g_strdup(rest != NULL ? rest : ""));
+	yes = strcmp(sub, "migrate") == 0;
+	g_free(sub);
+	/* anything else is the command's help */
+	if (!yes)
+		return FALSE;
+	bare = esess_bare_jid(who);
+	if (esess_identity_public(account) == NULL) {
+		esess_ui_system(account, who,
+				_("Old logs cannot be encrypted yet: this account has no identity "
+				  "key. It is made the first time you start an encrypted session "
+				  "with a contact who uses this plugin, or with /esession key. "
+				  "Nothing was changed."));
+		g_free(bare);
+		return TRUE;
+	}
+	job = g_new0(Job, 1);
+	job->account = account;
+	job->who = g_strdup(who);
+	if (collect(job, account, bare) == 0) {
+		esess_ui_system(account, who, _("There is no plaintext log of this conversation "
+						"to encrypt."));
+		job_free(job);
+	} else {
+		ask(job, esess_ui_conv(account, who));
+	}
+	g_free(bare);
+	return TRUE;
+}
+
+/* The contacts of an account with a folder of Pidgin's logs: libpurple's
+ * own list of log sets finds no account for an XMPP account whose name
+ * has a resource, so the account's folder is read here. */
+static GList *
+log_contacts(PurpleAccount *account)
+{
+	char *one = purple_log_get_log_dir(PURPLE_LOG_IM, "x", account);
+	char *dir = one != NULL ? g_path_get_dirname(one) : NULL;
+	GDir *d = dir != NULL ? g_dir_open(dir, 0, NULL) : NULL;
+	GList *out = NULL;
+	const char *f;
+
+	while (d != NULL && (f = g_dir_read_name(d)) != NULL) {
+		/* chats are "<room>.chat", the system log ".system" */
+		if (*f == '.' || g_str_has_suffix(f, ".chat"))
+			continue;
+		out = g_list_prepend(out, g_strdup(purple_unescape_filename(f)));
+	}
+	if (d != NULL)
+		g_dir_close(d);
+	g_free(dir);
+	g_free(one);
+	return g_list_sort(out, (GCompareFunc)strcmp);
+}
+
+void
+esess_archive_migrate_action(void)
+{
+	Job *job = g_new0(Job, 1);
+	gboolean keyless = FALSE;
+	GList *al, *names, *l;
+
+	for (al = purple_accounts_get_all(); al != NULL; al = al->next) {
+		PurpleAccount *account = al->data;
+
+		if (g_strcmp0(purple_account_get_protocol_id(account), "prpl-jabber") != 0)
+			continue;
+		names = log_contacts(account);
+		for (l = names; l != NULL; l = l->next) {
+			if (!has_record(account, l->data))
+				continue;
+			if (esess_identity_public(account) == NULL)
+				keyless = TRUE;
+			else
+				collect(job, account, l->data);
+		}
+		g_list_free_full(names, g_free);
+	}
+	if (job->logs == NULL) {
+		tell(job, keyless
+		     ? _("Old logs cannot be encrypted yet: this account has no identity key. It "
+			 "is made the first time you start an encrypted session with a contact "
+			 "who uses this plugin, or with /esession key. Nothing was changed.")
+		     : _("There are no plaintext logs of conversations with contacts you had "
+			 "encrypted sessions with."));
+		job_free(job);
+		return;
+	}
+	ask(job, NULL);
+}
+
+void
+esess_archive_migrate_shutdown(void)
+{
+	while (jobs != NULL) {
+		Job *job = jobs->data;
+
+		purple_request_close_with_handle(job);
+		job_free(job);
+	}
+}
