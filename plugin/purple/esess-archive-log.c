@@ -514,16 +514,18 @@ esess_archive_log_close(PurpleAccount *account, const char *contact, gboolean up
 {
 	GHashTableIter it;
 	gpointer v;
+	char *want;
 
 	if (open_colls == NULL)
 		return;
+	/* purple_normalize answers in one static buffer: a copy to compare */
+	want = contact != NULL ? g_strdup(purple_normalize(account, contact)) : NULL;
 	g_hash_table_iter_init(&it, open_colls);
 	while (g_hash_table_iter_next(&it, NULL, &v)) {
 		ArchColl *c = v;
 
 		if (c->account != account ||
-		    (contact != NULL && g_strcmp0(purple_normalize(account, c->who),
-						  purple_normalize(account, contact)) != 0))
+		    (want != NULL && g_strcmp0(purple_normalize(account, c->who), want) != 0))
 			continue;
 		/* without its writer, closing it copies nothing */
 		if (!upload) {
@@ -532,6 +534,7 @@ esess_archive_log_close(PurpleAccount *account, const char *contact, gboolean up
 		}
 		g_hash_table_iter_remove(&it);
 	}
+	g_free(want);
 }
 
 /* A conversation is closed: so is its collection (doc/archive.md). */

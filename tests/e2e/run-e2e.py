@@ -2277,7 +2277,7 @@ def group_archive_server():
 
         def run_forget():
             check(st, "nothing uploaded")
-            a3 = h.Client(s, "alice")
+            a3 = h.Client(s, "alice", log_ims=True)
             a3.signed_on()
             # the preference on at sign-on: the copy only the server had
             # (published above) comes by itself, with no command
@@ -2298,6 +2298,27 @@ def group_archive_server():
             a3.wait_for(sys_pred("fetched from your server: 0"), since=m, what="fetch barrier")
             ids = [("bob@localhost/" + n[:-4]).encode() for n in names]
             check(all(wait_server_has(s, i, timeout=1) for i in ids), "server items missing")
+            # a collection with another contact, being written: forget
+            # leaves it alone (it is still copied when it closes)
+            carol = h.Client(s, "carol")
+            carol.signed_on()
+            for c, policy in ((a3, "on-request"), (carol, "opportunistic")):
+                c.cmd("account-set esessions-logging forbid")
+                c.cmd("account-set esessions-policy " + policy)
+            h.befriend(a3, carol)
+            wait_caps(a3, carol)
+            negotiate(a3, carol, answer_a="Later", answer_b="Later")
+            tc = token("carol")
+            a3.cmd("send %s %s" % (carol.jid, tc))
+            carol.wait_for(recv_pred(tc), what="alice's message to carol")
+            a3.sync()
+
+            def bob_files():
+                return [p for p in archive_files(a3) if "/bob@localhost/" in p]
+
+            def carol_files():
+                return [p for p in archive_files(a3) if "/carol@localhost/" in p]
+            check(len(carol_files()) == 1, "carol's collection %r" % carol_files())
             # asked first; Cancel (the default) removes nothing
             m = a3.mark()
             a3.cmd("cmd %s esession forget" % b.jid)
@@ -2307,7 +2328,7 @@ def group_archive_server():
             a3.cmd("click Cancel")
             a3.wait_event("dialog-closed", ev[1], since=m)
             a3.sync()
-            check(len(archive_files(a3)) == 2, "Cancel removed files")
+            check(len(bob_files()) == 2, "Cancel removed files")
             check(all(wait_server_has(s, i, timeout=1) for i in ids), "Cancel removed copies")
             m = a3.mark()
             a3.cmd("cmd %s esession forget" % b.jid)
@@ -2316,14 +2337,26 @@ def group_archive_server():
             a3.cmd("click Forget")
             a3.wait_for(sys_pred("forgotten: 2 logs removed from this computer, 2 from your "
                                  "server"), since=m, what="forgotten")
-            check(not archive_files(a3), "files left: %r" % archive_files(a3))
+            check(not bob_files(), "files left: %r" % bob_files())
             stored = b"".join(d for _, d in pep_archive_files(s))
             for i in ids:
                 check(i not in stored, "%r still on the server" % i)
             check(base64.b64encode(st["data"]) not in stored, "the copy is still stored")
             logs, _ = read_logs(a3, b.jid)
             check(not [x for x in logs if x[0] == "esessions"], "the viewer still lists some")
+            # carol's collection was not touched: closed, it is copied
+            check(len(carol_files()) == 1 and not re.search(r"\.[0-9a-f]{8}\.esa$",
+                                                            carol_files()[0]),
+                  "carol's collection %r" % carol_files())
+            a3.cmd("close %s" % carol.jid)
+            deadline = time.time() + 15
+            while time.time() < deadline and not re.search(r"\.[0-9a-f]{8}\.esa$",
+                                                            (carol_files() or [""])[0]):
+                time.sleep(0.1)
+            check(re.search(r"\.[0-9a-f]{8}\.esa$", (carol_files() or [""])[0]),
+                  "carol's collection was not copied after forget: %r" % carol_files())
             a3.stop()
+            carol.stop()
         record("archive server: forget asks first (Cancel keeps everything), then removes the "
                "contact's local collections and retracts the server copies, and says how many; "
                "copies only the server had are fetched at sign-on", run_forget)
