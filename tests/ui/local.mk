@@ -22,10 +22,10 @@ tests_ui_esess_clip_CPPFLAGS = $(AM_CPPFLAGS) $(PIDGIN_CFLAGS:-I%=-isystem %) \
 	-DGLIB_DISABLE_DEPRECATION_WARNINGS
 tests_ui_esess_clip_LDADD = $(PIDGIN_LIBS)
 UI_GTK_PLUGIN = plugin/gtk/esessions-gtk.la tests/ui/esess-clip$(EXEEXT)
-UI_SCENARIOS = pidgin pidgin-de pidgin-fr pidgin-differ pidgin-log finch prefs
+UI_SCENARIOS = pidgin pidgin-de pidgin-fr pidgin-differ pidgin-log finch finch-log prefs
 else
 UI_GTK_PLUGIN =
-UI_SCENARIOS = finch prefs
+UI_SCENARIOS = finch finch-log prefs
 endif
 
 .PHONY: check-ui

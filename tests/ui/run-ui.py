@@ -14,6 +14,10 @@
   finch         alice in Finch under tmux: /esession start, read the SAS off
                 the screen and compare it with bob's, answer, see the title
                 change, /esession end.
+  finch-log     Finch's log viewer (Conversation > View Log...) shows an
+                encrypted log, written beforehand by the plugin in a headless
+                client, decrypted; a copy with one flipped byte shows only the
+                damage notice (issue 13).
   prefs         the policy and a per-contact setting survive a Finch restart
                 (written to disk on exit, read back and obeyed on the next run).
 
@@ -603,6 +607,101 @@ def pidgin_log_scenario():
                 obj.stop()
 
 
+def finch_log_scenario():
+    """Issue 13: Finch's log viewer shows an encrypted log decrypted, and a
+    tampered collection as the damage notice, none of its content."""
+    tag = "finch-log"
+    shots = os.path.join(RUNDIR, tag)
+    os.makedirs(shots, exist_ok=True)
+    server = fresh_server()
+    prep = bob = finch = None
+    try:
+        # the log, written headlessly by the plugin: alice (the run's identity
+        # key) keeps every conversation in the "ESessions encrypted" format
+        prep = H.Client(server, "alice", resource="prep", log_ims=True)
+        prep.signed_on()
+        prep.cmd("account-set esessions-policy never")
+        prep.cmd("pref-string /purple/logging/format esessions")
+        texts = ["Finch history line %d %s" % (i, "".join(
+            chr(ord("a") + (i * 5 + j) % 26) for j in range(8))) for i in range(3)]
+        for t in texts:
+            prep.cmd("send bob@localhost %s" % t)
+        prep.cmd("close bob@localhost")
+        prep.sync()
+        prep.stop()
+        src = []
+        for root, _, names in os.walk(os.path.join(prep.dir, "esessions", "archive")):
+            src += [os.path.join(root, n) for n in names if n.endswith(".esa")]
+        if len(src) != 1:
+            raise RuntimeError("the plugin wrote %r" % src)
+        cfg = U.UiConfig(server, "alice", "finch", [U.CORE_PLUGIN])
+        keydir = os.path.join(cfg.dir, "esessions")
+        logdir = os.path.join(keydir, "archive", "alice@localhost", "bob@localhost")
+        os.makedirs(logdir, mode=0o700)
+        fd = os.open(os.path.join(keydir, "alice@localhost-idkey.pem"),
+                     os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(H.idkey_pem("alice"))
+        with open(src[0], "rb") as f:
+            data = f.read()
+        shutil.copy(src[0], os.path.join(logdir, os.path.basename(src[0])))
+        # a copy from an earlier day with one byte of its last record flipped
+        bad = bytearray(data)
+        bad[len(bad) - 40 - 32 - 3] ^= 0x01
+        with open(os.path.join(logdir, "20200101T120000.esa"), "wb") as f:
+            f.write(bad)
+        bob = start_bob(server)
+        finch = U.Finch(cfg, shots)
+
+        def opened():
+            bob.wait_event("buddy-signed-on", "alice@localhost", timeout=30)
+            bob.cmd("send alice@localhost Hello from bob")
+            finch.focus("bob (alice@localhost")
+            finch.wait_screen(r"Hello from bob")
+            # Ctrl+O: the conversation's menu; (v): View Log...
+            finch.keys("C-o")
+            finch.wait_screen(r"View Log\.\.\.")
+            finch.keys("v")
+            finch.wait_screen(r"Conversations with bob")
+            # the months, newest first: expand this one, select its log
+            finch.wait_screen(r"\+ January 2020")
+            finch.keys("Space")
+            finch.wait_screen(r"- \w+ \d{4} ")
+            finch.keys("C-n")
+        if not check("%s: Conversation > View Log... lists the encrypted logs" % tag, opened):
+            return
+
+        def decrypted():
+            for t in texts:
+                finch.wait_screen(re.escape(t))
+            save(finch, shots, "1-log")
+            if "changed or damaged" in finch.screen():
+                raise RuntimeError("the intact log is said to be damaged")
+            return "%d messages on the screen" % len(texts)
+        if not check("%s: the encrypted log is shown decrypted in Finch's log viewer" % tag,
+                     decrypted):
+            return
+
+        def damaged():
+            # down to the other month, expand it, select its (tampered) log
+            finch.keys("C-n")
+            finch.keys("C-n")
+            finch.keys("Space")
+            finch.wait_screen(r"- January 2020")
+            finch.keys("C-n")
+            finch.wait_screen(r"changed or damaged")
+            save(finch, shots, "2-damaged")
+            shown = [t for t in texts if t in finch.screen()]
+            if shown:
+                raise RuntimeError("content of the tampered log shown: %r" % shown)
+        check("%s: a tampered collection shows the damage notice, none of its content" % tag,
+              damaged)
+    finally:
+        for obj in (finch, bob, prep, server):
+            if obj is not None:
+                obj.stop()
+
+
 SCENARIOS = {
     "pidgin": lambda: pidgin_scenario(None),
     "pidgin-de": lambda: pidgin_scenario("de"),
@@ -610,6 +709,7 @@ SCENARIOS = {
     "pidgin-differ": lambda: pidgin_scenario(None, differ=True),
     "pidgin-log": pidgin_log_scenario,
     "finch": finch_scenario,
+    "finch-log": finch_log_scenario,
     "prefs": prefs_scenario,
 }
 
