@@ -259,7 +259,14 @@ wrote_im_cb(PurpleAccount *account, const char *who, const char *message,
 		return;
 	key = g_strdup_printf("%s\n%s", purple_account_get_username(account), peer->bare);
 	c = g_hash_table_lookup(open_colls, key);
-	if (c == NULL || c->day != local_day(now)) {
+	/* a new collection each day; and, when it is copied to the server,
+	 * before it outgrows one server item (the old one is then closed and
+	 * copied: esess-archive-server.c); a record adds 51 bytes, the
+	 * sender (at most 1024) and the text */
+	if (c == NULL || c->day != local_day(now) ||
+	    (esess_archive_server_enabled() && esess_archive_writer_count(c->w) > 0 &&
+	     esess_archive_writer_size(c->w) + strlen(message) + 1100 >
+	     esess_archive_server_max())) {
 		c = coll_start(account, peer->bare, now);
 		if (c == NULL) {
 			g_hash_table_remove(open_colls, key);

@@ -35,10 +35,10 @@
 #define NS_PUBSUB_ERRORS "http://jabber.org/protocol/pubsub#errors"
 
 #define SRV_IQ_TIMEOUT 30
-/* One item per collection: its base64 must fit Prosody's default c2s
- * stanza limit (256 KiB) with room for the envelope; a larger collection
- * stays local (doc/archive.md). */
-#define SRV_MAX_COLLECTION (180u * 1024u)
+/* What a fetched item may hold: more than any computer of the account
+ * copies (esess_archive_server_max), less than a hostile server could
+ * send. */
+#define SRV_MAX_FETCH (16u * 1024u * 1024u)
 #define ARCHIVE_EXT ".esa"
 #define HASH_HEX 8
 
@@ -116,6 +116,15 @@ gboolean
 esess_archive_server_enabled(void)
 {
 	return purple_prefs_get_bool(ESESS_PREFS_ARCHIVE_SERVER);
+}
+
+guint
+esess_archive_server_max(void)
+{
+	int n = purple_prefs_get_int(ESESS_PREFS_ARCHIVE_SERVER_MAX);
+
+	/* a collection's header alone is about 1.3 KiB */
+	return (guint)CLAMP(n, 2048, (int)SRV_MAX_FETCH);
 }
 
 static gboolean
@@ -291,7 +300,7 @@ upload_file(PurpleAccount *account, const char *contact, const char *path)
 
 	if (g_stat(path, &sb) != 0)
 		return;
-	if ((guint64)sb.st_size > SRV_MAX_COLLECTION) {
+	if ((guint64)sb.st_size > esess_archive_server_max()) {
 		purple_debug_warning(ESESS_DEBUG, "archive: a collection of %" G_GUINT64_FORMAT
 				     " bytes is too large for one server item; it stays on this "
 				     "computer only\n", (guint64)sb.st_size);
@@ -531,13 +540,13 @@ item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 								 ESESS_NS_ARCHIVE) : NULL;
 		text = n != NULL ? xmlnode_get_data(n) : NULL;
 	}
-	if (text != NULL && strlen(text) <= (SRV_MAX_COLLECTION / 3 + 1) * 4 + 64) {
+	if (text != NULL && strlen(text) <= (SRV_MAX_FETCH / 3 + 1) * 4 + 64) {
 		data = g_base64_decode(text, &len);
 	}
 	/* only the shape is checked here; the logger checks every MAC when the
 	 * collection is read, and refuses a changed one whole */
 	if (path != NULL && data != NULL && len > ESESS_ARCHIVE_MAGIC_LEN &&
-	    len <= SRV_MAX_COLLECTION &&
+	    len <= SRV_MAX_FETCH &&
 	    memcmp(data, ESESS_ARCHIVE_MAGIC, ESESS_ARCHIVE_MAGIC_LEN) == 0 &&
 	    !g_file_test(path, G_FILE_TEST_EXISTS) && write_collection(path, data, len)) {
 		f->fetched++;

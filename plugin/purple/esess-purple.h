@@ -42,6 +42,12 @@
 #define ESESS_NS_ARCHIVE "urn:xmpp:esessions:purple:archive:0"
 /* issue 13: keep an encrypted copy of the history on the user's server */
 #define ESESS_PREFS_ARCHIVE_SERVER ESESS_PREFS_ROOT "/archive_server"
+/* the largest collection copied to the server, in bytes: its base64 must
+ * fit one stanza (Prosody's default c2s limit is 256 KiB); the session's
+ * collection is closed and a new one started before it grows past it.  A
+ * hidden pref, for servers with another limit */
+#define ESESS_PREFS_ARCHIVE_SERVER_MAX ESESS_PREFS_ROOT "/archive_server_max"
+#define ESESS_ARCHIVE_SERVER_MAX (180 * 1024)
 
 /* seconds a negotiation may take before it is abandoned */
 #define ESESS_NEGOTIATION_TIMEOUT 60
@@ -325,6 +331,8 @@ void esess_archive_log_close(PurpleAccount *account, const char *contact, gboole
 void esess_archive_server_init(void);
 void esess_archive_server_shutdown(void);
 gboolean esess_archive_server_enabled(void);
+/* ESESS_PREFS_ARCHIVE_SERVER_MAX, within sane bounds. */
+guint esess_archive_server_max(void);
 /* A collection was closed: its copy goes to the server (when enabled). */
 void esess_archive_server_closed(PurpleAccount *account, const char *contact, const char *path);
 /* Fetches the server copies this computer does not have; report_to: the

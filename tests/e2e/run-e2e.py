@@ -2380,6 +2380,49 @@ def group_archive_server():
                           if d and p_is_data(s, _)), "bob's collection is on the server")
         record("archive server: a server that cannot honour the node options (XEP-0223 "
                "precondition) gets no copy; the debug log says why", run_precondition)
+
+        def run_rotate():
+            check(st, "no `may` session")
+            a4 = h.Client(s, "alice", log_ims=True)
+            a4.signed_on()
+            limit = 4000
+            for c in (a4, b):
+                c.cmd("account-set esessions-logging forbid")
+            a4.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            a4.cmd("pref-int %s %d" % (PREF_ARCHIVE_SERVER + "_max", limit))
+            a4.sync()
+            b.sync()
+            wait_caps(a4, b)
+            negotiate(a4, b, answer_a="Later", answer_b="Later")
+            toks = [token("big%d" % i) for i in range(3)]
+            for t in toks:
+                a4.cmd("send %s %s %s" % (b.jid, t, "x" * 1200))
+                b.wait_for(recv_pred(t), what="a long message")
+            a4.sync()
+            a4.cmd("close %s" % b.jid)
+
+            def bob_files():
+                return [p for p in archive_files(a4) if "/bob@localhost/" in p]
+            deadline = time.time() + 15
+            while time.time() < deadline and (
+                    len(bob_files()) < 2 or
+                    not all(re.search(r"\.[0-9a-f]{8}\.esa$", p) for p in bob_files())):
+                time.sleep(0.1)
+            files = bob_files()
+            check(len(files) >= 2, "one collection for %d bytes of messages: %r" %
+                  (3 * 1200, files))
+            for p in files:
+                check(os.path.getsize(p) <= limit, "%s: %d bytes" % (p, os.path.getsize(p)))
+                check(re.search(r"\.[0-9a-f]{8}\.esa$", p), "not copied: %s" % p)
+                check(wait_server_has(s, ("bob@localhost/" + os.path.basename(p)[:-4]).encode(),
+                                      timeout=2), "not on the server: %s" % p)
+            logs, _ = read_logs(a4, b.jid)
+            text = "".join(x[2] for x in logs if x[0] == "esessions")
+            check(all(t in text for t in toks), "not all read back")
+            a4.stop()
+        record("archive server: with the copy on, a session's collection is closed and a new "
+               "one started before it outgrows one server item; all are copied and read back",
+               run_rotate)
     finally:
         s.stop()
 
