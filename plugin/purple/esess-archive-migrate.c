@@ -57,6 +57,8 @@ typedef struct {
 } Job;
 
 static GList *jobs;
+/* the parsers' patterns, made on first use, freed at unload */
+static GRegex *rx_time, *rx_html, *rx_txt;
 
 static void
 oldlog_free(OldLog *o)
@@ -230,7 +232,6 @@ day_of(time_t t, struct tm *tm)
 static gint64
 stamp_time(const char *stamp, time_t start, gint64 prev)
 {
-	static GRegex *rx;
 	GMatchInfo *mi = NULL;
 	struct tm tm;
 	const char *end;
@@ -245,8 +246,8 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
 		t = (gint64)mktime(&tm);
 		return t == -1 ? prev : t;
 	}
-	if (rx == NULL)
-		rx = g_regex_new("(\\d{1,2})[:.](\\d{2})(?:[:.](\\d{2}))?\\s*([AaPp])?",
+	if (rx_time == NULL)
+		rx_time = g_regex_new("(\\d{1,2})[:.](\\d{2})(?:[:.](\\d{2}))?\\s*([AaPp])?",
 				 G_REGEX_OPTIMIZE, 0, NULL);
 	memset(&tm, 0, sizeof tm);
 	end = strptime(stamp, "%x", &tm);
@@ -256,7 +257,7 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
 	} else {
 		day_of(start, &tm);
 	}
-	if (!g_regex_match(rx, stamp, 0, &mi)) {
+	if (!g_regex_match(rx_time, stamp, 0, &mi)) {
 		g_match_info_free(mi);
 		return prev;
 	}
@@ -301,16 +302,15 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
 static Msg *
 parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 prev)
 {
-	static GRegex *rx;
 	GMatchInfo *mi = NULL;
 	Msg *m = NULL;
 
-	if (rx == NULL)
-		rx = g_regex_new("^<(?:font color=\"|span style=\"color: )(#[0-9A-Fa-f]{6})\">"
+	if (rx_html == NULL)
+		rx_html = g_regex_new("^<(?:font color=\"|span style=\"color: )(#[0-9A-Fa-f]{6})\">"
 				 "<(?:font size=\"2\"|span style=\"font-size: smaller\")>"
 				 "\\((.*?)\\)</(?:font|span)> ?<b> ?(.*?)</b></(?:font|span)> "
 				 "(.*?)<br/?>\\s*$", G_REGEX_OPTIMIZE, 0, NULL);
-	if (g_regex_match(rx, line, 0, &mi)) {
+	if (g_regex_match(rx_html, line, 0, &mi)) {
 		char *color = g_match_info_fetch(mi, 1), *stamp = g_match_info_fetch(mi, 2);
 		char *who = g_match_info_fetch(mi, 3), *text = g_match_info_fetch(mi, 4);
 		gboolean me = g_str_has_prefix(who, "***");
@@ -376,14 +376,13 @@ is_contact_name(PurpleAccount *account, const char *name, const char *sender)
 static Msg *
 parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 {
-	static GRegex *rx;
 	GMatchInfo *mi = NULL;
 	Msg *m = NULL;
 
-	if (rx == NULL)
-		rx = g_regex_new("^\\(([^)]*)\\) (.*?)(?: <AUTO-REPLY>)?: (.*)$", G_REGEX_OPTIMIZE,
+	if (rx_txt == NULL)
+		rx_txt = g_regex_new("^\\(([^)]*)\\) (.*?)(?: <AUTO-REPLY>)?: (.*)$", G_REGEX_OPTIMIZE,
 				 0, NULL);
-	if (g_regex_match(rx, line, 0, &mi)) {
+	if (g_regex_match(rx_txt, line, 0, &mi)) {
 		char *stamp = g_match_info_fetch(mi, 1), *who = g_match_info_fetch(mi, 2);
 		char *text = g_match_info_fetch(mi, 3), *esc;
 		gboolean own = is_own_name(o->account, who);
@@ -940,4 +939,7 @@ esess_archive_migrate_shutdown(void)
 		purple_request_close_with_handle(job);
 		job_free(job);
 	}
+	g_clear_pointer(&rx_time, g_regex_unref);
+	g_clear_pointer(&rx_html, g_regex_unref);
+	g_clear_pointer(&rx_txt, g_regex_unref);
 }

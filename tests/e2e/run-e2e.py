@@ -2454,6 +2454,41 @@ def snapshot(c):
     return out
 
 
+def read_collection(data, pem):
+    """The messages of a collection, (dir, time, sender, text), read with
+    Python's `cryptography` by the rules of doc/archive.md (independent of
+    the engine; the MACs are the engine's business, checked elsewhere)."""
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    check(data[:8] == b"ESESSAR1", "not a collection")
+    hlen = struct.unpack(">I", data[8:12])[0]
+    header = data[12:12 + hlen].decode()
+    wrapped = base64.b64decode(re.search(r"<CipherValue>([^<]+)<", header).group(1))
+    sk = serialization.load_pem_private_key(pem.encode(), None)
+    key = sk.decrypt(wrapped, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()),
+                                           algorithm=hashes.SHA256(), label=None))
+    ke = hmac.new(key, b"ESessions archive 1: encryption", hashlib.sha256).digest()
+    off, out = 12 + hlen + 32, []
+    while True:
+        clen = struct.unpack(">I", data[off:off + 4])[0]
+        if clen == 0xFFFFFFFF:
+            return out
+        ct = data[off + 4:off + 4 + clen]
+        ctr = (len(out) << 96) + 1
+        dec = Cipher(algorithms.AES(ke), modes.CTR(ctr.to_bytes(16, "big"))).decryptor()
+        p = dec.update(ct) + dec.finalize()
+        slen = struct.unpack(">H", p[9:11])[0]
+        tlen = struct.unpack(">I", p[11 + slen:15 + slen])[0]
+        out.append((p[0], struct.unpack(">q", p[1:9])[0], p[11:11 + slen].decode(),
+                    p[15 + slen:15 + slen + tlen].decode()))
+        off += 4 + clen + 32
+
+
 def line_of(text, needle):
     """The line of a log as read that holds needle."""
     lines = [ln for ln in text.split("\n") if needle in ln]
@@ -2670,6 +2705,99 @@ def group_archive_migrate():
             check("#A82F2F" in line_of(text, st["tc2"]), "carol's message not received")
         record("archive migrate: /esession archive migrate converts the contact's plain-text "
                "log (a message of two lines, directions from the names)", command_txt)
+
+        def old_format():
+            check(st.get("migrated"), "no migration")
+            # a log as libpurple before 2.14 wrote it (<font>, <br/>), across
+            # midnight, with a system line, an action and an auto-reply
+            day = time.localtime(time.time() - 400 * 86400)
+            t0 = int(time.mktime((day.tm_year, day.tm_mon, day.tm_mday, 23, 55, 0, 0, 0, -1)))
+            lt = time.localtime(t0)
+            d = os.path.join(b.dir, "logs", "jabber", b.jid, "erin@localhost")
+            os.makedirs(d, exist_ok=True)
+            path = os.path.join(d, time.strftime("%Y-%m-%d.%H%M%S%z%Z", lt) + ".html")
+            tk = [token("old%d" % i) for i in range(4)]
+
+            def stamp(t):
+                return time.strftime("%H:%M:%S", time.localtime(t))
+            lines = [
+                '<html><head><meta http-equiv="content-type" content="text/html; '
+                'charset=UTF-8"><title>Conversation with erin@localhost</title></head><body>'
+                '<h3>Conversation with erin@localhost</h3>',
+                '<font color="#A82F2F"><font size="2">(%s)</font> <b>erin@localhost:</b></font>'
+                ' late <i>hello</i> %s<br/>' % (stamp(t0 + 10), tk[0]),
+                '<font size="2">(%s)</font><b> erin@localhost has signed off: bye.</b><br/>'
+                % stamp(t0 + 60),
+                '<font color="#16569E"><font size="2">(%s)</font> <b>%s:</b></font> reply %s<br/>'
+                % (stamp(t0 + 239), b.full_jid, tk[1]),
+                '<font color="#062585"><font size="2">(%s)</font> <b>***%s</b></font> waves %s'
+                '<br/>' % (stamp(t0 + 362), b.full_jid, tk[2]),
+                '<font color="#A82F2F"><font size="2">(%s)</font> <b>erin@localhost '
+                '&lt;AUTO-REPLY&gt;:</b></font> away %s<br/>' % (stamp(t0 + 423), tk[3]),
+                '</body></html>', '']
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd erin@localhost esession archive migrate")
+            b.wait_for(sys_pred("Old logs encrypted: 1 (4 messages)"), since=m,
+                       what="result in the conversation")
+            b.cmd("answer-clear")
+            b.sync()
+            check(not os.path.exists(path), "the old log is still there")
+            logs, _ = read_logs(b, "erin@localhost")
+            ours = [x for x in logs if x[0] == "esessions"]
+            check(len(ours) == 1, "logs %r" % [(x[0], x[1]) for x in logs])
+            text = ours[0][2]
+            check("signed off" not in text, "a system line became a message: %r" % text)
+            want = [(tk[0], "#A82F2F", "erin@localhost", "late <i>hello</i> ", t0 + 10),
+                    (tk[1], "#16569E", b.full_jid, "reply ", t0 + 239),
+                    (tk[2], "#16569E", b.full_jid, "/me waves ", t0 + 362),
+                    (tk[3], "#A82F2F", "erin@localhost", "away ", t0 + 423)]
+            for t, colour, who, before, when in want:
+                ln = line_of(text, t)
+                check(colour in ln, "direction of %s: %r" % (t, ln))
+                check("<b>%s:</b></font> %s%s" % (who, before, t) in ln, "sender or text: %r" % ln)
+                check("(%s)" % stamp(when) in ln, "time of %s: %r" % (t, ln))
+            order = [text.find(t) for t in tk]
+            check(order == sorted(order), "order %r" % order)
+            # the times themselves, the day after midnight included
+            new = [p for p in archive_files(b) if "/erin@localhost/" in p]
+            check(len(new) == 1, "collections %r" % new)
+            with open(new[0], "rb") as f:
+                recs = read_collection(f.read(), h.idkey_pem("bob"))
+            check([(r[0], r[1]) for r in recs] ==
+                  [(1, t0 + 10), (2, t0 + 239), (2, t0 + 362), (1, t0 + 423)],
+                  "directions and times %r (from %d)" % ([(r[0], r[1]) for r in recs], t0))
+        record("archive migrate: a log in the older <font> HTML form converts (across midnight; "
+               "an action's and an auto-reply's direction and sender; system lines dropped)",
+               old_format)
+
+        def left_alone():
+            check(st.get("migrated"), "no migration")
+            d = os.path.join(b.dir, "logs", "jabber", b.jid, "dave@localhost")
+            os.makedirs(d, exist_ok=True)
+            path = os.path.join(d, time.strftime("%Y-%m-%d.%H%M%S%z%Z",
+                                                 time.localtime(time.time() - 86400)) + ".html")
+            body = ('<html><body>\n<span style="color: #A82F2F"><span style="font-size: smaller">'
+                    '(10:00:00)</span> <b>dave@localhost:</b></span> caf\xe9 %s<br>\n'
+                    % token("latin1")).encode("latin-1")
+            with open(path, "wb") as f:
+                f.write(body)
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd dave@localhost esession archive migrate")
+            b.wait_for(sys_pred("Left as they were: 1"), since=m, what="failure reported")
+            b.cmd("answer-clear")
+            b.sync()
+            check(os.path.exists(path), "the log that was not converted is gone")
+            with open(path, "rb") as f:
+                check(f.read() == body, "the log that was not converted changed")
+            adir = os.path.join(b.dir, "esessions", "archive", b.jid, "dave@localhost")
+            left = os.listdir(adir) if os.path.isdir(adir) else []
+            check(not left, "files left in the archive: %r" % left)
+        record("archive migrate: a log that cannot be converted (not UTF-8) stays as it was, is "
+               "counted as left, and leaves no file in the archive", left_alone)
     finally:
         s.stop()
 
