@@ -24,9 +24,10 @@ bench-e2e send them:
               it: placeholder <body>, <thread>, the two XEP-0334 hints, <c/>
               with <data/> (the encrypted chat state and body, padded to 16
               bytes, base64) and <mac/>
-  ours, no placeholder / ours, logging may (no hints)
+  ours, no placeholder / ours, logging may (no hints) / XEP-0200 least
               what the server would save if those parts went (R14 allows
-              both: the placeholder is optional, the hints are for mustnot)
+              both: the placeholder is optional, the hints are for mustnot;
+              the least is <thread/> and <c/> with <data/> and <mac/>)
   padded +2 / +4 elements, padded +2 / +4 namespaced elements
               empty elements added to the padded shape, to price one
               element and one namespace declaration
@@ -152,6 +153,7 @@ def shapes(to, length):
            ("ours, no placeholder", ours_head + "%s%s%s</message>" % (thread, hints, c)),
            ("ours, logging may", ours_head + "<body>%s</body>%s%s</message>"
             % (placeholder, thread, c)),
+           ("XEP-0200 least", ours_head + "%s%s</message>" % (thread, c)),
            ("padded +2 elements", padded("<e1/><e2/>")),
            ("padded +4 elements", padded("<e1/><e2/><e3/><e4/>")),
            ("padded +2 namespaced", padded("<e1 xmlns='urn:e:1'/><e2 xmlns='urn:e:2'/>")),
