@@ -261,6 +261,17 @@ from_peer_ids(const EsessChat *chat, const char *from, const char *thread)
 	return ok;
 }
 
+/* Asks for the line at p without reading it (see esess_session_prefetch). */
+static inline void
+chat_prefetch(const void *p)
+{
+#if defined(__GNUC__)
+	__builtin_prefetch(p);
+#else
+	(void)p;
+#endif
+}
+
 static gboolean
 from_peer(const EsessChat *chat, const EsessMsgInfo *msg)
 {
@@ -577,6 +588,12 @@ esess_chat_receive_c(EsessChat *chat, const EsessCIn *in, const EsessPayloadSink
 	/* the complete way handles everything but an established session */
 	if (chat->state != ESESS_CHAT_ESTABLISHED || chat->session == NULL)
 		return ESESS_ERR_INVALID_ARG;
+	/* one session among a thousand is cold: its lines, the thread and the
+	 * peer's JID are asked for at once rather than each missed in turn
+	 * (issue 11 item 1) */
+	chat_prefetch(chat->thread);
+	chat_prefetch(chat->peer);
+	esess_session_prefetch(chat->session, FALSE);
 	r = encrypted_admit(chat, in->from, in->thread, in->has_body, step);
 	if (r != ESESS_OK)
 		return r;
@@ -790,6 +807,9 @@ esess_chat_encrypt_c(EsessChat *chat, const char *children, size_t len, EsessCOu
 	if (chat->state != ESESS_CHAT_ESTABLISHED || chat->session == NULL ||
 	    len > ESESS_SESSION_PARTS_MAX)
 		return ESESS_ERR_INVALID_ARG;
+	/* the session's lines come in while the payload is parsed (issue 11
+	 * item 1: one session among a thousand is cold) */
+	esess_session_prefetch(chat->session, TRUE);
 	/* as esess_chat_encrypt: the receiver's depth and count limits */
 	lim = esess_xml_default_limits;
 	lim.max_bytes = ESESS_SEND_MAX_INPUT;

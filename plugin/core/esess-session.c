@@ -166,6 +166,13 @@ session_prefetch(const EsessSession *s, gboolean own)
 #endif
 }
 
+void
+esess_session_prefetch(const EsessSession *s, gboolean sending)
+{
+	if (s != NULL)
+		session_prefetch(s, sending);
+}
+
 /* Keeps hmac0 and cur_first in step with sets and cur_set: called after
  * every change to either. */
 static void

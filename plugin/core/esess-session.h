@@ -109,6 +109,13 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
 					const char *mac, size_t mac_len, EsessXmlNode **payload);
 
+/* Asks for the cache lines of s that the next message reads (its first
+ * lines and the keys of one direction: sending TRUE for encrypt), without
+ * reading them: a caller with other work to do before it encrypts or
+ * decrypts (the chat's sender and thread checks, parsing the payload) lets
+ * the misses of a cold session overlap that work (issue 11 item 1). */
+void esess_session_prefetch(const EsessSession *s, gboolean sending);
+
 /* Starts a re-key (XEP-0200 §Re-Key Exchange): the next encrypted stanza
  * carries <key/>.  Returns ESESS_OK, ESESS_ERR_SESSION_ENDED, ESESS_ERR_STATE
  * (re-keying disabled or too soon for rekey_freq), ESESS_ERR_INTERNAL. */

@@ -1,37 +1,51 @@
 /*
  * bench-scale.c - the per-message cost with 1, 100 and 1000 established
- * pairs of sessions live in one process (issue 11 item 1): one 100-byte
- * message encrypted (esess_session_encrypt, "send") and decrypted
- * (esess_session_decrypt_text, "receive"), each message on the next pair in
- * turn (round robin), as a client with that many conversations sees them.
- * The sessions hold their keys, MAC pads and group-14 DH key pairs in
- * libgcrypt's secure memory, as negotiated sessions do.
+ * pairs of chats live in one process (issue 11 item 1), on the path the
+ * adapter runs for every message: esess_chat_encrypt_c on the sender's chat
+ * ("send") and esess_chat_receive_c on the receiver's ("receive"), one
+ * 100-byte <body/> each.  The pairs are negotiated through the chat API
+ * (group 14, no store), as bench-memory does, and added as the sizes grow,
+ * so that at each size exactly that many pairs are live.
  *
- * The work per run is the same at each size: B messages (B a multiple of
- * 1000), message k on pair k mod N, in chunks of 100 sends then the same 100
- * receives (the wire buffers stay few and cache-warm alike at every size) (each pair receives its own messages in order).  What changes with
- * N is only how many sessions' state a run touches, so the ratio shows what
- * grows with the number of sessions: cache and TLB misses on per-session
- * state, lookups, the allocators.  The pairs are added as the sizes grow, so
- * that at each size exactly that many are live.
+ * Two patterns, measured in the same run, chunk by chunk in alternation (so
+ * that the machine's drift touches both alike):
  *
- * The machine is shared and its speed drifts by tens of percent within
- * seconds: at N > 1 pairs each chunk of 100 messages round robin alternates
- * with a chunk of 100 on the first pair alone (its state hot, as with one
- * conversation; "1 pair, alt"), and the ratio is the median of the runs'
- * ratios of the two, which that drift touches alike.
+ *   one active   every message on the first pair while N pairs exist: a
+ *                client with one conversation going and N open.  What grows
+ *                here with N is work that depends on the number of sessions
+ *                (lookups, allocators, tables): the issue's "per-message
+ *                cost that does not grow with the number of sessions".
+ *   round robin  message k on pair k mod N: every message on another
+ *                session, whose state was last touched N messages ago.  On
+ *                top of the first, each message pays for switching sessions
+ *                (the shared AES handles re-keyed, esess-crypto.c) and, past
+ *                a few hundred sessions, for the session's state being out
+ *                of the nearer caches.  Both are a step, not a slope: the
+ *                switch is the same at 8 pairs as at 1000, and the misses per
+ *                message are bounded by the cache lines a message reads.
+ *
+ * At one pair both patterns are the same.  The work per run is the same at
+ * each size: B messages per pattern (B a multiple of 1000), in chunks of 100
+ * sends then the same 100 receives.
+ *
+ * Prints, per size and pattern, the median over runs of the mean CPU time
+ * per message with the fastest and slowest run ([min-max]), for send,
+ * receive and both; the ratios of the medians to one pair (issue target at
+ * 1000 pairs: at most 1.10); and, per size, the median of the runs' own
+ * ratios round robin / one active (drift touches both halves alike).  A
+ * deterministic figure of the same comparison is the instruction count per
+ * message under callgrind: `make bench-scale-callgrind`
+ * (bench-scale-callgrind.sh), which runs this program with
+ * ESESS_BENCH_SCALE_CALLGRIND set (it then also prints how many messages
+ * each pattern's function measured).
  *
  * libgcrypt is set up by the engine; libotr is never linked here (otrl_init
  * replaces libgcrypt's allocator with plain malloc for the whole process).
- *
- * Prints, per size, the median over runs of the mean CPU time per message,
- * with the fastest and slowest run, for send, receive and both, and the
- * median ratio to one pair (issue target at 1000 pairs: at most 1.10).
  * This program prints figures; it never fails on time.
  *
- *   bench-scale [RUNS]          RUNS runs per size (default 9, at least 3)
- *   ESESS_BENCH_SCALE=0.25      fewer messages per run (a quick run)
- *   ESESS_BENCH_SCALE_SIZES=1000  only these sizes (comma-separated; profiling)
+ *   bench-scale [RUNS]            RUNS runs per size (default 9, at least 3)
+ *   ESESS_BENCH_SCALE=0.25        fewer messages per run (a quick run)
+ *   ESESS_BENCH_SCALE_SIZES=1000  only these sizes (comma-separated)
  */
 #include "config.h"
 
@@ -39,88 +53,38 @@
 #include <string.h>
 #include <time.h>
 
+#include "esess-chat.h"
 #include "esess-crypto.h"
-#include "esess-mem.h"
-#include "esess-session.h"
 #include "esess-status.h"
-#include "esess-xml.h"
 
 #include "bench-util.h"
-
-#define BENCH_KEY_LEN 32
-#define BENCH_GROUP 14
+#include "neg-harness.h"
 
 static const guint bench_counts[] = { 1, 100, 1000 };
 
+#define SCALE_CHUNK 100
+#define SCALE_BODY_LEN 100
+
+enum { PAT_ONE, PAT_RR, N_PAT };
+static const char *const pat_names[N_PAT] = { "one active", "round robin" };
+
 typedef struct {
-	EsessSession *alice;  /* sends */
-	EsessSession *bob;    /* receives */
+	EsessChat *alice; /* sends */
+	EsessChat *bob;   /* receives */
 } ScalePair;
 
-/* Two established sessions whose keys and counters mirror each other, each
- * holding a group-14 key pair for re-keying, as a negotiated session does. */
-static void
-scale_pair_init(ScalePair *p)
-{
-	EsessSecret *k[4];
-	EsessSessionParams a, b;
-	guint8 ca[ESESS_COUNTER_LEN], cb[ESESS_COUNTER_LEN];
-	EsessDhKey *da = NULL, *db = NULL;
-	const guint8 *pa, *pb;
-	size_t la, lb;
-	EsessStatus r;
-	guint i;
-
-	for (i = 0; i < G_N_ELEMENTS(k); i++) {
-		k[i] = esess_secret_new(BENCH_KEY_LEN);
-		esess_random(k[i]->data, k[i]->len);
-	}
-	esess_random(ca, sizeof(ca));
-	esess_counter_flip_top(ca, cb);
-	if (esess_dh_keygen(BENCH_GROUP, &da) != ESESS_OK ||
-	    esess_dh_keygen(BENCH_GROUP, &db) != ESESS_OK)
-		bench_fail("esess_dh_keygen", "group 14");
-	pa = esess_dh_key_public(da, &la);
-	pb = esess_dh_key_public(db, &lb);
-
-	memset(&a, 0, sizeof(a));
-	a.own_cipher_key = k[0];
-	a.own_mac_key = k[1];
-	a.peer_cipher_key = k[2];
-	a.peer_mac_key = k[3];
-	memcpy(a.own_counter, ca, sizeof(ca));
-	memcpy(a.peer_counter, cb, sizeof(cb));
-	a.group = BENCH_GROUP;
-	a.own_dh = da;
-	a.peer_public = pb;
-	a.peer_public_len = lb;
-
-	memset(&b, 0, sizeof(b));
-	b.own_cipher_key = k[2];
-	b.own_mac_key = k[3];
-	b.peer_cipher_key = k[0];
-	b.peer_mac_key = k[1];
-	memcpy(b.own_counter, cb, sizeof(cb));
-	memcpy(b.peer_counter, ca, sizeof(ca));
-	b.group = BENCH_GROUP;
-	b.own_dh = db;
-	b.peer_public = pa;
-	b.peer_public_len = la;
-
-	/* peer_public is copied by esess_session_new before either key pair
-	 * could be freed: the sessions take ownership of da and db */
-	r = esess_session_new(&a, &p->alice);
-	if (r != ESESS_OK)
-		bench_fail("esess_session_new (alice)", esess_status_name(r));
-	r = esess_session_new(&b, &p->bob);
-	if (r != ESESS_OK)
-		bench_fail("esess_session_new (bob)", esess_status_name(r));
-	for (i = 0; i < G_N_ELEMENTS(k); i++)
-		esess_secret_free(k[i]);
-}
+typedef struct {
+	GArray *pairs;                /* ScalePair */
+	const char *from;             /* alice's full JID (the outer from) */
+	char *children;               /* the serialised <body/> */
+	size_t children_len;
+	EsessCOut out[SCALE_CHUNK];   /* the chunk's messages on their way */
+	gsize sink_bytes;             /* what the receiver was handed */
+	guint64 counted[N_PAT];       /* messages each pattern's function ran, in all */
+} Scale;
 
 /* CPU time of this thread: on a shared machine the time spent descheduled
- * would otherwise swamp a 1 us message. */
+ * would otherwise swamp a few-microsecond message. */
 static gint64
 scale_cpu_ns(void)
 {
@@ -131,80 +95,159 @@ scale_cpu_ns(void)
 	return (gint64)ts.tv_sec * G_GINT64_CONSTANT(1000000000) + ts.tv_nsec;
 }
 
-/* A <body/> payload whose text is exactly body_len bytes. */
-static char *
-scale_payload(size_t body_len, size_t *len)
+/* The receiver's sink, as the adapter's builds nodes: it sees every byte. */
+static void
+sink_open(gpointer data, const char *name, const char *ns, guint n_attrs,
+	  const EsessPayloadAttr *attrs)
 {
-	GString *s = g_string_sized_new(body_len + 16);
-	size_t i;
+	Scale *sc = data;
 
-	g_string_append(s, "<body>");
-	for (i = 0; i < body_len; i++)
-		g_string_append_c(s, "pack my box with five dozen liquor jugs. "[i % 41]);
-	g_string_append(s, "</body>");
-	*len = s->len;
-	return g_string_free(s, FALSE);
+	(void)ns;
+	(void)attrs;
+	sc->sink_bytes += strlen(name) + n_attrs;
+}
+
+static void
+sink_text(gpointer data, const char *text, size_t len)
+{
+	Scale *sc = data;
+
+	sc->sink_bytes += len + (len > 0 ? (guchar)text[0] % 2 : 0);
+}
+
+static void
+sink_close(gpointer data)
+{
+	(void)data;
+}
+
+static const EsessPayloadSink scale_sink = { sink_open, sink_text, sink_close };
+
+/* The child of an outgoing <c/> called name (the adapter reads the same). */
+static const EsessCChild *
+scale_child(const EsessCOut *o, const char *name)
+{
+	guint i;
+
+	for (i = 0; o->children != NULL && i < o->children->len; i++) {
+		const EsessCChild *ch = g_ptr_array_index(o->children, i);
+
+		if (strcmp(ch->name, name) == 0)
+			return ch;
+	}
+	return NULL;
 }
 
 /* Sends then receives one chunk of SCALE_CHUNK messages, message k on pair
- * (*next)++ mod n; adds their CPU ns to *send and *recv. */
-#define SCALE_CHUNK 100
-
-static void
-scale_chunk(GArray *pairs, guint n, guint *next, GString **wires, const char *payload,
-	    size_t plen, gint64 *send, gint64 *recv)
+ * (first + k) mod n; adds their CPU ns to t[0] (send) and t[1] (receive).
+ * Kept out of line so that callgrind can count each pattern apart. */
+static G_GNUC_NO_INLINE void
+scale_chunk(Scale *sc, guint first, guint n, gint64 t[2])
 {
-	guint first = *next;
+	EsessStep step;
 	gint64 t0, t1, t2;
 	size_t k;
 
-	for (k = 0; k < SCALE_CHUNK; k++)
-		g_string_truncate(wires[k], 0);
 	t0 = scale_cpu_ns();
 	for (k = 0; k < SCALE_CHUNK; k++) {
-		ScalePair *p = &g_array_index(pairs, ScalePair, (first + k) % n);
-		EsessStatus r = esess_session_encrypt(p->alice, payload, plen, wires[k]);
+		ScalePair *p = &g_array_index(sc->pairs, ScalePair, (first + k) % n);
+		EsessStatus r;
 
+		esess_step_init(&step);
+		r = esess_chat_encrypt_c(p->alice, sc->children, sc->children_len, &sc->out[k],
+					 &step);
 		if (G_UNLIKELY(r != ESESS_OK))
-			bench_fail("esess_session_encrypt", esess_status_name(r));
+			bench_fail("esess_chat_encrypt_c", esess_status_name(r));
+		esess_step_clear(&step);
 	}
 	t1 = scale_cpu_ns();
 	for (k = 0; k < SCALE_CHUNK; k++) {
-		ScalePair *p = &g_array_index(pairs, ScalePair, (first + k) % n);
-		EsessXmlNode *node = NULL;
-		EsessStatus r = esess_session_decrypt_text(p->bob, wires[k]->str, wires[k]->len,
-							   &node, NULL, NULL);
+		ScalePair *p = &g_array_index(sc->pairs, ScalePair, (first + k) % n);
+		const EsessCChild *data = scale_child(&sc->out[k], "data");
+		const EsessCChild *mac = scale_child(&sc->out[k], "mac");
+		EsessCIn in;
+		EsessStatus r;
 
-		if (G_UNLIKELY(r != ESESS_OK || node == NULL))
-			bench_fail("esess_session_decrypt_text", esess_status_name(r));
-		esess_xml_free(node);
+		memset(&in, 0, sizeof(in));
+		in.from = sc->from;
+		in.thread = sc->out[k].thread;
+		in.has_body = sc->out[k].body != NULL;
+		in.data = data->text;
+		in.data_len = strlen(data->text);
+		in.mac = mac->text;
+		in.mac_len = strlen(mac->text);
+		esess_step_init(&step);
+		r = esess_chat_receive_c(p->bob, &in, &scale_sink, sc, &step);
+		if (G_UNLIKELY(r != ESESS_OK || step.event != ESESS_EV_MESSAGE))
+			bench_fail("esess_chat_receive_c", esess_status_name(r));
+		esess_step_clear(&step);
 	}
 	t2 = scale_cpu_ns();
-	*next = (first + SCALE_CHUNK) % n;
-	*send += t1 - t0;
-	*recv += t2 - t1;
+	for (k = 0; k < SCALE_CHUNK; k++)
+		esess_c_out_clear(&sc->out[k]);
+	t[0] += t1 - t0;
+	t[1] += t2 - t1;
 }
 
-/* One run: batch messages round robin over the first n pairs and, chunk by
- * chunk in alternation, batch messages on the first pair alone (so that the
- * machine's drift touches both alike); the mean CPU ns per message. */
-static void
-scale_run(GArray *pairs, guint n, GString **wires, size_t batch, const char *payload,
-	  size_t plen, double out[2], double ref[2])
+/* The two patterns in functions of their own: callgrind's --toggle-collect
+ * counts each apart (bench-scale-callgrind.sh). */
+static G_GNUC_NO_INLINE void
+scale_pattern_one(Scale *sc, gint64 t[2])
 {
-	gint64 send = 0, recv = 0, rsend = 0, rrecv = 0;
-	guint next = 0, next1 = 0;
+	scale_chunk(sc, 0, 1, t);
+	sc->counted[PAT_ONE] += SCALE_CHUNK;
+}
+
+static G_GNUC_NO_INLINE void
+scale_pattern_rr(Scale *sc, guint first, guint n, gint64 t[2])
+{
+	scale_chunk(sc, first, n, t);
+	sc->counted[PAT_RR] += SCALE_CHUNK;
+}
+
+/* One run at n pairs: batch messages in each pattern, chunk by chunk in
+ * alternation; out[pattern][0 send, 1 receive] the mean CPU ns per message.
+ * At one pair the patterns are the same and only one is run. */
+static void
+scale_run(Scale *sc, guint n, size_t batch, double out[N_PAT][2])
+{
+	gint64 t[N_PAT][2] = { { 0, 0 }, { 0, 0 } };
+	guint next = 0;
 	size_t base;
+	guint j;
 
 	for (base = 0; base < batch; base += SCALE_CHUNK) {
-		scale_chunk(pairs, n, &next, wires, payload, plen, &send, &recv);
-		if (n > 1)
-			scale_chunk(pairs, 1, &next1, wires, payload, plen, &rsend, &rrecv);
+		if (n > 1) {
+			scale_pattern_rr(sc, next, n, t[PAT_RR]);
+			next = (next + SCALE_CHUNK) % n;
+		}
+		scale_pattern_one(sc, t[PAT_ONE]);
 	}
-	out[0] = (double)send / (double)batch;
-	out[1] = (double)recv / (double)batch;
-	ref[0] = (double)rsend / (double)batch;
-	ref[1] = (double)rrecv / (double)batch;
+	if (n == 1)
+		memcpy(t[PAT_RR], t[PAT_ONE], sizeof(t[PAT_ONE]));
+	for (j = 0; j < N_PAT; j++) {
+		out[j][0] = (double)t[j][0] / (double)batch;
+		out[j][1] = (double)t[j][1] / (double)batch;
+	}
+}
+
+/* One more established pair of chats. */
+static void
+scale_add_pair(Scale *sc, NegParty *a, NegParty *b, NegWire *w)
+{
+	ScalePair p;
+
+	if (!neg_run(a, b, w, TRUE))
+		bench_fail("negotiation", "not established");
+	p.alice = a->chat;
+	p.bob = b->chat;
+	a->chat = b->chat = NULL;
+	g_array_append_val(sc->pairs, p);
+	/* the wire keeps every stanza: not the sessions' state */
+	neg_wire_clear(w);
+	neg_wire_init(w, NULL, NULL);
+	neg_party_reset(a);
+	neg_party_reset(b);
 }
 
 typedef struct {
@@ -244,34 +287,88 @@ scale_size_wanted(guint n)
 	return found;
 }
 
+/* v[0..2]: send, receive, both per run; prints median [min-max] of each and
+ * returns the medians in med[0..2]. */
 static void
-scale_print_row(const char *label, double *v[3], size_t runs)
+scale_print_row(const char *label, double *v[3], size_t runs, double med[3])
 {
 	guint j;
 
-	printf("%-13s", label);
+	printf("  %-18s", label);
 	for (j = 0; j < 3; j++) {
 		ScaleStat st = scale_stat(v[j], runs);
 		char cell[64];
 
-		g_snprintf(cell, sizeof(cell), "%.0f [%.0f, %.0f]", st.med, st.lo, st.hi);
+		med[j] = st.med;
+		g_snprintf(cell, sizeof(cell), "%.0f [%.0f-%.0f]", st.med, st.lo, st.hi);
 		printf(" %-20s", cell);
 	}
 	printf("\n");
 }
 
+/* The figures of one size: per pattern, send / receive / both per run, and
+ * the runs' own ratios round robin / one active. */
+typedef struct {
+	guint n;
+	size_t done;
+	double *v[N_PAT][3];
+	double *within[3];
+} ScaleSize;
+
+/* Makes exactly n pairs live: negotiates more, or frees the newest. */
+static void
+scale_resize(Scale *sc, guint n, NegParty *a, NegParty *b, NegWire *w)
+{
+	while (sc->pairs->len < n)
+		scale_add_pair(sc, a, b, w);
+	while (sc->pairs->len > n) {
+		ScalePair *pr = &g_array_index(sc->pairs, ScalePair, sc->pairs->len - 1);
+
+		esess_chat_free(pr->alice);
+		esess_chat_free(pr->bob);
+		g_array_set_size(sc->pairs, sc->pairs->len - 1);
+	}
+}
+
+/* count runs at size z (its pairs live), after one untimed run. */
+static void
+scale_measure(Scale *sc, ScaleSize *z, size_t count, size_t batch)
+{
+	double o[N_PAT][2];
+	size_t s;
+	guint p, j;
+
+	/* first-touch costs are not per message */
+	scale_run(sc, z->n, batch, o);
+	for (s = 0; s < count; s++, z->done++) {
+		scale_run(sc, z->n, batch, o);
+		for (p = 0; p < N_PAT; p++) {
+			z->v[p][0][z->done] = o[p][0];
+			z->v[p][1][z->done] = o[p][1];
+			z->v[p][2][z->done] = o[p][0] + o[p][1];
+		}
+		for (j = 0; j < 3; j++)
+			z->within[j][z->done] = z->v[PAT_RR][j][z->done] / z->v[PAT_ONE][j][z->done];
+	}
+}
+
 int
 main(int argc, char **argv)
 {
-	size_t runs = 9;
+	size_t runs = 9, up;
 	/* a multiple of every size: the same messages per pair at each size */
 	size_t batch = bench_reps(4, 1) * 1000;
-	GArray *pairs;
-	GString **wires;
-	double *v[3], *ref[3], *ratio[3], o[2], r[2];
-	char *payload;
-	size_t plen, k;
-	guint ci, j;
+	gboolean cg = g_getenv("ESESS_BENCH_SCALE_CALLGRIND") != NULL;
+	ScaleSize sizes[G_N_ELEMENTS(bench_counts)];
+	double base_med[N_PAT][3];
+	gboolean have_base = FALSE;
+	NegParty a, b;
+	NegWire w;
+	Scale sc;
+	GString *body;
+	size_t k, nz = 0;
+	gint zi;
+	guint ci, j, p;
 
 	if (argc > 1) {
 		runs = (size_t)g_ascii_strtoull(argv[1], NULL, 10);
@@ -280,80 +377,107 @@ main(int argc, char **argv)
 	}
 	if (esess_crypto_init() != ESESS_OK)
 		bench_fail("esess_crypto_init", "libgcrypt");
+	memset(&sc, 0, sizeof(sc));
 	/* the benchmark's own bookkeeping in one array: a pointer per pair
 	 * to a block of its own would add a cache miss per message that is
 	 * not the engine's */
-	pairs = g_array_new(FALSE, TRUE, sizeof(ScalePair));
-	payload = scale_payload(100, &plen);
-	wires = g_new0(GString *, SCALE_CHUNK);
-	for (k = 0; k < SCALE_CHUNK; k++)
-		wires[k] = g_string_sized_new(512);
-	for (j = 0; j < 3; j++) {
-		v[j] = g_new0(double, runs);
-		ref[j] = g_new0(double, runs);
-		ratio[j] = g_new0(double, runs);
-	}
-
-	printf("bench-scale: one 100-byte message per step, round robin over N established "
-	       "pairs\n  (2N sessions, group-14 key pairs held), libotr not in the process; "
-	       "%zu messages per run;\n  CPU ns per message: median of %zu runs "
-	       "[fastest run, slowest run]\n", batch, runs);
-	printf("%-13s %-20s %-20s %-20s\n", "", "send (encrypt)", "receive (decrypt)",
-	       "send + receive");
+	sc.pairs = g_array_new(FALSE, TRUE, sizeof(ScalePair));
+	body = g_string_new("<body>");
+	for (k = 0; k < SCALE_BODY_LEN; k++)
+		g_string_append_c(body, "pack my box with five dozen liquor jugs. "[k % 41]);
+	g_string_append(body, "</body>");
+	sc.children_len = body->len;
+	sc.children = g_string_free(body, FALSE);
+	neg_party_init(&a, "alice@example.org/pda", NULL);
+	neg_party_init(&b, "bob@example.com/laptop", NULL);
+	neg_wire_init(&w, NULL, NULL);
+	sc.from = a.jid;
+	memset(sizes, 0, sizeof(sizes));
 	for (ci = 0; ci < G_N_ELEMENTS(bench_counts); ci++) {
-		guint n = bench_counts[ci];
-		char label[32];
-		size_t s;
+		ScaleSize *z;
 
-		if (!scale_size_wanted(n))
+		if (!scale_size_wanted(bench_counts[ci]))
 			continue;
-		while (pairs->len < n) {
-			ScalePair p;
-
-			scale_pair_init(&p);
-			g_array_append_val(pairs, p);
-		}
-		/* one untimed run: first-touch costs are not per message */
-		scale_run(pairs, n, wires, batch, payload, plen, o, r);
-		for (s = 0; s < runs; s++) {
-			scale_run(pairs, n, wires, batch, payload, plen, o, r);
-			v[0][s] = o[0];
-			v[1][s] = o[1];
-			v[2][s] = o[0] + o[1];
-			ref[0][s] = r[0];
-			ref[1][s] = r[1];
-			ref[2][s] = r[0] + r[1];
-			for (j = 0; j < 3 && n > 1; j++)
-				ratio[j][s] = v[j][s] / ref[j][s];
-		}
-		g_snprintf(label, sizeof(label), "%u pair%s", n, n == 1 ? "" : "s");
-		scale_print_row(label, v, runs);
-		if (n > 1) {
-			scale_print_row("  1 pair, alt", ref, runs);
-			printf("  ratio %u pairs / 1 pair (median of the runs' ratios): send %.2f, "
-			       "receive %.2f, send + receive %.2f%s\n", n,
-			       bench_median(ratio[0], runs), bench_median(ratio[1], runs),
-			       bench_median(ratio[2], runs),
-			       n == 1000 ? " (target <= 1.10)" : "");
-		}
-		fflush(stdout);
+		z = &sizes[nz++];
+		z->n = bench_counts[ci];
+		for (p = 0; p < N_PAT; p++)
+			for (j = 0; j < 3; j++)
+				z->v[p][j] = g_new0(double, runs);
+		for (j = 0; j < 3; j++)
+			z->within[j] = g_new0(double, runs);
 	}
 
-	for (j = 0; j < pairs->len; j++) {
-		ScalePair *p = &g_array_index(pairs, ScalePair, j);
-
-		esess_session_free(p->alice);
-		esess_session_free(p->bob);
+	/* The machine's speed drifts by tens of percent over seconds, and the
+	 * sizes are measured one after the other: half the runs on the way up
+	 * (pairs negotiated) and half on the way down (the newest pairs
+	 * freed), so that a drift over the whole program touches every size
+	 * alike (A B C C B A). */
+	up = (runs + 1) / 2;
+	for (zi = 0; zi < (gint)nz; zi++) {
+		scale_resize(&sc, sizes[zi].n, &a, &b, &w);
+		scale_measure(&sc, &sizes[zi], up, batch);
 	}
-	g_array_free(pairs, TRUE);
-	for (k = 0; k < SCALE_CHUNK; k++)
-		g_string_free(wires[k], TRUE);
-	g_free(wires);
-	g_free(payload);
-	for (j = 0; j < 3; j++) {
-		g_free(v[j]);
-		g_free(ref[j]);
-		g_free(ratio[j]);
+	for (zi = (gint)nz - 1; zi >= 0; zi--) {
+		scale_resize(&sc, sizes[zi].n, &a, &b, &w);
+		scale_measure(&sc, &sizes[zi], runs - up, batch);
+	}
+	if (sc.sink_bytes == 0)
+		bench_fail("receive", "nothing was delivered");
+
+	printf("bench-scale: one %u-byte <body/> per message through the adapter's path "
+	       "(esess_chat_encrypt_c,\n  esess_chat_receive_c), N established pairs of chats "
+	       "(group 14) live, libotr not in the\n  process; %zu messages per pattern and run; "
+	       "CPU ns per message: median of %zu runs [min-max]\n  (half of them with the "
+	       "sizes growing, half shrinking)\n", SCALE_BODY_LEN, batch, runs);
+	printf("  one active: every message on the first pair; round robin: message k on "
+	       "pair k mod N\n");
+	printf("  %-18s %-20s %-20s %-20s\n", "", "send", "receive", "send + receive");
+	for (zi = 0; zi < (gint)nz; zi++) {
+		ScaleSize *z = &sizes[zi];
+		double med[N_PAT][3];
+
+		printf("%u pair%s\n", z->n, z->n == 1 ? " (both patterns)" : "s");
+		for (p = 0; p < N_PAT; p++) {
+			if (z->n == 1 && p == PAT_RR) {
+				memcpy(med[p], med[PAT_ONE], sizeof(med[p]));
+				continue;
+			}
+			scale_print_row(pat_names[p], z->v[p], runs, med[p]);
+		}
+		if (z->n > 1)
+			printf("  round robin / one active, median of the runs' own ratios: "
+			       "send %.2f, receive %.2f, both %.2f\n", bench_median(z->within[0], runs),
+			       bench_median(z->within[1], runs), bench_median(z->within[2], runs));
+		if (z->n == 1) {
+			memcpy(base_med, med, sizeof(base_med));
+			have_base = TRUE;
+		} else if (have_base) {
+			for (p = 0; p < N_PAT; p++)
+				printf("  %s, %u pairs / 1 pair (medians): send %.2f, receive "
+				       "%.2f, both %.2f%s\n", pat_names[p], z->n,
+				       med[p][0] / base_med[p][0], med[p][1] / base_med[p][1],
+				       med[p][2] / base_med[p][2],
+				       z->n == 1000 ? " (target <= 1.10)" : "");
+		}
+	}
+	/* every message the two functions ran, untimed runs included, as
+	 * callgrind counts them */
+	if (cg)
+		printf("callgrind: one active %" G_GUINT64_FORMAT " messages, round robin %"
+		       G_GUINT64_FORMAT " messages\n", sc.counted[PAT_ONE], sc.counted[PAT_RR]);
+
+	scale_resize(&sc, 0, &a, &b, &w);
+	g_array_free(sc.pairs, TRUE);
+	neg_wire_clear(&w);
+	neg_party_clear(&a);
+	neg_party_clear(&b);
+	g_free(sc.children);
+	for (zi = 0; zi < (gint)nz; zi++) {
+		for (p = 0; p < N_PAT; p++)
+			for (j = 0; j < 3; j++)
+				g_free(sizes[zi].v[p][j]);
+		for (j = 0; j < 3; j++)
+			g_free(sizes[zi].within[j]);
 	}
 	return 0;
 }

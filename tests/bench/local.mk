@@ -40,8 +40,10 @@ tests_bench_bench_negotiate_DEPENDENCIES = $(ESESS_CORE)
 
 # never linked with libotr: otrl_init would replace libgcrypt's secure
 # allocator, the thing this benchmark measures (issue 11 item 1)
-tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c $(BENCH_COMMON_SOURCES)
-tests_bench_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
+tests_bench_bench_scale_SOURCES = tests/bench/bench-scale.c $(BENCH_COMMON_SOURCES) \
+	tests/protocol/neg-harness.c tests/protocol/neg-harness.h
+tests_bench_bench_scale_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench \
+	-I$(top_srcdir)/tests/protocol
 tests_bench_bench_scale_LDADD = $(ESESS_CORE) $(ESESS_CORE_DEPLIBS)
 tests_bench_bench_scale_DEPENDENCIES = $(ESESS_CORE)
 
@@ -85,9 +87,14 @@ tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-ot
 tests_bench_bench_negotiate_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
 endif
 
-EXTRA_DIST += tests/bench/bench-massif.sh
+EXTRA_DIST += tests/bench/bench-massif.sh tests/bench/bench-scale-callgrind.sh
 
-.PHONY: bench bench-message1 bench-massif
+.PHONY: bench bench-message1 bench-massif bench-scale-callgrind
+# bench-scale's comparison in instructions per message under callgrind (the
+# 1000 pairs are negotiated under valgrind: several minutes)
+bench-scale-callgrind: tests/bench/bench-scale$(EXEEXT)
+	@$(SHELL) $(top_srcdir)/tests/bench/bench-scale-callgrind.sh ./tests/bench/bench-scale$(EXEEXT)
+
 # bytes per session measured by valgrind's massif (several minutes at 1000)
 bench-massif: tests/bench/bench-memory$(EXEEXT)
 	@$(SHELL) $(top_srcdir)/tests/bench/bench-massif.sh ./tests/bench/bench-memory$(EXEEXT)
