@@ -519,6 +519,31 @@ fetch_next(SrvFetch *f)
 	send_request(r, iq);
 }
 
+/* SECURITY rule 2: g_base64_decode skips what is not base64 and never
+ * fails, so the text must be exactly the encoding of what it decodes to
+ * (alphabet, padding, zero unused bits, no whitespace). */
+static guchar *
+strict_base64(const char *text, gsize *len)
+{
+	guchar *data;
+	char *again;
+	gboolean same;
+
+	*len = 0;
+	if (*text == '\0' || strlen(text) % 4 != 0)
+		return NULL;
+	data = g_base64_decode(text, len);
+	again = g_base64_encode(data, *len);
+	same = strcmp(again, text) == 0;
+	g_free(again);
+	if (!same) {
+		g_free(data);
+		*len = 0;
+		return NULL;
+	}
+	return data;
+}
+
 static void
 item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 {
@@ -540,9 +565,8 @@ item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 								 ESESS_NS_ARCHIVE) : NULL;
 		text = n != NULL ? xmlnode_get_data(n) : NULL;
 	}
-	if (text != NULL && strlen(text) <= (SRV_MAX_FETCH / 3 + 1) * 4 + 64) {
-		data = g_base64_decode(text, &len);
-	}
+	if (text != NULL && strlen(text) <= (SRV_MAX_FETCH / 3 + 1) * 4 + 64)
+		data = strict_base64(text, &len);
 	/* only the shape is checked here; the logger checks every MAC when the
 	 * collection is read, and refuses a changed one whole */
 	if (path != NULL && data != NULL && len > ESESS_ARCHIVE_MAGIC_LEN &&

@@ -2067,10 +2067,13 @@ def pep_archive_files(s):
                  or b"esessions:purple:archive" in d)]
 
 
-def publish_raw(c, item_id, data, access="whitelist"):
-    """c publishes bytes as the archive item item_id, with the plugin's own
-    node options (the server copy changed or made by somebody else)."""
+def publish_raw(c, item_id, data, access="whitelist", text=None):
+    """c publishes bytes (or the payload text) as the archive item item_id,
+    with the plugin's own node options (the server copy changed or made by
+    somebody else)."""
     import base64
+    if text is None:
+        text = base64.b64encode(data).decode()
     c.cmd("raw <iq type='set' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
           "<publish node='%s'><item id='%s'><collection xmlns='%s'>%s</collection></item>"
           "</publish><publish-options><x xmlns='jabber:x:data' type='submit'>"
@@ -2082,8 +2085,7 @@ def publish_raw(c, item_id, data, access="whitelist"):
           "<field var='pubsub#send_last_published_item'><value>never</value></field>"
           "<field var='pubsub#deliver_notifications'><value>false</value></field>"
           "</x></publish-options></pubsub></iq>"
-          % (token("raw"), NS_ARCHIVE, item_id, NS_ARCHIVE, base64.b64encode(data).decode(),
-             access))
+          % (token("raw"), NS_ARCHIVE, item_id, NS_ARCHIVE, text, access))
 
 
 def p_is_data(s, path):
@@ -2166,8 +2168,15 @@ def group_archive_server():
             bad[len(bad) - 40 - 32 - 3] ^= 0x01
             publish_raw(a, "bob@localhost/20200101T000000.00000000", bytes(bad))
             publish_raw(a, "../20200102T000000.0badc0de", b"ESESSAR1" + st["data"])
-            check(wait_server_has(s, b"0badc0de") and wait_server_has(s, b"20200101T000000"),
-                  "raw items not stored")
+            publish_raw(a, "Bob@localhost/20200104T000000.0badc0de", b"ESESSAR1" + st["data"])
+            publish_raw(a, "bob@localhost/../../../x.0badc0de", b"ESESSAR1" + st["data"])
+            # SECURITY rule 2: junk in the base64 (that g_base64_decode skips)
+            b64 = base64.b64encode(st["data"]).decode()
+            publish_raw(a, "bob@localhost/20200105T000000.0badc0de", None,
+                        text=b64[:40] + "$" + b64[40:])
+            for i in (b"0badc0de", b"20200101T000000", b"20200104T", b"/x.0badc0de",
+                      b"20200105T"):
+                check(wait_server_has(s, i), "raw item %r not stored" % i)
             a2 = h.Client(s, "alice", resource="other")
             a2.signed_on()
             m = a2.mark()
@@ -2335,7 +2344,8 @@ def group_archive_server():
             ev = a3.wait_for(lambda e: e[0] == "dialog" and e[2] == "Forget history",
                              since=m, what="confirmation")
             a3.cmd("click Forget")
-            a3.wait_for(sys_pred("forgotten: 2 logs removed from this computer, 2 from your "
+            # every item under bob's name goes, the two refused ones too
+            a3.wait_for(sys_pred("forgotten: 2 logs removed from this computer, 4 from your "
                                  "server"), since=m, what="forgotten")
             check(not bob_files(), "files left: %r" % bob_files())
             stored = b"".join(d for _, d in pep_archive_files(s))
