@@ -2619,13 +2619,15 @@ def group_archive_migrate():
 
         def refused():
             check(st.get("tc1"), "no plaintext logs")
-            # (a key generation started by a session may still finish and
-            # take the file's place: whichever is there is bob's key)
-            os.rmdir(bkey)
-            fd = os.open(bkey + ".new", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            # (a key generation started by a session may still be running:
+            # it writes "<key>.new" and renames it; the run's key comes from a
+            # name of its own, so whichever lands last is bob's key)
+            tmp = os.path.join(b.dir, "test-idkey.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(h.idkey_pem("bob"))
-            os.replace(bkey + ".new", bkey)
+            os.rmdir(bkey)
+            os.replace(tmp, bkey)
             old = plain_logs(b, a.jid)
             check(len(old) == 1 and old[0].endswith(".html"), "bob's logs of alice %r" % old)
             before = snapshot(b)
@@ -2816,6 +2818,62 @@ def group_archive_migrate():
             check(not left, "files left in the archive: %r" % left)
         record("archive migrate: a log that cannot be converted (not UTF-8) stays as it was, is "
                "counted as left, and leaves no file in the archive", left_alone)
+
+        def debug_count(c, text):
+            with open(os.path.join(c.dir, "debug.log"), errors="replace") as f:
+                return sum(1 for line in f if text in line)
+
+        def plain_log(contact, tok):
+            d = os.path.join(b.dir, "logs", "jabber", b.jid, contact)
+            os.makedirs(d, exist_ok=True)
+            path = os.path.join(d, time.strftime("%Y-%m-%d.%H%M%S%z%Z",
+                                                 time.localtime(time.time() - 7200)) + ".html")
+            with open(path, "w") as f:
+                f.write('<html><body>\n<span style="color: #A82F2F"><span style="font-size: '
+                        'smaller">(10:00:00)</span> <b>%s:</b></span> %s<br>\n' % (contact, tok))
+            return path
+
+        def locked():
+            check(st.get("migrated"), "no migration")
+            nonlocal b
+            pw = token("pw")
+            m = b.mark()
+            b.cmd("input-text " + pw)
+            b.cmd("answer Save")
+            b.cmd("cmd %s esession key passphrase" % a.jid)
+            b.wait_for(sys_pred("now protected by a passphrase"), since=m, what="protected")
+            b.cmd("answer-clear")
+            for answer, contact, how in (("Cancel", "frank@localhost", "against the bytes"),
+                                         ("Unlock", "grace@localhost", "by decrypting it")):
+                # a new start: the key is locked
+                b.stop()
+                b = h.Client(s, "bob", log_ims=True, idkey=False)
+                b.signed_on()
+                tok = token("locked")
+                path = plain_log(contact, tok)
+                n = debug_count(b, how)
+                m = b.mark()
+                b.cmd("answer Encrypt and remove")
+                b.cmd("input-text " + pw)
+                b.cmd("cmd %s esession archive migrate" % contact)
+                # the passphrase is asked after the consent, before any log
+                b.wait_for(lambda e: e[0] == "dialog" and "protected by a passphrase" in e[3],
+                           since=m, what="passphrase asked")
+                check(os.path.exists(path), "converted before the passphrase was answered")
+                b.cmd("click " + answer)
+                b.wait_for(sys_pred("Old logs encrypted: 1 (1 messages)"), since=m,
+                           what="result with %s" % answer)
+                b.cmd("answer-clear")
+                b.sync()
+                check(not os.path.exists(path), "%s: the plaintext stayed" % contact)
+                check(debug_count(b, how) == n + 1, "%s: not checked %s" % (answer, how))
+                logs, _ = read_logs(b, contact)
+                ours = [x for x in logs if x[0] == "esessions"]
+                check(len(ours) == 1 and (tok in ours[0][2] or answer == "Cancel"),
+                      "%s: %r" % (answer, [x[2][:120] for x in ours]))
+        record("archive migrate: with a protected key the passphrase is asked after the "
+               "consent; unlocked, each new log is checked by decrypting it, and without it "
+               "against the bytes written", locked)
     finally:
         s.stop()
 
