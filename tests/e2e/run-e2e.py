@@ -2177,8 +2177,16 @@ def group_archive_server():
             for i in (b"0badc0de", b"20200101T000000", b"20200104T", b"/x.0badc0de",
                       b"20200105T"):
                 check(wait_server_has(s, i), "raw item %r not stored" % i)
-            a2 = h.Client(s, "alice", resource="other")
+            # the other computer gets alice's identity key as a user would
+            out = os.path.join(s.dir, "alice-archive-key.pem")
+            m = a.mark()
+            a.cmd("cmd %s esession key export %s" % (b.jid, out))
+            a.wait_for(sys_pred("was written to"), since=m, what="exported")
+            a2 = h.Client(s, "alice", resource="other", idkey=False)
             a2.signed_on()
+            m = a2.mark()
+            a2.cmd("cmd %s esession key import %s" % (b.jid, out))
+            a2.wait_for(sys_pred("is now this account"), since=m, what="imported")
             m = a2.mark()
             a2.cmd("cmd %s esession archive fetch" % b.jid)
             a2.wait_for(sys_pred("fetched from your server: 2"), since=m, what="fetched")
