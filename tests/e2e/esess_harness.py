@@ -31,6 +31,9 @@ FEATURE_PURPLE = "urn:xmpp:esessions:purple:0"
 _live = []          # Prosody and Client objects still running
 sanitizer_reports = []   # (client, first lines) of ASan/UBSan/crash reports
 KEEP = bool(os.environ.get("ESESS_E2E_KEEP"))
+# a command every client runs under (argv prefix), e.g. valgrind for
+# `make bench-e2e-count`; empty: the client itself
+WRAPPER = []
 
 
 def stop_all():
@@ -365,7 +368,7 @@ class Client:
         shutil.copy(server.cert, os.path.join(tls, "localhost"))
         if plugins is None:
             plugins = [PLUGIN]
-        args = [CLIENT, "--dir", self.dir, "--jid", self.full_jid, "--password", PASSWORD,
+        args = WRAPPER + [CLIENT, "--dir", self.dir, "--jid", self.full_jid, "--password", PASSWORD,
                 "--port", str(server.port), "--log-ims", "1" if log_ims else "0"]
         for p in plugins:
             args += ["--plugin", p]

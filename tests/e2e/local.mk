@@ -15,6 +15,7 @@ EXTRA_DIST += \
 	tests/e2e/run-faults.py \
 	tests/e2e/mod_esess_fault.lua \
 	tests/e2e/bench-e2e.py \
+	tests/e2e/bench-e2e-count.py \
 	tests/e2e/bench-offline.py \
 	tests/e2e/bench-stanza.py \
 	tests/e2e/mod_esess_vmcount.lua \
@@ -28,7 +29,7 @@ E2E_ENV = \
 	ESESS_CLIENT='$(abs_top_builddir)/tests/e2e/esess-client$(EXEEXT)' \
 	ESESS_PLUGIN='$(abs_top_builddir)/plugin/purple/.libs/esessions.so'
 
-.PHONY: check-e2e check-faults bench-e2e bench-offline bench-stanza
+.PHONY: check-e2e check-faults bench-e2e bench-e2e-count bench-offline bench-stanza
 check-e2e: tests/e2e/esess-client$(EXEEXT) plugin/purple/esessions.la
 	$(E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/run-e2e.py
 
@@ -61,6 +62,13 @@ endif
 # ESESS_BENCH_N, ESESS_BENCH_RUNS override the burst size and repetitions.
 bench-e2e: $(BENCH_E2E_DEPS)
 	$(BENCH_E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e.py
+
+# the same pairs with every client under valgrind's callgrind: instructions
+# per message, sender and receiver, which a shared machine does not move
+# (client CPU time does).  Not part of check or tests/run-all; about three
+# minutes.  ESESS_BENCH_N, ESESS_BENCH_RUNS override the burst and the runs.
+bench-e2e-count: $(BENCH_E2E_DEPS)
+	$(BENCH_E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e-count.py
 
 # one XEP-0187 offline message end to end, each run on a fresh Prosody: the
 # sender's fetch-check-seal and the receiver's sign-on to the message shown.
