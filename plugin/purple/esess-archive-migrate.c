@@ -54,6 +54,9 @@ typedef struct {
 	PurpleAccount *account;   /* the conversation of the command, or NULL */
 	char *who;                /* (the action reports in a notification) */
 	GList *unlock;            /* PurpleAccount * still to unlock */
+	GList *next;              /* the next log to convert */
+	guint idle;               /* the conversion running, one log per turn */
+	guint done, failed, msgs; /* the counts told at the end */
 } Job;
 
 static GList *jobs;
@@ -72,6 +75,8 @@ static void
 job_free(Job *job)
 {
 	jobs = g_list_remove(jobs, job);
+	if (job->idle != 0)
+		g_source_remove(job->idle);
 	g_list_free_full(job->logs, (GDestroyNotify)oldlog_free);
 	g_list_free(job->unlock);
 	g_free(job->who);
@@ -670,6 +675,9 @@ migrate_one(const OldLog *o, guint *n_msgs)
 	}
 	*n_msgs = msgs->len;
 	ok = TRUE;
+	/* a closed collection like any other: its server copy, when the user
+	 * keeps one (esess-archive-server.c) */
+	esess_archive_server_closed(o->account, o->name, final);
 	goto out_kept;
 out:
 	if (tmp != NULL)
@@ -710,36 +718,60 @@ tell(Job *job, const char *text)
 }
 
 static void
-run(Job *job)
+finish(Job *job)
 {
-	guint done = 0, failed = 0, msgs = 0;
-	GList *l;
 	char *text;
 
-	close_in_use(job);
-	for (l = job->logs; l != NULL; l = l->next) {
-		guint n = 0;
-
-		if (migrate_one(l->data, &n)) {
-			done++;
-			msgs += n;
-		} else {
-			failed++;
-		}
-	}
 	/* counts, never names or contents, in the debug log */
 	purple_debug_info(ESESS_DEBUG, "archive: migrated %u old logs (%u messages), %u left\n",
-			  done, msgs, failed);
-	if (failed == 0)
+			  job->done, job->msgs, job->failed);
+	if (job->failed == 0)
 		text = g_strdup_printf(_("Old logs encrypted: %u (%u messages); their plaintext "
-					 "files were overwritten and removed."), done, msgs);
+					 "files were overwritten and removed."), job->done, job->msgs);
 	else
 		text = g_strdup_printf(_("Old logs encrypted: %u (%u messages); their plaintext "
 					 "files were overwritten and removed. Left as they were: "
-					 "%u (the debug window says why)."), done, msgs, failed);
+					 "%u (the debug window says why)."), job->done, job->msgs,
+				       job->failed);
 	tell(job, text);
 	g_free(text);
 	job_free(job);
+}
+
+/* One log per turn of the main loop: a long history (an RSA decryption
+ * per log for the check) never freezes the program. */
+static gboolean
+run_step(gpointer data)
+{
+	Job *job = data;
+	OldLog *o;
+	guint n = 0;
+
+	if (job->next != NULL) {
+		o = job->next->data;
+		job->next = job->next->next;
+		/* an account removed meanwhile: its logs stay */
+		if (g_list_find(purple_accounts_get_all(), o->account) != NULL &&
+		    migrate_one(o, &n)) {
+			job->done++;
+			job->msgs += n;
+		} else {
+			job->failed++;
+		}
+		if (job->next != NULL)
+			return TRUE;
+	}
+	job->idle = 0;
+	finish(job);
+	return FALSE;
+}
+
+static void
+run(Job *job)
+{
+	close_in_use(job);
+	job->next = job->logs;
+	job->idle = g_idle_add(run_step, job);
 }
 
 static void next_unlock(Job *job);

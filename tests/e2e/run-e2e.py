@@ -2520,7 +2520,7 @@ def group_archive_migrate():
     plaintext logs are converted to the encrypted log only with his consent,
     the plaintext files are then gone, and the encrypted log reads back the
     same messages, times and directions."""
-    s = h.Prosody().start()
+    s = h.Prosody(pep=True).start()
     try:
         a = h.Client(s, "alice", log_ims=True)
         b = h.Client(s, "bob", log_ims=True, idkey=False)
@@ -2840,6 +2840,28 @@ def group_archive_migrate():
                 f.write('<html><body>\n<span style="color: #A82F2F"><span style="font-size: '
                         'smaller">(10:00:00)</span> <b>%s:</b></span> %s<br>\n' % (contact, tok))
             return path
+
+        def server_copy():
+            check(st.get("migrated"), "no migration")
+            import base64
+            b.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            path = plain_log("henry@localhost", token("srv"))
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd henry@localhost esession archive migrate")
+            b.wait_for(sys_pred("Old logs encrypted: 1 (1 messages)"), since=m, what="result")
+            b.cmd("answer-clear")
+            check(not os.path.exists(path), "the plaintext stayed")
+            check(wait_debug(b, "a collection was copied to the server"), "no upload")
+            b.cmd("pref-bool %s 0" % PREF_ARCHIVE_SERVER)
+            b.sync()
+            new = [p for p in archive_files(b) if "/henry@localhost/" in p]
+            check(len(new) == 1, "collections %r" % new)
+            with open(new[0], "rb") as f:
+                data = f.read()
+            check(wait_server_has(s, base64.b64encode(data)), "the server has no copy")
+        record("archive migrate: with the server copy on, a migrated log is copied like any "
+               "closed collection", server_copy)
 
         def locked():
             check(st.get("migrated"), "no migration")
