@@ -9,8 +9,8 @@
  *     (the user chose the contact);
  *   - the plugin action "Encrypt old conversation logs...": the logs of
  *     every contact with whom this plugin has a record of encrypted
- *     sessions (a session existed and the user has not chosen unencrypted
- *     messages since, or the contact's identity key is held).
+ *     sessions (has_record: retained secrets, a flag or the contact's key
+ *     in the store, or the contact pinned).
  * Nothing happens before the user has read what will happen (how many
  * logs, which contacts, that the plaintext files are removed) and said
  * yes.  Writing needs only the identity public key; each new collection is
