@@ -669,16 +669,22 @@ esess_archive_server_fetch(PurpleAccount *account, const char *report_to)
 /* ---- forget history with a contact --------------------------------------- */
 
 /* Overwrites a file with zeros, then unlinks it: the collections are
- * encrypted, but the user asked for them to be gone. */
+ * encrypted, but the user asked for them to be gone.  Only a regular file
+ * of the folder itself is overwritten: a symbolic link named like a
+ * collection is removed, never followed (its target, outside the archive,
+ * is not ours to zero), and a FIFO must not block the program in open().
+ * TRUE: a collection was overwritten and removed. */
 static gboolean
 wipe_file(const char *path)
 {
 	static const guint8 zeros[4096];
 	GStatBuf sb;
 	off_t left;
-	int fd = g_open(path, O_WRONLY | O_CLOEXEC, 0);
+	gboolean regular = FALSE;
+	int fd = g_open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0);
 
-	if (fd >= 0 && fstat(fd, &sb) == 0) {
+	if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		regular = TRUE;
 		for (left = sb.st_size; left > 0;) {
 			ssize_t n = write(fd, zeros, left < (off_t)sizeof zeros ? (size_t)left
 					  : sizeof zeros);
@@ -693,7 +699,7 @@ wipe_file(const char *path)
 	}
 	if (fd >= 0)
 		close(fd);
-	return g_unlink(path) == 0;
+	return g_unlink(path) == 0 && regular;
 }
 
 static guint

@@ -2347,6 +2347,15 @@ def group_archive_server():
             a3.sync()
             check(len(bob_files()) == 2, "Cancel removed files")
             check(all(wait_server_has(s, i, timeout=1) for i in ids), "Cancel removed copies")
+            # named like collections in bob's folder: a link to a file outside
+            # the archive (removed, its target never zeroed) and a FIFO (that
+            # must not block the program in open())
+            bob_dir = os.path.dirname(bob_files()[0])
+            outside = os.path.join(a3.dir, "outside-the-archive.txt")
+            with open(outside, "wb") as f:
+                f.write(b"not the plugin's to wipe")
+            os.symlink(outside, os.path.join(bob_dir, "20200107T000000.esa"))
+            os.mkfifo(os.path.join(bob_dir, "20200108T000000.esa"))
             m = a3.mark()
             a3.cmd("cmd %s esession forget" % b.jid)
             ev = a3.wait_for(lambda e: e[0] == "dialog" and e[2] == "Forget history",
@@ -2356,6 +2365,9 @@ def group_archive_server():
             a3.wait_for(sys_pred("forgotten: 2 logs removed from this computer, 4 from your "
                                  "server"), since=m, what="forgotten")
             check(not bob_files(), "files left: %r" % bob_files())
+            with open(outside, "rb") as f:
+                check(f.read() == b"not the plugin's to wipe",
+                      "forget overwrote a file outside the archive through a link")
             stored = b"".join(d for _, d in pep_archive_files(s))
             for i in ids:
                 check(i not in stored, "%r still on the server" % i)
