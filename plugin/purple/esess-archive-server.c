@@ -269,6 +269,15 @@ normalized_contact(PurpleAccount *account, const char *contact)
 	return g_strdup(n != NULL ? n : contact);
 }
 
+/* The item id is one of contact's: "<contact>/<stem>" (contact normalized). */
+static gboolean
+id_of_contact(const char *item_id, const char *contact)
+{
+	size_t n = strlen(contact);
+
+	return strncmp(item_id, contact, n) == 0 && item_id[n] == '/';
+}
+
 /* ---- upload ------------------------------------------------------------ */
 
 static void
@@ -480,6 +489,25 @@ out:
 static void forget_finish(SrvFetch *f);
 static void retract_next(SrvFetch *f);
 
+/* A forget of the item's contact is running on the account: a fetch
+ * started before it (the one at sign-on) must not write that contact's
+ * copies back after the local files were wiped.  The server answers one
+ * stream in order, so a copy it still sends was read before its retraction,
+ * whose answer ends the forget: while the forget runs covers them all. */
+static gboolean
+being_forgotten(PurpleAccount *account, const char *item_id)
+{
+	GList *l;
+
+	for (l = fetches; l != NULL; l = l->next) {
+		SrvFetch *f = l->data;
+
+		if (f->forget != NULL && f->account == account && id_of_contact(item_id, f->forget))
+			return TRUE;
+	}
+	return FALSE;
+}
+
 static void
 fetch_finish(SrvFetch *f)
 {
@@ -502,6 +530,10 @@ fetch_next(SrvFetch *f)
 	SrvRequest *r;
 	xmlnode *iq, *pubsub, *items, *item;
 
+	while (id != NULL && being_forgotten(f->account, id)) {
+		g_free(id);
+		id = g_queue_pop_head(&f->ids);
+	}
 	if (id == NULL) {
 		fetch_finish(f);
 		return;
@@ -565,6 +597,14 @@ item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 								 ESESS_NS_ARCHIVE) : NULL;
 		text = n != NULL ? xmlnode_get_data(n) : NULL;
 	}
+	if (being_forgotten(r->account, r->item_id)) {
+		purple_debug_info(ESESS_DEBUG, "archive: a server item of a contact being forgotten "
+				  "was not kept: %s\n", r->item_id);
+		g_free(text);
+		g_free(path);
+		fetch_next(f);
+		return;
+	}
 	if (text != NULL && strlen(text) <= (SRV_MAX_FETCH / 3 + 1) * 4 + 64)
 		data = strict_base64(text, &len);
 	/* only the shape is checked here; the logger checks every MAC when the
@@ -598,14 +638,12 @@ list_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 		f->server_failed = TRUE;
 	}
 	if (f->forget != NULL) {
-		size_t n = strlen(f->forget);
-
 		/* this contact's items: "<contact>/<stem>" */
 		for (it = q != NULL ? xmlnode_get_child(q, "item") : NULL; it != NULL;
 		     it = xmlnode_get_next_twin(it)) {
 			const char *id = xmlnode_get_attrib(it, "name");
 
-			if (id != NULL && strncmp(id, f->forget, n) == 0 && id[n] == '/')
+			if (id != NULL && id_of_contact(id, f->forget))
 				g_queue_push_tail(&f->ids, g_strdup(id));
 		}
 		retract_next(f);
@@ -614,8 +652,11 @@ list_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	for (it = q != NULL ? xmlnode_get_child(q, "item") : NULL; it != NULL;
 	     it = xmlnode_get_next_twin(it)) {
 		const char *id = xmlnode_get_attrib(it, "name");
-		char *path = id != NULL ? item_path(r->account, id) : NULL;
+		char *path;
 
+		if (id != NULL && being_forgotten(r->account, id))
+			continue;
+		path = id != NULL ? item_path(r->account, id) : NULL;
 		if (path != NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
 			g_queue_push_tail(&f->ids, g_strdup(id));
 		else if (path == NULL)

@@ -2453,6 +2453,34 @@ def group_archive_server():
         record("archive server: with the copy on, a session's collection is closed and a new "
                "one started before it outgrows one server item; all are copied and read back",
                run_rotate)
+
+        def run_forget_during_fetch():
+            check(st, "nothing uploaded")
+            a5 = h.Client(s, "alice", resource="race")
+            a5.signed_on()
+            for i in range(3):
+                publish_raw(a5, "bob@localhost/2020011%dT000000.0000000%d" % (i, i), st["data"])
+            for i in range(3):
+                check(wait_server_has(s, b"2020011%dT000000" % i), "raw item %d not stored" % i)
+            # a fetch (as at sign-on) still running when forget is confirmed:
+            # the fetch has listed, or is about to list, bob's copies that
+            # the forget then wipes here and retracts there
+            a5.cmd("answer Forget")
+            m = a5.mark()
+            a5.cmd("cmd %s esession archive fetch" % b.jid)
+            a5.cmd("cmd %s esession forget" % b.jid)
+            a5.wait_for(sys_pred("fetched from your server:"), since=m, what="fetch done")
+            a5.wait_for(sys_pred("Encrypted history with this contact forgotten"), since=m,
+                        what="forget done")
+            a5.sync()
+            left = [p for p in archive_files(a5) if "/bob@localhost/" in p]
+            check(not left, "the fetch wrote forgotten copies back: %r" %
+                  [os.path.basename(p) for p in left])
+            stored = b"".join(d for _, d in pep_archive_files(s))
+            check(b"bob@localhost/" not in stored, "bob's copies still on the server")
+            a5.stop()
+        record("archive server: a fetch running when forget is confirmed writes none of the "
+               "forgotten contact's copies back", run_forget_during_fetch)
     finally:
         s.stop()
 
