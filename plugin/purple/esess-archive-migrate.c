@@ -61,7 +61,7 @@ typedef struct {
 
 static GList *jobs;
 /* the parsers' patterns, made on first use, freed at unload */
-static GRegex *rx_time, *rx_html, *rx_txt;
+static GRegex *rx_time, *rx_html, *rx_html_other, *rx_txt, *rx_txt_entry;
 
 static void
 oldlog_free(OldLog *o)
@@ -302,8 +302,10 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
  * MESSAGE<br>" (libpurple 2.14), or the same with <font color=C><font
  * size=2> and <br/> (earlier versions).  The colour says the direction
  * (#16569E sent, #A82F2F received); an action ("/me", #062585) has one
- * colour for both, so its direction comes from the sender's name.  System
- * lines, errors and the header are not messages. */
+ * colour for both, so its direction comes from the sender's name.  A
+ * message whose text holds a line break goes on over the next lines: its
+ * first line has no <br> (parse_log joins them).  Errors (#FF0000) are not
+ * messages. */
 static Msg *
 parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 prev)
 {
@@ -314,7 +316,7 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 		rx_html = g_regex_new("^<(?:font color=\"|span style=\"color: )(#[0-9A-Fa-f]{6})\">"
 				 "<(?:font size=\"2\"|span style=\"font-size: smaller\")>"
 				 "\\((.*?)\\)</(?:font|span)> ?<b> ?(.*?)</b></(?:font|span)> "
-				 "(.*?)<br/?>\\s*$", G_REGEX_OPTIMIZE, 0, NULL);
+				 "(.*)$", G_REGEX_OPTIMIZE, 0, NULL);
 	if (g_regex_match(rx_html, line, 0, &mi)) {
 		char *color = g_match_info_fetch(mi, 1), *stamp = g_match_info_fetch(mi, 2);
 		char *who = g_match_info_fetch(mi, 3), *text = g_match_info_fetch(mi, 4);
@@ -322,6 +324,8 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 		char *sender;
 		size_t n;
 
+		if (g_ascii_strcasecmp(color, "#FF0000") == 0)
+			goto done;
 		if (me)
 			memmove(who, who + 3, strlen(who + 3) + 1);
 		n = strlen(who);
@@ -342,6 +346,7 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 		m->time = stamp_time(stamp, start, prev);
 		m->text = g_string_new(me ? "/me " : "");
 		g_string_append(m->text, text);
+done:
 		esess_wipe(text, strlen(text));
 		g_free(color);
 		g_free(stamp);
@@ -350,6 +355,19 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 	}
 	g_match_info_free(mi);
 	return m;
+}
+
+/* The lines of Pidgin's HTML log that are not messages: state changes and
+ * notices ("<font size=2>(STAMP)</font><b> TEXT</b><br/>"), raw lines
+ * (the same without <b>) and errors (#FF0000). */
+static gboolean
+is_html_other(const char *line)
+{
+	if (rx_html_other == NULL)
+		rx_html_other = g_regex_new("^(?:<(?:font color=\"|span style=\"color: )#[Ff]{2}0000\">)?"
+				       "<(?:font size=\"2\"|span style=\"font-size: smaller\")>"
+				       "\\(", G_REGEX_OPTIMIZE, 0, NULL);
+	return g_regex_match(rx_html_other, line, 0, NULL);
 }
 
 /* The contact's names as libpurple writes them for received messages:
@@ -373,17 +391,74 @@ is_contact_name(PurpleAccount *account, const char *name, const char *sender)
 	return yes;
 }
 
-/* One line of Pidgin's plain-text log: "(STAMP) SENDER: MESSAGE".  The
- * format marks neither direction nor system lines: a sender that is one of
- * our own names is us, one of the contact's names or any other name
- * without a space is the contact; anything else ("(STAMP) Some sentence:
- * more") is a system line. */
+/* A line of Pidgin's plain-text log that starts an entry: "(STAMP) ",
+ * STAMP holding a time of day.  Anything else continues the entry before
+ * it (a message of several lines, whose next line may well start with a
+ * parenthesis). */
+static gboolean
+is_txt_entry(const char *line)
+{
+	if (rx_txt_entry == NULL)
+		rx_txt_entry = g_regex_new("^\\([^()]*\\d{1,2}[:.]\\d{2}[^()]*\\) ", G_REGEX_OPTIMIZE,
+					  0, NULL);
+	return g_regex_match(rx_txt_entry, line, 0, NULL);
+}
+
+/* The sender of a text-format action "***SENDER TEXT": the longest of our
+ * own or the contact's names that starts it, else its first word. */
+static char *
+txt_action_sender(const OldLog *o, const char *rest)
+{
+	const char *sp;
+	char *best = NULL;
+
+	for (sp = strchr(rest, ' '); sp != NULL; sp = strchr(sp + 1, ' ')) {
+		char *cand = g_strndup(rest, (size_t)(sp - rest));
+
+		if (is_own_name(o->account, cand) || is_contact_name(o->account, o->name, cand)) {
+			g_free(best);
+			best = cand;
+		} else {
+			g_free(cand);
+		}
+	}
+	if (best == NULL)
+		best = g_strndup(rest, strcspn(rest, " "));
+	return best;
+}
+
+/* One line of Pidgin's plain-text log: "(STAMP) SENDER: MESSAGE", or
+ * "(STAMP) ***SENDER MESSAGE" for an action.  The format marks neither
+ * direction nor system lines: a sender that is one of our own names is us,
+ * one of the contact's names or any other name without a space is the
+ * contact; anything else ("(STAMP) Some sentence: more") is a system
+ * line. */
 static Msg *
 parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 {
 	GMatchInfo *mi = NULL;
 	Msg *m = NULL;
+	const char *close = strstr(line, ") ");
 
+	if (close != NULL && g_str_has_prefix(close + 2, "***") && close[5] != '\0') {
+		char *stamp = g_strndup(line + 1, (size_t)(close - line - 1));
+		const char *rest = close + 5;
+		char *who = txt_action_sender(o, rest);
+		const char *text = rest + strlen(who);
+		char *esc;
+
+		m = g_new0(Msg, 1);
+		m->sender = who;
+		m->dir = is_own_name(o->account, who) ? ESESS_ARCHIVE_SENT : ESESS_ARCHIVE_RECEIVED;
+		m->time = stamp_time(stamp, o->start, prev);
+		esc = g_markup_escape_text(*text == ' ' ? text + 1 : text, -1);
+		m->text = g_string_new("/me ");
+		g_string_append(m->text, esc);
+		esess_wipe(esc, strlen(esc));
+		g_free(esc);
+		g_free(stamp);
+		return m;
+	}
 	if (rx_txt == NULL)
 		rx_txt = g_regex_new("^\\(([^)]*)\\) (.*?)(?: <AUTO-REPLY>)?: (.*)$", G_REGEX_OPTIMIZE,
 				 0, NULL);
@@ -414,48 +489,90 @@ parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 	return m;
 }
 
-/* The messages of an old log (Msg *), oldest first.  A line that is not a
- * message's start continues the message before it (a message of several
- * lines); lines before the first message (the header), system and error
- * lines (which start like messages) are not kept. */
+/* The end of an HTML-log message: libpurple's <br> after it. */
+static void
+strip_html_end(GString *text)
+{
+	while (text->len > 0 && g_ascii_isspace(text->str[text->len - 1]))
+		g_string_truncate(text, text->len - 1);
+	if (g_str_has_suffix(text->str, "<br/>"))
+		g_string_truncate(text, text->len - 5);
+	else if (g_str_has_suffix(text->str, "<br>"))
+		g_string_truncate(text, text->len - 4);
+}
+
+/* The messages of an old log (Msg *), oldest first.  Every line is
+ * accounted for: the header (the first line), a message's start, the start
+ * of a line that is not a message (system lines, errors), or the next line
+ * of the entry before it (a message of several lines goes on; so does a
+ * notice).  A line that is none of these (a form this does not know, which
+ * may hold a message) makes the whole log unreadable (NULL): its plaintext
+ * is then kept, never removed with a message left out. */
 static GPtrArray *
-parse_log(const OldLog *o, char *data)
+parse_log(const OldLog *o, char *data, guint *bad)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
 	char **lines = g_strsplit(data, "\n", -1);
 	gint64 prev = G_MININT64;
 	Msg *last = NULL;
+	gboolean in_other = FALSE;
 	guint i;
 
+	*bad = 0;
 	for (i = 0; lines[i] != NULL; i++) {
 		char *line = lines[i];
-		Msg *m;
+		Msg *m = NULL;
 		size_t n = strlen(line);
+		gboolean entry;
 
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
-		m = o->txt ? parse_txt_line(o, line, prev)
-		    : parse_html_line(o->account, line, o->start, prev);
+		if (o->txt) {
+			entry = is_txt_entry(line);
+			if (entry)
+				m = parse_txt_line(o, line, prev);
+		} else {
+			entry = g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span");
+			if (entry)
+				m = parse_html_line(o->account, line, o->start, prev);
+			if (entry && m == NULL && !is_html_other(line))
+				(*bad)++;
+		}
 		if (m != NULL) {
 			if (m->time == G_MININT64)
 				m->time = (gint64)o->start;
 			prev = m->time;
 			g_ptr_array_add(out, m);
 			last = m;
-		} else if (i > 0 && last != NULL && n > 0 &&
-			   !(o->txt ? (line[0] == '(' && strstr(line, ") ") != NULL)
-			     : (g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span") ||
-				g_str_has_prefix(line, "</body>")))) {
+			in_other = FALSE;
+		} else if (entry) {
+			/* a system line or an error: its next lines are its own */
+			in_other = TRUE;
+		} else if (i == 0 || n == 0 || in_other ||
+			   (!o->txt && strcmp(line, "</body></html>") == 0)) {
+			/* the header, an empty line, a notice's next line, the end */
+		} else if (last != NULL) {
 			char *esc = o->txt ? g_markup_escape_text(line, -1) : g_strdup(line);
 
-			g_string_append(last->text, "<br/>");
+			/* the text format lost the markup (a line break was <br>);
+			 * in HTML a line break in the markup is a space */
+			g_string_append(last->text, o->txt ? "<br/>" : "\n");
 			g_string_append(last->text, esc);
 			esess_wipe(esc, strlen(esc));
 			g_free(esc);
+		} else {
+			(*bad)++;
 		}
 		esess_wipe(line, n);
 	}
 	g_strfreev(lines);
+	if (!o->txt)
+		for (i = 0; i < out->len; i++)
+			strip_html_end(((Msg *)g_ptr_array_index(out, i))->text);
+	if (*bad > 0) {
+		g_ptr_array_unref(out);
+		return NULL;
+	}
 	return out;
 }
 
@@ -597,7 +714,7 @@ migrate_one(const OldLog *o, guint *n_msgs)
 	GStatBuf sb;
 	struct tm tm;
 	gboolean ok = FALSE, linked = FALSE;
-	guint i;
+	guint i, bad = 0;
 
 	if (pk == NULL) {
 		why = "no identity key";
@@ -612,7 +729,14 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		why = "the old log is not UTF-8";
 		goto out;
 	}
-	msgs = parse_log(o, data);
+	msgs = parse_log(o, data, &bad);
+	if (msgs == NULL) {
+		/* counts only: the lines may hold messages */
+		purple_debug_warning(ESESS_DEBUG, "archive: %u lines of an old log are of no "
+				     "form this reads\n", bad);
+		why = "a line of the old log is of a form this does not read";
+		goto out;
+	}
 	if (msgs->len == 0) {
 		why = "no message in the old log";
 		goto out;
@@ -979,4 +1103,6 @@ esess_archive_migrate_shutdown(void)
 	g_clear_pointer(&rx_time, g_regex_unref);
 	g_clear_pointer(&rx_html, g_regex_unref);
 	g_clear_pointer(&rx_txt, g_regex_unref);
+	g_clear_pointer(&rx_html_other, g_regex_unref);
+	g_clear_pointer(&rx_txt_entry, g_regex_unref);
 }

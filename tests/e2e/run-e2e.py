@@ -2867,6 +2867,78 @@ def group_archive_migrate():
         record("archive migrate: a log that cannot be converted (not UTF-8) stays as it was, is "
                "counted as left, and leaves no file in the archive", left_alone)
 
+        def old_log(contact, days, ext, lines):
+            d = os.path.join(b.dir, "logs", "jabber", b.jid, contact)
+            os.makedirs(d, exist_ok=True)
+            path = os.path.join(d, time.strftime("%Y-%m-%d.%H%M%S%z%Z",
+                                                 time.localtime(time.time() - days * 86400)) + ext)
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+            return path
+
+        def every_line_kept():
+            check(st.get("migrated"), "no migration")
+            tk = [token("line%d" % i) for i in range(9)]
+            head = ('<span style="color: %s"><span style="font-size: smaller">(%s)</span> '
+                    '<b>%s:</b></span> ')
+            # a message whose text holds a line break: its first line has
+            # no <br> (the rest follows on the next line)
+            html = old_log("ivan@localhost", 3, ".html", [
+                '<html><head><title>Conversation with ivan@localhost</title></head><body>'
+                '<h3>Conversation with ivan@localhost</h3>',
+                head % ("#A82F2F", "10:00:00", "ivan@localhost") + "first " + tk[0],
+                "second %s<br/>" % tk[1],
+                head % ("#16569E", "10:01:00", b.full_jid) + "reply %s<br/>" % tk[2],
+                "</body></html>", ""])
+            # the text format: an action, and a message's second line that
+            # starts with a parenthesis
+            txt = old_log("ivan@localhost", 4, ".txt", [
+                "Conversation with ivan@localhost at some time on %s (jabber)" % b.full_jid,
+                "(10:00:00) ***ivan@localhost waves %s" % tk[3],
+                "(10:00:05) ivan@localhost: look %s" % tk[4],
+                "(see above) %s" % tk[5],
+                "(10:00:09) %s: ok %s" % (b.full_jid, tk[6]), ""])
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd ivan@localhost esession archive migrate")
+            b.wait_for(sys_pred("Old logs encrypted: 2 (5 messages)"), since=m,
+                       what="result in the conversation")
+            b.cmd("answer-clear")
+            b.sync()
+            check(not os.path.exists(html) and not os.path.exists(txt), "the old logs stayed")
+            with open(bkey) as f:
+                pem = f.read()
+            recs = []
+            for p in sorted(p for p in archive_files(b) if "/ivan@localhost/" in p):
+                with open(p, "rb") as f:
+                    recs += read_collection(f.read(), pem)
+            texts = sorted((r[0], r[3]) for r in recs)
+            check(texts == sorted([(1, "first %s\nsecond %s" % (tk[0], tk[1])),
+                                   (2, "reply %s" % tk[2]), (1, "/me waves %s" % tk[3]),
+                                   (1, "look %s<br/>(see above) %s" % (tk[4], tk[5])),
+                                   (2, "ok %s" % tk[6])]), "messages %r" % texts)
+            # a line of a form it does not know (it may be a message): the
+            # whole log stays
+            body = "\n".join([
+                "<html><body>",
+                head % ("#A82F2F", "10:00:00", "judy@localhost") + "hi %s<br/>" % tk[7],
+                '<span class="later-form">(10:00:02) judy@localhost: %s</span><br/>' % tk[8],
+                ""])
+            unknown = old_log("judy@localhost", 3, ".html", body.split("\n"))
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd judy@localhost esession archive migrate")
+            b.wait_for(sys_pred("Left as they were: 1"), since=m, what="failure reported")
+            b.cmd("answer-clear")
+            b.sync()
+            with open(unknown) as f:
+                check(f.read() == body, "the log with an unknown line changed")
+            check(not [p for p in archive_files(b) if "/judy@localhost/" in p],
+                  "a collection was made")
+        record("archive migrate: no line is lost (a message across lines, a text-format action "
+               "and continued line are kept; a log with a line of unknown form stays whole)",
+               every_line_kept)
+
         def debug_count(c, text):
             with open(os.path.join(c.dir, "debug.log"), errors="replace") as f:
                 return sum(1 for line in f if text in line)
