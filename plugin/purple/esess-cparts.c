@@ -354,6 +354,150 @@ write_leaf(xmlnode *n, size_t *len)
 	return g_string_free(out, FALSE);
 }
 
+/* The escape g_markup_escape_text writes for byte b of plain text (see
+ * plain_text), or NULL when b stays as it is. */
+static const char *
+plain_escape(char b)
+{
+	switch (b) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '\'':
+		return "&apos;";
+	case '"':
+		return "&quot;";
+	default:
+		return NULL;
+	}
+}
+
+/* TRUE when t is text g_markup_escape_text changes only by the five
+ * entities of plain_escape: printable ASCII, tab and line ends (other
+ * control characters and non-ASCII take its own way); *size grows by the
+ * escaped length. */
+static gboolean
+plain_text(const char *t, size_t len, size_t *size)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		guchar b = (guchar)t[i];
+		const char *e;
+
+		if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b >= 0x7f)
+			return FALSE;
+		e = plain_escape(t[i]);
+		*size += e != NULL ? strlen(e) : 1;
+	}
+	return TRUE;
+}
+
+/* write_leaf's conditions, and only plain text inside: the bytes it would
+ * write are counted into *size; *with_ns says whether the xmlns goes out. */
+static gboolean
+plain_leaf(xmlnode *n, size_t *size, gboolean *with_ns)
+{
+	const char *ns = n->xmlns;
+	gboolean end = FALSE;
+	size_t nlen;
+	xmlnode *c;
+
+	if (n->prefix != NULL || n->namespace_map != NULL || !plain_ascii(n->name))
+		return FALSE;
+	nlen = strlen(n->name);
+	*with_ns = ns != NULL && (n->parent == NULL || g_strcmp0(ns, n->parent->xmlns) != 0);
+	if (*with_ns && !plain_ascii(ns))
+		return FALSE;
+	*size += 1 + nlen + (*with_ns ? strlen(" xmlns=''") + strlen(ns) : 0);
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type != XMLNODE_TYPE_DATA || !plain_text(c->data, c->data_sz, size))
+			return FALSE;
+		end = TRUE;
+	}
+	*size += end ? 1 + 2 + nlen + 1 : 2;
+	return TRUE;
+}
+
+static char *
+put(char *at, const char *s, size_t len)
+{
+	memcpy(at, s, len);
+	return at + len;
+}
+
+/* The payload when every child that goes inside <c/> is a plain leaf (a
+ * body of ordinary text, a chat state: nearly every message), written in
+ * one pass into one block of its final size, without write_leaf's
+ * per-child strings (issue 11 item 2: this runs for every message sent);
+ * NULL otherwise.  The bytes are write_leaf's (tests/unit/test-cparts.c). */
+static char *
+payload_plain(xmlnode *msg, size_t *len)
+{
+	size_t total = 0;
+	gboolean with_ns;
+	char *buf, *at;
+	xmlnode *c, *d;
+
+	for (c = msg->child; c != NULL; c = c->next) {
+		if (c->type != XMLNODE_TYPE_TAG ||
+		    esess_chat_outside_c(c->name, xmlnode_get_namespace(c)))
+			continue;
+		if (!plain_leaf(c, &total, &with_ns))
+			return NULL;
+	}
+	/* one allocation of the final size: the plaintext is never moved and
+	 * left behind in freed memory (SECURITY rule 9) */
+	buf = g_malloc(total + 1);
+	at = buf;
+	for (c = msg->child; c != NULL; c = c->next) {
+		size_t nlen, skip = 0;
+		gboolean end = FALSE;
+
+		if (c->type != XMLNODE_TYPE_TAG ||
+		    esess_chat_outside_c(c->name, xmlnode_get_namespace(c)))
+			continue;
+		(void)plain_leaf(c, &skip, &with_ns);
+		nlen = strlen(c->name);
+		*at++ = '<';
+		at = put(at, c->name, nlen);
+		if (with_ns) {
+			at = put(at, " xmlns='", strlen(" xmlns='"));
+			at = put(at, c->xmlns, strlen(c->xmlns));
+			*at++ = '\'';
+		}
+		for (d = c->child; d != NULL; d = d->next) {
+			size_t i;
+
+			if (!end)
+				*at++ = '>';
+			end = TRUE;
+			for (i = 0; i < d->data_sz; i++) {
+				const char *e = plain_escape(d->data[i]);
+
+				if (e != NULL)
+					at = put(at, e, strlen(e));
+				else
+					*at++ = d->data[i];
+			}
+		}
+		if (end) {
+			at = put(at, "</", 2);
+			at = put(at, c->name, nlen);
+			*at++ = '>';
+		} else {
+			at = put(at, "/>", 2);
+		}
+	}
+	g_assert((size_t)(at - buf) == total);
+	*at = '\0';
+	*len = total;
+	return buf;
+}
+
 char *
 esess_cparts_payload(xmlnode *msg, size_t *len)
 {
@@ -370,6 +514,9 @@ esess_cparts_payload(xmlnode *msg, size_t *len)
 	if (strcmp(msg->name, "message") != 0 || (ns != NULL && strcmp(ns, NS_CLIENT) != 0) ||
 	    xmlnode_get_prefix(msg) != NULL || msg->namespace_map != NULL)
 		return NULL;
+	buf = payload_plain(msg, len);
+	if (buf != NULL)
+		return buf;
 	pieces = g_ptr_array_new();
 	lens = g_array_new(FALSE, FALSE, sizeof(size_t));
 	for (c = msg->child; c != NULL; c = c->next) {
@@ -437,8 +584,22 @@ text_child(xmlnode *parent, const char *name, const char *ns, const char *text)
 static void
 set_only_text(xmlnode *n, const char *text)
 {
-	xmlnode *c, *next;
+	xmlnode *c = n->child, *next;
 
+	/* one piece of text (a body as libpurple builds it) is rewritten in
+	 * place: a new node costs an allocation and a D-Bus registration, and
+	 * freeing it the same again, for every message sent */
+	if (c != NULL && c->next == NULL && c->type == XMLNODE_TYPE_DATA && text != NULL &&
+	    *text != '\0') {
+		if (c->data != NULL) {
+			esess_wipe(c->data, c->data_sz);
+			g_free(c->data);
+		}
+		c->data_sz = strlen(text);
+		c->data = g_malloc(c->data_sz);
+		memcpy(c->data, text, c->data_sz);
+		return;
+	}
 	for (c = take_children(n); c != NULL; c = next) {
 		next = c->next;
 		c->next = NULL;
@@ -476,6 +637,7 @@ esess_cparts_seal(xmlnode *msg, const EsessCOut *out)
 {
 	xmlnode *c, *next, *kept = NULL, *kept_last = NULL, *cx;
 	xmlnode *to = NULL, *type = NULL, *id = NULL, *body = NULL, *thread = NULL;
+	xmlnode *spare = NULL;
 	guint i;
 
 	/* R14: what went inside <c/> goes, wiped; of the attributes only id
@@ -521,11 +683,31 @@ esess_cparts_seal(xmlnode *msg, const EsessCOut *out)
 			*slot = c;
 			continue;
 		}
+		/* an element with nothing in it (a chat state) can become the
+		 * thread libpurple does not send */
+		if (c->type == XMLNODE_TYPE_TAG && c->child == NULL && spare == NULL) {
+			spare = c;
+			continue;
+		}
 		wipe_tree(c);
 		if (c->type == XMLNODE_TYPE_DATA && c->data != NULL)
 			esess_wipe(c->data, c->data_sz);
 		xmlnode_free(c);
 	}
+	if (thread == NULL && spare != NULL) {
+		thread = spare;
+		spare = NULL;
+		g_free(thread->name);
+		thread->name = g_strdup("thread");
+		xmlnode_set_namespace(thread, NULL);
+		xmlnode_set_prefix(thread, NULL);
+		if (thread->namespace_map != NULL) {
+			g_hash_table_destroy(thread->namespace_map);
+			thread->namespace_map = NULL;
+		}
+	}
+	if (spare != NULL)
+		xmlnode_free(spare);
 	xmlnode_set_namespace(msg, NULL);
 	xmlnode_set_prefix(msg, NULL);
 	if (msg->namespace_map != NULL) {

@@ -1009,10 +1009,9 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 {
 	EsessStep step;
 	EsessStatus st;
-	char *text, *body, *one;
+	char *text, *body = NULL, *one;
 	int len = 0;
 
-	body = body_text(*packet);
 	esess_step_init(&step);
 	if (esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED) {
 		/* issue 11 item 2: only the children that go inside <c/> are
@@ -1052,6 +1051,10 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 		}
 	}
 failed:
+	/* the text the user is shown as not sent: read only now (every path
+	 * here left the packet as it came), not for each message that goes */
+	if (st != ESESS_OK)
+		body = body_text(*packet);
 	withhold_packet(packet);
 	if (st == ESESS_OK) {
 		esess_peers_apply(peer, &step);

@@ -10,15 +10,18 @@ same four pairs, set up the same way (bench-e2e.py's code: the same Prosody,
 policies, pidgin-otr with its stub, keys made beforehand, verified bursts),
 with every client under valgrind's callgrind, instrumentation off except
 around each burst, and prints the instructions each client ran per message,
-sender and receiver, with ratios.  The counts repeat from run to run within
-about 1%.  valgrind's CPU has no AES-NI or SHA-NI, so both sides' crypto
-weighs more than on the hardware; the rest is as run.
+sender and receiver, medians with [min-max], and the ratios of the medians
+with [min-max] of the per-run ratios.  The counts mostly repeat from run to
+run within about 1%; now and then a client does more in one burst (pidgin-otr
+above all), which the medians leave out.  valgrind's CPU has no AES-NI or
+SHA-NI, so both sides' crypto weighs more than on the hardware; the rest is
+as run.
 
 Before and after the bursts each client is counted for a second of idling:
 a background job (the key pool refilling) would show there and in the
 bursts.
 
-ESESS_BENCH_N (messages per burst, default 300), ESESS_BENCH_RUNS (default 2),
+ESESS_BENCH_N (messages per burst, default 300), ESESS_BENCH_RUNS (default 4),
 ESESS_BENCH_LEN (body bytes, default 100) override the defaults.
 """
 import glob
@@ -33,7 +36,7 @@ sys.path.insert(0, HERE)
 import esess_harness as h  # noqa: E402
 
 N = int(os.environ.get("ESESS_BENCH_N", "300"))
-RUNS = int(os.environ.get("ESESS_BENCH_RUNS", "2"))
+RUNS = int(os.environ.get("ESESS_BENCH_RUNS", "4"))
 LEN = int(os.environ.get("ESESS_BENCH_LEN", "100"))
 WARMUP = 50
 MODES = ("ours", "pidgin-otr", "plaintext", "padded")
@@ -170,18 +173,23 @@ def main():
         idle("after them")
         print("a burst took %.1f-%.1f s under callgrind" % (min(took), max(took)))
         print()
-        w0, w = 30, 22
-        print("%-*s" % (w0, "instructions/message") + "".join("%-*s" % (w, m) for m in MODES))
-        for label, vals in (("sender", snd), ("receiver", rcv)):
+        w0, w = 30, 26
+        med = bench.med
+        print("%-*s" % (w0, "median [min-max]") + "".join("%-*s" % (w, m) for m in MODES))
+        for label, vals in (("sender, instructions/msg", snd), ("receiver, instructions/msg", rcv)):
             print("%-*s" % (w0, label) + "".join(
-                "%-*s" % (w, " ".join("%.0f" % v for v in vals[m])) for m in MODES))
+                "%-*s" % (w, "%.0f [%.0f-%.0f]" % (med(vals[m]), min(vals[m]), max(vals[m])))
+                for m in MODES))
         print()
         others = ("pidgin-otr", "plaintext", "padded")
-        print("%-*s" % (w0, "ratio ours/... (per run)") + "".join("%-*s" % (w, o) for o in others))
+        print("%-*s" % (w0, "ratio ours/...") + "".join("%-*s" % (w, o) for o in others))
         for label, vals in (("sender", snd), ("receiver", rcv)):
-            print("%-*s" % (w0, label) + "".join(
-                "%-*s" % (w, " ".join("%.3f" % (x / y) for x, y in zip(vals["ours"], vals[o])))
-                for o in others))
+            line = "%-*s" % (w0, label)
+            for o in others:
+                per = [x / y for x, y in zip(vals["ours"], vals[o])]
+                line += "%-*s" % (w, "%.3f [%.3f-%.3f]" % (med(vals["ours"]) / med(vals[o]),
+                                                           min(per), max(per)))
+            print(line)
         print("(below 1 means ours costs less; every burst verified as in make bench-e2e: "
               "all arrived as sent, ours and pidgin-otr encrypted on the wire)")
         print("total %.0f s" % (time.monotonic() - t_start))

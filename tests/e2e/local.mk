@@ -65,7 +65,7 @@ bench-e2e: $(BENCH_E2E_DEPS)
 
 # the same pairs with every client under valgrind's callgrind: instructions
 # per message, sender and receiver, which a shared machine does not move
-# (client CPU time does).  Not part of check or tests/run-all; about three
+# (client CPU time does).  Not part of check or tests/run-all; about two
 # minutes.  ESESS_BENCH_N, ESESS_BENCH_RUNS override the burst and the runs.
 bench-e2e-count: $(BENCH_E2E_DEPS)
 	$(BENCH_E2E_ENV) /usr/bin/python3 $(abs_top_srcdir)/tests/e2e/bench-e2e-count.py

@@ -295,6 +295,48 @@ test_seal(gconstpointer data)
 	xmlnode_free(n);
 }
 
+/* A message as jabber_message_send builds it: no thread, a chat state.  The
+ * chat state's node is reused for the thread; nothing of it stays (no
+ * namespace, no prefix), and the body's text is replaced in place. */
+static void
+test_seal_reuse(void)
+{
+	xmlnode *n = xmlnode_new("message");
+	xmlnode *c;
+	EsessCOut out;
+	EsessCChild d = { "data", (char *)"QUJD" }, m = { "mac", (char *)"TUFD" };
+	char *s;
+
+	xmlnode_set_attrib(n, "type", "chat");
+	xmlnode_set_attrib(n, "id", "purple2");
+	xmlnode_set_attrib(n, "to", "bob@example.com");
+	c = xmlnode_new_child(n, "composing");
+	xmlnode_set_namespace(c, "http://jabber.org/protocol/chatstates");
+	xmlnode_set_prefix(c, "cs");
+	xmlnode_insert_data(xmlnode_new_child(n, "body"), "secret", -1);
+	memset(&out, 0, sizeof(out));
+	out.to = "bob@example.com/laptop";
+	out.thread = "ours";
+	out.body = "[encrypted]";
+	out.no_store = TRUE;
+	out.children = g_ptr_array_new();
+	g_ptr_array_add(out.children, &d);
+	g_ptr_array_add(out.children, &m);
+	esess_cparts_seal(n, &out);
+	g_ptr_array_unref(out.children);
+	s = xmlnode_to_str(n, NULL);
+	g_assert_cmpstr(s, ==, "<message to='bob@example.com/laptop' type='chat' id='purple2'>"
+			"<body>[encrypted]</body><thread>ours</thread>"
+			"<no-permanent-store xmlns='urn:xmpp:hints'/><no-copy xmlns='urn:xmpp:hints'/>"
+			"<c xmlns='" NS_C "'><data>QUJD</data><mac>TUFD</mac></c></message>");
+	g_free(s);
+	c = xmlnode_get_child(n, "thread");
+	g_assert_nonnull(c);
+	g_assert_null(xmlnode_get_namespace(c));
+	g_assert_null(xmlnode_get_prefix(c));
+	xmlnode_free(n);
+}
+
 /* The payload is what xmlnode_to_str writes for each child that goes
  * inside <c/>, byte for byte, whichever way esess-cparts.c writes it. */
 static void
@@ -354,6 +396,64 @@ test_payload_bytes(void)
 	xmlnode_free(n);
 }
 
+/* The same when every child is plain (printable ASCII, tab, line ends):
+ * the payload is written in one pass, and still byte for byte as
+ * xmlnode_to_str writes each child. */
+static void
+test_payload_plain(void)
+{
+	static const char *const texts[] = {
+		"plain", "it's \"quoted\" & <tagged> &amp;", "tab\tnew\nline\r", "]]>", "",
+		"a long one, the quick brown fox jumps over the lazy dog, 0123456789 ~!@#$%^*()"
+	};
+	xmlnode *n = xmlnode_new("message"), *c;
+	GString *want = g_string_new(NULL);
+	char *got, *one;
+	size_t len = 0;
+	guint i;
+	int n_one;
+
+	xmlnode_set_attrib(n, "type", "chat");
+	c = xmlnode_new_child(n, "active");
+	xmlnode_set_namespace(c, "http://jabber.org/protocol/chatstates");
+	for (i = 0; i < G_N_ELEMENTS(texts); i++) {
+		c = xmlnode_new_child(n, "body");
+		if (*texts[i] != '\0')
+			xmlnode_insert_data(c, texts[i], -1);
+	}
+	c = xmlnode_new_child(n, "body");
+	xmlnode_insert_data(c, "one ", -1);
+	xmlnode_insert_data(c, "<two>", -1);
+	c = xmlnode_new_child(n, "x-1.Y_z");
+	xmlnode_set_namespace(c, "jabber:client");
+	c = xmlnode_new_child(n, "thread"); /* stays outside <c/> */
+	xmlnode_insert_data(c, "t", -1);
+	c = xmlnode_new_child(n, "no-copy"); /* a hint: outside too */
+	xmlnode_set_namespace(c, "urn:xmpp:hints");
+	for (c = n->child; c != NULL; c = c->next) {
+		if (c->type != XMLNODE_TYPE_TAG || strcmp(c->name, "thread") == 0 ||
+		    strcmp(c->name, "no-copy") == 0)
+			continue;
+		one = xmlnode_to_str(c, &n_one);
+		g_string_append_len(want, one, n_one);
+		g_free(one);
+	}
+	got = esess_cparts_payload(n, &len);
+	g_assert_cmpstr(got, ==, want->str);
+	g_assert_cmpuint(len, ==, want->len);
+	g_free(got);
+	/* nothing inside <c/>: an empty payload */
+	xmlnode_free(n);
+	n = xmlnode_new("message");
+	xmlnode_insert_data(xmlnode_new_child(n, "thread"), "t", -1);
+	got = esess_cparts_payload(n, &len);
+	g_assert_cmpstr(got, ==, "");
+	g_assert_cmpuint(len, ==, 0);
+	g_free(got);
+	g_string_free(want, TRUE);
+	xmlnode_free(n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,7 +465,9 @@ main(int argc, char **argv)
 	g_test_add_func("/cparts/size", test_size);
 	g_test_add_func("/cparts/deliver", test_deliver);
 	g_test_add_func("/cparts/payload-bytes", test_payload_bytes);
+	g_test_add_func("/cparts/payload-plain", test_payload_plain);
 	g_test_add_data_func("/cparts/seal/may", GINT_TO_POINTER(FALSE), test_seal);
 	g_test_add_data_func("/cparts/seal/mustnot", GINT_TO_POINTER(TRUE), test_seal);
+	g_test_add_func("/cparts/seal/reuse", test_seal_reuse);
 	return g_test_run();
 }
