@@ -603,15 +603,126 @@ write_file(const char *path, const guint8 *b, size_t len)
 	return ok;
 }
 
-static void
+static gboolean
 sync_dir(const char *dir)
 {
 	int fd = g_open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	gboolean ok = fd >= 0 && fsync(fd) == 0;
 
-	if (fd >= 0) {
-		(void)fsync(fd);
+	if (fd >= 0)
 		close(fd);
+	return ok;
+}
+
+/* The old log, opened once for reading and for overwriting it later. */
+typedef struct {
+	int dir;                  /* its folder */
+	int fd;
+	char *base;               /* its name in the folder */
+	GStatBuf sb;              /* as it was read */
+} OldFile;
+
+static void
+oldfile_close(OldFile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	if (f->dir >= 0)
+		close(f->dir);
+	g_free(f->base);
+	f->fd = f->dir = -1;
+	f->base = NULL;
+}
+
+/* Opens the old log without following a link anywhere below the purple
+ * user folder (a linked folder or file would make the overwrite hit a file
+ * elsewhere), and only a regular file (never blocks on a FIFO). */
+static gboolean
+oldfile_open(const char *path, OldFile *f)
+{
+	const char *user = purple_user_dir();
+	size_t n = strlen(user);
+	char **parts;
+	guint i, len;
+	gboolean ok;
+
+	f->dir = f->fd = -1;
+	f->base = NULL;
+	while (n > 1 && user[n - 1] == '/')
+		n--;
+	if (strncmp(path, user, n) != 0 || path[n] != '/')
+		return FALSE;
+	parts = g_strsplit(path + n + 1, "/", -1);
+	len = g_strv_length(parts);
+	f->dir = g_open(user, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+	ok = f->dir >= 0 && len >= 2;
+	for (i = 0; ok && i + 1 < len; i++) {
+		int next;
+
+		if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0 || strcmp(parts[i], "..") == 0) {
+			ok = FALSE;
+			break;
+		}
+		next = openat(f->dir, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(f->dir);
+		f->dir = next;
+		ok = next >= 0;
 	}
+	if (ok) {
+		f->base = g_strdup(parts[len - 1]);
+		f->fd = openat(f->dir, f->base, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		ok = f->fd >= 0 && fstat(f->fd, &f->sb) == 0 && S_ISREG(f->sb.st_mode);
+	}
+	g_strfreev(parts);
+	if (!ok)
+		oldfile_close(f);
+	return ok;
+}
+
+/* The whole file, read from the descriptor (at most MIGRATE_MAX_LOG). */
+static gboolean
+oldfile_read(OldFile *f, char **data, gsize *len)
+{
+	GByteArray *buf;
+	guint8 chunk[65536];
+
+	if (f->sb.st_size > MIGRATE_MAX_LOG || lseek(f->fd, 0, SEEK_SET) != 0)
+		return FALSE;
+	buf = g_byte_array_sized_new((guint)f->sb.st_size + 1);
+	for (;;) {
+		ssize_t r = read(f->fd, chunk, sizeof chunk);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || buf->len + (gsize)r > MIGRATE_MAX_LOG) {
+			esess_wipe(chunk, sizeof chunk);
+			if (r != 0) {
+				esess_wipe(buf->data, buf->len);
+				g_byte_array_unref(buf);
+				return FALSE;
+			}
+			break;
+		}
+		g_byte_array_append(buf, chunk, (guint)r);
+	}
+	*len = buf->len;
+	g_byte_array_append(buf, (const guint8 *)"", 1);
+	*data = (char *)g_byte_array_free(buf, FALSE);
+	return TRUE;
+}
+
+/* The file is still what was read: same file under its name, same size
+ * and time of change (a program still writing to it would change them). */
+static gboolean
+oldfile_unchanged(const OldFile *f, gsize len)
+{
+	GStatBuf now, named;
+
+	return fstat(f->fd, &now) == 0 && now.st_size == f->sb.st_size &&
+	       (gsize)now.st_size == len && now.st_mtim.tv_sec == f->sb.st_mtim.tv_sec &&
+	       now.st_mtim.tv_nsec == f->sb.st_mtim.tv_nsec &&
+	       fstatat(f->dir, f->base, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       named.st_dev == now.st_dev && named.st_ino == now.st_ino;
 }
 
 /* The collection read back from the disk is the one written: with the
@@ -662,38 +773,35 @@ verify(const OldLog *o, const char *path, const GByteArray *want, GPtrArray *msg
 }
 
 /* Overwrites the plaintext with zeros, syncs it, unlinks it (on SSDs and
- * copy-on-write file systems the old blocks may survive: doc/archive.md). */
+ * copy-on-write file systems the old blocks may survive: doc/archive.md).
+ * The file is the one opened and read, checked unchanged first. */
 static gboolean
-shred(const char *path)
+shred(OldFile *f, gsize len)
 {
 	static const guint8 zeros[65536];
-	int fd = g_open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0);
-	GStatBuf sb;
-	off_t left;
-	gboolean ok;
-	char *dir;
+	off_t left = (off_t)len, at = 0;
+	gboolean ok = oldfile_unchanged(f, len);
+	GStatBuf named;
 
-	if (fd < 0)
-		return FALSE;
-	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
-	for (left = ok ? sb.st_size : 0; ok && left > 0;) {
-		ssize_t n = write(fd, zeros, left < (off_t)sizeof zeros ? (size_t)left
-				  : sizeof zeros);
+	while (ok && left > 0) {
+		ssize_t n = pwrite(f->fd, zeros, left < (off_t)sizeof zeros ? (size_t)left
+				   : sizeof zeros, at);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		ok = n > 0;
-		if (ok)
+		if (ok) {
 			left -= n;
+			at += n;
+		}
 	}
-	ok = ok && fsync(fd) == 0;
-	if (close(fd) != 0)
-		ok = FALSE;
-	if (!ok || g_unlink(path) != 0)
+	ok = ok && fsync(f->fd) == 0;
+	/* the name still the file overwritten (its time changed, of course) */
+	if (!ok || fstatat(f->dir, f->base, &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+	    named.st_dev != f->sb.st_dev || named.st_ino != f->sb.st_ino ||
+	    unlinkat(f->dir, f->base, 0) != 0)
 		return FALSE;
-	dir = g_path_get_dirname(path);
-	sync_dir(dir);
-	g_free(dir);
+	(void)fsync(f->dir);
 	return TRUE;
 }
 
@@ -711,7 +819,7 @@ migrate_one(const OldLog *o, guint *n_msgs)
 	char *data = NULL, *dir = NULL, *tmp = NULL, *final = NULL, stamp[32];
 	const char *why = NULL;
 	gsize len = 0;
-	GStatBuf sb;
+	OldFile of = { -1, -1, NULL, { 0 } };
 	struct tm tm;
 	gboolean ok = FALSE, linked = FALSE;
 	guint i, bad = 0;
@@ -720,9 +828,13 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		why = "no identity key";
 		goto out;
 	}
-	if (g_lstat(o->path, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > MIGRATE_MAX_LOG ||
-	    !g_file_get_contents(o->path, &data, &len, NULL)) {
-		why = "cannot read the old log";
+	if (!oldfile_open(o->path, &of)) {
+		why = "cannot open the old log (reached through a link, not a regular "
+		      "file, or not writable)";
+		goto out;
+	}
+	if (!oldfile_read(&of, &data, &len)) {
+		why = "cannot read the old log (or it is larger than 64 MiB)";
 		goto out;
 	}
 	if (!g_utf8_validate(data, len, NULL)) {
@@ -772,6 +884,10 @@ migrate_one(const OldLog *o, guint *n_msgs)
 	}
 	if (!verify(o, tmp, all, msgs, &why))
 		goto out;
+	if (!oldfile_unchanged(&of, len)) {
+		why = "the old log changed while it was converted";
+		goto out;
+	}
 	/* the collection under its log's start time; never over another */
 	if (localtime_r(&o->start, &tm) == NULL) {
 		why = "the old log has no start time";
@@ -791,8 +907,12 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		goto out;
 	}
 	g_unlink(tmp);
-	sync_dir(dir);
-	if (!shred(o->path)) {
+	if (!sync_dir(dir)) {
+		/* the new name may not survive a crash: keep the plaintext */
+		why = "the folder of the new collection could not be synced";
+		goto out_kept;
+	}
+	if (!shred(&of, len)) {
 		/* the history is in both forms now: say so, keep both */
 		why = "the plaintext file could not be removed";
 		goto out_kept;
@@ -823,6 +943,7 @@ out_kept:
 	if (msgs != NULL)
 		g_ptr_array_unref(msgs);
 	esess_archive_writer_free(w);
+	oldfile_close(&of);
 	g_free(dir);
 	g_free(tmp);
 	g_free(final);

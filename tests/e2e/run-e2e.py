@@ -2939,6 +2939,44 @@ def group_archive_migrate():
                "and continued line are kept; a log with a line of unknown form stays whole)",
                every_line_kept)
 
+        def links_followed_nowhere():
+            check(st.get("migrated"), "no migration")
+            elsewhere = os.path.join(b.dir, "elsewhere")
+            os.makedirs(elsewhere, exist_ok=True)
+            head = ('<html><body>\n<span style="color: #A82F2F"><span style="font-size: '
+                    'smaller">(10:00:00)</span> <b>%s:</b></span> %s<br>\n')
+            # the contact's folder is a link to a folder outside the logs
+            body1 = head % ("kim@localhost", token("lnkdir"))
+            name = time.strftime("%Y-%m-%d.%H%M%S%z%Z",
+                                 time.localtime(time.time() - 5 * 86400)) + ".html"
+            with open(os.path.join(elsewhere, name), "w") as f:
+                f.write(body1)
+            os.symlink(elsewhere, os.path.join(b.dir, "logs", "jabber", b.jid,
+                                               "kim@localhost"))
+            # a log file that is a link to a file outside the logs
+            body2 = head % ("leo@localhost", token("lnkfile"))
+            target = os.path.join(b.dir, "elsewhere-file.html")
+            with open(target, "w") as f:
+                f.write(body2)
+            d = os.path.join(b.dir, "logs", "jabber", b.jid, "leo@localhost")
+            os.makedirs(d, exist_ok=True)
+            os.symlink(target, os.path.join(d, name))
+            for contact in ("kim@localhost", "leo@localhost"):
+                m = b.mark()
+                b.cmd("answer Encrypt and remove")
+                b.cmd("cmd %s esession archive migrate" % contact)
+                b.wait_for(sys_pred("Left as they were: 1"), since=m,
+                           what="%s: failure reported" % contact)
+                b.cmd("answer-clear")
+            b.sync()
+            for path, body in ((os.path.join(elsewhere, name), body1), (target, body2)):
+                with open(path) as f:
+                    check(f.read() == body, "%s was changed through a link" % path)
+            check(not [p for p in archive_files(b) if "/kim@" in p or "/leo@" in p],
+                  "a collection was made")
+        record("archive migrate: a log reached through a linked folder or a linked file is "
+               "left alone (nothing outside the logs is overwritten)", links_followed_nowhere)
+
         def debug_count(c, text):
             with open(os.path.join(c.dir, "debug.log"), errors="replace") as f:
                 return sum(1 for line in f if text in line)
