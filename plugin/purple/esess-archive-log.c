@@ -504,6 +504,7 @@ esess_archive_log_is_open(const char *path)
 {
 	GHashTableIter it;
 	gpointer v;
+	GList *cl, *l;
 
 	if (open_colls == NULL)
 		return FALSE;
@@ -511,7 +512,57 @@ esess_archive_log_is_open(const char *path)
 	while (g_hash_table_iter_next(&it, NULL, &v))
 		if (g_strcmp0(((ArchColl *)v)->path, path) == 0)
 			return TRUE;
+	/* and the logs this format is writing for open conversations (the
+	 * user chose it for every conversation): they stay open across a
+	 * reconnection, and a copy made now would rename the file under them */
+	for (cl = purple_get_conversations(); cl != NULL; cl = cl->next) {
+		PurpleConversation *conv = cl->data;
+
+		for (l = conv->logs; l != NULL; l = l->next) {
+			PurpleLog *log = l->data;
+			ArchColl *c = log->logger_data;
+
+			if (log->logger == logger && c != NULL && g_strcmp0(c->path, path) == 0)
+				return TRUE;
+		}
+	}
 	return FALSE;
+}
+
+/* The logs this format writes for the account's open conversations with
+ * want (normalized; NULL: all), closed without a server copy: forget wipes
+ * their files, and an append to a removed file would drop every later
+ * message of the conversation.  libpurple opens a new log at the
+ * conversation's next message. */
+static void
+close_conv_logs(PurpleAccount *account, const char *want)
+{
+	GList *cl;
+
+	for (cl = purple_get_conversations(); cl != NULL; cl = cl->next) {
+		PurpleConversation *conv = cl->data;
+		GList *l = conv->logs;
+
+		if (purple_conversation_get_account(conv) != account ||
+		    (want != NULL && g_strcmp0(purple_normalize(account,
+				purple_conversation_get_name(conv)), want) != 0))
+			continue;
+		while (l != NULL) {
+			GList *next = l->next;
+			PurpleLog *log = l->data;
+			ArchColl *c = log->logger_data;
+
+			if (log->logger == logger) {
+				if (c != NULL) {
+					esess_archive_writer_free(c->w);
+					c->w = NULL;
+				}
+				purple_log_free(log);
+				conv->logs = g_list_delete_link(conv->logs, l);
+			}
+			l = next;
+		}
+	}
 }
 
 /* The collections of the account (contact NULL: all of them) are closed;
@@ -541,6 +592,8 @@ esess_archive_log_close(PurpleAccount *account, const char *contact, gboolean up
 		}
 		g_hash_table_iter_remove(&it);
 	}
+	if (!upload)
+		close_conv_logs(account, want);
 	g_free(want);
 }
 

@@ -2481,6 +2481,58 @@ def group_archive_server():
             a5.stop()
         record("archive server: a fetch running when forget is confirmed writes none of the "
                "forgotten contact's copies back", run_forget_during_fetch)
+
+        def run_logger_open():
+            # the user picked "ESessions encrypted" for every conversation: a
+            # plain conversation's log is a collection too, written while the
+            # conversation is open, across a reconnection
+            a6 = h.Client(s, "alice", resource="logfmt", log_ims=True)
+            a6.signed_on()
+            a6.cmd("pref-string /purple/logging/format esessions")
+            dave = h.Client(s, "carol", resource="plain", plugins=[])
+            dave.signed_on()
+            t1, t2 = token("fmt1"), token("fmt2")
+            a6.cmd("send %s %s" % (dave.full_jid, t1))
+            dave.wait_for(recv_pred(t1), what="the first message")
+            a6.sync()
+            check(len(archive_files(a6)) == 1, "no collection: %r" % archive_files(a6))
+            a6.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            m = a6.mark()
+            a6.cmd("signoff")
+            a6.wait_event("signed-off", since=m)
+            a6.cmd("signon")
+            a6.wait_event("signed-on", since=m)
+            a6.cmd("cmd %s esession archive fetch" % dave.full_jid)
+            a6.wait_for(sys_pred("fetched from your server:"), since=m, what="barrier")
+            a6.cmd("send %s %s" % (dave.full_jid, t2))
+            dave.wait_for(recv_pred(t2), what="the message after the reconnection")
+            a6.sync()
+            logs, _ = read_logs(a6, dave.full_jid)
+            text = "".join(x[2] for x in logs if x[0] == "esessions")
+            check(t1 in text, "the first message is not in the log")
+            check(t2 in text, "a collection still being written was copied and renamed at "
+                  "sign-on: the next message was lost from the log")
+            # forget while that log is open: the next message starts a new one
+            t3 = token("fmt3")
+            a6.cmd("answer Forget")
+            m = a6.mark()
+            a6.cmd("cmd %s esession forget" % dave.full_jid)
+            a6.wait_for(sys_pred("Encrypted history with this contact forgotten"), since=m,
+                        what="forgotten")
+            a6.cmd("send %s %s" % (dave.full_jid, t3))
+            dave.wait_for(recv_pred(t3), what="the message after forget")
+            a6.sync()
+            a6.cmd("close %s" % dave.full_jid)
+            a6.sync()
+            logs, _ = read_logs(a6, dave.full_jid)
+            text = "".join(x[2] for x in logs if x[0] == "esessions")
+            check(t1 not in text and t2 not in text, "forgotten messages still in the log")
+            check(t3 in text, "the message after forget was lost from the log")
+            a6.stop()
+            dave.stop()
+        record("archive server: a collection the log format is still writing is not copied "
+               "(nor renamed) at sign-on, and forget closes it: no later message is lost from "
+               "the log", run_logger_open)
     finally:
         s.stop()
 
