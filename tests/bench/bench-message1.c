@@ -27,11 +27,12 @@
  *                        which evicts every cache level (the L3 here is
  *                        32 MiB): message 1's code and data come from
  *                        memory.
- * The second case does the same work as the first: under callgrind its
- * instruction count is the same (it was 1% lower), it makes no secure
- * allocation (test-neighbour-handlers counts them per message) and takes
- * at most one page fault; a CPU-bound spin of 1-20 ms before the message
- * changes nothing, while one 4096-bit modular exponentiation does.  So it
+ * The second case does no more work than the first: under callgrind its
+ * instruction count is no higher (it was 5% lower), it makes at most two
+ * secure allocations and takes at most one page fault, as the first does;
+ * pinned to one CPU it is as slow; a CPU-bound spin of 5-20 ms before the
+ * message changes nothing, while one 4096-bit modular exponentiation
+ * alone makes it about 50 us.  So it
  * is the key generation's disturbance of the caches (and of what the CPU
  * has learnt of message 1's code), not work of ours: the third case is its
  * limit.  What a user hits lies between the last two: in the plugin the
