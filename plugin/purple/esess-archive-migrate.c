@@ -1212,6 +1212,41 @@ esess_archive_migrate_action(void)
 	ask(job, NULL);
 }
 
+/* An account deleted: the account is freed soon after, so its logs leave
+ * every job (they stay as they are), and a job left without a log ends
+ * with its consent dialog, whose answer would otherwise reach the freed
+ * account (SECURITY 62). */
+void
+esess_archive_migrate_account_removed(PurpleAccount *account)
+{
+	GList *jl = jobs;
+
+	while (jl != NULL) {
+		Job *job = jl->data;
+		GList *l = job->logs;
+
+		jl = jl->next;
+		while (l != NULL) {
+			GList *next = l->next;
+
+			if (((OldLog *)l->data)->account == account) {
+				if (job->next == l)
+					job->next = next;
+				oldlog_free(l->data);
+				job->logs = g_list_delete_link(job->logs, l);
+			}
+			l = next;
+		}
+		job->unlock = g_list_remove_all(job->unlock, account);
+		if (job->account == account)
+			job->account = NULL;
+		if (job->logs == NULL) {
+			purple_request_close_with_handle(job);
+			job_free(job);
+		}
+	}
+}
+
 void
 esess_archive_migrate_shutdown(void)
 {

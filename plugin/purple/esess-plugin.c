@@ -233,6 +233,7 @@ account_removed_cb(PurpleAccount *account, gpointer data)
 	esess_peers_remove_account(account, FALSE, ESESS_ERR_SESSION_ENDED);
 	esess_pep_forget(account);
 	esess_archive_server_account_removed(account);
+	esess_archive_migrate_account_removed(account);
 	esess_offline_forget(account);
 	esess_ui_keys_close(account);
 	esess_identity_forget_account(account);

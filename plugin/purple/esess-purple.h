@@ -361,6 +361,7 @@ gboolean esess_archive_migrate_command(PurpleAccount *account, const char *who,
 /* The plugin action: the plaintext logs of every contact with a record of
  * encrypted sessions, with the user's consent. */
 void esess_archive_migrate_action(void);
+void esess_archive_migrate_account_removed(PurpleAccount *account);
 void esess_archive_migrate_shutdown(void);
 
 /* ---- esess-keys.c -------------------------------------------------- */

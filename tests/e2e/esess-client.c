@@ -48,6 +48,8 @@
  *                            the answer "TAG-r-i" came, until N answers came
  *   wire TAG                 prints the wire counters now (wire-sent, wire-recv)
  *   cpu                      prints this process's CPU time so far
+ *   account-delete           deletes the account (Accounts > Delete); only
+ *                            quit may follow; prints account-deleted
  *   quit                     signs off, unloads the plugins, exits 0
  *
  * Events: ready, signed-on, signed-off, connection-error, msg (conversation
@@ -1165,7 +1167,8 @@ do_quit(void)
 		return;
 	quitting = TRUE;
 	/* sign off first so plugins see signing-off while still connected */
-	if (purple_account_is_connected(account) || purple_account_is_connecting(account))
+	if (account != NULL &&
+	    (purple_account_is_connected(account) || purple_account_is_connecting(account)))
 		purple_account_disconnect(account);
 	unload_plugins();
 	g_main_loop_quit(loop);
@@ -1434,6 +1437,11 @@ handle_line(char *line)
 		do_cpu();
 	} else if (strcmp(cmd, "logs") == 0) {
 		do_logs(rest);
+	} else if (strcmp(cmd, "account-delete") == 0 && account != NULL) {
+		/* as the Accounts window does: the account is freed afterwards */
+		purple_accounts_delete(account);
+		account = NULL;
+		emit("account-deleted", "", NULL);
 	} else if (strcmp(cmd, "quit") == 0) {
 		do_quit();
 	} else if (cmd[0] != '\0') {

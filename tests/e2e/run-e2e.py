@@ -3106,6 +3106,28 @@ def group_archive_migrate():
         record("archive migrate: with a protected key the passphrase is asked after the "
                "consent; unlocked, each new log is checked by decrypting it, and without it "
                "against the bytes written", locked)
+
+        def account_deleted():
+            # (last: bob's account is gone afterwards)
+            check(st.get("migrated"), "no migration")
+            path = plain_log("mona@localhost", token("del"))
+            with open(path, "rb") as f:
+                body = f.read()
+            m = b.mark()
+            b.cmd("answer-clear")
+            b.cmd("cmd mona@localhost esession archive migrate")
+            ev = b.wait_for(lambda e: e[0] == "dialog" and "Plaintext logs to encrypt" in e[4],
+                            since=m, what="consent asked")
+            b.cmd("account-delete")
+            b.wait_for(lambda e: e[0] == "account-deleted", since=m, what="account deleted")
+            # the question goes with the account: no answer can reach it
+            b.wait_for(lambda e: e[0] == "dialog-closed" and e[1] == ev[1], since=m,
+                       what="consent dialog closed")
+            with open(path, "rb") as f:
+                check(f.read() == body, "the log changed")
+        record("archive migrate: an account deleted while its consent dialog is open closes "
+               "the dialog (no answer reaches the freed account) and leaves its logs",
+               account_deleted)
     finally:
         s.stop()
 
