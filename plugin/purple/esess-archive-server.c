@@ -1141,10 +1141,23 @@ mam_get_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	const char *def;
 
 	if (prefs == NULL) {
-		/* no XEP-0313 preferences: the hints (R14) are all there is */
-		purple_debug_info(ESESS_DEBUG, "archive: the server has no XEP-0313 preferences "
-				  "(%s)\n", error_condition(iq));
-		mam_account(r->account)->unsupported = iq != NULL;
+		const char *cond = error_condition(iq);
+		/* no XEP-0313 preferences (a result without them, or the errors
+		 * of a server without the feature): the hints (R14) are all there
+		 * is.  A passing error (wait, resource-constraint...) or no answer
+		 * says nothing of the next sessions, which still try (R17). */
+		gboolean none = iq != NULL &&
+			(g_strcmp0(xmlnode_get_attrib(iq, "type"), "result") == 0 ||
+			 strcmp(cond, "feature-not-implemented") == 0 ||
+			 strcmp(cond, "service-unavailable") == 0);
+
+		if (none)
+			purple_debug_info(ESESS_DEBUG, "archive: the server has no XEP-0313 "
+					  "preferences (%s)\n", cond);
+		else
+			purple_debug_warning(ESESS_DEBUG, "archive: the server archive preferences "
+					     "could not be read (%s)\n", cond);
+		mam_account(r->account)->unsupported = none;
 		mam_op_finished(r->account);
 		return;
 	}

@@ -17,6 +17,9 @@
 --                    thread from the same full JID
 --   forge            a copy from another resource of the sender goes first
 --   kick JID         (at once) the c2s session of the full JID is closed
+--   mamerr USER      the next read of USER's XEP-0313 preferences (an iq
+--                    get of urn:xmpp:mam:2 prefs) gets a transient error
+--                    (wait/resource-constraint) instead of mod_mam's answer
 --
 -- Every action is appended to esess_fault_log ("<id> <fault> done"), so the
 -- test waits for it instead of sleeping.
@@ -29,6 +32,7 @@ local NS_C = "http://www.xmpp.org/extensions/xep-0200.html#ns";
 local seen = {};      -- command ids already taken
 local armed = {};     -- message faults waiting for a stanza, in order
 local held = nil;     -- { stanza, to, id, fault } waiting for the next message
+local mamerr = nil;   -- an armed "mamerr": { id, user }
 local passing = {};   -- stanzas we deliver ourselves: not faulted again
 
 local function note(id, what)
@@ -57,7 +61,10 @@ local function read_commands()
 		local id, fault, arg = line:match("^(%S+)%s+(%S+)%s*(.*)$");
 		if id and not seen[id] then
 			seen[id] = true;
-			if fault == "kick" then
+			if fault == "mamerr" then
+				mamerr = { id = id, user = arg };
+				note(id, "mamerr armed");
+			elseif fault == "kick" then
 				local session = prosody.full_sessions[arg];
 				if session then
 					session:close();
@@ -189,6 +196,20 @@ do
 end
 
 module:hook("pre-message/full", on_message, 500);
+
+-- before mod_mam, which answers at the default priority
+module:hook("iq/self/urn:xmpp:mam:2:prefs", function (event)
+	read_commands();
+	if not mamerr or event.stanza.attr.type ~= "get" or
+	   event.origin.username ~= mamerr.user then
+		return;
+	end
+	local id = mamerr.id;
+	mamerr = nil;
+	event.origin.send(st.error_reply(event.stanza, "wait", "resource-constraint"));
+	note(id, "mamerr done");
+	return true;
+end, 1000);
 
 -- commands that need no stanza (kick) are read on a timer too
 module:add_timer(0.1, function ()

@@ -2110,7 +2110,7 @@ def group_archive_server():
     (R17); forget removes local files and server copies; a node with other
     options gets no copy (XEP-0223 precondition)."""
     import base64
-    s = h.Prosody(pep=True).start()
+    s = h.Prosody(pep=True, faults=True).start()
     try:
         a, b = pair(s, "on-request", "opportunistic", logging="forbid", log_ims=True)
         st = {}
@@ -2530,6 +2530,43 @@ def group_archive_server():
             check(t3 in text, "the message after forget was lost from the log")
             a6.stop()
             dave.stop()
+        def run_mam_transient():
+            a7 = h.Client(s, "alice", resource="mam")
+            a7.signed_on()
+            for c in (a7, b):
+                c.cmd("account-set esessions-logging require")
+                c.cmd("answer-clear")
+                c.sync()
+            wait_caps(a7, b)
+            # the first session's read of alice's preferences meets a
+            # passing error: that says nothing of the next sessions
+            s.fault("mamerr alice")
+            ma = a7.mark()
+            negotiate(a7, b, answer_a="Later", answer_b="Later")
+            a7.wait_for(sys_pred("off the record"), since=ma, what="first `mustnot` session")
+            line = wait_debug(a7, "resource-constraint")
+            check(line, "the error did not reach alice")
+            ma, mb = a7.mark(), b.mark()
+            a7.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a7.jid, ("4", "0")), since=mb, what="bob ended")
+            a7.sync()
+            b.sync()
+            a7.cmd("answer-clear")
+            b.cmd("answer-clear")
+            negotiate(a7, b, answer_a="Later", answer_b="Later")
+            a7.wait_for(sys_pred("off the record"), since=ma, what="second `mustnot` session")
+            check(wait_debug(a7, "leaves out an off-the-record contact"),
+                  "after one passing error, alice's later `mustnot` session was not kept out "
+                  "of the server's archive")
+            ma, mb = a7.mark(), b.mark()
+            a7.cmd("cmd %s esession end" % b.jid)
+            b.wait_for(state_pred(a7.jid, ("4", "0")), since=mb, what="bob ended again")
+            check(wait_debug(a7, "archive preferences were restored"), "alice did not restore")
+            a7.stop()
+        record("archive server: a passing error on the XEP-0313 preferences (resource-"
+               "constraint) does not stop later `mustnot` sessions from being kept out of the "
+               "server's archive (INTEROP R17)", run_mam_transient)
+
         record("archive server: a collection the log format is still writing is not copied "
                "(nor renamed) at sign-on, and forget closes it: no later message is lost from "
                "the log", run_logger_open)
