@@ -427,6 +427,16 @@ txt_action_sender(const OldLog *o, const char *rest)
 	return best;
 }
 
+/* A text-format message's sender: one of our own names (*own), one of the
+ * contact's, or any other name without a space. */
+static gboolean
+txt_sender(const OldLog *o, const char *who, gboolean *own)
+{
+	*own = is_own_name(o->account, who);
+	return *own || is_contact_name(o->account, o->name, who) ||
+	       (*who != '\0' && strpbrk(who, " \t") == NULL);
+}
+
 /* One line of Pidgin's plain-text log: "(STAMP) SENDER: MESSAGE", or
  * "(STAMP) ***SENDER MESSAGE" for an action.  The format marks neither
  * direction nor system lines: a sender that is one of our own names is us,
@@ -464,11 +474,19 @@ parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 				 0, NULL);
 	if (g_regex_match(rx_txt, line, 0, &mi)) {
 		char *stamp = g_match_info_fetch(mi, 1), *who = g_match_info_fetch(mi, 2);
-		char *text = g_match_info_fetch(mi, 3), *esc;
-		gboolean own = is_own_name(o->account, who);
+		char *text = g_match_info_fetch(mi, 3), *esc, *mark;
+		gboolean own = FALSE, yes = txt_sender(o, who, &own);
 
-		if (own || is_contact_name(o->account, o->name, who) ||
-		    (*who != '\0' && strpbrk(who, " \t") == NULL)) {
+		/* an auto-reply in another language: libpurple translates its
+		 * mark ("SENDER <MARK>: TEXT") */
+		if (!yes && g_str_has_suffix(who, ">") && (mark = g_strrstr(who, " <")) != NULL &&
+		    strchr(mark + 2, '<') == NULL) {
+			*mark = '\0';
+			yes = txt_sender(o, who, &own);
+			if (!yes)
+				*mark = ' ';
+		}
+		if (yes) {
 			m = g_new0(Msg, 1);
 			m->sender = who;
 			who = NULL;

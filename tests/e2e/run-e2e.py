@@ -2967,7 +2967,7 @@ def group_archive_migrate():
 
         def every_line_kept():
             check(st.get("migrated"), "no migration")
-            tk = [token("line%d" % i) for i in range(9)]
+            tk = [token("line%d" % i) for i in range(10)]
             head = ('<span style="color: %s"><span style="font-size: smaller">(%s)</span> '
                     '<b>%s:</b></span> ')
             # a message whose text holds a line break: its first line has
@@ -2986,11 +2986,13 @@ def group_archive_migrate():
                 "(10:00:00) ***ivan@localhost waves %s" % tk[3],
                 "(10:00:05) ivan@localhost: look %s" % tk[4],
                 "(see above) %s" % tk[5],
-                "(10:00:09) %s: ok %s" % (b.full_jid, tk[6]), ""])
+                "(10:00:09) %s: ok %s" % (b.full_jid, tk[6]),
+                # an auto-reply written by a Pidgin in German
+                "(10:00:12) ivan@localhost <AUTOMATISCHE ANTWORT>: weg %s" % tk[9], ""])
             m = b.mark()
             b.cmd("answer Encrypt and remove")
             b.cmd("cmd ivan@localhost esession archive migrate")
-            b.wait_for(sys_pred("Old logs encrypted: 2 (5 messages)"), since=m,
+            b.wait_for(sys_pred("Old logs encrypted: 2 (6 messages)"), since=m,
                        what="result in the conversation")
             b.cmd("answer-clear")
             b.sync()
@@ -3005,7 +3007,8 @@ def group_archive_migrate():
             check(texts == sorted([(1, "first %s\nsecond %s" % (tk[0], tk[1])),
                                    (2, "reply %s" % tk[2]), (1, "/me waves %s" % tk[3]),
                                    (1, "look %s<br/>(see above) %s" % (tk[4], tk[5])),
-                                   (2, "ok %s" % tk[6])]), "messages %r" % texts)
+                                   (2, "ok %s" % tk[6]), (1, "weg %s" % tk[9])]),
+                  "messages %r" % texts)
             # a line of a form it does not know (it may be a message): the
             # whole log stays
             body = "\n".join([
