@@ -302,7 +302,8 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
  * MESSAGE<br>" (libpurple 2.14), or the same with <font color=C><font
  * size=2> and <br/> (earlier versions).  The colour says the direction
  * (#16569E sent, #A82F2F received); an action ("/me", #062585) has one
- * colour for both, so its direction comes from the sender's name.  A
+ * colour for both, so its direction comes from the sender's name, as for
+ * a message of a type libpurple does not know (no colour at all).  A
  * message whose text holds a line break goes on over the next lines: its
  * first line has no <br> (parse_log joins them).  Errors (#FF0000) are not
  * messages. */
@@ -313,7 +314,8 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 	Msg *m = NULL;
 
 	if (rx_html == NULL)
-		rx_html = g_regex_new("^<(?:font color=\"|span style=\"color: )(#[0-9A-Fa-f]{6})\">"
+		rx_html = g_regex_new("^(?:<(?:font color=\"|span style=\"color: )"
+				 "(#[0-9A-Fa-f]{6})\">)?"
 				 "<(?:font size=\"2\"|span style=\"font-size: smaller\")>"
 				 "\\((.*?)\\)</(?:font|span)> ?<b> ?(.*?)</b></(?:font|span)> "
 				 "(.*)$", G_REGEX_OPTIMIZE, 0, NULL);
@@ -364,7 +366,8 @@ static gboolean
 is_html_other(const char *line)
 {
 	if (rx_html_other == NULL)
-		rx_html_other = g_regex_new("^(?:<(?:font color=\"|span style=\"color: )#[Ff]{2}0000\">)?"
+		rx_html_other = g_regex_new("^(?:<(?:font color=\"|span style=\"color: )"
+				       "#[Ff]{2}0000\">)?"
 				       "<(?:font size=\"2\"|span style=\"font-size: smaller\")>"
 				       "\\(", G_REGEX_OPTIMIZE, 0, NULL);
 	return g_regex_match(rx_html_other, line, 0, NULL);
@@ -399,8 +402,8 @@ static gboolean
 is_txt_entry(const char *line)
 {
 	if (rx_txt_entry == NULL)
-		rx_txt_entry = g_regex_new("^\\([^()]*\\d{1,2}[:.]\\d{2}[^()]*\\) ", G_REGEX_OPTIMIZE,
-					  0, NULL);
+		rx_txt_entry = g_regex_new("^\\([^()]*\\d{1,2}[:.]\\d{2}[^()]*\\) ",
+					  G_REGEX_OPTIMIZE, 0, NULL);
 	return g_regex_match(rx_txt_entry, line, 0, NULL);
 }
 
@@ -677,7 +680,8 @@ oldfile_open(const char *path, OldFile *f)
 	for (i = 0; ok && i + 1 < len; i++) {
 		int next;
 
-		if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0 || strcmp(parts[i], "..") == 0) {
+		if (*parts[i] == '\0' || strcmp(parts[i], ".") == 0 ||
+		    strcmp(parts[i], "..") == 0) {
 			ok = FALSE;
 			break;
 		}

@@ -2967,7 +2967,7 @@ def group_archive_migrate():
 
         def every_line_kept():
             check(st.get("migrated"), "no migration")
-            tk = [token("line%d" % i) for i in range(10)]
+            tk = [token("line%d" % i) for i in range(11)]
             head = ('<span style="color: %s"><span style="font-size: smaller">(%s)</span> '
                     '<b>%s:</b></span> ')
             # a message whose text holds a line break: its first line has
@@ -2978,6 +2978,9 @@ def group_archive_migrate():
                 head % ("#A82F2F", "10:00:00", "ivan@localhost") + "first " + tk[0],
                 "second %s<br/>" % tk[1],
                 head % ("#16569E", "10:01:00", b.full_jid) + "reply %s<br/>" % tk[2],
+                # a message of a type libpurple's logger does not know
+                '<span style="font-size: smaller">(10:02:00)</span><b> ivan@localhost:</b>'
+                '</span> nudge %s<br/>' % tk[10],
                 "</body></html>", ""])
             # the text format: an action, and a message's second line that
             # starts with a parenthesis
@@ -2992,7 +2995,7 @@ def group_archive_migrate():
             m = b.mark()
             b.cmd("answer Encrypt and remove")
             b.cmd("cmd ivan@localhost esession archive migrate")
-            b.wait_for(sys_pred("Old logs encrypted: 2 (6 messages)"), since=m,
+            b.wait_for(sys_pred("Old logs encrypted: 2 (7 messages)"), since=m,
                        what="result in the conversation")
             b.cmd("answer-clear")
             b.sync()
@@ -3007,7 +3010,8 @@ def group_archive_migrate():
             check(texts == sorted([(1, "first %s\nsecond %s" % (tk[0], tk[1])),
                                    (2, "reply %s" % tk[2]), (1, "/me waves %s" % tk[3]),
                                    (1, "look %s<br/>(see above) %s" % (tk[4], tk[5])),
-                                   (2, "ok %s" % tk[6]), (1, "weg %s" % tk[9])]),
+                                   (2, "ok %s" % tk[6]), (1, "weg %s" % tk[9]),
+                                   (1, "nudge %s" % tk[10])]),
                   "messages %r" % texts)
             # a line of a form it does not know (it may be a message): the
             # whole log stays
