@@ -740,7 +740,7 @@ oldfile_unchanged(const OldFile *f, gsize len)
 {
 	GStatBuf now, named;
 
-	return fstat(f->fd, &now) == 0 && now.st_size == f->sb.st_size &&
+	return fstat(f->fd, &now) == 0 && now.st_size == f->sb.st_size && now.st_nlink == 1 &&
 	       (gsize)now.st_size == len && now.st_mtim.tv_sec == f->sb.st_mtim.tv_sec &&
 	       now.st_mtim.tv_nsec == f->sb.st_mtim.tv_nsec &&
 	       fstatat(f->dir, f->base, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
@@ -853,6 +853,12 @@ migrate_one(const OldLog *o, guint *n_msgs)
 	if (!oldfile_open(o->path, &of)) {
 		why = "cannot open the old log (reached through a link, not a regular "
 		      "file, or not writable)";
+		goto out;
+	}
+	/* another name of the same file (a backup made with hard links, say)
+	 * would be overwritten too: such a log is left alone */
+	if (of.sb.st_nlink != 1) {
+		why = "the old log has other hard links (overwriting it would reach them)";
 		goto out;
 	}
 	if (!oldfile_read(&of, &data, &len)) {

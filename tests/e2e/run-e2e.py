@@ -3057,7 +3057,16 @@ def group_archive_migrate():
             d = os.path.join(b.dir, "logs", "jabber", b.jid, "leo@localhost")
             os.makedirs(d, exist_ok=True)
             os.symlink(target, os.path.join(d, name))
-            for contact in ("kim@localhost", "leo@localhost"):
+            # a log with a second name outside the logs (a backup made
+            # with hard links): overwriting it would zero the backup
+            body3 = head % ("max@localhost", token("hardlink"))
+            d = os.path.join(b.dir, "logs", "jabber", b.jid, "max@localhost")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, name), "w") as f:
+                f.write(body3)
+            backup = os.path.join(b.dir, "backup-of-log.html")
+            os.link(os.path.join(d, name), backup)
+            for contact in ("kim@localhost", "leo@localhost", "max@localhost"):
                 m = b.mark()
                 b.cmd("answer Encrypt and remove")
                 b.cmd("cmd %s esession archive migrate" % contact)
@@ -3065,13 +3074,15 @@ def group_archive_migrate():
                            what="%s: failure reported" % contact)
                 b.cmd("answer-clear")
             b.sync()
-            for path, body in ((os.path.join(elsewhere, name), body1), (target, body2)):
+            for path, body in ((os.path.join(elsewhere, name), body1), (target, body2),
+                               (backup, body3), (os.path.join(d, name), body3)):
                 with open(path) as f:
                     check(f.read() == body, "%s was changed through a link" % path)
-            check(not [p for p in archive_files(b) if "/kim@" in p or "/leo@" in p],
-                  "a collection was made")
-        record("archive migrate: a log reached through a linked folder or a linked file is "
-               "left alone (nothing outside the logs is overwritten)", links_followed_nowhere)
+            check(not [p for p in archive_files(b)
+                       if "/kim@" in p or "/leo@" in p or "/max@" in p], "a collection was made")
+        record("archive migrate: a log reached through a linked folder or a linked file, or "
+               "with a second (hard) link, is left alone (nothing outside the logs is "
+               "overwritten)", links_followed_nowhere)
 
         def debug_count(c, text):
             with open(os.path.join(c.dir, "debug.log"), errors="replace") as f:
