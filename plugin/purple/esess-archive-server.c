@@ -513,7 +513,14 @@ fetch_finish(SrvFetch *f)
 {
 	purple_debug_info(ESESS_DEBUG, "archive: %u collections fetched from the server, "
 			  "%u refused\n", f->fetched, f->failed);
-	if (f->report_to != NULL) {
+	if (f->report_to != NULL && f->server_failed) {
+		/* offline, no answer or an error: "0 fetched" would say there
+		 * was nothing to fetch */
+		esess_ui_error(f->account, f->report_to,
+			       _("The copies of your conversation logs on your server could not be "
+				 "listed, so none was fetched. Try /esession archive fetch again "
+				 "later."));
+	} else if (f->report_to != NULL) {
 		char *text = g_strdup_printf(_("Conversation logs fetched from your server: %u."),
 					     f->fetched);
 

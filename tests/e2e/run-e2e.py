@@ -2563,6 +2563,26 @@ def group_archive_server():
             b.wait_for(state_pred(a7.jid, ("4", "0")), since=mb, what="bob ended again")
             check(wait_debug(a7, "archive preferences were restored"), "alice did not restore")
             a7.stop()
+        def run_fetch_failed():
+            a8 = h.Client(s, "alice", resource="away")
+            a8.signed_on()
+            m = a8.mark()
+            a8.cmd("cmd %s esession status" % b.jid)   # the conversation is open
+            a8.wait_event("cmd-result", since=m)
+            m = a8.mark()
+            a8.cmd("signoff")
+            a8.wait_event("signed-off", since=m)
+            # the conversation stays open; the server cannot be asked
+            m = a8.mark()
+            a8.cmd("cmd %s esession archive fetch" % b.jid)
+            ev = a8.wait_for(lambda e: e[0] == "msg" and "system" in e[1].split(",") and
+                             "server" in e[4], since=m, what="the fetch's answer")
+            check("fetched from your server: 0" not in ev[4] and "could not" in ev[4],
+                  "a fetch that could not ask the server says: %r" % ev[4])
+            a8.stop()
+        record("archive server: a fetch that cannot read the server's list says so, instead "
+               "of \"0 fetched\"", run_fetch_failed)
+
         record("archive server: a passing error on the XEP-0313 preferences (resource-"
                "constraint) does not stop later `mustnot` sessions from being kept out of the "
                "server's archive (INTEROP R17)", run_mam_transient)
