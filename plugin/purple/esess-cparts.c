@@ -386,12 +386,25 @@ plain_text(const char *t, size_t len, size_t *size)
 
 	for (i = 0; i < len; i++) {
 		guchar b = (guchar)t[i];
-		const char *e;
 
 		if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b >= 0x7f)
 			return FALSE;
-		e = plain_escape(t[i]);
-		*size += e != NULL ? strlen(e) : 1;
+		switch (b) {
+		case '&':
+			*size += 5;
+			break;
+		case '<':
+		case '>':
+			*size += 4;
+			break;
+		case '\'':
+		case '"':
+			*size += 6;
+			break;
+		default:
+			*size += 1;
+			break;
+		}
 	}
 	return TRUE;
 }
@@ -454,13 +467,15 @@ payload_plain(xmlnode *msg, size_t *len)
 	buf = g_malloc(total + 1);
 	at = buf;
 	for (c = msg->child; c != NULL; c = c->next) {
-		size_t nlen, skip = 0;
+		size_t nlen;
 		gboolean end = FALSE;
 
 		if (c->type != XMLNODE_TYPE_TAG ||
 		    esess_chat_outside_c(c->name, xmlnode_get_namespace(c)))
 			continue;
-		(void)plain_leaf(c, &skip, &with_ns);
+		/* as plain_leaf decided */
+		with_ns = c->xmlns != NULL &&
+			  (c->parent == NULL || g_strcmp0(c->xmlns, c->parent->xmlns) != 0);
 		nlen = strlen(c->name);
 		*at++ = '<';
 		at = put(at, c->name, nlen);
