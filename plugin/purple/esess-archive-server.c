@@ -1168,6 +1168,17 @@ mam_get_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 		mam_op_finished(r->account);
 		return;
 	}
+	/* XEP-0313: the default is required; without one, writing the
+	 * preferences back would have to choose one, and "always" would start
+	 * archiving every contact of a user who archives nothing by default */
+	def = xmlnode_get_attrib(prefs, "default");
+	if (g_strcmp0(def, "always") != 0 && g_strcmp0(def, "never") != 0 &&
+	    g_strcmp0(def, "roster") != 0) {
+		purple_debug_warning(ESESS_DEBUG, "archive: the server archive preferences have no "
+				     "valid default; they are left as they are\n");
+		mam_op_finished(r->account);
+		return;
+	}
 	always = mam_list(prefs, "always", r->contact, &in_always);
 	never = mam_list(prefs, "never", r->contact, &in_never);
 	recs = mam_records_load();
@@ -1206,8 +1217,7 @@ mam_get_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	siq = iq_new(set, "set");
 	sp = xmlnode_new_child(siq, "prefs");
 	xmlnode_set_namespace(sp, NS_MAM);
-	def = xmlnode_get_attrib(prefs, "default");
-	xmlnode_set_attrib(sp, "default", def != NULL ? def : "always");
+	xmlnode_set_attrib(sp, "default", def);
 	mam_add_list(sp, "always", always);
 	mam_add_list(sp, "never", never);
 	g_list_free_full(always, g_free);

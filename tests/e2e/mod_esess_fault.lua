@@ -20,6 +20,8 @@
 --   mamerr USER      the next read of USER's XEP-0313 preferences (an iq
 --                    get of urn:xmpp:mam:2 prefs) gets a transient error
 --                    (wait/resource-constraint) instead of mod_mam's answer
+--   mamnodefault USER  that read is answered with preferences that have no
+--                    'default' attribute (and empty lists)
 --
 -- Every action is appended to esess_fault_log ("<id> <fault> done"), so the
 -- test waits for it instead of sleeping.
@@ -61,9 +63,9 @@ local function read_commands()
 		local id, fault, arg = line:match("^(%S+)%s+(%S+)%s*(.*)$");
 		if id and not seen[id] then
 			seen[id] = true;
-			if fault == "mamerr" then
-				mamerr = { id = id, user = arg };
-				note(id, "mamerr armed");
+			if fault == "mamerr" or fault == "mamnodefault" then
+				mamerr = { id = id, user = arg, fault = fault };
+				note(id, fault .. " armed");
 			elseif fault == "kick" then
 				local session = prosody.full_sessions[arg];
 				if session then
@@ -204,10 +206,15 @@ module:hook("iq/self/urn:xmpp:mam:2:prefs", function (event)
 	   event.origin.username ~= mamerr.user then
 		return;
 	end
-	local id = mamerr.id;
+	local id, fault = mamerr.id, mamerr.fault;
 	mamerr = nil;
-	event.origin.send(st.error_reply(event.stanza, "wait", "resource-constraint"));
-	note(id, "mamerr done");
+	if fault == "mamnodefault" then
+		event.origin.send(st.reply(event.stanza)
+			:tag("prefs", { xmlns = "urn:xmpp:mam:2" }):tag("always"):up():tag("never"));
+	else
+		event.origin.send(st.error_reply(event.stanza, "wait", "resource-constraint"));
+	end
+	note(id, fault .. " done");
 	return true;
 end, 1000);
 

@@ -2530,39 +2530,6 @@ def group_archive_server():
             check(t3 in text, "the message after forget was lost from the log")
             a6.stop()
             dave.stop()
-        def run_mam_transient():
-            a7 = h.Client(s, "alice", resource="mam")
-            a7.signed_on()
-            for c in (a7, b):
-                c.cmd("account-set esessions-logging require")
-                c.cmd("answer-clear")
-                c.sync()
-            wait_caps(a7, b)
-            # the first session's read of alice's preferences meets a
-            # passing error: that says nothing of the next sessions
-            s.fault("mamerr alice")
-            ma = a7.mark()
-            negotiate(a7, b, answer_a="Later", answer_b="Later")
-            a7.wait_for(sys_pred("off the record"), since=ma, what="first `mustnot` session")
-            line = wait_debug(a7, "resource-constraint")
-            check(line, "the error did not reach alice")
-            ma, mb = a7.mark(), b.mark()
-            a7.cmd("cmd %s esession end" % b.jid)
-            b.wait_for(state_pred(a7.jid, ("4", "0")), since=mb, what="bob ended")
-            a7.sync()
-            b.sync()
-            a7.cmd("answer-clear")
-            b.cmd("answer-clear")
-            negotiate(a7, b, answer_a="Later", answer_b="Later")
-            a7.wait_for(sys_pred("off the record"), since=ma, what="second `mustnot` session")
-            check(wait_debug(a7, "leaves out an off-the-record contact"),
-                  "after one passing error, alice's later `mustnot` session was not kept out "
-                  "of the server's archive")
-            ma, mb = a7.mark(), b.mark()
-            a7.cmd("cmd %s esession end" % b.jid)
-            b.wait_for(state_pred(a7.jid, ("4", "0")), since=mb, what="bob ended again")
-            check(wait_debug(a7, "archive preferences were restored"), "alice did not restore")
-            a7.stop()
         def run_fetch_failed():
             a8 = h.Client(s, "alice", resource="away")
             a8.signed_on()
@@ -2583,6 +2550,84 @@ def group_archive_server():
         record("archive server: a fetch that cannot read the server's list says so, instead "
                "of \"0 fetched\"", run_fetch_failed)
 
+        def mam_pair(resource):
+            """alice and carol (not bob: SECURITY 58 allows 5 negotiations a
+            minute per peer, and bob had his), both asking `mustnot`."""
+            al = h.Client(s, "alice", resource=resource)
+            ca = h.Client(s, "carol", resource=resource)
+            al.signed_on()
+            ca.signed_on()
+            for c, policy in ((al, "on-request"), (ca, "opportunistic")):
+                c.cmd("account-set esessions-logging require")
+                c.cmd("account-set esessions-policy " + policy)
+                c.sync()
+            wait_caps(al, ca)
+            return al, ca
+
+        def run_mam_nodefault():
+            a9, c9 = mam_pair("nodef")
+            # the user archives nothing by default
+            a9.cmd("raw <iq type='set' id='%s'><prefs xmlns='urn:xmpp:mam:2' default='never'>"
+                   "<always/><never/></prefs></iq>" % token("prefs"))
+            deadline = time.time() + 10
+            while time.time() < deadline and "[false] = false" not in mam_prefs("alice"):
+                time.sleep(0.1)
+            check("[false] = false" in mam_prefs("alice"), "alice's default: %r" %
+                  mam_prefs("alice"))
+            # a server whose preferences carry no default
+            s.fault("mamnodefault alice")
+            ma, mc = a9.mark(), c9.mark()
+            negotiate(a9, c9, answer_a="Later", answer_b="Later")
+            a9.wait_for(sys_pred("off the record"), since=ma, what="`mustnot` session")
+            # alice's decision on those preferences: written back (the
+            # server answers the write first) or left alone
+            deadline = time.time() + 20
+            decided = None
+            while time.time() < deadline and not decided:
+                with open(os.path.join(a9.dir, "debug.log"), errors="replace") as f:
+                    decided = next((x for x in f if "leaves out an off-the-record" in x or
+                                    "no valid default" in x), None)
+                time.sleep(0.1)
+            check(decided, "alice did not act on the preferences")
+            check("[false] = false" in mam_prefs("alice"),
+                  "preferences without a default were written back with one: %r" %
+                  mam_prefs("alice"))
+            check("no valid default" in decided, "alice: %r" % decided)
+            a9.cmd("cmd %s esession end" % c9.jid)
+            c9.wait_for(state_pred(a9.jid, ("4", "0")), since=mc, what="carol ended")
+            a9.stop()
+            c9.stop()
+        record("archive server: XEP-0313 preferences without a default are left alone, never "
+               "written back with default='always'", run_mam_nodefault)
+
+        def run_mam_transient():
+            a7, c7 = mam_pair("mam")
+            # the first session's read of alice's preferences meets a
+            # passing error: that says nothing of the next sessions
+            s.fault("mamerr alice")
+            ma = a7.mark()
+            negotiate(a7, c7, answer_a="Later", answer_b="Later")
+            a7.wait_for(sys_pred("off the record"), since=ma, what="first `mustnot` session")
+            line = wait_debug(a7, "resource-constraint")
+            check(line, "the error did not reach alice")
+            ma, mc = a7.mark(), c7.mark()
+            a7.cmd("cmd %s esession end" % c7.jid)
+            c7.wait_for(state_pred(a7.jid, ("4", "0")), since=mc, what="carol ended")
+            a7.sync()
+            c7.sync()
+            a7.cmd("answer-clear")
+            c7.cmd("answer-clear")
+            negotiate(a7, c7, answer_a="Later", answer_b="Later")
+            a7.wait_for(sys_pred("off the record"), since=ma, what="second `mustnot` session")
+            check(wait_debug(a7, "leaves out an off-the-record contact"),
+                  "after one passing error, alice's later `mustnot` session was not kept out "
+                  "of the server's archive")
+            ma, mc = a7.mark(), c7.mark()
+            a7.cmd("cmd %s esession end" % c7.jid)
+            c7.wait_for(state_pred(a7.jid, ("4", "0")), since=mc, what="carol ended again")
+            check(wait_debug(a7, "archive preferences were restored"), "alice did not restore")
+            a7.stop()
+            c7.stop()
         record("archive server: a passing error on the XEP-0313 preferences (resource-"
                "constraint) does not stop later `mustnot` sessions from being kept out of the "
                "server's archive (INTEROP R17)", run_mam_transient)
