@@ -814,6 +814,64 @@ retract_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	retract_next(f);
 }
 
+/* Forgets whose server part did not finish (offline, no answer, a refused
+ * retraction, or a sign-off meanwhile): done again at the account's next
+ * sign-on in this run, before the fetch there could write the copies back
+ * (the user is told to run it again too: a restart loses this list). */
+typedef struct {
+	PurpleAccount *account;
+	char *contact;            /* normalized */
+} PendingForget;
+
+static GList *pending_forgets;  /* PendingForget * */
+
+static void
+pending_forget_free(PendingForget *p)
+{
+	g_free(p->contact);
+	g_free(p);
+}
+
+static void
+pending_forget_set(PurpleAccount *account, const char *contact, gboolean pending)
+{
+	GList *l;
+	PendingForget *p;
+
+	for (l = pending_forgets; l != NULL; l = l->next) {
+		p = l->data;
+		if (p->account == account && strcmp(p->contact, contact) == 0) {
+			if (!pending) {
+				pending_forgets = g_list_delete_link(pending_forgets, l);
+				pending_forget_free(p);
+			}
+			return;
+		}
+	}
+	if (pending) {
+		p = g_new0(PendingForget, 1);
+		p->account = account;
+		p->contact = g_strdup(contact);
+		pending_forgets = g_list_append(pending_forgets, p);
+	}
+}
+
+/* The account's pending forgets (NULL: all), taken out of the list. */
+static GList *
+pending_forgets_take(PurpleAccount *account)
+{
+	GList *l, *next, *out = NULL;
+
+	for (l = pending_forgets; l != NULL; l = next) {
+		next = l->next;
+		if (account == NULL || ((PendingForget *)l->data)->account == account) {
+			out = g_list_append(out, l->data);
+			pending_forgets = g_list_delete_link(pending_forgets, l);
+		}
+	}
+	return out;
+}
+
 static void
 forget_finish(SrvFetch *f)
 {
@@ -829,6 +887,7 @@ forget_finish(SrvFetch *f)
 		esess_ui_error(f->account, f->report_to,
 			       _("Some copies on your server could not be removed now. Run "
 				 "/esession forget again when you are connected."));
+	pending_forget_set(f->account, f->forget, f->server_failed || f->failed > 0);
 	fetch_free(f);
 }
 
@@ -1356,7 +1415,17 @@ esess_archive_server_receive_iq(PurpleAccount *account, xmlnode *iq)
 void
 esess_archive_server_signed_on(PurpleAccount *account)
 {
+	GList *pending = pending_forgets_take(account), *l;
+
 	mam_signed_on(account);
+	/* first, so that the fetch below skips what they remove */
+	for (l = pending; l != NULL; l = l->next) {
+		PendingForget *p = l->data;
+
+		forget_now(account, p->contact);
+		pending_forget_free(p);
+	}
+	g_list_free(pending);
 	if (!esess_archive_server_enabled())
 		return;
 	upload_pending(account);
@@ -1381,11 +1450,18 @@ esess_archive_server_forget(PurpleAccount *account)
 		SrvFetch *f = l->data;
 
 		next = l->next;
-		if (account == NULL || f->account == account)
+		if (account == NULL || f->account == account) {
+			/* a forget cut short by the sign-off: again at sign-on */
+			if (f->forget != NULL && account != NULL)
+				pending_forget_set(account, f->forget, TRUE);
 			fetch_free(f);
+		}
 	}
-	if (account == NULL)
+	if (account == NULL) {
 		asks_close(NULL);
+		g_list_free_full(pending_forgets_take(NULL),
+				 (GDestroyNotify)pending_forget_free);
+	}
 	/* the record keeps what is still to restore (next sign-on) */
 	if (account == NULL) {
 		g_hash_table_remove_all(mam_accounts);
@@ -1407,6 +1483,7 @@ esess_archive_server_account_removed(PurpleAccount *account)
 {
 	asks_close(account);
 	esess_archive_server_forget(account);
+	g_list_free_full(pending_forgets_take(account), (GDestroyNotify)pending_forget_free);
 }
 
 void

@@ -2550,6 +2550,51 @@ def group_archive_server():
         record("archive server: a fetch that cannot read the server's list says so, instead "
                "of \"0 fetched\"", run_fetch_failed)
 
+        def run_forget_offline():
+            check(st, "nothing uploaded")
+            a10 = h.Client(s, "alice", resource="offline")
+            a10.signed_on()
+            a10.cmd("pref-bool %s 1" % PREF_ARCHIVE_SERVER)
+            ids = ["bob@localhost/2020012%dT000000.0000001%d" % (i, i) for i in range(2)]
+            for i in ids:
+                publish_raw(a10, i, st["data"])
+            for i in ids:
+                check(wait_server_has(s, i.encode()), "raw item %s not stored" % i)
+            m = a10.mark()
+            a10.cmd("cmd %s esession status" % b.jid)   # the conversation stays open
+            a10.wait_event("cmd-result", since=m)
+            m = a10.mark()
+            a10.cmd("signoff")
+            a10.wait_event("signed-off", since=m)
+            # forgotten while the server cannot be asked
+            a10.cmd("answer Forget")
+            m = a10.mark()
+            a10.cmd("cmd %s esession forget" % b.jid)
+            a10.wait_for(sys_pred("could not be removed now"), since=m, what="told")
+            # at the next sign-on the fetch must not bring them back
+            n = len(open(os.path.join(a10.dir, "debug.log"), errors="replace").readlines())
+            m = a10.mark()
+            a10.cmd("signon")
+            a10.wait_event("signed-on", since=m)
+            deadline = time.time() + 20
+            done = False
+            while time.time() < deadline and not done:
+                with open(os.path.join(a10.dir, "debug.log"), errors="replace") as f:
+                    done = any("collections fetched from the server" in x
+                               for x in f.readlines()[n:])
+                time.sleep(0.1)
+            check(done, "no fetch at sign-on")
+            a10.sync()
+            left = [os.path.basename(p) for p in archive_files(a10) if "/bob@localhost/" in p]
+            check(not left, "forgotten copies fetched back at sign-on: %r" % left)
+            a10.wait_for(sys_pred("Encrypted history with this contact forgotten"), since=m,
+                         what="the forget finished at sign-on")
+            stored = b"".join(d for _, d in pep_archive_files(s))
+            check(not any(i.encode() in stored for i in ids), "the copies are still stored")
+            a10.stop()
+        record("archive server: a forget that could not reach the server is finished at the "
+               "next sign-on, before the fetch could bring the copies back", run_forget_offline)
+
         def mam_pair(resource):
             """alice and carol (not bob: SECURITY 58 allows 5 negotiations a
             minute per peer, and bob had his), both asking `mustnot`."""
