@@ -267,6 +267,16 @@ header_build(const guint8 key[ESESS_ARCHIVE_KEY_LEN], const char *name,
 
 /* ---- writing --------------------------------------------------------- */
 
+/* The directions a record may have (doc/archive.md): received, sent, and
+ * "other" (a system line, or an old log's line of unknown writer).  Any
+ * other value is refused on writing and on reading. */
+static gboolean
+dir_ok(unsigned int dir)
+{
+	return dir == ESESS_ARCHIVE_RECEIVED || dir == ESESS_ARCHIVE_SENT ||
+	       dir == ESESS_ARCHIVE_OTHER;
+}
+
 static void
 put_trailer(EsessArchiveWriter *w, const guint8 mac[ESESS_HMAC_LEN], GByteArray *b)
 {
@@ -373,8 +383,7 @@ esess_archive_writer_append(EsessArchiveWriter *w, EsessArchiveDir dir, gint64 t
 	guint i;
 	EsessStatus r;
 
-	if (w == NULL || sender == NULL || text == NULL ||
-	    (dir != ESESS_ARCHIVE_RECEIVED && dir != ESESS_ARCHIVE_SENT))
+	if (w == NULL || sender == NULL || text == NULL || !dir_ok(dir))
 		return ESESS_ERR_INVALID_ARG;
 	s_len = strlen(sender);
 	t_len = strlen(text);
@@ -533,7 +542,7 @@ record_parse(const guint8 *p, size_t len, EsessArchiveRecord **out)
 	guint64 t = 0;
 	guint i;
 
-	if (len < RECORD_FIXED || (p[0] != ESESS_ARCHIVE_RECEIVED && p[0] != ESESS_ARCHIVE_SENT))
+	if (len < RECORD_FIXED || !dir_ok(p[0]))
 		return ESESS_ERR_MALFORMED;
 	for (i = 0; i < 8; i++)
 		t = (t << 8) | p[1 + i];

@@ -5,8 +5,9 @@
  * A collection (one per conversation, day and program run) is a byte
  * string: a header that wraps a random 256-bit collection key to each of
  * the account's identity public keys (an XML-Encryption <EncryptedKey/>
- * per key, RSA-OAEP with SHA-256), then records (one message each: the
- * direction, the time, the sender and the text or XHTML as shown),
+ * per key, RSA-OAEP with SHA-256), then records (one message, or one
+ * system line, each: the direction, the time, the sender and the text or
+ * XHTML as shown),
  * AES-256-CTR encrypted and HMAC-SHA-256 authenticated, each MAC chained
  * to the previous one, then a trailer that authenticates the number of
  * records.  Flipped bytes, records reordered, dropped or cut, and a
@@ -50,13 +51,19 @@ G_BEGIN_DECLS
 /** Largest collection. */
 #define ESESS_ARCHIVE_MAX_BYTES    (256u * 1024u * 1024u)
 
-/** Who wrote a message. */
+/** Who wrote a record.  A reader refuses (ESESS_ERR_MALFORMED) a record
+ * of any other value; readers before ESESS_ARCHIVE_OTHER existed refuse a
+ * collection holding one. */
 typedef enum {
 	ESESS_ARCHIVE_RECEIVED = 1, /**< the contact */
-	ESESS_ARCHIVE_SENT = 2      /**< we */
+	ESESS_ARCHIVE_SENT = 2,     /**< we */
+	ESESS_ARCHIVE_OTHER = 3     /**< neither: a system line or a line of an
+				     *   old log whose writer is not known, kept
+				     *   verbatim (the sender may be empty) */
 } EsessArchiveDir;
 
-/** One message of a collection. */
+/** One record of a collection: a message, or a line that is none
+ * (ESESS_ARCHIVE_OTHER). */
 typedef struct {
 	EsessArchiveDir dir; /**< who wrote it */
 	gint64 time;         /**< seconds since the epoch */
@@ -84,9 +91,10 @@ G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_archive_writer_new(const EsessPubKey *const *keys, guint n_keys,
 					       EsessArchiveWriter **out, GByteArray *bytes);
 
-/** Adds one message.
+/** Adds one record.
  * @param w the writer
- * @param dir who wrote it
+ * @param dir who wrote it: ESESS_ARCHIVE_RECEIVED, ESESS_ARCHIVE_SENT or
+ *        ESESS_ARCHIVE_OTHER
  * @param time seconds since the epoch
  * @param sender the sender's name as shown (UTF-8, at most 1024 bytes)
  * @param text the text or XHTML as shown (UTF-8)

@@ -5,7 +5,8 @@
  * Known answers from tests/vectors/archive-kat.txt, computed independently
  * with Python's `cryptography` (tests/vectors/archive-kat.py): a fixed
  * collection key and name and three fixed messages give fixed bytes, and
- * they read back; an RSA-OAEP wrapping made there unwraps here (OAEP is
+ * they read back, as does a collection with system lines (direction 3),
+ * while the same with direction 0 or 4 is refused; an RSA-OAEP wrapping made there unwraps here (OAEP is
  * randomised, so our own wrapping is checked by round trips).  Then the
  * hostile inputs: a flipped bit anywhere, every truncation, reordered,
  * dropped or foreign records, trailing bytes, a wrong key and oversized
@@ -79,13 +80,13 @@ typedef struct {
 } Msg;
 
 static Msg *
-vec_msgs(guint *n)
+vec_msgs_named(const char *prefix, guint *n)
 {
 	Msg *m = g_new0(Msg, 3);
 	guint i;
 
 	for (i = 0; i < 3; i++) {
-		char *k = g_strdup_printf("msg%u", i), *v = vec_get(k);
+		char *k = g_strdup_printf("%s%u", prefix, i), *v = vec_get(k);
 		char **f = g_strsplit(v, " ", 4);
 		gsize l;
 
@@ -104,6 +105,12 @@ vec_msgs(guint *n)
 	}
 	*n = 3;
 	return m;
+}
+
+static Msg *
+vec_msgs(guint *n)
+{
+	return vec_msgs_named("msg", n);
 }
 
 static void
@@ -199,6 +206,49 @@ test_kat_collection(void)
 	msgs_free(m, n);
 	g_bytes_unref(want);
 	g_bytes_unref(want_empty);
+	g_free(name);
+}
+
+/* Direction 3 (a system line, or an old log's line whose writer is not
+ * known; the sender may be empty): the bytes the independent script makes,
+ * and they read back.  The same collection with that byte 0 or 4, each
+ * MAC valid, is refused whole: only 1, 2 and 3 are directions. */
+static void
+test_kat_system(void)
+{
+	guint8 key[32];
+	char *name = vec_get("name");
+	GBytes *want = vec_b64("sys_collection");
+	GBytes *dir0 = vec_b64("sys_dir0"), *dir4 = vec_b64("sys_dir4");
+	GByteArray *file;
+	GPtrArray *recs = NULL;
+	guint n;
+	Msg *m = vec_msgs_named("sysmsg", &n);
+
+	vec_hex("key", key, sizeof key);
+	g_assert_cmpint(m[1].dir, ==, ESESS_ARCHIVE_OTHER);
+	g_assert_cmpstr(m[1].sender, ==, "");
+	file = write_collection(key, name, NULL, 0, m, n);
+	g_assert_cmpmem(file->data, file->len, g_bytes_get_data(want, NULL),
+			g_bytes_get_size(want));
+	g_assert_cmpint(esess_archive_read_with_key(file->data, file->len, key, &recs), ==,
+			ESESS_OK);
+	assert_records(recs, m, n);
+	g_ptr_array_unref(recs);
+	recs = NULL;
+	g_assert_cmpint(esess_archive_read_with_key(g_bytes_get_data(dir0, NULL),
+						    g_bytes_get_size(dir0), key, &recs), ==,
+			ESESS_ERR_MALFORMED);
+	g_assert_null(recs);
+	g_assert_cmpint(esess_archive_read_with_key(g_bytes_get_data(dir4, NULL),
+						    g_bytes_get_size(dir4), key, &recs), ==,
+			ESESS_ERR_MALFORMED);
+	g_assert_null(recs);
+	g_byte_array_unref(file);
+	msgs_free(m, n);
+	g_bytes_unref(want);
+	g_bytes_unref(dir0);
+	g_bytes_unref(dir4);
 	g_free(name);
 }
 
@@ -517,7 +567,11 @@ test_writer_args(void)
 							  NULL, 0, &w, b), ==, ESESS_OK);
 	g_assert_cmpint(esess_archive_writer_append(w, ESESS_ARCHIVE_SENT, 0, "a", "\xff", b), ==,
 			ESESS_ERR_INVALID_ARG);
-	g_assert_cmpint(esess_archive_writer_append(w, (EsessArchiveDir)3, 0, "a", "b", b), ==,
+	g_assert_cmpint(esess_archive_writer_append(w, (EsessArchiveDir)0, 0, "a", "b", b), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_writer_append(w, (EsessArchiveDir)4, 0, "a", "b", b), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_writer_append(w, (EsessArchiveDir)255, 0, "a", "b", b), ==,
 			ESESS_ERR_INVALID_ARG);
 	big = g_malloc(ESESS_ARCHIVE_MAX_RECORD + 1);
 	memset(big, 'a', ESESS_ARCHIVE_MAX_RECORD);
@@ -537,6 +591,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_assert_cmpint(esess_crypto_init(), ==, ESESS_OK);
 	g_test_add_func("/archive/kat/collection", test_kat_collection);
+	g_test_add_func("/archive/kat/system", test_kat_system);
 	g_test_add_func("/archive/kat/unwrap-oaep", test_kat_unwrap);
 	g_test_add_func("/archive/roundtrip/wrap", test_roundtrip_wrap);
 	g_test_add_func("/archive/hostile/flip", test_hostile_flip);

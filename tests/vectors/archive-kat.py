@@ -8,6 +8,11 @@ with Python's `cryptography`.
   randomised, so the wrapping has its own vector below).
 - An RSA-OAEP (SHA-256, MGF1-SHA-256) wrapping of a fixed collection key to
   the test key idkey-alice.pem, made here: the engine must unwrap it.
+  OAEP is randomised: each run prints another wrapped_alice (all valid);
+  keep the committed one when adding vectors.
+- A collection with records of direction 3 (system lines), and the same
+  collection with that direction byte 0 and 4: the engine must write the
+  first exactly and refuse the other two.
 
 Run from tests/vectors: python3 archive-kat.py > archive-kat.txt
 """
@@ -27,6 +32,13 @@ MESSAGES = [
     (2, 1764770400, "alice@localhost", "Hello Bob, this stays private."),
     (1, 1764770405, "bob@localhost", "<span style='font-weight: bold;'>Sure</span> &amp; \u00e9t\u00e9"),
     (2, 1764770410, "alice@localhost", ""),
+]
+# a collection with a record of direction 3 (a system line or an old log's
+# line of unknown writer, sender empty allowed), between two messages
+SYSTEM_MESSAGES = [
+    (1, 1764770400, "Bob Old Alias", "hi, I&apos;m back"),
+    (3, 1764770401, "", "Bob has signed off."),
+    (3, 1764770402, "", "Robert Smith: a line nobody can attribute"),
 ]
 
 
@@ -67,6 +79,13 @@ def main():
                                        base64.b64encode(text.encode()).decode()))
     print("collection = " + base64.b64encode(collection(KEY, NAME, MESSAGES)).decode())
     print("empty = " + base64.b64encode(collection(KEY, NAME, [])).decode())
+    for i, (d, t, s, text) in enumerate(SYSTEM_MESSAGES):
+        print("sysmsg%d = %d %d %s %s" % (i, d, t, base64.b64encode(s.encode()).decode(),
+                                          base64.b64encode(text.encode()).decode()))
+    print("sys_collection = " + base64.b64encode(collection(KEY, NAME, SYSTEM_MESSAGES)).decode())
+    for bad in (0, 4):
+        msgs = [(bad if d == 3 else d, t, s, text) for (d, t, s, text) in SYSTEM_MESSAGES]
+        print("sys_dir%d = %s" % (bad, base64.b64encode(collection(KEY, NAME, msgs)).decode()))
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "idkey-alice.pem"),
               "rb") as f:
         sk = serialization.load_pem_private_key(f.read(), None)
