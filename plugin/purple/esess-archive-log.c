@@ -411,6 +411,15 @@ append_record(GString *out, const EsessArchiveRecord *r)
 
 	if (localtime_r(&t, &tm) != NULL)
 		strftime(stamp, sizeof stamp, "%H:%M:%S", &tm);
+	/* a system line, or an old log's line whose writer is not known
+	 * (doc/archive.md): shown as Pidgin's HTML log shows a system line,
+	 * its text as it was and no sender, so nobody is named its writer */
+	if (r->dir == ESESS_ARCHIVE_OTHER) {
+		g_string_append_printf(out, "<font size=\"2\">(%s)</font><b> %s</b><br/>\n", stamp,
+				       r->text);
+		g_free(who);
+		return;
+	}
 	/* the colours and layout of Pidgin's own HTML logs */
 	g_string_append_printf(out, "<font color=\"%s\"><font size=\"2\">(%s)</font> "
 			       "<b>%s:</b></font> %s<br/>\n",

@@ -11,11 +11,15 @@
  *     every contact with whom this plugin has a record of encrypted
  *     sessions (has_record: retained secrets, a flag or the contact's key
  *     in the store, or the contact pinned).
+ * Every line of an old log is kept: messages as messages, and system lines
+ * and text-format lines whose writer is not known as records of direction
+ * "other" (ESESS_ARCHIVE_OTHER), verbatim, so nothing is lost and nothing
+ * is put in the contact's mouth.
  * Nothing happens before the user has read what will happen (how many
  * logs, which contacts, that the plaintext files are removed) and said
  * yes.  Writing needs only the identity public key; each new collection is
- * read back from the disk and checked (decrypted and compared message by
- * message when the private key is unlocked, otherwise compared byte for
+ * read back from the disk and checked (decrypted and compared record by
+ * record when the private key is unlocked, otherwise compared byte for
  * byte with what was written and its key wrapping checked) BEFORE the
  * plaintext file is overwritten with zeros, synced and unlinked.
  */
@@ -61,7 +65,7 @@ typedef struct {
 
 static GList *jobs;
 /* the parsers' patterns, made on first use, freed at unload */
-static GRegex *rx_time, *rx_html, *rx_html_other, *rx_txt, *rx_txt_entry;
+static GRegex *rx_time, *rx_html, *rx_html_other, *rx_html_stamp, *rx_txt, *rx_txt_entry;
 
 static void
 oldlog_free(OldLog *o)
@@ -510,6 +514,68 @@ parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 	return m;
 }
 
+/* A line that starts an entry but is no message (doc/archive.md): a system
+ * line, a notice, an error, or in the text format a line that looks like a
+ * message from a name that is not one of ours or the contact's (an old
+ * alias, or a sentence with a colon).  It is kept as it was, without its
+ * time stamp, as a record of direction "other" with no sender: nothing of
+ * the old log is lost, and nobody is named its writer. */
+static Msg *
+parse_other_line(const OldLog *o, const char *line, gint64 prev)
+{
+	Msg *m = g_new0(Msg, 1);
+	char *stamp = NULL;
+
+	m->dir = ESESS_ARCHIVE_OTHER;
+	m->sender = g_strdup("");
+	if (o->txt) {
+		/* "(STAMP) TEXT": is_txt_entry allows no parenthesis in STAMP */
+		const char *close = strchr(line, ')');
+		char *esc;
+
+		stamp = g_strndup(line + 1, (size_t)(close - line - 1));
+		/* the text format lost the markup: the text is kept escaped */
+		esc = g_markup_escape_text(close + 2, -1);
+		m->text = g_string_new(esc);
+		esess_wipe(esc, strlen(esc));
+		g_free(esc);
+	} else {
+		GMatchInfo *mi = NULL;
+		gint from, to;
+
+		/* the line without its "<font size=2>(STAMP)</font>" (an
+		 * error's colour around it is kept) */
+		if (rx_html_stamp == NULL)
+			rx_html_stamp = g_regex_new("<(?:font size=\"2\"|span style=\"font-size: "
+						    "smaller\")>\\((.*?)\\)</(?:font|span)>",
+						    G_REGEX_OPTIMIZE, 0, NULL);
+		m->text = g_string_new(NULL);
+		if (g_regex_match(rx_html_stamp, line, 0, &mi) &&
+		    g_match_info_fetch_pos(mi, 0, &from, &to)) {
+			stamp = g_match_info_fetch(mi, 1);
+			g_string_append_len(m->text, line, from);
+			g_string_append(m->text, line + to);
+		} else {
+			g_string_append(m->text, line);
+		}
+		g_match_info_free(mi);
+	}
+	m->time = stamp != NULL ? stamp_time(stamp, o->start, prev) : prev;
+	g_free(stamp);
+	return m;
+}
+
+/* An HTML-log system line's text as libpurple's logger got it: it wrote
+ * "<b> TEXT</b>", which the logger's reader adds back. */
+static void
+strip_html_system(GString *text)
+{
+	if (g_str_has_prefix(text->str, "<b> ") && g_str_has_suffix(text->str, "</b>")) {
+		g_string_truncate(text, text->len - 4);
+		g_string_erase(text, 0, 4);
+	}
+}
+
 /* The end of an HTML-log message: libpurple's <br> after it. */
 static void
 strip_html_end(GString *text)
@@ -522,13 +588,14 @@ strip_html_end(GString *text)
 		g_string_truncate(text, text->len - 4);
 }
 
-/* The messages of an old log (Msg *), oldest first.  Every line is
+/* The records of an old log (Msg *), oldest first.  Every line is
  * accounted for: the header (the first line), a message's start, the start
- * of a line that is not a message (system lines, errors), or the next line
- * of the entry before it (a message of several lines goes on; so does a
- * notice).  A line that is none of these (a form this does not know, which
- * may hold a message) makes the whole log unreadable (NULL): its plaintext
- * is then kept, never removed with a message left out. */
+ * of a line that is not a message (system lines, errors, text-format lines
+ * of unknown writer: kept as records of direction "other"), or the next
+ * line of the entry before it (a message of several lines goes on; so does
+ * a notice).  A line that is none of these (a form this does not know,
+ * which may hold a message) makes the whole log unreadable (NULL): its
+ * plaintext is then kept, never removed with a message left out. */
 static GPtrArray *
 parse_log(const OldLog *o, char *data, guint *bad)
 {
@@ -536,7 +603,6 @@ parse_log(const OldLog *o, char *data, guint *bad)
 	char **lines = g_strsplit(data, "\n", -1);
 	gint64 prev = G_MININT64;
 	Msg *last = NULL;
-	gboolean in_other = FALSE;
 	guint i;
 
 	*bad = 0;
@@ -556,22 +622,24 @@ parse_log(const OldLog *o, char *data, guint *bad)
 			entry = g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span");
 			if (entry)
 				m = parse_html_line(o->account, line, o->start, prev);
-			if (entry && m == NULL && !is_html_other(line))
+			if (entry && m == NULL && !is_html_other(line)) {
+				/* a form this does not know: the log is refused */
 				(*bad)++;
+				esess_wipe(line, n);
+				continue;
+			}
 		}
+		/* not a message: kept as it was (doc/archive.md) */
+		if (entry && m == NULL)
+			m = parse_other_line(o, line, prev);
 		if (m != NULL) {
 			if (m->time == G_MININT64)
 				m->time = (gint64)o->start;
 			prev = m->time;
 			g_ptr_array_add(out, m);
 			last = m;
-			in_other = FALSE;
-		} else if (entry) {
-			/* a system line or an error: its next lines are its own */
-			in_other = TRUE;
-		} else if (i == 0 || n == 0 || in_other ||
-			   (!o->txt && strcmp(line, "</body></html>") == 0)) {
-			/* the header, an empty line, a notice's next line, the end */
+		} else if (i == 0 || n == 0 || (!o->txt && strcmp(line, "</body></html>") == 0)) {
+			/* the header, an empty line, the end */
 		} else if (last != NULL) {
 			char *esc = o->txt ? g_markup_escape_text(line, -1) : g_strdup(line);
 
@@ -588,8 +656,13 @@ parse_log(const OldLog *o, char *data, guint *bad)
 	}
 	g_strfreev(lines);
 	if (!o->txt)
-		for (i = 0; i < out->len; i++)
-			strip_html_end(((Msg *)g_ptr_array_index(out, i))->text);
+		for (i = 0; i < out->len; i++) {
+			Msg *m = g_ptr_array_index(out, i);
+
+			strip_html_end(m->text);
+			if (m->dir == ESESS_ARCHIVE_OTHER)
+				strip_html_system(m->text);
+		}
 	if (*bad > 0) {
 		g_ptr_array_unref(out);
 		return NULL;
@@ -828,7 +901,8 @@ shred(OldFile *f, gsize len)
 }
 
 /* One old log: parsed, written as a new collection, checked, then its
- * plaintext removed.  *n_msgs: messages carried over.  FALSE leaves the
+ * plaintext removed.  *n_msgs: messages carried over (system lines are
+ * carried over too, and not counted).  FALSE leaves the
  * old log as it was (and no new collection). */
 static gboolean
 migrate_one(const OldLog *o, guint *n_msgs)
@@ -877,8 +951,10 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		why = "a line of the old log is of a form this does not read";
 		goto out;
 	}
+	/* a log of system lines only is converted too: a line of unknown
+	 * writer may be a message under an old alias */
 	if (msgs->len == 0) {
-		why = "no message in the old log";
+		why = "nothing to keep in the old log";
 		goto out;
 	}
 	keys[0] = pk;
@@ -945,7 +1021,11 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		why = "the plaintext file could not be removed";
 		goto out_kept;
 	}
-	*n_msgs = msgs->len;
+	/* the count the user is told: messages, not system lines */
+	*n_msgs = 0;
+	for (i = 0; i < msgs->len; i++)
+		if (((const Msg *)g_ptr_array_index(msgs, i))->dir != ESESS_ARCHIVE_OTHER)
+			(*n_msgs)++;
 	ok = TRUE;
 	/* a closed collection like any other: its server copy, when the user
 	 * keeps one (esess-archive-server.c) */
@@ -1288,5 +1368,6 @@ esess_archive_migrate_shutdown(void)
 	g_clear_pointer(&rx_html, g_regex_unref);
 	g_clear_pointer(&rx_txt, g_regex_unref);
 	g_clear_pointer(&rx_html_other, g_regex_unref);
+	g_clear_pointer(&rx_html_stamp, g_regex_unref);
 	g_clear_pointer(&rx_txt_entry, g_regex_unref);
 }

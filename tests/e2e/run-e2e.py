@@ -3011,7 +3011,11 @@ def group_archive_migrate():
             ours = [x for x in logs if x[0] == "esessions"]
             check(len(ours) == 1, "logs %r" % [(x[0], x[1]) for x in logs])
             text = ours[0][2]
-            check("signed off" not in text, "a system line became a message: %r" % text)
+            # the system line is kept, shown as Pidgin shows one: no sender,
+            # no colour, the text as it was
+            sysline = line_of(text, "has signed off")
+            check(sysline == '<font size="2">(%s)</font><b> erin@localhost has signed off: '
+                  'bye.</b><br/>' % stamp(t0 + 60), "system line shown as %r" % sysline)
             want = [(tk[0], "#A82F2F", "erin@localhost", "late <i>hello</i> ", t0 + 10),
                     (tk[1], "#16569E", b.full_jid, "reply ", t0 + 239),
                     (tk[2], "#16569E", b.full_jid, "/me waves ", t0 + 362),
@@ -3034,10 +3038,14 @@ def group_archive_migrate():
             with open(new[0], "rb") as f:
                 recs = read_collection(f.read(), pem)
             check([(r[0], r[1]) for r in recs] ==
-                  [(1, t0 + 10), (2, t0 + 239), (2, t0 + 362), (1, t0 + 423)],
+                  [(1, t0 + 10), (3, t0 + 60), (2, t0 + 239), (2, t0 + 362), (1, t0 + 423)],
                   "directions and times %r (from %d)" % ([(r[0], r[1]) for r in recs], t0))
+            # the system line: direction "other" (3), no sender, its text
+            check(recs[1] == (3, t0 + 60, "", "erin@localhost has signed off: bye."),
+                  "system line kept as %r" % (recs[1],))
         record("archive migrate: a log in the older <font> HTML form converts (across midnight; "
-               "an action's and an auto-reply's direction and sender; system lines dropped)",
+               "an action's and an auto-reply's direction and sender; a system line kept as "
+               "a record of direction 3 and shown as a system line)",
                old_format)
 
         def left_alone():
@@ -3077,7 +3085,7 @@ def group_archive_migrate():
 
         def every_line_kept():
             check(st.get("migrated"), "no migration")
-            tk = [token("line%d" % i) for i in range(11)]
+            tk = [token("line%d" % i) for i in range(15)]
             head = ('<span style="color: %s"><span style="font-size: smaller">(%s)</span> '
                     '<b>%s:</b></span> ')
             # a message whose text holds a line break: its first line has
@@ -3088,6 +3096,9 @@ def group_archive_migrate():
                 head % ("#A82F2F", "10:00:00", "ivan@localhost") + "first " + tk[0],
                 "second %s<br/>" % tk[1],
                 head % ("#16569E", "10:01:00", b.full_jid) + "reply %s<br/>" % tk[2],
+                # an error line (no message, kept as it was)
+                '<span style="color: #FF0000"><span style="font-size: smaller">(10:01:30)'
+                '</span><b> Unable to send %s</b></span><br/>' % tk[14],
                 # a message of a type libpurple's logger does not know
                 '<span style="font-size: smaller">(10:02:00)</span><b> ivan@localhost:</b>'
                 '</span> nudge %s<br/>' % tk[10],
@@ -3101,7 +3112,13 @@ def group_archive_migrate():
                 "(see above) %s" % tk[5],
                 "(10:00:09) %s: ok %s" % (b.full_jid, tk[6]),
                 # an auto-reply written by a Pidgin in German
-                "(10:00:12) ivan@localhost <AUTOMATISCHE ANTWORT>: weg %s" % tk[9], ""])
+                "(10:00:12) ivan@localhost <AUTOMATISCHE ANTWORT>: weg %s" % tk[9],
+                # a message under an alias ivan no longer has (with a second
+                # line), and a system line: neither may be lost, nor be
+                # taken for ivan's message
+                "(10:00:15) Ivan Old Alias: secret <%s> & more" % tk[11],
+                "and a second line %s" % tk[12],
+                "(10:00:20) ivan@localhost has signed off %s." % tk[13], ""])
             m = b.mark()
             b.cmd("answer Encrypt and remove")
             b.cmd("cmd ivan@localhost esession archive migrate")
@@ -3121,8 +3138,28 @@ def group_archive_migrate():
                                    (2, "reply %s" % tk[2]), (1, "/me waves %s" % tk[3]),
                                    (1, "look %s<br/>(see above) %s" % (tk[4], tk[5])),
                                    (2, "ok %s" % tk[6]), (1, "weg %s" % tk[9]),
-                                   (1, "nudge %s" % tk[10])]),
-                  "messages %r" % texts)
+                                   (1, "nudge %s" % tk[10]),
+                                   (3, '<span style="color: #FF0000"><b> Unable to send %s'
+                                    '</b></span>' % tk[14]),
+                                   (3, "Ivan Old Alias: secret &lt;%s&gt; &amp; more<br/>"
+                                    "and a second line %s" % (tk[11], tk[12])),
+                                   (3, "ivan@localhost has signed off %s." % tk[13])]),
+                  "records %r" % texts)
+            # the lines kept from the text log: no sender, their own times
+            # (the log's day, the time of day of their stamp)
+            y, mo, dd = (int(x) for x in os.path.basename(txt)[:10].split("-"))
+            for tok, hms in ((tk[11], (10, 0, 15)), (tk[13], (10, 0, 20))):
+                r = [r for r in recs if tok in r[3]]
+                when = int(time.mktime((y, mo, dd) + hms + (0, 0, -1)))
+                check(len(r) == 1 and r[0][2] == "" and r[0][1] == when,
+                      "%s kept as %r (want time %d)" % (tok, r, when))
+            # shown as system lines, never as ivan's messages
+            logs, _ = read_logs(b, "ivan@localhost")
+            shown = "\n".join(x[2] for x in logs if x[0] == "esessions")
+            ln = line_of(shown, tk[11])
+            check(ln == '<font size="2">(10:00:15)</font><b> Ivan Old Alias: secret &lt;%s&gt; '
+                  '&amp; more<br/>and a second line %s</b><br/>' % (tk[11], tk[12]),
+                  "old-alias line shown as %r" % ln)
             # a line of a form it does not know (it may be a message): the
             # whole log stays
             body = "\n".join([
@@ -3142,7 +3179,10 @@ def group_archive_migrate():
             check(not [p for p in archive_files(b) if "/judy@localhost/" in p],
                   "a collection was made")
         record("archive migrate: no line is lost (a message across lines, a text-format action "
-               "and continued line are kept; a log with a line of unknown form stays whole)",
+               "and continued line are kept; a text-format line from a name that is no longer "
+               "the contact's, a system line and an error are kept verbatim as records of "
+               "direction 3, with their times, no sender, shown as system lines; a log with a "
+               "line of unknown form stays whole)",
                every_line_kept)
 
         def links_followed_nowhere():
