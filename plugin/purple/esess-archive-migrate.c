@@ -412,7 +412,8 @@ is_txt_entry(const char *line)
 }
 
 /* The sender of a text-format action "***SENDER TEXT": the longest of our
- * own or the contact's names that starts it, else its first word. */
+ * own or the contact's names that starts it, else NULL (the line is then
+ * kept as a line of unknown writer, never put in the contact's mouth). */
 static char *
 txt_action_sender(const OldLog *o, const char *rest)
 {
@@ -429,27 +430,26 @@ txt_action_sender(const OldLog *o, const char *rest)
 			g_free(cand);
 		}
 	}
-	if (best == NULL)
-		best = g_strndup(rest, strcspn(rest, " "));
 	return best;
 }
 
-/* A text-format message's sender: one of our own names (*own), one of the
- * contact's, or any other name without a space. */
+/* A text-format message's sender: one of our own names (*own) or one of
+ * the contact's.  Any other name (an alias no longer ours nor the buddy's)
+ * says nothing of the direction: such a line is kept whole as a line of
+ * unknown writer (parse_other_line). */
 static gboolean
 txt_sender(const OldLog *o, const char *who, gboolean *own)
 {
 	*own = is_own_name(o->account, who);
-	return *own || is_contact_name(o->account, o->name, who) ||
-	       (*who != '\0' && strpbrk(who, " \t") == NULL);
+	return *own || is_contact_name(o->account, o->name, who);
 }
 
 /* One line of Pidgin's plain-text log: "(STAMP) SENDER: MESSAGE", or
  * "(STAMP) ***SENDER MESSAGE" for an action.  The format marks neither
  * direction nor system lines: a sender that is one of our own names is us,
- * one of the contact's names or any other name without a space is the
- * contact; anything else ("(STAMP) Some sentence: more") is a system
- * line. */
+ * one of the contact's names is the contact; anything else ("(STAMP) Some
+ * sentence: more", a message under an old alias) is no message here (NULL)
+ * and is kept whole as a line of unknown writer. */
 static Msg *
 parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 {
@@ -461,9 +461,14 @@ parse_txt_line(const OldLog *o, const char *line, gint64 prev)
 		char *stamp = g_strndup(line + 1, (size_t)(close - line - 1));
 		const char *rest = close + 5;
 		char *who = txt_action_sender(o, rest);
-		const char *text = rest + strlen(who);
+		const char *text;
 		char *esc;
 
+		if (who == NULL) {
+			g_free(stamp);
+			return NULL;
+		}
+		text = rest + strlen(who);
 		m = g_new0(Msg, 1);
 		m->sender = who;
 		m->dir = is_own_name(o->account, who) ? ESESS_ARCHIVE_SENT : ESESS_ARCHIVE_RECEIVED;

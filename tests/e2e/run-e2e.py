@@ -3085,7 +3085,7 @@ def group_archive_migrate():
 
         def every_line_kept():
             check(st.get("migrated"), "no migration")
-            tk = [token("line%d" % i) for i in range(15)]
+            tk = [token("line%d" % i) for i in range(17)]
             head = ('<span style="color: %s"><span style="font-size: smaller">(%s)</span> '
                     '<b>%s:</b></span> ')
             # a message whose text holds a line break: its first line has
@@ -3118,6 +3118,10 @@ def group_archive_migrate():
                 # taken for ivan's message
                 "(10:00:15) Ivan Old Alias: secret <%s> & more" % tk[11],
                 "and a second line %s" % tk[12],
+                # an unknown one-word name, and an action by an unknown name:
+                # nothing says who wrote them either
+                "(10:00:16) Bobby: hello %s" % tk[15],
+                "(10:00:17) ***Some One nods %s" % tk[16],
                 "(10:00:20) ivan@localhost has signed off %s." % tk[13], ""])
             m = b.mark()
             b.cmd("answer Encrypt and remove")
@@ -3143,12 +3147,15 @@ def group_archive_migrate():
                                     '</b></span>' % tk[14]),
                                    (3, "Ivan Old Alias: secret &lt;%s&gt; &amp; more<br/>"
                                     "and a second line %s" % (tk[11], tk[12])),
-                                   (3, "ivan@localhost has signed off %s." % tk[13])]),
+                                   (3, "ivan@localhost has signed off %s." % tk[13]),
+                                   (3, "Bobby: hello %s" % tk[15]),
+                                   (3, "***Some One nods %s" % tk[16])]),
                   "records %r" % texts)
             # the lines kept from the text log: no sender, their own times
             # (the log's day, the time of day of their stamp)
             y, mo, dd = (int(x) for x in os.path.basename(txt)[:10].split("-"))
-            for tok, hms in ((tk[11], (10, 0, 15)), (tk[13], (10, 0, 20))):
+            for tok, hms in ((tk[11], (10, 0, 15)), (tk[15], (10, 0, 16)),
+                             (tk[16], (10, 0, 17)), (tk[13], (10, 0, 20))):
                 r = [r for r in recs if tok in r[3]]
                 when = int(time.mktime((y, mo, dd) + hms + (0, 0, -1)))
                 check(len(r) == 1 and r[0][2] == "" and r[0][1] == when,
@@ -3179,8 +3186,8 @@ def group_archive_migrate():
             check(not [p for p in archive_files(b) if "/judy@localhost/" in p],
                   "a collection was made")
         record("archive migrate: no line is lost (a message across lines, a text-format action "
-               "and continued line are kept; a text-format line from a name that is no longer "
-               "the contact's, a system line and an error are kept verbatim as records of "
+               "and continued line are kept; a text-format message or action from a name that "
+               "is not ours nor the contact's (an old alias), a system line and an error are kept verbatim as records of "
                "direction 3, with their times, no sender, shown as system lines; a log with a "
                "line of unknown form stays whole)",
                every_line_kept)
