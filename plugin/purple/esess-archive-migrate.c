@@ -307,13 +307,18 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
  * size=2> and <br/> (earlier versions).  The colour says the direction
  * (#16569E sent, #A82F2F received); an action ("/me", #062585) has one
  * colour for both, so its direction comes from the sender's name, as for
- * a message of a type libpurple does not know (no colour at all).  A
+ * a message of a type libpurple does not know (no colour at all); when
+ * that name is neither ours nor the contact's, nothing says who wrote it:
+ * NULL and *unknown (the line is kept whole, parse_other_line).  A
  * message whose text holds a line break goes on over the next lines: its
  * first line has no <br> (parse_log joins them).  Errors (#FF0000) are not
  * messages. */
+static gboolean is_contact_name(PurpleAccount *account, const char *name, const char *sender);
+
 static Msg *
-parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 prev)
+parse_html_line(const OldLog *o, const char *line, gint64 prev, gboolean *unknown)
 {
+	PurpleAccount *account = o->account;
 	GMatchInfo *mi = NULL;
 	Msg *m = NULL;
 
@@ -340,8 +345,20 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 		if (g_str_has_suffix(who, " &lt;AUTO-REPLY&gt;"))
 			who[n - strlen(" &lt;AUTO-REPLY&gt;")] = '\0';
 		sender = purple_unescape_html(who);
+		if (sender == NULL)
+			sender = g_strdup("");
+		/* no colour that says the direction, and a name that is neither
+		 * ours nor the contact's (an old alias): the line is kept whole,
+		 * as a line of unknown writer (parse_other_line) */
+		if (g_ascii_strcasecmp(color, "#16569E") != 0 &&
+		    g_ascii_strcasecmp(color, "#A82F2F") != 0 && !is_own_name(account, sender) &&
+		    !is_contact_name(account, o->name, sender)) {
+			*unknown = TRUE;
+			g_free(sender);
+			goto done;
+		}
 		m = g_new0(Msg, 1);
-		m->sender = sender != NULL ? sender : g_strdup("");
+		m->sender = sender;
 		if (g_ascii_strcasecmp(color, "#16569E") == 0)
 			m->dir = ESESS_ARCHIVE_SENT;
 		else if (g_ascii_strcasecmp(color, "#A82F2F") == 0)
@@ -349,7 +366,7 @@ parse_html_line(PurpleAccount *account, const char *line, time_t start, gint64 p
 		else
 			m->dir = is_own_name(account, m->sender) ? ESESS_ARCHIVE_SENT
 				 : ESESS_ARCHIVE_RECEIVED;
-		m->time = stamp_time(stamp, start, prev);
+		m->time = stamp_time(stamp, o->start, prev);
 		m->text = g_string_new(me ? "/me " : "");
 		g_string_append(m->text, text);
 done:
@@ -615,7 +632,7 @@ parse_log(const OldLog *o, char *data, guint *bad)
 		char *line = lines[i];
 		Msg *m = NULL;
 		size_t n = strlen(line);
-		gboolean entry;
+		gboolean entry, unknown = FALSE;
 
 		if (n > 0 && line[n - 1] == '\r')
 			line[--n] = '\0';
@@ -626,8 +643,8 @@ parse_log(const OldLog *o, char *data, guint *bad)
 		} else {
 			entry = g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span");
 			if (entry)
-				m = parse_html_line(o->account, line, o->start, prev);
-			if (entry && m == NULL && !is_html_other(line)) {
+				m = parse_html_line(o, line, prev, &unknown);
+			if (entry && m == NULL && !unknown && !is_html_other(line)) {
 				/* a form this does not know: the log is refused */
 				(*bad)++;
 				esess_wipe(line, n);

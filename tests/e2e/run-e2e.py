@@ -3085,7 +3085,7 @@ def group_archive_migrate():
 
         def every_line_kept():
             check(st.get("migrated"), "no migration")
-            tk = [token("line%d" % i) for i in range(17)]
+            tk = [token("line%d" % i) for i in range(18)]
             head = ('<span style="color: %s"><span style="font-size: smaller">(%s)</span> '
                     '<b>%s:</b></span> ')
             # a message whose text holds a line break: its first line has
@@ -3099,6 +3099,9 @@ def group_archive_migrate():
                 # an error line (no message, kept as it was)
                 '<span style="color: #FF0000"><span style="font-size: smaller">(10:01:30)'
                 '</span><b> Unable to send %s</b></span><br/>' % tk[14],
+                # an action by a name that is neither bob's nor ivan's
+                '<span style="color: #062585"><span style="font-size: smaller">(10:01:40)'
+                '</span> <b>***Robert Smith</b></span> waves %s<br/>' % tk[17],
                 # a message of a type libpurple's logger does not know
                 '<span style="font-size: smaller">(10:02:00)</span><b> ivan@localhost:</b>'
                 '</span> nudge %s<br/>' % tk[10],
@@ -3149,7 +3152,9 @@ def group_archive_migrate():
                                     "and a second line %s" % (tk[11], tk[12])),
                                    (3, "ivan@localhost has signed off %s." % tk[13]),
                                    (3, "Bobby: hello %s" % tk[15]),
-                                   (3, "***Some One nods %s" % tk[16])]),
+                                   (3, "***Some One nods %s" % tk[16]),
+                                   (3, '<span style="color: #062585"> <b>***Robert Smith</b>'
+                                    '</span> waves %s' % tk[17])]),
                   "records %r" % texts)
             # the lines kept from the text log: no sender, their own times
             # (the log's day, the time of day of their stamp)
@@ -3186,8 +3191,9 @@ def group_archive_migrate():
             check(not [p for p in archive_files(b) if "/judy@localhost/" in p],
                   "a collection was made")
         record("archive migrate: no line is lost (a message across lines, a text-format action "
-               "and continued line are kept; a text-format message or action from a name that "
-               "is not ours nor the contact's (an old alias), a system line and an error are kept verbatim as records of "
+               "and continued line are kept; a text-format message or action, or an HTML "
+               "action, from a name that is not ours nor the contact's (an old alias), a "
+               "system line and an error are kept verbatim as records of "
                "direction 3, with their times, no sender, shown as system lines; a log with a "
                "line of unknown form stays whole)",
                every_line_kept)
