@@ -75,6 +75,10 @@ struct _EsessNeg {
 	EsessIdKey *idkey;        /* ours (a reference), dropped with the secrets */
 	EsessKnownKey *known;     /* the peer's key held in the store at the start */
 	EsessPubKey *peer_key;    /* the key the peer proved it holds */
+
+	/* esess_neg_finish_store done, and what the store said of the chain */
+	gboolean stored;
+	gboolean store_verified;
 };
 
 /* esess-negotiate.c */
@@ -117,6 +121,8 @@ void esess_neg_compute_sas(EsessNeg *neg, const guint8 m_a[ESESS_HMAC_LEN], cons
 			   size_t e_len, const guint8 *d, size_t d_len);
 void esess_neg_set_continuity(EsessNeg *neg, const GPtrArray *held, const EsessRetained *match);
 G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_finish_store(EsessNeg *neg, const EsessSecret *used_srs);
+G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 			     const guint8 own_c[ESESS_COUNTER_LEN],
 			     const guint8 peer_c[ESESS_COUNTER_LEN]);
@@ -136,6 +142,16 @@ void esess_neg_pk_own_term(const EsessNeg *neg, EsessNegPk m, GString *out);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_pk_payload(const EsessNeg *neg, EsessNegPk m,
 				 const guint8 mac[ESESS_HMAC_LEN], guint8 **out, size_t *len);
+/* The same, with meanwhile(data) run while the signature is computed in
+ * another thread (with no thread, after it); both finish before it
+ * returns.  meanwhile's error wins over a good signature; with
+ * ESESS_NEG_PK_NONE only meanwhile runs. */
+typedef EsessStatus (*EsessNegMeanwhileFn)(gpointer data);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_pk_payload_during(const EsessNeg *neg, EsessNegPk m,
+					const guint8 mac[ESESS_HMAC_LEN],
+					EsessNegMeanwhileFn meanwhile, gpointer data,
+					guint8 **out, size_t *len);
 /* Checks the peer's decrypted identity plaintext against a recomputed
  * mac_X: mac_fn computes it for a pubKey term.  On success neg->peer_key
  * holds the key the peer proved (none: NULL).  ESESS_OK, ESESS_ERR_IDENTITY

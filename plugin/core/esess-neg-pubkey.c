@@ -83,19 +83,50 @@ append_fingerprint(GString *out, const EsessPubKey *pk)
 	g_string_append(out, "</fingerprint>");
 }
 
+/* The signature job of esess_neg_pk_payload_during: the thread reads the
+ * key (a reference the caller holds) and the 32 MAC bytes, nothing else */
+typedef struct {
+	const EsessIdKey *key;
+	guint8 mac[ESESS_HMAC_LEN];
+	guint8 *sig;
+	size_t sig_len;
+	EsessStatus r;
+} SignJob;
+
+static gpointer
+sign_thread(gpointer data)
+{
+	SignJob *job = data;
+
+	job->r = esess_idkey_sign(job->key, job->mac, ESESS_HMAC_LEN, &job->sig, &job->sig_len);
+	return NULL;
+}
+
 EsessStatus
 esess_neg_pk_payload(const EsessNeg *neg, EsessNegPk m, const guint8 mac[ESESS_HMAC_LEN],
 		     guint8 **out, size_t *len)
 {
+	return esess_neg_pk_payload_during(neg, m, mac, NULL, NULL, out, len);
+}
+
+EsessStatus
+esess_neg_pk_payload_during(const EsessNeg *neg, EsessNegPk m, const guint8 mac[ESESS_HMAC_LEN],
+			    EsessNegMeanwhileFn meanwhile, gpointer data, guint8 **out,
+			    size_t *len)
+{
 	const EsessPubKey *pk;
 	GString *p;
-	guint8 *sig = NULL;
-	size_t sig_len = 0;
-	EsessStatus r;
+	GThread *th = NULL;
+	SignJob job;
+	EsessStatus r, rm = ESESS_OK;
 
 	*out = NULL;
 	*len = 0;
 	if (m == ESESS_NEG_PK_NONE) {
+		if (meanwhile != NULL)
+			rm = meanwhile(data);
+		if (rm != ESESS_OK)
+			return rm;
 		*out = g_memdup2(mac, ESESS_HMAC_LEN);
 		*len = ESESS_HMAC_LEN;
 		return ESESS_OK;
@@ -104,18 +135,39 @@ esess_neg_pk_payload(const EsessNeg *neg, EsessNegPk m, const guint8 mac[ESESS_H
 	if (neg->idkey == NULL)
 		return ESESS_ERR_INTERNAL;
 	pk = esess_idkey_public(neg->idkey);
-	r = esess_idkey_sign(neg->idkey, mac, ESESS_HMAC_LEN, &sig, &sig_len);
-	if (r != ESESS_OK)
+	memset(&job, 0, sizeof job);
+	job.key = neg->idkey;
+	memcpy(job.mac, mac, ESESS_HMAC_LEN);
+	/* The RSA signature is the longest computation of the step (R21, RSA
+	 * 3072); what the caller must also do before the message leaves
+	 * (the responder's fsync'd store commit, SECURITY 67) waits on the
+	 * disk, not the CPU: the two overlap, and both are done before the
+	 * message is built.  Without a thread, one after the other. */
+	if (meanwhile != NULL)
+		th = g_thread_try_new("esess-sign", sign_thread, &job, NULL);
+	if (th == NULL)
+		sign_thread(&job);
+	if (meanwhile != NULL)
+		rm = meanwhile(data);
+	if (th != NULL)
+		g_thread_join(th);
+	r = job.r;
+	esess_wipe(job.mac, sizeof job.mac);
+	if (r == ESESS_OK && rm != ESESS_OK)
+		r = rm;
+	if (r != ESESS_OK) {
+		g_free(job.sig);
 		return r;
-	p = g_string_sized_new(2 * sig_len + 2 * esess_pubkey_bits(pk) / 8 + 128);
+	}
+	p = g_string_sized_new(2 * job.sig_len + 2 * esess_pubkey_bits(pk) / 8 + 128);
 	if (m == ESESS_NEG_PK_KEY)
 		esess_pubkey_keyvalue_canon(pk, p);
 	else
 		append_fingerprint(p, pk);
 	g_string_append(p, "<" SIGVALUE ">");
-	esess_base64_append(p, sig, sig_len);
+	esess_base64_append(p, job.sig, job.sig_len);
 	g_string_append(p, "</" SIGVALUE ">");
-	g_free(sig);
+	g_free(job.sig);
 	*len = p->len;
 	*out = (guint8 *)g_string_free(p, FALSE);
 	return ESESS_OK;

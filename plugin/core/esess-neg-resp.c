@@ -171,10 +171,25 @@ out:
 
 /* ---- message 3 -> message 4 (§Final Keys, §Hiding Bob's Identity) ---- */
 
+/* the store part of esess_neg_finish, run during message 4's signature */
+typedef struct {
+	EsessNeg *neg;
+	const EsessSecret *used_srs;
+} StoreJob;
+
+static EsessStatus
+store_meanwhile(gpointer data)
+{
+	StoreJob *job = data;
+
+	return esess_neg_finish_store(job->neg, job->used_srs);
+}
+
 static EsessXmlNode *
 build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[ESESS_COUNTER_LEN],
-	 EsessStatus *r)
+	 const EsessSecret *used_srs, EsessStatus *r)
 {
+	StoreJob job;
 	EsessForm *m4;
 	EsessField *fld;
 	EsessXmlNode *x, *wrapper = NULL;
@@ -205,7 +220,12 @@ build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[E
 	g_string_free(pkterm, TRUE);
 	if (*r != ESESS_OK)
 		goto out;
-	*r = esess_neg_pk_payload(neg, m_resp, mac_b, &plain, &plain_len);
+	/* SECURITY 67: stored before message 4 exists; during the signature
+	 * (the store waits on the disk, the signature on the CPU) */
+	job.neg = neg;
+	job.used_srs = used_srs;
+	*r = esess_neg_pk_payload_during(neg, m_resp, mac_b, store_meanwhile, &job, &plain,
+					 &plain_len);
 	if (*r != ESESS_OK)
 		goto out;
 	id_b = g_malloc(plain_len);
@@ -378,7 +398,7 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	r = esess_neg_final_keys(neg, match != NULL ? match->secret : NULL);
 	if (r != ESESS_OK)
 		goto out;
-	reply = build_m4(neg, srshash, c_b_after, &r);
+	reply = build_m4(neg, srshash, c_b_after, match != NULL ? match->secret : NULL, &r);
 	if (r != ESESS_OK)
 		goto out;
 	g_free(neg->peer_pub);

@@ -670,19 +670,16 @@ esess_neg_set_continuity(EsessNeg *neg, const GPtrArray *held, const EsessRetain
 	}
 }
 
-/* Commits the new retained secret, hands the keys and the counters where
- * they now are (R5) to a new EsessSession, fills the result; DONE. */
+/* What esess_neg_finish stores (R23 flag, R21 key, the new retained
+ * secret): once, so that the responder can do it while its signature is
+ * computed (esess_neg_pk_payload_during), before message 4 leaves. */
 EsessStatus
-esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
-		 const guint8 own_c[ESESS_COUNTER_LEN], const guint8 peer_c[ESESS_COUNTER_LEN])
+esess_neg_finish_store(EsessNeg *neg, const EsessSecret *used_srs)
 {
-	EsessSessionParams p;
-	EsessSession *s = NULL;
 	gboolean verified = FALSE;
 	EsessStatus r;
-	int own_base, peer_base;
 
-	memset(&p, 0, sizeof p);
+	g_return_val_if_fail(!neg->stored, ESESS_ERR_INTERNAL);
 	/* R23: remember that this peer speaks the committed SAS, so that a
 	 * later legacy session with it raises the alarm */
 	if (neg->store != NULL && neg->result.sas_alg == ESESS_SAS_ALG_COMMITTED) {
@@ -718,6 +715,31 @@ esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
 		if (r != ESESS_OK)
 			return r;
 	}
+	neg->stored = TRUE;
+	neg->store_verified = verified;
+	return ESESS_OK;
+}
+
+/* Commits the new retained secret (unless esess_neg_finish_store did),
+ * hands the keys and the counters where they now are (R5) to a new
+ * EsessSession, fills the result; DONE. */
+EsessStatus
+esess_neg_finish(EsessNeg *neg, const EsessSecret *used_srs,
+		 const guint8 own_c[ESESS_COUNTER_LEN], const guint8 peer_c[ESESS_COUNTER_LEN])
+{
+	EsessSessionParams p;
+	EsessSession *s = NULL;
+	gboolean verified;
+	EsessStatus r;
+	int own_base, peer_base;
+
+	memset(&p, 0, sizeof p);
+	if (!neg->stored) {
+		r = esess_neg_finish_store(neg, used_srs);
+		if (r != ESESS_OK)
+			return r;
+	}
+	verified = neg->store_verified;
 	own_base = neg->initiator ? ESESS_KEY_KC_A : ESESS_KEY_KC_B;
 	peer_base = neg->initiator ? ESESS_KEY_KC_B : ESESS_KEY_KC_A;
 	p.own_cipher_key = neg->keys[own_base];

@@ -15,7 +15,11 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "esess-bytes.h"
 #include "esess-idkey-private.h"
@@ -692,6 +696,56 @@ test_no_keys_unchanged(void)
 
 /* ---- the chat: the SAS verifies the key, a mismatch forgets a new one --- */
 
+/* The responder's store commit runs while its signature of mac_B is
+ * computed (esess_neg_pk_payload_during): a store that cannot be written
+ * still means no message 4 (SECURITY 67: stored before message 4 leaves,
+ * fail closed), with keys (signature in a thread) and without (none) */
+static void
+test_store_fails_during_signature(void)
+{
+	gboolean keys;
+
+	for (keys = FALSE; keys <= TRUE; keys++) {
+		KFx f;
+		char *sub, *moved, *path;
+
+		kfx_init(&f);
+		if (!keys)
+			f.p.ca.idkey = f.p.cb.idkey = NULL;
+		sub = g_build_filename(f.p.dir, "bob", NULL);
+		moved = g_build_filename(f.p.dir, "bob-moved", NULL);
+		path = g_build_filename(sub, "bob.store", NULL);
+		g_assert_cmpint(g_mkdir(sub, 0700), ==, 0);
+		esess_store_free(f.p.sb);
+		g_assert_cmpint(esess_store_open(path, &f.p.sb), ==, ESESS_OK);
+		f.p.cb.store = f.p.sb;
+		p_m1(&f.p);
+		g_assert_cmpint(p_respond(&f.p, f.p.m[1]), ==, ESESS_OK);
+		g_assert_cmpint(p_recv(&f.p, f.p.a, f.p.m[2], 3), ==, ESESS_OK);
+		/* Bob's store directory is no longer one */
+		g_assert_cmpint(rename(sub, moved), ==, 0);
+		g_assert_true(g_file_set_contents(sub, "not a directory", -1, NULL));
+		g_assert_cmpint(p_recv(&f.p, f.p.b, f.p.m[3], 4), ==, ESESS_ERR_STORE_IO);
+		g_assert_null(f.p.m[4]);
+		assert_failed_wiped(f.p.b);
+		g_assert_null(held(f.p.sb, BOB, ALICE));
+		g_assert_cmpint(esess_neg_state(f.p.a), !=, ESESS_NEG_DONE);
+		/* the same with the store back: message 4, both done */
+		g_assert_cmpint(unlink(sub), ==, 0);
+		g_assert_cmpint(rename(moved, sub), ==, 0);
+		kfx_again(&f);
+		g_assert_cmpint(p_run(&f.p), ==, ESESS_OK);
+		g_assert_nonnull(f.p.m[4]);
+		g_assert_cmpint(esess_neg_state(f.p.b), ==, ESESS_NEG_DONE);
+		if (keys)
+			g_assert_cmpint(identity_len(f.p.m[4]), >, 700);
+		g_free(path);
+		g_free(moved);
+		g_free(sub);
+		kfx_clear(&f);
+	}
+}
+
 static void
 chat_pair(NegParty *a, NegParty *b, const char *dir, EsessIdKey *ka, EsessIdKey *kb)
 {
@@ -883,5 +937,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/r21/r20-gating", test_gating);
 	g_test_add_func("/neg/r21/no-keys-unchanged", test_no_keys_unchanged);
 	g_test_add_func("/neg/r21/chat-sas-verifies-key", test_chat_sas);
+	g_test_add_func("/neg/r21/security/67-store-fails-during-signature",
+			test_store_fails_during_signature);
 	return g_test_run();
 }
