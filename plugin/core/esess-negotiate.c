@@ -680,24 +680,11 @@ esess_neg_finish_store(EsessNeg *neg, const EsessSecret *used_srs)
 	EsessStatus r;
 
 	g_return_val_if_fail(!neg->stored, ESESS_ERR_INTERNAL);
-	/* R23: remember that this peer speaks the committed SAS, so that a
-	 * later legacy session with it raises the alarm */
-	if (neg->store != NULL && neg->result.sas_alg == ESESS_SAS_ALG_COMMITTED) {
-		r = esess_store_add_peer_flags(neg->store, neg->account, neg->peer,
-					       ESESS_PEER_COMMITTED_SAS);
-		if (r != ESESS_OK)
-			return r;
-	}
 	/* INTEROP R21: the peer's key against the one held; the first key
 	 * seen is held from now on, unverified; another one never replaces it
 	 * here (CHANGED: the user decides) */
 	neg->result.key_status = esess_neg_key_status(neg);
 	neg->result.peer_key = neg->peer_key;
-	if (neg->store != NULL && neg->result.key_status == ESESS_PEER_KEY_NEW) {
-		r = esess_store_key_set(neg->store, neg->account, neg->peer, neg->peer_key, FALSE);
-		if (r != ESESS_OK)
-			return r;
-	}
 	/* A key the user verified authenticates this session by itself: the
 	 * signature covers both forms (so no man in the middle chose the SAS
 	 * algorithm either), with or without a retained secret */
@@ -709,9 +696,17 @@ esess_neg_finish_store(EsessNeg *neg, const EsessSecret *used_srs)
 		/* SECURITY 67: the responder stores before its message 4
 		 * reaches the initiator, so its chain stays pending; the
 		 * initiator has message 4, which proves the responder
-		 * stored the new secret */
-		r = esess_store_commit(neg->store, neg->account, neg->peer, used_srs,
-				       neg->new_rs, !neg->initiator, &verified);
+		 * stored the new secret.  In the same write: R23, remember
+		 * that this peer speaks the committed SAS, so that a later
+		 * legacy session with it raises the alarm; R21, the first
+		 * key seen.  One fsync'd write, not three. */
+		r = esess_store_commit_full(neg->store, neg->account, neg->peer, used_srs,
+					    neg->new_rs, !neg->initiator,
+					    neg->result.sas_alg == ESESS_SAS_ALG_COMMITTED
+						    ? ESESS_PEER_COMMITTED_SAS : 0,
+					    neg->result.key_status == ESESS_PEER_KEY_NEW
+						    ? neg->peer_key : NULL,
+					    &verified);
 		if (r != ESESS_OK)
 			return r;
 	}

@@ -43,6 +43,18 @@ EsessStatus esess_store_commit(EsessStore *st, const char *account, const char *
 			       const EsessSecret *used_srs, const EsessSecret *new_rs,
 			       gboolean pending, gboolean *verified);
 
+/* esess_store_commit, and in the same atomic write: add_flags (ESESS_PEER_*
+ * bits, 0: none) to the peer's flags, and first_key (NULL: none) as the
+ * peer's key, unverified, when none is held (R21).  All or nothing. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_store_commit_full(EsessStore *st, const char *account, const char *peer,
+				    const EsessSecret *used_srs, const EsessSecret *new_rs,
+				    gboolean pending, guint add_flags,
+				    const EsessPubKey *first_key, gboolean *verified);
+
+/* How many times the store wrote its file since it was opened (tests). */
+guint esess_store_writes(const EsessStore *st);
+
 /* Marks rs verified (or not) and persists.  ESESS_OK, ESESS_ERR_INVALID_ARG
  * (rs not held for this peer), ESESS_ERR_STORE_IO (nothing changed). */
 G_GNUC_WARN_UNUSED_RESULT

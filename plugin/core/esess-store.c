@@ -87,6 +87,7 @@ struct _EsessStore {
 	GPtrArray *entries;  /* StoreEntry*, oldest first */
 	GHashTable *flags;   /* peer_key() -> GUINT_TO_POINTER(ESESS_PEER_* bits) */
 	GHashTable *keys;    /* peer_key() -> EsessKnownKey* (R21) */
+	guint writes;        /* files written (esess_store_writes) */
 };
 
 static void
@@ -728,6 +729,7 @@ persist(const EsessStore *st, const GPtrArray *entries, GHashTable *flags, GHash
 	gboolean ok = FALSE;
 	EsessStatus r;
 
+	((EsessStore *)st)->writes++;
 	fd = esess_private_file_begin(st->path, &tmp);
 	if (fd < 0)
 		return ESESS_ERR_STORE_IO;
@@ -914,6 +916,16 @@ esess_store_commit(EsessStore *st, const char *account_in, const char *peer_in,
 		   const EsessSecret *used_srs, const EsessSecret *new_rs, gboolean pending,
 		   gboolean *verified)
 {
+	return esess_store_commit_full(st, account_in, peer_in, used_srs, new_rs, pending, 0,
+				       NULL, verified);
+}
+
+EsessStatus
+esess_store_commit_full(EsessStore *st, const char *account_in, const char *peer_in,
+			const EsessSecret *used_srs, const EsessSecret *new_rs, gboolean pending,
+			guint add_flags, const EsessPubKey *first_key, gboolean *verified)
+{
+	GHashTable *new_flags = NULL, *new_keys = NULL;
 	g_autofree char *account = NULL;
 	g_autofree char *peer = NULL;
 	GPtrArray *p;
@@ -983,7 +995,30 @@ esess_store_commit(EsessStore *st, const char *account_in, const char *peer_in,
 			break;  /* only the new chain is left (it holds at most 2) */
 		g_ptr_array_remove_index(p, (guint)victim);
 	}
-	r = apply(st, p);
+	/* the peer's flags and first key in the same file (one fsync'd
+	 * write per negotiation, not one per change); keyed as
+	 * esess_store_add_peer_flags and esess_store_key_set key them */
+	if (add_flags != 0) {
+		guint now = esess_store_peer_flags(st, account_in, peer_in);
+
+		if ((now | add_flags) != now) {
+			new_flags = flags_copy(st->flags);
+			g_hash_table_insert(new_flags, peer_key(account_in, peer_in),
+					    GUINT_TO_POINTER(now | add_flags));
+		}
+	}
+	if (first_key != NULL) {
+		char *key = peer_key(account_in, peer_in);
+
+		if (!g_hash_table_contains(st->keys, key)) {
+			new_keys = keys_copy(st->keys);
+			g_hash_table_insert(new_keys, key,
+					    known_new(first_key, FALSE, g_get_real_time()));
+			key = NULL;
+		}
+		g_free(key);
+	}
+	r = apply_all(st, p, new_flags, new_keys);
 	if (r == ESESS_OK && verified != NULL)
 		*verified = inherit;
 	return r;
@@ -1133,6 +1168,12 @@ set_flags(EsessStore *st, const char *account, const char *peer, guint flags)
 		g_hash_table_unref(proposed);
 	}
 	return r;
+}
+
+guint
+esess_store_writes(const EsessStore *st)
+{
+	return st->writes;
 }
 
 guint

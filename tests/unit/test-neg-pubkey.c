@@ -696,6 +696,65 @@ test_no_keys_unchanged(void)
 
 /* ---- the chat: the SAS verifies the key, a mismatch forgets a new one --- */
 
+/* The first session with a contact stores the new secret, the committed
+ * SAS flag (R23) and the contact's key (R21) in one fsync'd write per side,
+ * each before its side is done (the responder before message 4 exists,
+ * SECURITY 67), not one write per change */
+static void
+test_first_session_one_write(void)
+{
+	EsessKnownKey *k;
+	GPtrArray *l;
+	guint wa, wb;
+	KFx f;
+
+	kfx_init(&f);
+	p_m1(&f.p);
+	g_assert_cmpint(p_respond(&f.p, f.p.m[1]), ==, ESESS_OK);
+	g_assert_cmpint(p_recv(&f.p, f.p.a, f.p.m[2], 3), ==, ESESS_OK);
+	wa = esess_store_writes(f.p.sa);
+	wb = esess_store_writes(f.p.sb);
+	g_assert_cmpint(p_recv(&f.p, f.p.b, f.p.m[3], 4), ==, ESESS_OK);
+	g_assert_cmpuint(esess_store_writes(f.p.sb) - wb, ==, 1);
+	g_assert_cmpuint(esess_store_writes(f.p.sa), ==, wa);
+	g_assert_cmpint(p_recv(&f.p, f.p.a, f.p.m[4], 0), ==, ESESS_OK);
+	g_assert_cmpuint(esess_store_writes(f.p.sa) - wa, ==, 1);
+	g_assert_cmpuint(esess_store_writes(f.p.sb) - wb, ==, 1);
+	/* all three are there, on both sides, and from the file too */
+	g_assert_cmpint(esess_neg_result(f.p.a)->sas_alg, ==, ESESS_SAS_ALG_COMMITTED);
+	g_assert_cmpint(esess_neg_result(f.p.a)->key_status, ==, ESESS_PEER_KEY_NEW);
+	esess_store_free(f.p.sa);
+	esess_store_free(f.p.sb);
+	f.p.sa = f.p.sb = NULL;
+	open_stores(&f.p);
+	g_assert_cmpuint(esess_store_peer_flags(f.p.sa, ALICE, BOB) & ESESS_PEER_COMMITTED_SAS, !=, 0);
+	g_assert_cmpuint(esess_store_peer_flags(f.p.sb, BOB, ALICE) & ESESS_PEER_COMMITTED_SAS, !=, 0);
+	k = held(f.p.sa, ALICE, BOB);
+	g_assert_nonnull(k);
+	g_assert_true(esess_pubkey_equal(k->key, pub(f.kb)));
+	g_assert_false(k->verified);
+	esess_known_key_free(k);
+	k = held(f.p.sb, BOB, ALICE);
+	g_assert_nonnull(k);
+	g_assert_true(esess_pubkey_equal(k->key, pub(f.ka)));
+	esess_known_key_free(k);
+	l = esess_store_list(f.p.sa, ALICE, BOB);
+	g_assert_cmpuint(l->len, ==, 1);
+	g_ptr_array_unref(l);
+	l = esess_store_list(f.p.sb, BOB, ALICE);
+	g_assert_cmpuint(l->len, ==, 1);
+	g_ptr_array_unref(l);
+	/* the next session: one write per side again (flag and key held) */
+	kfx_again(&f);
+	wa = esess_store_writes(f.p.sa);
+	wb = esess_store_writes(f.p.sb);
+	g_assert_cmpint(p_run(&f.p), ==, ESESS_OK);
+	g_assert_cmpuint(esess_store_writes(f.p.sa) - wa, ==, 1);
+	g_assert_cmpuint(esess_store_writes(f.p.sb) - wb, ==, 1);
+	g_assert_cmpint(esess_neg_result(f.p.a)->key_status, ==, ESESS_PEER_KEY_KNOWN);
+	kfx_clear(&f);
+}
+
 /* The responder's store commit runs while its signature of mac_B is
  * computed (esess_neg_pk_payload_during): a store that cannot be written
  * still means no message 4 (SECURITY 67: stored before message 4 leaves,
@@ -937,6 +996,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/r21/r20-gating", test_gating);
 	g_test_add_func("/neg/r21/no-keys-unchanged", test_no_keys_unchanged);
 	g_test_add_func("/neg/r21/chat-sas-verifies-key", test_chat_sas);
+	g_test_add_func("/neg/r21/first-session-one-store-write", test_first_session_one_write);
 	g_test_add_func("/neg/r21/security/67-store-fails-during-signature",
 			test_store_fails_during_signature);
 	return g_test_run();
