@@ -21,25 +21,44 @@ guint esess_limiter_peers_tracked(const EsessLimiter *lim);
 
 #define THREAD_LEN 20 /* R1: at least 16 random letters */
 
+/* The thread and the peer's JID are kept inside the chat when they fit
+ * (ours are 20 letters, a JID with its resource usually under 100 bytes),
+ * longer ones in blocks of their own. */
+#define ESESS_CHAT_THREAD_INLINE 40
+#define ESESS_CHAT_PEER_INLINE 104
+
+/* Chats sit in slots of a dense slab (esess-chat.c): what a message reads of
+ * a chat, and its thread and peer's JID, are the first cache lines of one
+ * slot, where each in a heap block of its own lay on three pages between
+ * colder data, and a session among a thousand missed each in cache and TLB
+ * (issue 11 item 1). */
 struct _EsessChat {
+	/* line 0: what every message reads (encrypt: state, session, peer,
+	 * thread, placeholder, logging; receive: ack_pending, pinned) */
 	EsessChatState state;
+	gboolean pinned;      /* SECURITY 55: peer is the full JID now */
+	gboolean ack_pending; /* we sent an encrypted terminate (R18) */
+	EsessLogging logging;
+	EsessSession *session;
+	char *peer;           /* as started, then the full JID that answered;
+	                       * peer_buf when it fits */
+	char *thread;         /* thread_buf when it fits */
+	char *placeholder;
+	/* lines 0-2: thread then peer, what receive compares */
+	char thread_buf[ESESS_CHAT_THREAD_INLINE];
+	char peer_buf[ESESS_CHAT_PEER_INLINE];
+	/* the rest is read on negotiation, events and at the end */
 	gboolean initiator;
 	char *account;
 	char *own_jid;
-	char *peer;           /* as started, then the full JID that answered */
 	char *peer_bare;
-	gboolean pinned;      /* SECURITY 55: peer is the full JID now */
-	char *thread;
-	char *placeholder;
 	gboolean peer_has_plugin;
 	const EsessQuirks *quirks;
 	EsessLimiter *limiter;
 	gboolean counted;     /* holds a slot in the limiter */
 	EsessStore *store;
 	EsessNeg *neg;
-	EsessSession *session;
 	GPtrArray *queue;     /* char *: bodies waiting for the session (R16) */
-	gboolean ack_pending; /* we sent an encrypted terminate (R18) */
 	gboolean told_ended;  /* ended: the peer was told once that its
 	                       * encrypted messages are no longer read */
 	/* established */
@@ -48,7 +67,6 @@ struct _EsessChat {
 	gboolean sas_fallback;
 	EsessContinuity continuity;
 	gboolean verified;
-	EsessLogging logging;
 	guint group;
 	char *cipher;
 	gint64 since;

@@ -49,6 +49,52 @@ static const guint default_groups[] = { 15, 14, 16 }; /* R12 */
 
 /* ---- creating ----------------------------------------------------------- */
 
+/* Chats in 384-byte slots of 64-byte aligned chunks (esess-mem.h): the
+ * lines every message reads of a thousand chats then share a few pages
+ * (issue 11 item 1; struct _EsessChat). */
+#define ESESS_CHAT_SLOT 384u
+G_STATIC_ASSERT(sizeof(struct _EsessChat) <= ESESS_CHAT_SLOT);
+G_STATIC_ASSERT(G_STRUCT_OFFSET(struct _EsessChat, peer_buf) +
+		ESESS_CHAT_PEER_INLINE <= 192);
+static EsessSlab chat_slab = ESESS_SLAB_INIT(ESESS_CHAT_SLOT, FALSE);
+
+/* Sets *field to a copy of value: in buf (size bytes) when it fits, else in
+ * a block of its own; a previous value of its own block is freed. */
+static void
+chat_set_id(char **field, char *buf, size_t size, const char *value)
+{
+	size_t len = strlen(value);
+
+	if (*field != buf)
+		g_free(*field);
+	if (len < size) {
+		memcpy(buf, value, len + 1);
+		*field = buf;
+	} else {
+		*field = g_strdup(value);
+	}
+}
+
+static void
+chat_set_peer(EsessChat *chat, const char *peer)
+{
+	chat_set_id(&chat->peer, chat->peer_buf, sizeof(chat->peer_buf), peer);
+}
+
+static void
+chat_set_thread(EsessChat *chat, const char *thread)
+{
+	chat_set_id(&chat->thread, chat->thread_buf, sizeof(chat->thread_buf), thread);
+}
+
+/* Frees *field if it is not the inline buf. */
+static void
+chat_id_free(char *field, const char *buf)
+{
+	if (field != buf)
+		g_free(field);
+}
+
 static EsessStatus
 chat_new(const EsessChatConfig *cfg, const char *peer, gboolean initiator, EsessChat **out)
 {
@@ -56,12 +102,12 @@ chat_new(const EsessChatConfig *cfg, const char *peer, gboolean initiator, Esess
 	EsessStatus r;
 
 	*out = NULL;
-	chat = g_new0(EsessChat, 1);
+	chat = esess_slab_alloc(&chat_slab); /* zero-filled */
 	chat->peer_bare = esess_chat_bare(peer);
 	r = esess_limiter_admit(cfg->limiter, chat->peer_bare);
 	if (r != ESESS_OK) {
 		g_free(chat->peer_bare);
-		g_free(chat);
+		esess_slab_free(&chat_slab, chat);
 		return r;
 	}
 	chat->limiter = cfg->limiter;
@@ -70,7 +116,7 @@ chat_new(const EsessChatConfig *cfg, const char *peer, gboolean initiator, Esess
 	chat->initiator = initiator;
 	chat->account = g_strdup(cfg->account);
 	chat->own_jid = g_strdup(cfg->own_jid);
-	chat->peer = g_strdup(peer);
+	chat_set_peer(chat, peer);
 	chat->placeholder = g_strdup(cfg->placeholder);
 	chat->peer_has_plugin = cfg->peer_has_plugin;
 	chat->quirks = esess_quirks_for(cfg->peer_caps_node);
@@ -121,9 +167,13 @@ esess_chat_start(const EsessChatConfig *cfg, EsessChat **out, EsessStep *step)
 	if (r != ESESS_OK)
 		return r;
 	if (cfg->fixed_for_test != NULL && cfg->fixed_for_test->thread != NULL)
-		chat->thread = g_strdup(cfg->fixed_for_test->thread);
-	else
-		chat->thread = esess_chat_new_thread(); /* fresh per negotiation (R1) */
+		chat_set_thread(chat, cfg->fixed_for_test->thread);
+	else {
+		char *t = esess_chat_new_thread(); /* fresh per negotiation (R1) */
+
+		chat_set_thread(chat, t);
+		g_free(t);
+	}
 	neg_config(cfg, chat, &nc);
 	r = esess_neg_initiate(&nc, &chat->neg, &o);
 	if (r != ESESS_OK) {
@@ -158,7 +208,7 @@ esess_chat_accept(const EsessChatConfig *cfg, const EsessMsgInfo *request, Esess
 		esess_step_event(step, ESESS_EV_FAILED, r, FALSE);
 		return r;
 	}
-	chat->thread = g_strdup(request->thread); /* mirrored (XEP-0155) */
+	chat_set_thread(chat, request->thread); /* mirrored (XEP-0155) */
 	chat->pinned = TRUE;
 	neg_config(cfg, chat, &nc);
 	feature = esess_xml_child(request->stanza, "feature", ESESS_NS_FEATURENEG);
@@ -355,8 +405,7 @@ on_neg(EsessChat *chat, const EsessMsgInfo *msg, EsessStep *step)
 		return r;
 	}
 	if (!chat->pinned) {
-		g_free(chat->peer);
-		chat->peer = g_strdup(msg->from);
+		chat_set_peer(chat, msg->from);
 		chat->pinned = TRUE;
 	}
 	g_strlcpy(step->field, o.field, sizeof step->field);
@@ -1066,10 +1115,10 @@ esess_chat_free(EsessChat *chat)
 	esess_pubkey_free(chat->peer_key);
 	g_free(chat->account);
 	g_free(chat->own_jid);
-	g_free(chat->peer);
+	chat_id_free(chat->peer, chat->peer_buf);
 	g_free(chat->peer_bare);
-	g_free(chat->thread);
+	chat_id_free(chat->thread, chat->thread_buf);
 	g_free(chat->placeholder);
 	g_free(chat->cipher);
-	g_free(chat);
+	esess_slab_free(&chat_slab, chat); /* wiped */
 }
