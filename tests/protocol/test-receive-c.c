@@ -815,6 +815,154 @@ test_encrypt_c_not_taken(void)
 	pair_clear(&a);
 }
 
+/* The relay lengthens the initiator's thread ID on the way to the responder
+ * and shortens it back on the way home: the responder mirrors a thread
+ * longer than the chat keeps inside itself (struct _EsessChat). */
+typedef struct {
+	char *thread;      /* the initiator's, once seen */
+	char *long_thread; /* the one the responder gets */
+} LongThread;
+
+static char *
+long_thread_tamper(guint index, const char *stanza, gpointer data)
+{
+	LongThread *lt = data;
+	const char *t, *e;
+	char **v, *s;
+
+	(void)index;
+	if (lt->thread == NULL && (t = strstr(stanza, "<thread>")) != NULL &&
+	    (e = strstr(t, "</thread>")) != NULL) {
+		lt->thread = g_strndup(t + 8, (gsize)(e - t - 8));
+		lt->long_thread = g_strdup_printf("%s-%0*d", lt->thread, 120, 7);
+	}
+	if (lt->thread == NULL)
+		return g_strdup(stanza);
+	if (strstr(stanza, lt->long_thread) != NULL) {
+		v = g_strsplit(stanza, lt->long_thread, -1);
+		s = g_strjoinv(lt->thread, v);
+	} else {
+		v = g_strsplit(stanza, lt->thread, -1);
+		s = g_strjoinv(lt->long_thread, v);
+	}
+	g_strfreev(v);
+	return s;
+}
+
+/* One message from src to dst through the taken-apart path: sealed with
+ * esess_chat_encrypt_c, received with esess_chat_receive_c from `from' in
+ * `thread' (NULL: the one the sender wrote); returns the receive status. */
+static EsessStatus
+c_message(NegParty *src, NegParty *dst, const char *from, const char *thread)
+{
+	static const char body[] = "<body>inline or not</body>";
+	const EsessCChild *data = NULL, *mac = NULL;
+	EsessStep step;
+	EsessCOut out;
+	EsessCIn in;
+	GString *shown = g_string_new(NULL);
+	Tree t;
+	EsessStatus r;
+	guint i;
+
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_encrypt_c(src->chat, body, strlen(body), &out, &step), ==,
+			ESESS_OK);
+	esess_step_clear(&step);
+	for (i = 0; i < out.children->len; i++) {
+		const EsessCChild *ch = g_ptr_array_index(out.children, i);
+
+		if (strcmp(ch->name, "data") == 0)
+			data = ch;
+		else if (strcmp(ch->name, "mac") == 0)
+			mac = ch;
+	}
+	g_assert_nonnull(data);
+	g_assert_nonnull(mac);
+	memset(&in, 0, sizeof(in));
+	in.from = from;
+	in.thread = thread != NULL ? thread : out.thread;
+	in.has_body = TRUE;
+	in.data = data->text;
+	in.data_len = strlen(data->text);
+	in.mac = mac->text;
+	in.mac_len = strlen(mac->text);
+	t.root = esess_xml_new("payload", ESESS_NS_CLIENT);
+	t.cur = t.root;
+	esess_step_init(&step);
+	r = esess_chat_receive_c(dst->chat, &in, &tree_sink, &t, &step);
+	esess_xml_write(shown, t.root, ESESS_NS_CLIENT);
+	if (r == ESESS_OK) {
+		g_assert_cmpint(step.event, ==, ESESS_EV_MESSAGE);
+		g_assert_nonnull(strstr(shown->str, body));
+	} else {
+		g_assert_null(strstr(shown->str, "inline"));
+	}
+	g_string_free(shown, TRUE);
+	esess_xml_free(t.root);
+	esess_step_clear(&step);
+	esess_c_out_clear(&out);
+	return r;
+}
+
+/* A chat keeps its thread and its peer's JID inside itself when they fit
+ * and in blocks of their own when not (issue 11 item 1): either way,
+ * messages go both ways, the JID is the peer's to the last byte (SECURITY
+ * 46, R15), the thread is the session's, and the chats free cleanly. */
+static void
+test_long_ids(void)
+{
+	/* full JIDs of 102 and 103 bytes fit, 104 and 200 do not */
+	static const gsize jid_len[] = { 22, 102, 103, 104, 200 };
+	gsize i;
+
+	for (i = 0; i < G_N_ELEMENTS(jid_len); i++) {
+		LongThread lt = { NULL, NULL };
+		NegParty alice, bob;
+		NegWire w;
+		char *aj, *bj, *wrong;
+		const char *bob_thread;
+
+		/* "alice@example.org/" is 18 bytes, "bob@example.com/" 16 */
+		aj = g_strdup_printf("alice@example.org/%0*d", (int)(jid_len[i] - 18), 1);
+		bj = g_strdup_printf("bob@example.com/%0*d", (int)(jid_len[i] - 16), 2);
+		g_assert_cmpuint(strlen(aj), ==, jid_len[i]);
+		neg_party_init(&alice, aj, NULL);
+		neg_party_init(&bob, bj, NULL);
+		neg_wire_init(&w, i % 2 == 1 ? long_thread_tamper : NULL, &lt);
+		g_assert_true(neg_run(&alice, &bob, &w, TRUE));
+		g_assert_cmpstr(esess_chat_peer(alice.chat), ==, bj);
+		g_assert_cmpstr(esess_chat_peer(bob.chat), ==, aj);
+		bob_thread = esess_chat_thread(bob.chat);
+		if (i % 2 == 1) {
+			g_assert_nonnull(lt.long_thread);
+			g_assert_cmpstr(bob_thread, ==, lt.long_thread);
+			g_assert_cmpuint(strlen(bob_thread), >, 100);
+		}
+		/* the thread as the relay hands it on */
+		g_assert_cmpint(c_message(&alice, &bob, aj, bob_thread), ==, ESESS_OK);
+		g_assert_cmpint(c_message(&bob, &alice, bj, esess_chat_thread(alice.chat)), ==,
+				ESESS_OK);
+		/* another resource differing in its last byte, or another
+		 * thread, is not the peer: refused, nothing changes */
+		wrong = g_strdup(aj);
+		wrong[strlen(wrong) - 1] = '9';
+		g_assert_cmpint(c_message(&alice, &bob, wrong, bob_thread), ==,
+				ESESS_ERR_WRONG_PEER);
+		g_free(wrong);
+		g_assert_cmpint(c_message(&alice, &bob, aj, "another-thread"), ==,
+				ESESS_ERR_WRONG_PEER);
+		g_assert_cmpint(esess_chat_state(bob.chat), ==, ESESS_CHAT_ESTABLISHED);
+		neg_party_clear(&alice);
+		neg_party_clear(&bob);
+		neg_wire_clear(&w);
+		g_free(lt.thread);
+		g_free(lt.long_thread);
+		g_free(aj);
+		g_free(bj);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -834,5 +982,6 @@ main(int argc, char **argv)
 	g_test_add_data_func("/encrypt-c/same-as-complete/mustnot", GINT_TO_POINTER(TRUE),
 			     test_encrypt_c);
 	g_test_add_func("/encrypt-c/not-taken", test_encrypt_c_not_taken);
+	g_test_add_func("/chat-c/long-ids", test_long_ids);
 	return g_test_run();
 }
