@@ -19,6 +19,21 @@ EsessStatus esess_archive_writer_new_with_key(const guint8 key[ESESS_ARCHIVE_KEY
 					      const char *name,
 					      const EsessPubKey *const *keys, guint n_keys,
 					      EsessArchiveWriter **out, GByteArray *bytes);
+/* The same, bound (version 2, doc/archive.md) when own is not NULL: own,
+ * with and start as esess_archive_writer_new_bound takes them. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_archive_writer_new_with_key_bound(const guint8 key[ESESS_ARCHIVE_KEY_LEN],
+						    const char *name, const char *own,
+						    const char *with, const char *start,
+						    const EsessPubKey *const *keys, guint n_keys,
+						    EsessArchiveWriter **out, GByteArray *bytes);
+/* As esess_archive_read_bound with the collection key itself. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_archive_read_with_key_bound(const guint8 *data, size_t len,
+					      const guint8 key[ESESS_ARCHIVE_KEY_LEN],
+					      const char *own, const char *with,
+					      const char *start, gboolean *bound,
+					      GPtrArray **records);
 /* As esess_archive_read with the collection key itself. */
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_archive_read_with_key(const guint8 *data, size_t len,

@@ -221,18 +221,28 @@ key_name(const EsessPubKey *pk)
 	return g_string_free(s, FALSE);
 }
 
-/* <archive xmlns=NS_ARCHIVE version='1' name=NAME> and one <EncryptedKey/>
- * per key (XEP-0241 §manual), RSA-OAEP as XML-Encryption 1.1 names it. */
+/* <archive xmlns=NS_ARCHIVE version='2' name=NAME own=.. with=.. start=..>
+ * (version '1' without the three when own is NULL) and one <EncryptedKey/>
+ * per key (XEP-0241 §manual), RSA-OAEP as XML-Encryption 1.1 names it.
+ * The account, the contact and the start are in the header so that T0
+ * covers them: the path and the server's item id, which say the same, are
+ * covered by no MAC. */
 static EsessStatus
-header_build(const guint8 key[ESESS_ARCHIVE_KEY_LEN], const char *name,
-	     const EsessPubKey *const *keys, guint n_keys, GString *out)
+header_build(const guint8 key[ESESS_ARCHIVE_KEY_LEN], const char *name, const char *own,
+	     const char *with, const char *start, const EsessPubKey *const *keys, guint n_keys,
+	     GString *out)
 {
 	EsessXmlNode *root, *ek, *em, *ki;
 	guint i;
 
 	root = esess_xml_new("archive", NS_ARCHIVE);
-	esess_xml_set_attr(root, "version", "1");
+	esess_xml_set_attr(root, "version", own != NULL ? "2" : "1");
 	esess_xml_set_attr(root, "name", name);
+	if (own != NULL) {
+		esess_xml_set_attr(root, "own", own);
+		esess_xml_set_attr(root, "with", with);
+		esess_xml_set_attr(root, "start", start);
+	}
 	for (i = 0; i < n_keys; i++) {
 		guint8 *w;
 		size_t w_len;
@@ -298,20 +308,70 @@ name_ok(const char *name)
 	return TRUE;
 }
 
+/* YYYYMMDDTHHMMSS, the stamp of a collection's file name */
+static gboolean
+start_ok(const char *start)
+{
+	guint i;
+
+	if (start == NULL || strlen(start) != 15 || start[8] != 'T')
+		return FALSE;
+	for (i = 0; i < 15; i++)
+		if (i != 8 && !g_ascii_isdigit(start[i]))
+			return FALSE;
+	return TRUE;
+}
+
+/* a bare JID as the caller normalised it: not empty, UTF-8, no resource,
+ * no control character (it goes into an attribute) */
+static gboolean
+jid_ok(const char *jid)
+{
+	const char *p;
+
+	if (jid == NULL || *jid == '\0' || strlen(jid) > 3071 || !g_utf8_validate(jid, -1, NULL) ||
+	    strchr(jid, '/') != NULL)
+		return FALSE;
+	for (p = jid; *p != '\0'; p++)
+		if ((guchar)*p < 0x20)
+			return FALSE;
+	return TRUE;
+}
+
+/* all three or none (version 1) */
+static gboolean
+binding_ok(const char *own, const char *with, const char *start)
+{
+	if (own == NULL && with == NULL && start == NULL)
+		return TRUE;
+	return jid_ok(own) && jid_ok(with) && start_ok(start);
+}
+
 EsessStatus
 esess_archive_writer_new_with_key(const guint8 key[ESESS_ARCHIVE_KEY_LEN], const char *name,
 				  const EsessPubKey *const *keys, guint n_keys,
 				  EsessArchiveWriter **out, GByteArray *bytes)
+{
+	return esess_archive_writer_new_with_key_bound(key, name, NULL, NULL, NULL, keys, n_keys,
+						       out, bytes);
+}
+
+EsessStatus
+esess_archive_writer_new_with_key_bound(const guint8 key[ESESS_ARCHIVE_KEY_LEN],
+					const char *name, const char *own, const char *with,
+					const char *start, const EsessPubKey *const *keys,
+					guint n_keys, EsessArchiveWriter **out, GByteArray *bytes)
 {
 	EsessArchiveWriter *w;
 	GString *hdr;
 	guint8 mac[ESESS_HMAC_LEN];
 	EsessStatus r;
 
-	if (!name_ok(name) || n_keys > ESESS_ARCHIVE_MAX_KEYS || (n_keys > 0 && keys == NULL))
+	if (!name_ok(name) || !binding_ok(own, with, start) || n_keys > ESESS_ARCHIVE_MAX_KEYS ||
+	    (n_keys > 0 && keys == NULL))
 		return ESESS_ERR_INVALID_ARG;
 	hdr = g_string_new(NULL);
-	r = header_build(key, name, keys, n_keys, hdr);
+	r = header_build(key, name, own, with, start, keys, n_keys, hdr);
 	if (r == ESESS_OK && hdr->len > ESESS_ARCHIVE_MAX_HEADER)
 		r = ESESS_ERR_TOO_LARGE;
 	if (r != ESESS_OK) {
@@ -352,13 +412,21 @@ EsessStatus
 esess_archive_writer_new(const EsessPubKey *const *keys, guint n_keys, EsessArchiveWriter **out,
 			 GByteArray *bytes)
 {
+	return esess_archive_writer_new_bound(keys, n_keys, NULL, NULL, NULL, out, bytes);
+}
+
+EsessStatus
+esess_archive_writer_new_bound(const EsessPubKey *const *keys, guint n_keys, const char *own,
+			       const char *with, const char *start, EsessArchiveWriter **out,
+			       GByteArray *bytes)
+{
 	guint8 *key;
 	guint8 id[NAME_LEN / 2];
 	char name[NAME_LEN + 1];
 	guint i;
 	EsessStatus r;
 
-	if (n_keys == 0 || keys == NULL)
+	if (n_keys == 0 || keys == NULL || !binding_ok(own, with, start))
 		return ESESS_ERR_INVALID_ARG;
 	key = esess_crypto_secure_alloc(ESESS_ARCHIVE_KEY_LEN);
 	if (key == NULL)
@@ -367,7 +435,8 @@ esess_archive_writer_new(const EsessPubKey *const *keys, guint n_keys, EsessArch
 	esess_nonce(id, sizeof id);
 	for (i = 0; i < sizeof id; i++)
 		g_snprintf(name + 2 * i, 3, "%02x", id[i]);
-	r = esess_archive_writer_new_with_key(key, name, keys, n_keys, out, bytes);
+	r = esess_archive_writer_new_with_key_bound(key, name, own, with, start, keys, n_keys, out,
+						    bytes);
 	esess_crypto_secure_free(key);
 	return r;
 }
@@ -489,8 +558,14 @@ header_parse(const guint8 *data, size_t len, EsessXmlNode **out)
 	if (esess_xml_parse((const char *)data + ESESS_ARCHIVE_MAGIC_LEN + 4, h, &lim, &root) !=
 	    ESESS_OK)
 		return ESESS_ERR_MALFORMED;
+	/* version 1: written before the binding (doc/archive.md), read as it
+	 * was; version 2 names the account, the contact and the start */
 	if (!esess_xml_is(root, "archive", NS_ARCHIVE) ||
-	    g_strcmp0(esess_xml_attr(root, "version"), "1") != 0 ||
+	    (g_strcmp0(esess_xml_attr(root, "version"), "1") != 0 &&
+	     (g_strcmp0(esess_xml_attr(root, "version"), "2") != 0 ||
+	      esess_xml_attr(root, "own") == NULL ||
+	      !binding_ok(esess_xml_attr(root, "own"), esess_xml_attr(root, "with"),
+			  esess_xml_attr(root, "start")))) ||
 	    !name_ok(esess_xml_attr(root, "name")) ||
 	    esess_xml_count(root, "EncryptedKey", NS_XENC) > ESESS_ARCHIVE_MAX_KEYS) {
 		esess_xml_free(root);
@@ -655,7 +730,50 @@ out:
 }
 
 EsessStatus
-esess_archive_read(const guint8 *data, size_t len, const EsessIdKey *k, GPtrArray **records)
+esess_archive_read_with_key_bound(const guint8 *data, size_t len,
+				  const guint8 key[ESESS_ARCHIVE_KEY_LEN], const char *own,
+				  const char *with, const char *start, gboolean *bound,
+				  GPtrArray **records)
+{
+	EsessXmlNode *root;
+	GPtrArray *recs;
+	gboolean v2;
+	EsessStatus r;
+
+	if (own == NULL || with == NULL || start == NULL)
+		return ESESS_ERR_INVALID_ARG;
+	r = header_parse(data, len, &root);
+	if (r != ESESS_OK)
+		return r;
+	/* T0 and everything after it first: the header is authenticated
+	 * before what it says is believed */
+	r = esess_archive_read_with_key(data, len, key, &recs);
+	if (r != ESESS_OK) {
+		esess_xml_free(root);
+		return r;
+	}
+	v2 = strcmp(esess_xml_attr(root, "version"), "2") == 0;
+	/* a collection listed under another account, contact or start than
+	 * it was written for was moved (or its server copy renamed): refused
+	 * as changed, like a failing MAC */
+	if (v2 && (strcmp(esess_xml_attr(root, "own"), own) != 0 ||
+		   strcmp(esess_xml_attr(root, "with"), with) != 0 ||
+		   strcmp(esess_xml_attr(root, "start"), start) != 0)) {
+		esess_xml_free(root);
+		g_ptr_array_unref(recs);
+		return ESESS_ERR_MAC;
+	}
+	esess_xml_free(root);
+	if (bound != NULL)
+		*bound = v2;
+	*records = recs;
+	return ESESS_OK;
+}
+
+/* own NULL: no binding checked (esess_archive_read) */
+static EsessStatus
+read_impl(const guint8 *data, size_t len, const EsessIdKey *k, const char *own,
+	  const char *with, const char *start, gboolean *bound, GPtrArray **records)
 {
 	EsessXmlNode *root, *ek, *cd, *cv;
 	char *name, *cipher = NULL;
@@ -691,8 +809,11 @@ esess_archive_read(const guint8 *data, size_t len, const EsessIdKey *k, GPtrArra
 		goto out;
 	}
 	r = esess_archive_unwrap(k, w, w_len, key);
-	if (r == ESESS_OK)
+	if (r == ESESS_OK && own == NULL)
 		r = esess_archive_read_with_key(data, len, key, records);
+	else if (r == ESESS_OK)
+		r = esess_archive_read_with_key_bound(data, len, key, own, with, start, bound,
+						      records);
 	esess_crypto_secure_free(key);
 out:
 	g_free(name);
@@ -700,4 +821,19 @@ out:
 	g_free(w);
 	esess_xml_free(root);
 	return r;
+}
+
+EsessStatus
+esess_archive_read(const guint8 *data, size_t len, const EsessIdKey *k, GPtrArray **records)
+{
+	return read_impl(data, len, k, NULL, NULL, NULL, NULL, records);
+}
+
+EsessStatus
+esess_archive_read_bound(const guint8 *data, size_t len, const EsessIdKey *k, const char *own,
+			 const char *with, const char *start, gboolean *bound, GPtrArray **records)
+{
+	if (own == NULL || with == NULL || start == NULL)
+		return ESESS_ERR_INVALID_ARG;
+	return read_impl(data, len, k, own, with, start, bound, records);
 }

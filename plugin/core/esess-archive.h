@@ -91,6 +91,30 @@ G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_archive_writer_new(const EsessPubKey *const *keys, guint n_keys,
 					       EsessArchiveWriter **out, GByteArray *bytes);
 
+/** Starts a collection bound to its account, contact and start (a
+ * version-2 header, doc/archive.md): the header that the first MAC covers
+ * names them, so a collection listed under another contact or date (a
+ * file moved, a server copy renamed) is refused by
+ * esess_archive_read_bound().  esess_archive_writer_new() writes a
+ * version-1 header, which names none of them.
+ * @param keys the account's identity public keys
+ * @param n_keys their number, 1 to ESESS_ARCHIVE_MAX_KEYS
+ * @param own the account's bare JID, normalised (as the path names it)
+ * @param with the contact's bare JID, normalised (as the path names it)
+ * @param start the collection's start as its file name says it,
+ *        YYYYMMDDTHHMMSS (local time)
+ * @param[out] out the writer; free it with esess_archive_writer_free()
+ * @param bytes replaced by the whole new collection (header and an empty
+ *        trailer): write it as a new file
+ * @return ESESS_OK, ESESS_ERR_INVALID_ARG (a JID empty, with a resource
+ *         or not UTF-8, start not of that form), ESESS_ERR_NOMEM,
+ *         ESESS_ERR_INTERNAL */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_archive_writer_new_bound(const EsessPubKey *const *keys,
+						     guint n_keys, const char *own,
+						     const char *with, const char *start,
+						     EsessArchiveWriter **out, GByteArray *bytes);
+
 /** Adds one record.
  * @param w the writer
  * @param dir who wrote it: ESESS_ARCHIVE_RECEIVED, ESESS_ARCHIVE_SENT or
@@ -141,6 +165,27 @@ ESESS_API gboolean esess_archive_has_key(const guint8 *data, size_t len, const E
 G_GNUC_WARN_UNUSED_RESULT
 ESESS_API EsessStatus esess_archive_read(const guint8 *data, size_t len, const EsessIdKey *k,
 					 GPtrArray **records);
+
+/** As esess_archive_read(), and checks, once the header's MAC holds, that
+ * a version-2 collection was written for this account, contact and start
+ * (the ones its path or server item id gives).  A version-1 collection
+ * names none of them and is accepted as it was (bound says so).
+ * @param data the collection
+ * @param len its length
+ * @param k our private key
+ * @param own the account's bare JID, normalised
+ * @param with the contact's bare JID, normalised
+ * @param start the start its file name gives, YYYYMMDDTHHMMSS
+ * @param[out] bound optional: TRUE when the header names them (version 2)
+ * @param[out] records as esess_archive_read()
+ * @return as esess_archive_read(); ESESS_ERR_MAC also when the header
+ *         names another account, contact or start;
+ *         ESESS_ERR_INVALID_ARG when own, with or start is NULL */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_archive_read_bound(const guint8 *data, size_t len,
+					       const EsessIdKey *k, const char *own,
+					       const char *with, const char *start,
+					       gboolean *bound, GPtrArray **records);
 
 G_END_DECLS
 

@@ -209,6 +209,95 @@ test_kat_collection(void)
 	g_free(name);
 }
 
+/* Version 2 (doc/archive.md): the header binds the account, the contact and
+ * the start.  The bytes the independent script makes; the check refuses
+ * (as changed, ESESS_ERR_MAC) a collection read under another contact,
+ * account or start (a file moved to another folder or renamed, a server
+ * copy under another item id); every byte of the three attributes is
+ * under T0; a version-1 collection binds nothing and is read as before. */
+static void
+test_kat_bound(void)
+{
+	guint8 key[32];
+	char *name = vec_get("name"), *bv = vec_get("bound");
+	char **b = g_strsplit(bv, " ", 3);
+	GBytes *want = vec_b64("bound_collection"), *v1 = vec_b64("collection");
+	EsessArchiveWriter *w;
+	GByteArray *file, *hb = g_byte_array_new();
+	GPtrArray *recs = NULL;
+	gboolean bound = FALSE;
+	guint8 *from, *to;
+	gsize off;
+	guint n, i;
+	Msg *m = vec_msgs(&n);
+
+	vec_hex("key", key, sizeof key);
+	g_assert_cmpuint(g_strv_length(b), ==, 3);
+	g_assert_cmpint(esess_archive_writer_new_with_key_bound(key, name, b[0], b[1], b[2], NULL,
+								0, &w, hb), ==, ESESS_OK);
+	file = g_byte_array_new();
+	file_apply(file, hb, TRUE);
+	for (i = 0; i < n; i++) {
+		g_assert_cmpint(esess_archive_writer_append(w, m[i].dir, m[i].time, m[i].sender,
+							    m[i].text, hb), ==, ESESS_OK);
+		file_apply(file, hb, FALSE);
+	}
+	esess_archive_writer_free(w);
+	g_assert_cmpmem(file->data, file->len, g_bytes_get_data(want, NULL),
+			g_bytes_get_size(want));
+	g_assert_cmpint(esess_archive_read_with_key_bound(file->data, file->len, key, b[0], b[1],
+							  b[2], &bound, &recs), ==, ESESS_OK);
+	g_assert_true(bound);
+	assert_records(recs, m, n);
+	g_ptr_array_unref(recs);
+	recs = NULL;
+	/* listed under another contact, account or date: refused */
+	g_assert_cmpint(esess_archive_read_with_key_bound(file->data, file->len, key, b[0],
+							  "carol@localhost", b[2], NULL, &recs),
+			==, ESESS_ERR_MAC);
+	g_assert_null(recs);
+	g_assert_cmpint(esess_archive_read_with_key_bound(file->data, file->len, key,
+							  "mallory@localhost", b[1], b[2], NULL,
+							  &recs), ==, ESESS_ERR_MAC);
+	g_assert_cmpint(esess_archive_read_with_key_bound(file->data, file->len, key, b[0], b[1],
+							  "20251204T140000", NULL, &recs), ==,
+			ESESS_ERR_MAC);
+	g_assert_null(recs);
+	/* every byte of the attributes is authenticated */
+	from = find_bytes(file->data, file->len, " own='", 6);
+	to = find_bytes(file->data, file->len, b[2], strlen(b[2]));
+	g_assert_nonnull(from);
+	g_assert_nonnull(to);
+	for (off = (gsize)(from - file->data); off < (gsize)(to - file->data) + strlen(b[2]);
+	     off++) {
+		file->data[off] ^= 0x01;
+		g_assert_cmpint(esess_archive_read_with_key_bound(file->data, file->len, key, b[0],
+								  b[1], b[2], NULL, &recs), !=,
+				ESESS_OK);
+		g_assert_cmpint(esess_archive_read_with_key(file->data, file->len, key, &recs), !=,
+				ESESS_OK);
+		g_assert_null(recs);
+		file->data[off] ^= 0x01;
+	}
+	/* a version-1 collection binds nothing: read, and said so */
+	bound = TRUE;
+	g_assert_cmpint(esess_archive_read_with_key_bound(g_bytes_get_data(v1, NULL),
+							  g_bytes_get_size(v1), key, b[0],
+							  "carol@localhost", b[2], &bound, &recs),
+			==, ESESS_OK);
+	g_assert_false(bound);
+	assert_records(recs, m, n);
+	g_ptr_array_unref(recs);
+	g_byte_array_unref(file);
+	g_byte_array_unref(hb);
+	msgs_free(m, n);
+	g_bytes_unref(want);
+	g_bytes_unref(v1);
+	g_strfreev(b);
+	g_free(bv);
+	g_free(name);
+}
+
 /* Direction 3 (a system line, or an old log's line whose writer is not
  * known; the sender may be empty): the bytes the independent script makes,
  * and they read back.  The same collection with that byte 0 or 4, each
@@ -290,6 +379,70 @@ test_kat_unwrap(void)
 	g_bytes_unref(w);
 	esess_idkey_free(alice);
 	esess_idkey_free(bob);
+}
+
+/* The public pair: a collection written bound to alice, bob and a start is
+ * read by esess_archive_read_bound() under those, refused under another
+ * contact (a file moved into carol's folder), another start (renamed), or
+ * another account; esess_archive_read() does not look.  The arguments
+ * are checked. */
+static void
+test_roundtrip_bound(void)
+{
+	EsessIdKey *alice = load_key("idkey-alice-2048.pem");
+	const EsessPubKey *keys[1] = { esess_idkey_public(alice) };
+	EsessArchiveWriter *w = NULL;
+	GByteArray *file = g_byte_array_new(), *b = g_byte_array_new();
+	GPtrArray *recs = NULL;
+	gboolean bound = FALSE;
+	const char *own = "alice@example.org", *with = "bob@example.org";
+	const char *start = "20261203T171500";
+	guint n, i;
+	Msg *m = vec_msgs(&n);
+
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, start, &w, b), ==,
+			ESESS_OK);
+	file_apply(file, b, TRUE);
+	for (i = 0; i < n; i++) {
+		g_assert_cmpint(esess_archive_writer_append(w, m[i].dir, m[i].time, m[i].sender,
+							    m[i].text, b), ==, ESESS_OK);
+		file_apply(file, b, FALSE);
+	}
+	esess_archive_writer_free(w);
+	g_assert_cmpint(esess_archive_read_bound(file->data, file->len, alice, own, with, start,
+						 &bound, &recs), ==, ESESS_OK);
+	g_assert_true(bound);
+	assert_records(recs, m, n);
+	g_ptr_array_unref(recs);
+	recs = NULL;
+	g_assert_cmpint(esess_archive_read_bound(file->data, file->len, alice, own,
+						 "carol@example.org", start, NULL, &recs), ==,
+			ESESS_ERR_MAC);
+	g_assert_cmpint(esess_archive_read_bound(file->data, file->len, alice, own, with,
+						 "20261202T171500", NULL, &recs), ==,
+			ESESS_ERR_MAC);
+	g_assert_cmpint(esess_archive_read_bound(file->data, file->len, alice, with, with, start,
+						 NULL, &recs), ==, ESESS_ERR_MAC);
+	g_assert_null(recs);
+	g_assert_cmpint(esess_archive_read_bound(file->data, file->len, alice, own, NULL, start,
+						 NULL, &recs), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_read(file->data, file->len, alice, &recs), ==, ESESS_OK);
+	g_ptr_array_unref(recs);
+	/* the binding's arguments: all three, bare JIDs, the file name's stamp */
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, NULL, start, &w, b), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, "bob@example.org/res", start,
+						       &w, b), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, "", with, start, &w, b), ==,
+			ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, "2026-12-03 17:15", &w,
+						       b), ==, ESESS_ERR_INVALID_ARG);
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, "20261203X171500", &w,
+						       b), ==, ESESS_ERR_INVALID_ARG);
+	g_byte_array_unref(file);
+	g_byte_array_unref(b);
+	msgs_free(m, n);
+	esess_idkey_free(alice);
 }
 
 /* A random key wrapped to two keys: each private key reads it, a third
@@ -592,6 +745,8 @@ main(int argc, char **argv)
 	g_assert_cmpint(esess_crypto_init(), ==, ESESS_OK);
 	g_test_add_func("/archive/kat/collection", test_kat_collection);
 	g_test_add_func("/archive/kat/system", test_kat_system);
+	g_test_add_func("/archive/kat/bound", test_kat_bound);
+	g_test_add_func("/archive/roundtrip/bound", test_roundtrip_bound);
 	g_test_add_func("/archive/kat/unwrap-oaep", test_kat_unwrap);
 	g_test_add_func("/archive/roundtrip/wrap", test_roundtrip_wrap);
 	g_test_add_func("/archive/hostile/flip", test_hostile_flip);

@@ -10,6 +10,8 @@ with Python's `cryptography`.
   the test key idkey-alice.pem, made here: the engine must unwrap it.
   OAEP is randomised: each run prints another wrapped_alice (all valid);
   keep the committed one when adding vectors.
+- The first collection again as version 2: its header binds the account,
+  the contact and the start (BOUND): the engine must write it exactly.
 - A collection with records of direction 3 (system lines), and the same
   collection with that direction byte 0 and 4: the engine must write the
   first exactly and refuse the other two.
@@ -27,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 KEY = bytes(range(32))
+BOUND = ("alice@localhost", "bob@localhost", "20251203T140000")
 NAME = "00112233445566778899aabbccddeeff"
 MESSAGES = [
     (2, 1764770400, "alice@localhost", "Hello Bob, this stays private."),
@@ -46,11 +49,16 @@ def mac(km, data):
     return hmac.new(km, data, hashlib.sha256).digest()
 
 
-def collection(key, name, messages):
+def collection(key, name, messages, bound=None):
     ke = mac(key, b"ESessions archive 1: encryption")
     km = mac(key, b"ESessions archive 1: authentication")
-    hdr = ("<archive xmlns='urn:xmpp:esessions:purple:archive:0' version='1' name='%s'/>"
-           % name).encode()
+    if bound is None:
+        hdr = ("<archive xmlns='urn:xmpp:esessions:purple:archive:0' version='1' name='%s'/>"
+               % name).encode()
+    else:
+        # version 2: the account, the contact and the start, under T0
+        hdr = ("<archive xmlns='urn:xmpp:esessions:purple:archive:0' version='2' name='%s'"
+               " own='%s' with='%s' start='%s'/>" % ((name,) + bound)).encode()
     out = b"ESESSAR1" + struct.pack(">I", len(hdr)) + hdr
     chain = mac(km, out)
     out += chain
@@ -79,6 +87,9 @@ def main():
                                        base64.b64encode(text.encode()).decode()))
     print("collection = " + base64.b64encode(collection(KEY, NAME, MESSAGES)).decode())
     print("empty = " + base64.b64encode(collection(KEY, NAME, [])).decode())
+    print("bound = %s %s %s" % BOUND)
+    print("bound_collection = "
+          + base64.b64encode(collection(KEY, NAME, MESSAGES, BOUND)).decode())
     for i, (d, t, s, text) in enumerate(SYSTEM_MESSAGES):
         print("sysmsg%d = %d %d %s %s" % (i, d, t, base64.b64encode(s.encode()).decode(),
                                           base64.b64encode(text.encode()).decode()))
