@@ -78,6 +78,16 @@ local_day(time_t t)
 	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
 }
 
+/* What a collection's path names, as a version-2 header binds it: the
+ * account's and the contact's bare JIDs, normalised as the folders are. */
+void
+esess_archive_log_binding(PurpleAccount *account, const char *contact, char **own, char **with)
+{
+	/* purple_normalize answers in one static buffer: copies */
+	*own = g_strdup(purple_normalize(account, purple_account_get_username(account)));
+	*with = g_strdup(purple_normalize(account, contact));
+}
+
 /* <user dir>/esessions/archive/<account>/<contact> (name NULL: the
  * account's folder) */
 char *
@@ -121,16 +131,24 @@ coll_start(PurpleAccount *account, const char *name, time_t start)
 	GByteArray *b;
 	EsessArchiveWriter *w = NULL;
 	ArchColl *c;
-	char *dir, *path = NULL, stamp[32];
+	char *dir, *path = NULL, stamp[32], *own, *with;
 	struct tm tm;
 	int fd = -1, i;
 	gboolean ok;
+	EsessStatus st;
 
 	if (pk == NULL || localtime_r(&start, &tm) == NULL)
 		return NULL;
 	keys[0] = pk;
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
 	b = g_byte_array_new();
-	if (esess_archive_writer_new(keys, 1, &w, b) != ESESS_OK) {
+	/* bound to the account, the contact and the start its path names, so
+	 * that a file moved elsewhere is refused (doc/archive.md) */
+	esess_archive_log_binding(account, name, &own, &with);
+	st = esess_archive_writer_new_bound(keys, 1, own, with, stamp, &w, b);
+	g_free(own);
+	g_free(with);
+	if (st != ESESS_OK) {
 		g_byte_array_unref(b);
 		return NULL;
 	}
@@ -143,7 +161,6 @@ coll_start(PurpleAccount *account, const char *name, time_t start)
 		esess_archive_writer_free(w);
 		return NULL;
 	}
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
 	/* one collection per conversation, day and run: never reuse a file */
 	for (i = 0; i < 100 && fd < 0; i++) {
 		g_free(path);
@@ -441,6 +458,8 @@ logger_read(PurpleLog *log, PurpleLogReadFlags *flags)
 	EsessStatus st;
 	GStatBuf sb;
 	guint i;
+	char *own, *with, *base;
+	gboolean bound = FALSE;
 
 	if (flags != NULL)
 		*flags = PURPLE_LOG_READ_NO_NEWLINE;
@@ -461,8 +480,24 @@ logger_read(PurpleLog *log, PurpleLogReadFlags *flags)
 		return notice(_("This log is encrypted with your identity key, which is locked. "
 				"Enter its passphrase, then open the log again."));
 	}
-	st = esess_archive_read((const guint8 *)data, len, k, &recs);
+	/* the account, the contact and the start the path names must be the
+	 * ones the header binds: a collection moved into another contact's
+	 * folder, renamed to another date, or a server copy fetched under
+	 * another item id, is refused as changed (a version-1 collection
+	 * binds none: doc/archive.md) */
+	base = g_path_get_basename(c->path);
+	if (strlen(base) >= 15)
+		base[15] = '\0';
+	esess_archive_log_binding(log->account, log->name, &own, &with);
+	st = esess_archive_read_bound((const guint8 *)data, len, k, own, with, base, &bound,
+				      &recs);
+	g_free(own);
+	g_free(with);
+	g_free(base);
 	g_free(data);
+	if (st == ESESS_OK && !bound)
+		purple_debug_info(ESESS_DEBUG, "archive: a version-1 log (its contact and date "
+				  "are not authenticated)\n");
 	if (st != ESESS_OK) {
 		purple_debug_warning(ESESS_DEBUG, "archive: %s refused: %s\n", c->path,
 				     esess_status_name(st));

@@ -847,7 +847,7 @@ oldfile_unchanged(const OldFile *f, gsize len)
  * bytes equal those written and the key is wrapped to ours. */
 static gboolean
 verify(const OldLog *o, const char *path, const GByteArray *want, GPtrArray *msgs,
-       const char **why)
+       const char *own, const char *with, const char *stamp, const char **why)
 {
 	const EsessPubKey *pk = esess_identity_public(o->account);
 	EsessIdKey *k = esess_identity_private(o->account);
@@ -866,7 +866,8 @@ verify(const OldLog *o, const char *path, const GByteArray *want, GPtrArray *msg
 	if (!ok)
 		*why = "the new collection on disk differs from what was written";
 	if (ok && k != NULL) {
-		ok = esess_archive_read((const guint8 *)data, len, k, &recs) == ESESS_OK &&
+		ok = esess_archive_read_bound((const guint8 *)data, len, k, own, with, stamp, NULL,
+					      &recs) == ESESS_OK &&
 		     recs->len == msgs->len;
 		for (i = 0; ok && i < recs->len; i++) {
 			const EsessArchiveRecord *r = g_ptr_array_index(recs, i);
@@ -935,6 +936,8 @@ migrate_one(const OldLog *o, guint *n_msgs)
 	GByteArray *all = NULL, *b = NULL;
 	GPtrArray *msgs = NULL;
 	char *data = NULL, *dir = NULL, *tmp = NULL, *final = NULL, stamp[32];
+	char *own = NULL, *with = NULL;
+	EsessStatus st;
 	const char *why = NULL;
 	gsize len = 0;
 	OldFile of = { -1, -1, NULL, { 0 } };
@@ -979,10 +982,19 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		why = "nothing to keep in the old log";
 		goto out;
 	}
+	/* the collection under its log's start time (its name and, bound in
+	 * its header, the start: doc/archive.md) */
+	if (localtime_r(&o->start, &tm) == NULL) {
+		why = "the old log has no start time";
+		goto out;
+	}
+	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
 	keys[0] = pk;
 	all = g_byte_array_new();
 	b = g_byte_array_new();
-	if (esess_archive_writer_new(keys, 1, &w, all) != ESESS_OK) {
+	esess_archive_log_binding(o->account, o->name, &own, &with);
+	st = esess_archive_writer_new_bound(keys, 1, own, with, stamp, &w, all);
+	if (st != ESESS_OK) {
 		why = "cannot start a collection";
 		goto out;
 	}
@@ -1008,18 +1020,13 @@ migrate_one(const OldLog *o, guint *n_msgs)
 		why = "cannot write the new collection";
 		goto out;
 	}
-	if (!verify(o, tmp, all, msgs, &why))
+	if (!verify(o, tmp, all, msgs, own, with, stamp, &why))
 		goto out;
 	if (!oldfile_unchanged(&of, len)) {
 		why = "the old log changed while it was converted";
 		goto out;
 	}
-	/* the collection under its log's start time; never over another */
-	if (localtime_r(&o->start, &tm) == NULL) {
-		why = "the old log has no start time";
-		goto out;
-	}
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
+	/* never over another collection */
 	for (i = 0; i < 100 && !linked; i++) {
 		g_free(final);
 		final = i == 0 ? g_strdup_printf("%s/%s.esa", dir, stamp)
@@ -1074,6 +1081,8 @@ out_kept:
 		g_ptr_array_unref(msgs);
 	esess_archive_writer_free(w);
 	oldfile_close(&of);
+	g_free(own);
+	g_free(with);
 	g_free(dir);
 	g_free(tmp);
 	g_free(final);

@@ -321,6 +321,8 @@ gboolean esess_archive_log_applies(EsessPeer *peer);
 /* <user dir>/esessions/archive/<account>/<contact> (contact NULL: the
  * account's folder).  Caller frees. */
 char *esess_archive_log_dir(PurpleAccount *account, const char *contact);
+void esess_archive_log_binding(PurpleAccount *account, const char *contact, char **own,
+			       char **with);
 /* TRUE while the collection at path is being written. */
 gboolean esess_archive_log_is_open(const char *path);
 /* Closes the collections of the account being written (contact NULL: all);

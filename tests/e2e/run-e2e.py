@@ -1915,6 +1915,46 @@ def group_archive():
         record("archive: the logger lists, sizes and reads (the viewer's search path) the "
                "session's messages on both sides, in order, with their formatting", run_read)
 
+        def run_moved():
+            check(st, "no `may` session")
+            # alice's real collection with bob, copied into carol's folder
+            # and, in bob's folder, under another date: the header binds the
+            # contact and the start (doc/archive.md), so each copy is
+            # refused as changed; the original still reads
+            src = archive_files(a)[0]
+            with open(src, "rb") as f:
+                data = f.read()
+            bob_dir = os.path.dirname(src)
+            carol_dir = os.path.join(os.path.dirname(bob_dir), "carol@localhost")
+            os.makedirs(carol_dir, mode=0o700)
+            made = [os.path.join(carol_dir, os.path.basename(src)),
+                    os.path.join(bob_dir, "20200102T000000.esa")]
+            for p in made:
+                with open(p, "wb") as g:
+                    g.write(data)
+            try:
+                logs, _ = read_logs(a, "carol@localhost")
+                ours = [x for x in logs if x[0] == "esessions"]
+                check(len(ours) == 1, "carol's logs %r" % [(x[0], x[1]) for x in logs])
+                check("changed or damaged" in ours[0][2], "moved to carol: shown: %r" %
+                      ours[0][2][:300])
+                check(st["t1"] not in ours[0][2], "moved collection shown")
+                logs, _ = read_logs(a, b.jid)
+                ours = [x for x in logs if x[0] == "esessions"]
+                check(len(ours) == 2, "bob's logs %r" % [(x[0], x[1]) for x in logs])
+                good = [x for x in ours if st["t1"] in x[2]]
+                check(len(good) == 1, "the original does not read: %r" %
+                      [x[2][:120] for x in ours])
+                bad = [x for x in ours if x is not good[0]]
+                check("changed or damaged" in bad[0][2], "renamed to another date: shown: %r" %
+                      bad[0][2][:300])
+            finally:
+                for p in made:
+                    os.unlink(p)
+                os.rmdir(carol_dir)
+        record("archive: a collection moved into another contact's folder, or renamed to "
+               "another date, is refused as changed (its header binds both)", run_moved)
+
         def run_mustnot():
             check(st, "no `may` session")
             ma, mb = a.mark(), b.mark()
@@ -2167,6 +2207,10 @@ def group_archive_server():
             bad = bytearray(st["data"])
             bad[len(bad) - 40 - 32 - 3] ^= 0x01
             publish_raw(a, "bob@localhost/20200101T000000.00000000", bytes(bad))
+            # the real copy under another contact's and another date's item
+            # id: its header binds bob and its start (doc/archive.md)
+            publish_raw(a, "carol@localhost/" + st["name"][:-4], st["data"])
+            publish_raw(a, "bob@localhost/20200103T000000.00000001", st["data"])
             publish_raw(a, "../20200102T000000.0badc0de", b"ESESSAR1" + st["data"])
             publish_raw(a, "Bob@localhost/20200104T000000.0badc0de", b"ESESSAR1" + st["data"])
             publish_raw(a, "bob@localhost/../../../x.0badc0de", b"ESESSAR1" + st["data"])
@@ -2174,47 +2218,73 @@ def group_archive_server():
             b64 = base64.b64encode(st["data"]).decode()
             publish_raw(a, "bob@localhost/20200105T000000.0badc0de", None,
                         text=b64[:40] + "$" + b64[40:])
-            for i in (b"0badc0de", b"20200101T000000", b"20200104T", b"/x.0badc0de",
-                      b"20200105T"):
-                check(wait_server_has(s, i), "raw item %r not stored" % i)
-            # the other computer gets alice's identity key as a user would
-            out = os.path.join(s.dir, "alice-archive-key.pem")
-            m = a.mark()
-            a.cmd("cmd %s esession key export %s" % (b.jid, out))
-            a.wait_for(sys_pred("was written to"), since=m, what="exported")
-            a2 = h.Client(s, "alice", resource="other", idkey=False)
-            a2.signed_on()
-            m = a2.mark()
-            a2.cmd("cmd %s esession key import %s" % (b.jid, out))
-            a2.wait_for(sys_pred("is now this account"), since=m, what="imported")
-            m = a2.mark()
-            a2.cmd("cmd %s esession archive fetch" % b.jid)
-            a2.wait_for(sys_pred("fetched from your server: 2"), since=m, what="fetched")
-            got = archive_files(a2)
-            check(sorted(os.path.basename(p) for p in got) ==
-                  sorted([st["name"], "20200101T000000.00000000.esa"]),
-                  "fetched %r" % got)
-            for p in got:
-                check(os.stat(p).st_mode & 0o077 == 0, "fetched file readable by others")
-            check(not any("0badc0de" in n for _, _, ns in os.walk(a2.dir) for n in ns),
-                  "a hostile item id made a file")
-            logs, _ = read_logs(a2, b.jid)
-            ours = [x for x in logs if x[0] == "esessions"]
-            check(len(ours) == 2, "logs %r" % [(x[0], x[1]) for x in logs])
-            good = [x for x in ours if st["t1"] in x[2]]
-            check(len(good) == 1 and st["t2"] in good[0][2], "not read: %r" %
-                  [x[2][:120] for x in ours])
-            refused = [x for x in ours if x is not good[0]]
-            check("changed or damaged" in refused[0][2], "no notice: %r" % refused[0][2][:200])
-            check(st["t1"] not in refused[0][2], "changed copy shown")
-            # fetching again takes nothing twice
-            m = a2.mark()
-            a2.cmd("cmd %s esession archive fetch" % b.jid)
-            a2.wait_for(sys_pred("fetched from your server: 0"), since=m, what="second fetch")
-            a2.stop()
+            try:
+                for i in (b"0badc0de", b"20200101T000000", b"20200104T", b"/x.0badc0de",
+                          b"20200105T", b"carol@localhost/", b"20200103T000000"):
+                    check(wait_server_has(s, i), "raw item %r not stored" % i)
+                # the other computer gets alice's identity key as a user would
+                out = os.path.join(s.dir, "alice-archive-key.pem")
+                m = a.mark()
+                a.cmd("cmd %s esession key export %s" % (b.jid, out))
+                a.wait_for(sys_pred("was written to"), since=m, what="exported")
+                a2 = h.Client(s, "alice", resource="other", idkey=False)
+                a2.signed_on()
+                m = a2.mark()
+                a2.cmd("cmd %s esession key import %s" % (b.jid, out))
+                a2.wait_for(sys_pred("is now this account"), since=m, what="imported")
+                m = a2.mark()
+                a2.cmd("cmd %s esession archive fetch" % b.jid)
+                a2.wait_for(sys_pred("fetched from your server: 4"), since=m, what="fetched")
+                got = archive_files(a2)
+                check(sorted(os.path.basename(p) for p in got) ==
+                      sorted([st["name"], st["name"], "20200101T000000.00000000.esa",
+                              "20200103T000000.00000001.esa"]),
+                      "fetched %r" % got)
+                for p in got:
+                    check(os.stat(p).st_mode & 0o077 == 0, "fetched file readable by others")
+                check(not any("0badc0de" in n for _, _, ns in os.walk(a2.dir) for n in ns),
+                      "a hostile item id made a file")
+                logs, _ = read_logs(a2, b.jid)
+                ours = [x for x in logs if x[0] == "esessions"]
+                check(len(ours) == 3, "logs %r" % [(x[0], x[1]) for x in logs])
+                good = [x for x in ours if st["t1"] in x[2]]
+                check(len(good) == 1 and st["t2"] in good[0][2], "not read: %r" %
+                      [x[2][:120] for x in ours])
+                refused = [x for x in ours if x is not good[0]]
+                for x in refused:
+                    check("changed or damaged" in x[2], "no notice: %r" % x[2][:200])
+                    check(st["t1"] not in x[2], "changed or renamed copy shown")
+                # the copy under carol's item id: refused as changed
+                logs, _ = read_logs(a2, "carol@localhost")
+                ours = [x for x in logs if x[0] == "esessions"]
+                check(len(ours) == 1 and "changed or damaged" in ours[0][2] and
+                      st["t1"] not in ours[0][2],
+                      "copy under carol's id: %r" % [x[2][:120] for x in ours])
+                # fetching again takes nothing twice
+                m = a2.mark()
+                a2.cmd("cmd %s esession archive fetch" % b.jid)
+                a2.wait_for(sys_pred("fetched from your server: 0"), since=m, what="second fetch")
+                a2.stop()
+            finally:
+                # the two copies under another item id go again: the tests below
+                # count the node's items
+                for i in ("carol@localhost/" + st["name"][:-4],
+                          "bob@localhost/20200103T000000.00000001"):
+                    a.cmd("raw <iq type='set' id='%s'><pubsub xmlns='http://jabber.org/protocol/"
+                          "pubsub'><retract node='%s'><item id='%s'/></retract></pubsub></iq>"
+                          % (token("retract"), NS_ARCHIVE, i))
+                deadline = time.time() + 15
+                while time.time() < deadline and any(
+                        i in d for _, d in pep_archive_files(s)
+                        for i in (b"carol@localhost/", b"20200103T000000")):
+                    time.sleep(0.1)
+                check(not any(i in d for _, d in pep_archive_files(s)
+                              for i in (b"carol@localhost/", b"20200103T000000")),
+                      "the renamed copies were not retracted")
         record("archive server: a second client of the account (same identity key) fetches the "
-               "copy and reads it through the logger; a copy changed on the server is refused, "
-               "a hostile item id makes no file", run_fetch)
+               "copy and reads it through the logger; a copy changed on the server, or put "
+               "under another contact's or date's item id, is refused, a hostile item id "
+               "makes no file", run_fetch)
 
         def data_saw(tok):
             return [p for p in s.saw(tok) if p.startswith(s.data)]
