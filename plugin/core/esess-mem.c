@@ -145,6 +145,55 @@ esess_gstring_reserve(GString *s, size_t extra)
 #define SLAB_SLOTS 32u
 #define SLAB_ALIGN 64u
 
+/* A free slot is poisoned for ASan and Valgrind: a pointer kept past
+ * esess_slab_free (a chat or session freed, its slot soon handed to another
+ * contact's) is reported where it is used, as it was when each had its own
+ * heap block, instead of silently reading the next owner's slot. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ESESS_SLAB_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(ESESS_SLAB_ASAN)
+#define ESESS_SLAB_ASAN 1
+#endif
+#ifdef ESESS_SLAB_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define ESESS_SLAB_VALGRIND 1
+#endif
+#endif
+
+static void
+slab_poison(void *p, size_t n)
+{
+#ifdef ESESS_SLAB_ASAN
+	ASAN_POISON_MEMORY_REGION(p, n);
+#endif
+#ifdef ESESS_SLAB_VALGRIND
+	(void)VALGRIND_MAKE_MEM_NOACCESS(p, n);
+#endif
+	(void)p;
+	(void)n;
+}
+
+/* p[0..n) usable again, and as it is: zero (wiped on free, or new) */
+static void
+slab_unpoison(void *p, size_t n)
+{
+#ifdef ESESS_SLAB_ASAN
+	ASAN_UNPOISON_MEMORY_REGION(p, n);
+#endif
+#ifdef ESESS_SLAB_VALGRIND
+	(void)VALGRIND_MAKE_MEM_DEFINED(p, n);
+#endif
+	(void)p;
+	(void)n;
+}
+
 typedef struct {
 	void *mem;     /* as allocated */
 	guint8 *base;  /* mem rounded up to SLAB_ALIGN */
@@ -168,6 +217,7 @@ esess_slab_alloc(EsessSlab *sl)
 		if (ch->used != G_MAXUINT32) {
 			bit = g_bit_nth_lsf((gulong)(~ch->used & G_MAXUINT32), -1);
 			ch->used |= (guint32)1 << bit;
+			slab_unpoison(ch->base + (size_t)bit * sl->slot, sl->slot);
 			return ch->base + (size_t)bit * sl->slot;
 		}
 	}
@@ -176,6 +226,7 @@ esess_slab_alloc(EsessSlab *sl)
 	ch->mem = sl->secure ? esess_crypto_secure_alloc(len) : g_malloc0(len);
 	ch->base = (guint8 *)(((guintptr)ch->mem + SLAB_ALIGN - 1) & ~(guintptr)(SLAB_ALIGN - 1));
 	ch->used = 1;
+	slab_poison(ch->base + sl->slot, (SLAB_SLOTS - 1) * sl->slot);
 	g_ptr_array_add(sl->chunks, ch);
 	return ch->base;
 }
@@ -199,8 +250,11 @@ esess_slab_free(EsessSlab *sl, void *p)
 		g_return_if_fail(q == ch->base + idx * sl->slot &&
 				 (ch->used & ((guint32)1 << idx)) != 0);
 		esess_wipe(q, sl->slot);
+		slab_poison(q, sl->slot);
 		ch->used &= ~((guint32)1 << idx);
 		if (ch->used == 0) {
+			/* the allocator reads and wipes what it gets back */
+			slab_unpoison(ch->base, SLAB_SLOTS * sl->slot);
 			if (sl->secure)
 				esess_crypto_secure_free(ch->mem);
 			else

@@ -12,6 +12,24 @@
 #include "esess-crypto.h"
 #include "esess-mem.h"
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) && !defined(TEST_ASAN)
+#define TEST_ASAN 1
+#endif
+#ifdef TEST_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define TEST_VALGRIND 1
+#endif
+#endif
+
 static void
 test_wipe(void)
 {
@@ -211,6 +229,79 @@ test_slab(void)
 	g_ptr_array_unref(sec.chunks);
 }
 
+static gboolean
+checker_runs(void)
+{
+#ifdef TEST_ASAN
+	return TRUE;
+#elif defined(TEST_VALGRIND)
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	return FALSE;
+#endif
+}
+
+/* TRUE when ASan or Valgrind (whichever runs) says byte p is not to be
+ * touched; the Valgrind query reports nothing itself */
+static gboolean
+poisoned(const guint8 *p)
+{
+#ifdef TEST_ASAN
+	return __asan_address_is_poisoned(p) != 0;
+#elif defined(TEST_VALGRIND)
+	guint8 bits;
+
+	return VALGRIND_GET_VBITS(p, &bits, 1) == 3;
+#else
+	(void)p;
+	return FALSE;
+#endif
+}
+
+/* A freed slot is poisoned (ASan, Valgrind): a chat or session pointer kept
+ * past its free is reported where it is used, not silently read in the
+ * slot's next owner (another contact's chat).  Only under one of them. */
+static void
+test_slab_poisoned(void)
+{
+	EsessSlab heap = ESESS_SLAB_INIT(128, FALSE);
+	EsessSlab sec = ESESS_SLAB_INIT(64, TRUE);
+	guint8 *a, *b, *c;
+
+	if (!checker_runs()) {
+		g_test_skip("neither under ASan nor under Valgrind");
+		return;
+	}
+	a = esess_slab_alloc(&heap);
+	b = esess_slab_alloc(&heap);
+	g_assert_false(poisoned(a));
+	g_assert_false(poisoned(a + 127));
+	g_assert_false(poisoned(b));
+	g_assert_true(poisoned(b + 128)); /* never handed out */
+	esess_slab_free(&heap, a);
+	g_assert_true(poisoned(a));
+	g_assert_true(poisoned(a + 127));
+	g_assert_false(poisoned(b));
+	c = esess_slab_alloc(&heap);
+	g_assert_true(c == a);
+	g_assert_false(poisoned(c));
+	g_assert_false(poisoned(c + 127));
+	g_assert_cmpuint(c[64], ==, 0);
+	esess_slab_free(&heap, b);
+	esess_slab_free(&heap, c);
+	g_assert_cmpuint(heap.chunks->len, ==, 0);
+	g_ptr_array_unref(heap.chunks);
+
+	a = esess_slab_alloc(&sec);
+	b = esess_slab_alloc(&sec);
+	esess_slab_free(&sec, a);
+	g_assert_true(poisoned(a));
+	g_assert_false(poisoned(b));
+	esess_slab_free(&sec, b);
+	g_assert_cmpuint(sec.chunks->len, ==, 0);
+	g_ptr_array_unref(sec.chunks);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,5 +316,6 @@ main(int argc, char **argv)
 	g_test_add_func("/mem/secret/many", test_secret_many);
 	g_test_add_func("/mem/free-wiped", test_free_wiped);
 	g_test_add_func("/mem/slab", test_slab);
+	g_test_add_func("/mem/slab/freed-poisoned", test_slab_poisoned);
 	return g_test_run();
 }
