@@ -764,13 +764,15 @@ esess_ui_ask_request(PurpleAccount *account, const char *peer, gboolean replaces
 char *
 esess_ui_details(EsessPeer *peer)
 {
-	GString *s = g_string_new(NULL);
+	GString *s;
 	const char *state = _("Not private");
 	char *sas, *line;
 	time_t since;
 
+	/* the string only once it is returned: this early return leaked it */
 	if (peer == NULL || peer->chat == NULL)
 		return g_strdup(_("Not private: no encrypted session."));
+	s = g_string_new(NULL);
 	switch (esess_chat_state(peer->chat)) {
 	case ESESS_CHAT_NEGOTIATING:
 		state = _("Setting up the encrypted session");
