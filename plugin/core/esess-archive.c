@@ -837,3 +837,33 @@ esess_archive_read_bound(const guint8 *data, size_t len, const EsessIdKey *k, co
 		return ESESS_ERR_INVALID_ARG;
 	return read_impl(data, len, k, own, with, start, bound, records);
 }
+
+G_STATIC_ASSERT(ESESS_ARCHIVE_MAX_COPY / 3u * 4u <= ESESS_MAX_BASE64_TEXT);
+
+EsessStatus
+esess_archive_decode_copy(const char *text, size_t text_len, guint8 **out,
+			  size_t *out_len)
+{
+	guint8 *data = NULL;
+	size_t len = 0;
+	EsessStatus st;
+
+	if (out != NULL)
+		*out = NULL;
+	if (out_len != NULL)
+		*out_len = 0;
+	if (text == NULL || out == NULL || out_len == NULL)
+		return ESESS_ERR_INVALID_ARG;
+	/* SECURITY rule 2: one strict decoder for every untrusted base64 */
+	st = esess_base64_decode(text, text_len, ESESS_ARCHIVE_MAX_COPY, &data, &len);
+	if (st != ESESS_OK)
+		return st;
+	if (len <= ESESS_ARCHIVE_MAGIC_LEN ||
+	    memcmp(data, ESESS_ARCHIVE_MAGIC, ESESS_ARCHIVE_MAGIC_LEN) != 0) {
+		g_free(data);
+		return ESESS_ERR_MALFORMED;
+	}
+	*out = data;
+	*out_len = len;
+	return ESESS_OK;
+}

@@ -38,6 +38,9 @@ G_BEGIN_DECLS
 #define ESESS_ARCHIVE_MAGIC        "ESESSAR1"
 /** Length of ESESS_ARCHIVE_MAGIC. */
 #define ESESS_ARCHIVE_MAGIC_LEN    8u
+/** Largest collection esess_archive_decode_copy() takes: what the strict
+ * decoder's text limit (1 MiB of base64) holds. */
+#define ESESS_ARCHIVE_MAX_COPY     (768u * 1024u)
 /** Length of a collection key (AES-256). */
 #define ESESS_ARCHIVE_KEY_LEN      32u
 /** Length of the trailer: u32 0xffffffff, u32 record count, MAC. */
@@ -186,6 +189,21 @@ ESESS_API EsessStatus esess_archive_read_bound(const guint8 *data, size_t len,
 					       const EsessIdKey *k, const char *own,
 					       const char *with, const char *start,
 					       gboolean *bound, GPtrArray **records);
+
+/**
+ * Decodes a collection carried as base64 (a server copy) with the engine's
+ * strict decoder (SECURITY rule 2: RFC 4648 alphabet, padding, zero unused
+ * bits, no whitespace; at most ESESS_ARCHIVE_MAX_COPY bytes) and checks
+ * only its magic: every MAC is checked when it is read.
+ * @param text the base64 text
+ * @param text_len its length
+ * @param[out] out the collection (g_free), NULL on failure
+ * @param[out] out_len its length
+ * @return ESESS_OK, ESESS_ERR_BASE64, ESESS_ERR_TOO_LARGE,
+ *         ESESS_ERR_MALFORMED (not a collection), ESESS_ERR_INVALID_ARG */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_archive_decode_copy(const char *text, size_t text_len,
+						guint8 **out, size_t *out_len);
 
 G_END_DECLS
 

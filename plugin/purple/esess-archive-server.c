@@ -38,7 +38,7 @@
 /* What a fetched item may hold: more than any computer of the account
  * copies (esess_archive_server_max), less than a hostile server could
  * send. */
-#define SRV_MAX_FETCH (16u * 1024u * 1024u)
+#define SRV_MAX_FETCH ESESS_ARCHIVE_MAX_COPY
 #define ARCHIVE_EXT ".esa"
 #define HASH_HEX 8
 
@@ -558,39 +558,14 @@ fetch_next(SrvFetch *f)
 	send_request(r, iq);
 }
 
-/* SECURITY rule 2: g_base64_decode skips what is not base64 and never
- * fails, so the text must be exactly the encoding of what it decodes to
- * (alphabet, padding, zero unused bits, no whitespace). */
-static guchar *
-strict_base64(const char *text, gsize *len)
-{
-	guchar *data;
-	char *again;
-	gboolean same;
-
-	*len = 0;
-	if (*text == '\0' || strlen(text) % 4 != 0)
-		return NULL;
-	data = g_base64_decode(text, len);
-	again = g_base64_encode(data, *len);
-	same = strcmp(again, text) == 0;
-	g_free(again);
-	if (!same) {
-		g_free(data);
-		*len = 0;
-		return NULL;
-	}
-	return data;
-}
-
 static void
 item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 {
 	SrvFetch *f = r->fetch;
 	xmlnode *n = NULL;
 	char *path = item_path(r->account, r->item_id), *text = NULL;
-	guchar *data = NULL;
-	gsize len = 0;
+	guint8 *data = NULL;
+	size_t len = 0;
 
 	if (ok) {
 		n = xmlnode_get_child_with_namespace(iq, "pubsub", NS_PUBSUB);
@@ -612,13 +587,13 @@ item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 		fetch_next(f);
 		return;
 	}
-	if (text != NULL && strlen(text) <= (SRV_MAX_FETCH / 3 + 1) * 4 + 64)
-		data = strict_base64(text, &len);
-	/* only the shape is checked here; the logger checks every MAC when the
-	 * collection is read, and refuses a changed one whole */
-	if (path != NULL && data != NULL && len > ESESS_ARCHIVE_MAGIC_LEN &&
-	    len <= SRV_MAX_FETCH &&
-	    memcmp(data, ESESS_ARCHIVE_MAGIC, ESESS_ARCHIVE_MAGIC_LEN) == 0 &&
+	/* only the shape is checked here (strictly decoded, its magic); the
+	 * logger checks every MAC when the collection is read, and refuses a
+	 * changed one whole */
+	if (text != NULL &&
+	    esess_archive_decode_copy(text, strlen(text), &data, &len) != ESESS_OK)
+		data = NULL;
+	if (path != NULL && data != NULL &&
 	    !g_file_test(path, G_FILE_TEST_EXISTS) && write_collection(path, data, len)) {
 		f->fetched++;
 	} else {

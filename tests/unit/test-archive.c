@@ -738,6 +738,59 @@ test_writer_args(void)
 	g_byte_array_unref(b);
 }
 
+/* A server copy is decoded by the engine's strict decoder and must start
+ * with the magic (SECURITY rule 2: what g_base64_decode would take with
+ * junk in it is refused). */
+static void
+test_decode_copy(void)
+{
+	static const guint8 coll[] = "ESESSAR1 and the rest";
+	char *b64 = esess_base64_encode(coll, sizeof(coll) - 1), *bad;
+	guint8 *out = NULL, *big;
+	size_t len = 0, n = strlen(b64);
+
+	g_assert_cmpint(esess_archive_decode_copy(b64, n, &out, &len), ==, ESESS_OK);
+	g_assert_cmpuint(len, ==, sizeof(coll) - 1);
+	g_assert_cmpmem(out, len, coll, sizeof(coll) - 1);
+	g_free(out);
+
+	bad = g_strdup_printf("%.8s\n%s", b64, b64 + 8);   /* a line break */
+	g_assert_cmpint(esess_archive_decode_copy(bad, strlen(bad), &out, &len), ==,
+			ESESS_ERR_BASE64);
+	g_assert_null(out);
+	g_assert_cmpuint(len, ==, 0);
+	g_free(bad);
+	bad = g_strdup_printf("%.4s!!%s", b64, b64 + 4);    /* junk characters */
+	g_assert_cmpint(esess_archive_decode_copy(bad, strlen(bad), &out, &len), ==,
+			ESESS_ERR_BASE64);
+	g_free(bad);
+	g_free(b64);
+
+	b64 = esess_base64_encode((const guint8 *)"ESESSAR2 other", 14);
+	g_assert_cmpint(esess_archive_decode_copy(b64, strlen(b64), &out, &len), ==,
+			ESESS_ERR_MALFORMED);
+	g_assert_null(out);
+	g_free(b64);
+	b64 = esess_base64_encode((const guint8 *)"ESESSAR1", 8);   /* magic only */
+	g_assert_cmpint(esess_archive_decode_copy(b64, strlen(b64), &out, &len), ==,
+			ESESS_ERR_MALFORMED);
+	g_free(b64);
+
+	big = g_malloc0(ESESS_ARCHIVE_MAX_COPY + 3);
+	memcpy(big, ESESS_ARCHIVE_MAGIC, ESESS_ARCHIVE_MAGIC_LEN);
+	b64 = esess_base64_encode(big, ESESS_ARCHIVE_MAX_COPY);
+	g_assert_cmpint(esess_archive_decode_copy(b64, strlen(b64), &out, &len), ==, ESESS_OK);
+	g_free(out);
+	g_free(b64);
+	b64 = esess_base64_encode(big, ESESS_ARCHIVE_MAX_COPY + 3);
+	g_assert_cmpint(esess_archive_decode_copy(b64, strlen(b64), &out, &len), !=, ESESS_OK);
+	g_assert_null(out);
+	g_free(b64);
+	g_free(big);
+	g_assert_cmpint(esess_archive_decode_copy(NULL, 0, &out, &len), ==,
+			ESESS_ERR_INVALID_ARG);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -754,5 +807,6 @@ main(int argc, char **argv)
 	g_test_add_func("/archive/hostile/reorder", test_hostile_reorder);
 	g_test_add_func("/archive/hostile/lengths", test_hostile_lengths);
 	g_test_add_func("/archive/writer-args", test_writer_args);
+	g_test_add_func("/archive/decode-copy", test_decode_copy);
 	return g_test_run();
 }
