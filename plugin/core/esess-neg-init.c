@@ -11,14 +11,12 @@
 #include "esess-neg-private.h"
 #include "esess-store-private.h"
 
-static const char *const no_identity[] = { "identity", "mac", NULL };
-
 /* mac_B as Alice recomputes it, for a pubKey term (INTEROP R21). */
 static EsessStatus
-mac_b_for(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+mac_b_for(EsessNeg *neg, const GString *pubkey, const GString *form_b2,
+	  guint8 out[ESESS_HMAC_LEN], gpointer data)
 {
-	const GString *form_b2 = data;
-
+	(void)data;
 	return esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len,
 				      neg->n_b, neg->n_b_len, neg->peer_pub, neg->peer_pub_len,
 				      pubkey, neg->form_b, form_b2, out);
@@ -179,7 +177,7 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	EsessXmlNode *x = NULL, *wrapper;
 	guint8 *nb = NULL, *d = NULL, *ctr = NULL;
 	size_t nb_len = 0, d_len = 0, ctr_len = 0;
-	guint8 mac_a[ESESS_HMAC_LEN], *id_a = NULL, *plain = NULL;
+	guint8 mac_a[ESESS_HMAC_LEN], *plain = NULL;
 	size_t plain_len = 0;
 	guint8 c_after[ESESS_COUNTER_LEN];
 	EsessNegPk m_init;
@@ -275,7 +273,7 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 		goto out;
 	x = esess_form_to_xml(m3);
 	form_a2 = g_string_new(NULL);
-	esess_form_canon(x, no_identity, form_a2);
+	esess_neg_canon_no_identity(x, form_a2);
 	esess_xml_free(x);
 	x = NULL;
 	/* mac_A = HMAC(KS_A, N_B || N_A || MPI(e) || pubKey_A || form_A ||
@@ -291,17 +289,11 @@ esess_neg_init_on_response(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	r = esess_neg_pk_payload(neg, m_init, mac_a, &plain, &plain_len);
 	if (r != ESESS_OK)
 		goto out;
-	id_a = g_malloc(plain_len);
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, plain, id_a,
-				     plain_len, c_after);
+	/* M_A is kept: the R8 SAS is computed over it */
+	r = esess_neg_seal_identity(neg, ESESS_NEG_SIDE_A, plain, plain_len, m3, neg->m_a,
+				    c_after);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, plain_len,
-				   neg->m_a);
-	if (r != ESESS_OK)
-		goto out;
-	esess_neg_add_b64(m3, "identity", id_a, plain_len);
-	esess_neg_add_b64(m3, "mac", neg->m_a, sizeof neg->m_a);
 	x = esess_form_to_xml(m3);
 	wrapper = esess_xml_new("feature", ESESS_NS_FEATURENEG);
 	esess_xml_append(wrapper, x);
@@ -328,7 +320,6 @@ out:
 		esess_neg_out_field(o, field);
 	esess_wipe(mac_a, sizeof mac_a);
 	esess_free_wiped(plain, plain_len);
-	g_free(id_a);
 	if (pkterm != NULL)
 		g_string_free(pkterm, TRUE);
 	esess_choice_clear(&choice);
@@ -356,11 +347,9 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	GPtrArray *held = NULL;
 	EsessRetained *ret, *match = NULL;
 	guint8 srshash[ESESS_HMAC_LEN], h[ESESS_HMAC_LEN];
-	guint8 *id_b = NULL, *plain = NULL, m_b[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN];
-	size_t id_len = 0;
+	EsessNegIdentity idn = { NULL, 0, { 0 } };
 	EsessNegPk m_resp = esess_neg_pk_method(neg->choice.resp_pubkey);
 	guint8 c_b_after[ESESS_COUNTER_LEN];
-	GString *form_b2 = NULL;
 	const char *field = NULL;
 	const guint8 *e;
 	size_t e_len;
@@ -387,21 +376,8 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	r = esess_neg_get_b64_exact(fin, "srshash", srshash, sizeof srshash);
 	if (r != ESESS_OK)
 		goto out;
-	/* without public keys exactly mac_B (32 bytes), with them up to
-	 * ESESS_NEG_ID_MAX (R21); another length is an identity failure */
-	field = "identity";
-	r = esess_neg_get_b64(fin, "identity", 1, ESESS_NEG_ID_MAX, &id_b, &id_len);
-	if (r == ESESS_OK && m_resp == ESESS_NEG_PK_NONE && id_len != ESESS_NEG_ID_LEN)
-		r = ESESS_ERR_LENGTH;
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_IDENTITY;
-	if (r != ESESS_OK)
-		goto out;
-	/* SECURITY 25: exactly 32 bytes, else it is an identity failure */
-	field = "mac";
-	r = esess_neg_get_b64_exact(fin, "mac", m_b, sizeof m_b);
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_IDENTITY;
+	/* lengths only (R21, SECURITY 25): opened once the keys are final */
+	r = esess_neg_get_identity(fin, m_resp, &idn, &field);
 	if (r != ESESS_OK)
 		goto out;
 
@@ -419,28 +395,11 @@ esess_neg_init_on_final(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOut *
 	r = esess_neg_final_keys(neg, match != NULL ? match->secret : NULL);
 	if (r != ESESS_OK)
 		goto out;
-	/* M_B = HMAC(KM_B, MPI(C_B) || ID_B), before decrypting anything */
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, id_len, mm);
+	/* M_B, then ID_B: mac_B and with public keys Bob's signature (R21) */
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_B, m_resp, &idn, xin, mac_b_for, NULL,
+				    c_b_after, &field);
 	if (r != ESESS_OK)
 		goto out;
-	if (!esess_ct_equal(mm, m_b, sizeof mm)) {
-		r = ESESS_ERR_IDENTITY;
-		field = "mac";
-		goto out;
-	}
-	plain = g_malloc(id_len);
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, id_b, plain, id_len,
-				     c_b_after);
-	if (r != ESESS_OK)
-		goto out;
-	form_b2 = g_string_new(NULL);
-	esess_form_canon(xin, no_identity, form_b2);
-	/* mac_B, and with public keys Bob's signature of it (R21) */
-	r = esess_neg_pk_check(neg, m_resp, plain, id_len, mac_b_for, form_b2);
-	if (r != ESESS_OK) {
-		field = "identity";
-		goto out;
-	}
 
 	/* SAS: R23 over values fixed before d was seen, or R8 over M_A and
 	 * form_B as received; then continuity (R9, R23) */
@@ -454,13 +413,9 @@ out:
 	if (r == ESESS_ERR_IDENTITY || r == ESESS_ERR_SIGNATURE || r == ESESS_ERR_KEY_UNKNOWN)
 		o->error = esess_neg_error_new("feature-not-implemented", fni_vars, 1);
 	esess_wipe(h, sizeof h);
-	esess_wipe(mm, sizeof mm);
-	esess_free_wiped(plain, id_len);
-	g_free(id_b);
+	esess_neg_identity_clear(&idn);
 	esess_form_free(fin);
 	if (held != NULL)
 		g_ptr_array_unref(held);
-	if (form_b2 != NULL)
-		g_string_free(form_b2, TRUE);
 	return r;
 }

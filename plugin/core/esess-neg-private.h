@@ -153,17 +153,65 @@ EsessStatus esess_neg_pk_payload_during(const EsessNeg *neg, EsessNegPk m,
 					EsessNegMeanwhileFn meanwhile, gpointer data,
 					guint8 **out, size_t *len);
 /* Checks the peer's decrypted identity plaintext against a recomputed
- * mac_X: mac_fn computes it for a pubKey term.  On success neg->peer_key
+ * mac_X: mac_fn computes it for a pubKey term and form2 (form_X2, passed
+ * through).  Called by esess_neg_open_identity once M_X matched; tests
+ * call it directly.  On success neg->peer_key
  * holds the key the peer proved (none: NULL).  ESESS_OK, ESESS_ERR_IDENTITY
  * (malformed, or the MAC differs), ESESS_ERR_KEY_UNKNOWN (hash of a key we
  * do not hold), ESESS_ERR_SIGNATURE, or mac_fn's error. */
 typedef EsessStatus (*EsessNegMacFn)(EsessNeg *neg, const GString *pubkey,
-				     guint8 out[ESESS_HMAC_LEN], gpointer data);
+				     const GString *form2, guint8 out[ESESS_HMAC_LEN],
+				     gpointer data);
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
-			       EsessNegMacFn mac_fn, gpointer data);
+			       const GString *form2, EsessNegMacFn mac_fn, gpointer data);
 /* The peer's key against the held one (result.key_status). */
 EsessPeerKeyStatus esess_neg_key_status(const EsessNeg *neg);
+
+/* esess-neg-identity.c: the "identity" and "mac" fields, for the three
+ * places that send or receive them (messages 3 and 4, the offline init) */
+typedef enum {
+	ESESS_NEG_SIDE_A, /* KC_A, KM_A, C_A */
+	ESESS_NEG_SIDE_B  /* KC_B, KM_B, C_B */
+} EsessNegSide;
+/* The R7 form of x without "identity" and "mac" (form_X2 of XEP-0116;
+ * form_B of the offline init). */
+void esess_neg_canon_no_identity(const EsessXmlNode *x, GString *out);
+/* The peer's fields as received, not yet opened. */
+typedef struct {
+	guint8 *id;                 /* ID_X (ciphertext), owned */
+	size_t len;
+	guint8 mac[ESESS_HMAC_LEN]; /* M_X */
+} EsessNegIdentity;
+/* Seals plain (the identity plaintext) as side's ID_X and M_X (INTEROP R5,
+ * R6) and adds them to f as "identity" and "mac"; mac receives M_X, c_after
+ * the counter after ID_X.  ESESS_OK or a crypto error. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_seal_identity(const EsessNeg *neg, EsessNegSide side, const guint8 *plain,
+				    size_t len, EsessForm *f, guint8 mac[ESESS_HMAC_LEN],
+				    guint8 c_after[ESESS_COUNTER_LEN]);
+/* Reads the peer's "identity" (exactly mac_X's 32 bytes when m is
+ * ESESS_NEG_PK_NONE, else up to ESESS_NEG_ID_MAX) and "mac" (exactly 32
+ * bytes, SECURITY 25) into idn (clear it with esess_neg_identity_clear).
+ * ESESS_OK, ESESS_ERR_IDENTITY (a wrong length), ESESS_ERR_FORM or
+ * ESESS_ERR_BASE64; *field names the failing field (NULL on success). */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_get_identity(const EsessForm *f, EsessNegPk m, EsessNegIdentity *idn,
+				   const char **field);
+/* Opens what esess_neg_get_identity read, for the peer on side: M_X is
+ * checked first in constant time, and only when it matches is ID_X
+ * decrypted and checked (esess_neg_pk_check, with form2 the R7 form of x
+ * without "identity" and "mac").  c_after receives C_X after ID_X.  On
+ * success neg->peer_key holds the key the peer proved (none: NULL); on
+ * failure it is NULL.  Statuses as esess_neg_pk_check's, and
+ * ESESS_ERR_IDENTITY for a wrong M_X; *field is "mac" or "identity" for
+ * the peer's fault, NULL otherwise.  The plaintext is wiped on every path. */
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_neg_open_identity(EsessNeg *neg, EsessNegSide side, EsessNegPk m,
+				    const EsessNegIdentity *idn, const EsessXmlNode *x,
+				    EsessNegMacFn mac_fn, gpointer data,
+				    guint8 c_after[ESESS_COUNTER_LEN], const char **field);
+void esess_neg_identity_clear(EsessNegIdentity *idn);
 
 /* esess-neg-init.c (Alice) */
 G_GNUC_WARN_UNUSED_RESULT

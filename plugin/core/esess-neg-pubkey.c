@@ -206,7 +206,7 @@ named_key(const EsessNeg *neg, EsessNegPk m, const EsessXmlNode *first, EsessPub
 
 EsessStatus
 esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
-		   EsessNegMacFn mac_fn, gpointer data)
+		   const GString *form2, EsessNegMacFn mac_fn, gpointer data)
 {
 	static const EsessXmlLimits limits = {
 		ESESS_NEG_ID_MAX, 8, 16, ESESS_NEG_ID_MAX
@@ -228,7 +228,7 @@ esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
 			r = ESESS_ERR_IDENTITY;
 			goto out;
 		}
-		r = mac_fn(neg, term, mac, data);
+		r = mac_fn(neg, term, form2, mac, data);
 		if (r == ESESS_OK && !esess_ct_equal(mac, plain, sizeof mac))
 			r = ESESS_ERR_IDENTITY;
 		goto out;
@@ -262,7 +262,7 @@ esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
 	}
 	/* mac_X over the full key (for hash: our copy of it), then VERIFY */
 	esess_pubkey_keyvalue_canon(pk, term);
-	r = mac_fn(neg, term, mac, data);
+	r = mac_fn(neg, term, form2, mac, data);
 	if (r != ESESS_OK)
 		goto out;
 	r = esess_pubkey_verify(pk, mac, sizeof mac, sig, sig_len);
@@ -271,12 +271,17 @@ esess_neg_pk_check(EsessNeg *neg, EsessNegPk m, const guint8 *plain, size_t len,
 	neg->peer_key = pk;
 	pk = NULL;
 out:
+	/* the identity is hidden from all but the peer (XEP-0116): what was
+	 * copied of the plaintext goes the way the plaintext goes */
 	esess_wipe(mac, sizeof mac);
 	esess_pubkey_free(pk);
-	g_free(sig);
+	if (sig != NULL)
+		esess_free_wiped(sig, sig_len);
+	if (t != NULL)
+		esess_wipe(t, strlen(t));
 	esess_xml_free(root);
 	if (canon != NULL)
-		g_string_free(canon, TRUE);
+		esess_gstring_free_wiped(canon);
 	g_string_free(term, TRUE);
 	return r;
 }

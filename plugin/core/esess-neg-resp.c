@@ -11,24 +11,22 @@
 #include "esess-neg-private.h"
 #include "esess-store-private.h"
 
-static const char *const no_identity[] = { "identity", "mac", NULL };
-
-/* What Bob's recomputation of mac_A needs besides neg. */
+/* What Bob's recomputation of mac_A needs besides neg and form_A2. */
 typedef struct {
 	const guint8 *e;
 	size_t e_len;
-	const GString *form_a2;
 } MacACtx;
 
 /* mac_A as Bob recomputes it, for a pubKey term (INTEROP R21). */
 static EsessStatus
-mac_a_for(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+mac_a_for(EsessNeg *neg, const GString *pubkey, const GString *form_a2,
+	  guint8 out[ESESS_HMAC_LEN], gpointer data)
 {
 	const MacACtx *c = data;
 
 	return esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_A], neg->n_b, neg->n_b_len,
 				      neg->n_a, neg->n_a_len, c->e, c->e_len, pubkey, neg->form_a,
-				      c->form_a2, out);
+				      form_a2, out);
 }
 
 static EsessXmlNode *
@@ -194,7 +192,7 @@ build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[E
 	EsessField *fld;
 	EsessXmlNode *x, *wrapper = NULL;
 	GString *form_b2, *pkterm;
-	guint8 mac_b[ESESS_HMAC_LEN], *id_b = NULL, *plain = NULL, m_b[ESESS_HMAC_LEN];
+	guint8 mac_b[ESESS_HMAC_LEN], *plain = NULL, m_b[ESESS_HMAC_LEN];
 	size_t plain_len = 0;
 	EsessNegPk m_resp = esess_neg_pk_method(neg->choice.resp_pubkey);
 	const guint8 *d;
@@ -207,7 +205,7 @@ build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[E
 	esess_neg_add_b64(m4, "srshash", srshash, ESESS_HMAC_LEN);
 	x = esess_form_to_xml(m4);
 	form_b2 = g_string_new(NULL);
-	esess_form_canon(x, no_identity, form_b2);
+	esess_neg_canon_no_identity(x, form_b2);
 	esess_xml_free(x);
 	d = esess_dh_key_public(neg->own, &d_len);
 	/* mac_B = HMAC(KS_B, N_A || N_B || MPI(d) || pubKey_B || form_B ||
@@ -228,22 +226,15 @@ build_m4(EsessNeg *neg, const guint8 srshash[ESESS_HMAC_LEN], guint8 c_b_after[E
 					 &plain_len);
 	if (*r != ESESS_OK)
 		goto out;
-	id_b = g_malloc(plain_len);
-	*r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, plain, id_b,
-				      plain_len, c_b_after);
+	*r = esess_neg_seal_identity(neg, ESESS_NEG_SIDE_B, plain, plain_len, m4, m_b,
+				     c_b_after);
 	if (*r != ESESS_OK)
 		goto out;
-	*r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, plain_len, m_b);
-	if (*r != ESESS_OK)
-		goto out;
-	esess_neg_add_b64(m4, "identity", id_b, plain_len);
-	esess_neg_add_b64(m4, "mac", m_b, sizeof m_b);
 	wrapper = esess_xml_new("init", ESESS_NS_INIT); /* R1 */
 	esess_xml_append(wrapper, esess_form_to_xml(m4));
 out:
 	esess_wipe(mac_b, sizeof mac_b);
 	esess_free_wiped(plain, plain_len);
-	g_free(id_b);
 	g_string_free(form_b2, TRUE);
 	esess_form_free(m4);
 	return wrapper;
@@ -260,15 +251,13 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 	EsessXmlNode *reply = NULL;
 	guint8 *e = NULL;
 	size_t e_len = 0;
-	guint8 he[ESESS_SHA256_LEN], *id_a = NULL, *plain = NULL, m_a[ESESS_HMAC_LEN];
-	size_t id_len = 0;
-	guint8 mm[ESESS_HMAC_LEN];
+	guint8 he[ESESS_SHA256_LEN];
+	EsessNegIdentity idn = { NULL, 0, { 0 } };
 	EsessNegPk m_init = esess_neg_pk_method(neg->choice.init_pubkey);
 	MacACtx mctx;
 	guint8 h[ESESS_HMAC_LEN], srshash[ESESS_HMAC_LEN];
 	guint8 (*rshashes)[ESESS_HMAC_LEN] = NULL;
 	guint8 c_a_after[ESESS_COUNTER_LEN], c_b_after[ESESS_COUNTER_LEN];
-	GString *form_a2 = NULL;
 	const char *fail_var = NULL;
 	const guint8 *d;
 	size_t d_len;
@@ -320,61 +309,28 @@ esess_neg_resp_on_identity(EsessNeg *neg, const EsessXmlNode *stanza, EsessNegOu
 			}
 		}
 	}
-	/* without public keys exactly mac_A (32 bytes), with them up to
-	 * ESESS_NEG_ID_MAX (R21) */
-	r = esess_neg_get_b64(m3, "identity", 1, ESESS_NEG_ID_MAX, &id_a, &id_len);
-	if (r == ESESS_OK && m_init == ESESS_NEG_PK_NONE && id_len != ESESS_NEG_ID_LEN)
-		r = ESESS_ERR_LENGTH;
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_IDENTITY;
-	if (r != ESESS_OK) {
-		fail_var = "identity";
+	/* lengths only (R21, SECURITY 25): opened once the keys exist */
+	r = esess_neg_get_identity(m3, m_init, &idn, &fail_var);
+	if (r != ESESS_OK)
 		goto out;
-	}
-	/* SECURITY 25: exactly 32 bytes */
-	r = esess_neg_get_b64_exact(m3, "mac", m_a, sizeof m_a);
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_IDENTITY;
-	if (r != ESESS_OK) {
-		fail_var = "mac";
-		goto out;
-	}
 	/* 1 < e < p-1, e != d, K, provisory keys (§4.10) */
 	r = esess_neg_agree(neg, e, e_len);
 	if (r != ESESS_OK) {
 		fail_var = "dhkeys";
 		goto out;
 	}
-	/* M_A = HMAC(KM_A, MPI(C_A) || ID_A) first, then decrypt (R6) */
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_A], neg->c_a, id_a, id_len, mm);
-	if (r != ESESS_OK)
-		goto out;
-	if (!esess_ct_equal(mm, m_a, sizeof mm)) {
-		r = ESESS_ERR_IDENTITY;
-		fail_var = "mac";
-		goto out;
-	}
-	plain = g_malloc(id_len);
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_A], neg->c_a, id_a, plain, id_len,
-				     c_a_after);
-	if (r != ESESS_OK)
-		goto out;
-	form_a2 = g_string_new(NULL);
-	esess_form_canon(xin, no_identity, form_a2);
-	/* mac_A, and with public keys Alice's signature of it (R21) */
+	/* M_A, then ID_A: mac_A and with public keys Alice's signature (R21) */
 	mctx.e = e;
 	mctx.e_len = e_len;
-	mctx.form_a2 = form_a2;
-	r = esess_neg_pk_check(neg, m_init, plain, id_len, mac_a_for, &mctx);
-	if (r != ESESS_OK) {
-		fail_var = "identity";
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_A, m_init, &idn, xin, mac_a_for, &mctx,
+				    c_a_after, &fail_var);
+	if (r != ESESS_OK)
 		goto out;
-	}
 
 	/* SAS: R23 over values fixed before e was seen, or R8 over M_A and
 	 * form_B as sent */
 	d = esess_dh_key_public(neg->own, &d_len);
-	esess_neg_compute_sas(neg, m_a, e, e_len, d, d_len);
+	esess_neg_compute_sas(neg, idn.mac, e, e_len, d, d_len);
 	/* SRS: HMAC(N_A, RS) against every rshashes value (R9) */
 	held = esess_neg_held_secrets(neg);
 	for (i = 0; i < held->len && match == NULL; i++) {
@@ -417,9 +373,7 @@ out:
 	    r == ESESS_ERR_DH_REFLECTED || r == ESESS_ERR_DH_SHARED || r == ESESS_ERR_MPI ||
 	    r == ESESS_ERR_SIGNATURE || r == ESESS_ERR_KEY_UNKNOWN)
 		o->error = error_for("feature-not-implemented", fail_var); /* DIGEST §12 */
-	esess_wipe(mm, sizeof mm);
-	esess_free_wiped(plain, id_len);
-	g_free(id_a);
+	esess_neg_identity_clear(&idn);
 	esess_wipe(h, sizeof h);
 	esess_wipe(srshash, sizeof srshash);
 	esess_xml_free(reply);
@@ -428,7 +382,5 @@ out:
 	g_free(rshashes);
 	if (held != NULL)
 		g_ptr_array_unref(held);
-	if (form_a2 != NULL)
-		g_string_free(form_a2, TRUE);
 	return r;
 }

@@ -46,8 +46,6 @@
 #define OFFLINE_REKEY "1000"
 #define SECRETS_MAGIC "esessions-offline-secrets 1"
 
-static const char *const no_identity[] = { "identity", "mac", NULL };
-
 /* ---- the sender ----------------------------------------------------- */
 
 static void
@@ -81,7 +79,7 @@ esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey, const char
 	EsessSessionParams p;
 	GString *form_b = NULL, *pkterm = NULL, *plain_c = NULL;
 	guint8 mac_b[ESESS_HMAC_LEN], m_b[ESESS_HMAC_LEN], c_b_after[ESESS_COUNTER_LEN];
-	guint8 *plain = NULL, *id_b = NULL;
+	guint8 *plain = NULL;
 	size_t plain_len = 0;
 	const guint8 *d;
 	size_t d_len;
@@ -143,7 +141,7 @@ esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey, const char
 	add_value(f, "terminate", ESESS_FIELD_BOOLEAN, "1");
 	x = esess_form_to_xml(f);
 	form_b = g_string_new(NULL);
-	esess_form_canon(x, no_identity, form_b);
+	esess_neg_canon_no_identity(x, form_b);
 	esess_xml_free(x);
 	x = NULL;
 
@@ -163,16 +161,9 @@ esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey, const char
 	r = esess_neg_pk_payload(neg, ESESS_NEG_PK_KEY, mac_b, &plain, &plain_len);
 	if (r != ESESS_OK)
 		goto out;
-	id_b = g_malloc(plain_len);
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, plain, id_b, plain_len,
-				     c_b_after);
+	r = esess_neg_seal_identity(neg, ESESS_NEG_SIDE_B, plain, plain_len, f, m_b, c_b_after);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, plain_len, m_b);
-	if (r != ESESS_OK)
-		goto out;
-	esess_neg_add_b64(f, "identity", id_b, plain_len);
-	esess_neg_add_b64(f, "mac", m_b, sizeof m_b);
 
 	/* the content under KC_B / KM_B, counter after ID_B (R5) */
 	memset(&p, 0, sizeof p);
@@ -197,7 +188,6 @@ esess_offline_seal(const EsessOfflineOffer *offer, EsessIdKey *idkey, const char
 out:
 	esess_wipe(mac_b, sizeof mac_b);
 	esess_free_wiped(plain, plain_len);
-	g_free(id_b);
 	if (plain_c != NULL) {
 		esess_wipe(plain_c->str, plain_c->len);
 		g_string_free(plain_c, TRUE);
@@ -217,18 +207,21 @@ out:
 typedef struct {
 	const guint8 *d;
 	size_t d_len;
-	const GString *form_b;
 } MacBCtx;
 
+/* mac_B of the 3-message exchange: the init form without "identity" and
+ * "mac" is form_B, and there is no form_B2 (XEP-0116 §Hiding Bob's
+ * Identity) */
 static EsessStatus
-mac_b_for(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+mac_b_for(EsessNeg *neg, const GString *pubkey, const GString *form_b,
+	  guint8 out[ESESS_HMAC_LEN], gpointer data)
 {
 	const MacBCtx *c = data;
 	GString *empty = g_string_new(NULL);
 	EsessStatus r;
 
 	r = esess_neg_sigma_mac_pk(neg->keys[ESESS_KEY_KS_B], neg->n_a, neg->n_a_len, neg->n_b,
-				   neg->n_b_len, c->d, c->d_len, pubkey, c->form_b, empty, out);
+				   neg->n_b_len, c->d, c->d_len, pubkey, form_b, empty, out);
 	g_string_free(empty, TRUE);
 	return r;
 }
@@ -321,11 +314,12 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 	EsessSession *sess = NULL;
 	EsessSessionParams p;
 	const EsessDhKey *x;
-	GString *form_b = NULL;
 	MacBCtx mctx;
-	guint8 *d = NULL, *id_b = NULL, *plain = NULL, *na = NULL, *nb = NULL;
-	size_t d_len = 0, id_len = 0, na_len = 0, nb_len = 0;
-	guint8 m_b[ESESS_HMAC_LEN], mm[ESESS_HMAC_LEN], c_b_after[ESESS_COUNTER_LEN];
+	EsessNegIdentity idn = { NULL, 0, { 0 } };
+	guint8 *d = NULL, *na = NULL, *nb = NULL;
+	size_t d_len = 0, na_len = 0, nb_len = 0;
+	guint8 c_b_after[ESESS_COUNTER_LEN];
+	const char *field; /* the field is not reported offline */
 	char *kd = NULL, *kn = NULL;
 	const char *v;
 	gboolean term = FALSE;
@@ -398,14 +392,7 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 	r = esess_neg_get_b64_exact(f, "counter", neg->c_a, sizeof neg->c_a);
 	if (r != ESESS_OK)
 		goto out;
-	r = esess_neg_get_b64(f, "identity", 1, ESESS_NEG_ID_MAX, &id_b, &id_len);
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_IDENTITY;
-	if (r != ESESS_OK)
-		goto out;
-	r = esess_neg_get_b64_exact(f, "mac", m_b, sizeof m_b);
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_IDENTITY;
+	r = esess_neg_get_identity(f, ESESS_NEG_PK_KEY, &idn, &field);
 	if (r != ESESS_OK)
 		goto out;
 	/* XEP-0187 §Security, replay: every d and N_B seen since the
@@ -428,25 +415,11 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 	if (r != ESESS_OK)
 		goto out;
 	esess_counter_flip_top(neg->c_a, neg->c_b);
-	/* M_B first, then decrypt (R6) */
-	r = esess_neg_identity_mac(neg->keys[ESESS_KEY_KM_B], neg->c_b, id_b, id_len, mm);
-	if (r != ESESS_OK)
-		goto out;
-	if (!esess_ct_equal(mm, m_b, sizeof mm)) {
-		r = ESESS_ERR_IDENTITY;
-		goto out;
-	}
-	plain = g_malloc(id_len);
-	r = esess_neg_crypt_identity(neg->keys[ESESS_KEY_KC_B], neg->c_b, id_b, plain, id_len,
-				     c_b_after);
-	if (r != ESESS_OK)
-		goto out;
-	form_b = g_string_new(NULL);
-	esess_form_canon(xin, no_identity, form_b);
+	/* M_B first, then ID_B: mac_B and Bob's signature of it (R6, R21) */
 	mctx.d = d;
 	mctx.d_len = d_len;
-	mctx.form_b = form_b;
-	r = esess_neg_pk_check(neg, ESESS_NEG_PK_KEY, plain, id_len, mac_b_for, &mctx);
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_B, ESESS_NEG_PK_KEY, &idn, xin, mac_b_for,
+				    &mctx, c_b_after, &field);
 	if (r != ESESS_OK)
 		goto out;
 	/* the key that signed must be the one the user holds for the
@@ -481,16 +454,12 @@ esess_offline_open(EsessOfflineSecrets *s, const EsessPubKey *trusted, gint64 no
 	if (signer != NULL)
 		*signer = esess_pubkey_copy(neg->peer_key);
 out:
-	esess_wipe(mm, sizeof mm);
-	esess_free_wiped(plain, id_len);
-	g_free(id_b);
+	esess_neg_identity_clear(&idn);
 	g_free(d);
 	g_free(na);
 	g_free(nb);
 	g_free(kd);
 	g_free(kn);
-	if (form_b != NULL)
-		g_string_free(form_b, TRUE);
 	esess_session_free(sess);
 	esess_form_free(f);
 	esess_neg_free(neg);

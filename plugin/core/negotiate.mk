@@ -9,6 +9,7 @@ plugin_core_libesess_neg_la_SOURCES = \
 	plugin/core/esess-neg-init.c \
 	plugin/core/esess-neg-resp.c \
 	plugin/core/esess-neg-pubkey.c \
+	plugin/core/esess-neg-identity.c \
 	plugin/core/esess-offline.c \
 	plugin/core/esess-offline.h \
 	plugin/core/esess-offline-private.h \

@@ -896,9 +896,11 @@ static struct {
 /* mac_X as the negotiation would recompute it: the vector's mac_A, for the
  * full key's <KeyValue/> (for `hash` too: XEP-0116) */
 static EsessStatus
-vector_mac(EsessNeg *neg, const GString *pubkey, guint8 out[ESESS_HMAC_LEN], gpointer data)
+vector_mac(EsessNeg *neg, const GString *pubkey, const GString *form2,
+	   guint8 out[ESESS_HMAC_LEN], gpointer data)
 {
 	(void)neg;
+	(void)form2;
 	(void)data;
 	g_assert_cmpstr(pubkey->str, ==, vm.term->str);
 	memcpy(out, vm.mac, ESESS_HMAC_LEN);
@@ -956,16 +958,16 @@ test_payload_vector(void)
 	known.first_seen = 0;
 	bob->known = &known;
 	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_KEY, (const guint8 *)want_key,
-					   strlen(want_key), vector_mac, NULL), ==, ESESS_OK);
+					   strlen(want_key), NULL, vector_mac, NULL), ==, ESESS_OK);
 	g_assert_true(esess_pubkey_equal(bob->peer_key, esess_idkey_public(k)));
 	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_HASH, (const guint8 *)want_hash,
-					   strlen(want_hash), vector_mac, NULL), ==, ESESS_OK);
+					   strlen(want_hash), NULL, vector_mac, NULL), ==, ESESS_OK);
 	g_assert_true(esess_pubkey_equal(bob->peer_key, esess_idkey_public(k)));
 	/* the other form than the one chosen is refused */
 	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_HASH, (const guint8 *)want_key,
-					   strlen(want_key), vector_mac, NULL), ==, ESESS_ERR_IDENTITY);
+					   strlen(want_key), NULL, vector_mac, NULL), ==, ESESS_ERR_IDENTITY);
 	g_assert_cmpint(esess_neg_pk_check(bob, ESESS_NEG_PK_KEY, (const guint8 *)want_hash,
-					   strlen(want_hash), vector_mac, NULL), ==, ESESS_ERR_IDENTITY);
+					   strlen(want_hash), NULL, vector_mac, NULL), ==, ESESS_ERR_IDENTITY);
 	g_assert_null(bob->peer_key);
 	bob->known = NULL;
 	esess_neg_free(bob);

@@ -557,6 +557,140 @@ sec_25_bad_mac_message4(void)
 	p_clear(&p);
 }
 
+/* SECURITY 25 at the one place that opens an identity
+ * (esess_neg_open_identity, used by messages 3 and 4 and the offline
+ * init): a wrong M_X, a changed ID_X or the other side's keys stop before
+ * anything is decrypted or parsed (mac_fn is never reached); lengths are
+ * checked first; a good M_X over a wrong mac_X is an identity failure. */
+static guint open_calls;
+
+static EsessStatus
+open_mac(EsessNeg *neg, const GString *pubkey, const GString *form2,
+	 guint8 out[ESESS_HMAC_LEN], gpointer data)
+{
+	(void)neg;
+	open_calls++;
+	g_assert_cmpuint(pubkey->len, ==, 0);
+	/* form_X2: the form without "identity" and "mac" */
+	g_assert_nonnull(strstr(form2->str, "FORM_TYPE"));
+	g_assert_null(strstr(form2->str, "identity"));
+	g_assert_null(strstr(form2->str, "'mac'"));
+	memcpy(out, data, ESESS_HMAC_LEN);
+	return ESESS_OK;
+}
+
+static EsessForm *
+identity_form(const guint8 *id, size_t id_len, const guint8 *mac, size_t mac_len)
+{
+	EsessForm *f = esess_form_new(ESESS_FORM_RESULT);
+
+	esess_field_add_value(esess_form_add(f, "FORM_TYPE", ESESS_FIELD_HIDDEN), ESESS_NS_SSN);
+	esess_neg_add_b64(f, "identity", id, id_len);
+	esess_neg_add_b64(f, "mac", mac, mac_len);
+	return f;
+}
+
+static void
+sec_25_mac_before_decrypt(void)
+{
+	EsessNegConfig cfg;
+	EsessNeg *neg;
+	EsessSecret *k;
+	EsessForm *f, *g;
+	EsessXmlNode *x;
+	EsessNegIdentity idn;
+	guint8 mac_x[ESESS_HMAC_LEN], other[ESESS_HMAC_LEN], m[ESESS_HMAC_LEN];
+	guint8 c_seal[ESESS_COUNTER_LEN], c_open[ESESS_COUNTER_LEN], buf[40];
+	const char *field = "unset";
+	EsessStatus r;
+
+	memset(&cfg, 0, sizeof cfg);
+	neg = esess_neg_alloc(&cfg, FALSE);
+	k = esess_secret_new_from("0123456789abcdef0123456789abcdef", 32);
+	g_assert_cmpint(esess_neg_derive_keys(k, neg->keys), ==, ESESS_OK);
+	esess_secret_free(k);
+	memset(neg->c_a, 0x11, sizeof neg->c_a);
+	memset(neg->c_b, 0x22, sizeof neg->c_b);
+	memset(mac_x, 0xa5, sizeof mac_x);
+	memset(other, 0x5a, sizeof other);
+
+	f = esess_form_new(ESESS_FORM_RESULT);
+	esess_field_add_value(esess_form_add(f, "FORM_TYPE", ESESS_FIELD_HIDDEN), ESESS_NS_SSN);
+	g_assert_cmpint(esess_neg_seal_identity(neg, ESESS_NEG_SIDE_B, mac_x, sizeof mac_x, f, m,
+						c_seal),
+			==, ESESS_OK);
+	x = esess_form_to_xml(f);
+	esess_form_free(f);
+	g_assert_cmpint(esess_form_parse(x, &g), ==, ESESS_OK);
+	g_assert_cmpint(esess_neg_get_identity(g, ESESS_NEG_PK_NONE, &idn, &field), ==, ESESS_OK);
+	g_assert_null(field);
+	esess_form_free(g);
+	g_assert_true(memcmp(idn.mac, m, sizeof m) == 0);
+
+	/* intact: decrypted, checked against mac_X, counter carried on (R5) */
+	open_calls = 0;
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_B, ESESS_NEG_PK_NONE, &idn, x, open_mac,
+				    mac_x, c_open, &field);
+	g_assert_cmpint(r, ==, ESESS_OK);
+	g_assert_null(field);
+	g_assert_cmpuint(open_calls, ==, 1);
+	g_assert_true(memcmp(c_open, c_seal, sizeof c_open) == 0);
+	/* a good M_X over a plaintext that is not mac_X */
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_B, ESESS_NEG_PK_NONE, &idn, x, open_mac,
+				    other, c_open, &field);
+	g_assert_cmpint(r, ==, ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "identity");
+	g_assert_cmpuint(open_calls, ==, 2);
+
+	/* a wrong M_X, a changed ID_X, the other side's keys: never decrypted */
+	idn.mac[ESESS_HMAC_LEN - 1] ^= 1;
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_B, ESESS_NEG_PK_NONE, &idn, x, open_mac,
+				    mac_x, c_open, &field);
+	g_assert_cmpint(r, ==, ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "mac");
+	idn.mac[ESESS_HMAC_LEN - 1] ^= 1;
+	idn.id[0] ^= 0x80;
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_B, ESESS_NEG_PK_NONE, &idn, x, open_mac,
+				    mac_x, c_open, &field);
+	g_assert_cmpint(r, ==, ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "mac");
+	idn.id[0] ^= 0x80;
+	r = esess_neg_open_identity(neg, ESESS_NEG_SIDE_A, ESESS_NEG_PK_NONE, &idn, x, open_mac,
+				    mac_x, c_open, &field);
+	g_assert_cmpint(r, ==, ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "mac");
+	g_assert_cmpuint(open_calls, ==, 2);
+	esess_neg_identity_clear(&idn);
+	g_assert_null(idn.id);
+	esess_xml_free(x);
+
+	/* lengths: mac_X alone is 32 bytes without public keys; M_X is 32 */
+	memset(buf, 0, sizeof buf);
+	f = identity_form(buf, 33, buf, 32);
+	field = NULL;
+	g_assert_cmpint(esess_neg_get_identity(f, ESESS_NEG_PK_NONE, &idn, &field), ==,
+			ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "identity");
+	g_assert_null(idn.id);
+	/* with public keys longer identities are the signed payload (R21) */
+	g_assert_cmpint(esess_neg_get_identity(f, ESESS_NEG_PK_KEY, &idn, &field), ==, ESESS_OK);
+	g_assert_cmpuint(idn.len, ==, 33);
+	esess_neg_identity_clear(&idn);
+	esess_form_free(f);
+	f = identity_form(buf, 32, buf, 31);
+	g_assert_cmpint(esess_neg_get_identity(f, ESESS_NEG_PK_KEY, &idn, &field), ==,
+			ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "mac");
+	g_assert_null(idn.id);
+	esess_form_free(f);
+	f = identity_form(buf, 32, buf, 33);
+	g_assert_cmpint(esess_neg_get_identity(f, ESESS_NEG_PK_NONE, &idn, &field), ==,
+			ESESS_ERR_IDENTITY);
+	g_assert_cmpstr(field, ==, "mac");
+	esess_form_free(f);
+	esess_neg_free(neg);
+}
+
 static void
 sec_30_wrong_counter(void)
 {
@@ -627,6 +761,7 @@ main(int argc, char **argv)
 	g_test_add_func("/neg/security/24-strip-groups", sec_24_strip_groups);
 	g_test_add_func("/neg/security/25-bad-mac", sec_25_bad_mac);
 	g_test_add_func("/neg/security/25-bad-mac-message4", sec_25_bad_mac_message4);
+	g_test_add_func("/neg/security/25-mac-before-decrypt", sec_25_mac_before_decrypt);
 	g_test_add_func("/neg/security/30-wrong-counter", sec_30_wrong_counter);
 	return g_test_run();
 }
