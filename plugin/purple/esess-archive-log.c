@@ -680,8 +680,21 @@ esess_archive_log_init(PurplePlugin *plugin)
 /* Logs of open conversations that use this format (the user chose it for
  * every conversation) are closed while this code is still loaded; their
  * next message opens a log in the format libpurple falls back to. */
+static gboolean
+is_ours(PurpleLog *log, gpointer data)
+{
+	(void)data;
+	return log->logger == logger;
+}
+
 static void
 close_open_logs(void)
+{
+	esess_archive_close_logs(is_ours, NULL);
+}
+
+void
+esess_archive_close_logs(gboolean (*match)(PurpleLog *log, gpointer data), gpointer data)
 {
 	GList *cl;
 
@@ -693,7 +706,7 @@ close_open_logs(void)
 			GList *next = l->next;
 			PurpleLog *log = l->data;
 
-			if (log->logger == logger) {
+			if (match(log, data)) {
 				purple_log_free(log);
 				conv->logs = g_list_delete_link(conv->logs, l);
 			}

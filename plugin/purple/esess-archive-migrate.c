@@ -103,30 +103,20 @@ job_has_path(Job *job, const char *path)
 /* An open conversation may still be writing to a log being migrated: that
  * log is closed first (libpurple opens a new one at its next message), so
  * nothing is written into a file after it was converted. */
+static gboolean
+in_job(PurpleLog *log, gpointer data)
+{
+	PurpleLogCommonLoggerData *d = log->logger_data;
+
+	return log->logger != NULL && d != NULL && d->path != NULL &&
+	       (strcmp(log->logger->id, "html") == 0 || strcmp(log->logger->id, "txt") == 0) &&
+	       job_has_path(data, d->path);
+}
+
 static void
 close_in_use(Job *job)
 {
-	GList *cl;
-
-	for (cl = purple_get_conversations(); cl != NULL; cl = cl->next) {
-		PurpleConversation *conv = cl->data;
-		GList *l = conv->logs;
-
-		while (l != NULL) {
-			GList *next = l->next;
-			PurpleLog *log = l->data;
-			PurpleLogCommonLoggerData *d = log->logger_data;
-
-			if (log->logger != NULL && d != NULL && d->path != NULL &&
-			    (strcmp(log->logger->id, "html") == 0 ||
-			     strcmp(log->logger->id, "txt") == 0) &&
-			    job_has_path(job, d->path)) {
-				purple_log_free(log);
-				conv->logs = g_list_delete_link(conv->logs, l);
-			}
-			l = next;
-		}
-	}
+	esess_archive_close_logs(in_job, job);
 }
 
 /* The contact's logs in Pidgin's plaintext formats, appended to job. */

@@ -328,6 +328,10 @@ gboolean esess_archive_log_is_open(const char *path);
 /* Closes the collections of the account being written (contact NULL: all);
  * upload: their server copy is made. */
 void esess_archive_log_close(PurpleAccount *account, const char *contact, gboolean upload);
+/* Closes (purple_log_free) the logs of open conversations for which
+ * match(log, data) holds; libpurple opens a new one at the conversation's
+ * next message. */
+void esess_archive_close_logs(gboolean (*match)(PurpleLog *log, gpointer data), gpointer data);
 
 /* ---- esess-archive-server.c ---------------------------------------- */
 void esess_archive_server_init(void);
