@@ -34,7 +34,8 @@ esess_limiter_new(guint per_peer, guint window_s, guint max_in_flight)
 	lim->per_peer = per_peer;
 	lim->window_us = (gint64)window_s * G_USEC_PER_SEC;
 	lim->max_in_flight = max_in_flight;
-	lim->peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	/* keys: bare JIDs, wiped when a peer is swept or the limiter freed */
+	lim->peers = g_hash_table_new_full(g_str_hash, g_str_equal, esess_str_free_wiped,
 					   (GDestroyNotify)g_array_unref);
 	lim->sweep_at = LIMITER_SWEEP_MIN;
 	return lim;

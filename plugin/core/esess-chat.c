@@ -66,7 +66,7 @@ chat_set_id(char **field, char *buf, size_t size, const char *value)
 	size_t len = strlen(value);
 
 	if (*field != buf)
-		g_free(*field);
+		esess_str_free_wiped(*field);
 	if (len < size) {
 		memcpy(buf, value, len + 1);
 		*field = buf;
@@ -87,12 +87,13 @@ chat_set_thread(EsessChat *chat, const char *thread)
 	chat_set_id(&chat->thread, chat->thread_buf, sizeof(chat->thread_buf), thread);
 }
 
-/* Frees *field if it is not the inline buf. */
+/* Frees *field if it is not the inline buf (that one is wiped with the
+ * slot). */
 static void
 chat_id_free(char *field, const char *buf)
 {
 	if (field != buf)
-		g_free(field);
+		esess_str_free_wiped(field);
 }
 
 static EsessStatus
@@ -106,7 +107,7 @@ chat_new(const EsessChatConfig *cfg, const char *peer, gboolean initiator, Esess
 	chat->peer_bare = esess_chat_bare(peer);
 	r = esess_limiter_admit(cfg->limiter, chat->peer_bare);
 	if (r != ESESS_OK) {
-		g_free(chat->peer_bare);
+		esess_str_free_wiped(chat->peer_bare);
 		esess_slab_free(&chat_slab, chat);
 		return r;
 	}
@@ -1113,10 +1114,11 @@ esess_chat_free(EsessChat *chat)
 	g_ptr_array_unref(chat->queue);
 	esess_secret_free(chat->new_rs);
 	esess_pubkey_free(chat->peer_key);
-	g_free(chat->account);
-	g_free(chat->own_jid);
+	/* whom the user talked to: wiped, not only freed */
+	esess_str_free_wiped(chat->account);
+	esess_str_free_wiped(chat->own_jid);
 	chat_id_free(chat->peer, chat->peer_buf);
-	g_free(chat->peer_bare);
+	esess_str_free_wiped(chat->peer_bare);
 	chat_id_free(chat->thread, chat->thread_buf);
 	g_free(chat->placeholder);
 	g_free(chat->cipher);

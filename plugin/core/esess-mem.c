@@ -109,6 +109,14 @@ esess_free_wiped(void *p, size_t n)
 }
 
 void
+esess_str_free_wiped(gpointer s)
+{
+	if (s == NULL)
+		return;
+	esess_free_wiped(s, strlen(s));
+}
+
+void
 esess_gstring_free_wiped(GString *s)
 {
 	if (s == NULL)

@@ -187,8 +187,8 @@ esess_msg_info_clear(EsessMsgInfo *info)
 {
 	if (info == NULL)
 		return;
-	g_free(info->from);
-	g_free(info->to);
+	esess_str_free_wiped(info->from);
+	esess_str_free_wiped(info->to);
 	g_free(info->type);
 	g_free(info->thread);
 	esess_xml_free(info->stanza);

@@ -244,8 +244,8 @@ esess_neg_free(EsessNeg *neg)
 	g_string_free(neg->form_b, TRUE);
 	esess_known_key_free(neg->known);
 	esess_pubkey_free(neg->peer_key);
-	g_free(neg->account);
-	g_free(neg->peer);
+	esess_str_free_wiped(neg->account);
+	esess_str_free_wiped(neg->peer);
 	g_free(neg);
 }
 

@@ -75,6 +75,13 @@ ESESS_API void esess_wipe(void *p, size_t n);
  * @param n its size in bytes */
 ESESS_API void esess_free_wiped(void *p, size_t n);
 
+/** Wipes a NUL-terminated string allocated with g_malloc() and frees it: for
+ * the copies of JIDs and other names of contacts a client keeps, so that a
+ * freed block does not tell whom the user talked to.  Usable as a
+ * GDestroyNotify.
+ * @param s the string, or NULL */
+ESESS_API void esess_str_free_wiped(gpointer s);
+
 G_END_DECLS
 
 #endif /* ESESS_UTIL_H */

@@ -99,7 +99,7 @@ thread_index(EsessPeer *peer)
 	if (had == NULL || (had != peer && !peer_holds_thread(had, peer->account, thread)))
 		g_hash_table_insert(threads, key, peer);
 	else
-		g_free(key);
+		esess_str_free_wiped(key);
 }
 
 static void
@@ -116,7 +116,7 @@ thread_unindex(EsessPeer *peer)
 	key = thread_key(peer->account, thread);
 	if (g_hash_table_lookup(threads, key) == peer)
 		g_hash_table_remove(threads, key);
-	g_free(key);
+	esess_str_free_wiped(key);
 }
 
 static gboolean
@@ -150,16 +150,19 @@ peer_free(EsessPeer *peer)
 	 * peer (once per session end, not per message) */
 	if (threads != NULL)
 		g_hash_table_foreach_remove(threads, thread_entry_is, peer);
-	g_free(peer->bare);
-	g_free(peer->saved_title);
+	/* whom the user talked to: wiped, not only freed (the title names
+	 * the contact too) */
+	esess_str_free_wiped(peer->bare);
+	esess_str_free_wiped(peer->saved_title);
 	g_free(peer);
 }
 
 void
 esess_peers_init(void)
 {
-	peers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	threads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	/* keys: "account\npeer" and "account\nthread" */
+	peers = g_hash_table_new_full(g_str_hash, g_str_equal, esess_str_free_wiped, NULL);
+	threads = g_hash_table_new_full(g_str_hash, g_str_equal, esess_str_free_wiped, NULL);
 }
 
 void
@@ -182,7 +185,7 @@ esess_peers_find(PurpleAccount *account, const char *jid)
 		return NULL;
 	key = esess_peers_key(account, jid);
 	peer = g_hash_table_lookup(peers, key);
-	g_free(key);
+	esess_str_free_wiped(key);
 	return peer;
 }
 
@@ -196,7 +199,7 @@ esess_peers_find_thread(PurpleAccount *account, const char *thread)
 		return NULL;
 	key = thread_key(account, thread);
 	peer = g_hash_table_lookup(threads, key);
-	g_free(key);
+	esess_str_free_wiped(key);
 	return peer != NULL && peer_holds_thread(peer, account, thread) ? peer : NULL;
 }
 
@@ -290,7 +293,7 @@ esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_
 					ESESS_PEER_COMMITTED_SAS) != 0;
 	key = g_strdup_printf("%p\n%s", (void *)account, peer_jid);
 	cfg->peer_caps_node = g_strdup(g_hash_table_lookup(esess_ctx->caps, key));
-	g_free(key);
+	esess_str_free_wiped(key);
 	cfg->placeholder = esess_ui_placeholder();
 	/* INTEROP R21, issue 12: public keys only between peers of this
 	 * plugin (never Gajim, R20).  The key is made the first time such a
@@ -454,7 +457,7 @@ esess_peers_full_jid(PurpleAccount *account, const char *jid)
 		return g_strdup(jid);
 	key = esess_peers_key(account, jid);
 	full = g_hash_table_lookup(esess_ctx->resources, key);
-	g_free(key);
+	esess_str_free_wiped(key);
 	return g_strdup(full ? full : jid);
 }
 
@@ -594,7 +597,7 @@ esess_peers_remove(EsessPeer *peer, gboolean send_terminate, EsessStatus reason)
 	}
 	key = esess_peers_key(peer->account, peer->bare);
 	g_hash_table_remove(peers, key);
-	g_free(key);
+	esess_str_free_wiped(key);
 	peer_free(peer);
 }
 

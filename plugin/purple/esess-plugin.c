@@ -671,8 +671,11 @@ plugin_load(PurplePlugin *plugin)
 	}
 	esess_ctx = g_new0(EsessContext, 1);
 	esess_ctx->plugin = plugin;
-	esess_ctx->caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	esess_ctx->resources = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	/* keys and the resources' values name contacts: wiped when freed */
+	esess_ctx->caps = g_hash_table_new_full(g_str_hash, g_str_equal, esess_str_free_wiped,
+						g_free);
+	esess_ctx->resources = g_hash_table_new_full(g_str_hash, g_str_equal,
+						     esess_str_free_wiped, esess_str_free_wiped);
 	esess_ctx->ended = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	esess_ctx->store = open_store();
 	esess_ctx->pool = esess_keypool_new();

@@ -605,7 +605,7 @@ echo_clear_cb(gpointer data)
 	(void)data;
 	esess_ctx->echo_idle = 0;
 	esess_ctx->echo_account = NULL;
-	g_free(esess_ctx->echo_who);
+	esess_str_free_wiped(esess_ctx->echo_who);
 	esess_ctx->echo_who = NULL;
 	return FALSE;
 }
@@ -620,7 +620,7 @@ esess_ui_withheld(PurpleAccount *account, const char *jid, const char *why,
 	/* libpurple writes its "sent" line right after the XMPP plugin
 	 * returns, in the same call: hide that one echo (issue 10 item 8) */
 	esess_ctx->echo_account = account;
-	g_free(esess_ctx->echo_who);
+	esess_str_free_wiped(esess_ctx->echo_who);
 	esess_ctx->echo_who = esess_bare_jid(jid);
 	if (esess_ctx->echo_idle == 0)
 		esess_ctx->echo_idle = g_idle_add(echo_clear_cb, NULL);
@@ -645,7 +645,7 @@ writing_im_msg_cb(PurpleAccount *account, const char *who, char **message,
 	if (hide) {
 		/* one echo per withheld message; returning TRUE also keeps it
 		 * out of the log */
-		g_free(esess_ctx->echo_who);
+		esess_str_free_wiped(esess_ctx->echo_who);
 		esess_ctx->echo_who = NULL;
 		esess_ctx->echo_account = NULL;
 	}
@@ -665,7 +665,7 @@ esess_ui_disconnect(void)
 	if (esess_ctx->echo_idle != 0)
 		g_source_remove(esess_ctx->echo_idle);
 	esess_ctx->echo_idle = 0;
-	g_free(esess_ctx->echo_who);
+	esess_str_free_wiped(esess_ctx->echo_who);
 	esess_ctx->echo_who = NULL;
 }
 

@@ -337,6 +337,68 @@ out:
 	esess_free_wiped(pem, len);
 }
 
+/* Whom the user talked to: the copies of JIDs a chat, its negotiation, an
+ * inspected message and the limiter hold are wiped when freed, not only
+ * freed.  The marker is in the peer's localpart (JIDs are normalised to
+ * lower case, MARK is not); its full JID is longer than the chat's inline
+ * slot, so that it has a block of its own. */
+#define JID_MARK "zq7jidmarker3vx"
+
+static void
+test_jids(void)
+{
+	char *dir = neg_tmpdir();
+	NegParty a, b;
+	NegWire w;
+	EsessChat *pending = NULL;
+	EsessLimiter *lim = esess_limiter_new(5, 60, 100);
+	EsessMsgInfo info;
+	EsessStep step;
+	char *msg;
+
+	neg_party_init(&a, "alice@example.org/pda", dir);
+	neg_party_init(&b, JID_MARK "-with-a-long-localpart@example.com/"
+			   "a-resource-long-enough-not-to-fit-inline", dir);
+	a.cfg.limiter = lim;
+	neg_wire_init(&w, NULL, NULL);
+	g_assert_true(neg_run(&a, &b, &w, TRUE));
+	/* a second one, left in the middle of its negotiation */
+	esess_step_init(&step);
+	g_assert_cmpint(esess_chat_start(&a.cfg, &pending, &step), ==, ESESS_OK);
+	esess_step_clear(&step);
+	msg = g_strdup_printf("<message xmlns='jabber:client' from='%s' to='%s' type='chat'>"
+			      "<body>hi</body></message>", b.jid, a.jid);
+	if (!hook_works()) {
+		g_test_skip("free() cannot be observed here (ASan or valgrind)");
+		goto out;
+	}
+	memcpy(key_mark, JID_MARK, strlen(JID_MARK));
+	key_mark_len = strlen(JID_MARK);
+	START();
+	g_assert_cmpint(esess_msg_inspect(msg, strlen(msg), a.jid, &info), ==, ESESS_OK);
+	esess_msg_info_clear(&info);
+	esess_chat_free(pending);
+	pending = NULL;
+	esess_chat_free(a.chat);
+	a.chat = NULL;
+	esess_chat_free(b.chat);
+	b.chat = NULL;
+	esess_limiter_free(lim);
+	lim = NULL;
+	STOP();
+	key_mark_len = 0;
+	g_assert_cmpuint(hits_ours, ==, 0);
+out:
+	g_free(msg);
+	esess_chat_free(pending);
+	neg_party_clear(&a);
+	neg_party_clear(&b);
+	esess_limiter_free(lim);
+	neg_wire_clear(&w);
+	neg_rmdir(dir);
+	g_free(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -345,5 +407,6 @@ main(int argc, char **argv)
 	g_test_add_func("/wipe/security-9-trees-and-buffers", test_tree);
 	g_test_add_func("/wipe/security-9-session-message", test_session_message);
 	g_test_add_func("/wipe/security-9-identity-key", test_idkey);
+	g_test_add_func("/wipe/jids", test_jids);
 	return g_test_run();
 }
