@@ -711,6 +711,19 @@ esess_pubkey2_info_clear(EsessPubkey2Info *info)
 	memset(info, 0, sizeof *info);
 }
 
+EsessStatus
+esess_pubkey2_info_check_time(const EsessPubkey2Info *info, gint64 now, gint64 skew)
+{
+	g_return_val_if_fail(info != NULL && skew >= 0, ESESS_ERR_INVALID_ARG);
+	/* differences taken unsigned, where they are positive, so that no
+	 * value of the caller's overflows */
+	if (info->begin > now && (guint64)info->begin - (guint64)now > (guint64)skew)
+		return ESESS_ERR_EXPIRED;
+	if (info->end < now && (guint64)now - (guint64)info->end > (guint64)skew)
+		return ESESS_ERR_EXPIRED;
+	return ESESS_OK;
+}
+
 char *
 esess_datetime_format(gint64 t)
 {

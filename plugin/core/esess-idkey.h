@@ -209,6 +209,23 @@ typedef struct {
  * @param info the info */
 ESESS_API void esess_pubkey2_info_clear(EsessPubkey2Info *info);
 
+/** The clock difference, in seconds, that esess_pubkey2_info_check_time()
+ * is given by the plugin: a contact's clock may be a few minutes off ours
+ * (doc/wire-profile.md, R22 "Validity"). */
+#define ESESS_PUBKEY2_CLOCK_SKEW 300
+
+/** Whether a XEP-0189 key's validity period holds at a time: `<begin/>`
+ * is not later than now + skew and `<end/>` not earlier than now - skew.
+ * A key outside its period must not be trusted (R22 "Validity").
+ * @param info what esess_pubkey_from_pubkey2_text() read
+ * @param now the time, seconds since the epoch (UTC)
+ * @param skew the tolerated clock difference in seconds (>= 0)
+ * @return ESESS_OK, ESESS_ERR_EXPIRED (not begun yet, or ended) or
+ *         ESESS_ERR_INVALID_ARG */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_pubkey2_info_check_time(const EsessPubkey2Info *info, gint64 now,
+						    gint64 skew);
+
 /** The XEP-0189 form of a key, as XML text (R22): a `<pubkey/>` holding
  * `<begin/>`, `<end/>`, `<jid/>` and `<rsakey/>` with the decimal
  * `<modulus/>` and `<publicExponent/>` and the XEP-0189 `<print/>`.

@@ -176,6 +176,40 @@ esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, char **jid)
 	return st;
 }
 
+EsessStatus
+esess_identity_parse_contact_pubkey(const char *xml, const char *bare, gint64 now,
+				    EsessPubKey **out, gint64 *begin, gint64 *end)
+{
+	EsessPubkey2Info info;
+	EsessStatus st;
+
+	memset(&info, 0, sizeof(info));
+	*out = NULL;
+	*begin = *end = 0;
+	if (xml == NULL)
+		return ESESS_ERR_KEY;
+	st = esess_pubkey_from_pubkey2_text(xml, strlen(xml), out, &info);
+	if (st != ESESS_OK)
+		return st;
+	/* a key that names someone else is not this contact's */
+	if (info.jid == NULL || !esess_jid_equal(info.jid, bare))
+		st = ESESS_ERR_KEY;
+	/* INTEROP R22 (doc/wire-profile.md "Validity"): a key outside the
+	 * period its owner gave it is not trusted, with a few minutes of
+	 * clock difference allowed (SECURITY 27: no key is taken silently) */
+	if (st == ESESS_OK) {
+		*begin = info.begin;
+		*end = info.end;
+		st = esess_pubkey2_info_check_time(&info, now, ESESS_PUBKEY2_CLOCK_SKEW);
+	}
+	if (st != ESESS_OK) {
+		esess_pubkey_free(*out);
+		*out = NULL;
+	}
+	esess_pubkey2_info_clear(&info);
+	return st;
+}
+
 static void
 save_public(EsessIdentity *id)
 {

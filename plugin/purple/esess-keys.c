@@ -143,6 +143,17 @@ date_text(gint64 usec)
 	return g_strdup(purple_date_format_long(localtime(&t)));
 }
 
+/* A date a contact wrote (XEP-0082, years 1 to 9999): SECURITY 61, never
+ * a NULL from localtime given on. */
+static char *
+date_text_sec(gint64 sec)
+{
+	time_t t = (time_t)sec;
+	struct tm *tm = localtime(&t);
+
+	return g_strdup(tm != NULL ? purple_date_format_long(tm) : "?");
+}
+
 /* The warning of an SSH host-key change: what it may mean, what to do,
  * and that nothing was trusted by itself. */
 void
@@ -373,7 +384,9 @@ contact_key_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpo
 {
 	KeyShow *ks = data;
 	EsessPubKey *pk = NULL;
-	char *jid = NULL, *text;
+	EsessStatus st;
+	gint64 begin = 0, end = 0;
+	char *text, *from, *until;
 
 	(void)bare;
 	if (esess_ctx == NULL || esess_ctx->quiet || !purple_account_is_connected(account)) {
@@ -382,9 +395,24 @@ contact_key_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpo
 		text = g_strdup_printf(_("%s has published no identity key."), ks->who);
 		say(account, ks->who, text);
 		g_free(text);
-	} else if (esess_identity_parse_pubkey2(pubkey, &pk, &jid) != ESESS_OK ||
-		   jid == NULL || !esess_jid_equal(jid, ks->who)) {
-		/* a key that names someone else is not this contact's */
+	} else if ((st = esess_identity_parse_contact_pubkey(pubkey, ks->who,
+							     g_get_real_time() / G_USEC_PER_SEC,
+							     &pk, &begin, &end)) ==
+		   ESESS_ERR_EXPIRED) {
+		/* INTEROP R22 "Validity": not kept, not compared, not offered
+		 * for verification; the key on record (if any) stays as it is */
+		from = date_text_sec(begin);
+		until = date_text_sec(end);
+		text = g_strdup_printf(_("The identity key that %s published is valid only "
+					 "from %s until %s, so it was not trusted. Ask your "
+					 "contact to start their program, which publishes their "
+					 "key again, and check that your computer's clock is "
+					 "right."), ks->who, from, until);
+		esess_ui_error(account, ks->who, text);
+		g_free(text);
+		g_free(until);
+		g_free(from);
+	} else if (st != ESESS_OK) {
 		text = g_strdup_printf(_("The identity key published for %s is not valid; "
 					 "it was ignored."), ks->who);
 		say(account, ks->who, text);
@@ -395,7 +423,6 @@ contact_key_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpo
 			verify_dialog(account, ks->who);
 	}
 	esess_pubkey_free(pk);
-	g_free(jid);
 	g_free(ks->who);
 	g_free(ks);
 }

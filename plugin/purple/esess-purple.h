@@ -310,6 +310,11 @@ EsessStatus esess_identity_import(PurpleAccount *account, const char *file,
 gboolean esess_identity_file_encrypted(const char *file);
 /* A XEP-0189 <pubkey/> text; *jid its <jid/> (g_free), jid may be NULL. */
 EsessStatus esess_identity_parse_pubkey2(const char *xml, EsessPubKey **out, char **jid);
+/* A contact's fetched <pubkey/>: ESESS_OK and the key when it names bare
+ * and its validity holds at now; ESESS_ERR_EXPIRED (begin and end set)
+ * when it does not; ESESS_ERR_KEY when it is not a valid key of bare. */
+EsessStatus esess_identity_parse_contact_pubkey(const char *xml, const char *bare, gint64 now,
+						EsessPubKey **out, gint64 *begin, gint64 *end);
 
 /* ---- esess-archive-log.c ------------------------------------------- */
 void esess_archive_log_init(PurplePlugin *plugin);

@@ -1603,6 +1603,98 @@ def group_identity_direct():
         x.stop()
     s.stop()
 
+def vector_value(name):
+    """A value of tests/vectors/idkey-r21-r22.txt (the committed test key)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "vectors",
+                        "idkey-r21-r22.txt")
+    with open(path) as f:
+        for line in f:
+            k, sep, v = line.partition(" = ")
+            if sep and k.strip() == name:
+                return v.strip()
+    raise KeyError(name)
+
+
+def pubkey2(jid, begin, end):
+    """A XEP-0189 <pubkey/> of the committed test key, valid from begin to
+    end (seconds since the epoch), as one line."""
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    return ("<pubkey xmlns='urn:xmpp:pubkey:2'><begin>%s</begin><end>%s</end>"
+            "<jid>%s</jid><rsakey><modulus>%s</modulus><publicExponent>65537"
+            "</publicExponent></rsakey></pubkey>"
+            % (time.strftime(fmt, time.gmtime(begin)), time.strftime(fmt, time.gmtime(end)),
+               jid, vector_value("modulus_dec")))
+
+
+def pep_publish_raw(c, node, item_xml, item_id="current"):
+    """c publishes item_xml to its own PEP node by hand (no publish-options),
+    and waits for the server to store it."""
+    since = c.mark()
+    c.cmd("raw <iq type='set' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+          "<publish node='%s'><item id='%s'>%s</item></publish></pubsub></iq>"
+          % (token("pub"), node, item_id, item_xml))
+    c.wait_event("raw-sent", since=since)
+
+
+def group_identity_validity():
+    """Issue 12 limit 1 (INTEROP R22 "Validity"): a fetched key outside
+    its <begin/>..<end/> period is not trusted (not kept, not compared, not
+    offered for verification) and the user is told why and what to do; a
+    few minutes of clock difference are allowed."""
+    s = h.Prosody(pep=True).start()
+    # alice has no key of her own: what her node holds is what we put there
+    a, b = pair(s, idkey=False)
+    now = int(time.time())
+    fpr = vector_value("fingerprint_text")
+    refused = ("valid only from", "not trusted", "start their program")
+
+    def fetch(item):
+        pep_publish_raw(a, "urn:xmpp:pubkey:2", item)
+        since = b.mark()
+        b.cmd("cmd %s esession key" % a.jid)
+        return b.wait_for(lambda e: e[0] == "msg" and a.jid in e[4] and
+                          ("Identity key of" in e[4] or "not trusted" in e[4] or
+                           "published no identity key" in e[4]),
+                          since=since, what="bob's view of alice's key"), since
+
+    def ended():
+        ev, since = fetch(pubkey2(a.jid, now - 400 * 86400, now - 86400))
+        check(all(w in ev[4] for w in refused) and "error" in ev[1].split(","),
+              "an ended key was not refused with the notice: %r" % (ev[:5],))
+        b.sync()
+        check(not b.find(lambda e: e[0] == "msg" and "Identity key of" in e[4], since),
+              "an ended key was taken")
+    record("identity validity: a fetched key whose <end/> has passed is refused with a "
+           "notice", ended)
+
+    def not_begun():
+        ev, since = fetch(pubkey2(a.jid, now + 86400, now + 400 * 86400))
+        check(all(w in ev[4] for w in refused), "a future key was not refused: %r" % (ev[:5],))
+        # not offered for verification either
+        since = b.mark()
+        b.cmd("cmd %s esession key verify" % a.jid)
+        b.wait_for(sys_pred("not trusted"), since=since, what="refused again")
+        b.sync()
+        check(not b.find(lambda e: e[0] == "dialog", since), "a verify dialog opened")
+    record("identity validity: a fetched key whose <begin/> is to come is refused and not "
+           "offered for verification", not_begun)
+
+    def skew():
+        # begun two minutes from now, ended two minutes ago: within the
+        # stated tolerance (ESESS_PUBKEY2_CLOCK_SKEW, five minutes)
+        ev, _ = fetch(pubkey2(a.jid, now + 120, now + 400 * 86400))
+        check("Identity key of" in ev[4] and fpr in ev[4] and "not verified" in ev[4],
+              "a key within the clock tolerance was refused: %r" % (ev[:5],))
+        ev, _ = fetch(pubkey2(a.jid, now - 86400, int(time.time()) - 120))
+        check("Identity key of" in ev[4] and fpr in ev[4],
+              "a key ended within the clock tolerance was refused: %r" % (ev[:5],))
+    record("identity validity: a key within five minutes of its period is taken (clock "
+           "difference)", skew)
+    for x in (a, b):
+        x.stop()
+    s.stop()
+
+
 def group_offline():
     """Issue 12 items 4 and 5: XEP-0187 offline messages.  bob signs off
     (publishing fresh options); alice, whose policy requires encryption,
@@ -3430,6 +3522,7 @@ def main():
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
               group_identity, group_identity_session, group_identity_direct,
+              group_identity_validity,
               group_archive, group_archive_server, group_archive_migrate,
               group_offline]
     only = os.environ.get("ESESS_E2E_ONLY")

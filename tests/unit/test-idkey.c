@@ -245,6 +245,49 @@ test_r22_pubkey2(void)
 	esess_idkey_free(k);
 }
 
+/* R22 "Validity": a key is trusted only inside its <begin/>..<end/>
+ * period, give or take the stated clock difference; the bounds are
+ * inclusive and a far-future <end/> does not overflow. */
+static void
+test_r22_validity(void)
+{
+	EsessPubkey2Info info = { NULL, 1767225600, 1798761600 };
+	const gint64 skew = ESESS_PUBKEY2_CLOCK_SKEW;
+
+	g_assert_cmpint(skew, ==, 300);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, 1780000000, skew), ==, ESESS_OK);
+	/* not begun: beyond the tolerance refused, within it accepted */
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.begin - skew - 1, skew), ==,
+			ESESS_ERR_EXPIRED);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.begin - skew, skew), ==,
+			ESESS_OK);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.begin - 1, 0), ==,
+			ESESS_ERR_EXPIRED);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.begin, 0), ==, ESESS_OK);
+	/* ended: the same both ways */
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.end + skew + 1, skew), ==,
+			ESESS_ERR_EXPIRED);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.end + skew, skew), ==,
+			ESESS_OK);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.end + 1, 0), ==,
+			ESESS_ERR_EXPIRED);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, info.end, 0), ==, ESESS_OK);
+	/* year 9999 and year 1 do not wrap around */
+	info.begin = G_MININT64 + 10;
+	info.end = G_MAXINT64 - 10;
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, 0, skew), ==, ESESS_OK);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, G_MININT64, skew), ==,
+			ESESS_OK);
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, G_MAXINT64, skew), ==,
+			ESESS_OK);
+	info.end = G_MININT64 + 10;
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, G_MAXINT64, skew), ==,
+			ESESS_ERR_EXPIRED);
+	info.begin = info.end = 253402300799;
+	g_assert_cmpint(esess_pubkey2_info_check_time(&info, 1780000000, skew), ==,
+			ESESS_ERR_EXPIRED);
+}
+
 /* R22 `signs`: the R7 form of the options form without `signs`, signed. */
 static void
 test_r22_signs(void)
@@ -767,6 +810,7 @@ main(int argc, char **argv)
 	g_test_add_func("/idkey/r21/keyvalue-vector", test_r21_keyvalue);
 	g_test_add_func("/idkey/r21/signature-vector", test_r21_signatures);
 	g_test_add_func("/idkey/r22/pubkey2-vector", test_r22_pubkey2);
+	g_test_add_func("/idkey/r22/validity", test_r22_validity);
 	g_test_add_func("/idkey/r22/signs-vector", test_r22_signs);
 	g_test_add_func("/idkey/r22/decimal", test_r22_decimal);
 	g_test_add_func("/idkey/security/29-hostile-pubkey2", test_hostile_pubkey2);
