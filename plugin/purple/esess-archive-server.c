@@ -61,6 +61,7 @@ typedef struct {
 	GQueue ids;               /* char * */
 	guint fetched;            /* forget: retracted */
 	guint failed;
+	guint64 bytes;            /* fetch: written so far */
 	char *forget;             /* forget: the contact (normalized) */
 	guint local;              /* forget: files removed here */
 	gboolean server_failed;   /* forget: the list could not be read */
@@ -494,6 +495,24 @@ static void retract_next(SrvFetch *f);
  * copies back after the local files were wiped.  The server answers one
  * stream in order, so a copy it still sends was read before its retraction,
  * whose answer ends the forget: while the forget runs covers them all. */
+/* The caps of one fetch (ESESS_ARCHIVE_FETCH_ITEMS, _BYTES): the hidden
+ * prefs within 1 and the built-in ceiling. */
+static guint
+fetch_max_items(void)
+{
+	int n = purple_prefs_get_int(ESESS_PREFS_ARCHIVE_FETCH_ITEMS);
+
+	return (guint)CLAMP(n, 1, ESESS_ARCHIVE_FETCH_ITEMS);
+}
+
+static guint64
+fetch_max_bytes(void)
+{
+	int n = purple_prefs_get_int(ESESS_PREFS_ARCHIVE_FETCH_BYTES);
+
+	return (guint64)CLAMP(n, 1, ESESS_ARCHIVE_FETCH_BYTES);
+}
+
 static gboolean
 being_forgotten(PurpleAccount *account, const char *item_id)
 {
@@ -593,9 +612,22 @@ item_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 	if (text != NULL &&
 	    esess_archive_decode_copy(text, strlen(text), &data, &len) != ESESS_OK)
 		data = NULL;
+	if (data != NULL && f->bytes > 0 && f->bytes + len > fetch_max_bytes()) {
+		/* the disk this fetch may fill is spent: the rest waits for the
+		 * next fetch (the first item of a fetch always fits) */
+		purple_debug_info(ESESS_DEBUG, "archive: the fetch reached its cap of %" G_GUINT64_FORMAT
+				  " bytes; this item and %u more are left for the next fetch\n",
+				  fetch_max_bytes(), g_queue_get_length(&f->ids));
+		g_free(data);
+		g_free(text);
+		g_free(path);
+		fetch_finish(f); /* frees the ids left */
+		return;
+	}
 	if (path != NULL && data != NULL &&
 	    !g_file_test(path, G_FILE_TEST_EXISTS) && write_collection(path, data, len)) {
 		f->fetched++;
+		f->bytes += len;
 	} else {
 		f->failed++;
 		purple_debug_warning(ESESS_DEBUG, "archive: a server item was not taken (%s)\n",
@@ -636,6 +668,13 @@ list_done(SrvRequest *r, xmlnode *iq, gboolean ok)
 		const char *id = xmlnode_get_attrib(it, "name");
 		char *path;
 
+		if (g_queue_get_length(&f->ids) >= fetch_max_items()) {
+			/* the rest of the list waits for the next fetch */
+			purple_debug_info(ESESS_DEBUG, "archive: the server listed more items than "
+					  "one fetch takes (%u); the rest is left for the next "
+					  "fetch\n", fetch_max_items());
+			break;
+		}
 		if (id != NULL && being_forgotten(r->account, id))
 			continue;
 		path = id != NULL ? item_path(r->account, id) : NULL;

@@ -26,6 +26,8 @@ esess_policy_init_prefs(void)
 	/* issue 13: off until the user asks for a server copy */
 	purple_prefs_add_bool(ESESS_PREFS_ARCHIVE_SERVER, FALSE);
 	purple_prefs_add_int(ESESS_PREFS_ARCHIVE_SERVER_MAX, ESESS_ARCHIVE_SERVER_MAX);
+	purple_prefs_add_int(ESESS_PREFS_ARCHIVE_FETCH_ITEMS, ESESS_ARCHIVE_FETCH_ITEMS);
+	purple_prefs_add_int(ESESS_PREFS_ARCHIVE_FETCH_BYTES, ESESS_ARCHIVE_FETCH_BYTES);
 	/* hidden (no UI): seconds the published offline options stay valid,
 	 * esess-offline-purple.c */
 	purple_prefs_add_int(ESESS_PREFS_OFFLINE_LIFETIME, ESESS_OFFLINE_LIFETIME);

@@ -48,6 +48,20 @@
  * hidden pref, for servers with another limit */
 #define ESESS_PREFS_ARCHIVE_SERVER_MAX ESESS_PREFS_ROOT "/archive_server_max"
 #define ESESS_ARCHIVE_SERVER_MAX (180 * 1024)
+/* What one fetch from the user's own server takes at most (a hostile or
+ * broken server may list any number of items; what is left is fetched by
+ * the next fetch, which skips what is already here):
+ * - items: each is one request at a time on the account's connection;
+ *   1000 are minutes at most over a slow link, and more conversation logs
+ *   than anyone reads back at once;
+ * - bytes: 64 MiB of disk per fetch, about 85 copies of the largest size
+ *   (ESESS_ARCHIVE_MAX_COPY) or thousands of ordinary ones; the first item
+ *   of a fetch is always taken, so every fetch makes progress.
+ * Hidden prefs may lower them (a metered link), never raise them. */
+#define ESESS_PREFS_ARCHIVE_FETCH_ITEMS ESESS_PREFS_ROOT "/archive_server_fetch_items"
+#define ESESS_ARCHIVE_FETCH_ITEMS 1000
+#define ESESS_PREFS_ARCHIVE_FETCH_BYTES ESESS_PREFS_ROOT "/archive_server_fetch_bytes"
+#define ESESS_ARCHIVE_FETCH_BYTES (64 * 1024 * 1024)
 
 /* seconds a negotiation may take before it is abandoned */
 #define ESESS_NEGOTIATION_TIMEOUT 60

@@ -2188,7 +2188,8 @@ def group_archive():
 
 
 NS_ARCHIVE = "urn:xmpp:esessions:purple:archive:0"
-PREF_ARCHIVE_SERVER = "/plugins/core/esessions/archive_server"
+PREF_ROOT = "/plugins/core/esessions"
+PREF_ARCHIVE_SERVER = PREF_ROOT + "/archive_server"
 
 
 def pep_archive_files(s):
@@ -2711,6 +2712,48 @@ def group_archive_server():
             a8.stop()
         record("archive server: a fetch that cannot read the server's list says so, instead "
                "of \"0 fetched\"", run_fetch_failed)
+
+        def run_fetch_caps():
+            check(st, "nothing uploaded")
+            a11 = h.Client(s, "alice", resource="caps")
+            a11.signed_on()
+            ids = ["erin@localhost/2020013%dT000000.0000002%d" % (i, i) for i in range(3)]
+            for i in ids:
+                publish_raw(a11, i, st["data"])
+            for i in ids:
+                check(wait_server_has(s, i.encode()), "raw item %s not stored" % i)
+
+            def fetch():
+                m = a11.mark()
+                a11.cmd("cmd %s esession archive fetch" % b.jid)
+                ev = a11.wait_for(sys_pred("fetched from your server:"), since=m,
+                                  what="fetched")
+                return int(re.search(r"server: (\d+)", ev[4]).group(1))
+            # at least these 3 are missing here: a fetch takes 2, the list's
+            # rest waits for the next one
+            a11.cmd("pref-int %s/archive_server_fetch_items 2" % PREF_ROOT)
+            n = fetch()
+            check(n == 2, "a fetch capped at 2 items took %d" % n)
+            check(len(archive_files(a11)) == 2, "files %r" % archive_files(a11))
+            check(wait_debug(a11, "more items than one fetch takes (2)"), "no debug line")
+            # a byte cap below one item: the first item of a fetch is taken
+            # (every fetch makes progress), the next is refused
+            a11.cmd("pref-int %s/archive_server_fetch_items 1000" % PREF_ROOT)
+            a11.cmd("pref-int %s/archive_server_fetch_bytes 1" % PREF_ROOT)
+            n = fetch()
+            check(n == 1, "a fetch capped at 1 byte took %d items" % n)
+            check(len(archive_files(a11)) == 3, "files %r" % archive_files(a11))
+            check(wait_debug(a11, "reached its cap of 1 bytes"), "no debug line")
+            # without the caps the rest comes, and then nothing is left
+            a11.cmd("pref-int %s/archive_server_fetch_bytes 67108864" % PREF_ROOT)
+            n = fetch()
+            check(n >= 1 and len(archive_files(a11)) == 3 + n, "took %d, files %r" %
+                  (n, archive_files(a11)))
+            check(fetch() == 0, "a fetch after everything was fetched took more")
+            a11.stop()
+        record("archive server: one fetch takes at most its cap of items and of bytes from the "
+               "server's list (hidden prefs may lower them); the rest comes with the next fetch",
+               run_fetch_caps)
 
         def run_forget_offline():
             check(st, "nothing uploaded")
