@@ -34,8 +34,8 @@
 #include "esess-i18n.h"
 #include "esess-purple.h"
 
-/* validity written into the published <pubkey/> (XEP-0189 begin/end) */
-#define IDKEY_VALID_SECONDS (5 * 365 * 24 * 3600)
+/* the longest time a published item is renewed ahead of its <end/> */
+#define IDKEY_RENEW_AHEAD (30 * 24 * 3600)
 /* the largest key file read (an 8192-bit encrypted PKCS#8 is about 7 KiB) */
 #define IDKEY_FILE_MAX (64 * 1024)
 
@@ -52,6 +52,8 @@ typedef struct {
 	gboolean asked;           /* the passphrase was asked during this run */
 	gboolean asking;          /* its dialog is open */
 	GenJob *job;              /* the generation running for it */
+	gint64 valid_end;         /* the <end/> written into pubkey_xml */
+	guint renew_id;           /* timer: publish again (renewal, repair) */
 } EsessIdentity;
 
 struct _GenJob {
@@ -138,12 +140,33 @@ read_small(const char *path, size_t *len)
 
 /* ---- the public half -------------------------------------------------- */
 
-/* pub becomes the identity's public key (owned); its forms are derived. */
+/* The validity period written into our published <pubkey/> (XEP-0189
+ * begin/end): ESESS_IDKEY_LIFETIME, or the hidden preference that tests
+ * shorten it with. */
+static gint64
+lifetime(void)
+{
+	int t = purple_prefs_get_int(ESESS_PREFS_IDKEY_LIFETIME);
+
+	return CLAMP(t, 2, ESESS_IDKEY_LIFETIME);
+}
+
+/* How long before its <end/> a published item is renewed: a month, or a
+ * quarter of a shorter period (at least a second). */
+static gint64
+renew_ahead(void)
+{
+	return MAX(1, MIN(IDKEY_RENEW_AHEAD, lifetime() / 4));
+}
+
+/* pub becomes the identity's public key (owned); its forms are derived,
+ * the published one valid from now. */
 static gboolean
 set_public(EsessIdentity *id, EsessPubKey *pub)
 {
 	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-	char *xml = esess_pubkey_to_pubkey2_text(pub, id->bare, now, now + IDKEY_VALID_SECONDS);
+	gint64 end = now + lifetime();
+	char *xml = esess_pubkey_to_pubkey2_text(pub, id->bare, now, end);
 
 	if (xml == NULL) {
 		esess_pubkey_free(pub);
@@ -154,8 +177,24 @@ set_public(EsessIdentity *id, EsessPubKey *pub)
 	g_free(id->fpr);
 	id->pub = pub;
 	id->pubkey_xml = xml;
+	id->valid_end = end;
 	id->fpr = esess_pubkey_fingerprint_text(pub);
 	return TRUE;
+}
+
+/* A new period for the same key, starting now (a renewal). */
+static void
+refresh_validity(EsessIdentity *id)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 end = now + lifetime();
+	char *xml = esess_pubkey_to_pubkey2_text(id->pub, id->bare, now, end);
+
+	if (xml == NULL)
+		return;
+	g_free(id->pubkey_xml);
+	id->pubkey_xml = xml;
+	id->valid_end = end;
 }
 
 /* Reads a XEP-0189 <pubkey/> text (ours from disk, or a contact's). */
@@ -222,29 +261,92 @@ save_public(EsessIdentity *id)
 
 /* ---- publication ------------------------------------------------------ */
 
-#define SETTING_PUBLISHED "esessions-idkey-published"
+/* Issue 12 limit 2 (doc/wire-profile.md "Publishing our key"): the
+ * item on our PEP node is read back at sign-on and published again when it
+ * is missing, another key, not valid, or near its <end/>; while the
+ * account stays online a timer renews it before its <end/> passes, so a
+ * contact never reads a lapsed key of ours (INTEROP R22 "Validity"). */
+
+static void schedule_renew(EsessIdentity *id, gint64 end);
 
 static void
 published_cb(PurpleAccount *account, const char *bare, const char *result, gpointer data)
 {
-	char *fpr = data;
+	EsessIdentity *id;
 
 	(void)bare;
-	/* remembered per account, so a sign-on does not publish again */
-	if (result != NULL && identities != NULL && g_hash_table_lookup(identities, account))
-		purple_account_set_string(account, SETTING_PUBLISHED, fpr);
-	g_free(fpr);
+	(void)data;
+	if (result == NULL || identities == NULL ||
+	    (id = g_hash_table_lookup(identities, account)) == NULL)
+		return;
+	schedule_renew(id, id->valid_end);
 }
 
 static void
-publish(EsessIdentity *id, gboolean force)
+publish(EsessIdentity *id)
 {
 	if (id->pubkey_xml == NULL || !purple_account_is_connected(id->account))
 		return;
-	if (!force && g_strcmp0(purple_account_get_string(id->account, SETTING_PUBLISHED, NULL),
-				id->fpr) == 0)
+	esess_pep_publish(id->account, id->pubkey_xml, published_cb, NULL);
+}
+
+static gboolean
+renew_cb(gpointer data)
+{
+	EsessIdentity *id = data;
+
+	id->renew_id = 0;
+	/* signed off meanwhile: the next sign-on checks again */
+	if (id->pub == NULL || !purple_account_is_connected(id->account))
+		return FALSE;
+	purple_debug_info(ESESS_DEBUG, "identity key: publishing it with a new period\n");
+	refresh_validity(id);
+	publish(id);
+	return FALSE;
+}
+
+/* The item valid until end is published again renew_ahead() before it;
+ * end 0: at once (from the main loop, never inside the caller). */
+static void
+schedule_renew(EsessIdentity *id, gint64 end)
+{
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+	gint64 delay = end != 0 ? end - renew_ahead() - now : 0;
+
+	if (id->renew_id != 0)
+		purple_timeout_remove(id->renew_id);
+	if (delay <= 0)
+		id->renew_id = purple_timeout_add(0, renew_cb, id);
+	else
+		id->renew_id = purple_timeout_add_seconds((guint)MIN(delay, G_MAXINT32),
+							  renew_cb, id);
+}
+
+static void
+own_item_cb(PurpleAccount *account, const char *bare, const char *pubkey, gpointer data)
+{
+	EsessIdentity *id;
+	EsessPubKey *pk = NULL;
+	gint64 now = g_get_real_time() / G_USEC_PER_SEC, begin = 0, end = 0;
+	EsessStatus st;
+
+	(void)data;
+	if (identities == NULL || (id = g_hash_table_lookup(identities, account)) == NULL ||
+	    id->pub == NULL)
 		return;
-	esess_pep_publish(id->account, id->pubkey_xml, published_cb, g_strdup(id->fpr));
+	st = esess_identity_parse_contact_pubkey(pubkey, bare, now, &pk, &begin, &end);
+	if (st == ESESS_OK && esess_pubkey_equal(pk, id->pub) && end - now > renew_ahead()) {
+		purple_debug_info(ESESS_DEBUG, "identity key: the published item is current\n");
+		schedule_renew(id, end);
+	} else {
+		purple_debug_info(ESESS_DEBUG, "identity key: the published item is %s\n",
+				  pubkey == NULL ? "missing" : st == ESESS_ERR_EXPIRED ? "not valid now"
+				  : st != ESESS_OK ? "unreadable" : pk != NULL &&
+				  !esess_pubkey_equal(pk, id->pub) ? "another key" : "near its end");
+		/* a sign-off meanwhile stops it (renew_cb) */
+		schedule_renew(id, 0);
+	}
+	esess_pubkey_free(pk);
 }
 
 /* ---- loading ------------------------------------------------------- */
@@ -333,7 +435,7 @@ install(EsessIdentity *id, EsessIdKey *key, const char *pem, size_t len, gboolea
 	if (!set_public(id, esess_pubkey_copy(esess_idkey_public(key))))
 		return FALSE;
 	save_public(id);
-	publish(id, TRUE);
+	publish(id);
 	return TRUE;
 }
 
@@ -473,7 +575,7 @@ unlock_ok_cb(Unlock *u, const char *pass)
 							     "public half was stale\n");
 					if (set_public(id, esess_pubkey_copy(esess_idkey_public(key)))) {
 						save_public(id);
-						publish(id, TRUE);
+						publish(id);
 					}
 				}
 			}
@@ -527,6 +629,8 @@ identity_free(EsessIdentity *id)
 			g_free(u);
 		}
 	}
+	if (id->renew_id != 0)
+		purple_timeout_remove(id->renew_id);
 	esess_idkey_free(id->key);
 	esess_pubkey_free(id->pub);
 	g_free(id->pubkey_xml);
@@ -578,9 +682,10 @@ esess_identity_signed_on(PurpleAccount *account)
 {
 	EsessIdentity *id = identity_get(account);
 
-	/* a key made or imported while offline, or a node emptied since */
+	/* a key made or imported while offline, a node emptied or written by
+	 * another device since, or an item near its end: read it back */
 	if (load(id))
-		publish(id, FALSE);
+		esess_pep_fetch_own(account, own_item_cb, NULL);
 }
 
 gboolean

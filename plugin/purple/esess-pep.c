@@ -23,6 +23,9 @@
 
 #define NS_PUBSUB "http://jabber.org/protocol/pubsub"
 #define NS_PUBSUB_PUBOPTS "http://jabber.org/protocol/pubsub#publish-options"
+#define NS_PUBSUB_OWNER "http://jabber.org/protocol/pubsub#owner"
+#define NS_PUBSUB_ERRORS "http://jabber.org/protocol/pubsub#errors"
+#define NS_PUBSUB_CONFIG "http://jabber.org/protocol/pubsub#node_config"
 #define NS_XDATA "jabber:x:data"
 #define NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
@@ -32,7 +35,8 @@
 typedef enum {
 	PEP_PUBLISH,
 	PEP_FETCH_NODE,   /* the contact's PEP node */
-	PEP_FETCH_DIRECT  /* XEP-0189 direct request to a full JID */
+	PEP_FETCH_DIRECT, /* XEP-0189 direct request to a full JID */
+	PEP_CONFIGURE     /* XEP-0060 owner configure of a node we publish to */
 } PepKind;
 
 typedef struct {
@@ -44,6 +48,9 @@ typedef struct {
 	char *node;               /* the PEP node published to or fetched */
 	char *child;              /* the element the item must hold, and its */
 	char *child_ns;           /* namespace (fetch) */
+	char *item_xml;           /* publish, configure: the item to publish */
+	gboolean no_direct;       /* fetch: the node only (our own) */
+	gboolean reconfigured;    /* publish: the node was reconfigured once */
 	EsessPepKeyCb cb;
 	gpointer data;
 	guint timeout_id;
@@ -68,6 +75,7 @@ request_free(gpointer p)
 	g_free(r->node);
 	g_free(r->child);
 	g_free(r->child_ns);
+	g_free(r->item_xml);
 	g_free(r);
 }
 
@@ -110,13 +118,13 @@ request_done(PepRequest *r, const char *pubkey)
 		purple_timeout_remove(r->timeout_id);
 		r->timeout_id = 0;
 	}
-	if (r->kind == PEP_FETCH_NODE && pubkey == NULL &&
+	if (r->kind == PEP_FETCH_NODE && pubkey == NULL && !r->no_direct &&
 	    g_strcmp0(r->node, ESESS_NS_PUBKEY) == 0 && purple_account_is_connected(r->account)) {
 		fetch_direct(r);
 		request_free(r);
 		return;
 	}
-	if (r->kind == PEP_PUBLISH)
+	if (r->kind == PEP_PUBLISH || r->kind == PEP_CONFIGURE)
 		purple_debug_info(ESESS_DEBUG, "%s %s\n",
 				  g_strcmp0(r->node, ESESS_NS_PUBKEY) == 0 ? "identity key"
 									   : "offline options",
@@ -188,13 +196,50 @@ esess_pep_publish(PurpleAccount *account, const char *pubkey_xml, EsessPepKeyCb 
 	esess_pep_publish_node(account, ESESS_NS_PUBKEY, pubkey_xml, cb, data);
 }
 
+/* The options every node we publish to must have (doc/design.md
+ * "Identity keys", doc/wire-profile.md "Publishing our key"), as fields of
+ * form x: publish-options, or the owner's new configuration. */
+static void
+add_node_options(xmlnode *x, const char *form_type)
+{
+	xmlnode_set_namespace(x, NS_XDATA);
+	xmlnode_set_attrib(x, "type", "submit");
+	add_field(x, "FORM_TYPE", form_type);
+	add_field(x, "pubsub#persist_items", "true");
+	add_field(x, "pubsub#access_model", "presence");
+	add_field(x, "pubsub#deliver_notifications", "false");
+	add_field(x, "pubsub#send_last_published_item", "never");
+}
+
+static void
+send_publish(PepRequest *r, xmlnode *key)
+{
+	xmlnode *iq, *pubsub, *publish, *item, *opts;
+
+	iq = iq_new("set", r->id, NULL);
+	pubsub = xmlnode_new_child(iq, "pubsub");
+	xmlnode_set_namespace(pubsub, NS_PUBSUB);
+	publish = xmlnode_new_child(pubsub, "publish");
+	xmlnode_set_attrib(publish, "node", r->node);
+	/* XEP-0189 "Publication via PEP": one key, one item, "current" */
+	item = xmlnode_new_child(publish, "item");
+	xmlnode_set_attrib(item, "id", "current");
+	if (key != NULL)
+		xmlnode_insert_child(item, key);
+	/* XEP-0223: the server creates the node with these options, or refuses
+	 * the publication when an existing node has others (precondition);
+	 * the node is then reconfigured (configure_node) */
+	opts = xmlnode_new_child(pubsub, "publish-options");
+	add_node_options(xmlnode_new_child(opts, "x"), NS_PUBSUB_PUBOPTS);
+	send_node(r->account, iq);
+}
+
 void
 esess_pep_publish_node(PurpleAccount *account, const char *node, const char *item_xml,
 		       EsessPepKeyCb cb, gpointer data)
 {
 	xmlnode *key = item_xml != NULL && *item_xml != '\0' ? xmlnode_from_str(item_xml, -1)
 							     : NULL;
-	xmlnode *iq, *pubsub, *publish, *item, *opts, *x;
 	PepRequest *r;
 
 	/* an empty item_xml publishes an empty item (XEP-0187 §Accepting) */
@@ -205,28 +250,62 @@ esess_pep_publish_node(PurpleAccount *account, const char *node, const char *ite
 	r = request_new(account, PEP_PUBLISH, NULL, NULL, cb, data);
 	g_free(r->node);
 	r->node = g_strdup(node);
+	r->item_xml = g_strdup(item_xml);
+	send_publish(r, key);
+}
+
+/* The server refused a publication because the node exists with other
+ * options (XEP-0223 precondition-not-met): the node is ours, so it is
+ * configured (XEP-0060 "Configure a Node") to the options we publish
+ * with, and the publication retried once.  The request carries on under a
+ * new id; its callback is answered by whichever ends it. */
+static void
+configure_node(PepRequest *r)
+{
+	xmlnode *iq, *pubsub, *conf;
+
+	purple_debug_info(ESESS_DEBUG, "PEP node %s exists with other options: "
+			  "reconfiguring it\n", r->node);
+	g_hash_table_steal(pending, r->id);
+	g_free(r->id);
+	r->id = g_strdup_printf("esess-pk-%u", ++next_id);
+	r->kind = PEP_CONFIGURE;
+	r->reconfigured = TRUE;
+	g_hash_table_insert(pending, r->id, r);
 	iq = iq_new("set", r->id, NULL);
 	pubsub = xmlnode_new_child(iq, "pubsub");
-	xmlnode_set_namespace(pubsub, NS_PUBSUB);
-	publish = xmlnode_new_child(pubsub, "publish");
-	xmlnode_set_attrib(publish, "node", node);
-	/* XEP-0189 "Publication via PEP": one key, one item, "current" */
-	item = xmlnode_new_child(publish, "item");
-	xmlnode_set_attrib(item, "id", "current");
-	if (key != NULL)
-		xmlnode_insert_child(item, key);
-	/* XEP-0223: the server creates the node with these options, or refuses
-	 * the publication when an existing node has others (precondition) */
-	opts = xmlnode_new_child(pubsub, "publish-options");
-	x = xmlnode_new_child(opts, "x");
-	xmlnode_set_namespace(x, NS_XDATA);
-	xmlnode_set_attrib(x, "type", "submit");
-	add_field(x, "FORM_TYPE", NS_PUBSUB_PUBOPTS);
-	add_field(x, "pubsub#persist_items", "true");
-	add_field(x, "pubsub#access_model", "presence");
-	add_field(x, "pubsub#deliver_notifications", "false");
-	add_field(x, "pubsub#send_last_published_item", "never");
-	send_node(account, iq);
+	xmlnode_set_namespace(pubsub, NS_PUBSUB_OWNER);
+	conf = xmlnode_new_child(pubsub, "configure");
+	xmlnode_set_attrib(conf, "node", r->node);
+	add_node_options(xmlnode_new_child(conf, "x"), NS_PUBSUB_CONFIG);
+	send_node(r->account, iq);
+}
+
+/* The node now has our options: the publication goes again, once. */
+static void
+publish_again(PepRequest *r)
+{
+	xmlnode *key = r->item_xml != NULL && *r->item_xml != '\0'
+		? xmlnode_from_str(r->item_xml, -1) : NULL;
+
+	purple_debug_info(ESESS_DEBUG, "PEP node %s reconfigured\n", r->node);
+	g_hash_table_steal(pending, r->id);
+	g_free(r->id);
+	r->id = g_strdup_printf("esess-pk-%u", ++next_id);
+	r->kind = PEP_PUBLISH;
+	g_hash_table_insert(pending, r->id, r);
+	send_publish(r, key);
+}
+
+/* The error says the node's options differ from our publish-options. */
+static gboolean
+precondition_not_met(xmlnode *iq)
+{
+	xmlnode *err = xmlnode_get_child(iq, "error");
+
+	return err != NULL &&
+	       xmlnode_get_child_with_namespace(err, "precondition-not-met", NS_PUBSUB_ERRORS) !=
+	       NULL;
 }
 
 void
@@ -235,9 +314,9 @@ esess_pep_fetch(PurpleAccount *account, const char *bare, EsessPepKeyCb cb, gpoi
 	esess_pep_fetch_node(account, bare, ESESS_NS_PUBKEY, "pubkey", ESESS_NS_PUBKEY, cb, data);
 }
 
-void
-esess_pep_fetch_node(PurpleAccount *account, const char *bare, const char *node,
-		     const char *child, const char *child_ns, EsessPepKeyCb cb, gpointer data)
+static void
+fetch_node(PurpleAccount *account, const char *bare, const char *node, const char *child,
+	   const char *child_ns, gboolean no_direct, EsessPepKeyCb cb, gpointer data)
 {
 	PepRequest *r = request_new(account, PEP_FETCH_NODE, bare, bare, cb, data);
 	xmlnode *iq = iq_new("get", r->id, bare);
@@ -254,7 +333,26 @@ esess_pep_fetch_node(PurpleAccount *account, const char *bare, const char *node,
 	items = xmlnode_new_child(pubsub, "items");
 	xmlnode_set_attrib(items, "node", node);
 	xmlnode_set_attrib(items, "max_items", "1");
+	r->no_direct = no_direct;
 	send_node(account, iq);
+}
+
+void
+esess_pep_fetch_node(PurpleAccount *account, const char *bare, const char *node,
+		     const char *child, const char *child_ns, EsessPepKeyCb cb, gpointer data)
+{
+	fetch_node(account, bare, node, child, child_ns, FALSE, cb, data);
+}
+
+/* Our own item, read back from our PEP node (never asked of our other
+ * clients: what counts is what the contacts can read). */
+void
+esess_pep_fetch_own(PurpleAccount *account, EsessPepKeyCb cb, gpointer data)
+{
+	char *own = esess_bare_jid(purple_account_get_username(account));
+
+	fetch_node(account, own, ESESS_NS_PUBKEY, "pubkey", ESESS_NS_PUBKEY, TRUE, cb, data);
+	g_free(own);
 }
 
 /* XEP-0189 "Requesting a Public Key Directly": when the node holds no key,
@@ -308,12 +406,13 @@ from_matches(PurpleAccount *account, PepRequest *r, const char *from)
 	char *own;
 	gboolean ok;
 
-	if (r->to != NULL)
-		return from != NULL && esess_jid_equal(from, r->to);
-	if (from == NULL)
-		return TRUE;
 	own = esess_bare_jid(purple_account_get_username(account));
-	ok = esess_jid_equal(from, own);
+	/* a reply from our own server about our own account may come
+	 * without a sender (RFC 6120 8.1.2.1) */
+	if (r->to != NULL)
+		ok = from != NULL ? esess_jid_equal(from, r->to) : esess_jid_equal(r->to, own);
+	else
+		ok = from == NULL || esess_jid_equal(from, own);
 	g_free(own);
 	return ok;
 }
@@ -391,7 +490,20 @@ esess_pep_receive_iq(PurpleAccount *account, xmlnode *iq)
 	    !from_matches(account, r, xmlnode_get_attrib(iq, "from")))
 		return FALSE;
 	if (strcmp(type, "error") == 0) {
+		if (r->kind == PEP_PUBLISH && !r->reconfigured && precondition_not_met(iq)) {
+			configure_node(r);
+			return TRUE;
+		}
+		if (r->kind == PEP_CONFIGURE)
+			/* never published under weaker access than ours */
+			purple_debug_warning(ESESS_DEBUG, "PEP node %s: the server refused to "
+					     "reconfigure it; nothing is published there\n",
+					     r->node);
 		request_done(r, NULL);
+		return TRUE;
+	}
+	if (r->kind == PEP_CONFIGURE) {
+		publish_again(r);
 		return TRUE;
 	}
 	if (r->kind == PEP_PUBLISH) {

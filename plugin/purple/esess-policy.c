@@ -31,6 +31,7 @@ esess_policy_init_prefs(void)
 	/* hidden (no UI): seconds the published offline options stay valid,
 	 * esess-offline-purple.c */
 	purple_prefs_add_int(ESESS_PREFS_OFFLINE_LIFETIME, ESESS_OFFLINE_LIFETIME);
+	purple_prefs_add_int(ESESS_PREFS_IDKEY_LIFETIME, ESESS_IDKEY_LIFETIME);
 }
 
 const char *

@@ -32,6 +32,10 @@
  * offline secrets gone sooner */
 #define ESESS_PREFS_OFFLINE_LIFETIME ESESS_PREFS_ROOT "/offline_lifetime"
 #define ESESS_OFFLINE_LIFETIME (3 * 24 * 3600)
+/* the validity period of our published identity key (XEP-0189 begin/end);
+ * the hidden preference shortens it for tests */
+#define ESESS_PREFS_IDKEY_LIFETIME ESESS_PREFS_ROOT "/idkey_lifetime"
+#define ESESS_IDKEY_LIFETIME (5 * 365 * 24 * 3600)
 #define ESESS_DEBUG "esessions"
 
 #define ESESS_NS_XEP0116 "http://www.xmpp.org/extensions/xep-0116.html#ns"
@@ -260,6 +264,8 @@ void esess_pep_publish(PurpleAccount *account, const char *pubkey_xml, EsessPepK
 		       gpointer data);
 /* The contact's PEP node, then a direct request to its full JID. */
 void esess_pep_fetch(PurpleAccount *account, const char *bare, EsessPepKeyCb cb, gpointer data);
+/* Our own <pubkey/> as our PEP node holds it (NULL: none, or no answer). */
+void esess_pep_fetch_own(PurpleAccount *account, EsessPepKeyCb cb, gpointer data);
 /* The same for another node (XEP-0187 offline options): item "current"
  * holding item_xml ("" publishes an empty item), with the same node
  * options; a fetch gives the text of the item's child element (no direct

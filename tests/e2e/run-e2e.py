@@ -1626,14 +1626,31 @@ def pubkey2(jid, begin, end):
                jid, vector_value("modulus_dec")))
 
 
-def pep_publish_raw(c, node, item_xml, item_id="current"):
-    """c publishes item_xml to its own PEP node by hand (no publish-options),
-    and waits for the server to store it."""
+def raw_iq_answered(server, c, xml_fmt, timeout=10):
+    """c sends the iq xml_fmt % id by hand and waits until the server has
+    answered it (its log shows the reply), so that what it did is done
+    before anybody else asks."""
+    iq_id = token("raw")
     since = c.mark()
-    c.cmd("raw <iq type='set' id='%s'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
-          "<publish node='%s'><item id='%s'>%s</item></publish></pubsub></iq>"
-          % (token("pub"), node, item_id, item_xml))
+    c.cmd("raw " + xml_fmt % iq_id)
     c.wait_event("raw-sent", since=since)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(server.log, errors="replace") as f:
+            if any(iq_id in l and ("type='result'" in l or "type='error'" in l) and
+                   "<iq" in l for l in f):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the server did not answer iq %s" % iq_id)
+
+
+def pep_publish_raw(server, c, node, item_xml, item_id="current"):
+    """c publishes item_xml to its own PEP node by hand (no publish-options),
+    and waits for the server's answer."""
+    raw_iq_answered(server, c, "<iq type='set' id='%%s'><pubsub "
+                    "xmlns='http://jabber.org/protocol/pubsub'><publish node='%s'>"
+                    "<item id='%s'>%s</item></publish></pubsub></iq>"
+                    % (node, item_id, item_xml))
 
 
 def group_identity_validity():
@@ -1649,7 +1666,7 @@ def group_identity_validity():
     refused = ("valid only from", "not trusted", "start their program")
 
     def fetch(item):
-        pep_publish_raw(a, "urn:xmpp:pubkey:2", item)
+        pep_publish_raw(s, a, "urn:xmpp:pubkey:2", item)
         since = b.mark()
         b.cmd("cmd %s esession key" % a.jid)
         return b.wait_for(lambda e: e[0] == "msg" and a.jid in e[4] and
@@ -1690,6 +1707,128 @@ def group_identity_validity():
               "a key ended within the clock tolerance was refused: %r" % (ev[:5],))
     record("identity validity: a key within five minutes of its period is taken (clock "
            "difference)", skew)
+    for x in (a, b):
+        x.stop()
+    s.stop()
+
+
+def group_identity_publish():
+    """Issue 12 limit 2 (doc/wire-profile.md "Publishing our key"): our
+    published key is read back at sign-on and published again when the item
+    is missing or another key; it is renewed before its <end/>; a node that
+    exists with other options is reconfigured to ours before publishing."""
+    s = h.Prosody(pep=True).start()
+    a, b = pair(s)
+    node = "urn:xmpp:pubkey:2"
+    fpr = {}
+
+    def count(text):
+        try:
+            with open(os.path.join(a.dir, "debug.log"), errors="replace") as f:
+                return sum(1 for line in f if text in line)
+        except FileNotFoundError:
+            return 0
+
+    def wait_count(text, n, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if count(text) >= n:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def resign():
+        since = a.mark()
+        a.cmd("signoff")
+        a.wait_event("signed-off", since=since)
+        a.cmd("signon")
+        a.wait_event("signed-on", since=since)
+
+    def retract():
+        raw_iq_answered(s, a, "<iq type='set' id='%%s'><pubsub "
+                        "xmlns='http://jabber.org/protocol/pubsub'><retract node='%s'>"
+                        "<item id='current'/></retract></pubsub></iq>" % node)
+
+    def first():
+        check(wait_count("identity key published", 1), "the key was never published")
+        fpr["a"] = own_key(a, b)
+        check(contact_key(b, a) == fpr["a"], "bob does not read alice's key")
+        n_cur, n_pub = count("published item is current"), count("identity key published")
+        resign()
+        check(wait_count("published item is current", n_cur + 1),
+              "the item was not read back at sign-on")
+        b.sync()
+        check(count("identity key published") == n_pub, "a current item was published again")
+    record("identity publish: the item is read back at sign-on; a current one is left alone",
+           first)
+
+    def missing():
+        n = count("identity key published")
+        retract()
+        resign()
+        check(wait_count("published item is missing", 1), "the missing item was not noticed")
+        check(wait_count("identity key published", n + 1), "the key was not published again")
+        check(contact_key(b, a) == fpr["a"], "bob does not read alice's key")
+    record("identity publish: an item removed from the node is published again at sign-on",
+           missing)
+
+    def other():
+        n = count("identity key published")
+        now = int(time.time())
+        pep_publish_raw(s, a, node, pubkey2(a.jid, now - 60, now + 86400 * 400))
+        resign()
+        check(wait_count("published item is another key", 1), "the other key was not noticed")
+        check(wait_count("identity key published", n + 1), "the key was not published again")
+        # bob reads alice's own key (not the other one: no changed-key warning)
+        check(contact_key(b, a) == fpr["a"], "the node does not hold alice's key")
+    record("identity publish: another key on the node is replaced by ours at sign-on", other)
+
+    def renewed():
+        # a two-second period (the shortest): renewed one second before its
+        # end, again and again while the account stays online
+        a.cmd("pref-int /plugins/core/esessions/idkey_lifetime 2")
+        n = count("identity key published")
+        retract()
+        resign()
+        check(wait_count("identity key published", n + 1), "not published")
+        check(wait_count("publishing it with a new period", 1, timeout=10), "never renewed")
+        check(wait_count("identity key published", n + 2), "the renewal was not published")
+        check(wait_count("publishing it with a new period", 2, timeout=10),
+              "not renewed a second time")
+        check(contact_key(b, a) == fpr["a"], "bob cannot read the renewed key")
+        a.cmd("pref-int /plugins/core/esessions/idkey_lifetime %d" % (5 * 365 * 24 * 3600))
+    record("identity publish: the item is renewed before its <end/> while online", renewed)
+
+    def reconfigured():
+        def conf():
+            return b"".join(data for p, data in s.server_texts()
+                            if os.path.basename(os.path.dirname(p)) == "pep")
+        # the node is opened to everybody behind the plugin's back
+        raw_iq_answered(s, a, "<iq type='set' id='%%s'><pubsub "
+                        "xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='%s'>"
+                        "<x xmlns='jabber:x:data' type='submit'>"
+                        "<field var='FORM_TYPE' type='hidden'><value>"
+                        "http://jabber.org/protocol/pubsub#node_config</value></field>"
+                        "<field var='pubsub#access_model'><value>open</value></field>"
+                        "</x></configure></pubsub></iq>" % node)
+        deadline = time.time() + 10
+        while time.time() < deadline and b'"open"' not in conf():
+            time.sleep(0.05)
+        check(b'"open"' in conf(), "the test could not open the node")
+        n = count("identity key published")
+        retract()
+        resign()
+        check(wait_count("exists with other options", 1), "the refusal was not seen")
+        check(wait_count("reconfigured", 1), "the node was not reconfigured")
+        check(wait_count("identity key published", n + 1), "not published after reconfiguring")
+        deadline = time.time() + 10
+        while time.time() < deadline and b'"open"' in conf():
+            time.sleep(0.05)
+        check(b'"open"' not in conf() and b'"presence"' in conf(),
+              "the node's access model is not presence again")
+        check(contact_key(b, a) == fpr["a"], "bob cannot read the key")
+    record("identity publish: a node with other options is reconfigured to presence access "
+           "before the key is published", reconfigured)
     for x in (a, b):
         x.stop()
     s.stop()
@@ -3565,7 +3704,7 @@ def main():
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
               group_identity, group_identity_session, group_identity_direct,
-              group_identity_validity,
+              group_identity_validity, group_identity_publish,
               group_archive, group_archive_server, group_archive_migrate,
               group_offline]
     only = os.environ.get("ESESS_E2E_ONLY")
