@@ -316,7 +316,7 @@ esess_chat_end(EsessChat *chat, EsessStep *step)
 		esess_neg_abort(chat->neg);
 	if (chat->session != NULL)
 		esess_session_free(chat->session);
-	chat->session = NULL;
+	esess_chat_set_session(chat, NULL);
 	chat->ack_pending = FALSE;
 	chat->state = ESESS_CHAT_ENDED;
 	esess_chat_release(chat);

@@ -27,6 +27,10 @@ guint esess_limiter_peers_tracked(const EsessLimiter *lim);
 #define ESESS_CHAT_THREAD_INLINE 40
 #define ESESS_CHAT_PEER_INLINE 104
 
+/* The size of a chat's slot in the chat slab, whose tag is the chat's
+ * session (esess_chat_set_session). */
+#define ESESS_CHAT_SLOT 384u
+
 /* Chats sit in slots of a dense slab (esess-chat.c): what a message reads of
  * a chat, and its thread and peer's JID, are the first cache lines of one
  * slot, where each in a heap block of its own lay on three pages between
@@ -78,6 +82,8 @@ struct _EsessChat {
 G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_limiter_admit(EsessLimiter *lim, const char *peer_bare);
 void esess_chat_release(EsessChat *chat);
+/* chat->session = s, and the slot's tag with it (esess-chat.c) */
+void esess_chat_set_session(EsessChat *chat, EsessSession *s);
 void esess_step_event(EsessStep *step, EsessEvent ev, EsessStatus st, gboolean by_peer);
 char *esess_chat_bare(const char *jid);
 char *esess_chat_new_thread(void);

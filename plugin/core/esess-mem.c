@@ -10,6 +10,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "esess-crypto.h"
@@ -230,9 +231,21 @@ esess_slab_alloc(EsessSlab *sl)
 		}
 	}
 	ch = g_new0(SlabChunk, 1);
-	len = SLAB_SLOTS * sl->slot + SLAB_ALIGN - 1;
-	ch->mem = sl->secure ? esess_crypto_secure_alloc(len) : g_malloc0(len);
-	ch->base = (guint8 *)(((guintptr)ch->mem + SLAB_ALIGN - 1) & ~(guintptr)(SLAB_ALIGN - 1));
+	if (sl->tagged) {
+		/* the tags, then the slots, at an address aligned to
+		 * ESESS_SLAB_TAG_ALIGN (esess_slab_tag) */
+		g_return_val_if_fail(!sl->secure && sl->slot <= ESESS_SLAB_TAGGED_MAX_SLOT, NULL);
+		len = ESESS_SLAB_TAGS_LEN + SLAB_SLOTS * sl->slot;
+		if (posix_memalign(&ch->mem, ESESS_SLAB_TAG_ALIGN, len) != 0)
+			g_error("esess_slab_alloc: out of memory (%zu bytes)", len);
+		memset(ch->mem, 0, len);
+		ch->base = (guint8 *)ch->mem + ESESS_SLAB_TAGS_LEN;
+	} else {
+		len = SLAB_SLOTS * sl->slot + SLAB_ALIGN - 1;
+		ch->mem = sl->secure ? esess_crypto_secure_alloc(len) : g_malloc0(len);
+		ch->base = (guint8 *)(((guintptr)ch->mem + SLAB_ALIGN - 1) &
+				      ~(guintptr)(SLAB_ALIGN - 1));
+	}
 	ch->used = 1;
 	slab_poison(ch->base + sl->slot, (SLAB_SLOTS - 1) * sl->slot);
 	g_ptr_array_add(sl->chunks, ch);
@@ -259,12 +272,16 @@ esess_slab_free(EsessSlab *sl, void *p)
 				 (ch->used & ((guint32)1 << idx)) != 0);
 		esess_wipe(q, sl->slot);
 		slab_poison(q, sl->slot);
+		if (sl->tagged)
+			((gpointer *)ch->mem)[idx] = NULL; /* the next owner's starts NULL */
 		ch->used &= ~((guint32)1 << idx);
 		if (ch->used == 0) {
 			/* the allocator reads and wipes what it gets back */
 			slab_unpoison(ch->base, SLAB_SLOTS * sl->slot);
 			if (sl->secure)
 				esess_crypto_secure_free(ch->mem);
+			else if (sl->tagged)
+				free(ch->mem); /* posix_memalign's */
 			else
 				g_free(ch->mem);
 			g_ptr_array_remove_index_fast(sl->chunks, i);

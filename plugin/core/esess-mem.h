@@ -68,10 +68,38 @@ void esess_gstring_reserve(GString *s, size_t extra);
 typedef struct {
 	size_t slot;
 	gboolean secure;
+	gboolean tagged;
 	GPtrArray *chunks;
 } EsessSlab;
 
-#define ESESS_SLAB_INIT(slot, secure) { (slot), (secure), NULL }
+#define ESESS_SLAB_INIT(slot, secure) { (slot), (secure), FALSE, NULL }
+
+/* A tagged slab (ordinary memory only) also keeps one pointer per slot, the
+ * slot's tag, in a dense array at the start of its chunk, and its chunks are
+ * aligned to ESESS_SLAB_TAG_ALIGN, so that a slot's tag is found from the
+ * slot's address alone, without reading the slot.  A chat keeps its
+ * session's address there: a message then asks for the chat's lines and
+ * the session's at once, where reading the pointer in the chat's first line
+ * made the session's miss wait for the chat's (issue 11 item 1).  The tag
+ * arrays of a thousand slots share a few KB, so they stay in the nearer
+ * caches.  Tags start NULL; they are not wiped with the slot (keep only
+ * addresses there).  Slots of a tagged slab are at most
+ * ESESS_SLAB_TAGGED_MAX_SLOT bytes. */
+#define ESESS_SLAB_INIT_TAGGED(slot) { (slot), FALSE, TRUE, NULL }
+#define ESESS_SLAB_TAG_ALIGN 16384u
+#define ESESS_SLAB_TAGS_LEN (32u * sizeof(gpointer)) /* a multiple of 64 */
+#define ESESS_SLAB_TAGGED_MAX_SLOT ((ESESS_SLAB_TAG_ALIGN - 256u) / 32u)
+
+/* The tag of slot p of a tagged slab of slot-byte slots (a constant, so
+ * that the division is a multiplication). */
+static inline gpointer *
+esess_slab_tag(const void *p, size_t slot)
+{
+	guintptr a = (guintptr)p;
+	guintptr chunk = a & ~(guintptr)(ESESS_SLAB_TAG_ALIGN - 1);
+
+	return (gpointer *)chunk + (a - chunk - ESESS_SLAB_TAGS_LEN) / slot;
+}
 
 void *esess_slab_alloc(EsessSlab *sl);
 void esess_slab_free(EsessSlab *sl, void *p);

@@ -1016,42 +1016,58 @@ session_mac_c(EsessHmac *h, const EsessCParts *p, const guint8 c16[ESESS_COUNTER
 	return session_mac(h, "</data>", strlen("</data>"), c16, mpi, out);
 }
 
+/* The part of decrypting that reads only the stanza: the <mac/> and <data/>
+ * texts decoded into d (d->r: ESESS_OK or why they are refused).  It reads
+ * nothing of the session, so it can run while the session's lines come in
+ * (esess_session_in_decode). */
+static void
+session_decode(const EsessCParts *parts, EsessSessionIn *d)
+{
+	EsessStatus r;
+
+	memset(d->mac, 0, sizeof(d->mac));
+	d->data = NULL;
+	d->data_len = 0;
+	/* SECURITY 41: size cap before decoding */
+	if (parts->has_data && parts->data_len > ESESS_MAX_DATA_B64) {
+		d->r = ESESS_ERR_TOO_LARGE;
+		return;
+	}
+	/* SECURITY 35/36: exactly 32 bytes; a MAC of another length is never
+	 * compared (libgcrypt's verify would accept a prefix) */
+	r = esess_base64_decode_exact(parts->mac_text, parts->mac_len, d->mac, ESESS_HMAC_LEN);
+	if (r == ESESS_ERR_LENGTH)
+		r = ESESS_ERR_MAC_LENGTH;
+	/* SECURITY 40: strict base64; public bytes, so decoding before the MAC
+	 * check reveals nothing */
+	if (r == ESESS_OK && parts->has_data)
+		r = esess_base64_decode(parts->data_text, parts->data_len, ESESS_SESSION_MAX_PLAIN,
+					&d->data, &d->data_len);
+	d->r = r;
+}
+
+/* d: parts decoded (session_decode); its data is taken (decrypted in place,
+ * wiped and freed here). */
 static EsessStatus
-session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessXmlNode **payload,
-		      char **plain, size_t *plain_len)
+session_decrypt_inner(EsessSession *s, const EsessCParts *parts, EsessSessionIn *d,
+		      EsessXmlNode **payload, char **plain, size_t *plain_len)
 {
 	EsessRecvSet *rs;
 	EsessHmac *hmac;
 	guint8 c16[ESESS_COUNTER_LEN];
-	guint8 got[ESESS_HMAC_LEN], want[ESESS_HMAC_LEN];
-	guint8 *data = NULL, *pub = NULL;
-	size_t data_len = 0, pub_len = 0;
+	guint8 *got = d->mac, want[ESESS_HMAC_LEN];
+	guint8 *data = d->data, *pub = NULL;
+	size_t data_len = d->data_len, pub_len = 0;
 	guint64 n_new = 0;
 	gboolean ok;
 	EsessXmlLimits lim;
 	EsessStatus r;
 
-	memset(got, 0, sizeof(got));
-	/* SECURITY 41: size cap before decoding */
-	if (parts->has_data && parts->data_len > ESESS_MAX_DATA_B64) {
-		r = ESESS_ERR_TOO_LARGE;
-		goto out;
-	}
-	/* SECURITY 35/36: exactly 32 bytes; a MAC of another length is never
-	 * compared (libgcrypt's verify would accept a prefix) */
-	r = esess_base64_decode_exact(parts->mac_text, parts->mac_len, got, ESESS_HMAC_LEN);
-	if (r == ESESS_ERR_LENGTH)
-		r = ESESS_ERR_MAC_LENGTH;
+	d->data = NULL;
+	d->data_len = 0;
+	r = d->r;
 	if (r != ESESS_OK)
 		goto out;
-	/* SECURITY 40: strict base64; public bytes, so decoding before the MAC
-	 * check reveals nothing */
-	if (parts->has_data) {
-		r = esess_base64_decode(parts->data_text, parts->data_len, ESESS_SESSION_MAX_PLAIN,
-					&data, &data_len);
-		if (r != ESESS_OK)
-			goto out;
-	}
 	/* §7.4 step 1: <new>N</new> selects the receive set */
 	if (parts->new_text != NULL) {
 		if (esess_parse_uint(parts->new_text, G_MAXUINT32, &n_new) != ESESS_OK ||
@@ -1193,8 +1209,12 @@ esess_session_decrypt(EsessSession *s, const EsessXmlNode *c, EsessXmlNode **pay
 	if (s->ended)
 		return ESESS_ERR_SESSION_ENDED;
 	r = session_split(c, &parts);
-	if (r == ESESS_OK)
-		r = session_decrypt_inner(s, &parts, payload, plain, plain_len);
+	if (r == ESESS_OK) {
+		EsessSessionIn d;
+
+		session_decode(&parts, &d);
+		r = session_decrypt_inner(s, &parts, &d, payload, plain, plain_len);
+	}
 	session_parts_clear(&parts);
 	if (r != ESESS_OK)
 		session_fail(s, payload);
@@ -1221,11 +1241,14 @@ esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
 	 * apart before the session is first read, so that this work overlaps
 	 * the wait for the session's cache lines */
 	if (session_split_text(c_xml, len, &parts)) {
+		EsessSessionIn d;
+
 		if (s->ended) {
 			session_parts_clear(&parts);
 			return ESESS_ERR_SESSION_ENDED;
 		}
-		r = session_decrypt_inner(s, &parts, payload, plain, plain_len);
+		session_decode(&parts, &d);
+		r = session_decrypt_inner(s, &parts, &d, payload, plain, plain_len);
 		session_parts_clear(&parts);
 		if (r != ESESS_OK)
 			session_fail(s, payload);
@@ -1249,12 +1272,88 @@ esess_session_decrypt_text(EsessSession *s, const char *c_xml, size_t len,
  * form of <data/> is "<data>" TEXT "</data>" byte for byte, as
  * session_split_text reads it from wire text.  Anything else changes nothing
  * and is ESESS_ERR_INVALID_ARG: the caller goes the complete way. */
+void
+esess_session_in_decode(EsessSessionIn *in, const char *data, size_t data_len, const char *mac,
+			size_t mac_len)
+{
+	EsessCParts parts;
+
+	g_return_if_fail(in != NULL);
+	memset(in, 0, sizeof(*in));
+	in->r = ESESS_ERR_INVALID_ARG;
+	if (mac == NULL || mac_len == 0 || mac_len > ESESS_SESSION_PARTS_MAX ||
+	    session_b64_span(mac, mac + mac_len) != mac_len)
+		return;
+	if (data != NULL && (data_len == 0 || data_len > ESESS_SESSION_PARTS_MAX ||
+			     session_b64_span(data, data + data_len) != data_len))
+		return;
+	in->simple = TRUE;
+	in->data_text = data;
+	in->data_text_len = data_len;
+	in->mac_text = mac;
+	in->mac_text_len = mac_len;
+	memset(&parts, 0, sizeof(parts));
+	parts.mac_text = mac;
+	parts.mac_len = mac_len;
+	parts.has_data = data != NULL;
+	parts.data_text = data;
+	parts.data_len = data_len;
+	session_decode(&parts, in);
+}
+
+void
+esess_session_in_clear(EsessSessionIn *in)
+{
+	if (in == NULL)
+		return;
+	/* ciphertext, or the plaintext when decrypted in place */
+	esess_free_wiped(in->data, in->data_len);
+	memset(in, 0, sizeof(*in));
+}
+
+EsessStatus
+esess_session_decrypt_in(EsessSession *s, EsessSessionIn *in, EsessXmlNode **payload)
+{
+	EsessCParts parts;
+	EsessStatus r;
+
+	g_return_val_if_fail(payload != NULL, ESESS_ERR_INVALID_ARG);
+	*payload = NULL;
+	g_return_val_if_fail(s != NULL && in != NULL, ESESS_ERR_INVALID_ARG);
+	session_prefetch(s, FALSE);
+	if (s->ended) {
+		esess_session_in_clear(in);
+		return ESESS_ERR_SESSION_ENDED;
+	}
+	if (!in->simple) {
+		esess_session_in_clear(in);
+		return ESESS_ERR_INVALID_ARG;
+	}
+	memset(&parts, 0, sizeof(parts));
+	parts.mac_text = in->mac_text;
+	parts.mac_len = in->mac_text_len;
+	if (in->data_text != NULL) {
+		parts.has_data = TRUE;
+		parts.data_text = in->data_text;
+		parts.data_len = in->data_text_len;
+		/* INTEROP R6, R7: m_content, MACed in pieces */
+		parts.content_is_data = TRUE;
+	} else {
+		parts.content = "";
+	}
+	r = session_decrypt_inner(s, &parts, in, payload, NULL, NULL);
+	session_parts_clear(&parts);
+	esess_session_in_clear(in);
+	if (r != ESESS_OK)
+		session_fail(s, payload);
+	return r;
+}
+
 EsessStatus
 esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
 			    const char *mac, size_t mac_len, EsessXmlNode **payload)
 {
-	EsessCParts parts;
-	EsessStatus r;
+	EsessSessionIn in;
 
 	g_return_val_if_fail(payload != NULL, ESESS_ERR_INVALID_ARG);
 	*payload = NULL;
@@ -1262,29 +1361,8 @@ esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
 	session_prefetch(s, FALSE);
 	if (s->ended)
 		return ESESS_ERR_SESSION_ENDED;
-	if (mac == NULL || mac_len == 0 || mac_len > ESESS_SESSION_PARTS_MAX ||
-	    session_b64_span(mac, mac + mac_len) != mac_len)
-		return ESESS_ERR_INVALID_ARG;
-	if (data != NULL && (data_len == 0 || data_len > ESESS_SESSION_PARTS_MAX ||
-			     session_b64_span(data, data + data_len) != data_len))
-		return ESESS_ERR_INVALID_ARG;
-	memset(&parts, 0, sizeof(parts));
-	parts.mac_text = mac;
-	parts.mac_len = mac_len;
-	if (data != NULL) {
-		parts.has_data = TRUE;
-		parts.data_text = data;
-		parts.data_len = data_len;
-		/* INTEROP R6, R7: m_content, MACed in pieces */
-		parts.content_is_data = TRUE;
-	} else {
-		parts.content = "";
-	}
-	r = session_decrypt_inner(s, &parts, payload, NULL, NULL);
-	session_parts_clear(&parts);
-	if (r != ESESS_OK)
-		session_fail(s, payload);
-	return r;
+	esess_session_in_decode(&in, data, data_len, mac, mac_len);
+	return esess_session_decrypt_in(s, &in, payload);
 }
 
 /* ---- end, accessors ----------------------------------------------------- */

@@ -109,6 +109,32 @@ G_GNUC_WARN_UNUSED_RESULT
 EsessStatus esess_session_decrypt_parts(EsessSession *s, const char *data, size_t data_len,
 					const char *mac, size_t mac_len, EsessXmlNode **payload);
 
+/* esess_session_decrypt_parts in two steps, so that a caller can do the
+ * work that reads only the stanza (the texts' checks and base64 decoding)
+ * while a cold session's lines come in (esess_session_prefetch; issue 11
+ * item 1).  esess_session_in_decode reads the texts (which must outlive
+ * in) and nothing of any session; esess_session_decrypt_in then gives
+ * esess_session_decrypt_parts's verdict on them, ESESS_ERR_SESSION_ENDED
+ * first, ESESS_ERR_INVALID_ARG (nothing changed) for texts not in the simple
+ * form, failures ending the session, and clears in.  A caller that does not
+ * go on to esess_session_decrypt_in clears in with esess_session_in_clear. */
+typedef struct {
+	gboolean simple;        /* FALSE: not the simple form */
+	EsessStatus r;          /* the decoding's verdict */
+	guint8 mac[ESESS_HMAC_LEN]; /* the <mac/> decoded (public) */
+	guint8 *data;           /* the <data/> decoded, owned; wiped on clear */
+	size_t data_len;
+	const char *data_text, *mac_text;
+	size_t data_text_len, mac_text_len;
+} EsessSessionIn;
+
+void esess_session_in_decode(EsessSessionIn *in, const char *data, size_t data_len,
+			     const char *mac, size_t mac_len);
+G_GNUC_WARN_UNUSED_RESULT
+EsessStatus esess_session_decrypt_in(EsessSession *s, EsessSessionIn *in,
+				     EsessXmlNode **payload);
+void esess_session_in_clear(EsessSessionIn *in);
+
 /* Asks for the cache lines of s that the next message reads (its first
  * lines and the keys of one direction: sending TRUE for encrypt), without
  * reading them: a caller with other work to do before it encrypts or

@@ -624,6 +624,57 @@ test_not_taken(void)
 	pair_clear(&a);
 }
 
+/* issue 11 item 1: the chat's slot tag, from which a message asks for the
+ * session's lines before reading the chat, is its session while there is
+ * one; and the stanza's texts, now decoded before the chat is read, still
+ * get their verdict after the chat's own checks (another thread is
+ * ESESS_ERR_WRONG_PEER whatever its <mac/>, and changes nothing). */
+static void
+test_tag_and_order(void)
+{
+	Pair a;
+	EsessStep step;
+	EsessCIn in;
+	char *s;
+	Outcome o;
+
+	pair_init(&a, FALSE);
+	g_assert_nonnull(a.bob.chat->session);
+	g_assert_true(*esess_slab_tag(a.bob.chat, ESESS_CHAT_SLOT) == a.bob.chat->session);
+	g_assert_true(*esess_slab_tag(a.alice.chat, ESESS_CHAT_SLOT) == a.alice.chat->session);
+	memset(&in, 0, sizeof(in));
+	memset(&o, 0, sizeof(o));
+	in.from = a.alice.jid;
+	in.thread = "not-the-session-thread";
+	esess_step_init(&step);
+	/* not base64, and base64 with a wrong MAC: the thread decides first */
+	in.mac = "!!!!";
+	in.mac_len = 4;
+	g_assert_cmpint(esess_chat_receive_c(a.bob.chat, &in, &tree_sink, NULL, &step), ==,
+			ESESS_ERR_WRONG_PEER);
+	in.mac = "AAAA";
+	in.data = "AAAAAAAAAAAAAAAAAAAAAA==";
+	in.data_len = strlen(in.data);
+	g_assert_cmpint(esess_chat_receive_c(a.bob.chat, &in, &tree_sink, NULL, &step), ==,
+			ESESS_ERR_WRONG_PEER);
+	g_assert_cmpuint(esess_step_n_send(&step), ==, 0);
+	g_assert_cmpint(step.event, ==, ESESS_EV_NONE);
+	/* on the session's thread the same wrong MAC ends it (SECURITY 34) */
+	in.thread = esess_chat_thread(a.bob.chat);
+	g_assert_cmpint(esess_chat_receive_c(a.bob.chat, &in, &tree_sink, NULL, &step), !=,
+			ESESS_OK);
+	esess_step_clear(&step);
+	g_assert_cmpint(esess_chat_state(a.bob.chat), ==, ESESS_CHAT_ENDED);
+	g_assert_null(a.bob.chat->session);
+	g_assert_null(*esess_slab_tag(a.bob.chat, ESESS_CHAT_SLOT));
+	/* alice's session is untouched and still sends */
+	s = seal(&a, "still");
+	g_assert_nonnull(s);
+	g_free(s);
+	outcome_clear(&o);
+	pair_clear(&a);
+}
+
 /* ---- sending: esess_chat_encrypt_c ------------------------------------ */
 
 #define CHILDREN "<body>it&apos;s &amp; &lt;b&gt; \xc3\xa9</body>" \
@@ -977,6 +1028,7 @@ main(int argc, char **argv)
 	}
 	g_test_add_func("/receive-c/terminate", test_terminate);
 	g_test_add_func("/receive-c/not-taken", test_not_taken);
+	g_test_add_func("/receive-c/tag-and-order", test_tag_and_order);
 	g_test_add_data_func("/encrypt-c/same-as-complete/may", GINT_TO_POINTER(FALSE),
 			     test_encrypt_c);
 	g_test_add_data_func("/encrypt-c/same-as-complete/mustnot", GINT_TO_POINTER(TRUE),

@@ -229,6 +229,44 @@ test_slab(void)
 	g_ptr_array_unref(sec.chunks);
 }
 
+/* Tagged slabs (issue 11 item 1): each slot's tag is found from the slot's
+ * address alone, in every chunk; tags start NULL, keep what was stored
+ * apart from every other slot's, and a freed slot's comes back NULL. */
+static void
+test_slab_tagged(void)
+{
+	EsessSlab sl = ESESS_SLAB_INIT_TAGGED(384);
+	guint8 *p[64], *q;
+	guint i, j;
+
+	for (i = 0; i < G_N_ELEMENTS(p); i++) {
+		p[i] = esess_slab_alloc(&sl);
+		g_assert_nonnull(p[i]);
+		g_assert_cmpuint((guintptr)p[i] % 64, ==, 0);
+		for (j = 0; j < 384; j++)
+			g_assert_cmpuint(p[i][j], ==, 0);
+		g_assert_null(*esess_slab_tag(p[i], 384));
+		/* the tag lies outside every slot */
+		for (j = 0; j <= i; j++)
+			g_assert_true((guint8 *)esess_slab_tag(p[i], 384) + sizeof(gpointer) <=
+					      p[j] ||
+				      (guint8 *)esess_slab_tag(p[i], 384) >= p[j] + 384);
+		*esess_slab_tag(p[i], 384) = p[i] + 1;
+		memset(p[i], 0xa5, 384);
+	}
+	g_assert_cmpuint(sl.chunks->len, ==, 2);
+	for (i = 0; i < G_N_ELEMENTS(p); i++)
+		g_assert_true(*esess_slab_tag(p[i], 384) == p[i] + 1);
+	esess_slab_free(&sl, p[40]);
+	q = esess_slab_alloc(&sl);
+	g_assert_true(q == p[40]);
+	g_assert_null(*esess_slab_tag(q, 384));
+	for (i = 0; i < G_N_ELEMENTS(p); i++)
+		esess_slab_free(&sl, p[i]);
+	g_assert_cmpuint(sl.chunks->len, ==, 0);
+	g_ptr_array_unref(sl.chunks);
+}
+
 static gboolean
 checker_runs(void)
 {
@@ -316,6 +354,7 @@ main(int argc, char **argv)
 	g_test_add_func("/mem/secret/many", test_secret_many);
 	g_test_add_func("/mem/free-wiped", test_free_wiped);
 	g_test_add_func("/mem/slab", test_slab);
+	g_test_add_func("/mem/slab/tagged", test_slab_tagged);
 	g_test_add_func("/mem/slab/freed-poisoned", test_slab_poisoned);
 	return g_test_run();
 }
