@@ -16,8 +16,9 @@ BENCH_M1_PROGS = tests/bench/bench-message1$(EXEEXT)
 EXTRA_PROGRAMS += tests/bench/bench-stanza tests/bench/bench-negotiate \
 	tests/bench/bench-negotiate-plain tests/bench/bench-scale tests/bench/bench-memory \
 	tests/bench/bench-pubkey tests/bench/bench-message1 tests/bench/bench-message1-otr \
-	tests/bench/bench-archive
-CLEANFILES += $(BENCH_PROGS) tests/bench/bench-message1-otr$(EXEEXT)
+	tests/bench/bench-archive tests/bench/bench-scale-otr
+CLEANFILES += $(BENCH_PROGS) tests/bench/bench-message1-otr$(EXEEXT) \
+	tests/bench/bench-scale-otr$(EXEEXT)
 
 BENCH_COMMON_SOURCES = tests/bench/bench-util.c tests/bench/bench-util.h
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/bench
@@ -81,8 +82,16 @@ tests_bench_bench_message1_otr_CPPFLAGS = $(BENCH_CPPFLAGS) -DBENCH_WITH_OTR
 tests_bench_bench_message1_otr_LDADD = $(BENCH_LDADD)
 tests_bench_bench_message1_otr_DEPENDENCIES = $(ESESS_CORE)
 
+# bench-scale's measurement with libotr as the peer (issue 11 item 1): a
+# program of its own, since otrl_init replaces libgcrypt's secure allocator
+# for the whole process; only libotr is measured there
+tests_bench_bench_scale_otr_SOURCES = tests/bench/bench-scale-otr.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_scale_otr_CPPFLAGS = $(BENCH_CPPFLAGS)
+tests_bench_bench_scale_otr_LDADD = $(GLIB_LIBS) $(OTR_LIBS) $(GCRYPT_LIBS)
+
 if HAVE_OTR
 BENCH_M1_PROGS += tests/bench/bench-message1-otr$(EXEEXT)
+BENCH_PROGS += tests/bench/bench-scale-otr$(EXEEXT)
 tests_bench_bench_stanza_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
 tests_bench_bench_negotiate_SOURCES += tests/bench/bench-otr.c tests/bench/bench-otr.h
 endif
