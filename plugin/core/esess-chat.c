@@ -85,6 +85,13 @@ chat_prefetch_hot(const EsessChat *chat, gboolean sending)
 #endif
 }
 
+void
+esess_chat_prefetch(const EsessChat *chat, gboolean sending)
+{
+	if (chat != NULL)
+		chat_prefetch_hot(chat, sending);
+}
+
 /* Sets *field to a copy of value: in buf (size bytes) when it fits, else in
  * a block of its own; a previous value of its own block is freed. */
 static void

@@ -1012,6 +1012,9 @@ send_encrypted(EsessPeer *peer, xmlnode **packet)
 	char *text, *body = NULL, *one;
 	int len = 0;
 
+	/* the session's lines come in while the payload is written out
+	 * (issue 11 item 1) */
+	esess_chat_prefetch(peer->chat, TRUE);
 	esess_step_init(&step);
 	if (esess_chat_state(peer->chat) == ESESS_CHAT_ESTABLISHED) {
 		/* issue 11 item 2: only the children that go inside <c/> are

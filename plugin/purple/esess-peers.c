@@ -200,6 +200,10 @@ esess_peers_find_thread(PurpleAccount *account, const char *thread)
 	key = thread_key(account, thread);
 	peer = g_hash_table_lookup(threads, key);
 	esess_str_free_wiped(key);
+	/* the chat's and its session's lines come in together, before the
+	 * thread is compared and while the caller goes on (issue 11 item 1) */
+	if (peer != NULL)
+		esess_chat_prefetch(peer->chat, FALSE);
 	return peer != NULL && peer_holds_thread(peer, account, thread) ? peer : NULL;
 }
 
