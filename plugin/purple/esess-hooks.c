@@ -30,9 +30,11 @@ typedef struct {
 	PurpleAccount *account;
 	EsessMsgInfo info;        /* owned (moved from the hook) */
 	guint timeout_id;         /* the initiator gives up after this long */
+	gboolean waiting_key;     /* accepted, held until our identity key is
+				   * unlocked (no dialog of its own) */
 } EsessPendingRequest;
 
-static void do_decline(PurpleAccount *account, const EsessMsgInfo *info);
+static void do_decline(PurpleAccount *account, const EsessMsgInfo *info, const char *why);
 
 static void
 pending_free(EsessPendingRequest *req)
@@ -71,7 +73,7 @@ esess_hooks_pending_free_all(PurpleAccount *account, gboolean decline)
 				gboolean quiet = esess_ctx->quiet;
 
 				esess_ctx->quiet = TRUE;
-				do_decline(req->account, &req->info);
+				do_decline(req->account, &req->info, NULL);
 				esess_ctx->quiet = quiet;
 			}
 			pending_close(req);
@@ -97,19 +99,59 @@ pending_forget(PurpleAccount *account, const char *from, const char *thread)
 		if (thread != NULL && g_strcmp0(req->info.thread, thread) != 0)
 			continue;
 		purple_debug_info(ESESS_DEBUG, "request withdrawn by its initiator\n");
+		if (req->waiting_key) {
+			/* the user was told it waits for the passphrase */
+			char *bare = esess_bare_jid(req->info.from);
+			char *text = g_strdup_printf(_("%s no longer asks for an encrypted "
+						       "session."), bare);
+
+			esess_ui_system(account, bare, text);
+			g_free(text);
+			g_free(bare);
+		}
 		pending_close(req);
 	}
+}
+
+static char *
+key_refused_text(const EsessMsgInfo *info, gboolean timeout)
+{
+	char *bare = esess_bare_jid(info->from);
+	char *text = timeout
+		? g_strdup_printf(_("The encrypted session %s asked for was refused: the "
+				    "passphrase of your identity key was not given in time. "
+				    "Unlock the key in the passphrase dialog, then type "
+				    "/esession start."), bare)
+		: g_strdup_printf(_("The encrypted session %s asked for was refused: your "
+				    "identity key was not unlocked. Type /esession start for "
+				    "a session without it (your contact will be told that "
+				    "your key is missing), or restart the program to be "
+				    "asked for the passphrase again."), bare);
+
+	g_free(bare);
+	return text;
 }
 
 static gboolean
 pending_timeout_cb(gpointer data)
 {
 	EsessPendingRequest *req = data;
+	char *text;
 
 	req->timeout_id = 0;
 	if (g_list_find(esess_ctx->requests, req) == NULL)
 		return FALSE;
 	purple_debug_info(ESESS_DEBUG, "request expired before the user answered\n");
+	if (req->waiting_key && purple_account_is_connected(req->account)) {
+		/* answered the way any refusal is, before the initiator's own
+		 * timeout; the passphrase dialog stays for the next session */
+		esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
+		text = key_refused_text(&req->info, TRUE);
+		do_decline(req->account, &req->info, text);
+		g_free(text);
+		pending_free(req);
+		return FALSE;
+	}
 	pending_close(req);
 	return FALSE;
 }
@@ -274,16 +316,23 @@ requeue(EsessPeer *peer, GPtrArray *bodies)
 	}
 }
 
+static gboolean hold_for_key(PurpleAccount *account, EsessMsgInfo *info);
+
 static void
-do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
+do_accept(PurpleAccount *account, EsessMsgInfo *info, GPtrArray *requeued)
 {
-	EsessPeer *peer = esess_peers_get(account, info->from);
+	EsessPeer *peer;
 	EsessChatConfig cfg;
 	EsessStep step;
 	EsessChat *chat = NULL;
 	EsessStatus st;
 	guint i;
 
+	/* issue 12 limit 3: a negotiation that would sign with our identity
+	 * key waits while it is locked, as the user's own start does */
+	if (hold_for_key(account, info))
+		return;
+	peer = esess_peers_get(account, info->from);
 	if (peer->chat != NULL) {
 		EsessStep old;
 		EsessStatus t;
@@ -345,8 +394,9 @@ do_accept(PurpleAccount *account, const EsessMsgInfo *info, GPtrArray *requeued)
 	}
 }
 
+/* why: what the user is told (NULL: that the request was refused). */
 static void
-do_decline(PurpleAccount *account, const EsessMsgInfo *info)
+do_decline(PurpleAccount *account, const EsessMsgInfo *info, const char *why)
 {
 	EsessChatConfig cfg;
 	EsessStep step;
@@ -362,6 +412,10 @@ do_decline(PurpleAccount *account, const EsessMsgInfo *info)
 		purple_debug_info(ESESS_DEBUG, "decline: %s\n", esess_status_symbol(st));
 	esess_peers_apply(peer, &step);
 	esess_step_clear(&step);
+	if (why != NULL) {
+		esess_ui_error(account, peer->bare, why);
+		return;
+	}
 	text = g_strdup_printf(_("%s asked for an encrypted session; it was refused."),
 			       peer->bare);
 	esess_ui_system(account, peer->bare, text);
@@ -417,7 +471,7 @@ request_refuse_cb(EsessPendingRequest *req, int index)
 	if (g_list_find(esess_ctx->requests, req) == NULL)
 		return;
 	esess_ctx->requests = g_list_remove(esess_ctx->requests, req);
-	do_decline(req->account, &req->info);
+	do_decline(req->account, &req->info, NULL);
 	pending_free(req);
 }
 
@@ -445,6 +499,93 @@ ask_user(PurpleAccount *account, EsessMsgInfo *info, gboolean replaces)
 	esess_ui_ask_request(account, req->info.from, replaces, req,
 			     PURPLE_CALLBACK(request_accept_cb),
 			     PURPLE_CALLBACK(request_refuse_cb));
+	return TRUE;
+}
+
+/* The passphrase was answered (ok: the key is unlocked): every request
+ * of the account held for it goes on, or is refused. */
+static void
+key_answered_cb(PurpleAccount *account, gboolean ok, gpointer data)
+{
+	GList *l, *next, *held = NULL;
+	char *text;
+
+	(void)data;
+	if (esess_ctx == NULL)
+		return;
+	for (l = esess_ctx->requests; l != NULL; l = next) {
+		EsessPendingRequest *req = l->data;
+
+		next = l->next;
+		if (req->account == account && req->waiting_key) {
+			esess_ctx->requests = g_list_delete_link(esess_ctx->requests, l);
+			held = g_list_prepend(held, req);
+		}
+	}
+	held = g_list_reverse(held);
+	for (l = held; l != NULL; l = l->next) {
+		EsessPendingRequest *req = l->data;
+
+		if (esess_ctx->quiet || !purple_account_is_connected(account)) {
+			/* signing off or unloading: nothing is answered */
+		} else if (ok) {
+			do_accept(account, &req->info, NULL);
+		} else {
+			/* never on without the key the negotiation expects */
+			text = key_refused_text(&req->info, FALSE);
+			do_decline(account, &req->info, text);
+			g_free(text);
+		}
+		pending_free(req);
+	}
+	g_list_free(held);
+}
+
+/* Issue 12 limit 3: a request from a peer of this plugin, accepted (by
+ * the policy or the user) while our identity key is locked, is held and
+ * the passphrase asked, with the dialog the user's own start opens; the
+ * request is answered when the user answers, or refused when the
+ * initiator's time runs out.  SECURITY 58: the held requests count with
+ * those waiting for the user (one per contact, ESESS_MAX_PENDING_REQUESTS
+ * in all), and the account has one passphrase dialog, which is asked once
+ * per start, whatever the number of requests. */
+static gboolean
+hold_for_key(PurpleAccount *account, EsessMsgInfo *info)
+{
+	EsessPendingRequest *req;
+	GList *l;
+	gboolean asked = FALSE;
+	char *bare, *text;
+
+	if (info->from == NULL || !purple_account_is_connected(account) ||
+	    !esess_identity_would_ask(account) || !esess_peers_has_plugin(account, info->from))
+		return FALSE;
+	if (pending_requests_full(account, info->from)) {
+		purple_debug_info(ESESS_DEBUG, "request dropped: one already waits\n");
+		return TRUE;
+	}
+	for (l = esess_ctx->requests; l != NULL && !asked; l = l->next)
+		asked = ((EsessPendingRequest *)l->data)->account == account &&
+			((EsessPendingRequest *)l->data)->waiting_key;
+	req = g_new0(EsessPendingRequest, 1);
+	req->account = account;
+	req->waiting_key = TRUE;
+	req->info = *info;
+	memset(info, 0, sizeof(*info));  /* moved */
+	esess_ctx->requests = g_list_prepend(esess_ctx->requests, req);
+	/* refused a little before the initiator gives up, so that it learns
+	 * why instead of timing out */
+	req->timeout_id = purple_timeout_add_seconds(ESESS_NEGOTIATION_TIMEOUT - 10,
+						     pending_timeout_cb, req);
+	/* the conversation says what happens: nothing is private yet */
+	bare = esess_bare_jid(req->info.from);
+	text = g_strdup_printf(_("%s asked for an encrypted session; it waits until you "
+				 "unlock your identity key with its passphrase."), bare);
+	esess_ui_system(account, bare, text);
+	g_free(text);
+	g_free(bare);
+	if (!asked)
+		esess_identity_unlock(account, key_answered_cb, NULL);
 	return TRUE;
 }
 
@@ -536,7 +677,7 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 			return;
 		case ESESS_CHAT_ESTABLISHED:
 			if (policy == ESESS_POLICY_NEVER)
-				do_decline(account, info);
+				do_decline(account, info, NULL);
 			else
 				(void)ask_user(account, info, TRUE);
 			return;
@@ -546,7 +687,7 @@ handle_request(PurpleAccount *account, EsessMsgInfo *info)
 	}
 	switch (policy) {
 	case ESESS_POLICY_NEVER:
-		do_decline(account, info);
+		do_decline(account, info, NULL);
 		break;
 	case ESESS_POLICY_ON_REQUEST:
 		(void)ask_user(account, info, FALSE);

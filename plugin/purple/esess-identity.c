@@ -526,20 +526,53 @@ generate(EsessIdentity *id)
 /* ---- passphrase ------------------------------------------------------ */
 
 typedef struct {
-	PurpleAccount *account;
 	EsessIdentityDoneCb cb;
 	gpointer data;
+} UnlockWaiter;
+
+/* One open passphrase dialog per account: whoever needs the key while it
+ * is open waits for the same answer (SECURITY 58: a contact's requests
+ * cannot open one dialog each). */
+typedef struct {
+	PurpleAccount *account;
+	GSList *waiters;          /* UnlockWaiter *, in the order they came */
 } Unlock;
 
 static GList *unlocks;   /* Unlock * whose dialog is open */
+
+/* Every waiter is answered; the dialog's Unlock is freed. */
+static void
+unlock_answer(Unlock *u, gboolean ok)
+{
+	GSList *w = g_slist_reverse(u->waiters), *l;
+
+	u->waiters = NULL;
+	for (l = w; l != NULL; l = l->next) {
+		UnlockWaiter *uw = l->data;
+
+		if (uw->cb != NULL)
+			uw->cb(u->account, ok, uw->data);
+		g_free(uw);
+	}
+	g_slist_free(w);
+	g_free(u);
+}
 
 static void
 unlock_finish(Unlock *u, gboolean ok)
 {
 	unlocks = g_list_remove(unlocks, u);
-	if (u->cb != NULL)
-		u->cb(u->account, ok, u->data);
-	g_free(u);
+	unlock_answer(u, ok);
+}
+
+static void
+unlock_wait(Unlock *u, EsessIdentityDoneCb cb, gpointer data)
+{
+	UnlockWaiter *uw = g_new0(UnlockWaiter, 1);
+
+	uw->cb = cb;
+	uw->data = data;
+	u->waiters = g_slist_prepend(u->waiters, uw);
 }
 
 static void
@@ -622,11 +655,9 @@ identity_free(EsessIdentity *id)
 		if (u->account == id->account) {
 			unlocks = g_list_delete_link(unlocks, l);
 			purple_request_close_with_handle(u);
-			/* its owner lets go of its data (nothing starts: the
+			/* its owners let go of their data (nothing starts: the
 			 * account or the plugin is going) */
-			if (u->cb != NULL)
-				u->cb(u->account, FALSE, u->data);
-			g_free(u);
+			unlock_answer(u, FALSE);
 		}
 	}
 	if (id->renew_id != 0)
@@ -744,7 +775,18 @@ esess_identity_would_ask(PurpleAccount *account)
 {
 	EsessIdentity *id = identity_get(account);
 
-	return load(id) && id->key == NULL && id->encrypted && !id->asked;
+	return load(id) && id->key == NULL && id->encrypted && (!id->asked || id->asking);
+}
+
+static Unlock *
+unlock_open(PurpleAccount *account)
+{
+	GList *l;
+
+	for (l = unlocks; l != NULL; l = l->next)
+		if (((Unlock *)l->data)->account == account)
+			return l->data;
+	return NULL;
 }
 
 void
@@ -753,6 +795,11 @@ esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer d
 	EsessIdentity *id = identity_get(account);
 	Unlock *u;
 
+	/* the dialog is open: this one waits for its answer too */
+	if (id->asking && (u = unlock_open(account)) != NULL) {
+		unlock_wait(u, cb, data);
+		return;
+	}
 	if (!load(id) || id->key != NULL || id->asked) {
 		if (cb != NULL)
 			cb(account, id->key != NULL, data);
@@ -763,8 +810,7 @@ esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer d
 	id->asking = TRUE;
 	u = g_new0(Unlock, 1);
 	u->account = account;
-	u->cb = cb;
-	u->data = data;
+	unlock_wait(u, cb, data);
 	unlocks = g_list_prepend(unlocks, u);
 	esess_ui_ask_passphrase(account, u, G_CALLBACK(unlock_ok_cb),
 				G_CALLBACK(unlock_cancel_cb));

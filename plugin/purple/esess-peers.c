@@ -267,6 +267,27 @@ esess_peers_send_text(PurpleAccount *account, const char *stanza)
 
 /* ---- configuration for the engine --------------------------------- */
 
+gboolean
+esess_peers_has_plugin(PurpleAccount *account, const char *peer_jid)
+{
+	char *own, *bare;
+	gboolean has = esess_hooks_peer_has(account, peer_jid, ESESS_NS_PURPLE);
+
+	/* issue 10 item 5: right after a reconnect or a reload the contact's
+	 * features are not known yet; a contact that completed a session with
+	 * the committed SAS (INTEROP R23) runs this plugin, remembered in the
+	 * store, so the request offers what it expects */
+	if (!has && esess_ctx->store != NULL) {
+		own = esess_bare_jid(purple_account_get_username(account));
+		bare = esess_bare_jid(peer_jid);
+		has = (esess_store_peer_flags(esess_ctx->store, own, bare) &
+		       ESESS_PEER_COMMITTED_SAS) != 0;
+		g_free(bare);
+		g_free(own);
+	}
+	return has;
+}
+
 void
 esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_jid)
 {
@@ -286,25 +307,19 @@ esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_
 	cfg->modp_offer = esess_policy_groups(account, &n);
 	cfg->n_modp_offer = n;
 	cfg->logging = esess_policy_logging(account);
-	cfg->peer_has_plugin = esess_hooks_peer_has(account, peer_jid, ESESS_NS_PURPLE);
-	/* issue 10 item 5: right after a reconnect or a reload the contact's
-	 * features are not known yet; a contact that completed a session with
-	 * the committed SAS (INTEROP R23) runs this plugin, remembered in the
-	 * store, so the request offers what it expects */
-	if (!cfg->peer_has_plugin && esess_ctx->store != NULL)
-		cfg->peer_has_plugin = (esess_store_peer_flags(esess_ctx->store, cfg->account,
-							      peer->bare) &
-					ESESS_PEER_COMMITTED_SAS) != 0;
+	cfg->peer_has_plugin = esess_peers_has_plugin(account, peer_jid);
 	key = g_strdup_printf("%p\n%s", (void *)account, peer_jid);
 	cfg->peer_caps_node = g_strdup(g_hash_table_lookup(esess_ctx->caps, key));
 	esess_str_free_wiped(key);
 	cfg->placeholder = esess_ui_placeholder();
 	/* INTEROP R21, issue 12: public keys only between peers of this
 	 * plugin (never Gajim, R20).  The key is made the first time such a
-	 * session is set up; this one goes on without it meanwhile, and a
-	 * protected key is unlocked once per start (the passphrase is asked,
-	 * this negotiation does not wait for it).  The chat takes its own
-	 * reference. */
+	 * session is set up; this one goes on without it meanwhile.  A
+	 * protected key is unlocked once per start: the sessions the user
+	 * starts (esess_peers_start_user) and those the contact asks for
+	 * (esess-hooks.c, hold_for_key) wait for the passphrase before they
+	 * get here; any other one asks it and goes on.  The chat takes its
+	 * own reference. */
 	if (cfg->peer_has_plugin && esess_identity_need(account)) {
 		cfg->idkey = esess_identity_private(account);
 		if (cfg->idkey == NULL)
@@ -490,7 +505,7 @@ esess_peers_start_user(PurpleAccount *account, const char *jid)
 	/* issue 12: the passphrase is asked when the key is first needed;
 	 * the session waits for the answer instead of going without it */
 	if (purple_account_is_connected(account) && esess_identity_would_ask(account) &&
-	    esess_hooks_peer_has(account, jid, ESESS_NS_PURPLE)) {
+	    esess_peers_has_plugin(account, jid)) {
 		d = g_new0(DeferredStart, 1);
 		d->jid = g_strdup(jid);
 		esess_identity_unlock(account, deferred_start_cb, d);

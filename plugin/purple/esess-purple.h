@@ -188,6 +188,8 @@ void esess_peers_remove_account(PurpleAccount *account, gboolean send_terminate,
 				EsessStatus reason);
 /* Every entry bound to this full JID (presence unavailable). */
 void esess_peers_peer_gone(PurpleAccount *account, const char *full_jid);
+/* The contact runs this plugin (caps, or a committed-SAS session before). */
+gboolean esess_peers_has_plugin(PurpleAccount *account, const char *peer_jid);
 void esess_peers_fill_config(EsessPeer *peer, EsessChatConfig *cfg, const char *peer_jid);
 void esess_peers_config_clear(EsessChatConfig *cfg);
 /* Sends the step's stanzas and shows its event. */
@@ -319,7 +321,8 @@ EsessIdKey *esess_identity_private(PurpleAccount *account);
 /* Asks the passphrase (once per start) when the key is locked; cb says
  * whether the private key is available now. */
 void esess_identity_unlock(PurpleAccount *account, EsessIdentityDoneCb cb, gpointer data);
-/* TRUE when esess_identity_unlock would ask the passphrase now. */
+/* TRUE when esess_identity_unlock would ask the passphrase now, or wait
+ * for the dialog already open (one per account, its answer shared). */
 gboolean esess_identity_would_ask(PurpleAccount *account);
 EsessStatus esess_identity_export(PurpleAccount *account, const char *file);
 /* Rewrites the key file protected by passphrase (NULL or "": none); the

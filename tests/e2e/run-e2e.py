@@ -1834,6 +1834,95 @@ def group_identity_publish():
     s.stop()
 
 
+def group_identity_locked():
+    """Issue 12 limit 3: a session the contact asks for, accepted while our
+    identity key is locked, waits for the passphrase (one dialog per
+    account, whatever the number of requests: SECURITY 58) and then carries
+    the key; refused when the user cancels; never "private" meanwhile."""
+    s = h.Prosody(pep=True).start()
+    a, b = pair(s)
+    c = h.Client(s, "carol")
+    c.signed_on()
+    c.cmd("account-set esessions-policy opportunistic")
+    h.befriend(a, c)
+    pw = token("pw")
+    fpr = {"a": own_key(a, b)}
+    since = a.mark()
+    a.cmd("input-text " + pw)
+    a.cmd("answer Save")
+    a.cmd("cmd %s esession key passphrase" % b.jid)
+    a.wait_for(sys_pred("now protected by a passphrase"), since=since, what="protected")
+    a.stop()
+    locked = lambda e: e[0] == "dialog" and "protected by a passphrase" in e[3]
+    private = ("2", "3")
+
+    def restart_alice():
+        x = h.Client(s, "alice", idkey=False)
+        x.signed_on()
+        x.cmd("account-set esessions-policy opportunistic")
+        x.cmd("answer Later")
+        for y in (b, c):
+            y.cmd("answer-clear")
+            y.cmd("answer Later")
+            check(h.wait_feature(x, y.full_jid, h.FEATURE_PURPLE), "alice: no caps")
+            check(h.wait_feature(y, x.full_jid, h.FEATURE_PURPLE), "no caps of alice")
+        return x
+
+    def waits_then_unlocked():
+        a2 = restart_alice()
+        ma, mb, mc = a2.mark(), b.mark(), c.mark()
+        b.cmd("cmd %s esession start" % a2.jid)
+        c.cmd("cmd %s esession start" % a2.jid)
+        a2.wait_for(locked, since=ma, what="passphrase asked")
+        for y in (b, c):
+            a2.wait_for(lambda e: sys_pred("waits until you unlock")(e) and y.jid in e[4],
+                        since=ma, what="%s's request held" % y.user)
+        # nobody is shown a private conversation while the key is locked
+        b.sync()
+        c.sync()
+        for x, peer, m in ((a2, b, ma), (a2, c, ma), (b, a2, mb), (c, a2, mc)):
+            check(not x.find(state_pred(peer.jid, private), m),
+                  "a conversation was private before the passphrase was given")
+        # two requests, one dialog
+        check(len(a2.find(locked, ma)) == 1, "more than one passphrase dialog")
+        a2.cmd("input-text " + pw)
+        a2.cmd("click Unlock")
+        for y in (b, c):
+            y.wait_for(state_pred(a2.jid, private), 30, since=mb if y is b else mc,
+                       what="private")
+            ev = y.wait_for(lambda e: sys_pred("Identity key of %s" % a2.jid)(e),
+                            since=mb if y is b else mc, what="alice's key in the session")
+            check(fpr["a"] in ev[4], "another key: %r" % ev[4])
+            check(not y.find(lambda e: e[0] == "msg" and "did not prove" in e[4],
+                             mb if y is b else mc), "alice's key was missing")
+        a2.stop()
+    record("identity locked: sessions the contacts ask for wait for the passphrase (one "
+           "dialog), are not private meanwhile, and carry the key", waits_then_unlocked)
+
+    def cancelled():
+        for y in (b, c):
+            y.wait_for(state_pred(a.jid, ("0", "4")), 15, what="old session over")
+        a3 = restart_alice()
+        ma, mb = a3.mark(), b.mark()
+        b.cmd("cmd %s esession start" % a3.jid)
+        a3.wait_for(locked, since=ma, what="passphrase asked")
+        a3.cmd("click Cancel")
+        ev = a3.wait_for(lambda e: e[0] == "msg" and "was refused" in e[4] and
+                         "not unlocked" in e[4], since=ma, what="alice told")
+        check(b.jid in ev[4] and "/esession start" in ev[4], "notice: %r" % (ev[:5],))
+        b.wait_for(sys_pred("declined the encrypted session"), since=mb,
+                   what="bob told of the refusal")
+        b.sync()
+        check(not b.find(state_pred(a3.jid, private), mb) and
+              not a3.find(state_pred(b.jid, private), ma), "private without the key")
+        a3.stop()
+    record("identity locked: a cancelled passphrase refuses the held request; nobody is "
+           "shown a private conversation", cancelled)
+    for x in (b, c):
+        x.stop()
+    s.stop()
+
+
 def group_offline():
     """Issue 12 items 4 and 5: XEP-0187 offline messages.  bob signs off
     (publishing fresh options); alice, whose policy requires encryption,
@@ -3704,7 +3793,7 @@ def main():
               group_duplicate_neg, group_forged_crossing,
               group_sizes, group_second_device, group_plain_untouched,
               group_identity, group_identity_session, group_identity_direct,
-              group_identity_validity, group_identity_publish,
+              group_identity_validity, group_identity_publish, group_identity_locked,
               group_archive, group_archive_server, group_archive_migrate,
               group_offline]
     only = os.environ.get("ESESS_E2E_ONLY")
