@@ -53,13 +53,17 @@ typedef struct {
 	time_t start;             /* the log's start (from its file name) */
 } OldLog;
 
+typedef struct _Conv Conv;
+static void conv_free(Conv *c);
+
 typedef struct {
 	GList *logs;              /* OldLog * */
 	PurpleAccount *account;   /* the conversation of the command, or NULL */
 	char *who;                /* (the action reports in a notification) */
 	GList *unlock;            /* PurpleAccount * still to unlock */
 	GList *next;              /* the next log to convert */
-	guint idle;               /* the conversion running, one log per turn */
+	guint idle;               /* the conversion running, a slice per turn */
+	Conv *conv;               /* the log being converted, or NULL */
 	guint done, failed, msgs; /* the counts told at the end */
 } Job;
 
@@ -81,6 +85,7 @@ job_free(Job *job)
 	jobs = g_list_remove(jobs, job);
 	if (job->idle != 0)
 		g_source_remove(job->idle);
+	conv_free(job->conv);
 	g_list_free_full(job->logs, (GDestroyNotify)oldlog_free);
 	g_list_free(job->unlock);
 	g_free(job->who);
@@ -301,7 +306,7 @@ stamp_time(const char *stamp, time_t start, gint64 prev)
  * that name is neither ours nor the contact's, nothing says who wrote it:
  * NULL and *unknown (the line is kept whole, parse_other_line).  A
  * message whose text holds a line break goes on over the next lines: its
- * first line has no <br> (parse_log joins them).  Errors (#FF0000) are not
+ * first line has no <br> (parse_line joins them).  Errors (#FF0000) are not
  * messages. */
 static gboolean is_contact_name(PurpleAccount *account, const char *name, const char *sender);
 
@@ -600,73 +605,97 @@ strip_html_end(GString *text)
 		g_string_truncate(text, text->len - 4);
 }
 
-/* The records of an old log (Msg *), oldest first.  Every line is
- * accounted for: the header (the first line), a message's start, the start
- * of a line that is not a message (system lines, errors, text-format lines
- * of unknown writer: kept as records of direction "other"), or the next
- * line of the entry before it (a message of several lines goes on; so does
- * a notice).  A line that is none of these (a form this does not know,
- * which may hold a message) makes the whole log unreadable (NULL): its
- * plaintext is then kept, never removed with a message left out. */
-static GPtrArray *
-parse_log(const OldLog *o, char *data, guint *bad)
+/* The records of an old log (Msg *), oldest first, read a line at a time
+ * (parse_line), so that a long log is read over several turns of the main
+ * loop.  Every line is accounted for: the header (the first line), a
+ * message's start, the start of a line that is not a message (system
+ * lines, errors, text-format lines of unknown writer: kept as records of
+ * direction "other"), or the next line of the entry before it (a message
+ * of several lines goes on; so does a notice).  A line that is none of
+ * these (a form this does not know, which may hold a message) makes the
+ * whole log unreadable (parse_end gives NULL): its plaintext is then kept,
+ * never removed with a message left out. */
+typedef struct {
+	GPtrArray *out;           /* Msg * */
+	Msg *last;                /* the entry a continuation line goes on */
+	gint64 prev;              /* the time of the last record */
+	guint line;               /* lines read so far */
+	guint bad;                /* lines of no form this reads */
+} Parse;
+
+static void
+parse_init(Parse *p)
 {
-	GPtrArray *out = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
-	char **lines = g_strsplit(data, "\n", -1);
-	gint64 prev = G_MININT64;
-	Msg *last = NULL;
+	p->out = g_ptr_array_new_with_free_func((GDestroyNotify)msg_free);
+	p->last = NULL;
+	p->prev = G_MININT64;
+	p->line = 0;
+	p->bad = 0;
+}
+
+/* One line (NUL-terminated, without its newline; wiped here). */
+static void
+parse_line(const OldLog *o, Parse *p, char *line)
+{
+	Msg *m = NULL;
+	size_t n = strlen(line);
+	gboolean entry, unknown = FALSE;
+	guint i = p->line++;
+
+	if (n > 0 && line[n - 1] == '\r')
+		line[--n] = '\0';
+	if (o->txt) {
+		entry = is_txt_entry(line);
+		if (entry)
+			m = parse_txt_line(o, line, p->prev);
+	} else {
+		entry = g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span");
+		if (entry)
+			m = parse_html_line(o, line, p->prev, &unknown);
+		if (entry && m == NULL && !unknown && !is_html_other(line)) {
+			/* a form this does not know: the log is refused */
+			p->bad++;
+			esess_wipe(line, n);
+			return;
+		}
+	}
+	/* not a message: kept as it was (doc/archive.md) */
+	if (entry && m == NULL)
+		m = parse_other_line(o, line, p->prev);
+	if (m != NULL) {
+		if (m->time == G_MININT64)
+			m->time = (gint64)o->start;
+		p->prev = m->time;
+		g_ptr_array_add(p->out, m);
+		p->last = m;
+	} else if (i == 0 || n == 0 || (!o->txt && strcmp(line, "</body></html>") == 0)) {
+		/* the header, an empty line, the end */
+	} else if (p->last != NULL) {
+		char *esc = o->txt ? g_markup_escape_text(line, -1) : g_strdup(line);
+
+		/* the text format lost the markup (a line break was <br>);
+		 * in HTML a line break in the markup is a space */
+		g_string_append(p->last->text, o->txt ? "<br/>" : "\n");
+		g_string_append(p->last->text, esc);
+		esess_wipe(esc, strlen(esc));
+		g_free(esc);
+	} else {
+		p->bad++;
+	}
+	esess_wipe(line, n);
+}
+
+/* The records, once every line was read; NULL when a line was of no form
+ * this reads (*bad: how many). */
+static GPtrArray *
+parse_end(const OldLog *o, Parse *p, guint *bad)
+{
+	GPtrArray *out = p->out;
 	guint i;
 
-	*bad = 0;
-	for (i = 0; lines[i] != NULL; i++) {
-		char *line = lines[i];
-		Msg *m = NULL;
-		size_t n = strlen(line);
-		gboolean entry, unknown = FALSE;
-
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (o->txt) {
-			entry = is_txt_entry(line);
-			if (entry)
-				m = parse_txt_line(o, line, prev);
-		} else {
-			entry = g_str_has_prefix(line, "<font") || g_str_has_prefix(line, "<span");
-			if (entry)
-				m = parse_html_line(o, line, prev, &unknown);
-			if (entry && m == NULL && !unknown && !is_html_other(line)) {
-				/* a form this does not know: the log is refused */
-				(*bad)++;
-				esess_wipe(line, n);
-				continue;
-			}
-		}
-		/* not a message: kept as it was (doc/archive.md) */
-		if (entry && m == NULL)
-			m = parse_other_line(o, line, prev);
-		if (m != NULL) {
-			if (m->time == G_MININT64)
-				m->time = (gint64)o->start;
-			prev = m->time;
-			g_ptr_array_add(out, m);
-			last = m;
-		} else if (i == 0 || n == 0 || (!o->txt && strcmp(line, "</body></html>") == 0)) {
-			/* the header, an empty line, the end */
-		} else if (last != NULL) {
-			char *esc = o->txt ? g_markup_escape_text(line, -1) : g_strdup(line);
-
-			/* the text format lost the markup (a line break was <br>);
-			 * in HTML a line break in the markup is a space */
-			g_string_append(last->text, o->txt ? "<br/>" : "\n");
-			g_string_append(last->text, esc);
-			esess_wipe(esc, strlen(esc));
-			g_free(esc);
-		} else {
-			(*bad)++;
-		}
-		esess_wipe(line, n);
-	}
-	g_strfreev(lines);
+	p->out = NULL;
+	p->last = NULL;
+	*bad = p->bad;
 	if (!o->txt)
 		for (i = 0; i < out->len; i++) {
 			Msg *m = g_ptr_array_index(out, i);
@@ -680,6 +709,15 @@ parse_log(const OldLog *o, char *data, guint *bad)
 		return NULL;
 	}
 	return out;
+}
+
+static void
+parse_clear(Parse *p)
+{
+	if (p->out != NULL)
+		g_ptr_array_unref(p->out);
+	p->out = NULL;
+	p->last = NULL;
 }
 
 /* ---- writing, checking, removing ----------------------------------- */
@@ -913,170 +951,317 @@ shred(OldFile *f, gsize len)
 	return TRUE;
 }
 
-/* One old log: parsed, written as a new collection, checked, then its
- * plaintext removed.  *n_msgs: messages carried over (system lines are
- * carried over too, and not counted).  FALSE leaves the
- * old log as it was (and no new collection). */
-static gboolean
-migrate_one(const OldLog *o, guint *n_msgs)
-{
-	const EsessPubKey *pk = esess_identity_public(o->account);
-	const EsessPubKey *keys[1];
-	EsessArchiveWriter *w = NULL;
-	GByteArray *all = NULL, *b = NULL;
-	GPtrArray *msgs = NULL;
-	char *data = NULL, *dir = NULL, *tmp = NULL, *final = NULL, stamp[32];
-	char *own = NULL, *with = NULL;
-	EsessStatus st;
-	const char *why = NULL;
-	gsize len = 0;
-	OldFile of = { -1, -1, NULL, { 0 } };
-	struct tm tm;
-	gboolean ok = FALSE, linked = FALSE;
-	guint i, bad = 0;
+/* One old log: read, parsed, written as a new collection, checked, then
+ * its plaintext removed, over several turns of the main loop (a log of
+ * tens of megabytes takes seconds to parse and encrypt): each turn parses
+ * or encrypts about MIGRATE_SLICE bytes, or does one step on the disk.
+ * The file stays open from the read to the removal; that nothing wrote to
+ * it meanwhile is checked before it is overwritten (oldfile_unchanged). */
+typedef enum {
+	CONV_PARSE,               /* lines into records, a slice a turn */
+	CONV_ENCRYPT,             /* records into the collection, a slice a turn */
+	CONV_WRITE,               /* the collection written under a temporary name */
+	CONV_VERIFY,              /* read back and checked */
+	CONV_REMOVE               /* named, the plaintext overwritten and removed */
+} ConvPhase;
 
-	if (pk == NULL) {
-		why = "no identity key";
-		goto out;
+typedef enum {
+	CONV_MORE,                /* call conv_step again at the next turn */
+	CONV_DONE,
+	CONV_FAILED               /* the old log is as it was, no new collection */
+} ConvResult;
+
+struct _Conv {
+	const OldLog *o;          /* borrowed from the job */
+	ConvPhase phase;
+	OldFile of;
+	char *data;               /* the old log as read (wiped line by line) */
+	gsize len;
+	gsize pos;                /* parse: the next line */
+	Parse parse;
+	GPtrArray *msgs;          /* Msg * */
+	guint rec;                /* encrypt: the next record */
+	EsessArchiveWriter *w;
+	GByteArray *all, *b;
+	char *own, *with, *dir, *tmp, stamp[32];
+	guint turns;
+};
+
+/* what one turn parses or encrypts of a log: a few milliseconds */
+#define MIGRATE_SLICE (256 * 1024)
+
+static void
+conv_free(Conv *c)
+{
+	if (c == NULL)
+		return;
+	/* unfinished: the new file goes, the old log stays */
+	if (c->tmp != NULL)
+		g_unlink(c->tmp);
+	if (c->data != NULL) {
+		esess_wipe(c->data, c->len);
+		g_free(c->data);
 	}
-	if (!oldfile_open(o->path, &of)) {
-		why = "cannot open the old log (reached through a link, not a regular "
-		      "file, or not writable)";
-		goto out;
+	parse_clear(&c->parse);
+	if (c->all != NULL) {
+		esess_wipe(c->all->data, c->all->len);
+		g_byte_array_unref(c->all);
+	}
+	if (c->b != NULL)
+		g_byte_array_unref(c->b);
+	if (c->msgs != NULL)
+		g_ptr_array_unref(c->msgs);
+	esess_archive_writer_free(c->w);
+	oldfile_close(&c->of);
+	g_free(c->own);
+	g_free(c->with);
+	g_free(c->dir);
+	g_free(c->tmp);
+	g_free(c);
+}
+
+/* Opens and reads the old log; NULL (and *why) when it is left alone. */
+static Conv *
+conv_new(const OldLog *o, const char **why)
+{
+	Conv *c = g_new0(Conv, 1);
+
+	c->o = o;
+	c->of.dir = c->of.fd = -1;
+	parse_init(&c->parse);
+	if (esess_identity_public(o->account) == NULL) {
+		*why = "no identity key";
+		goto fail;
+	}
+	if (!oldfile_open(o->path, &c->of)) {
+		*why = "cannot open the old log (reached through a link, not a regular "
+		       "file, or not writable)";
+		goto fail;
 	}
 	/* another name of the same file (a backup made with hard links, say)
 	 * would be overwritten too: such a log is left alone */
-	if (of.sb.st_nlink != 1) {
-		why = "the old log has other hard links (overwriting it would reach them)";
-		goto out;
+	if (c->of.sb.st_nlink != 1) {
+		*why = "the old log has other hard links (overwriting it would reach them)";
+		goto fail;
 	}
-	if (!oldfile_read(&of, &data, &len)) {
-		why = "cannot read the old log (or it is larger than 64 MiB)";
-		goto out;
+	if (!oldfile_read(&c->of, &c->data, &c->len)) {
+		*why = "cannot read the old log (or it is larger than 64 MiB)";
+		goto fail;
 	}
-	if (!g_utf8_validate(data, len, NULL)) {
-		why = "the old log is not UTF-8";
-		goto out;
+	/* g_utf8_validate refuses a NUL; the lines are checked as they are
+	 * parsed (a newline is never inside a UTF-8 sequence) */
+	if (memchr(c->data, '\0', c->len) != NULL) {
+		*why = "the old log is not UTF-8";
+		goto fail;
 	}
-	msgs = parse_log(o, data, &bad);
-	if (msgs == NULL) {
+	c->phase = CONV_PARSE;
+	return c;
+fail:
+	conv_free(c);
+	return NULL;
+}
+
+static ConvResult
+conv_parse(Conv *c, const char **why)
+{
+	gsize used = 0;
+	guint bad = 0;
+
+	/* the lines as g_strsplit(data, "\n") gives them: the last one may
+	 * be empty */
+	while (c->pos <= c->len && used < MIGRATE_SLICE) {
+		char *line = c->data + c->pos;
+		char *nl = memchr(line, '\n', c->len - c->pos);
+		gsize n = nl != NULL ? (gsize)(nl - line) : c->len - c->pos;
+
+		c->pos += n + 1;
+		used += n + 1;
+		line[n] = '\0'; /* the newline, or the NUL after the data */
+		if (!g_utf8_validate(line, (gssize)n, NULL)) {
+			*why = "the old log is not UTF-8";
+			return CONV_FAILED;
+		}
+		parse_line(c->o, &c->parse, line);
+	}
+	if (c->pos <= c->len)
+		return CONV_MORE;
+	c->msgs = parse_end(c->o, &c->parse, &bad);
+	if (c->msgs == NULL) {
 		/* counts only: the lines may hold messages */
 		purple_debug_warning(ESESS_DEBUG, "archive: %u lines of an old log are of no "
 				     "form this reads\n", bad);
-		why = "a line of the old log is of a form this does not read";
-		goto out;
+		*why = "a line of the old log is of a form this does not read";
+		return CONV_FAILED;
 	}
 	/* a log of system lines only is converted too: a line of unknown
 	 * writer may be a message under an old alias */
-	if (msgs->len == 0) {
-		why = "nothing to keep in the old log";
-		goto out;
+	if (c->msgs->len == 0) {
+		*why = "nothing to keep in the old log";
+		return CONV_FAILED;
 	}
-	/* the collection under its log's start time (its name and, bound in
-	 * its header, the start: doc/archive.md) */
-	if (localtime_r(&o->start, &tm) == NULL) {
-		why = "the old log has no start time";
-		goto out;
-	}
-	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%S", &tm);
-	keys[0] = pk;
-	all = g_byte_array_new();
-	b = g_byte_array_new();
-	esess_archive_log_binding(o->account, o->name, &own, &with);
-	st = esess_archive_writer_new_bound(keys, 1, own, with, stamp, &w, all);
-	if (st != ESESS_OK) {
-		why = "cannot start a collection";
-		goto out;
-	}
-	for (i = 0; i < msgs->len; i++) {
-		const Msg *m = g_ptr_array_index(msgs, i);
+	c->phase = CONV_ENCRYPT;
+	return CONV_MORE;
+}
 
-		if (esess_archive_writer_append(w, m->dir, m->time, m->sender, m->text->str,
-						b) != ESESS_OK) {
-			why = "a message does not fit the format";
-			goto out;
+static ConvResult
+conv_encrypt(Conv *c, const char **why)
+{
+	const EsessPubKey *keys[1];
+	gsize used = 0;
+	struct tm tm;
+
+	if (c->w == NULL) {
+		/* the collection under its log's start time (its name and,
+		 * bound in its header, the start: doc/archive.md) */
+		if (localtime_r(&c->o->start, &tm) == NULL) {
+			*why = "the old log has no start time";
+			return CONV_FAILED;
+		}
+		strftime(c->stamp, sizeof c->stamp, "%Y%m%dT%H%M%S", &tm);
+		keys[0] = esess_identity_public(c->o->account);
+		if (keys[0] == NULL) {
+			*why = "no identity key";
+			return CONV_FAILED;
+		}
+		c->all = g_byte_array_new();
+		c->b = g_byte_array_new();
+		esess_archive_log_binding(c->o->account, c->o->name, &c->own, &c->with);
+		if (esess_archive_writer_new_bound(keys, 1, c->own, c->with, c->stamp, &c->w,
+						   c->all) != ESESS_OK) {
+			*why = "cannot start a collection";
+			return CONV_FAILED;
+		}
+	}
+	while (c->rec < c->msgs->len && used < MIGRATE_SLICE) {
+		const Msg *m = g_ptr_array_index(c->msgs, c->rec);
+
+		if (esess_archive_writer_append(c->w, m->dir, m->time, m->sender, m->text->str,
+						c->b) != ESESS_OK) {
+			*why = "a message does not fit the format";
+			return CONV_FAILED;
 		}
 		/* the record and the new trailer replace the old trailer */
-		g_byte_array_set_size(all, all->len - ESESS_ARCHIVE_TRAILER_LEN);
-		g_byte_array_append(all, b->data, b->len);
+		g_byte_array_set_size(c->all, c->all->len - ESESS_ARCHIVE_TRAILER_LEN);
+		g_byte_array_append(c->all, c->b->data, c->b->len);
+		used += c->b->len;
+		c->rec++;
 	}
-	dir = esess_archive_log_dir(o->account, o->name);
-	if (g_mkdir_with_parents(dir, 0700) != 0) {
-		why = "cannot make the folder of the encrypted log";
-		goto out;
+	if (c->rec == c->msgs->len)
+		c->phase = CONV_WRITE;
+	return CONV_MORE;
+}
+
+static ConvResult
+conv_write(Conv *c, const char **why)
+{
+	c->dir = esess_archive_log_dir(c->o->account, c->o->name);
+	if (g_mkdir_with_parents(c->dir, 0700) != 0) {
+		*why = "cannot make the folder of the encrypted log";
+		return CONV_FAILED;
 	}
-	tmp = g_strdup_printf("%s/.migrating-%u.tmp", dir, g_random_int());
-	if (!write_file(tmp, all->data, all->len)) {
-		why = "cannot write the new collection";
-		goto out;
+	c->tmp = g_strdup_printf("%s/.migrating-%u.tmp", c->dir, g_random_int());
+	if (!write_file(c->tmp, c->all->data, c->all->len)) {
+		*why = "cannot write the new collection";
+		return CONV_FAILED;
 	}
-	if (!verify(o, tmp, all, msgs, own, with, stamp, &why))
-		goto out;
-	if (!oldfile_unchanged(&of, len)) {
-		why = "the old log changed while it was converted";
-		goto out;
+	c->phase = CONV_VERIFY;
+	return CONV_MORE;
+}
+
+static ConvResult
+conv_remove(Conv *c, const char **why)
+{
+	char *final = NULL;
+	gboolean linked = FALSE;
+	guint i;
+
+	if (!oldfile_unchanged(&c->of, c->len)) {
+		*why = "the old log changed while it was converted";
+		return CONV_FAILED;
 	}
 	/* never over another collection */
 	for (i = 0; i < 100 && !linked; i++) {
 		g_free(final);
-		final = i == 0 ? g_strdup_printf("%s/%s.esa", dir, stamp)
-			: g_strdup_printf("%s/%s-%u.esa", dir, stamp, i);
-		linked = link(tmp, final) == 0;
+		final = i == 0 ? g_strdup_printf("%s/%s.esa", c->dir, c->stamp)
+			: g_strdup_printf("%s/%s-%u.esa", c->dir, c->stamp, i);
+		linked = link(c->tmp, final) == 0;
 		if (!linked && errno != EEXIST)
 			break;
 	}
 	if (!linked) {
-		why = "cannot name the new collection";
-		goto out;
+		g_free(final);
+		*why = "cannot name the new collection";
+		return CONV_FAILED;
 	}
-	g_unlink(tmp);
-	if (!sync_dir(dir)) {
+	g_unlink(c->tmp);
+	g_clear_pointer(&c->tmp, g_free);
+	/* from here on the new collection stays, whatever happens */
+	if (!sync_dir(c->dir)) {
 		/* the new name may not survive a crash: keep the plaintext */
-		why = "the folder of the new collection could not be synced";
-		goto out_kept;
+		g_free(final);
+		*why = "the folder of the new collection could not be synced";
+		return CONV_FAILED;
 	}
-	if (!shred(&of, len)) {
+	if (!shred(&c->of, c->len)) {
 		/* the history is in both forms now: say so, keep both */
-		why = "the plaintext file could not be removed";
-		goto out_kept;
+		g_free(final);
+		*why = "the plaintext file could not be removed";
+		return CONV_FAILED;
 	}
-	/* the count the user is told: messages, not system lines */
-	*n_msgs = 0;
-	for (i = 0; i < msgs->len; i++)
-		if (((const Msg *)g_ptr_array_index(msgs, i))->dir != ESESS_ARCHIVE_OTHER)
-			(*n_msgs)++;
-	ok = TRUE;
 	/* a closed collection like any other: its server copy, when the user
 	 * keeps one (esess-archive-server.c) */
-	esess_archive_server_closed(o->account, o->name, final);
-	goto out_kept;
-out:
-	if (tmp != NULL)
-		g_unlink(tmp);
-out_kept:
-	if (!ok)
-		purple_debug_warning(ESESS_DEBUG, "archive: an old log of %s was not migrated: %s\n",
-				     o->name, why != NULL ? why : "?");
-	if (data != NULL) {
-		esess_wipe(data, len);
-		g_free(data);
-	}
-	if (all != NULL) {
-		esess_wipe(all->data, all->len);
-		g_byte_array_unref(all);
-	}
-	if (b != NULL)
-		g_byte_array_unref(b);
-	if (msgs != NULL)
-		g_ptr_array_unref(msgs);
-	esess_archive_writer_free(w);
-	oldfile_close(&of);
-	g_free(own);
-	g_free(with);
-	g_free(dir);
-	g_free(tmp);
+	esess_archive_server_closed(c->o->account, c->o->name, final);
 	g_free(final);
-	return ok;
+	return CONV_DONE;
+}
+
+/* One slice of the conversion.  CONV_FAILED logs why. */
+static ConvResult
+conv_step(Conv *c)
+{
+	const char *why = NULL;
+	ConvResult r = CONV_FAILED;
+
+	c->turns++;
+	switch (c->phase) {
+	case CONV_PARSE:
+		r = conv_parse(c, &why);
+		break;
+	case CONV_ENCRYPT:
+		r = conv_encrypt(c, &why);
+		break;
+	case CONV_WRITE:
+		r = conv_write(c, &why);
+		break;
+	case CONV_VERIFY:
+		r = verify(c->o, c->tmp, c->all, c->msgs, c->own, c->with, c->stamp, &why)
+		    ? CONV_MORE : CONV_FAILED;
+		c->phase = CONV_REMOVE;
+		break;
+	case CONV_REMOVE:
+		r = conv_remove(c, &why);
+		break;
+	}
+	if (r == CONV_FAILED)
+		purple_debug_warning(ESESS_DEBUG, "archive: an old log of %s was not migrated: %s\n",
+				     c->o->name, why != NULL ? why : "?");
+	else if (r == CONV_DONE)
+		purple_debug_info(ESESS_DEBUG, "archive: an old log was migrated in %u turns of the "
+				  "main loop\n", c->turns);
+	return r;
+}
+
+/* The messages carried over (system lines are carried over too, and not
+ * counted): what the user is told. */
+static guint
+conv_count(const Conv *c)
+{
+	guint i, n = 0;
+
+	for (i = 0; i < c->msgs->len; i++)
+		if (((const Msg *)g_ptr_array_index(c->msgs, i))->dir != ESESS_ARCHIVE_OTHER)
+			n++;
+	return n;
 }
 
 /* ---- the user's side ----------------------------------------------- */
@@ -1112,28 +1297,48 @@ finish(Job *job)
 	job_free(job);
 }
 
-/* One log per turn of the main loop: a long history (an RSA decryption
- * per log for the check) never freezes the program. */
+/* A slice of one log per turn of the main loop: a long history (an RSA
+ * decryption per log for the check, seconds of parsing for a log of tens
+ * of megabytes) never freezes the program. */
 static gboolean
 run_step(gpointer data)
 {
 	Job *job = data;
 	OldLog *o;
-	guint n = 0;
+	const char *why = NULL;
 
-	if (job->next != NULL) {
+	if (job->conv == NULL && job->next != NULL) {
 		o = job->next->data;
 		job->next = job->next->next;
-		/* an account removed meanwhile: its logs stay */
-		if (g_list_find(purple_accounts_get_all(), o->account) != NULL &&
-		    migrate_one(o, &n)) {
-			job->done++;
-			job->msgs += n;
-		} else {
+		/* an account removed meanwhile: its logs stay (and its
+		 * conversion ends, esess_archive_migrate_account_removed) */
+		if (g_list_find(purple_accounts_get_all(), o->account) == NULL) {
 			job->failed++;
+		} else {
+			job->conv = conv_new(o, &why);
+			if (job->conv == NULL) {
+				purple_debug_warning(ESESS_DEBUG, "archive: an old log of %s was "
+						     "not migrated: %s\n", o->name, why);
+				job->failed++;
+			}
 		}
-		if (job->next != NULL)
+		return TRUE;
+	}
+	if (job->conv != NULL) {
+		switch (conv_step(job->conv)) {
+		case CONV_MORE:
 			return TRUE;
+		case CONV_DONE:
+			job->done++;
+			job->msgs += conv_count(job->conv);
+			break;
+		case CONV_FAILED:
+			job->failed++;
+			break;
+		}
+		conv_free(job->conv);
+		job->conv = NULL;
+		return TRUE;
 	}
 	job->idle = 0;
 	finish(job);
@@ -1361,6 +1566,12 @@ esess_archive_migrate_account_removed(PurpleAccount *account)
 			if (((OldLog *)l->data)->account == account) {
 				if (job->next == l)
 					job->next = next;
+				/* its conversion ends: the old log stays as it was */
+				if (job->conv != NULL && job->conv->o == l->data) {
+					conv_free(job->conv);
+					job->conv = NULL;
+					job->failed++;
+				}
 				oldlog_free(l->data);
 				job->logs = g_list_delete_link(job->logs, l);
 			}

@@ -3631,6 +3631,58 @@ def group_archive_migrate():
                "line of unknown form stays whole)",
                every_line_kept)
 
+        def large_log_in_slices():
+            check(st.get("migrated"), "no migration")
+            # about 2 MB: converted over many turns of the main loop, every
+            # line kept, lines across the slices' edges included
+            n = 20000
+            tk = token("big")
+            head = ('<span style="color: %s"><span style="font-size: smaller">(10:00:00)</span> '
+                    '<b>%s:</b></span> ')
+            lines = ["<html><body>"]
+            want = []
+            for i in range(n):
+                mine = i % 3 == 0
+                who = b.full_jid if mine else "kate@localhost"
+                colour = "#16569E" if mine else "#A82F2F"
+                text = "message %06d of %s, padded to look like a line of talk" % (i, tk)
+                if i % 97 == 0:
+                    lines.append(head % (colour, who) + text)
+                    lines.append("and its second line %d<br/>" % i)
+                    text += "\nand its second line %d" % i
+                else:
+                    lines.append(head % (colour, who) + text + "<br/>")
+                want.append((2 if mine else 1, text))
+            lines += ["</body></html>", ""]
+            path = old_log("kate@localhost", 5, ".html", lines)
+            check(os.path.getsize(path) > 2000000, "log of %d bytes" % os.path.getsize(path))
+            m = b.mark()
+            b.cmd("answer Encrypt and remove")
+            b.cmd("cmd kate@localhost esession archive migrate")
+            b.wait_for(sys_pred("Old logs encrypted: 1 (%d messages)" % n), since=m,
+                       what="result in the conversation", timeout=120)
+            b.cmd("answer-clear")
+            b.sync()
+            check(not os.path.exists(path), "the old log is still there")
+            with open(os.path.join(b.dir, "debug.log"), errors="replace") as f:
+                done = re.findall(r"an old log was migrated in (\d+) turns", f.read())
+            turns = int(done[-1]) if done else 0
+            # 2 MB parsed and encrypted a quarter MiB a turn, and the steps
+            # on the disk: never the whole log in one turn
+            check(turns >= 16, "converted in %d turns of the main loop" % turns)
+            with open(bkey) as f:
+                pem = f.read()
+            new = [p for p in archive_files(b) if "/kate@localhost/" in p]
+            check(len(new) == 1, "collections %r" % new)
+            with open(new[0], "rb") as f:
+                recs = read_collection(f.read(), pem)
+            got = [(r[0], r[3]) for r in recs]
+            check(got == want, "%d records, first difference at %r" %
+                  (len(got), next((i for i, (x, y) in enumerate(zip(got, want)) if x != y),
+                                  min(len(got), len(want)))))
+        record("archive migrate: a log of 2 MB is converted in slices over many turns of the "
+               "main loop, every line kept in order", large_log_in_slices)
+
         def links_followed_nowhere():
             check(st.get("migrated"), "no migration")
             elsewhere = os.path.join(b.dir, "elsewhere")
