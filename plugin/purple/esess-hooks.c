@@ -1336,6 +1336,18 @@ sending_message(PurpleAccount *account, xmlnode **packet, const char *to)
 		return;
 	}
 start:
+	/* issue 12 limit 3: a session that would carry our identity key while
+	 * it is locked waits for the passphrase, as the user's own start
+	 * does; the message cannot wait outside a session, so it is not sent,
+	 * and the user is told (never the clear, never silently keyless) */
+	if (esess_identity_would_ask(account) && esess_peers_has_plugin(account, to)) {
+		withhold_message(account, to, packet,
+				 _("An encrypted session is set up first, and it needs your "
+				   "identity key, which is locked. Enter its passphrase in "
+				   "the dialog, then send the message again."));
+		esess_peers_start_user(account, to);
+		return;
+	}
 	/* opportunistic or required, and the contact supports it: start, and
 	 * this message waits in the session's queue (R16) */
 	esess_peers_start(account, to);

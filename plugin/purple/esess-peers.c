@@ -489,10 +489,18 @@ deferred_start_cb(PurpleAccount *account, gboolean ok, gpointer data)
 {
 	DeferredStart *d = data;
 
+	EsessPeer *peer;
+
 	/* with or without the key (a refusal is not asked again this run) */
 	(void)ok;
-	if (esess_ctx != NULL && !esess_ctx->quiet && purple_account_is_connected(account))
-		esess_peers_start(account, d->jid);
+	if (esess_ctx != NULL && !esess_ctx->quiet && purple_account_is_connected(account)) {
+		/* several messages or commands waited for the same answer: the
+		 * first one starts the session */
+		peer = esess_peers_find(account, d->jid);
+		if (peer == NULL || peer->chat == NULL ||
+		    esess_chat_state(peer->chat) == ESESS_CHAT_ENDED)
+			esess_peers_start(account, d->jid);
+	}
 	g_free(d->jid);
 	g_free(d);
 }

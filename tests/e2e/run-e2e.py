@@ -1918,6 +1918,41 @@ def group_identity_locked():
         a3.stop()
     record("identity locked: a cancelled passphrase refuses the held request; nobody is "
            "shown a private conversation", cancelled)
+
+    def typed():
+        b.wait_for(state_pred(a.jid, ("0", "4")), 15, what="old session over")
+        a4 = restart_alice()
+        ma, mb = a4.mark(), b.mark()
+        t1, t2 = token("typed-1"), token("typed-2")
+        # an opportunistic policy starts a session for a typed message: it
+        # waits for the passphrase; the message is not sent, and says so
+        a4.cmd("send %s %s" % (b.jid, t1))
+        a4.wait_for(locked, since=ma, what="passphrase asked")
+        ev = a4.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t1 in e[4],
+                         since=ma, what="message reported not sent")
+        check(a4.find(lambda e: e[0] == "msg" and "identity key, which is locked" in e[4],
+                      ma), "no reason given")
+        a4.cmd("send %s %s" % (b.jid, t2))
+        a4.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t2 in e[4],
+                    since=ma, what="second message reported not sent")
+        b.sync()
+        check(not b.find(lambda e: e[0] == "msg" and (t1 in e[4] or t2 in e[4]), mb),
+              "bob received a message typed while the key was locked")
+        check(not b.find(state_pred(a4.jid, private + ("1",)), mb),
+              "a session started before the passphrase was given")
+        check(len(a4.find(locked, ma)) == 1, "more than one passphrase dialog")
+        a4.cmd("input-text " + pw)
+        a4.cmd("click Unlock")
+        b.wait_for(state_pred(a4.jid, private), 30, since=mb, what="private")
+        ev = b.wait_for(lambda e: sys_pred("Identity key of %s" % a4.jid)(e), since=mb,
+                        what="alice's key in the session")
+        check(fpr["a"] in ev[4] and not b.find(lambda e: e[0] == "msg" and
+                                               "did not prove" in e[4], mb),
+              "the session does not carry alice's key")
+        check(not a4.find(sys_pred("already running"), ma), "a second start was attempted")
+        a4.stop()
+    record("identity locked: a message typed under an opportunistic policy waits for the "
+           "passphrase before the session starts; it is not sent, and says so", typed)
     for x in (b, c):
         x.stop()
     s.stop()
