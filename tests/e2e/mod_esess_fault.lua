@@ -22,6 +22,9 @@
 --                    (wait/resource-constraint) instead of mod_mam's answer
 --   mamnodefault USER  that read is answered with preferences that have no
 --                    'default' attribute (and empty lists)
+--   pepconferr USER  the next XEP-0060 owner configure (an iq set of
+--                    pubsub#owner <configure/>) from USER is refused
+--                    (cancel/forbidden) instead of mod_pep's answer
 --
 -- Every action is appended to esess_fault_log ("<id> <fault> done"), so the
 -- test waits for it instead of sleeping.
@@ -35,6 +38,7 @@ local seen = {};      -- command ids already taken
 local armed = {};     -- message faults waiting for a stanza, in order
 local held = nil;     -- { stanza, to, id, fault } waiting for the next message
 local mamerr = nil;   -- an armed "mamerr": { id, user }
+local conferr = nil;  -- an armed "pepconferr": { id, user }
 local passing = {};   -- stanzas we deliver ourselves: not faulted again
 
 local function note(id, what)
@@ -63,7 +67,10 @@ local function read_commands()
 		local id, fault, arg = line:match("^(%S+)%s+(%S+)%s*(.*)$");
 		if id and not seen[id] then
 			seen[id] = true;
-			if fault == "mamerr" or fault == "mamnodefault" then
+			if fault == "pepconferr" then
+				conferr = { id = id, user = arg };
+				note(id, fault .. " armed");
+			elseif fault == "mamerr" or fault == "mamnodefault" then
 				mamerr = { id = id, user = arg, fault = fault };
 				note(id, fault .. " armed");
 			elseif fault == "kick" then
@@ -217,6 +224,27 @@ module:hook("iq/self/urn:xmpp:mam:2:prefs", function (event)
 	note(id, fault .. " done");
 	return true;
 end, 1000);
+
+-- before mod_pep, which answers at the default priority; a configure of
+-- one's own PEP node comes without 'to' (self) or to the bare JID
+local function on_pep_owner(event)
+	read_commands();
+	local stanza = event.stanza;
+	if not conferr or stanza.attr.type ~= "set" or event.origin.username ~= conferr.user then
+		return;
+	end
+	local pubsub = stanza.tags[1];
+	if not pubsub or not pubsub:get_child("configure") then
+		return;
+	end
+	local id = conferr.id;
+	conferr = nil;
+	event.origin.send(st.error_reply(stanza, "cancel", "forbidden"));
+	note(id, "pepconferr done");
+	return true;
+end
+module:hook("iq/self/http://jabber.org/protocol/pubsub#owner:pubsub", on_pep_owner, 1000);
+module:hook("iq/bare/http://jabber.org/protocol/pubsub#owner:pubsub", on_pep_owner, 1000);
 
 -- commands that need no stanza (kick) are read on a timer too
 module:add_timer(0.1, function ()

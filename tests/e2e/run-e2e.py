@@ -1716,8 +1716,9 @@ def group_identity_publish():
     """Issue 12 limit 2 (doc/wire-profile.md "Publishing our key"): our
     published key is read back at sign-on and published again when the item
     is missing or another key; it is renewed before its <end/>; a node that
-    exists with other options is reconfigured to ours before publishing."""
-    s = h.Prosody(pep=True).start()
+    exists with other options is reconfigured to ours before publishing, and
+    nothing is published when the server refuses that."""
+    s = h.Prosody(pep=True, faults=True).start()
     a, b = pair(s)
     node = "urn:xmpp:pubkey:2"
     fpr = {}
@@ -1829,6 +1830,35 @@ def group_identity_publish():
         check(contact_key(b, a) == fpr["a"], "bob cannot read the key")
     record("identity publish: a node with other options is reconfigured to presence access "
            "before the key is published", reconfigured)
+
+    def refused():
+        def conf():
+            return b"".join(data for p, data in s.server_texts()
+                            if os.path.basename(os.path.dirname(p)) == "pep")
+        raw_iq_answered(s, a, "<iq type='set' id='%%s'><pubsub "
+                        "xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='%s'>"
+                        "<x xmlns='jabber:x:data' type='submit'>"
+                        "<field var='FORM_TYPE' type='hidden'><value>"
+                        "http://jabber.org/protocol/pubsub#node_config</value></field>"
+                        "<field var='pubsub#access_model'><value>open</value></field>"
+                        "</x></configure></pubsub></iq>" % node)
+        deadline = time.time() + 10
+        while time.time() < deadline and b'"open"' not in conf():
+            time.sleep(0.05)
+        check(b'"open"' in conf(), "the test could not open the node")
+        fid = s.fault("pepconferr alice")
+        n = count("identity key published")
+        n_not = count("identity key not published")
+        retract()
+        resign()
+        check(wait_count("refused to reconfigure", 1), "the refusal was not logged")
+        check(s.wait_fault(fid, ("done",)), "the configure never reached the server")
+        check(wait_count("identity key not published", n_not + 1), "no outcome logged")
+        b.sync()
+        check(count("identity key published") == n, "published under weaker access")
+        check(b'"open"' in conf(), "the node changed anyway")
+    record("identity publish: when the server refuses to reconfigure the node, the refusal is "
+           "logged and nothing is published there", refused)
     for x in (a, b):
         x.stop()
     s.stop()
