@@ -541,8 +541,10 @@ key_answered_cb(PurpleAccount *account, gboolean ok, gpointer data)
 	g_list_free(held);
 }
 
-/* Issue 12 limit 3: a request from a peer of this plugin, accepted (by
- * the policy or the user) while our identity key is locked, is held and
+/* Issue 12 limit 3 (INTEROP R21: between peers of this plugin the session
+ * is signed with our identity key, and the contact warns when it is
+ * missing): a request from a peer of this plugin, accepted (by the policy
+ * or the user) while our identity key is locked, is held and
  * the passphrase asked, with the dialog the user's own start opens; the
  * request is answered when the user answers, or refused when the
  * initiator's time runs out.  SECURITY 58: the held requests count with

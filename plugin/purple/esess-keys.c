@@ -101,7 +101,8 @@ esess_ui_ask_passphrase(PurpleAccount *account, gpointer handle, GCallback ok_cb
 
 	purple_request_input(handle, _("Identity key passphrase"), primary,
 			     _("Enter it to use the key for encrypted sessions. It is asked "
-			       "once until the program is restarted; without it, sessions "
+			       "once until the program is restarted. Without it, a session "
+			       "your contact asked for meanwhile is refused, and the others "
 			       "are set up without your identity key."),
 			     NULL, FALSE, TRUE, NULL,
 			     _("_Unlock"), ok_cb, _("_Cancel"), cancel_cb,
