@@ -639,94 +639,167 @@ record_parse(const guint8 *p, size_t len, EsessArchiveRecord **out)
 	return ESESS_OK;
 }
 
+/* A collection read a record at a time (esess_archive_reader_*); the
+ * whole-collection readers below go through it too. */
+struct _EsessArchiveReader {
+	const guint8 *data;       /* borrowed */
+	size_t len;
+	size_t pos;               /* the next record */
+	guint32 i;                /* its number */
+	guint8 *keys;             /* secure memory: encryption key, MAC key */
+	guint8 chain[ESESS_HMAC_LEN];
+	EsessStatus failed;       /* sticky: ESESS_OK while it may go on */
+	gboolean done;            /* the trailer was checked */
+};
+
+void
+esess_archive_reader_free(EsessArchiveReader *rd)
+{
+	if (rd == NULL)
+		return;
+	esess_crypto_secure_free(rd->keys);
+	esess_wipe(rd->chain, sizeof rd->chain);
+	g_free(rd);
+}
+
+/* Derives the keys and checks the header's MAC (T0): nothing the header
+ * says is believed before. */
+static EsessStatus
+reader_start(const guint8 *data, size_t len, const guint8 key[ESESS_ARCHIVE_KEY_LEN],
+	     EsessArchiveReader **out)
+{
+	EsessArchiveReader *rd;
+	size_t h;
+	EsessStatus r;
+
+	*out = NULL;
+	r = header_locate(data, len, &h);
+	if (r != ESESS_OK)
+		return r;
+	rd = g_new0(EsessArchiveReader, 1);
+	rd->data = data;
+	rd->len = len;
+	rd->keys = esess_crypto_secure_alloc(64);
+	if (rd->keys == NULL) {
+		g_free(rd);
+		return ESESS_ERR_NOMEM;
+	}
+	r = derive_keys(key, rd->keys);
+	rd->pos = ESESS_ARCHIVE_MAGIC_LEN + 4 + h;
+	if (r == ESESS_OK)
+		r = esess_hmac_sha256(rd->keys + 32, 32, data, rd->pos, rd->chain);
+	if (r == ESESS_OK && !esess_ct_equal(rd->chain, data + rd->pos, ESESS_HMAC_LEN))
+		r = ESESS_ERR_MAC;
+	if (r != ESESS_OK) {
+		esess_archive_reader_free(rd);
+		return r;
+	}
+	rd->pos += ESESS_HMAC_LEN;
+	*out = rd;
+	return ESESS_OK;
+}
+
+EsessStatus
+esess_archive_reader_next(EsessArchiveReader *rd, EsessArchiveRecord **rec)
+{
+	guint8 mac[ESESS_HMAC_LEN], *plain;
+	const guint8 *data;
+	size_t len, pos;
+	guint32 l;
+	EsessStatus r;
+
+	g_return_val_if_fail(rd != NULL && rec != NULL, ESESS_ERR_INVALID_ARG);
+	*rec = NULL;
+	if (rd->failed != ESESS_OK)
+		return rd->failed;
+	if (rd->done)
+		return ESESS_OK;
+	data = rd->data;
+	len = rd->len;
+	pos = rd->pos;
+	/* cut inside a record or before the trailer */
+	r = ESESS_ERR_MAC;
+	if (len - pos < 4)
+		goto out;
+	l = get_u32(data + pos);
+	if (l == TRAILER_MARK) {
+		if (len - pos != ESESS_ARCHIVE_TRAILER_LEN || get_u32(data + pos + 4) != rd->i)
+			goto out;
+		r = chain_mac(rd->keys + 32, 'E', rd->chain, rd->i, NULL, 0, mac);
+		if (r == ESESS_OK && !esess_ct_equal(mac, data + pos + 8, ESESS_HMAC_LEN))
+			r = ESESS_ERR_MAC;
+		rd->done = r == ESESS_OK;
+		goto out;
+	}
+	if (l > ESESS_ARCHIVE_MAX_RECORD) {
+		r = ESESS_ERR_TOO_LARGE;
+		goto out;
+	}
+	if (l < RECORD_FIXED || len - pos - 4 < (size_t)l + ESESS_HMAC_LEN)
+		goto out;
+	if (rd->i >= G_MAXINT32)
+		goto out;
+	r = chain_mac(rd->keys + 32, 'R', rd->chain, rd->i, data + pos + 4, l, mac);
+	if (r != ESESS_OK)
+		goto out;
+	if (!esess_ct_equal(mac, data + pos + 4 + l, ESESS_HMAC_LEN)) {
+		r = ESESS_ERR_MAC;
+		goto out;
+	}
+	plain = g_malloc(l);
+	r = record_crypt(rd->keys, rd->i, data + pos + 4, plain, l);
+	if (r == ESESS_OK)
+		r = record_parse(plain, l, rec);
+	esess_free_wiped(plain, l);
+	if (r != ESESS_OK)
+		goto out;
+	memcpy(rd->chain, mac, ESESS_HMAC_LEN);
+	rd->pos = pos + 4 + (size_t)l + ESESS_HMAC_LEN;
+	rd->i++;
+out:
+	esess_wipe(mac, sizeof mac);
+	if (r != ESESS_OK)
+		rd->failed = r;
+	return r;
+}
+
 EsessStatus
 esess_archive_read_with_key(const guint8 *data, size_t len,
 			    const guint8 key[ESESS_ARCHIVE_KEY_LEN], GPtrArray **records)
 {
-	guint8 *keys;
-	guint8 chain[ESESS_HMAC_LEN], mac[ESESS_HMAC_LEN];
-	GPtrArray *recs = NULL;
-	size_t h, pos;
-	guint32 i = 0;
+	EsessArchiveReader *rd = NULL;
+	EsessArchiveRecord *rec;
+	GPtrArray *recs;
 	EsessStatus r;
 
-	r = header_locate(data, len, &h);
+	r = reader_start(data, len, key, &rd);
 	if (r != ESESS_OK)
 		return r;
-	keys = esess_crypto_secure_alloc(64);
-	if (keys == NULL)
-		return ESESS_ERR_NOMEM;
-	r = derive_keys(key, keys);
-	pos = ESESS_ARCHIVE_MAGIC_LEN + 4 + h;
-	if (r == ESESS_OK)
-		r = esess_hmac_sha256(keys + 32, 32, data, pos, chain);
-	if (r != ESESS_OK)
-		goto out;
-	if (!esess_ct_equal(chain, data + pos, ESESS_HMAC_LEN)) {
-		r = ESESS_ERR_MAC;
-		goto out;
-	}
-	pos += ESESS_HMAC_LEN;
 	recs = g_ptr_array_new_with_free_func((GDestroyNotify)esess_archive_record_free);
 	/* everything is checked before anything is returned: a damaged
 	 * collection is never shown in part */
-	for (;;) {
-		guint32 l;
-		guint8 *plain;
-		EsessArchiveRecord *rec;
-
-		/* cut inside a record or before the trailer */
-		r = ESESS_ERR_MAC;
-		if (len - pos < 4)
-			goto out;
-		l = get_u32(data + pos);
-		if (l == TRAILER_MARK) {
-			if (len - pos != ESESS_ARCHIVE_TRAILER_LEN)
-				goto out;
-			if (get_u32(data + pos + 4) != i)
-				goto out;
-			r = chain_mac(keys + 32, 'E', chain, i, NULL, 0, mac);
-			if (r != ESESS_OK)
-				goto out;
-			r = esess_ct_equal(mac, data + pos + 8, ESESS_HMAC_LEN)
-			    ? ESESS_OK : ESESS_ERR_MAC;
-			goto out;
-		}
-		if (l > ESESS_ARCHIVE_MAX_RECORD) {
-			r = ESESS_ERR_TOO_LARGE;
-			goto out;
-		}
-		if (l < RECORD_FIXED || len - pos - 4 < (size_t)l + ESESS_HMAC_LEN)
-			goto out;
-		if (i >= G_MAXINT32)
-			goto out;
-		r = chain_mac(keys + 32, 'R', chain, i, data + pos + 4, l, mac);
-		if (r != ESESS_OK)
-			goto out;
-		if (!esess_ct_equal(mac, data + pos + 4 + l, ESESS_HMAC_LEN)) {
-			r = ESESS_ERR_MAC;
-			goto out;
-		}
-		plain = g_malloc(l);
-		r = record_crypt(keys, i, data + pos + 4, plain, l);
-		if (r == ESESS_OK)
-			r = record_parse(plain, l, &rec);
-		esess_free_wiped(plain, l);
-		if (r != ESESS_OK)
-			goto out;
+	while ((r = esess_archive_reader_next(rd, &rec)) == ESESS_OK && rec != NULL)
 		g_ptr_array_add(recs, rec);
-		memcpy(chain, mac, ESESS_HMAC_LEN);
-		pos += 4 + (size_t)l + ESESS_HMAC_LEN;
-		i++;
-	}
-out:
-	esess_crypto_secure_free(keys);
-	if (r == ESESS_OK) {
+	esess_archive_reader_free(rd);
+	if (r == ESESS_OK)
 		*records = recs;
-	} else if (recs != NULL) {
+	else
 		g_ptr_array_unref(recs);
-	}
 	return r;
+}
+
+/* A version-2 header names the account, the contact and the start it was
+ * written for: a collection listed under others was moved (or its server
+ * copy renamed), refused as changed, like a failing MAC.  *v2: whether it
+ * names them (version 1 does not). */
+static gboolean
+binding_matches(const EsessXmlNode *root, const char *own, const char *with,
+		const char *start, gboolean *v2)
+{
+	*v2 = strcmp(esess_xml_attr(root, "version"), "2") == 0;
+	return !*v2 || (strcmp(esess_xml_attr(root, "own"), own) == 0 &&
+			strcmp(esess_xml_attr(root, "with"), with) == 0 &&
+			strcmp(esess_xml_attr(root, "start"), start) == 0);
 }
 
 EsessStatus
@@ -752,13 +825,7 @@ esess_archive_read_with_key_bound(const guint8 *data, size_t len,
 		esess_xml_free(root);
 		return r;
 	}
-	v2 = strcmp(esess_xml_attr(root, "version"), "2") == 0;
-	/* a collection listed under another account, contact or start than
-	 * it was written for was moved (or its server copy renamed): refused
-	 * as changed, like a failing MAC */
-	if (v2 && (strcmp(esess_xml_attr(root, "own"), own) != 0 ||
-		   strcmp(esess_xml_attr(root, "with"), with) != 0 ||
-		   strcmp(esess_xml_attr(root, "start"), start) != 0)) {
+	if (!binding_matches(root, own, with, start, &v2)) {
 		esess_xml_free(root);
 		g_ptr_array_unref(recs);
 		return ESESS_ERR_MAC;
@@ -770,26 +837,20 @@ esess_archive_read_with_key_bound(const guint8 *data, size_t len,
 	return ESESS_OK;
 }
 
-/* own NULL: no binding checked (esess_archive_read) */
+/* The collection key the header wraps to k, into key (secure memory the
+ * caller owns). */
 static EsessStatus
-read_impl(const guint8 *data, size_t len, const EsessIdKey *k, const char *own,
-	  const char *with, const char *start, gboolean *bound, GPtrArray **records)
+header_unwrap(EsessXmlNode *root, const EsessIdKey *k, guint8 *key)
 {
-	EsessXmlNode *root, *ek, *cd, *cv;
+	EsessXmlNode *ek, *cd, *cv;
 	char *name, *cipher = NULL;
 	guint8 *w = NULL;
 	size_t w_len = 0;
-	guint8 *key;
 	EsessStatus r;
 
-	r = header_parse(data, len, &root);
-	if (r != ESESS_OK)
-		return r;
 	ek = header_find_key(root, esess_idkey_public(k));
-	if (ek == NULL) {
-		esess_xml_free(root);
+	if (ek == NULL)
 		return ESESS_ERR_KEY;
-	}
 	/* what does not match below was changed: the header's MAC would fail */
 	r = ESESS_ERR_MAC;
 	name = esess_xml_text(esess_xml_child(ek, "CarriedKeyName", NS_XENC) != NULL
@@ -803,24 +864,79 @@ read_impl(const guint8 *data, size_t len, const EsessIdKey *k, const char *own,
 	    esess_base64_decode(cipher, strlen(cipher), ESESS_IDKEY_MAX_BITS / 8, &w, &w_len) !=
 	    ESESS_OK)
 		goto out;
+	r = esess_archive_unwrap(k, w, w_len, key);
+out:
+	g_free(name);
+	g_free(cipher);
+	g_free(w);
+	return r;
+}
+
+/* own NULL: no binding checked (esess_archive_read) */
+static EsessStatus
+read_impl(const guint8 *data, size_t len, const EsessIdKey *k, const char *own,
+	  const char *with, const char *start, gboolean *bound, GPtrArray **records)
+{
+	EsessXmlNode *root;
+	guint8 *key;
+	EsessStatus r;
+
+	r = header_parse(data, len, &root);
+	if (r != ESESS_OK)
+		return r;
 	key = esess_crypto_secure_alloc(ESESS_ARCHIVE_KEY_LEN);
 	if (key == NULL) {
-		r = ESESS_ERR_NOMEM;
-		goto out;
+		esess_xml_free(root);
+		return ESESS_ERR_NOMEM;
 	}
-	r = esess_archive_unwrap(k, w, w_len, key);
+	r = header_unwrap(root, k, key);
 	if (r == ESESS_OK && own == NULL)
 		r = esess_archive_read_with_key(data, len, key, records);
 	else if (r == ESESS_OK)
 		r = esess_archive_read_with_key_bound(data, len, key, own, with, start, bound,
 						      records);
 	esess_crypto_secure_free(key);
-out:
-	g_free(name);
-	g_free(cipher);
-	g_free(w);
 	esess_xml_free(root);
 	return r;
+}
+
+EsessStatus
+esess_archive_reader_new_bound(const guint8 *data, size_t len, const EsessIdKey *k,
+			       const char *own, const char *with, const char *start,
+			       EsessArchiveReader **out)
+{
+	EsessXmlNode *root;
+	EsessArchiveReader *rd = NULL;
+	guint8 *key;
+	gboolean v2;
+	EsessStatus r;
+
+	g_return_val_if_fail(out != NULL, ESESS_ERR_INVALID_ARG);
+	*out = NULL;
+	if (data == NULL || k == NULL || own == NULL || with == NULL || start == NULL)
+		return ESESS_ERR_INVALID_ARG;
+	r = header_parse(data, len, &root);
+	if (r != ESESS_OK)
+		return r;
+	key = esess_crypto_secure_alloc(ESESS_ARCHIVE_KEY_LEN);
+	if (key == NULL) {
+		esess_xml_free(root);
+		return ESESS_ERR_NOMEM;
+	}
+	r = header_unwrap(root, k, key);
+	/* the header's MAC first, then what it names */
+	if (r == ESESS_OK)
+		r = reader_start(data, len, key, &rd);
+	esess_crypto_secure_free(key);
+	if (r == ESESS_OK && !binding_matches(root, own, with, start, &v2))
+		r = ESESS_ERR_MAC;
+	esess_xml_free(root);
+	if (r != ESESS_OK) {
+		esess_archive_reader_free(rd);
+		return r;
+	}
+	*out = rd;
+	return ESESS_OK;
 }
 
 EsessStatus

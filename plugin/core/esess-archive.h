@@ -190,6 +190,43 @@ ESESS_API EsessStatus esess_archive_read_bound(const guint8 *data, size_t len,
 					       const char *with, const char *start,
 					       gboolean *bound, GPtrArray **records);
 
+/** A collection being read a record at a time.  Opaque. */
+typedef struct _EsessArchiveReader EsessArchiveReader;
+
+/** Starts reading a collection a record at a time (a long collection
+ * checked over several turns of a main loop): unwraps the collection key
+ * with k, checks the header's MAC, then, as esess_archive_read_bound(),
+ * the account, contact and start a version-2 header names.
+ * @param data the collection; it must stay unchanged until the reader is
+ *        freed
+ * @param len its length
+ * @param k our private key (not needed once this returns)
+ * @param own the account's bare JID, normalised
+ * @param with the contact's bare JID, normalised
+ * @param start the start its file name gives, YYYYMMDDTHHMMSS
+ * @param[out] out the reader; free it with esess_archive_reader_free()
+ * @return as esess_archive_read_bound() */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_archive_reader_new_bound(const guint8 *data, size_t len,
+						     const EsessIdKey *k, const char *own,
+						     const char *with, const char *start,
+						     EsessArchiveReader **out);
+/** The next record.  Each record's MAC is checked before it is returned,
+ * but whether records follow that were dropped or cut is known only at
+ * the end: a record is not part of an intact collection until this has
+ * returned ESESS_OK with *rec NULL (the trailer checked).  A failure is
+ * sticky.
+ * @param rd the reader
+ * @param[out] rec the record (free it with esess_archive_record_free()),
+ *        NULL at the end
+ * @return ESESS_OK; ESESS_ERR_MAC (changed, reordered, dropped or cut);
+ *         ESESS_ERR_MALFORMED; ESESS_ERR_TOO_LARGE */
+G_GNUC_WARN_UNUSED_RESULT
+ESESS_API EsessStatus esess_archive_reader_next(EsessArchiveReader *rd, EsessArchiveRecord **rec);
+/** Frees a reader (its keys are wiped).
+ * @param rd the reader, or NULL */
+ESESS_API void esess_archive_reader_free(EsessArchiveReader *rd);
+
 /**
  * Decodes a collection carried as base64 (a server copy) with the engine's
  * strict decoder (SECURITY rule 2: RFC 4648 alphabet, padding, zero unused

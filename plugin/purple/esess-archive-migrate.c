@@ -870,54 +870,6 @@ oldfile_unchanged(const OldFile *f, gsize len)
 	       named.st_dev == now.st_dev && named.st_ino == now.st_ino;
 }
 
-/* The collection read back from the disk is the one written: with the
- * private key, every message decrypts to what was parsed; without it, the
- * bytes equal those written and the key is wrapped to ours. */
-static gboolean
-verify(const OldLog *o, const char *path, const GByteArray *want, GPtrArray *msgs,
-       const char *own, const char *with, const char *stamp, const char **why)
-{
-	const EsessPubKey *pk = esess_identity_public(o->account);
-	EsessIdKey *k = esess_identity_private(o->account);
-	char *data = NULL;
-	gsize len = 0;
-	GPtrArray *recs = NULL;
-	gboolean ok;
-	guint i;
-
-	if (!g_file_get_contents(path, &data, &len, NULL)) {
-		*why = "cannot read the new collection back";
-		return FALSE;
-	}
-	ok = len == want->len && memcmp(data, want->data, len) == 0 && pk != NULL &&
-	     esess_archive_has_key((const guint8 *)data, len, pk);
-	if (!ok)
-		*why = "the new collection on disk differs from what was written";
-	if (ok && k != NULL) {
-		ok = esess_archive_read_bound((const guint8 *)data, len, k, own, with, stamp, NULL,
-					      &recs) == ESESS_OK &&
-		     recs->len == msgs->len;
-		for (i = 0; ok && i < recs->len; i++) {
-			const EsessArchiveRecord *r = g_ptr_array_index(recs, i);
-			const Msg *m = g_ptr_array_index(msgs, i);
-
-			ok = r->dir == m->dir && r->time == m->time &&
-			     strcmp(r->sender, m->sender) == 0 && strcmp(r->text, m->text->str) == 0;
-		}
-		if (recs != NULL)
-			g_ptr_array_unref(recs);
-		if (!ok)
-			*why = "the new collection does not decrypt to the old log's messages";
-	}
-	g_free(data);
-	/* which check it was (tests/e2e waits for these lines) */
-	if (ok)
-		purple_debug_info(ESESS_DEBUG, "archive: a migrated log was checked %s\n",
-				  k != NULL ? "by decrypting it" : "against the bytes written "
-				  "(the private key is locked)");
-	return ok;
-}
-
 /* Overwrites the plaintext with zeros, syncs it, unlinks it (on SSDs and
  * copy-on-write file systems the old blocks may survive: doc/archive.md).
  * The file is the one opened and read, checked unchanged first. */
@@ -961,7 +913,8 @@ typedef enum {
 	CONV_PARSE,               /* lines into records, a slice a turn */
 	CONV_ENCRYPT,             /* records into the collection, a slice a turn */
 	CONV_WRITE,               /* the collection written under a temporary name */
-	CONV_VERIFY,              /* read back and checked */
+	CONV_VERIFY,              /* read back and compared with what was written */
+	CONV_CHECK,               /* decrypted and compared, a slice a turn */
 	CONV_REMOVE               /* named, the plaintext overwritten and removed */
 } ConvPhase;
 
@@ -984,6 +937,10 @@ struct _Conv {
 	EsessArchiveWriter *w;
 	GByteArray *all, *b;
 	char *own, *with, *dir, *tmp, stamp[32];
+	char *back;               /* verify: the new collection read back */
+	gsize back_len;
+	EsessArchiveReader *rd;   /* check: decrypting it, a slice a turn */
+	guint checked;            /* check: records found equal so far */
 	guint turns;
 };
 
@@ -1012,6 +969,8 @@ conv_free(Conv *c)
 	if (c->msgs != NULL)
 		g_ptr_array_unref(c->msgs);
 	esess_archive_writer_free(c->w);
+	esess_archive_reader_free(c->rd);
+	g_free(c->back);
 	oldfile_close(&c->of);
 	g_free(c->own);
 	g_free(c->with);
@@ -1168,6 +1127,78 @@ conv_write(Conv *c, const char **why)
 	return CONV_MORE;
 }
 
+/* The collection read back from the disk is the one written: its bytes
+ * equal those written and its key is wrapped to ours; with the private
+ * key, it is then decrypted (conv_check) and every record compared with
+ * what was parsed. */
+static ConvResult
+conv_verify(Conv *c, const char **why)
+{
+	const EsessPubKey *pk = esess_identity_public(c->o->account);
+	EsessIdKey *k = esess_identity_private(c->o->account);
+
+	if (!g_file_get_contents(c->tmp, &c->back, &c->back_len, NULL)) {
+		*why = "cannot read the new collection back";
+		return CONV_FAILED;
+	}
+	if (c->back_len != c->all->len || memcmp(c->back, c->all->data, c->back_len) != 0 ||
+	    pk == NULL || !esess_archive_has_key((const guint8 *)c->back, c->back_len, pk)) {
+		*why = "the new collection on disk differs from what was written";
+		return CONV_FAILED;
+	}
+	if (k == NULL) {
+		/* which check it was (tests/e2e waits for these lines) */
+		purple_debug_info(ESESS_DEBUG, "archive: a migrated log was checked against the "
+				  "bytes written (the private key is locked)\n");
+		c->phase = CONV_REMOVE;
+		return CONV_MORE;
+	}
+	if (esess_archive_reader_new_bound((const guint8 *)c->back, c->back_len, k, c->own,
+					   c->with, c->stamp, &c->rd) != ESESS_OK) {
+		*why = "the new collection does not decrypt to the old log's messages";
+		return CONV_FAILED;
+	}
+	c->phase = CONV_CHECK;
+	return CONV_MORE;
+}
+
+static ConvResult
+conv_check(Conv *c, const char **why)
+{
+	EsessArchiveRecord *r = NULL;
+	gsize used = 0;
+	gboolean ok = TRUE;
+
+	while (ok && used < MIGRATE_SLICE) {
+		const Msg *m;
+
+		ok = esess_archive_reader_next(c->rd, &r) == ESESS_OK;
+		if (ok && r == NULL) {
+			/* the trailer holds: all of it was read */
+			if (c->checked != c->msgs->len)
+				break;
+			purple_debug_info(ESESS_DEBUG, "archive: a migrated log was checked by "
+					  "decrypting it\n");
+			c->phase = CONV_REMOVE;
+			return CONV_MORE;
+		}
+		ok = ok && c->checked < c->msgs->len;
+		if (ok) {
+			m = g_ptr_array_index(c->msgs, c->checked);
+			ok = r->dir == m->dir && r->time == m->time &&
+			     strcmp(r->sender, m->sender) == 0 && strcmp(r->text, m->text->str) == 0;
+			used += strlen(r->text) + 1;
+			c->checked++;
+		}
+		esess_archive_record_free(r);
+		r = NULL;
+	}
+	if (ok && used >= MIGRATE_SLICE)
+		return CONV_MORE;
+	*why = "the new collection does not decrypt to the old log's messages";
+	return CONV_FAILED;
+}
+
 static ConvResult
 conv_remove(Conv *c, const char **why)
 {
@@ -1234,9 +1265,10 @@ conv_step(Conv *c)
 		r = conv_write(c, &why);
 		break;
 	case CONV_VERIFY:
-		r = verify(c->o, c->tmp, c->all, c->msgs, c->own, c->with, c->stamp, &why)
-		    ? CONV_MORE : CONV_FAILED;
-		c->phase = CONV_REMOVE;
+		r = conv_verify(c, &why);
+		break;
+	case CONV_CHECK:
+		r = conv_check(c, &why);
 		break;
 	case CONV_REMOVE:
 		r = conv_remove(c, &why);

@@ -445,6 +445,87 @@ test_roundtrip_bound(void)
 	esess_idkey_free(alice);
 }
 
+/* A record at a time (esess_archive_reader_*): the same records as the
+ * whole read, the end only once the trailer holds; the binding checked at
+ * the start; a cut or a changed record stops it for good. */
+static void
+test_reader(void)
+{
+	EsessIdKey *alice = load_key("idkey-alice-2048.pem");
+	const EsessPubKey *keys[1] = { esess_idkey_public(alice) };
+	EsessArchiveWriter *w = NULL;
+	EsessArchiveReader *rd = NULL;
+	EsessArchiveRecord *rec = NULL;
+	GByteArray *file = g_byte_array_new(), *b = g_byte_array_new();
+	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)esess_archive_record_free);
+	const char *own = "alice@example.org", *with = "bob@example.org";
+	const char *start = "20261203T171500";
+	guint n, i;
+	Msg *m = vec_msgs(&n);
+
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, start, &w, b), ==,
+			ESESS_OK);
+	file_apply(file, b, TRUE);
+	for (i = 0; i < n; i++) {
+		g_assert_cmpint(esess_archive_writer_append(w, m[i].dir, m[i].time, m[i].sender,
+							    m[i].text, b), ==, ESESS_OK);
+		file_apply(file, b, FALSE);
+	}
+	esess_archive_writer_free(w);
+
+	g_assert_cmpint(esess_archive_reader_new_bound(file->data, file->len, alice, own, with,
+						       start, &rd), ==, ESESS_OK);
+	while (esess_archive_reader_next(rd, &rec) == ESESS_OK && rec != NULL)
+		g_ptr_array_add(recs, rec);
+	g_assert_null(rec);
+	assert_records(recs, m, n);
+	/* the end stays the end */
+	g_assert_cmpint(esess_archive_reader_next(rd, &rec), ==, ESESS_OK);
+	g_assert_null(rec);
+	esess_archive_reader_free(rd);
+	rd = NULL;
+
+	/* another contact: refused before any record */
+	g_assert_cmpint(esess_archive_reader_new_bound(file->data, file->len, alice, own,
+						       "carol@example.org", start, &rd), ==,
+			ESESS_ERR_MAC);
+	g_assert_null(rd);
+	g_assert_cmpint(esess_archive_reader_new_bound(file->data, file->len, alice, own, with,
+						       NULL, &rd), ==, ESESS_ERR_INVALID_ARG);
+
+	/* cut before the trailer: every record reads, the end does not */
+	g_assert_cmpint(esess_archive_reader_new_bound(file->data,
+						       file->len - ESESS_ARCHIVE_TRAILER_LEN, alice,
+						       own, with, start, &rd), ==, ESESS_OK);
+	for (i = 0; i < n; i++) {
+		g_assert_cmpint(esess_archive_reader_next(rd, &rec), ==, ESESS_OK);
+		g_assert_nonnull(rec);
+		esess_archive_record_free(rec);
+	}
+	g_assert_cmpint(esess_archive_reader_next(rd, &rec), ==, ESESS_ERR_MAC);
+	g_assert_null(rec);
+	g_assert_cmpint(esess_archive_reader_next(rd, &rec), ==, ESESS_ERR_MAC);
+	esess_archive_reader_free(rd);
+
+	/* a byte of the last record changed: the records before it read */
+	file->data[file->len - ESESS_ARCHIVE_TRAILER_LEN - ESESS_HMAC_LEN - 1] ^= 1;
+	g_assert_cmpint(esess_archive_reader_new_bound(file->data, file->len, alice, own, with,
+						       start, &rd), ==, ESESS_OK);
+	for (i = 0; i + 1 < n; i++) {
+		g_assert_cmpint(esess_archive_reader_next(rd, &rec), ==, ESESS_OK);
+		esess_archive_record_free(rec);
+	}
+	g_assert_cmpint(esess_archive_reader_next(rd, &rec), ==, ESESS_ERR_MAC);
+	g_assert_null(rec);
+	esess_archive_reader_free(rd);
+
+	g_ptr_array_unref(recs);
+	g_byte_array_unref(file);
+	g_byte_array_unref(b);
+	msgs_free(m, n);
+	esess_idkey_free(alice);
+}
+
 /* A random key wrapped to two keys: each private key reads it, a third
  * does not (ESESS_ERR_KEY: "not for this key", never garbage). */
 static void
@@ -800,6 +881,7 @@ main(int argc, char **argv)
 	g_test_add_func("/archive/kat/system", test_kat_system);
 	g_test_add_func("/archive/kat/bound", test_kat_bound);
 	g_test_add_func("/archive/roundtrip/bound", test_roundtrip_bound);
+	g_test_add_func("/archive/reader", test_reader);
 	g_test_add_func("/archive/kat/unwrap-oaep", test_kat_unwrap);
 	g_test_add_func("/archive/roundtrip/wrap", test_roundtrip_wrap);
 	g_test_add_func("/archive/hostile/flip", test_hostile_flip);
