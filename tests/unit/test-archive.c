@@ -162,6 +162,28 @@ write_collection(const guint8 *key, const char *name, const EsessPubKey *const *
 	return file;
 }
 
+/* The same, bound to an account, a contact and a start (version 2). */
+static GByteArray *
+write_bound(const EsessPubKey *const *keys, const char *own, const char *with,
+	    const char *start, const Msg *m, guint n)
+{
+	EsessArchiveWriter *w = NULL;
+	GByteArray *file = g_byte_array_new(), *b = g_byte_array_new();
+	guint i;
+
+	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, start, &w, b), ==,
+			ESESS_OK);
+	file_apply(file, b, TRUE);
+	for (i = 0; i < n; i++) {
+		g_assert_cmpint(esess_archive_writer_append(w, m[i].dir, m[i].time, m[i].sender,
+							    m[i].text, b), ==, ESESS_OK);
+		file_apply(file, b, FALSE);
+	}
+	esess_archive_writer_free(w);
+	g_byte_array_unref(b);
+	return file;
+}
+
 static void
 assert_records(GPtrArray *recs, const Msg *m, guint n)
 {
@@ -392,23 +414,15 @@ test_roundtrip_bound(void)
 	EsessIdKey *alice = load_key("idkey-alice-2048.pem");
 	const EsessPubKey *keys[1] = { esess_idkey_public(alice) };
 	EsessArchiveWriter *w = NULL;
-	GByteArray *file = g_byte_array_new(), *b = g_byte_array_new();
+	GByteArray *file, *b = g_byte_array_new();
 	GPtrArray *recs = NULL;
 	gboolean bound = FALSE;
 	const char *own = "alice@example.org", *with = "bob@example.org";
 	const char *start = "20261203T171500";
-	guint n, i;
+	guint n;
 	Msg *m = vec_msgs(&n);
 
-	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, start, &w, b), ==,
-			ESESS_OK);
-	file_apply(file, b, TRUE);
-	for (i = 0; i < n; i++) {
-		g_assert_cmpint(esess_archive_writer_append(w, m[i].dir, m[i].time, m[i].sender,
-							    m[i].text, b), ==, ESESS_OK);
-		file_apply(file, b, FALSE);
-	}
-	esess_archive_writer_free(w);
+	file = write_bound(keys, own, with, start, m, n);
 	g_assert_cmpint(esess_archive_read_bound(file->data, file->len, alice, own, with, start,
 						 &bound, &recs), ==, ESESS_OK);
 	g_assert_true(bound);
@@ -453,25 +467,16 @@ test_reader(void)
 {
 	EsessIdKey *alice = load_key("idkey-alice-2048.pem");
 	const EsessPubKey *keys[1] = { esess_idkey_public(alice) };
-	EsessArchiveWriter *w = NULL;
 	EsessArchiveReader *rd = NULL;
 	EsessArchiveRecord *rec = NULL;
-	GByteArray *file = g_byte_array_new(), *b = g_byte_array_new();
+	GByteArray *file;
 	GPtrArray *recs = g_ptr_array_new_with_free_func((GDestroyNotify)esess_archive_record_free);
 	const char *own = "alice@example.org", *with = "bob@example.org";
 	const char *start = "20261203T171500";
 	guint n, i;
 	Msg *m = vec_msgs(&n);
 
-	g_assert_cmpint(esess_archive_writer_new_bound(keys, 1, own, with, start, &w, b), ==,
-			ESESS_OK);
-	file_apply(file, b, TRUE);
-	for (i = 0; i < n; i++) {
-		g_assert_cmpint(esess_archive_writer_append(w, m[i].dir, m[i].time, m[i].sender,
-							    m[i].text, b), ==, ESESS_OK);
-		file_apply(file, b, FALSE);
-	}
-	esess_archive_writer_free(w);
+	file = write_bound(keys, own, with, start, m, n);
 
 	g_assert_cmpint(esess_archive_reader_new_bound(file->data, file->len, alice, own, with,
 						       start, &rd), ==, ESESS_OK);
@@ -521,7 +526,6 @@ test_reader(void)
 
 	g_ptr_array_unref(recs);
 	g_byte_array_unref(file);
-	g_byte_array_unref(b);
 	msgs_free(m, n);
 	esess_idkey_free(alice);
 }
