@@ -39,7 +39,8 @@
  * per message with the fastest and slowest run ([min-max]), for send,
  * receive and both; the ratios of the medians to one pair (issue target at
  * 1000 pairs: at most 1.10); and, per size, the median of the runs' own
- * ratios round robin / one active (drift touches both halves alike).  A
+ * ratios round robin / one active with the lowest and highest of them
+ * (drift touches both halves alike).  A
  * deterministic figure of the same comparison is the instruction count per
  * message under callgrind: `make bench-scale-callgrind`
  * (bench-scale-callgrind.sh), which runs this program with
@@ -52,7 +53,8 @@
  *
  *   bench-scale [RUNS]            RUNS runs per size (default 9, at least 3)
  *   ESESS_BENCH_SCALE=0.25        fewer messages per run (a quick run)
- *   ESESS_BENCH_SCALE_SIZES=1000  only these sizes (comma-separated)
+ *   ESESS_BENCH_SCALE_SIZES=1,500  these sizes instead (comma-separated, at
+ *                                 most 8, each 1 to 10000)
  */
 #include "config.h"
 
@@ -70,6 +72,7 @@
 /* 8: every message of round robin switches sessions, all of them still in
  * the nearest caches (the switch alone) */
 static const guint bench_counts[] = { 1, 8, 100, 1000 };
+#define SCALE_MAX_SIZES 8
 
 #define SCALE_CHUNK 100
 #define SCALE_BODY_LEN 100
@@ -278,22 +281,42 @@ scale_stat(double *v, size_t n)
 	return st;
 }
 
-static gboolean
-scale_size_wanted(guint n)
+/* The sizes to measure, ascending: bench_counts, or those listed in
+ * ESESS_BENCH_SCALE_SIZES (any from 1 to 10000).  Returns how many. */
+static guint
+scale_sizes(guint out[SCALE_MAX_SIZES])
 {
-	const char *sizes = g_getenv("ESESS_BENCH_SCALE_SIZES");
+	const char *env = g_getenv("ESESS_BENCH_SCALE_SIZES");
 	gchar **v;
-	gboolean found = FALSE;
-	guint i;
+	guint n = 0, i, j;
 
-	if (sizes == NULL || *sizes == '\0')
-		return TRUE;
-	v = g_strsplit(sizes, ",", -1);
-	for (i = 0; v[i] != NULL; i++)
-		if ((guint)g_ascii_strtoull(v[i], NULL, 10) == n)
-			found = TRUE;
+	if (env == NULL || *env == '\0') {
+		for (i = 0; i < G_N_ELEMENTS(bench_counts); i++)
+			out[n++] = bench_counts[i];
+		return n;
+	}
+	v = g_strsplit(env, ",", -1);
+	for (i = 0; v[i] != NULL && n < SCALE_MAX_SIZES; i++) {
+		guint64 x = g_ascii_strtoull(v[i], NULL, 10);
+		gboolean dup = FALSE;
+
+		if (x < 1 || x > 10000)
+			continue;
+		for (j = 0; j < n; j++)
+			dup = dup || out[j] == (guint)x;
+		if (!dup)
+			out[n++] = (guint)x;
+	}
 	g_strfreev(v);
-	return found;
+	/* ascending: pairs are added as the sizes grow */
+	for (i = 1; i < n; i++)
+		for (j = i; j > 0 && out[j - 1] > out[j]; j--) {
+			guint t = out[j];
+
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
+	return n;
 }
 
 /* v[0..2]: send, receive, both per run; prints median [min-max] of each and
@@ -368,7 +391,8 @@ main(int argc, char **argv)
 	/* a multiple of every size: the same messages per pair at each size */
 	size_t batch = bench_reps(4, 1) * 1000;
 	gboolean cg = g_getenv("ESESS_BENCH_SCALE_CALLGRIND") != NULL;
-	ScaleSize sizes[G_N_ELEMENTS(bench_counts)];
+	ScaleSize sizes[SCALE_MAX_SIZES];
+	guint wanted[SCALE_MAX_SIZES], n_wanted;
 	double base_med[N_PAT][3];
 	gboolean have_base = FALSE;
 	NegParty a, b;
@@ -402,13 +426,12 @@ main(int argc, char **argv)
 	neg_wire_init(&w, NULL, NULL);
 	sc.from = a.jid;
 	memset(sizes, 0, sizeof(sizes));
-	for (ci = 0; ci < G_N_ELEMENTS(bench_counts); ci++) {
+	n_wanted = scale_sizes(wanted);
+	for (ci = 0; ci < n_wanted; ci++) {
 		ScaleSize *z;
 
-		if (!scale_size_wanted(bench_counts[ci]))
-			continue;
 		z = &sizes[nz++];
-		z->n = bench_counts[ci];
+		z->n = wanted[ci];
 		for (p = 0; p < N_PAT; p++)
 			for (j = 0; j < 3; j++)
 				z->v[p][j] = g_new0(double, runs);
@@ -453,10 +476,16 @@ main(int argc, char **argv)
 			}
 			scale_print_row(pat_names[p], z->v[p], runs, med[p]);
 		}
-		if (z->n > 1)
-			printf("  round robin / one active, median of the runs' own ratios: "
-			       "send %.2f, receive %.2f, both %.2f\n", bench_median(z->within[0], runs),
-			       bench_median(z->within[1], runs), bench_median(z->within[2], runs));
+		if (z->n > 1) {
+			ScaleStat wr[3];
+
+			for (j = 0; j < 3; j++)
+				wr[j] = scale_stat(z->within[j], runs);
+			printf("  round robin / one active, median of the runs' own ratios "
+			       "[min-max]: send %.2f [%.2f-%.2f], receive %.2f [%.2f-%.2f], both "
+			       "%.2f [%.2f-%.2f]\n", wr[0].med, wr[0].lo, wr[0].hi, wr[1].med, wr[1].lo,
+			       wr[1].hi, wr[2].med, wr[2].lo, wr[2].hi);
+		}
 		if (z->n == 1) {
 			memcpy(base_med, med, sizeof(base_med));
 			have_base = TRUE;
