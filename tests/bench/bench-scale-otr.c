@@ -437,10 +437,21 @@ main(int argc, char **argv)
 				so_cell(v[p][j], runs, &med[p][j]);
 			printf("\n");
 		}
-		if (n > 1)
-			printf("  round robin / one active, median of the runs' own ratios: "
-			       "send %.2f, receive %.2f, both %.2f\n", bench_median(within[0], runs),
-			       bench_median(within[1], runs), bench_median(within[2], runs));
+		if (n > 1) {
+			printf("  round robin / one active, median of the runs' own ratios "
+			       "[min-max]:");
+			for (j = 0; j < 3; j++) {
+				double lo = within[j][0], hi = within[j][0];
+
+				for (s = 1; s < runs; s++) {
+					lo = MIN(lo, within[j][s]);
+					hi = MAX(hi, within[j][s]);
+				}
+				printf(" %s %.2f [%.2f-%.2f]%s", j == 0 ? "send" : j == 1 ?
+				       "receive" : "both", bench_median(within[j], runs), lo, hi,
+				       j < 2 ? "," : "\n");
+			}
+		}
 		if (n == 1) {
 			memcpy(base_med, med, sizeof(base_med));
 			have_base = TRUE;
