@@ -577,7 +577,9 @@ hold_for_key(PurpleAccount *account, EsessMsgInfo *info)
 	esess_ctx->requests = g_list_prepend(esess_ctx->requests, req);
 	/* refused a little before the initiator gives up, so that it learns
 	 * why instead of timing out */
-	req->timeout_id = purple_timeout_add_seconds(ESESS_NEGOTIATION_TIMEOUT - 10,
+	req->timeout_id = purple_timeout_add_seconds(CLAMP(purple_prefs_get_int(
+								   ESESS_PREFS_KEY_WAIT),
+							   1, ESESS_KEY_WAIT),
 						     pending_timeout_cb, req);
 	/* the conversation says what happens: nothing is private yet */
 	bare = esess_bare_jid(req->info.from);

@@ -32,6 +32,7 @@ esess_policy_init_prefs(void)
 	 * esess-offline-purple.c */
 	purple_prefs_add_int(ESESS_PREFS_OFFLINE_LIFETIME, ESESS_OFFLINE_LIFETIME);
 	purple_prefs_add_int(ESESS_PREFS_IDKEY_LIFETIME, ESESS_IDKEY_LIFETIME);
+	purple_prefs_add_int(ESESS_PREFS_KEY_WAIT, ESESS_KEY_WAIT);
 }
 
 const char *

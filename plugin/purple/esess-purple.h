@@ -36,6 +36,11 @@
  * the hidden preference shortens it for tests */
 #define ESESS_PREFS_IDKEY_LIFETIME ESESS_PREFS_ROOT "/idkey_lifetime"
 #define ESESS_IDKEY_LIFETIME (5 * 365 * 24 * 3600)
+/* how long a contact's request waits for our identity key's passphrase
+ * (seconds): refused before the initiator gives up; the hidden preference
+ * shortens it for tests */
+#define ESESS_PREFS_KEY_WAIT ESESS_PREFS_ROOT "/key_wait"
+#define ESESS_KEY_WAIT (ESESS_NEGOTIATION_TIMEOUT - 10)
 #define ESESS_DEBUG "esessions"
 
 #define ESESS_NS_XEP0116 "http://www.xmpp.org/extensions/xep-0116.html#ns"

@@ -1949,15 +1949,35 @@ def group_identity_locked():
     record("identity locked: a cancelled passphrase refuses the held request; nobody is "
            "shown a private conversation", cancelled)
 
-    def typed():
+    def timed_out():
         b.wait_for(state_pred(a.jid, ("0", "4")), 15, what="old session over")
-        a4 = restart_alice()
+        st["a4"] = a4 = restart_alice()
+        # the wait shortened from 50 s for the test (hidden preference)
+        a4.cmd("pref-int /plugins/core/esessions/key_wait 2")
+        ma, mb = a4.mark(), b.mark()
+        st["ma"] = ma
+        b.cmd("cmd %s esession start" % a4.jid)
+        a4.wait_for(locked, since=ma, what="passphrase asked")
+        ev = a4.wait_for(lambda e: e[0] == "msg" and "was refused" in e[4] and
+                         "not given in time" in e[4], since=ma, what="alice told")
+        check(b.jid in ev[4] and "/esession start" in ev[4], "notice: %r" % (ev[:5],))
+        b.wait_for(sys_pred("declined the encrypted session"), since=mb,
+                   what="bob told of the refusal")
+        b.sync()
+        check(not b.find(state_pred(a4.jid, private), mb) and
+              not a4.find(state_pred(b.jid, private), ma), "private without the key")
+    st = {}
+    record("identity locked: a request not answered in time is refused, with a notice; the "
+           "passphrase dialog stays open", timed_out)
+
+    def typed():
+        a4 = st["a4"]
         ma, mb = a4.mark(), b.mark()
         t1, t2 = token("typed-1"), token("typed-2")
         # an opportunistic policy starts a session for a typed message: it
-        # waits for the passphrase; the message is not sent, and says so
+        # waits for the passphrase (the dialog still open); the message is
+        # not sent, and says so
         a4.cmd("send %s %s" % (b.jid, t1))
-        a4.wait_for(locked, since=ma, what="passphrase asked")
         ev = a4.wait_for(lambda e: e[0] == "msg" and "NOT sent" in e[4] and t1 in e[4],
                          since=ma, what="message reported not sent")
         check(a4.find(lambda e: e[0] == "msg" and "identity key, which is locked" in e[4],
@@ -1970,7 +1990,7 @@ def group_identity_locked():
               "bob received a message typed while the key was locked")
         check(not b.find(state_pred(a4.jid, private + ("1",)), mb),
               "a session started before the passphrase was given")
-        check(len(a4.find(locked, ma)) == 1, "more than one passphrase dialog")
+        check(len(a4.find(locked, st["ma"])) == 1, "more than one passphrase dialog")
         a4.cmd("input-text " + pw)
         a4.cmd("click Unlock")
         b.wait_for(state_pred(a4.jid, private), 30, since=mb, what="private")
