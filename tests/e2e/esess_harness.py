@@ -79,6 +79,18 @@ def unescape(field):
     return "".join(out)
 
 
+_cache = None                # a temp dir of this process (see Prosody._make_cert)
+_account_templates = {}      # sorted user names -> a data dir holding their accounts
+
+
+def _cache_dir():
+    global _cache
+    if _cache is None:
+        _cache = tempfile.mkdtemp(prefix="esess-e2e-cache-")
+        atexit.register(shutil.rmtree, _cache, True)
+    return _cache
+
+
 class Prosody:
     """A fresh Prosody in its own temp dir, c2s on a free port of 127.0.0.1."""
 
@@ -111,18 +123,44 @@ class Prosody:
         self.cert = os.path.join(self.dir, "localhost.crt")
         self.key = os.path.join(self.dir, "localhost.key")
         self.proc = None
-        os.makedirs(self.data, mode=0o700)
         self._make_cert()
         self._write_config()
-        for u in users:
-            subprocess.run(["prosodyctl", "--config", self.cfg, "register", u, HOST, PASSWORD],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._register(users)
 
+    # The certificate and the accounts are made once per process and copied
+    # into every server's own directory: an RSA key, a Lua start of
+    # prosodyctl per user and one per server cost a second of CPU per
+    # server, and every group of the e2e stages starts one (twice per run,
+    # with the ASan stage).  Each server still gets fresh copies of its
+    # own, so nothing one server writes reaches another.
     def _make_cert(self):
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                        "-keyout", self.key, "-out", self.cert, "-days", "2",
-                        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        d = _cache_dir()
+        cert, key = os.path.join(d, "localhost.crt"), os.path.join(d, "localhost.key")
+        if not os.path.exists(cert):
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "2",
+                            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.copy(cert, self.cert)
+        shutil.copy(key, self.key)
+        os.chmod(self.key, 0o600)
+
+    def _register(self, users):
+        """self.data with an account (PASSWORD) for each of users: a copy
+        of the data dir prosodyctl made for the same users the first time."""
+        names = tuple(sorted(set(users)))
+        template = _account_templates.get(names)
+        if template is None:
+            os.makedirs(self.data, mode=0o700)
+            for u in names:
+                subprocess.run(["prosodyctl", "--config", self.cfg, "register", u, HOST,
+                                PASSWORD],
+                               check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            template = os.path.join(_cache_dir(), "data-%d" % len(_account_templates))
+            shutil.copytree(self.data, template)
+            _account_templates[names] = template
+        else:
+            shutil.copytree(template, self.data)
 
     def _write_config(self):
         root = os.geteuid() == 0
@@ -392,11 +430,18 @@ class Client:
         # walks through the system libraries (built without frame
         # pointers), so that tests/lsan.supp can name the third-party
         # function that leaks; without G_SLICE GLib's slice allocator
-        # hides blocks from LSan.
+        # hides blocks from LSan.  The slow unwinder runs at every malloc
+        # and free and costs in proportion to the frames it walks: most of
+        # the ASan clients' CPU time with ASan's default depth of 30.  16
+        # (14 frames shown, ASan's own 2 cut) reach the deepest frame a
+        # suppression names (purple_network_init, 9th from malloc) with
+        # room, and name the functions above a leak or a freed block: a
+        # third of the e2e-asan stage's time.  A shorter stack can only
+        # match fewer suppressions, so it can never hide a leak.
         env.setdefault("PURPLE_LEAKCHECK_HELP", "1")
         env.setdefault("G_SLICE", "always-malloc")
         san = env.get("ASAN_OPTIONS", "")
-        for opt in ("detect_leaks=1", "fast_unwind_on_malloc=0"):
+        for opt in ("detect_leaks=1", "fast_unwind_on_malloc=0", "malloc_context_size=16"):
             if opt.split("=")[0] + "=" not in san:
                 san = (san + ":" if san else "") + opt
         env["ASAN_OPTIONS"] = san
@@ -570,5 +615,6 @@ def wait_feature(a, peer_jid, ns, want=True, timeout=10.0):
         ev = a.wait_event("has-feature", peer_jid, ns, since=since)
         if ev[3] == ("1" if want else "0"):
             return True
-        time.sleep(0.2)
+        # (libpurple has no signal for a contact's caps: poll, but often)
+        time.sleep(0.05)
     return False
