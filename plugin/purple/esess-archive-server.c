@@ -190,17 +190,6 @@ send_request(SrvRequest *r, xmlnode *iq)
 		request_done(r, NULL, FALSE);
 }
 
-static void
-add_field(xmlnode *x, const char *var, const char *value)
-{
-	xmlnode *f = xmlnode_new_child(x, "field");
-
-	xmlnode_set_attrib(f, "var", var);
-	if (strcmp(var, "FORM_TYPE") == 0)
-		xmlnode_set_attrib(f, "type", "hidden");
-	xmlnode_insert_data(xmlnode_new_child(f, "value"), value, -1);
-}
-
 /* The condition of an error reply, for the debug log: the pubsub one
  * (XEP-0060, e.g. precondition-not-met) before the general one. */
 static const char *
@@ -360,12 +349,12 @@ upload_file(PurpleAccount *account, const char *contact, const char *path)
 	x = xmlnode_new_child(opts, "x");
 	xmlnode_set_namespace(x, NS_XDATA);
 	xmlnode_set_attrib(x, "type", "submit");
-	add_field(x, "FORM_TYPE", NS_PUBSUB_PUBOPTS);
-	add_field(x, "pubsub#persist_items", "true");
-	add_field(x, "pubsub#access_model", "whitelist");
-	add_field(x, "pubsub#max_items", "max");
-	add_field(x, "pubsub#send_last_published_item", "never");
-	add_field(x, "pubsub#deliver_notifications", "false");
+	esess_pep_add_field(x, "FORM_TYPE", NS_PUBSUB_PUBOPTS);
+	esess_pep_add_field(x, "pubsub#persist_items", "true");
+	esess_pep_add_field(x, "pubsub#access_model", "whitelist");
+	esess_pep_add_field(x, "pubsub#max_items", "max");
+	esess_pep_add_field(x, "pubsub#send_last_published_item", "never");
+	esess_pep_add_field(x, "pubsub#deliver_notifications", "false");
 	g_free(b64);
 	g_free(norm);
 	g_free(stem);

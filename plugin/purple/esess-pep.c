@@ -178,8 +178,8 @@ iq_new(const char *type, const char *id, const char *to)
 	return iq;
 }
 
-static void
-add_field(xmlnode *x, const char *var, const char *value)
+void
+esess_pep_add_field(xmlnode *x, const char *var, const char *value)
 {
 	xmlnode *f = xmlnode_new_child(x, "field");
 
@@ -204,11 +204,11 @@ add_node_options(xmlnode *x, const char *form_type)
 {
 	xmlnode_set_namespace(x, NS_XDATA);
 	xmlnode_set_attrib(x, "type", "submit");
-	add_field(x, "FORM_TYPE", form_type);
-	add_field(x, "pubsub#persist_items", "true");
-	add_field(x, "pubsub#access_model", "presence");
-	add_field(x, "pubsub#deliver_notifications", "false");
-	add_field(x, "pubsub#send_last_published_item", "never");
+	esess_pep_add_field(x, "FORM_TYPE", form_type);
+	esess_pep_add_field(x, "pubsub#persist_items", "true");
+	esess_pep_add_field(x, "pubsub#access_model", "presence");
+	esess_pep_add_field(x, "pubsub#deliver_notifications", "false");
+	esess_pep_add_field(x, "pubsub#send_last_published_item", "never");
 }
 
 static void

@@ -282,6 +282,9 @@ void esess_pep_publish_node(PurpleAccount *account, const char *node, const char
 void esess_pep_fetch_node(PurpleAccount *account, const char *bare, const char *node,
 			  const char *child, const char *child_ns, EsessPepKeyCb cb,
 			  gpointer data);
+/* Adds a field to data form x (XEP-0004), FORM_TYPE as a hidden one: the
+ * pubsub options of every node this plugin publishes to. */
+void esess_pep_add_field(xmlnode *x, const char *var, const char *value);
 /* An incoming iq: TRUE when it was ours (the caller drops it). */
 gboolean esess_pep_receive_iq(PurpleAccount *account, xmlnode *iq);
 void esess_pep_set_generating(PurpleAccount *account, gboolean on);
