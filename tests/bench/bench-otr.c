@@ -106,7 +106,7 @@ static OtrlMessageAppOps bench_otr_ops = {
 	.handle_msg_event = bench_otr_msg_event_cb,
 };
 
-static void
+void
 bench_otr_keys(OtrlUserState us, const char *account)
 {
 	FILE *f;

@@ -34,6 +34,13 @@ gboolean bench_otr_proto(BenchOtrPair *p, const char *msg);
 
 void bench_otr_pair_free(BenchOtrPair *p);
 
+/* Gives account (protocol "xmpp") of libotr user state us a DSA key and an
+ * instance tag, in memory (bench-scale-otr uses it too).  us is an
+ * OtrlUserState, named by its struct here so that this header does not
+ * depend on the order of libotr's headers. */
+struct s_OtrlUserState;
+void bench_otr_keys(struct s_OtrlUserState *us, const char *account);
+
 G_END_DECLS
 
 #endif /* BENCH_OTR_H */

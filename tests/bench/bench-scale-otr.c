@@ -54,9 +54,10 @@
 #include <libotr/privkey.h>
 #include <libotr/instag.h>
 
+#include "bench-otr.h"
 #include "bench-util.h"
 
-#define SO_PROTO "xmpp"
+#define SO_PROTO "xmpp" /* as bench_otr_keys's */
 #define SO_ALICE "alice@localhost"
 #define SO_BOB "bob@localhost"
 #define SO_POLICY (OTRL_POLICY_ALLOW_V2 | OTRL_POLICY_ALLOW_V3)
@@ -155,28 +156,6 @@ static OtrlMessageAppOps so_ops = {
 	.max_message_size = so_max_size_cb,
 	.handle_msg_event = so_msg_event_cb,
 };
-
-static void
-so_keys(OtrlUserState us, const char *account)
-{
-	FILE *f;
-	gcry_error_t err;
-
-	f = tmpfile();
-	if (f == NULL)
-		bench_fail("libotr", "tmpfile");
-	err = otrl_privkey_generate_FILEp(us, f, account, SO_PROTO);
-	fclose(f);
-	if (err)
-		bench_fail("libotr DSA key generation", gcry_strerror(err));
-	f = tmpfile();
-	if (f == NULL)
-		bench_fail("libotr", "tmpfile");
-	err = otrl_instag_generate_FILEp(us, f, account, SO_PROTO);
-	fclose(f);
-	if (err)
-		bench_fail("libotr instance tag", gcry_strerror(err));
-}
 
 static void
 so_wire_free(SoWire *w)
@@ -381,8 +360,8 @@ main(int argc, char **argv)
 	so.pairs = g_array_new(FALSE, TRUE, sizeof(SoPair));
 	so.alice = otrl_userstate_create();
 	so.bob = otrl_userstate_create();
-	so_keys(so.alice, SO_ALICE);
-	so_keys(so.bob, SO_BOB);
+	bench_otr_keys(so.alice, SO_ALICE);
+	bench_otr_keys(so.bob, SO_BOB);
 	/* the same 100 bytes as bench-scale's <body/> */
 	body = g_string_new(NULL);
 	for (k = 0; k < SO_BODY_LEN; k++)

@@ -85,7 +85,8 @@ tests_bench_bench_message1_otr_DEPENDENCIES = $(ESESS_CORE)
 # bench-scale's measurement with libotr as the peer (issue 11 item 1): a
 # program of its own, since otrl_init replaces libgcrypt's secure allocator
 # for the whole process; only libotr is measured there
-tests_bench_bench_scale_otr_SOURCES = tests/bench/bench-scale-otr.c $(BENCH_COMMON_SOURCES)
+tests_bench_bench_scale_otr_SOURCES = tests/bench/bench-scale-otr.c $(BENCH_COMMON_SOURCES) \
+	tests/bench/bench-otr.c tests/bench/bench-otr.h
 tests_bench_bench_scale_otr_CPPFLAGS = $(BENCH_CPPFLAGS)
 tests_bench_bench_scale_otr_LDADD = $(GLIB_LIBS) $(OTR_LIBS) $(GCRYPT_LIBS)
 

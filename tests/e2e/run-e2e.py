@@ -1800,11 +1800,13 @@ def group_identity_publish():
         a.cmd("pref-int /plugins/core/esessions/idkey_lifetime %d" % (5 * 365 * 24 * 3600))
     record("identity publish: the item is renewed before its <end/> while online", renewed)
 
-    def reconfigured():
-        def conf():
-            return b"".join(data for p, data in s.server_texts()
-                            if os.path.basename(os.path.dirname(p)) == "pep")
-        # the node is opened to everybody behind the plugin's back
+    def conf():
+        """the PEP store's files of the server, as bytes"""
+        return b"".join(data for p, data in s.server_texts()
+                        if os.path.basename(os.path.dirname(p)) == "pep")
+
+    def open_node():
+        """opens the node to everybody behind the plugin's back"""
         raw_iq_answered(s, a, "<iq type='set' id='%%s'><pubsub "
                         "xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='%s'>"
                         "<x xmlns='jabber:x:data' type='submit'>"
@@ -1816,6 +1818,9 @@ def group_identity_publish():
         while time.time() < deadline and b'"open"' not in conf():
             time.sleep(0.05)
         check(b'"open"' in conf(), "the test could not open the node")
+
+    def reconfigured():
+        open_node()
         n = count("identity key published")
         retract()
         resign()
@@ -1832,20 +1837,7 @@ def group_identity_publish():
            "before the key is published", reconfigured)
 
     def refused():
-        def conf():
-            return b"".join(data for p, data in s.server_texts()
-                            if os.path.basename(os.path.dirname(p)) == "pep")
-        raw_iq_answered(s, a, "<iq type='set' id='%%s'><pubsub "
-                        "xmlns='http://jabber.org/protocol/pubsub#owner'><configure node='%s'>"
-                        "<x xmlns='jabber:x:data' type='submit'>"
-                        "<field var='FORM_TYPE' type='hidden'><value>"
-                        "http://jabber.org/protocol/pubsub#node_config</value></field>"
-                        "<field var='pubsub#access_model'><value>open</value></field>"
-                        "</x></configure></pubsub></iq>" % node)
-        deadline = time.time() + 10
-        while time.time() < deadline and b'"open"' not in conf():
-            time.sleep(0.05)
-        check(b'"open"' in conf(), "the test could not open the node")
+        open_node()
         fid = s.fault("pepconferr alice")
         n = count("identity key published")
         n_not = count("identity key not published")
